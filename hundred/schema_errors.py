@@ -1,0 +1,147 @@
+"""Turn pydantic's validation errors into sentences a marketer can act on.
+
+pydantic reports `phases.2.touches.0.letter.tempalte: Extra inputs are not permitted`; a marketer
+needs `journeys/x.yaml:31:9: unknown key 'tempalte' in touch 'thank-you'` and `did you mean
+'template'?`. This module knows which keys are allowed where, so it can suggest the near miss.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .journey import CHANNELS, PHASES, TOUCH_MODELS, Calendar, Journey, LetterSettings, PhaseBlock, Sender
+from .problems import Problem
+from .yamlsource import SourceMap
+
+Loc = tuple[str | int, ...]
+
+
+def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _strip_tags(loc: Loc) -> Loc:
+    """Drop pydantic's discriminator tag: (…, 'touches', 0, 'letter', 'day') → (…, 'touches', 0, 'day')."""
+    out: list[str | int] = []
+    for i, part in enumerate(loc):
+        if part in CHANNELS and i >= 2 and loc[i - 2] == "touches" and isinstance(loc[i - 1], int):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
+    """The model that owns the mapping at `loc` (used to list allowed keys)."""
+    if loc == ():
+        return Journey
+    if loc == ("calendar",):
+        return Calendar
+    if loc == ("letters",):
+        return LetterSettings
+    if loc == ("sender",):
+        return Sender
+    if len(loc) == 2 and loc[0] == "phases":
+        return PhaseBlock
+    if len(loc) == 4 and loc[0] == "phases" and loc[2] == "touches":
+        channel = _get(data, loc + ("channel",))
+        return TOUCH_MODELS.get(channel) if isinstance(channel, str) else None
+    return None
+
+
+def _get(data: Any, loc: Loc) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def describe(loc: Loc, data: Any) -> str:
+    """Human name of the place: "touch 'welcome-call'", "phase 'affirm'", "letters"."""
+    if len(loc) >= 4 and loc[0] == "phases" and loc[2] == "touches":
+        tid = _get(data, loc[:4] + ("id",))
+        return f"touch '{tid}'" if isinstance(tid, str) else f"touch {int(loc[3]) + 1} of phase {int(loc[1]) + 1}"
+    if len(loc) >= 2 and loc[0] == "phases":
+        name = _get(data, loc[:2] + ("phase",))
+        return f"phase '{name}'" if isinstance(name, str) else f"phase {int(loc[1]) + 1}"
+    if loc and isinstance(loc[0], str) and loc[0] in ("calendar", "letters", "sender"):
+        return loc[0]
+    return "the journey"
+
+
+def _allowed_elsewhere(key: str) -> str:
+    owners = [ch for ch, model in TOUCH_MODELS.items() if key in model.model_fields]
+    return f"'{key}' belongs to {' and '.join(owners)} touches" if owners else ""
+
+
+def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
+    loc = _strip_tags(tuple(err["loc"]))
+    kind = err["type"]
+    field = str(loc[-1]) if loc else ""
+    where = describe(loc[:-1] if loc else loc, data)
+    value = err.get("input")
+
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1], data)
+        allowed = sorted(model.model_fields) if model else []
+        hint = did_you_mean(field, allowed) or _allowed_elsewhere(field)
+        if not hint and allowed:
+            hint = "allowed here: " + ", ".join(allowed)
+        mark = smap.locate(loc, prefer_key=True)
+        return Problem(file, mark.line, mark.col, f"unknown key '{field}' in {where}", hint)
+
+    if kind == "missing":
+        mark = smap.locate(loc[:-1])
+        if loc[-1] == "channel":
+            return Problem(file, mark.line, mark.col, f"{where} has no channel",
+                           "add 'channel:' with one of: " + ", ".join(CHANNELS))
+        return Problem(file, mark.line, mark.col, f"{where} is missing '{field}'", f"add '{field}: …' to {where}")
+
+    mark = smap.locate(loc)
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        channel = _get(data, loc + ("channel",))
+        mark = smap.locate(loc + ("channel",))
+        return Problem(file, mark.line, mark.col, f"unknown channel '{channel}' in {where}",
+                       did_you_mean(str(channel), CHANNELS) or "use one of: " + ", ".join(CHANNELS))
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        if field == "phase":
+            hint = did_you_mean(str(value), PHASES) or "the eight phases are: " + ", ".join(PHASES)
+            return Problem(file, mark.line, mark.col, f"'{value}' is not one of Coleman's phases", hint)
+        options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",") if o.strip()]
+        hint = did_you_mean(str(value), options) or f"use one of: {', '.join(options)}"
+        return Problem(file, mark.line, mark.col, f"{field}: '{value}' is not allowed in {where}", hint)
+    if kind == "string_pattern_mismatch":
+        if field in ("id", "journey"):
+            return Problem(file, mark.line, mark.col, f"{field} '{value}' may only use lowercase letters, digits and '-'",
+                           "for example 'thank-you-letter'; ids are the identity of a touch in flight, so choose them once")
+        if field == "url":
+            return Problem(file, mark.line, mark.col, f"url '{value}' is not a web address", "start it with https://")
+    if kind.startswith("int_"):
+        return Problem(file, mark.line, mark.col, f"{field} in {where} must be a whole number, got {value!r}",
+                       f"for example '{field}: 3'")
+    if kind in ("bool_type", "bool_parsing"):
+        return Problem(file, mark.line, mark.col, f"{field} in {where} must be true or false, got {value!r}")
+    if kind.startswith("date_"):
+        return Problem(file, mark.line, mark.col, f"{field}: {value!r} is not a date", "write dates as 2026-12-24")
+    if kind in ("too_short", "list_type") and field == "phases":
+        return Problem(file, mark.line, mark.col, "the journey has no phases", "add 'phases:' with at least one phase and its touches")
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return Problem(file, mark.line, mark.col, f"{field or 'the file'} must be a set of 'key: value' lines",
+                       "check the indentation")
+    if kind == "string_type":
+        return Problem(file, mark.line, mark.col, f"{field} in {where} must be text, got {value!r}",
+                       "put quotes around it")
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return Problem(file, mark.line, mark.col, f"{field} in {where}: {err['msg'].lower()}")
+    message = err["msg"].removeprefix("Value error, ")
+    return Problem(file, mark.line, mark.col, f"{field + ': ' if field else ''}{message} ({where})" if field else message)
+
+
+def schema_problems(exc: ValidationError, data: Any, smap: SourceMap, file: str) -> list[Problem]:
+    return [_one(err, data, smap, file) for err in exc.errors()]

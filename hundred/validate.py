@@ -1,0 +1,302 @@
+"""Check a journey file the way a careful colleague would, and report every problem at once.
+
+Shape and single values are checked by the pydantic models (`journey.py`); this module adds the
+rules that look across the journey: Coleman's phase order, unique touch ids, days within the
+journey's length, the affirm gate for referrals, and the templates each touch names (they must
+exist, parse, and use only fields a deal has). Cross-journey rules run on the raw YAML data, so a
+typo in one touch does not hide a problem in another.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from pydantic import ValidationError
+
+from . import templating
+from .deal import merge_field_tree
+from .journey import GATE_PHASE, PHASES, Journey
+from .problems import Invalid, Problem
+from .schema_errors import describe, did_you_mean, schema_problems
+from .workdays import UnknownHolidays, check_region
+from .yamlsource import Mark, SourceMap, YamlProblem, load_yaml
+
+INLINE_TEMPLATES = ("title", "subject")
+
+
+@dataclass
+class Checked:
+    """The result of checking one file: the journey when it is usable, and every problem found."""
+
+    path: Path
+    journey: Journey | None = None
+    problems: list[Problem] = field(default_factory=list)
+    templates_dir: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.journey is not None and not self.problems
+
+
+def find_templates_dir(journey_path: Path, explicit: Path | None = None) -> Path:
+    """`templates/` beside the journeys folder (the repository layout), else beside the file."""
+    if explicit:
+        return explicit
+    here = journey_path.resolve().parent
+    for candidate in (here.parent / "templates", here / "templates", Path.cwd() / "templates"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "templates"
+
+
+def check_file(path: str | Path, templates_dir: Path | None = None) -> Checked:
+    path = Path(path)
+    shown = _display(path)
+    result = Checked(path, templates_dir=find_templates_dir(path, templates_dir))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        result.problems.append(Problem(shown, 1, 1, "no such file", "check the path; journeys live in journeys/*.yaml"))
+        return result
+    except UnicodeDecodeError as exc:
+        result.problems.append(Problem(shown, 1, 1, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8"))
+        return result
+    try:
+        data, smap = load_yaml(text)
+    except YamlProblem as exc:
+        result.problems.append(Problem(shown, exc.mark.line, exc.mark.col, exc.message, exc.hint))
+        return result
+    if not isinstance(data, dict):
+        result.problems.append(Problem(shown, 1, 1, "this is not a journey",
+                                       "a journey starts with 'journey:', 'name:' and 'phases:'"))
+        return result
+    try:
+        result.journey = Journey.model_validate(data)
+    except ValidationError as exc:
+        result.problems.extend(schema_problems(exc, data, smap, shown))
+    result.problems.extend(_Rules(data, smap, shown, result.templates_dir).run())
+    result.problems = sorted(set(result.problems), key=lambda p: (p.line, p.col, p.message))
+    if result.problems:
+        result.journey = None
+    return result
+
+
+def load_journey(path: str | Path, templates_dir: Path | None = None) -> tuple[Journey, Path]:
+    """A valid journey and its templates folder, or Invalid with every problem."""
+    checked = check_file(path, templates_dir)
+    if not checked.ok:
+        raise Invalid(checked.problems)
+    assert checked.journey is not None and checked.templates_dir is not None
+    return checked.journey, checked.templates_dir
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class _Rules:
+    """Cross-journey rules over the raw data (tolerant of pieces that failed the schema)."""
+
+    def __init__(self, data: dict[str, Any], smap: SourceMap, file: str, templates_dir: Path):
+        self.data, self.smap, self.file, self.templates_dir = data, smap, file, templates_dir
+        self.problems: list[Problem] = []
+        self.fields = merge_field_tree()
+        locale = data.get("locale")
+        self.locale = locale if isinstance(locale, str) and self._locale_ok(locale) else "nl_NL"
+
+    def add(self, loc: tuple[Any, ...], message: str, hint: str = "", key: bool = False, at: Mark | None = None) -> None:
+        mark = at or self.smap.locate(loc, prefer_key=key)
+        self.problems.append(Problem(self.file, mark.line, mark.col, message, hint))
+
+    def run(self) -> list[Problem]:
+        self.settings()
+        self.phases()
+        return self.problems
+
+    @staticmethod
+    def _locale_ok(locale: str) -> bool:
+        try:
+            Locale.parse(locale)
+            return True
+        except (UnknownLocaleError, ValueError, TypeError):
+            return False
+
+    def settings(self) -> None:
+        d = self.data
+        if isinstance(d.get("locale"), str) and not self._locale_ok(d["locale"]):
+            self.add(("locale",), f"unknown locale '{d['locale']}'", "use a language_COUNTRY code such as nl_NL or en_GB")
+        tz = d.get("timezone")
+        if isinstance(tz, str):
+            try:
+                ZoneInfo(tz)
+            except (KeyError, ValueError):
+                self.add(("timezone",), f"unknown time zone '{tz}'", "use an IANA name such as Europe/Amsterdam")
+        region = d.get("calendar", {}).get("holidays") if isinstance(d.get("calendar"), dict) else None
+        if isinstance(region, str):
+            try:
+                check_region(region)
+            except UnknownHolidays as exc:
+                self.add(("calendar", "holidays"), f"unknown holidays region '{region}': {exc}",
+                         "use a country code such as NL, or country/subdivision such as DE/BY")
+        sender = d.get("sender")
+        if isinstance(sender, dict):
+            for key in ("name", "title"):
+                if isinstance(sender.get(key), str):
+                    self.inline(("sender", key), sender[key], f"sender.{key}")
+
+    def phases(self) -> None:
+        blocks = self.data.get("phases")
+        if not isinstance(blocks, list):
+            return
+        length = self.data.get("length", 100)
+        length = length if isinstance(length, int) and length > 0 else 100
+        seen_phase: dict[str, int] = {}
+        last_index = -1
+        seen_ids: dict[str, Mark] = {}
+        affirm_touches = 0
+        gated: list[tuple[tuple[Any, ...], str]] = []
+        for i, block in enumerate(blocks):
+            if not isinstance(block, dict):
+                continue
+            name = block.get("phase")
+            if isinstance(name, str) and name in PHASES:
+                loc = ("phases", i, "phase")
+                if name in seen_phase:
+                    self.add(loc, f"phase '{name}' appears twice (first at line {seen_phase[name]})",
+                             "put all its touches under one '- phase: " + name + "'")
+                else:
+                    seen_phase[name] = self.smap.locate(loc).line
+                index = PHASES.index(name)
+                if index < last_index:
+                    self.add(loc, f"phase '{name}' is out of order: it comes before '{PHASES[last_index]}' in Coleman's method",
+                             "the order is: " + ", ".join(PHASES))
+                last_index = max(last_index, index)
+            touches = block.get("touches")
+            if not isinstance(touches, list):
+                continue
+            for j, touch in enumerate(touches):
+                if not isinstance(touch, dict):
+                    continue
+                loc = ("phases", i, "touches", j)
+                tid = touch.get("id")
+                if isinstance(tid, str):
+                    if tid in seen_ids:
+                        self.add(loc + ("id",), f"touch id '{tid}' is used twice (first at line {seen_ids[tid].line})",
+                                 "touch ids must be unique in the journey: they identify a touch in flight")
+                    else:
+                        seen_ids[tid] = self.smap.locate(loc + ("id",))
+                if name == GATE_PHASE:
+                    affirm_touches += 1
+                self.touch(loc, touch, name if isinstance(name, str) else None, length)
+                if touch.get("referral") is True or name == "advocate":
+                    gated.append((loc, name if isinstance(name, str) else ""))
+        for loc, phase in gated:
+            touch = _get(self.data, loc)
+            if touch.get("referral") is True and phase in PHASES and PHASES.index(phase) <= PHASES.index(GATE_PHASE):
+                self.add(loc + ("referral",), f"referral touch '{touch.get('id')}' stands in phase '{phase}', before affirm is complete",
+                         "move it to a later phase (advocate is where Coleman asks for referrals)")
+        if gated and affirm_touches == 0:
+            loc, _ = gated[0]
+            what = "a referral touch" if any(_get(self.data, l).get("referral") is True for l, _ in gated) else "the advocate phase"
+            self.add(loc, f"{what} waits for the affirm phase, but this journey has no affirm touches",
+                     "add an affirm phase with at least one touch, such as a handwritten thank-you letter")
+
+    def touch(self, loc: tuple[Any, ...], touch: dict[str, Any], phase: str | None, length: int) -> None:
+        where = describe(loc, self.data)
+        day = touch.get("day")
+        if isinstance(day, int) and not isinstance(day, bool) and not 0 <= day <= length:
+            self.add(loc + ("day",), f"day {day} of {where} is outside the journey (0..{length})",
+                     f"use a day from 0 to {length}, or set 'length:' for a longer journey")
+        for key in INLINE_TEMPLATES:
+            if isinstance(touch.get(key), str):
+                self.inline(loc + (key,), touch[key], f"{key} of {where}")
+        if isinstance(touch.get("when"), str):
+            self.condition(loc + ("when",), touch["when"], where)
+        if isinstance(touch.get("template"), str):
+            self.template_file(loc + ("template",), touch["template"], where, touch.get("channel"))
+
+    def inline(self, loc: tuple[Any, ...], source: str, what: str) -> None:
+        try:
+            tree = templating.parse(source, what, self.locale)
+        except templating.TemplateProblem as exc:
+            self.add(loc, f"{what} does not parse: {exc.message}", exc.hint or "check the {{ }} pairs")
+            return
+        for use, bad in templating.unknown_fields(tree, self.fields):
+            self.add(loc, f"{what} uses unknown field '{bad}'", self._field_hint(bad))
+
+    def condition(self, loc: tuple[Any, ...], source: str, where: str) -> None:
+        env = templating.environment(self.locale)
+        try:
+            env.compile_expression(source)
+            tree = env.parse("{{ (" + source + ") }}")
+        except Exception as exc:  # jinja raises TemplateSyntaxError, but odd input can raise others
+            message = getattr(exc, "message", None) or str(exc)
+            self.add(loc, f"the condition of {where} does not parse: {message}",
+                     "write a Jinja expression, e.g. \"deal.segment != 'C'\"")
+            return
+        for use, bad in templating.unknown_fields(tree, self.fields):
+            self.add(loc, f"the condition of {where} uses unknown field '{bad}'", self._field_hint(bad))
+
+    def template_file(self, loc: tuple[Any, ...], name: str, where: str, channel: Any) -> None:
+        base = self.templates_dir.resolve()
+        path = (base / name).resolve()
+        if base not in path.parents:
+            self.add(loc, f"template '{name}' of {where} is outside the templates folder",
+                     "name templates relative to templates/, e.g. letters/thank-you.txt")
+            return
+        if not path.is_file():
+            known = [str(p.relative_to(base)) for p in base.rglob("*") if p.is_file()] if base.is_dir() else []
+            self.add(loc, f"template '{name}' of {where} does not exist in {_display(base)}/",
+                     did_you_mean(name, known) or f"create {_display(base)}/{name}")
+            return
+        shown = _display(path)
+        try:
+            source = path.read_text(encoding="utf-8")
+            tree = templating.parse(source, shown, self.locale)
+        except UnicodeDecodeError:
+            self.add(loc, f"template {shown} of {where} is not UTF-8 text", "save it as UTF-8")
+            return
+        except templating.TemplateProblem as exc:
+            self.add(loc, f"template {shown}:{exc.line or 1}:1 of {where} does not parse: {exc.message}", exc.hint)
+            return
+        lines = source.splitlines()
+        for use, bad in templating.unknown_fields(tree, self.fields):
+            col = _column(lines, use.line, bad.split(".")[-1])
+            self.add(loc, f"unknown field '{bad}' in template {shown}:{use.line}:{col} (used by {where})",
+                     self._field_hint(bad))
+
+    def _field_hint(self, bad: str) -> str:
+        parts = bad.split(".")
+        level: Any = self.fields
+        for part in parts[:-1]:
+            level = level.get(part) if isinstance(level, dict) else None
+        options = sorted(level) if isinstance(level, dict) else sorted(self.fields)
+        prefix = ".".join(parts[:-1])
+        guess = did_you_mean(parts[-1], options)
+        if guess:
+            return guess.replace("'", f"'{prefix}." if prefix else "'", 1)
+        names = ", ".join(f"{prefix}.{o}" if prefix else o for o in options)
+        return f"fields available here: {names}"
+
+
+def _get(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        data = data[part]
+    return data
+
+
+def _column(lines: list[str], line: int, word: str) -> int:
+    if 0 < line <= len(lines):
+        match = re.search(r"\b" + re.escape(word) + r"\b", lines[line - 1])
+        if match:
+            return match.start() + 1
+    return 1

@@ -106,7 +106,7 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         channel = _get(data, loc + ("channel",))
         mark = smap.locate(loc + ("channel",))
-        return Problem(file, mark.line, mark.col, f"unknown channel '{channel}' in {where}",
+        return Problem(file, mark.line, mark.col, f"unknown channel '{channel}' in {describe(loc, data)}",
                        did_you_mean(str(channel), CHANNELS) or "use one of: " + ", ".join(CHANNELS))
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")

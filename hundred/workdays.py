@@ -29,7 +29,14 @@ def split_region(spec: str) -> tuple[str, str | None]:
 
 
 def check_region(spec: str) -> None:
+    """Cheap when there is no subdivision: the registry lists countries without importing them."""
+    from holidays.registry import COUNTRIES
+
     country, subdiv = split_region(spec)
+    if subdiv is None:
+        if not any(entry[1] == country for entry in COUNTRIES.values()):
+            raise UnknownHolidays(f"country {country} not available in the holidays package")
+        return
     try:
         holidays_pkg.country_holidays(country, subdiv=subdiv, years=2026)
     except NotImplementedError as exc:

@@ -1,0 +1,1 @@
+"""Prefect flows: thin adapters that call the hundred engine (arrive with the runtime issue)."""

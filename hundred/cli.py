@@ -1,0 +1,199 @@
+"""The `hundred` command line: thin wrappers around the core, with errors a person can act on.
+
+Exit codes: 0 success, 1 a problem in the user's input (with a message that names what to fix),
+2 a usage error. No traceback reaches a marketer; `--debug` shows one for developers. Commands
+that need no Prefect never import it, so `hundred validate` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .problems import Invalid
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="hundred: every closed deal becomes a 100-day onboarding journey.")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_state = {"debug": False}
+
+
+class UserError(Exception):
+    """Bad input from the person at the keyboard: printed as is, exit 1."""
+
+
+@app.callback()
+def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False) -> None:
+    _state["debug"] = debug
+
+
+def resolve_journey(name: str) -> Path:
+    """A path, or a journey id looked up in journeys/ (`first-100-days` → journeys/first-100-days.yaml)."""
+    path = Path(name)
+    if path.exists():
+        return path
+    for candidate in (Path("journeys") / f"{name}.yaml", Path("journeys") / f"{name}.yml"):
+        if candidate.exists():
+            return candidate
+    raise UserError(f"{name}: no such journey file (looked in journeys/ as well)")
+
+
+def journey_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            if not found:
+                raise UserError(f"{path}: no .yaml journeys in this folder")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UserError(f"{path}: no such file or folder")
+    return files
+
+
+@app.command()
+def validate(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Journey files or folders (default: journeys/).")] = None,
+    templates: Annotated[Optional[Path], typer.Option(help="Templates folder (default: templates/ beside journeys/).")] = None,
+) -> None:
+    """Check journeys: YAML, phases, touches, days, templates and merge fields.
+
+    Prints one line per valid journey, or every problem as file:line:col with a hint.
+
+    \b
+    Examples:
+      hundred validate
+      hundred validate journeys/first-100-days.yaml
+    """
+    from .validate import check_file
+
+    files = journey_files(paths or [Path("journeys")])
+    failed = 0
+    for path in files:
+        checked = check_file(path, templates)
+        if checked.ok and checked.journey:
+            j = checked.journey
+            counts: dict[str, int] = {}
+            for _, touch in j.touches():
+                counts[touch.channel] = counts.get(touch.channel, 0) + 1
+            mix = ", ".join(f"{n} {ch}{'s' if n != 1 else ''}" for ch, n in sorted(counts.items()))
+            out.print(f"ok  {path}: {j.journey} ({j.name}): {len(j.phases)} phases, "
+                      f"{len(j.touches())} touches ({mix}), version {j.version()}")
+        else:
+            failed += 1
+            for problem in checked.problems:
+                err.print(str(problem), markup=False)
+    if failed:
+        err.print(f"{failed} of {len(files)} journey file{'s' if len(files) != 1 else ''} "
+                  f"{'has' if failed == 1 else 'have'} problems", markup=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a journey, for editors that complete and check YAML keys.
+
+    \b
+    Example:
+      hundred schema > hundred/journey.schema.json
+    """
+    from .journey import json_schema
+
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+def _load(journey: str, deal: Path):
+    from .deal import DealError, load_deal
+    from .validate import load_journey
+
+    model, templates_dir = load_journey(resolve_journey(journey))
+    try:
+        return model, templates_dir, load_deal(deal)
+    except DealError as exc:
+        raise UserError(str(exc)) from None
+
+
+@app.command()
+def plan(
+    journey: Annotated[str, typer.Argument(help="Journey file or id, e.g. journeys/first-100-days.yaml")],
+    deal: Annotated[Path, typer.Option("--deal", help="Deal payload (JSON), as the CRM sends it.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON (a stable contract).")] = False,
+    html: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained timeline page.")] = None,
+) -> None:
+    """Show when every touch of a journey happens for one customer.
+
+    \b
+    Examples:
+      hundred plan journeys/first-100-days.yaml --deal examples/deal-nl.json
+      hundred plan first-100-days --deal examples/deal-nl.json --json
+      hundred plan first-100-days --deal examples/deal-nl.json --html plan.html
+    """
+    from .planner import plan as make_plan
+
+    model, _, deal_model = _load(journey, deal)
+    result = make_plan(model, deal_model)
+    data = result.to_json()
+    if html:
+        from .timeline import render_timeline_html
+
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_timeline_html(data), encoding="utf-8")
+    if as_json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    _print_plan(data)
+    if html:
+        out.print(f"timeline written to {html}")
+
+
+def _print_plan(data: dict) -> None:
+    from datetime import datetime
+
+    from .planner import short_day
+
+    table = Table(title=f"{data['name']} · {data['customer']} · deal {data['deal']} · closed {data['closed_at'][:16].replace('T', ' ')}",
+                  title_justify="left", header_style="bold")
+    for column in ("day", "date", "time", "phase", "touch", "channel", "notes"):
+        table.add_column(column, justify="right" if column == "day" else "left")
+    labels = {p["phase"]: p["label"] for p in data["phases"]}
+    for t in data["touches"]:
+        due = datetime.fromisoformat(t["due"])
+        zone = due.strftime("%z")
+        zone = f"UTC{zone[:3]}" + (f":{zone[3:]}" if zone[3:] != "00" else "")
+        table.add_row(str(t["day"]), f"{short_day(due.date())} {due.year}", f"{due:%H:%M} {zone}",
+                      labels.get(t["phase"], t["phase"]), f"{t['touch']}\n[dim]{t['title']}[/dim]" if t["title"] else t["touch"],
+                      t["channel"], "; ".join(t["notes"]))
+    import shutil
+
+    Console(highlight=False, width=max(100, shutil.get_terminal_size((150, 24)).columns)).print(table)
+
+
+def main() -> None:
+    """Console entry point: user errors print a message, unexpected ones a single line."""
+    try:
+        app()  # standalone: click prints usage errors and exits 2 itself
+    except Invalid as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False)
+        sys.exit(1)
+    except UserError as exc:
+        err.print(str(exc), markup=False)
+        sys.exit(1)
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        err.print(f"unexpected error: {type(exc).__name__}: {exc} (run again with --debug for details)", markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Journey + Deal → Plan: when each touch happens for one customer. A pure function of its inputs.
+
+The timing rules of PRODUCT.md §3, in the order they apply:
+1. Day 0 is the close date in the recipient's zone (the contact's for emails, letters and
+   webhooks; the journey's for tasks, which follow the owner's working day).
+2. A touch's day is a calendar day; a closed day (weekend, holiday, `closed:`) moves it to the
+   next open day.
+3. It goes out at the start of the send window, or at `at:`; on day 0 at once when the deal closed
+   inside the window, else at the next window start.
+4. A letter's day is its arrival day; it is printed and posted by the `lead_days`-th open day
+   before. When that is before the deal closed, it prints on the first open day and arrives late.
+5. The advocate phase and every referral touch wait for affirm: they run no earlier than one open
+   day after the last affirm touch is expected to complete.
+Local times are turned into instants per day, so the UTC offset is the one in force on that date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
+from . import templating
+from .context import merge_context
+from .deal import Deal
+from .journey import GATE_PHASE, PHASES, Journey
+from .workdays import BusinessCalendar
+
+
+def short_day(day: date) -> str:
+    """`Sat 25 Apr`: the form notes use, independent of the process locale."""
+    return format_date(day, "EEE d MMM", locale="en")
+
+
+@dataclass
+class PlannedTouch:
+    touch: str
+    phase: str
+    channel: str
+    day: int
+    due: datetime
+    print_by: date | None = None
+    gated_by: str | None = None
+    shifted_from: date | None = None
+    title: str = ""
+    description: str | None = None
+    when: str | None = None
+    condition_met: bool | None = None
+    notes: list[str] = field(default_factory=list)
+    order: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "touch": self.touch, "phase": self.phase, "channel": self.channel, "day": self.day,
+            "due": self.due.isoformat(),
+            "due_utc": self.due.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "print_by": self.print_by.isoformat() if self.print_by else None,
+            "gated_by": self.gated_by,
+            "shifted_from": self.shifted_from.isoformat() if self.shifted_from else None,
+            "title": self.title, "description": self.description, "when": self.when,
+            "condition_met": self.condition_met, "notes": list(self.notes),
+        }
+
+
+@dataclass
+class Plan:
+    journey: Journey
+    deal: Deal
+    start_date: date
+    touches: list[PlannedTouch]
+    closed_days: list[tuple[date, str]]
+
+    def to_json(self) -> dict[str, Any]:
+        j, d = self.journey, self.deal
+        phases = []
+        for block in j.phases:
+            mine = [t for t in self.touches if t.phase == block.phase]
+            days = [(t.due.date() - self.start_date).days for t in mine]
+            phases.append({"phase": block.phase, "label": block.title,
+                           "first_day": min(days) if days else None, "last_day": max(days) if days else None,
+                           "touches": len(mine)})
+        customer = " · ".join(x for x in (f"{d.contact.first_name} {d.contact.last_name}".strip(),
+                                          d.company.name if d.company else "") if x)
+        return {
+            "journey": j.journey, "deal": d.id, "name": j.name, "version": j.version(),
+            "locale": j.locale, "timezone": j.timezone, "length": j.length,
+            "closed_at": d.closed_at.isoformat(), "start_date": self.start_date.isoformat(),
+            "customer": customer, "phases": phases,
+            "closed_days": [{"date": day.isoformat(), "reason": why} for day, why in self.closed_days],
+            "touches": [t.to_json() for t in self.touches],
+        }
+
+
+def local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    """A wall-clock time on a date, as an aware datetime; a time skipped by DST moves forward."""
+    naive = datetime.combine(day, clock)
+    aware = naive.replace(tzinfo=zone)
+    return aware.astimezone(timezone.utc).astimezone(zone)
+
+
+def plan(journey: Journey, deal: Deal) -> Plan:
+    calendar = BusinessCalendar.from_journey(journey.calendar, journey.locale)
+    home = ZoneInfo(journey.timezone)
+    contact_zone = ZoneInfo(deal.contact.timezone) if deal.contact.timezone else home
+    start, end = journey.window
+    start_date = deal.closed_at.astimezone(home).date()
+    planned: list[PlannedTouch] = []
+
+    for order, (block, touch) in enumerate(journey.touches()):
+        zone = home if touch.channel == "task" else contact_zone
+        closed_local = deal.closed_at.astimezone(zone)
+        day0 = closed_local.date()
+        target = day0 + timedelta(days=touch.day)
+        on = calendar.next_open(target)
+        item = PlannedTouch(touch.id, block.phase, touch.channel, touch.day, due=closed_local, order=order,
+                            description=touch.description, when=touch.when)
+        if on != target:
+            item.shifted_from = target
+            item.notes.append(f"moved from {short_day(target)} ({calendar.closed_reason(target)})")
+        clock = touch.at_time or start
+        item.due = local_instant(on, clock, zone)
+        if touch.day == 0 and on == day0 and item.due <= closed_local:
+            if start <= closed_local.time() < end:
+                item.due = closed_local
+                item.notes.append("at once (inside the send window)")
+            else:
+                nxt = calendar.next_open(day0 + timedelta(days=1))
+                item.due = local_instant(nxt, start, zone)
+                item.shifted_from = day0
+                item.notes.append(f"after hours: first thing {short_day(nxt)}")
+        if touch.channel == "letter":
+            _schedule_letter(item, journey, calendar, zone, start_date)
+        if journey.is_gated(block, touch):
+            item.gated_by = GATE_PHASE
+        planned.append(item)
+
+    _apply_gate(planned, journey, calendar)
+    for item, (block, touch) in zip(planned, journey.touches()):
+        _describe(item, journey, deal, touch)
+    planned.sort(key=lambda t: (t.due, t.order))
+    last = max([t.due.date() for t in planned] + [start_date + timedelta(days=journey.length)])
+    return Plan(journey, deal, start_date, planned, calendar.closed_days(start_date, last))
+
+
+def _schedule_letter(item: PlannedTouch, journey: Journey, calendar: BusinessCalendar,
+                     zone: ZoneInfo, start_date: date) -> None:
+    """Arrival on the touch's day; printing `lead_days` open days earlier, never before the close."""
+    lead = journey.letters.lead_days
+    arrival = item.due.date()
+    print_by = calendar.open_days_before(arrival, lead)
+    first_print = calendar.next_open(start_date)
+    if print_by < first_print:
+        print_by = first_print
+        late = calendar.open_days_after(first_print, lead)
+        if late > arrival:
+            item.shifted_from = item.shifted_from or start_date + timedelta(days=item.day)
+            item.notes.append(f"late: printing takes {lead} business days, arrives {short_day(late)}")
+            item.due = local_instant(late, item.due.timetz().replace(tzinfo=None), zone)
+    item.print_by = print_by
+    item.notes.append(f"print by {short_day(print_by)}")
+
+
+def _completes(item: PlannedTouch) -> date:
+    """When an affirm touch is expected to count as complete (a letter once it is posted)."""
+    return item.print_by if item.print_by else item.due.date()
+
+
+def _apply_gate(planned: list[PlannedTouch], journey: Journey, calendar: BusinessCalendar) -> None:
+    affirm = [t for t in planned if t.phase == GATE_PHASE]
+    if not affirm:
+        return
+    opens = max(_completes(t) for t in affirm)
+    earliest = calendar.open_days_after(opens, 1)
+    for item in planned:
+        if item.gated_by != GATE_PHASE:
+            continue
+        if item.due.date() < earliest:
+            item.shifted_from = item.shifted_from or item.due.date()
+            item.due = local_instant(earliest, item.due.timetz().replace(tzinfo=None), item.due.tzinfo)  # type: ignore[arg-type]
+            item.notes.append(f"waits for affirm: moved to {short_day(earliest)}")
+        else:
+            item.notes.append("waits for affirm")
+
+
+def _describe(item: PlannedTouch, journey: Journey, deal: Deal, touch: Any) -> None:
+    """Title and condition as this customer would get them; a broken template shows its source."""
+    ctx = merge_context(journey, deal, touch, item.phase, item.due.date())
+    source = getattr(touch, "title", None) or getattr(touch, "subject", None)
+    if source:
+        try:
+            item.title = templating.render(source, ctx, f"{touch.id}.title", journey.locale)
+        except templating.TemplateProblem:
+            item.title = source
+    else:
+        item.title = getattr(touch, "template", None) or getattr(touch, "url", "")
+    if touch.when:
+        try:
+            item.condition_met = bool(templating.evaluate(touch.when, ctx, touch.id, journey.locale))
+            verdict = "true for this deal" if item.condition_met else "false for this deal: skipped"
+        except templating.TemplateProblem as exc:
+            verdict = f"cannot be evaluated: {exc.message}"
+        item.notes.append(f"only if {touch.when} ({verdict})")

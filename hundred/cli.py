@@ -13,15 +13,25 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from .problems import Invalid
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="hundred: every closed deal becomes a 100-day onboarding journey.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Plain:
+    """Plain line output; rich is imported only where a table needs it, to keep validate fast."""
+
+    def __init__(self, stream_name: str):
+        self.stream_name = stream_name
+
+    def print(self, text: str, markup: bool = False) -> None:
+        print(text, file=getattr(sys, self.stream_name), flush=True)
+
+
+out = _Plain("stdout")
+err = _Plain("stderr")
 _state = {"debug": False}
 
 
@@ -155,8 +165,45 @@ def plan(
         out.print(f"timeline written to {html}")
 
 
+@app.command()
+def preview(
+    journey: Annotated[str, typer.Argument(help="Journey file or id, e.g. journeys/first-100-days.yaml")],
+    deal: Annotated[Path, typer.Option("--deal", help="Deal payload (JSON), as the CRM sends it.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the rendered touches into.")],
+) -> None:
+    """Render every touch for one customer: letters as PDF, emails, task briefs and invites.
+
+    Writes OUT/<touch-id>.pdf (letters), .html and .txt (emails), .md and .ics (tasks), and
+    OUT/index.html: the timeline with a link to each file. A touch that cannot be rendered for
+    this deal is reported; the others still render. Exit 1 when any touch has a problem.
+
+    \b
+    Examples:
+      hundred preview journeys/first-100-days.yaml --deal examples/deal-nl.json --out preview/
+      hundred preview first-100-days-en --deal examples/deal-en.json --out preview-en/
+    """
+    from .preview import render_preview
+
+    model, templates_dir, deal_model = _load(journey, deal)
+    result = render_preview(model, deal_model, templates_dir, out_dir)
+    for t in result.touches:
+        files = ", ".join(p.name for p in t.files) or "-"
+        mark = "ok " if not t.problems else "!! "
+        out.print(f"{mark} {t.touch:<24} {t.channel:<8} {files}", markup=False)
+        for problem in t.problems:
+            err.print(f"    {t.touch}: {problem}", markup=False)
+    out.print(f"open {result.index}", markup=False)
+    if result.problems:
+        err.print(f"{len(result.problems)} problem{'s' if len(result.problems) != 1 else ''} in this preview", markup=False)
+        raise typer.Exit(1)
+
+
 def _print_plan(data: dict) -> None:
+    import shutil
     from datetime import datetime
+
+    from rich.console import Console
+    from rich.table import Table
 
     from .planner import short_day
 
@@ -172,8 +219,6 @@ def _print_plan(data: dict) -> None:
         table.add_row(str(t["day"]), f"{short_day(due.date())} {due.year}", f"{due:%H:%M} {zone}",
                       labels.get(t["phase"], t["phase"]), f"{t['touch']}\n[dim]{t['title']}[/dim]" if t["title"] else t["touch"],
                       t["channel"], "; ".join(t["notes"]))
-    import shutil
-
     Console(highlight=False, width=max(100, shutil.get_terminal_size((150, 24)).columns)).print(table)
 
 

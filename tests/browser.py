@@ -1,0 +1,115 @@
+"""Headless Chromium for tests that look at rendered pages.
+
+`require_chromium()` returns the browser binary or skips the test with the reason. When it is
+missing and we run as root, it tries `apt-get install -y chromium` once per test session.
+`chromium_run()` runs it with flags that keep it off the network and away from the user profile.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+_install_tried = False
+_install_error = ""
+
+FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars", "--disable-extensions", "--mute-audio",
+)
+
+
+def _find() -> str | None:
+    env = os.environ.get("CHROMIUM")
+    if env and Path(env).is_file():
+        return env
+    for name in _CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def require_chromium() -> str:
+    """Path of a Chromium binary; installs it once via apt when root, else skips the test."""
+    global _install_tried, _install_error
+    path = _find()
+    if path:
+        return path
+    if not _install_tried:
+        _install_tried = True
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+            try:
+                for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+                    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
+                                          env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+                    if done.returncode:
+                        _install_error = f"{' '.join(cmd)} failed: {done.stderr.strip()[-300:]}"
+                        break
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                _install_error = f"apt-get failed: {exc}"
+        else:
+            _install_error = "not root or no apt-get, so it cannot be installed here"
+        path = _find()
+        if path:
+            return path
+    pytest.skip(f"Chromium is not installed ({_install_error or 'install failed'}); "
+                "install it with `apt-get install -y chromium` to run the browser checks")
+
+
+def chromium_run(args: list[str], *, timeout: int = 90) -> subprocess.CompletedProcess:
+    """Run headless Chromium with a throwaway profile; `args` are extra flags plus the URL."""
+    binary = require_chromium()
+    with tempfile.TemporaryDirectory(prefix="hundred-chromium-") as profile:
+        return subprocess.run([binary, *FLAGS, f"--user-data-dir={profile}", *args],
+                              capture_output=True, text=True, timeout=timeout)
+
+
+def screenshot(html_file: Path, png: Path, *, width: int = 1400, height: int = 1000) -> Path:
+    """Screenshot a local HTML file; returns the PNG path (asserts that it was written)."""
+    png.unlink(missing_ok=True)
+    done = chromium_run([f"--screenshot={png}", f"--window-size={width},{height}",
+                         html_file.resolve().as_uri()])
+    assert png.is_file(), f"no screenshot written: {done.stderr[-800:]}"
+    return png
+
+
+def dump_dom(url: str) -> str:
+    """The DOM after the page's scripts ran."""
+    done = chromium_run(["--dump-dom", "--virtual-time-budget=2000", url])
+    assert done.returncode == 0, done.stderr[-800:]
+    return done.stdout
+
+
+def png_pixels(png: Path) -> tuple[int, int, int, bytes]:
+    """(width, height, bytes per pixel, raw scanlines incl. filter bytes) of an 8-bit PNG."""
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, width = 8, b"", 0
+    height = bpp = 0
+    while pos < len(data):
+        size = int.from_bytes(data[pos:pos + 4], "big")
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + size]
+        if kind == b"IHDR":
+            width, height = int.from_bytes(body[0:4], "big"), int.from_bytes(body[4:8], "big")
+            bpp = {0: 1, 2: 3, 4: 2, 6: 4}.get(body[9], 1)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + size
+    return width, height, bpp, zlib.decompress(idat)
+
+
+def assert_not_blank(png: Path) -> None:
+    """The screenshot shows something: many distinct byte values, not a flat colour."""
+    width, height, _bpp, raw = png_pixels(png)
+    assert width > 100 and height > 100
+    distinct = len(set(raw))
+    assert distinct > 40, f"screenshot looks blank ({distinct} distinct byte values)"

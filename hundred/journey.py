@@ -13,7 +13,7 @@ import re
 from datetime import date, time
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 PHASES: tuple[str, ...] = ("assess", "admit", "affirm", "activate", "acclimate", "accomplish", "adopt", "advocate")
 CHANNELS: tuple[str, ...] = ("letter", "email", "task", "webhook")
@@ -49,7 +49,7 @@ class Calendar(_Strict):
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
-            raise ValueError("a weekday is listed twice")
+            raise ValueError("a weekday is listed twice; list each workday once")
         return value
 
 
@@ -81,7 +81,7 @@ class _TouchBase(_Strict):
     at: str | None = Field(None, description="Local time of day, \"HH:MM\"; default: the start of the send window")
     when: str | None = Field(None, description="Condition evaluated when the touch runs, e.g. \"deal.segment != 'C'\"")
     description: str | None = None
-    referral: bool = Field(False, description="A referral request: never scheduled before the affirm phase is complete")
+    referral: StrictBool = Field(False, description="A referral request: never scheduled before the affirm phase is complete")
 
     @field_validator("at")
     @classmethod
@@ -111,7 +111,7 @@ class TaskTouch(_TouchBase):
     to: Literal["owner"] = "owner"
     title: str
     template: str
-    confirm: bool = Field(True, description="True: the owner marks the task done; false: it completes when sent")
+    confirm: StrictBool = Field(True, description="True: the owner marks the task done; false: it completes when sent")
 
 
 class WebhookTouch(_TouchBase):
@@ -160,7 +160,7 @@ class Journey(_Strict):
             raise ValueError(f"{value!r} is not a window; write it as \"09:00-17:00\"")
         start, end = (parse_clock(p) for p in parts)
         if start >= end:
-            raise ValueError(f"the window {value!r} ends before it starts")
+            raise ValueError(f"the window {value!r} ends before it starts; the start comes first, e.g. \"09:00-17:00\"")
         return value
 
     @property

@@ -174,8 +174,20 @@ def _apply_gate(planned: list[PlannedTouch], journey: Journey, calendar: Busines
         return
     opens = max(_completes(t) for t in affirm)
     earliest = calendar.open_days_after(opens, 1)
+    lead = journey.letters.lead_days
     for item in planned:
         if item.gated_by != GATE_PHASE:
+            continue
+        if item.print_by is not None:  # a letter "runs" when it is printed: that is what waits
+            if item.print_by < earliest:
+                arrival = calendar.open_days_after(earliest, lead)
+                item.notes = [n for n in item.notes if not n.startswith("print by")]
+                item.notes.append(f"waits for affirm: print by {short_day(earliest)}, arrives {short_day(arrival)}")
+                item.shifted_from = item.shifted_from or item.due.date()
+                item.print_by = earliest
+                item.due = local_instant(arrival, item.due.timetz().replace(tzinfo=None), item.due.tzinfo)  # type: ignore[arg-type]
+            else:
+                item.notes.append("waits for affirm")
             continue
         if item.due.date() < earliest:
             item.shifted_from = item.shifted_from or item.due.date()

@@ -82,7 +82,10 @@ def _allowed_elsewhere(key: str) -> str:
 def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
     loc = _strip_tags(tuple(err["loc"]))
     kind = err["type"]
-    field = str(loc[-1]) if loc else ""
+    named = loc
+    while named and isinstance(named[-1], int):  # an item of a list: name the list ("workdays")
+        named = named[:-1]
+    field = str(named[-1]) if named else ""
     where = describe(loc[:-1] if loc else loc, data)
     value = err.get("input")
 
@@ -103,7 +106,10 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
         return Problem(file, mark.line, mark.col, f"{where} is missing '{field}'", f"add '{field}: …' to {where}")
 
     mark = smap.locate(loc)
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
+    if kind == "union_tag_not_found" or (kind == "union_tag_invalid" and _get(data, loc + ("channel",)) is None):
+        return Problem(file, mark.line, mark.col, f"{describe(loc, data)} has no channel",
+                       "add 'channel:' with one of: " + ", ".join(CHANNELS))
+    if kind == "union_tag_invalid":
         channel = _get(data, loc + ("channel",))
         mark = smap.locate(loc + ("channel",))
         return Problem(file, mark.line, mark.col, f"unknown channel '{channel}' in {describe(loc, data)}",
@@ -126,7 +132,8 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
         return Problem(file, mark.line, mark.col, f"{field} in {where} must be a whole number, got {value!r}",
                        f"for example '{field}: 3'")
     if kind in ("bool_type", "bool_parsing"):
-        return Problem(file, mark.line, mark.col, f"{field} in {where} must be true or false, got {value!r}")
+        return Problem(file, mark.line, mark.col, f"{field} in {where} must be true or false, got {value!r}",
+                       f"write '{field}: true' or '{field}: false'")
     if kind.startswith("date_"):
         return Problem(file, mark.line, mark.col, f"{field}: {value!r} is not a date", "write dates as 2026-12-24")
     if kind in ("too_short", "list_type") and field == "phases":
@@ -135,12 +142,33 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
         return Problem(file, mark.line, mark.col, f"{field or 'the file'} must be a set of 'key: value' lines",
                        "check the indentation")
     if kind == "string_type":
-        return Problem(file, mark.line, mark.col, f"{field} in {where} must be text, got {value!r}",
-                       "put quotes around it")
-    if kind in ("greater_than_equal", "less_than_equal"):
-        return Problem(file, mark.line, mark.col, f"{field} in {where}: {err['msg'].lower()}")
+        hint = CLOCK_HINT if field in ("at", "send_window") else "put quotes around it"
+        return Problem(file, mark.line, mark.col, f"{field} in {where} must be text, got {value!r}", hint)
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return Problem(file, mark.line, mark.col, f"{field} in {where}: {err['msg'].lower()}, got {value!r}",
+                       _range_hint(field))
     message = err["msg"].removeprefix("Value error, ")
-    return Problem(file, mark.line, mark.col, f"{field + ': ' if field else ''}{message} ({where})" if field else message)
+    message, _, hint = message.partition("; ")
+    if not hint and field in ("at", "send_window"):
+        hint = CLOCK_HINT
+    text = f"{field}: {message} ({where})" if field else message
+    return Problem(file, mark.line, mark.col, text, hint or "see the journey format in the README")
+
+
+CLOCK_HINT = 'write times as "HH:MM" in quotes, e.g. at: "09:30" or send_window: "09:00-17:00"'
+
+
+def _range_hint(field: str) -> str:
+    from .journey import Journey, LetterSettings
+
+    for model in (LetterSettings, Journey):
+        info = model.model_fields.get(field)
+        if info is not None:
+            low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
+            high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+            if low is not None and high is not None:
+                return f"use a value from {low} to {high}"
+    return "use a smaller or larger value"
 
 
 def schema_problems(exc: ValidationError, data: Any, smap: SourceMap, file: str) -> list[Problem]:

@@ -84,13 +84,12 @@ def normalise_postcode(value: str, country: str = "NL") -> str:
 
 
 def _filters(locale: str) -> dict[str, Callable[..., Any]]:
-    # babel is imported here, not at module level: `hundred validate` parses templates but never
-    # formats a date, and the import costs a tenth of its time budget
-    from babel.dates import format_date, format_datetime, format_time
-    from babel.numbers import format_currency, format_decimal
-
+    # babel is imported inside each filter: `hundred validate` builds environments and parses
+    # templates but never formats a date, and the import costs a tenth of its time budget
     @_strict
     def date_filter(value: Any, format: str = "long") -> str:
+        from babel.dates import format_date, format_datetime
+
         value = _as_date(value)
         if isinstance(value, datetime) and format not in ("short", "medium", "long", "full"):
             return format_datetime(value, format, locale=locale)
@@ -98,18 +97,24 @@ def _filters(locale: str) -> dict[str, Callable[..., Any]]:
 
     @_strict
     def time_filter(value: Any, format: str = "short") -> str:
+        from babel.dates import format_time
+
         return format_time(_as_date(value), format, locale=locale)
 
     @pass_context
     def money_filter(context: Any, value: Any, currency: str | None = None) -> str:
         if isinstance(value, Undefined):
             value._fail_with_undefined_error()
+        from babel.numbers import format_currency
+
         deal = context.get("deal") or {}
         code = currency or (deal.get("currency") if isinstance(deal, dict) else None) or "EUR"
         return format_currency(_as_decimal(value), code, locale=locale)
 
     @_strict
     def number_filter(value: Any, format: str | None = None) -> str:
+        from babel.numbers import format_decimal
+
         return format_decimal(_as_decimal(value), format, locale=locale)
 
     @pass_context
@@ -160,7 +165,7 @@ def field_uses(tree: nodes.Template, known_roots: set[str]) -> list[FieldUse]:
     `{{ deal.owner.name }}` yields ("deal", "owner", "name"), not also ("deal",) and ("deal", "owner").
     Names bound inside the template (`{% set %}`, loops) are not merge fields and are skipped.
     """
-    bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    bound = _bound_names(tree)
     uses: list[FieldUse] = []
     inner: set[int] = set()
 
@@ -195,10 +200,31 @@ def field_uses(tree: nodes.Template, known_roots: set[str]) -> list[FieldUse]:
     return uses
 
 
+def _bound_names(tree: nodes.Template) -> set[str]:
+    """Names the template defines itself: `{% set %}`, loop targets, and `loop` inside a for."""
+    bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    if any(True for _ in tree.find_all(nodes.For)):
+        bound.add("loop")
+    return bound
+
+
+def unknown_filters(tree: nodes.Template, env: Any) -> list[tuple[str, str, int]]:
+    """Filters and tests the sandbox does not have, as (kind, name, line): `| mony` is a typo,
+    and Jinja would only notice when the touch is sent."""
+    out = []
+    for node in tree.find_all(nodes.Filter):
+        if node.name not in env.filters:
+            out.append(("filter", node.name, node.lineno))
+    for node in tree.find_all(nodes.Test):
+        if node.name not in env.tests:
+            out.append(("test", node.name, node.lineno))
+    return out
+
+
 def unknown_fields(tree: nodes.Template, field_tree: dict[str, Any]) -> list[tuple[FieldUse, str]]:
     """Field uses that a deal cannot fill, with the offending name; `fields.*` takes any key."""
     problems = []
-    bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    bound = _bound_names(tree)
     for use in field_uses(tree, set(field_tree)):
         level: Any = field_tree
         for i, part in enumerate(use.path):

@@ -232,6 +232,7 @@ class _Rules:
             return
         for use, bad in templating.unknown_fields(tree, self.fields):
             self.add(loc, f"{what} uses unknown field '{bad}'", self._field_hint(bad))
+        self.filters(loc, tree, what)
 
     def condition(self, loc: tuple[Any, ...], source: str, where: str) -> None:
         env = templating.environment(self.locale)
@@ -245,6 +246,7 @@ class _Rules:
             return
         for use, bad in templating.unknown_fields(tree, self.fields):
             self.add(loc, f"the condition of {where} uses unknown field '{bad}'", self._field_hint(bad))
+        self.filters(loc, tree, f"the condition of {where}")
 
     def template_file(self, loc: tuple[Any, ...], name: str, where: str, channel: Any) -> None:
         base = self.templates_dir.resolve()
@@ -273,6 +275,15 @@ class _Rules:
             col = _column(lines, use.line, bad.split(".")[-1])
             self.add(loc, f"unknown field '{bad}' in template {shown}:{use.line}:{col} (used by {where})",
                      self._field_hint(bad))
+        self.filters(loc, tree, f"template {shown}", lines)
+
+    def filters(self, loc: tuple[Any, ...], tree: Any, what: str, lines: list[str] | None = None) -> None:
+        env = templating.environment(self.locale)
+        for kind, name, line in templating.unknown_filters(tree, env):
+            known = sorted(env.filters if kind == "filter" else env.tests)
+            place = f"{what}:{line}:{_column(lines, line, name)}" if lines is not None else what
+            self.add(loc, f"unknown {kind} '{name}' in {place}",
+                     did_you_mean(name, known) or f"{kind}s available: {', '.join(known)}")
 
     def _field_hint(self, bad: str) -> str:
         parts = bad.split(".")

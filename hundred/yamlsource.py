@@ -25,8 +25,10 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
     """SafeLoader with YAML 1.2 core-schema booleans and integers."""
 
 
+# Dates stay text too: `2026-02-30` would crash the timestamp constructor, while pydantic reports it
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int")]
+    first: [(tag, rx) for tag, rx in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -115,12 +117,20 @@ def load_yaml(text: str) -> tuple[Any, SourceMap]:
         smap = SourceMap()
         return _walk(loader, node, (), smap), smap
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        context = (exc.context or "").strip()
+        unclosed = "quoted scalar" in context and exc.context_mark is not None
+        mark = exc.context_mark if unclosed else (exc.problem_mark or exc.context_mark)
         where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise YamlProblem(f"YAML syntax error: {problem}", where, _syntax_hint(problem)) from None
-    except yaml.YAMLError as exc:
-        raise YamlProblem(f"YAML error: {exc}", Mark(1, 1)) from None
+        problem = (exc.problem or context or "invalid YAML").strip()
+        if unclosed:
+            raise YamlProblem("YAML syntax error: this quote is never closed", where,
+                              "close the quote on the same line, or remove it") from None
+        lines = text.splitlines()
+        line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
+        hint = "indent with spaces, not tabs" if "\t" in line[: len(line) - len(line.lstrip())] else _syntax_hint(problem)
+        raise YamlProblem(f"YAML syntax error: {problem}", where, hint) from None
+    except (yaml.YAMLError, ValueError) as exc:
+        raise YamlProblem(f"YAML error: {exc}", Mark(1, 1), "check the file's structure") from None
     finally:
         loader.dispose()
 

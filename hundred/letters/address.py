@@ -1,0 +1,161 @@
+"""Postal address formats: which lines, in which order, per destination country (pure).
+
+Table-driven and deliberately small: the order of name and company, how the postcode and town
+are written (NL ``1234 AB  PLAATS``, DE ``10115 Berlin``, US ``ANYTOWN NY 12345``, GB town and
+postcode on their own lines), whether the town is in capitals, and for mail abroad the country
+name in capitals on the last line, in the sender's language (UPU practice) or English.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .model import PostalAddress
+
+
+@dataclass(frozen=True)
+class PostalFormat:
+    """How one country writes the last lines of an address."""
+
+    locality: tuple[tuple[str, ...], ...]  # per line: field, separator, field, ...
+    company_first: bool = True  # business mail: company above the person (continental Europe)
+    city_upper: bool = False  # town in capitals for domestic mail
+    all_upper: bool = False  # whole block in capitals (USPS Publication 28)
+
+
+_POSTCODE_CITY = PostalFormat((("postcode", " ", "city"),))
+FORMATS: dict[str, PostalFormat] = {
+    "NL": PostalFormat((("postcode", "  ", "city"),), city_upper=True),
+    "BE": _POSTCODE_CITY,
+    "DE": _POSTCODE_CITY,
+    "AT": _POSTCODE_CITY,
+    "CH": _POSTCODE_CITY,
+    "LU": PostalFormat((("postcode", " ", "city"),), city_upper=True),
+    "FR": PostalFormat((("postcode", " ", "city"),), city_upper=True),
+    "PL": _POSTCODE_CITY,
+    "CZ": _POSTCODE_CITY,
+    "SK": _POSTCODE_CITY,
+    "HU": _POSTCODE_CITY,
+    "DK": _POSTCODE_CITY,
+    "NO": _POSTCODE_CITY,
+    "SE": PostalFormat((("postcode", " ", "city"),), city_upper=True),
+    "FI": _POSTCODE_CITY,
+    "ES": PostalFormat((("postcode", " ", "city"),)),
+    "PT": _POSTCODE_CITY,
+    "IT": PostalFormat((("postcode", " ", "city", " ", "state"),), city_upper=True),
+    "GB": PostalFormat((("city",), ("postcode",)), company_first=False, city_upper=True),
+    "IE": PostalFormat((("city",), ("postcode",)), company_first=False, city_upper=True),
+    "US": PostalFormat((("city", " ", "state", " ", "postcode"),), company_first=False, all_upper=True),
+    "CA": PostalFormat((("city", " ", "state", "  ", "postcode"),), company_first=False, all_upper=True),
+    "AU": PostalFormat((("city", " ", "state", " ", "postcode"),), company_first=False, all_upper=True),
+}
+
+# Country names for the last line of mail abroad: English, and the language of a few sender
+# countries.  A country missing here prints its ISO code (and the letter is flagged).
+COUNTRY_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "NL": "NETHERLANDS", "BE": "BELGIUM", "DE": "GERMANY", "AT": "AUSTRIA",
+        "CH": "SWITZERLAND", "LU": "LUXEMBOURG", "FR": "FRANCE", "PL": "POLAND",
+        "CZ": "CZECH REPUBLIC", "SK": "SLOVAKIA", "HU": "HUNGARY", "DK": "DENMARK",
+        "NO": "NORWAY", "SE": "SWEDEN", "FI": "FINLAND", "ES": "SPAIN", "PT": "PORTUGAL",
+        "IT": "ITALY", "GB": "UNITED KINGDOM", "IE": "IRELAND", "US": "UNITED STATES OF AMERICA",
+        "CA": "CANADA", "AU": "AUSTRALIA",
+    },
+    "nl": {
+        "NL": "NEDERLAND", "BE": "BELGIË", "DE": "DUITSLAND", "AT": "OOSTENRIJK",
+        "CH": "ZWITSERLAND", "LU": "LUXEMBURG", "FR": "FRANKRIJK", "PL": "POLEN",
+        "CZ": "TSJECHIË", "SK": "SLOWAKIJE", "HU": "HONGARIJE", "DK": "DENEMARKEN",
+        "NO": "NOORWEGEN", "SE": "ZWEDEN", "FI": "FINLAND", "ES": "SPANJE", "PT": "PORTUGAL",
+        "IT": "ITALIË", "GB": "VERENIGD KONINKRIJK", "IE": "IERLAND",
+        "US": "VERENIGDE STATEN", "CA": "CANADA", "AU": "AUSTRALIË",
+    },
+    "de": {
+        "NL": "NIEDERLANDE", "BE": "BELGIEN", "DE": "DEUTSCHLAND", "AT": "ÖSTERREICH",
+        "CH": "SCHWEIZ", "LU": "LUXEMBURG", "FR": "FRANKREICH", "PL": "POLEN",
+        "CZ": "TSCHECHIEN", "SK": "SLOWAKEI", "HU": "UNGARN", "DK": "DÄNEMARK",
+        "NO": "NORWEGEN", "SE": "SCHWEDEN", "FI": "FINNLAND", "ES": "SPANIEN", "PT": "PORTUGAL",
+        "IT": "ITALIEN", "GB": "VEREINIGTES KÖNIGREICH", "IE": "IRLAND",
+        "US": "VEREINIGTE STAATEN", "CA": "KANADA", "AU": "AUSTRALIEN",
+    },
+}
+SENDER_LANGUAGE = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de"}
+
+
+def _compact(s: str) -> str:
+    return re.sub(r"\s+", "", s).upper()
+
+
+def _nl(pc: str) -> str:
+    c = _compact(pc)
+    return f"{c[:4]} {c[4:]}" if re.fullmatch(r"[1-9][0-9]{3}[A-Z]{2}", c) else pc.strip()
+
+
+def _gb(pc: str) -> str:  # inward code is always the last three characters
+    c = _compact(pc)
+    return f"{c[:-3]} {c[-3:]}" if 5 <= len(c) <= 7 else pc.strip().upper()
+
+
+def _pl(pc: str) -> str:
+    c = re.sub(r"\D", "", pc)
+    return f"{c[:2]}-{c[2:]}" if len(c) == 5 else pc.strip()
+
+
+def _three_two(pc: str) -> str:  # CZ, SK, SE: "110 00"
+    c = re.sub(r"\D", "", pc)
+    return f"{c[:3]} {c[3:]}" if len(c) == 5 else pc.strip()
+
+
+def _ca(pc: str) -> str:
+    c = _compact(pc)
+    return f"{c[:3]} {c[3:]}" if len(c) == 6 else pc.strip().upper()
+
+
+POSTCODES = {"NL": _nl, "GB": _gb, "IE": lambda pc: _compact(pc) if len(_compact(pc)) == 7 else pc.strip().upper(),
+             "PL": _pl, "CZ": _three_two, "SK": _three_two, "SE": _three_two, "CA": _ca}
+
+
+def normalise_postcode(postcode: str, country: str) -> str:
+    """``3511ab`` → ``3511 AB`` (NL) and the like; unknown shapes are left as written."""
+    fix = POSTCODES.get(country)
+    return fix(postcode) if fix else " ".join(postcode.split())
+
+
+def country_name(country: str, sender_country: str) -> str | None:
+    """Country line for mail abroad, in the sender's language where known; None if unknown."""
+    names = COUNTRY_NAMES[SENDER_LANGUAGE.get(sender_country, "en")]
+    return names.get(country) or COUNTRY_NAMES["en"].get(country)
+
+
+def _fill(template: tuple[str, ...], values: dict[str, str]) -> str:
+    """Join the template's non-empty fields, each with the separator written before it."""
+    out = ""
+    for i in range(0, len(template), 2):
+        value = values[template[i]]
+        if value:
+            out += (template[i - 1] if out else "") + value
+    return out
+
+
+def address_lines(addr: PostalAddress, sender_country: str, problems: list[str] | None = None) -> list[str]:
+    """The lines of the address block, top to bottom, without blank lines."""
+    country = addr.country.strip().upper()
+    fmt = FORMATS.get(country, _POSTCODE_CITY)
+    abroad = country != sender_country
+    people = [addr.name, addr.company] if not fmt.company_first else [addr.company, addr.name]
+    lines = [p.strip() for p in people if p and p.strip()]
+    lines.append(addr.street.strip())
+    city = addr.city.strip()
+    if fmt.city_upper or abroad:  # UPU: town and country in capitals on international mail
+        city = city.upper()
+    values = {"postcode": normalise_postcode(addr.postcode, country), "city": city,
+              "state": (addr.state or "").strip()}
+    for template in fmt.locality:
+        lines.append(_fill(template, values))
+    if abroad:
+        name = country_name(country, sender_country)
+        if name is None and problems is not None:
+            problems.append(f"no country name for {country!r}; printed the code in the address")
+        lines.append(name or country)
+    if fmt.all_upper:
+        lines = [line.upper() for line in lines]
+    return [line for line in lines if line]

@@ -1,0 +1,335 @@
+"""Humanised handwriting layout: text in, positioned glyphs out (pure Python, no PDF).
+
+What makes a font look written rather than typeset (research: letters-and-print.md §1) is
+*correlated* variation at several levels, never white noise:
+
+  letter : forward slant, a small rotation of the whole block, overall size
+  line   : baseline angle (lines climb a little), a slight bow, leading, a left margin that
+           wanders and creeps right, a ragged right edge
+  word   : gap derived from the width of "n" (not the font's narrow space), baseline offset,
+           tracking, and slowly drifting pen pressure and ink density
+  glyph  : AR(1) baseline wobble, rotation, size, width and advance jitter, and the font's
+           alternate forms so a letter repeated within a few characters never looks the same
+  fatigue: amplitudes grow along the letter
+
+Noise is the sum of two uniforms (triangular, scaled to unit variance): as smooth as a
+Gaussian at these amplitudes, bounded (no wild outliers), and four times cheaper than
+`random.gauss`, which matters at ~800 glyphs per letter.
+
+With ``rng=None`` the same flow produces plain, straight lines of text runs in the same font:
+the benchmark's baseline and a preview mode.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+from .pen import Pen
+
+MM = 72 / 25.4
+SQ6 = math.sqrt(6.0)  # (u1 + u2 - 1) has variance 1/6
+TIGHT = 0.06  # pt; glyphs of a word always touch or overlap by at least this much
+
+# (glyph key "font\x1ftext", a, b, c, d, e, f, stroke width, ink density): one Tm + Tj.
+# a-d are relative to the font size, e and f in points.
+Glyph = tuple[str, float, float, float, float, float, float, float, float]
+# (x, y, [(font name, size, text), ...]): one plain line
+Run = tuple[float, float, list[tuple[str, float, str]]]
+
+
+@dataclass(frozen=True)
+class HandParams:
+    """Amplitudes of the variation; em = font size, angles in degrees."""
+
+    leading_pt: float = 25.0
+    paragraph_gap: float = 0.6  # extra leading per blank line
+    slant_deg: float = 4.0
+    slant_sigma: float = 1.5
+    block_rot_sigma: float = 0.35
+    size_page_sigma: float = 0.02
+    line_angle_bias: float = 0.15
+    line_angle_sigma: float = 0.45
+    line_angle_ar: float = 0.55  # consecutive lines run roughly parallel
+    # A full line may climb or fall at most this much (em) from end to end: pdftotext puts the
+    # end of a line that drifts ~0.4 em from its start on a line of its own.
+    line_rise_max: float = 0.28
+    line_bow: float = 0.05
+    leading_sigma: float = 0.035
+    margin_walk_mm: float = 0.7
+    margin_drift_mm: float = 0.25
+    margin_range_mm: tuple[float, float] = (-2.0, 7.0)
+    ragged_mm: float = 9.0
+    space_n: float = 0.8
+    space_sigma: float = 0.18
+    word_rise_sigma: float = 0.015
+    word_track_sigma: float = 0.025
+    rise_sigma: float = 0.035
+    rise_ar: float = 0.75
+    rise_white: float = 0.008
+    rot_sigma: float = 1.6
+    rot_max: float = 5.0  # total glyph angle; pdftotext treats > ~5.7 degrees as diagonal text
+    size_sigma: float = 0.035
+    hscale_sigma: float = 0.03
+    track_sigma: float = 0.035
+    alt_prob: float = 0.45
+    alt_window: int = 6
+    pressure: tuple[float, float] = (0.0, 0.16)  # stroke width, pt (text render mode 2)
+    pressure_ar: float = 0.86  # per word; ~0.97 per glyph
+    ink_sigma: float = 0.05
+    ink_ar: float = 0.93  # per word
+    ink_min: float = 0.82
+    fatigue: float = 0.35
+
+
+HAND = HandParams()
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Where text may go, in PDF points from the bottom-left corner."""
+
+    left: float
+    width: float
+    first_baseline: float  # first page of the letter
+    next_baseline: float  # continuation pages
+    bottom: float  # lowest baseline allowed
+
+
+@dataclass
+class Written:
+    """Layout result: glyphs (humanised) or runs (plain) per page of the letter."""
+
+    pages: list[list] = field(default_factory=lambda: [[]])
+    end_page: int = 0
+    end_y: float = 0.0  # baseline where a following line would go
+
+
+def _tri(rnd) -> float:
+    return rnd() + rnd() - 1.0
+
+
+def _wrap(words: list[str], width_of, gap: float, limit_for) -> list[list[str]]:
+    """Greedy wrap at spaces only; `limit_for()` gives each line's (ragged) width."""
+    lines: list[list[str]] = []
+    cur: list[str] = []
+    used = 0.0
+    limit = limit_for()
+    for word in words:
+        w = width_of(word)
+        if cur and used + gap + w > limit:
+            lines.append(cur)
+            cur, used, limit = [], 0.0, limit_for()
+        used = used + gap + w if cur else w
+        cur.append(word)
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+class _Writer:
+    """State of one pen moving through one text; see `write()`."""
+
+    def __init__(self, pen: Pen, frame: Frame, rng: random.Random | None, p: HandParams, scale: float):
+        self.pen, self.frame, self.p = pen, frame, p
+        self.size = pen.size * scale
+        self.lead = p.leading_pt * scale
+        self.out = Written(end_y=frame.first_baseline)
+        self.rnd = rng.random if rng else None
+        self._widths: dict[str, float] = {}
+        if self.rnd:
+            r = self.rnd
+            self.tan_slant = math.tan(math.radians(p.slant_deg + p.slant_sigma * SQ6 * _tri(r)))
+            self.block = math.radians(p.block_rot_sigma * SQ6 * _tri(r))
+            self.size_page = 1 + p.size_page_sigma * SQ6 * _tri(r)
+            self.gap = pen.n_width * self.size * p.space_n
+        else:
+            self.tan_slant = self.block = 0.0
+            self.size_page = 1.0
+            self.gap = pen.space_width * self.size
+        self.origin = (frame.left, frame.first_baseline)
+        self.margin = self.rise = self.pressure = self.ink_state = self.angle = 0.0
+        self.k = 0  # glyph counter (spaces count one)
+        self.total = 1
+        # ch -> (position, form, previous position, previous form) of its last occurrences
+        self.last_form: dict[str, tuple[int, int, int, int]] = {}
+        self._p_in = math.sqrt(1 - p.pressure_ar**2) * SQ6
+        self._i_in = math.sqrt(1 - p.ink_ar**2) * SQ6
+
+    def width(self, word: str) -> float:
+        w = self._widths.get(word)
+        if w is None:
+            forms, gap, em = self.pen.forms, self.gap, self.size * self.size_page
+            w = sum(gap if ch == "\xa0" else forms[ch][2] * em for ch in word)
+            self._widths[word] = w
+        return w
+
+    def run(self, lines: list[str]) -> Written:
+        while lines and not lines[0].strip():
+            lines = lines[1:]
+        while lines and not lines[-1].strip():
+            lines = lines[:-1]
+        self.total = max(1, sum(len(line) + 1 for line in lines))
+        r, p = self.rnd, self.p
+        ragged = p.ragged_mm * MM
+        limit = (lambda: self.frame.width - ragged * r()) if r else (lambda: self.frame.width)
+        for raw in lines:
+            words = self._fit_words([w for w in raw.split(" ") if w])
+            if not words:
+                self.out.end_y -= self.lead * p.paragraph_gap * (1 + (0.2 * (r() - 0.5) if r else 0))
+                continue
+            for line in _wrap(words, self.width, self.gap, limit):
+                self._break_page_if_full()
+                if r:
+                    self._hand_line(line)
+                    self.out.end_y -= self.lead * (1 + p.leading_sigma * SQ6 * _tri(r))
+                else:
+                    self._plain_line(line)
+                    self.out.end_y -= self.lead
+        return self.out
+
+    def _fit_words(self, words: list[str]) -> list[str]:
+        """Cut a word wider than the whole line (a URL, a reference) into pieces that fit,
+        rather than let it run off the paper."""
+        limit = self.frame.width - self.p.ragged_mm * MM
+        if all(self.width(w) <= limit for w in words):
+            return words
+        out: list[str] = []
+        for word in words:
+            while self.width(word) > limit and len(word) > 1:
+                cut = len(word) - 1
+                while cut > 1 and self.width(word[:cut]) > limit:
+                    cut -= 1
+                out.append(word[:cut])
+                word = word[cut:]
+            out.append(word)
+        return out
+
+    def _break_page_if_full(self) -> None:
+        if self.out.end_y >= self.frame.bottom:
+            return
+        self.out.pages.append([])
+        self.out.end_page += 1
+        self.out.end_y = self.frame.next_baseline
+        self.origin = (self.frame.left, self.frame.next_baseline)
+
+    def _plain_line(self, words: list[str]) -> None:
+        """One straight line as runs of same-font text (fallback glyphs at their own size)."""
+        forms, size = self.pen.forms, self.size
+        runs: list[tuple[str, float, str]] = []
+        font, scale, buf = forms["n"][4], 1.0, []
+        for ch in " ".join(words):
+            if ch != " ":
+                _, _, _, s, f = forms[ch]
+                if f != font and buf:
+                    runs.append((font, size * scale, "".join(buf)))
+                    buf = []
+                font, scale = f, s
+            buf.append(ch)
+        runs.append((font, size * scale, "".join(buf)))
+        self.out.pages[-1].append((self.frame.left, self.out.end_y, runs))
+
+    def _line_start(self) -> tuple[float, float, float, float, float]:
+        """Advance the margin walk; return the line origin on the page and its direction."""
+        p, r, fat = self.p, self.rnd, 1 + self.p.fatigue * self.k / self.total
+        lo, hi = p.margin_range_mm
+        step = (p.margin_drift_mm + p.margin_walk_mm * SQ6 * _tri(r)) * MM
+        self.margin = min(hi * MM, max(lo * MM, self.margin + step))
+        phi = p.line_angle_ar
+        self.angle = phi * self.angle + math.sqrt(1 - phi * phi) * p.line_angle_sigma * fat * SQ6 * _tri(r)
+        limit = math.atan(p.line_rise_max * self.size / self.frame.width)
+        theta = max(-limit, min(limit, math.radians(p.line_angle_bias + self.angle) + self.block))
+        ox, oy = self.origin
+        dx, dy = self.frame.left + self.margin - ox, self.out.end_y - oy
+        cb, sb = math.cos(self.block), math.sin(self.block)
+        return ox + dx * cb - dy * sb, oy + dx * sb + dy * cb, math.cos(theta), math.sin(theta), theta
+
+    def _hand_line(self, words: list[str]) -> None:
+        """Place one line's glyphs.  This is the hot loop (~800 glyphs per letter), so it works
+        on local names and inlines the small steps; each step is commented."""
+        p, r, pen = self.p, self.rnd, self.pen
+        forms, alts, last_form = pen.forms, pen.alternates, self.last_form
+        S, gap, tan_sl, size_page = self.size, self.gap, self.tan_slant, self.size_page
+        fat = 1 + p.fatigue * self.k / self.total
+        lx, ly, ct, st, theta = self._line_start()
+        bow4 = 4 * p.line_bow * S * SQ6 * _tri(r)
+        inv_len = 1.0 / max(1.0, sum(map(self.width, words)) + gap * (len(words) - 1))
+        rise, k, window, alt_prob = self.rise, self.k, p.alt_window, p.alt_prob
+        phi_r = p.rise_ar
+        rise_in = p.rise_sigma * S * SQ6 * math.sqrt(1 - phi_r * phi_r) * fat
+        white = p.rise_white * S * SQ6
+        rot_s, rot_max = math.radians(p.rot_sigma) * SQ6 * fat, math.radians(p.rot_max)
+        # size and width jitter use one uniform each (sqrt(12) scales it to unit variance)
+        size_s, hs_s = p.size_sigma * 12**0.5, p.hscale_sigma * 12**0.5
+        tr_s, space_s = p.track_sigma * SQ6, p.space_sigma * SQ6
+        append, cos, sin = self.out.pages[-1].append, math.cos, math.sin
+        pos, last_word = 0.0, len(words) - 1
+        for wi, word in enumerate(words):
+            if wi:  # word gap from the width of "n", breathing
+                pos += gap * max(0.7, 1 + space_s * (r() + r() - 1.0))
+                k += 1
+            w_rise = p.word_rise_sigma * S * SQ6 * (r() + r() - 1.0)
+            w_track = p.word_track_sigma * SQ6 * (r() + r() - 1.0)
+            lw, ink = self._ink_step()
+            n = len(word)
+            for ci, ch in enumerate(word):
+                if ch == "\xa0":  # no-break space: a gap, never a line break
+                    pos += gap * max(0.7, 1 + space_s * (r() + r() - 1.0))
+                    k += 1
+                    continue
+                key, key_sp, em, fscale, _ = forms[ch]
+                alt = alts.get(ch)
+                if alt is not None:  # alternate form: never the form of a nearby occurrence
+                    hist = last_form.get(ch)
+                    if hist is not None and k - hist[0] <= window:
+                        if k - hist[2] <= window and hist[1] != hist[3]:
+                            form = 3 - hist[1] - hist[3]  # the one form left
+                        else:
+                            form = (hist[1] + 1 + (r() < 0.5)) % 3
+                    else:
+                        form = (1 + (r() < 0.5)) if r() < alt_prob else 0
+                    last_form[ch] = (k, form, hist[0], hist[1]) if hist else (k, form, -window - 1, -1)
+                    if form:
+                        key, key_sp, em = alt[form - 1]
+                # the glyph ends its word (or a no-break part): draw a space after it too, so a
+                # text extractor sees the word break that the layout made with a gap
+                if ci == n - 1 and wi < last_word or ci < n - 1 and word[ci + 1] == "\xa0":
+                    key = key_sp
+                rise = phi_r * rise + rise_in * (r() + r() - 1.0)  # smooth AR(1) baseline
+                t = pos * inv_len
+                off = rise + white * (r() + r() - 1.0) + w_rise - bow4 * t * (1 - t)
+                ang = theta + rot_s * (r() + r() - 1.0)
+                ang = rot_max if ang > rot_max else -rot_max if ang < -rot_max else ang
+                sc = size_page * (1 + size_s * (r() - 0.5))
+                hs = 1 + hs_s * (r() - 0.5)
+                cp, sp = cos(ang), sin(ang)
+                m = sc * fscale
+                append((key, m * hs * cp, m * hs * sp, m * (tan_sl * cp - sp), m * (tan_sl * sp + cp),
+                        lx + pos * ct - off * st, ly + pos * st + off * ct, lw, ink))
+                # Letters may only close up, never open a gap: pdftotext reads a gap of 3 %
+                # of the font size between two glyphs as a word space.
+                extra = w_track + tr_s * (r() + r() - 1.0)
+                pos += em * S * sc * hs * (1 + (extra if extra < 0 else 0.0)) - TIGHT
+                k += 1
+        self.rise, self.k = rise, k + 1
+
+    def _ink_step(self) -> tuple[float, float]:
+        """Pen pressure (stroke width) and ink density drift slowly: AR(1) per word, quantised
+        so the PDF only gets a new operator when the value really changes."""
+        p, r = self.p, self.rnd
+        self.pressure = p.pressure_ar * self.pressure + self._p_in * (r() + r() - 1.0)
+        self.ink_state = p.ink_ar * self.ink_state + self._i_in * (r() + r() - 1.0)
+        lo, hi = p.pressure
+        lw = min(hi, max(lo, (lo + hi) / 2 + self.pressure * (hi - lo) / 3))
+        ink = min(1.0, max(p.ink_min, 0.94 + self.ink_state * p.ink_sigma))
+        return round(lw * 50) / 50, round(ink * 50) / 50
+
+
+def write(lines: list[str], pen: Pen, frame: Frame, rng: random.Random | None,
+          params: HandParams = HAND, scale: float = 1.0) -> Written:
+    """Lay out cleaned text lines (blank line = paragraph gap) in `frame`, page by page.
+
+    `rng` drives every variation; ``None`` gives plain straight lines (`Run`s instead of
+    `Glyph`s).  `scale` shrinks or grows the pen (the signer's title is written smaller).
+    """
+    return _Writer(pen, frame, rng, params, scale).run(list(lines))

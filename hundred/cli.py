@@ -88,9 +88,13 @@ def validate(
 
     files = journey_files(paths or [Path("journeys")])
     failed = 0
+    ids: dict[str, Path] = {}
     for path in files:
         checked = check_file(path, templates)
+        if checked.ok and checked.journey and checked.journey.journey in ids:
+            checked.problems.append(_duplicate_id(path, checked.journey.journey, ids[checked.journey.journey]))
         if checked.ok and checked.journey:
+            ids[checked.journey.journey] = path
             j = checked.journey
             counts: dict[str, int] = {}
             for _, touch in j.touches():
@@ -106,6 +110,19 @@ def validate(
         err.print(f"{failed} of {len(files)} journey file{'s' if len(files) != 1 else ''} "
                   f"{'has' if failed == 1 else 'have'} problems", markup=False)
         raise typer.Exit(1)
+
+
+def _duplicate_id(path: Path, journey_id: str, first: Path):
+    """Two files claiming one journey id would make `hundred plan first-100-days` ambiguous."""
+    import re
+
+    from .problems import Problem
+
+    text = path.read_text(encoding="utf-8")
+    match = re.search(r"^journey:", text, re.MULTILINE)
+    line = text.count("\n", 0, match.start()) + 1 if match else 1
+    return Problem(str(path), line, 1, f"journey id '{journey_id}' is already used by {first}",
+                   "give each journey file its own 'journey:' id")
 
 
 @app.command()

@@ -303,3 +303,12 @@ def test_debug_shows_the_real_error(in_repo, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["hundred", "--debug", "plan", "first-100-days", "--deal", "examples/deal-nl.json"])
     with pytest.raises(RuntimeError, match="fell over"):
         cli.main()
+
+
+def test_two_files_with_one_journey_id_are_refused(cmd, make_journey):
+    make_journey(MINIMAL_JOURNEY, name="a.yaml")
+    make_journey(MINIMAL_JOURNEY, name="b.yaml")
+    code, out, err = cmd("validate", "journeys")
+    assert code == 1
+    assert "ok  journeys/a.yaml" in out
+    assert re.search(r"journeys/b\.yaml:1:1: journey id '\S+' is already used by journeys/a\.yaml", err)

@@ -7,6 +7,7 @@ import hashlib
 import re
 from datetime import date, datetime, timedelta, timezone
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -307,3 +308,19 @@ def test_keyboard_details_in_chromium(tmp_path, page):
         "end:shown:anniversary-letter:false",
         "escape2:hidden:anniversary-letter:false",
     ], probe
+
+
+def test_shipped_journey_timeline_opens_in_chromium(tmp_path):
+    """What a marketer does: `hundred plan ... --html`, then open the page in a browser."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    html_file = tmp_path / "plan.html"
+    subprocess.run([sys.executable, "-m", "hundred.cli", "plan", "first-100-days", "--deal",
+                    "examples/deal-nl.json", "--html", str(html_file)], cwd=repo, check=True, capture_output=True)
+    dom = dump_dom(html_file.as_uri())
+    for touch in ("welcome-call", "thank-you-letter", "referral-letter", "hundred-days-email"):
+        assert touch in dom
+    assert "De eerste 100 dagen" in dom
+    assert_not_blank(screenshot(html_file, tmp_path / "plan.png"))

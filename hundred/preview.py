@@ -73,7 +73,7 @@ def build_letter(journey: Journey, deal: Deal, touch: Any, item: PlannedTouch, t
     from .letters import Letter
 
     address = postal_address(deal)
-    if address is None and journey.letters.envelope != "none":
+    if address is None:  # window or label: either way the letter has to reach someone
         raise ValueError("the deal has no postal address; a letter needs address.street, postcode and city")
     ctx = merge_context(journey, deal, touch, item.phase, item.due.date())
     body = templating.render_file(templates_dir / touch.template, ctx, f"templates/{touch.template}", journey.locale)

@@ -16,14 +16,13 @@ from collections.abc import Iterable
 from reportlab.lib.rl_accel import escapePDF
 from reportlab.pdfbase import pdfmetrics
 
-from .hand import Glyph, Run
+from .hand import FIXED, Glyph, Run
 from .pen import KEY_SEP
 
 CMYK = tuple[float, float, float, float]
 _CACHE_ATTR = "_hundred_glyph_encodings"
-UNITS = 10  # glyph blocks are drawn in 0.1 pt units
 
-Encoded = tuple[tuple[str, str], ...]  # ((font resource name, "(…) Tj"), …)
+Encoded = tuple[str, str]  # (font resource name, "(…)Tj")
 
 
 def _cache(canv) -> dict[str, Encoded]:
@@ -35,14 +34,21 @@ def _cache(canv) -> dict[str, Encoded]:
 
 
 def _encode(canv, key: str) -> Encoded:
-    """Subset-encode a glyph key's text in its font for this document (may span two subsets)."""
+    """Subset-encode a glyph key's text in its font for this document.
+
+    Returns (font resource, "(…)Tj").  Text that spans two subsets (a glyph plus the space drawn
+    after it, when the glyph was the 257th character of that font in the document) comes back
+    as one string with its own font switches and an empty resource name, so the caller
+    re-selects its font afterwards.
+    """
     font_name, text = key.split(KEY_SEP, 1)
     font = pdfmetrics.getFont(font_name)
     doc = canv._doc
-    return tuple(
-        (font.getSubsetInternalName(subset, doc), f"({escapePDF(chunk)}) Tj")
-        for subset, chunk in font.splitString(text, doc)
-    )
+    chunks = [(font.getSubsetInternalName(subset, doc), f"({escapePDF(chunk)})Tj")
+              for subset, chunk in font.splitString(text, doc)]
+    if len(chunks) == 1:
+        return chunks[0]
+    return "", " ".join(f"{ref} 1 Tf {tj}" for ref, tj in chunks)
 
 
 def _fmt(x: float, places: int) -> str:
@@ -61,18 +67,18 @@ def colour(cmyk: CMYK, density: float = 1.0, stroke: bool = False) -> str:
     return f"{v} k {v} K" if stroke else f"{v} k"
 
 
-def emit_glyphs(canv, glyphs: Iterable[Glyph], size: float, ink: CMYK, pressure: bool = True) -> None:
+def emit_glyphs(canv, glyphs: Iterable[Glyph], ink: CMYK, pressure: bool = True) -> None:
     """Draw positioned glyphs: one text object, one Tm + Tj per glyph.
 
-    The block runs in a coordinate system of 0.1 pt units (``.1 0 0 .1 0 0 cm``) with the font
-    size folded into the text matrix, so all six matrix numbers are short integers: 0.1 pt is
-    0.035 mm, far below what a printer shows, and integer formatting is the fastest there is.
+    Glyph matrices are fixed point (`hand.FIXED` units per pt, font size folded in), so the
+    block runs in that coordinate system (``.1 0 0 .1 0 0 cm``) with a font size of 1 and the
+    six matrix numbers print as short integers: 0.1 pt is 0.035 mm, far below what a printer
+    shows, and integer formatting is the cheapest there is.
     With `pressure` the glyphs use text render mode 2 (fill + stroke) and each glyph's stroke
     width thickens the line a little, as a pen pressed harder would.
     """
     cache = _cache(canv)
-    k = size * UNITS
-    out = ["q .1 0 0 .1 0 0 cm BT", "2 Tr" if pressure else "0 Tr"]
+    out = [f"q {_fmt(1 / FIXED, 4)} 0 0 {_fmt(1 / FIXED, 4)} 0 0 cm BT", "2 Tr" if pressure else "0 Tr"]
     append = out.append
     cur_font = last_ink = last_lw = None
     colours: dict[float, str] = {}
@@ -87,24 +93,24 @@ def emit_glyphs(canv, glyphs: Iterable[Glyph], size: float, ink: CMYK, pressure:
             append(col)
             last_ink = density
         if pressure and lw != last_lw:
-            append("%.1f w" % (lw * UNITS))
+            append("%.1f w" % (lw * FIXED))
             last_lw = lw
-        append("%d %d %d %d %d %d Tm" % (a * k, b * k, c * k, d * k, e * UNITS, f * UNITS))
-        for ref, tj in enc:
-            if ref != cur_font:
+        ref, tj = enc
+        if ref != cur_font:
+            if ref:
                 append(ref + " 1 Tf")
-                cur_font = ref
-            append(tj)
+            cur_font = ref
+        append("%d %d %d %d %d %d Tm%s" % (a, b, c, d, e, f, tj))
     append("ET Q")
     canv.addLiteral(" ".join(out))
 
 
-def emit_runs(canv, lines: Iterable[Run], ink: CMYK, render_mode: int = 0, stroke_width: float = 0.0) -> None:
+def emit_runs(canv, lines: list[Run], ink: CMYK) -> None:
     """Draw plain lines of text: one Tm per line, a Tf only where the font or size changes."""
+    if not lines:
+        return
     doc = canv._doc
-    out = ["q BT", f"{render_mode} Tr", colour(ink, stroke=render_mode == 2)]
-    if render_mode == 2:
-        out.append(f"{stroke_width:.2f} w")
+    out = ["q BT 0 Tr", colour(ink)]
     cur = None
     for x, y, runs in lines:
         out.append(f"1 0 0 1 {x:.1f} {y:.1f} Tm")
@@ -115,7 +121,7 @@ def emit_runs(canv, lines: Iterable[Run], ink: CMYK, render_mode: int = 0, strok
                 if (ref, size) != cur:
                     out.append(f"{ref} {_fmt(size, 2)} Tf")
                     cur = (ref, size)
-                out.append(f"({escapePDF(chunk)}) Tj")
+                out.append(f"({escapePDF(chunk)})Tj")
     out.append("ET Q")
     canv.addLiteral(" ".join(out))
 

@@ -108,6 +108,8 @@ def _rename(font, family: str, style: str) -> None:
 
 
 def _caveat_static(source: Path) -> bytes:
+    """Cut the Regular (wght 400) static instance out of the variable Caveat: reportlab only
+    ever draws a variable font's default outlines and would embed tables it cannot use."""
     from fontTools.ttLib import TTFont as FTFont
     from fontTools.varLib import instancer
 
@@ -139,9 +141,18 @@ def _alternate_copy(static: bytes, suffix: str) -> bytes:
 
 
 def prepare_caveat(source: Path | None = None, directory: Path | None = None) -> list[Path]:
-    """Return [regular, ss01, ss02] static Caveat files, building them once per source font."""
+    """Return [regular, ss01, ss02] static Caveat files, building them once per source font.
+
+    Without an explicit `directory` the per-user cache is used, or, if that cannot be written
+    (a read-only home in a container), a per-user directory under the system temp dir.
+    """
     source = source or fontpkg_caveat.ROOT / "files" / "Caveat[wght].ttf"
-    directory = directory or cache_dir()
+    if directory is None:
+        try:
+            return prepare_caveat(source, cache_dir())
+        except OSError:
+            user = os.getuid() if hasattr(os, "getuid") else "user"
+            return prepare_caveat(source, Path(tempfile.gettempdir()) / f"hundred-fonts-{user}")
     key = _file_key(source)
     paths = [directory / f"caveat-{key}-{part}.ttf" for part in ("regular", *STYLISTIC_SETS)]
     if all(p.exists() for p in paths):
@@ -154,6 +165,7 @@ def prepare_caveat(source: Path | None = None, directory: Path | None = None) ->
 
 
 def _register(name: str, path: Path, label: str) -> Face:
+    """Register a TrueType file with reportlab and collect the metrics the layout needs."""
     font = TTFont(name, str(path))
     pdfmetrics.registerFont(font)
     face = pdfmetrics.getFont(name).face
@@ -196,7 +208,7 @@ def font_book() -> FontBook:
     caveat_paths = prepare_caveat()
     caveat = _register("hundred-caveat", caveat_paths[0], "Caveat")
     variants = tuple(
-        _register(f"hundred-caveat-{ss}", path, f"Caveat {ss}")
+        _register(f"hundred-caveat-{ss}", path, "Caveat")
         for ss, path in zip(STYLISTIC_SETS, caveat_paths[1:])
     )
     kalam_path = fontpkg_kalam.ROOT / "files" / "Kalam-Light.ttf"

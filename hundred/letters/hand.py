@@ -12,9 +12,11 @@ What makes a font look written rather than typeset (research: letters-and-print.
            alternate forms so a letter repeated within a few characters never looks the same
   fatigue: amplitudes grow along the letter
 
-Noise is the sum of two uniforms (triangular, scaled to unit variance): as smooth as a
-Gaussian at these amplitudes, bounded (no wild outliers), and four times cheaper than
-`random.gauss`, which matters at ~800 glyphs per letter.
+Noise comes straight from `random.random()`: the sum of two uniforms (triangular) where its
+shape shows (rotation, word gaps, line angle), a single uniform for the small jitters, each
+scaled to the stated standard deviation.  At these amplitudes both read as Gaussian, they are
+bounded (no wild outliers), and they cost a fraction of `random.gauss`: this loop runs ~800
+times per letter.
 
 With ``rng=None`` the same flow produces plain, straight lines of text runs in the same font:
 the benchmark's baseline and a preview mode.
@@ -29,11 +31,14 @@ from .pen import Pen
 
 MM = 72 / 25.4
 SQ6 = math.sqrt(6.0)  # (u1 + u2 - 1) has variance 1/6
+SQ12 = math.sqrt(12.0)  # (u - 0.5) has variance 1/12
 TIGHT = 0.06  # pt; glyphs of a word always touch or overlap by at least this much
 
 # (glyph key "font\x1ftext", a, b, c, d, e, f, stroke width, ink density): one Tm + Tj.
-# a-d are relative to the font size, e and f in points.
-Glyph = tuple[str, float, float, float, float, float, float, float, float]
+# The matrix is fixed point in FIXED units (0.1 pt = 0.035 mm): (a, b) and (c, d) are the
+# glyph's em vectors, (e, f) its origin from the page's bottom-left corner.
+Glyph = tuple[str, int, int, int, int, int, int, float, float]
+FIXED = 10  # fixed-point units per point
 # (x, y, [(font name, size, text), ...]): one plain line
 Run = tuple[float, float, list[tuple[str, float, str]]]
 
@@ -42,8 +47,8 @@ Run = tuple[float, float, list[tuple[str, float, str]]]
 class HandParams:
     """Amplitudes of the variation; em = font size, angles in degrees."""
 
-    leading_pt: float = 25.0
-    paragraph_gap: float = 0.6  # extra leading per blank line
+    leading_pt: float = 24.5
+    paragraph_gap: float = 0.5  # extra leading per blank line
     slant_deg: float = 4.0
     slant_sigma: float = 1.5
     block_rot_sigma: float = 0.35
@@ -51,10 +56,11 @@ class HandParams:
     line_angle_bias: float = 0.15
     line_angle_sigma: float = 0.45
     line_angle_ar: float = 0.55  # consecutive lines run roughly parallel
-    # A full line may climb or fall at most this much (em) from end to end: pdftotext puts the
-    # end of a line that drifts ~0.4 em from its start on a line of its own.
-    line_rise_max: float = 0.28
-    line_bow: float = 0.05
+    # Vertical budget.  pdftotext gathers a line from the glyphs whose baselines lie within
+    # 0.5 em of the line's *first* glyph, so a glyph must never come within 0.5 em of the
+    # start of the line above or below: climb + bow + wobble stay below leading - 0.5 em.
+    line_rise_max: float = 0.24  # em, whole line, end to end
+    line_bow: float = 0.03
     leading_sigma: float = 0.035
     margin_walk_mm: float = 0.7
     margin_drift_mm: float = 0.25
@@ -65,6 +71,7 @@ class HandParams:
     word_rise_sigma: float = 0.015
     word_track_sigma: float = 0.025
     rise_sigma: float = 0.035
+    rise_max: float = 0.08  # em, hard limit of the baseline wobble
     rise_ar: float = 0.75
     rise_white: float = 0.008
     rot_sigma: float = 1.6
@@ -74,10 +81,14 @@ class HandParams:
     track_sigma: float = 0.035
     alt_prob: float = 0.45
     alt_window: int = 6
+    # The next letter keeps the current form when the rule above allows it: forms still mix
+    # in the same proportions, but the PDF switches fonts about half as often.
+    alt_stay: float = 0.6
     pressure: tuple[float, float] = (0.0, 0.16)  # stroke width, pt (text render mode 2)
     pressure_ar: float = 0.86  # per word; ~0.97 per glyph
     ink_sigma: float = 0.05
-    ink_ar: float = 0.93  # per word
+    ink_ar: float = 0.97  # per word
+    ink_step: float = 0.03  # density is quantised: a colour operator only every few words
     ink_min: float = 0.82
     fatigue: float = 0.35
 
@@ -109,21 +120,20 @@ def _tri(rnd) -> float:
     return rnd() + rnd() - 1.0
 
 
-def _wrap(words: list[str], width_of, gap: float, limit_for) -> list[list[str]]:
-    """Greedy wrap at spaces only; `limit_for()` gives each line's (ragged) width."""
-    lines: list[list[str]] = []
-    cur: list[str] = []
-    used = 0.0
-    limit = limit_for()
-    for word in words:
-        w = width_of(word)
-        if cur and used + gap + w > limit:
-            lines.append(cur)
-            cur, used, limit = [], 0.0, limit_for()
-        used = used + gap + w if cur else w
-        cur.append(word)
-    if cur:
-        lines.append(cur)
+def _wrap(widths: list[float], gap: float, limit_for) -> list[tuple[int, int, float]]:
+    """Greedy wrap at spaces only; `limit_for()` gives each line's (ragged) width.
+
+    Returns (first word, end word, line width) per line.
+    """
+    lines: list[tuple[int, int, float]] = []
+    start, used, limit = 0, 0.0, limit_for()
+    for i, w in enumerate(widths):
+        if i > start and used + gap + w > limit:
+            lines.append((start, i, used))
+            start, used, limit = i, 0.0, limit_for()
+        used = used + gap + w if i > start else w
+    if widths:
+        lines.append((start, len(widths), used))
     return lines
 
 
@@ -150,17 +160,19 @@ class _Writer:
         self.origin = (frame.left, frame.first_baseline)
         self.margin = self.rise = self.pressure = self.ink_state = self.angle = 0.0
         self.k = 0  # glyph counter (spaces count one)
+        self._word_k = (p.pressure_ar, p.ink_ar, math.sqrt(1 - p.pressure_ar**2) * SQ6,
+                        math.sqrt(1 - p.ink_ar**2) * SQ6, p.word_rise_sigma * self.size * SQ6,
+                        p.word_track_sigma * SQ6)
+        self.form = 0  # form of the last letter that has alternates
         self.total = 1
         # ch -> (position, form, previous position, previous form) of its last occurrences
         self.last_form: dict[str, tuple[int, int, int, int]] = {}
-        self._p_in = math.sqrt(1 - p.pressure_ar**2) * SQ6
-        self._i_in = math.sqrt(1 - p.ink_ar**2) * SQ6
 
     def width(self, word: str) -> float:
         w = self._widths.get(word)
         if w is None:
             forms, gap, em = self.pen.forms, self.gap, self.size * self.size_page
-            w = sum(gap if ch == "\xa0" else forms[ch][2] * em for ch in word)
+            w = sum(gap if ch == "\xa0" else forms[ch][2] * forms[ch][3] * em for ch in word)
             self._widths[word] = w
         return w
 
@@ -173,27 +185,30 @@ class _Writer:
         r, p = self.rnd, self.p
         ragged = p.ragged_mm * MM
         limit = (lambda: self.frame.width - ragged * r()) if r else (lambda: self.frame.width)
+        width, longest = self.width, self.frame.width - ragged
         for raw in lines:
-            words = self._fit_words([w for w in raw.split(" ") if w])
+            words = [w for w in raw.split(" ") if w]
             if not words:
                 self.out.end_y -= self.lead * p.paragraph_gap * (1 + (0.2 * (r() - 0.5) if r else 0))
                 continue
-            for line in _wrap(words, self.width, self.gap, limit):
+            widths = [width(w) for w in words]
+            if max(widths) > longest:
+                words = self._fit_words(words, longest)
+                widths = [width(w) for w in words]
+            for first, end, used in _wrap(widths, self.gap, limit):
+                line = words[first:end]
                 self._break_page_if_full()
                 if r:
-                    self._hand_line(line)
+                    self._hand_line(line, used)
                     self.out.end_y -= self.lead * (1 + p.leading_sigma * SQ6 * _tri(r))
                 else:
                     self._plain_line(line)
                     self.out.end_y -= self.lead
         return self.out
 
-    def _fit_words(self, words: list[str]) -> list[str]:
+    def _fit_words(self, words: list[str], limit: float) -> list[str]:
         """Cut a word wider than the whole line (a URL, a reference) into pieces that fit,
         rather than let it run off the paper."""
-        limit = self.frame.width - self.p.ragged_mm * MM
-        if all(self.width(w) <= limit for w in words):
-            return words
         out: list[str] = []
         for word in words:
             while self.width(word) > limit and len(word) > 1:
@@ -220,7 +235,7 @@ class _Writer:
         font, scale, buf = forms["n"][4], 1.0, []
         for ch in " ".join(words):
             if ch != " ":
-                _, _, _, s, f = forms[ch]
+                _, _, _, s, f, _ = forms[ch]
                 if f != font and buf:
                     runs.append((font, size * scale, "".join(buf)))
                     buf = []
@@ -244,85 +259,103 @@ class _Writer:
         cb, sb = math.cos(self.block), math.sin(self.block)
         return ox + dx * cb - dy * sb, oy + dx * sb + dy * cb, math.cos(theta), math.sin(theta), theta
 
-    def _hand_line(self, words: list[str]) -> None:
+    def _hand_line(self, words: list[str], length: float) -> None:
         """Place one line's glyphs.  This is the hot loop (~800 glyphs per letter), so it works
         on local names and inlines the small steps; each step is commented."""
         p, r, pen = self.p, self.rnd, self.pen
-        forms, alts, last_form = pen.forms, pen.alternates, self.last_form
+        forms, last_form = pen.forms, self.last_form
         S, gap, tan_sl, size_page = self.size, self.gap, self.tan_slant, self.size_page
+        SF = S * FIXED
         fat = 1 + p.fatigue * self.k / self.total
         lx, ly, ct, st, theta = self._line_start()
+        lxf, lyf, ctf, stf = lx * FIXED, ly * FIXED, ct * FIXED, st * FIXED
         bow4 = 4 * p.line_bow * S * SQ6 * _tri(r)
-        inv_len = 1.0 / max(1.0, sum(map(self.width, words)) + gap * (len(words) - 1))
+        inv_len = 1.0 / max(1.0, length)
         rise, k, window, alt_prob = self.rise, self.k, p.alt_window, p.alt_prob
+        cur, stay = self.form, p.alt_stay
+        rise_max = p.rise_max * S
         phi_r = p.rise_ar
-        rise_in = p.rise_sigma * S * SQ6 * math.sqrt(1 - phi_r * phi_r) * fat
-        white = p.rise_white * S * SQ6
+        rise_in = p.rise_sigma * S * SQ12 * math.sqrt(1 - phi_r * phi_r) * fat
+        # Cheap noise for the less visible jitters: one uniform, scaled to the same variance.
+        white = p.rise_white * S * SQ12
         rot_s, rot_max = math.radians(p.rot_sigma) * SQ6 * fat, math.radians(p.rot_max)
-        # size and width jitter use one uniform each (sqrt(12) scales it to unit variance)
-        size_s, hs_s = p.size_sigma * 12**0.5, p.hscale_sigma * 12**0.5
-        tr_s, space_s = p.track_sigma * SQ6, p.space_sigma * SQ6
-        append, cos, sin = self.out.pages[-1].append, math.cos, math.sin
+        size_s, hs_s, tr_s = p.size_sigma * SQ12, p.hscale_sigma * SQ12, p.track_sigma * SQ12
+        space_s = p.space_sigma * SQ6
+        append = self.out.pages[-1].append
         pos, last_word = 0.0, len(words) - 1
         for wi, word in enumerate(words):
             if wi:  # word gap from the width of "n", breathing
                 pos += gap * max(0.7, 1 + space_s * (r() + r() - 1.0))
                 k += 1
-            w_rise = p.word_rise_sigma * S * SQ6 * (r() + r() - 1.0)
-            w_track = p.word_track_sigma * SQ6 * (r() + r() - 1.0)
-            lw, ink = self._ink_step()
-            n = len(word)
+            w_rise, w_track, lw, ink = self._word_style()
+            # the glyph that ends a word (or a no-break part) also draws a space, so a text
+            # extractor sees the word break that the layout made with a gap
+            end = len(word) - 1 if wi < last_word else -1
+            nbsp = "\xa0" in word
             for ci, ch in enumerate(word):
-                if ch == "\xa0":  # no-break space: a gap, never a line break
+                if nbsp and ch == "\xa0":  # no-break space: a gap, never a line break
                     pos += gap * max(0.7, 1 + space_s * (r() + r() - 1.0))
                     k += 1
                     continue
-                key, key_sp, em, fscale, _ = forms[ch]
-                alt = alts.get(ch)
+                key, key_sp, em, fscale, _, alt = forms[ch]
                 if alt is not None:  # alternate form: never the form of a nearby occurrence
                     hist = last_form.get(ch)
                     if hist is not None and k - hist[0] <= window:
                         if k - hist[2] <= window and hist[1] != hist[3]:
                             form = 3 - hist[1] - hist[3]  # the one form left
+                        elif cur != hist[1] and r() < stay:
+                            form = cur
                         else:
                             form = (hist[1] + 1 + (r() < 0.5)) % 3
+                    elif r() < stay:
+                        form = cur
                     else:
                         form = (1 + (r() < 0.5)) if r() < alt_prob else 0
                     last_form[ch] = (k, form, hist[0], hist[1]) if hist else (k, form, -window - 1, -1)
+                    cur = form
                     if form:
                         key, key_sp, em = alt[form - 1]
-                # the glyph ends its word (or a no-break part): draw a space after it too, so a
-                # text extractor sees the word break that the layout made with a gap
-                if ci == n - 1 and wi < last_word or ci < n - 1 and word[ci + 1] == "\xa0":
+                if ci == end or nbsp and ci < len(word) - 1 and word[ci + 1] == "\xa0":
                     key = key_sp
-                rise = phi_r * rise + rise_in * (r() + r() - 1.0)  # smooth AR(1) baseline
+                rise = phi_r * rise + rise_in * (r() - 0.5)  # smooth AR(1) baseline
+                rise = rise_max if rise > rise_max else -rise_max if rise < -rise_max else rise
                 t = pos * inv_len
-                off = rise + white * (r() + r() - 1.0) + w_rise - bow4 * t * (1 - t)
+                off = rise + white * (r() - 0.5) + w_rise - bow4 * t * (1 - t)
                 ang = theta + rot_s * (r() + r() - 1.0)
                 ang = rot_max if ang > rot_max else -rot_max if ang < -rot_max else ang
+                # small angles (<= 5 degrees): cos and sin to better than 1e-4, far below the
+                # 1/190 resolution of the fixed-point matrix
+                cp, sp = 1 - 0.5 * ang * ang, ang
                 sc = size_page * (1 + size_s * (r() - 0.5))
-                hs = 1 + hs_s * (r() - 0.5)
-                cp, sp = cos(ang), sin(ang)
                 m = sc * fscale
-                append((key, m * hs * cp, m * hs * sp, m * (tan_sl * cp - sp), m * (tan_sl * sp + cp),
-                        lx + pos * ct - off * st, ly + pos * st + off * ct, lw, ink))
+                mh = m * (1 + hs_s * (r() - 0.5))
+                mf, mhf = m * SF, mh * SF
+                append((key, int(mhf * cp), int(mhf * sp), int(mf * (tan_sl * cp - sp)),
+                        int(mf * (tan_sl * sp + cp)), int(lxf + pos * ctf - off * stf),
+                        int(lyf + pos * stf + off * ctf), lw, ink))
                 # Letters may only close up, never open a gap: pdftotext reads a gap of 3 %
                 # of the font size between two glyphs as a word space.
-                extra = w_track + tr_s * (r() + r() - 1.0)
-                pos += em * S * sc * hs * (1 + (extra if extra < 0 else 0.0)) - TIGHT
+                extra = w_track + tr_s * (r() - 0.5)
+                pos += em * S * mh * (1 + (extra if extra < 0 else 0.0)) - TIGHT
                 k += 1
-        self.rise, self.k = rise, k + 1
+        self.rise, self.k, self.form = rise, k + 1, cur
 
-    def _ink_step(self) -> tuple[float, float]:
-        """Pen pressure (stroke width) and ink density drift slowly: AR(1) per word, quantised
-        so the PDF only gets a new operator when the value really changes."""
+    def _word_style(self) -> tuple[float, float, float, float]:
+        """Per word: baseline offset (pt), tracking, stroke width (pt) and ink density.
+
+        Pen pressure and ink flow drift slowly (AR(1) from word to word) and are quantised, so
+        the PDF only gets a new line-width or colour operator when the value really changes;
+        pressure changed independently per word would look like random bold words.
+        """
         p, r = self.p, self.rnd
-        self.pressure = p.pressure_ar * self.pressure + self._p_in * (r() + r() - 1.0)
-        self.ink_state = p.ink_ar * self.ink_state + self._i_in * (r() + r() - 1.0)
+        p_ar, i_ar, p_in, i_in, w_rise, w_track = self._word_k
+        self.pressure = pressure = p_ar * self.pressure + p_in * (r() + r() - 1.0)
+        self.ink_state = ink_state = i_ar * self.ink_state + i_in * (r() + r() - 1.0)
         lo, hi = p.pressure
-        lw = min(hi, max(lo, (lo + hi) / 2 + self.pressure * (hi - lo) / 3))
-        ink = min(1.0, max(p.ink_min, 0.94 + self.ink_state * p.ink_sigma))
-        return round(lw * 50) / 50, round(ink * 50) / 50
+        lw = min(hi, max(lo, (lo + hi) / 2 + pressure * (hi - lo) / 3))
+        ink = min(1.0, max(p.ink_min, 0.94 + ink_state * p.ink_sigma))
+        return (w_rise * (r() + r() - 1.0), w_track * (r() + r() - 1.0),
+                round(lw * 50) / 50, round(ink / p.ink_step) * p.ink_step)
 
 
 def write(lines: list[str], pen: Pen, frame: Frame, rng: random.Random | None,

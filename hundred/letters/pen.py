@@ -25,14 +25,17 @@ class Pen:
 
     size: float  # pt, Tf size of every handwriting font
     faces: tuple[Face, ...]  # chain used for glyph coverage, primary first
-    # ch -> (key, key with a trailing space, advance em, scale, font name); see `glyph_key`
-    forms: dict[str, tuple[str, str, float, float, str]]
-    # ch -> ((key, spaced key, advance em) of form 1, same of form 2)
-    alternates: dict[str, tuple[tuple[str, str, float], tuple[str, str, float]]]
+    # ch -> (key, key with a trailing space, advance in its own font's em, scale to the primary
+    # hand's x-height, font name, alternates or None); see `glyph_key`.  Alternates are
+    # ((key, spaced key, advance em) of form 1, the same of form 2).
+    forms: dict[str, tuple[str, str, float, float, str, Alternates | None]]
     n_width: float  # em; handwritten word gaps are derived from it, not from the space glyph
     space_width: float  # em; the font's own space, used by the plain (non-humanised) layout
     ascent: float  # em
     descent: float  # em (negative)
+
+
+Alternates = tuple[tuple[str, str, float], tuple[str, str, float]]
 
 
 def glyph_key(font: str, text: str) -> str:
@@ -44,25 +47,24 @@ def glyph_key(font: str, text: str) -> str:
 def build_pen(primary: HandFace, fallback: HandFace) -> Pen:
     """Flatten a primary hand and its fallback into one Pen."""
     base = primary.face
-    forms: dict[str, tuple[str, str, float, float, str]] = {}
-    for face in (base, fallback.face):
-        scale = base.x_height / face.x_height
-        for ch, width in face.widths.items():
-            if ch not in forms:
-                forms[ch] = (glyph_key(face.name, ch), glyph_key(face.name, ch + " "), width * scale, scale,
-                             face.name)
-    alternates = {}
+    alternates: dict[str, Alternates] = {}
     if len(primary.variants) >= 2:
         one, two = primary.variants[:2]
         for ch in primary.alternates:
             alternates[ch] = tuple(
                 (glyph_key(v.name, ch), glyph_key(v.name, ch + " "), v.widths[ch]) for v in (one, two)
             )
+    forms = {}
+    for face in (base, fallback.face):
+        scale = base.x_height / face.x_height
+        for ch, width in face.widths.items():
+            if ch not in forms:
+                forms[ch] = (glyph_key(face.name, ch), glyph_key(face.name, ch + " "), width, scale,
+                             face.name, alternates.get(ch) if face is base else None)
     return Pen(
         size=round(X_HEIGHT_PT / base.x_height, 2),
         faces=(base, fallback.face),
         forms=forms,
-        alternates=alternates,
         n_width=base.widths["n"],
         space_width=base.widths[" "],
         ascent=base.ascent,

@@ -26,12 +26,12 @@ from reportlab.pdfgen.canvas import Canvas
 from .address import address_lines
 from .emit import emit_glyphs, emit_path, emit_rules, emit_runs
 from .fonts import FontBook, font_book
-from .hand import Frame, Written, write
+from .hand import HAND, Frame, Written, write
 from .model import INKS, Letter, LetterStyle, PostalAddress, RenderedLetter
 from .page import MM, Geometry, geometry, mark_segments, place_address, place_return_address
 from .pen import Pen, pen_for
 from .signature import SIZE as SIGNATURE_SIZE
-from .signature import sign
+from .signature import Signature, sign
 from .text import clean_field, clean_line, clean_text, normalise
 
 ADDRESS_INK = (0.0, 0.0, 0.0, 1.0)
@@ -72,6 +72,8 @@ class _Batch:
 def _address(addr: PostalAddress, batch: _Batch, problems: list[str]) -> list:
     fields = {k: normalise(v) if isinstance(v, str) else v for k, v in vars(addr).items()}
     lines = address_lines(replace(addr, **fields), batch.style.sender_country, problems)
+    if batch.geo.window.capitals:
+        lines = [line.upper() for line in lines]
     cleaned = [clean_line(line, [batch.book.sans], f"address line {n}", problems)
                for n, line in enumerate(lines, 1)]
     return place_address([line for line in cleaned if line], batch.book.sans, batch.geo, problems)
@@ -86,7 +88,25 @@ def _signature_spot(written: Written, frame: Frame, lead: float, has_title: bool
     return written.end_page + 1, frame.next_baseline - 0.4 * SIGNATURE_SIZE
 
 
-def _draw_letter(canv: Canvas, letter: Letter, batch: _Batch) -> RenderedLetter:
+@dataclass
+class _Composed:
+    """One letter laid out, not yet drawn."""
+
+    address: list
+    written: Written
+    signature: Signature | None
+    signature_page: int
+    title: Written | None
+    reference: str
+    problems: list[str]
+
+    @property
+    def pages(self) -> int:
+        return max(self.written.end_page, self.signature_page) + 1
+
+
+def _compose(letter: Letter, batch: _Batch) -> _Composed:
+    """Clean every text, lay out body, signature and title (pure: no canvas involved)."""
     style, geo, pen, book = batch.style, batch.geo, batch.pen, batch.book
     problems = list(batch.return_problems)
     rng = random.Random(letter_seed(letter.seed if letter.seed is not None else letter.letter_id))
@@ -100,44 +120,46 @@ def _draw_letter(canv: Canvas, letter: Letter, batch: _Batch) -> RenderedLetter:
     reference = clean_field(letter.letter_id, [book.sans], "reference line", problems)
 
     written = write(body, pen, frame, r)
-    lead = 25.0
+    lead = HAND.leading_pt
     sig_page, sig_y = _signature_spot(written, frame, lead, bool(title))
     sig_x = frame.left + (3 * MM + 9 * MM * rng.random() if r else 3 * MM)
     signature = sign(signer, [book.signature, *pen.faces], sig_x, sig_y, r) if signer else None
     title_written = None
     if title:
-        depth = signature.depth if signature else 0.0
-        title_frame = Frame(sig_x + 4 * MM, frame.width, sig_y - max(depth, 8.0) - 0.75 * lead * TITLE_SCALE,
-                            0.0, -math.inf)
-        title_written = write([title], pen, title_frame, r, scale=TITLE_SCALE)
+        depth = max(signature.depth if signature else 0.0, 8.0)
+        below = Frame(sig_x + 4 * MM, frame.width, sig_y - depth - 0.75 * lead * TITLE_SCALE, 0.0, -math.inf)
+        title_written = write([title], pen, below, r, scale=TITLE_SCALE)
+    return _Composed(address, written, signature, sig_page, title_written, reference, problems)
 
-    pages = max(written.end_page, sig_page) + 1
+
+def _draw_handwriting(canv: Canvas, items: list, batch: _Batch) -> None:
+    if not items:
+        return
+    if batch.style.humanise:
+        emit_glyphs(canv, items, batch.ink)
+    else:
+        emit_runs(canv, items, batch.ink)
+
+
+def _draw_letter(canv: Canvas, letter: Letter, batch: _Batch) -> RenderedLetter:
+    geo, book = batch.geo, batch.book
+    done = _compose(letter, batch)
     first = canv.getPageNumber()
-    for i in range(pages):
-        if i == 0:
+    for i in range(done.pages):
+        if i == 0:  # marks and address block belong to the sheet that goes in the window
             emit_rules(canv, mark_segments(geo), grey=0.55, width=0.3)
-            if batch.return_runs:
-                emit_runs(canv, batch.return_runs, ADDRESS_INK)
-            if address:
-                emit_runs(canv, address, ADDRESS_INK)
-        items = written.pages[i] if i < len(written.pages) else []
-        if items and style.humanise:
-            emit_glyphs(canv, items, pen.size, batch.ink)
-        elif items:
-            emit_runs(canv, items, batch.ink)
-        if i == sig_page:
-            if signature:
-                emit_glyphs(canv, signature.glyphs, SIGNATURE_SIZE, batch.ink)
-                emit_path(canv, signature.flourish, batch.ink)
-            if title_written and title_written.pages[0]:
-                if style.humanise:
-                    emit_glyphs(canv, title_written.pages[0], pen.size * TITLE_SCALE, batch.ink)
-                else:
-                    emit_runs(canv, title_written.pages[0], batch.ink)
-        footer = reference + (f" · {i + 1}/{pages}" if pages > 1 else "")
+            emit_runs(canv, batch.return_runs + done.address, ADDRESS_INK)
+        _draw_handwriting(canv, done.written.pages[i] if i < len(done.written.pages) else [], batch)
+        if i == done.signature_page:
+            if done.signature:
+                emit_glyphs(canv, done.signature.glyphs, batch.ink)
+                emit_path(canv, done.signature.flourish, batch.ink)
+            if done.title:
+                _draw_handwriting(canv, done.title.pages[0], batch)
+        footer = done.reference + (f" · {i + 1}/{done.pages}" if done.pages > 1 else "")
         emit_runs(canv, [(geo.margin_left, geo.footer, [(book.sans.name, FOOTER_SIZE, footer)])], FOOTER_INK)
         canv.showPage()
-    return RenderedLetter(letter.letter_id, first, first + pages - 1, problems)
+    return RenderedLetter(letter.letter_id, first, first + done.pages - 1, done.problems)
 
 
 def render_letters(

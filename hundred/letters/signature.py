@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 
 from .fonts import Face
-from .hand import SQ6, Glyph
+from .hand import FIXED, SQ6, Glyph
 from .pen import glyph_key
 from .text import font_index
 
@@ -80,7 +80,11 @@ def sign(name: str, faces: list[Face], x: float, y: float, rng: random.Random | 
     `faces[0]` is the script; characters it lacks come from the next face that has them.
     """
     r = rng
-    climb = math.radians(5 + 1.5 * _tri(r)) if r else math.radians(4)
+    # Signatures climb, but from end to end by less than ~0.3 em: pdftotext scatters a name
+    # that rises further letter by letter (as it does with turned "diagonal" text).
+    width = sum(faces[0].widths.get(ch, 0.5) for ch in name) * SIZE
+    steepest = math.degrees(math.atan(0.2 * SIZE / max(width, 1.0)))
+    climb = math.radians(min(steepest, 3.0 + 0.4 * _tri(r)) if r else min(steepest, 2.5))
     scale = 1 + 0.04 * _tri(r) if r else 1.0
     ink = 1.0
     lw = round((0.32 + 0.06 * _tri(r)) / 0.02) * 0.02 if r else 0.3
@@ -89,8 +93,9 @@ def sign(name: str, faces: list[Face], x: float, y: float, rng: random.Random | 
     words = name.split()
     pos = 0.0
     size = SIZE * scale
+    k = size * FIXED
     for wi, word in enumerate(words):
-        rot = math.radians(1.5 * _tri(r)) if r else 0.0
+        rot = math.radians(0.15 * _tri(r)) if r else 0.0
         hs = 1 + 0.05 * _tri(r) if r else 1.0
         slant = math.tan(math.radians(3 * _tri(r))) if r else 0.0
         dy = 1.2 * _tri(r) if r else 0.0
@@ -99,27 +104,27 @@ def sign(name: str, faces: list[Face], x: float, y: float, rng: random.Random | 
         runs = _runs(word + (" " if wi < len(words) - 1 else ""), faces)
         for font, text, width in runs:
             gx, gy = x + pos * cc - dy * sc, y + pos * sc + dy * cc
-            glyphs.append((glyph_key(font.name, text), scale * hs * ca, scale * hs * sa,
-                           scale * (slant * ca - sa), scale * (slant * sa + ca), gx, gy, lw, ink))
+            glyphs.append((glyph_key(font.name, text), int(k * hs * ca), int(k * hs * sa),
+                           int(k * (slant * ca - sa)), int(k * (slant * sa + ca)),
+                           int(gx * FIXED), int(gy * FIXED), lw, ink))
             pos += width * size * hs
         if wi < len(words) - 1:
             pos += faces[0].widths.get(" ", 0.25) * size * ((0.3 + 0.25 * r.random()) if r else 0.3)
-    end = pos
-    curve = [(x + px * cc - py * sc, y + px * sc + py * cc) for px, py in _flourish_curve(end, r)]
+    curve = [(x + px * cc - py * sc, y + px * sc + py * cc) for px, py in _flourish_curve(pos, r)]
     outline = _tapered(curve, 1.5 + (0.3 * _tri(r) if r else 0.0), r)
     depth = max(0.0, y - min(py for _, py in outline))
     return Signature(glyphs, outline, depth)
 
 
 def _runs(text: str, faces: list[Face]) -> list[tuple[Face, str, float]]:
-    """Split `text` into same-font runs with their widths (em); spaces stay with their run."""
+    """Split `text` into same-font runs with their widths (em); a space joins the run before it.
+    Fallback glyphs are rare in names and keep the script's size."""
     runs: list[tuple[Face, str, float]] = []
     for ch in text:
-        face = faces[font_index(ch, faces)] if ch != " " or not runs else runs[-1][0]
-        scale = 1.0  # fallback glyphs are rare in names; drawn at the same size
+        face = runs[-1][0] if ch == " " and runs else faces[font_index(ch, faces)]
+        width = face.widths.get(ch, 0.5)
         if runs and runs[-1][0] is face:
-            f, t, w = runs[-1]
-            runs[-1] = (f, t + ch, w + face.widths.get(ch, 0.5) * scale)
+            runs[-1] = (face, runs[-1][1] + ch, runs[-1][2] + width)
         else:
-            runs.append((face, ch, face.widths.get(ch, 0.5) * scale))
+            runs.append((face, ch, width))
     return runs

@@ -96,7 +96,7 @@ def clean_line(line: str, faces: Sequence[Face], where: str, problems: list[str]
         if stand_in and all(any(ord(c) in cm for cm in cmaps) for c in stand_in):
             out.append(stand_in)
             continue
-        fonts = ", ".join(dict.fromkeys(f.label.split(" ")[0] for f in faces))
+        fonts = ", ".join(dict.fromkeys(f.label for f in faces))
         problems.append(f"dropped {describe(ch)} (no glyph in {fonts}) in {where}")
         dropped = True
     text = "".join(out)

@@ -75,14 +75,6 @@ def _as_decimal(value: Any) -> Decimal:
         raise ValueError(f"not a number: {value!r}") from None
 
 
-def normalise_postcode(value: str, country: str = "NL") -> str:
-    """PostNL writes `1234 AB`; other countries' postcodes are only tidied (spaces, capitals)."""
-    compact = "".join(str(value).split()).upper()
-    if country.upper() == "NL" and len(compact) == 6 and compact[:4].isdigit() and compact[4:].isalpha():
-        return f"{compact[:4]} {compact[4:]}"
-    return " ".join(str(value).split()).upper()
-
-
 def _filters(locale: str) -> dict[str, Callable[..., Any]]:
     # babel is imported inside each filter: `hundred validate` builds environments and parses
     # templates but never formats a date, and the import costs a tenth of its time budget
@@ -121,8 +113,10 @@ def _filters(locale: str) -> dict[str, Callable[..., Any]]:
     def postcode_filter(context: Any, value: Any, country: str | None = None) -> str:
         if isinstance(value, Undefined):
             value._fail_with_undefined_error()
+        from .letters.address import normalise_postcode  # the same rules the address block prints with
+
         address = context.get("address") or {}
-        return normalise_postcode(value or "", country or address.get("country") or "NL")
+        return normalise_postcode(str(value or ""), (country or address.get("country") or "NL").upper())
 
     return {"date": date_filter, "time": time_filter, "money": money_filter,
             "number": number_filter, "postcode": postcode_filter}

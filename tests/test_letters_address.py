@@ -62,9 +62,15 @@ def test_missing_state_leaves_no_double_space():
 
 def test_unknown_country_prints_its_code_and_is_flagged():
     problems: list[str] = []
-    lines = address_lines(addr("XK", "10000", "Prishtina"), "NL", problems)
-    assert lines[-1] == "XK"
-    assert problems == ["no country name for 'XK'; printed the code in the address"]
+    lines = address_lines(addr("QQ", "10000", "Nowhere"), "NL", problems)  # QQ: a user-assigned code
+    assert lines[-1] == "QQ"
+    assert problems == ["no country name for 'QQ'; printed the code in the address"]
+
+
+def test_country_line_is_in_the_senders_language():
+    assert address_lines(addr("DE", "10115", "Berlin"), "NL")[-1] == "DUITSLAND"
+    assert address_lines(addr("XK", "10000", "Prishtina"), "DE")[-1] == "KOSOVO"
+    assert address_lines(addr("NL", "8011 AB", "Zwolle"), "US")[-1] == "NETHERLANDS"
 
 
 def test_no_blank_lines_when_company_is_missing():

@@ -3,7 +3,7 @@
 Table-driven and deliberately small: the order of name and company, how the postcode and town
 are written (NL ``1234 AB  PLAATS``, DE ``10115 Berlin``, US ``ANYTOWN NY 12345``, GB town and
 postcode on their own lines), whether the town is in capitals, and for mail abroad the country
-name in capitals on the last line, in the sender's language (UPU practice) or English.
+name in capitals on the last line, in the sender's language (UPU practice, names from babel).
 """
 from __future__ import annotations
 
@@ -50,37 +50,6 @@ FORMATS: dict[str, PostalFormat] = {
     "AU": PostalFormat((("city", " ", "state", " ", "postcode"),), company_first=False, all_upper=True),
 }
 
-# Country names for the last line of mail abroad: English, and the language of a few sender
-# countries.  A country missing here prints its ISO code (and the letter is flagged).
-COUNTRY_NAMES: dict[str, dict[str, str]] = {
-    "en": {
-        "NL": "NETHERLANDS", "BE": "BELGIUM", "DE": "GERMANY", "AT": "AUSTRIA",
-        "CH": "SWITZERLAND", "LU": "LUXEMBOURG", "FR": "FRANCE", "PL": "POLAND",
-        "CZ": "CZECH REPUBLIC", "SK": "SLOVAKIA", "HU": "HUNGARY", "DK": "DENMARK",
-        "NO": "NORWAY", "SE": "SWEDEN", "FI": "FINLAND", "ES": "SPAIN", "PT": "PORTUGAL",
-        "IT": "ITALY", "GB": "UNITED KINGDOM", "IE": "IRELAND", "US": "UNITED STATES OF AMERICA",
-        "CA": "CANADA", "AU": "AUSTRALIA",
-    },
-    "nl": {
-        "NL": "NEDERLAND", "BE": "BELGIË", "DE": "DUITSLAND", "AT": "OOSTENRIJK",
-        "CH": "ZWITSERLAND", "LU": "LUXEMBURG", "FR": "FRANKRIJK", "PL": "POLEN",
-        "CZ": "TSJECHIË", "SK": "SLOWAKIJE", "HU": "HONGARIJE", "DK": "DENEMARKEN",
-        "NO": "NOORWEGEN", "SE": "ZWEDEN", "FI": "FINLAND", "ES": "SPANJE", "PT": "PORTUGAL",
-        "IT": "ITALIË", "GB": "VERENIGD KONINKRIJK", "IE": "IERLAND",
-        "US": "VERENIGDE STATEN", "CA": "CANADA", "AU": "AUSTRALIË",
-    },
-    "de": {
-        "NL": "NIEDERLANDE", "BE": "BELGIEN", "DE": "DEUTSCHLAND", "AT": "ÖSTERREICH",
-        "CH": "SCHWEIZ", "LU": "LUXEMBURG", "FR": "FRANKREICH", "PL": "POLEN",
-        "CZ": "TSCHECHIEN", "SK": "SLOWAKEI", "HU": "UNGARN", "DK": "DÄNEMARK",
-        "NO": "NORWEGEN", "SE": "SCHWEDEN", "FI": "FINNLAND", "ES": "SPANIEN", "PT": "PORTUGAL",
-        "IT": "ITALIEN", "GB": "VEREINIGTES KÖNIGREICH", "IE": "IRLAND",
-        "US": "VEREINIGTE STAATEN", "CA": "KANADA", "AU": "AUSTRALIEN",
-    },
-}
-SENDER_LANGUAGE = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de"}
-
-
 def _compact(s: str) -> str:
     return re.sub(r"\s+", "", s).upper()
 
@@ -121,9 +90,20 @@ def normalise_postcode(postcode: str, country: str) -> str:
 
 
 def country_name(country: str, sender_country: str) -> str | None:
-    """Country line for mail abroad, in the sender's language where known; None if unknown."""
-    names = COUNTRY_NAMES[SENDER_LANGUAGE.get(sender_country, "en")]
-    return names.get(country) or COUNTRY_NAMES["en"].get(country)
+    """Country line for mail abroad, in the sender country's language (UPU practice), from babel's
+    territory names; English when babel has no name in that language; None if unknown."""
+    from babel import Locale
+    from babel.languages import get_official_languages
+
+    languages = get_official_languages(sender_country.upper(), de_facto=True) or ("en",)
+    for language in (languages[0], "en"):
+        try:
+            name = Locale.parse(language).territories.get(country.upper())
+        except (ValueError, LookupError):
+            name = None
+        if name:
+            return name.upper()
+    return None
 
 
 def _fill(template: tuple[str, ...], values: dict[str, str]) -> str:

@@ -136,8 +136,12 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
                        f"write '{field}: true' or '{field}: false'")
     if kind.startswith("date_"):
         return Problem(file, mark.line, mark.col, f"{field}: {value!r} is not a date", "write dates as 2026-12-24")
-    if kind in ("too_short", "list_type") and field == "phases":
+    if kind == "too_short" and field == "phases":
         return Problem(file, mark.line, mark.col, "the journey has no phases", "add 'phases:' with at least one phase and its touches")
+    if kind == "list_type":
+        example = {"phases": "- phase: affirm", "touches": "- id: thank-you-letter"}.get(field, "- item")
+        return Problem(file, mark.line, mark.col, f"{field} in {where} must be a list",
+                       f"start each entry on its own line with '-', e.g. '{example}'")
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return Problem(file, mark.line, mark.col, f"{field or 'the file'} must be a set of 'key: value' lines",
                        "check the indentation")

@@ -241,8 +241,10 @@ class _Rules:
             tree = env.parse("{{ (" + source + ") }}")
         except Exception as exc:  # jinja raises TemplateSyntaxError, but odd input can raise others
             message = getattr(exc, "message", None) or str(exc)
-            self.add(loc, f"the condition of {where} does not parse: {message}",
-                     "write a Jinja expression, e.g. \"deal.segment != 'C'\"")
+            hint = ("to compare, write == (two equals signs), e.g. \"deal.segment == 'C'\""
+                    if re.search(r"(^|[^=!<>])=($|[^=])", source)
+                    else "write a Jinja expression, e.g. \"deal.segment != 'C'\"")
+            self.add(loc, f"the condition of {where} does not parse: {message}", hint)
             return
         for use, bad in templating.unknown_fields(tree, self.fields):
             self.add(loc, f"the condition of {where} uses unknown field '{bad}'", self._field_hint(bad))

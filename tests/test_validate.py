@@ -514,3 +514,22 @@ def test_templates_are_found_beside_the_journeys_folder(make_journey, tmp_path, 
     checked = check_file(path)
     assert checked.ok, "\n".join(map(str, checked.problems))
     assert checked.templates_dir == tmp_path / "templates"
+
+
+def test_phases_written_as_a_mapping_say_it_must_be_a_list(make_journey):
+    text = "journey: x\nname: X\nphases:\n  affirm:\n    - id: a\n      day: 1\n      channel: letter\n"
+    (problem,) = check(make_journey, text).problems
+    assert (problem.line, problem.message) == (4, "phases in the journey must be a list")
+    assert "- phase: affirm" in problem.hint
+
+
+def test_touches_written_as_a_mapping_say_it_must_be_a_list(make_journey):
+    text = "journey: x\nname: X\nphases:\n  - phase: admit\n    touches:\n      id: a\n      day: 1\n"
+    (problem,) = check(make_journey, text).problems
+    assert (problem.line, problem.message) == (6, "touches in phase 'admit' must be a list")
+
+
+def test_a_single_equals_sign_in_a_condition_gets_the_comparison_hint(make_journey):
+    text = journey_yaml(phase("affirm", letter("thanks", 1, "when: deal.segment = 'C'\n")))
+    (problem,) = check(make_journey, text).problems
+    assert "does not parse" in problem.message and "==" in problem.hint

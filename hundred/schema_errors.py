@@ -176,4 +176,15 @@ def _range_hint(field: str) -> str:
 
 
 def schema_problems(exc: ValidationError, data: Any, smap: SourceMap, file: str) -> list[Problem]:
-    return [_one(err, data, smap, file) for err in exc.errors()]
+    errors = exc.errors()
+    # `tempalte:` gives both "unknown key 'tempalte'" and "missing 'template'": one typo, one report
+    typos = set()
+    for err in errors:
+        loc = _strip_tags(tuple(err["loc"]))
+        if err["type"] == "extra_forbidden":
+            model = _model_at(loc[:-1], data)
+            guess = difflib.get_close_matches(str(loc[-1]), list(model.model_fields) if model else [], n=1, cutoff=0.6)
+            if guess:
+                typos.add(loc[:-1] + (guess[0],))
+    return [_one(err, data, smap, file) for err in errors
+            if not (err["type"] == "missing" and _strip_tags(tuple(err["loc"])) in typos)]

@@ -312,3 +312,10 @@ def test_two_files_with_one_journey_id_are_refused(cmd, make_journey):
     assert code == 1
     assert "ok  journeys/a.yaml" in out
     assert re.search(r"journeys/b\.yaml:1:1: journey id '\S+' is already used by journeys/a\.yaml", err)
+
+
+def test_the_broken_example_in_the_readme_says_what_the_readme_shows(cmd, in_repo):
+    code, out, err = cmd("validate", "examples/broken-journey.yaml")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert code == 1
+    assert err.strip() in readme

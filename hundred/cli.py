@@ -256,6 +256,9 @@ def main() -> None:
     except UserError as exc:
         err.print(str(exc), markup=False)
         sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
     except Exception as exc:
         if _state["debug"]:
             raise

@@ -198,4 +198,4 @@ def _index_html(the_plan: Plan, results: list[TouchPreview], out: Path) -> str:
         for problem in by_id[t["touch"]].problems:
             t["notes"].append(f"problem: {problem}")
     links = {r.touch: [(p.suffix.lstrip(".").upper(), p.name) for p in r.files] for r in results}
-    return render_timeline_html(data, title=f"Preview · {data['name']} · {data['customer']}", links=links)
+    return render_timeline_html(data, title=f"Preview · {data['name']}", links=links)

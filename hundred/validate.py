@@ -24,7 +24,7 @@ from .deal import merge_field_tree
 from .journey import GATE_PHASE, PHASES, Journey
 from .problems import Invalid, Problem
 from .schema_errors import describe, did_you_mean, schema_problems
-from .workdays import UnknownHolidays, check_region
+from .workdays import UnknownHolidays, check_region, country_code_for
 from .yamlsource import Mark, SourceMap, YamlProblem, load_yaml
 
 INLINE_TEMPLATES = ("title", "subject")
@@ -132,20 +132,26 @@ class _Rules:
 
     def settings(self) -> None:
         d = self.data
-        if isinstance(d.get("locale"), str) and not self._locale_ok(d["locale"]):
-            self.add(("locale",), f"unknown locale '{d['locale']}'", "use a language_COUNTRY code such as nl_NL or en_GB")
+        locale = d.get("locale")
+        if isinstance(locale, str) and not self._locale_ok(locale):
+            fixed = locale.replace("-", "_")
+            hint = (f"write it with an underscore: '{fixed}'" if fixed != locale and self._locale_ok(fixed)
+                    else "use a language_COUNTRY code such as nl_NL or en_GB")
+            self.add(("locale",), f"unknown locale '{locale}'", hint)
         tz = d.get("timezone")
         if isinstance(tz, str):
             try:
                 ZoneInfo(tz)
             except (KeyError, ValueError):
-                self.add(("timezone",), f"unknown time zone '{tz}'", "use an IANA name such as Europe/Amsterdam")
+                self.add(("timezone",), f"unknown time zone '{tz}'", _zone_hint(tz))
         region = d.get("calendar", {}).get("holidays") if isinstance(d.get("calendar"), dict) else None
         if isinstance(region, str):
             try:
                 check_region(region)
             except UnknownHolidays as exc:
+                code = country_code_for(region)
                 self.add(("calendar", "holidays"), f"unknown holidays region '{region}': {exc}",
+                         f"did you mean '{code}'?" if code else
                          "use a country code such as NL, or country/subdivision such as DE/BY")
         sender = d.get("sender")
         if isinstance(sender, dict):
@@ -289,6 +295,11 @@ class _Rules:
 
     def _field_hint(self, bad: str) -> str:
         parts = bad.split(".")
+        if len(parts) == 1:  # `{{ first_name }}`: the field exists, one level down
+            homes = [f"{root}.{parts[0]}" for root in ("contact", "company", "address", "owner", "deal")
+                     if isinstance(self.fields.get(root), dict) and parts[0] in self.fields[root]]
+            if homes:
+                return f"did you mean '{homes[0]}'?"
         level: Any = self.fields
         for part in parts[:-1]:
             level = level.get(part) if isinstance(level, dict) else None
@@ -307,8 +318,19 @@ def _get(data: Any, loc: tuple[Any, ...]) -> Any:
     return data
 
 
-def _column(lines: list[str], line: int, word: str) -> int:
-    if 0 < line <= len(lines):
+def _zone_hint(zone: str) -> str:
+    """`Amsterdam` → `Europe/Amsterdam`: only on the error path, as listing zones reads the disk."""
+    from zoneinfo import available_timezones
+
+    wanted = zone.strip().replace(" ", "_").lower()
+    matches = sorted(z for z in available_timezones() if z.lower().rsplit("/", 1)[-1] == wanted)
+    if matches:
+        return f"did you mean '{matches[0]}'?"
+    return "use an IANA name such as Europe/Amsterdam or America/New_York"
+
+
+def _column(lines: list[str] | None, line: int, word: str) -> int:
+    if lines and 0 < line <= len(lines):
         match = re.search(r"\b" + re.escape(word) + r"\b", lines[line - 1])
         if match:
             return match.start() + 1

@@ -43,6 +43,17 @@ def check_region(spec: str) -> None:
         raise UnknownHolidays(str(exc).replace("Entity", "country")) from None
 
 
+def country_code_for(name: str) -> str | None:
+    """`Netherlands` → `NL`, for the hint when a marketer writes the country's name."""
+    from holidays.registry import COUNTRIES
+
+    wanted = name.strip().lower().replace(" ", "_")
+    for module, entry in COUNTRIES.items():
+        if wanted in (module, entry[0].lower()):
+            return entry[1]
+    return None
+
+
 @lru_cache(maxsize=64)
 def _holiday_names(spec: str, year: int, language: str | None) -> dict[date, str]:
     country, subdiv = split_region(spec)

@@ -533,3 +533,22 @@ def test_a_single_equals_sign_in_a_condition_gets_the_comparison_hint(make_journ
     text = journey_yaml(phase("affirm", letter("thanks", 1, "when: deal.segment = 'C'\n")))
     (problem,) = check(make_journey, text).problems
     assert "does not parse" in problem.message and "==" in problem.hint
+
+
+@pytest.mark.parametrize("line, expected_hint", [
+    ("locale: nl-NL", "write it with an underscore: 'nl_NL'"),
+    ("timezone: Amsterdam", "did you mean 'Europe/Amsterdam'?"),
+    ("calendar:\n  holidays: Netherlands", "did you mean 'NL'?"),
+])
+def test_common_spellings_of_settings_get_the_right_suggestion(make_journey, line, expected_hint):
+    text = MINIMAL_JOURNEY.replace("name: X\n", f"name: X\n{line}\n", 1)
+    assert text != MINIMAL_JOURNEY
+    (problem,) = check(make_journey, text).problems
+    assert problem.hint == expected_hint
+
+
+def test_a_bare_field_name_points_to_where_it_lives(make_journey):
+    text = sub("day: 1\n", "day: 1\n        when: \"first_name == 'Ilse'\"\n")
+    (problem,) = check(make_journey, text).problems
+    assert "uses unknown field 'first_name'" in problem.message
+    assert problem.hint == "did you mean 'contact.first_name'?"

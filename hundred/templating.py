@@ -178,7 +178,9 @@ def field_uses(tree: nodes.Template, known_roots: set[str]) -> list[FieldUse]:
             else:
                 return None
 
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+    for node in _nodes(tree):
+        if not isinstance(node, (nodes.Getattr, nodes.Getitem, nodes.Name)):
+            continue
         if id(node) in inner:
             continue
         path = chain(node)
@@ -194,10 +196,21 @@ def field_uses(tree: nodes.Template, known_roots: set[str]) -> list[FieldUse]:
     return uses
 
 
+def _nodes(tree: nodes.Template) -> list[nodes.Node]:
+    """Every node of a parsed template, walked once and kept on the tree: the checks below each
+    look at all of them, and walking Jinja's AST is most of what `hundred validate` costs."""
+    cached = getattr(tree, "_hundred_nodes", None)
+    if cached is None:
+        cached = list(tree.find_all(nodes.Node))
+        tree._hundred_nodes = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def _bound_names(tree: nodes.Template) -> set[str]:
     """Names the template defines itself: `{% set %}`, loop targets, and `loop` inside a for."""
-    bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-    if any(True for _ in tree.find_all(nodes.For)):
+    everything = _nodes(tree)
+    bound = {n.name for n in everything if isinstance(n, nodes.Name) and n.ctx in ("store", "param")}
+    if any(isinstance(n, nodes.For) for n in everything):
         bound.add("loop")
     return bound
 
@@ -206,11 +219,10 @@ def unknown_filters(tree: nodes.Template, env: Any) -> list[tuple[str, str, int]
     """Filters and tests the sandbox does not have, as (kind, name, line): `| mony` is a typo,
     and Jinja would only notice when the touch is sent."""
     out = []
-    for node in tree.find_all(nodes.Filter):
-        if node.name not in env.filters:
+    for node in _nodes(tree):
+        if isinstance(node, nodes.Filter) and node.name not in env.filters:
             out.append(("filter", node.name, node.lineno))
-    for node in tree.find_all(nodes.Test):
-        if node.name not in env.tests:
+        elif isinstance(node, nodes.Test) and node.name not in env.tests:
             out.append(("test", node.name, node.lineno))
     return out
 

@@ -42,6 +42,25 @@ class Preview:
         return [(t.touch, p) for t in self.touches for p in t.problems]
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One touch to render, with the merge context it is rendered with."""
+
+    journey: Journey
+    deal: Deal
+    touch: Any
+    item: PlannedTouch
+    templates_dir: Path
+    ctx: dict[str, Any]
+
+    def render(self, name: str) -> str:
+        """A template file of this touch, rendered; errors name `templates/<name>` and the line."""
+        return templating.render_file(self.templates_dir / name, self.ctx, f"templates/{name}", self.journey.locale)
+
+    def inline(self, source: str, what: str) -> str:
+        return templating.render(source, self.ctx, f"{self.touch.id}.{what}", self.journey.locale)
+
+
 def letter_style(journey: Journey) -> Any:
     from .letters import LetterStyle
 
@@ -68,17 +87,17 @@ def postal_address(deal: Deal) -> Any:
                          postcode=a.postcode, city=a.city, state=a.state, country=a.country)
 
 
-def build_letter(journey: Journey, deal: Deal, touch: Any, item: PlannedTouch, templates_dir: Path) -> Any:
+def build_letter(job: _Job) -> Any:
     """The Letter for one letter touch; raises TemplateProblem or ValueError with the reason."""
     from .letters import Letter
 
-    address = postal_address(deal)
+    address = postal_address(job.deal)
     if address is None:  # window or label: either way the letter has to reach someone
         raise ValueError("the deal has no postal address; a letter needs address.street, postcode and city")
-    ctx = merge_context(journey, deal, touch, item.phase, item.due.date())
-    body = templating.render_file(templates_dir / touch.template, ctx, f"templates/{touch.template}", journey.locale)
-    return Letter(letter_id=f"{deal.id}/{touch.id}", body=body.strip("\n"), signer=ctx["sender"]["name"],
-                  address=address, signer_title=ctx["sender"]["title"] or None)
+    body = job.render(job.touch.template)
+    sender = job.ctx["sender"]
+    return Letter(letter_id=f"{job.deal.id}/{job.touch.id}", body=body.strip("\n"), signer=sender["name"],
+                  address=address, signer_title=sender["title"] or None)
 
 
 def render_preview(journey: Journey, deal: Deal, templates_dir: Path, out: Path) -> Preview:
@@ -90,8 +109,9 @@ def render_preview(journey: Journey, deal: Deal, templates_dir: Path, out: Path)
         block, touch = touches[item.touch]
         result = TouchPreview(item.touch, item.channel)
         try:
+            ctx = merge_context(journey, deal, touch, item.phase, item.due.date())
             renderer = {"letter": _letter, "email": _email, "task": _task, "webhook": _webhook}[item.channel]
-            renderer(journey, deal, touch, item, templates_dir, out, result)
+            renderer(_Job(journey, deal, touch, item, templates_dir, ctx), out, result)
         except templating.TemplateProblem as exc:
             result.problems.append(str(exc) + (f" ({exc.hint})" if exc.hint else ""))
         except ValueError as exc:
@@ -102,28 +122,23 @@ def render_preview(journey: Journey, deal: Deal, templates_dir: Path, out: Path)
     return Preview(out, index, results)
 
 
-def _letter(journey: Journey, deal: Deal, touch: Any, item: PlannedTouch, templates_dir: Path,
-            out: Path, result: TouchPreview) -> None:
+def _letter(job: _Job, out: Path, result: TouchPreview) -> None:
     from .letters import render_letters
 
-    letter = build_letter(journey, deal, touch, item, templates_dir)
-    path = out / f"{touch.id}.pdf"
-    rendered = render_letters([letter], letter_style(journey), path)
+    path = out / f"{job.touch.id}.pdf"
+    rendered = render_letters([build_letter(job)], letter_style(job.journey), path)
     result.files.append(path)
     for r in rendered:
         result.problems.extend(r.problems)
 
 
-def _email(journey: Journey, deal: Deal, touch: Any, item: PlannedTouch, templates_dir: Path,
-           out: Path, result: TouchPreview) -> None:
-    ctx = merge_context(journey, deal, touch, item.phase, item.due.date())
-    subject = templating.render(touch.subject, ctx, f"{touch.id}.subject", journey.locale)
-    source = templates_dir / touch.template
-    body = templating.render_file(source, ctx, f"templates/{touch.template}", journey.locale)
-    twin = source.with_suffix(".txt")
+def _email(job: _Job, out: Path, result: TouchPreview) -> None:
+    touch, deal = job.touch, job.deal
+    subject = job.inline(touch.subject, "subject")
+    body = job.render(touch.template)
+    twin = Path(touch.template).with_suffix(".txt")
     if templating.is_html(touch.template):
-        text = (templating.render_file(twin, ctx, f"templates/{Path(touch.template).with_suffix('.txt')}", journey.locale)
-                if twin.exists() else html_to_text(body))
+        text = job.render(str(twin)) if (job.templates_dir / twin).exists() else html_to_text(body)
         page = body if "<html" in body.lower() else (
             f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(subject)}</title></head>"
             f"<body>{body}</body></html>")
@@ -137,20 +152,19 @@ def _email(journey: Journey, deal: Deal, touch: Any, item: PlannedTouch, templat
     result.files += [out / f"{touch.id}.html", out / f"{touch.id}.txt"]
 
 
-def _task(journey: Journey, deal: Deal, touch: Any, item: PlannedTouch, templates_dir: Path,
-          out: Path, result: TouchPreview) -> None:
+def _task(job: _Job, out: Path, result: TouchPreview) -> None:
     from icalendar import Calendar, Event, vCalAddress
 
-    ctx = merge_context(journey, deal, touch, item.phase, item.due.date())
-    title = templating.render(touch.title, ctx, f"{touch.id}.title", journey.locale)
-    brief = templating.render_file(templates_dir / touch.template, ctx, f"templates/{touch.template}", journey.locale)
+    touch, deal, item = job.touch, job.deal, job.item
+    title = job.inline(touch.title, "title")
+    brief = job.render(touch.template)
     md = out / f"{touch.id}.md"
     md.write_text(f"# {title}\n\n{brief.strip()}\n", encoding="utf-8")
     cal = Calendar()
     cal.add("prodid", "-//hundred//onboarding journeys//EN")
     cal.add("version", "2.0")
     event = Event()
-    event.add("uid", f"{deal.id}/{journey.journey}/{touch.id}@hundred")
+    event.add("uid", f"{deal.id}/{job.journey.journey}/{touch.id}@hundred")
     event.add("summary", title)
     event.add("dtstart", item.due)
     event.add("dtend", item.due + timedelta(minutes=30))
@@ -167,15 +181,13 @@ def _task(journey: Journey, deal: Deal, touch: Any, item: PlannedTouch, template
     result.files += [md, ics]
 
 
-def _webhook(journey: Journey, deal: Deal, touch: Any, item: PlannedTouch, templates_dir: Path,
-             out: Path, result: TouchPreview) -> None:
-    body: Any = {"deal": deal.id, "journey": journey.journey, "touch": touch.id, "phase": item.phase,
-                 "due": item.due.isoformat()}
-    if touch.template:
-        ctx = merge_context(journey, deal, touch, item.phase, item.due.date())
-        body = templating.render_file(templates_dir / touch.template, ctx, f"templates/{touch.template}", journey.locale)
+def _webhook(job: _Job, out: Path, result: TouchPreview) -> None:
+    touch, item = job.touch, job.item
+    body = (job.render(touch.template) if touch.template else json.dumps(
+        {"deal": job.deal.id, "journey": job.journey.journey, "touch": touch.id, "phase": item.phase,
+         "due": item.due.isoformat()}, indent=2))
     path = out / f"{touch.id}.json"
-    path.write_text(body if isinstance(body, str) else json.dumps(body, indent=2), encoding="utf-8")
+    path.write_text(body, encoding="utf-8")
     result.files.append(path)
 
 

@@ -83,3 +83,18 @@ def test_a_deal_without_address_fails_only_its_letters(tmp_path):
     html = (out / "next-steps-email.html").read_text(encoding="utf-8")
     assert "{{ 7*7 }} &lt;script&gt;" in html and "<script>x" not in html
     assert "no postal address" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_webhook_touch_previews_its_json_body(make_journey, tmp_path):
+    from hundred.deal import load_deal
+    from hundred.preview import render_preview
+    from hundred.validate import load_journey
+
+    path = make_journey("journey: hook\nname: Hook\nphases:\n  - phase: admit\n    touches:\n"
+                        "      - id: tell-crm\n        day: 0\n        channel: webhook\n"
+                        "        url: https://crm.example/hooks/onboarding\n")
+    journey, templates = load_journey(path)
+    preview = render_preview(journey, load_deal(ROOT / "examples" / "deal-nl.json"), templates, tmp_path / "out")
+    body = json.loads((tmp_path / "out" / "tell-crm.json").read_text())
+    assert body["deal"] == "D-1042" and body["touch"] == "tell-crm" and body["phase"] == "admit"
+    assert not preview.problems

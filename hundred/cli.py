@@ -32,7 +32,7 @@ class _Plain:
     def __init__(self, stream_name: str):
         self.stream_name = stream_name
 
-    def print(self, text: str, markup: bool = False) -> None:
+    def print(self, text: str) -> None:
         print(text, file=getattr(sys, self.stream_name), flush=True)
 
 
@@ -111,10 +111,10 @@ def validate(
         else:
             failed += 1
             for problem in checked.problems:
-                err.print(str(problem), markup=False)
+                err.print(str(problem))
     if failed:
         err.print(f"{failed} of {len(files)} journey file{'s' if len(files) != 1 else ''} "
-                  f"{'has' if failed == 1 else 'have'} problems", markup=False)
+                  f"{'has' if failed == 1 else 'have'} problems")
         raise typer.Exit(1)
 
 
@@ -212,12 +212,12 @@ def preview(
     for t in result.touches:
         files = ", ".join(p.name for p in t.files) or "-"
         mark = "ok " if not t.problems else "!! "
-        out.print(f"{mark} {t.touch:<24} {t.channel:<8} {files}", markup=False)
+        out.print(f"{mark} {t.touch:<24} {t.channel:<8} {files}")
         for problem in t.problems:
-            err.print(f"    {t.touch}: {problem}", markup=False)
-    out.print(f"open {result.index}", markup=False)
+            err.print(f"    {t.touch}: {problem}")
+    out.print(f"open {result.index}")
     if result.problems:
-        err.print(f"{len(result.problems)} problem{'s' if len(result.problems) != 1 else ''} in this preview", markup=False)
+        err.print(f"{len(result.problems)} problem{'s' if len(result.problems) != 1 else ''} in this preview")
         raise typer.Exit(1)
 
 
@@ -251,10 +251,10 @@ def main() -> None:
         app()  # standalone: click prints usage errors and exits 2 itself
     except Invalid as exc:
         for problem in exc.problems:
-            err.print(str(problem), markup=False)
+            err.print(str(problem))
         sys.exit(1)
     except UserError as exc:
-        err.print(str(exc), markup=False)
+        err.print(str(exc))
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -262,7 +262,7 @@ def main() -> None:
     except Exception as exc:
         if _state["debug"]:
             raise
-        err.print(f"unexpected error: {type(exc).__name__}: {exc} (run again with --debug for details)", markup=False)
+        err.print(f"unexpected error: {type(exc).__name__}: {exc} (run again with --debug for details)")
         sys.exit(1)
 
 

@@ -26,7 +26,7 @@ from babel.dates import format_date
 from . import templating
 from .context import merge_context
 from .deal import Deal
-from .journey import GATE_PHASE, PHASES, Journey
+from .journey import GATE_PHASE, Journey
 from .workdays import BusinessCalendar
 
 

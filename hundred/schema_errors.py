@@ -47,12 +47,13 @@ def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
     if len(loc) == 2 and loc[0] == "phases":
         return PhaseBlock
     if len(loc) == 4 and loc[0] == "phases" and loc[2] == "touches":
-        channel = _get(data, loc + ("channel",))
+        channel = value_at(data, loc + ("channel",))
         return TOUCH_MODELS.get(channel) if isinstance(channel, str) else None
     return None
 
 
-def _get(data: Any, loc: Loc) -> Any:
+def value_at(data: Any, loc: Loc) -> Any:
+    """The raw YAML value at `loc`, or None where the file has nothing there."""
     for part in loc:
         try:
             data = data[part]
@@ -64,10 +65,10 @@ def _get(data: Any, loc: Loc) -> Any:
 def describe(loc: Loc, data: Any) -> str:
     """Human name of the place: "touch 'welcome-call'", "phase 'affirm'", "letters"."""
     if len(loc) >= 4 and loc[0] == "phases" and loc[2] == "touches":
-        tid = _get(data, loc[:4] + ("id",))
+        tid = value_at(data, loc[:4] + ("id",))
         return f"touch '{tid}'" if isinstance(tid, str) else f"touch {int(loc[3]) + 1} of phase {int(loc[1]) + 1}"
     if len(loc) >= 2 and loc[0] == "phases":
-        name = _get(data, loc[:2] + ("phase",))
+        name = value_at(data, loc[:2] + ("phase",))
         return f"phase '{name}'" if isinstance(name, str) else f"phase {int(loc[1]) + 1}"
     if loc and isinstance(loc[0], str) and loc[0] in ("calendar", "letters", "sender"):
         return loc[0]
@@ -106,11 +107,11 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
         return Problem(file, mark.line, mark.col, f"{where} is missing '{field}'", f"add '{field}: …' to {where}")
 
     mark = smap.locate(loc)
-    if kind == "union_tag_not_found" or (kind == "union_tag_invalid" and _get(data, loc + ("channel",)) is None):
+    if kind == "union_tag_not_found" or (kind == "union_tag_invalid" and value_at(data, loc + ("channel",)) is None):
         return Problem(file, mark.line, mark.col, f"{describe(loc, data)} has no channel",
                        "add 'channel:' with one of: " + ", ".join(CHANNELS))
     if kind == "union_tag_invalid":
-        channel = _get(data, loc + ("channel",))
+        channel = value_at(data, loc + ("channel",))
         mark = smap.locate(loc + ("channel",))
         return Problem(file, mark.line, mark.col, f"unknown channel '{channel}' in {describe(loc, data)}",
                        did_you_mean(str(channel), CHANNELS) or "use one of: " + ", ".join(CHANNELS))

@@ -9,7 +9,6 @@ typo in one touch does not hide a problem in another.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from . import templating
 from .deal import merge_field_tree
 from .journey import GATE_PHASE, PHASES, Journey
 from .problems import Invalid, Problem
-from .schema_errors import describe, did_you_mean, schema_problems
+from .schema_errors import describe, did_you_mean, schema_problems, value_at
 from .workdays import UnknownHolidays, check_region, country_code_for
 from .yamlsource import Mark, SourceMap, YamlProblem, load_yaml
 
@@ -206,13 +205,13 @@ class _Rules:
                 if touch.get("referral") is True or name == "advocate":
                     gated.append((loc, name if isinstance(name, str) else ""))
         for loc, phase in gated:
-            touch = _get(self.data, loc)
+            touch = value_at(self.data, loc)
             if touch.get("referral") is True and phase in PHASES and PHASES.index(phase) <= PHASES.index(GATE_PHASE):
                 self.add(loc + ("referral",), f"referral touch '{touch.get('id')}' stands in phase '{phase}', before affirm is complete",
                          "move it to a later phase (advocate is where Coleman asks for referrals)")
         if gated and affirm_touches == 0:
             loc, _ = gated[0]
-            what = "a referral touch" if any(_get(self.data, l).get("referral") is True for l, _ in gated) else "the advocate phase"
+            what = "a referral touch" if any(value_at(self.data, l).get("referral") is True for l, _ in gated) else "the advocate phase"
             self.add(loc, f"{what} waits for the affirm phase, but this journey has no affirm touches",
                      "add an affirm phase with at least one touch, such as a handwritten thank-you letter")
 
@@ -310,12 +309,6 @@ class _Rules:
             return guess.replace("'", f"'{prefix}." if prefix else "'", 1)
         names = ", ".join(f"{prefix}.{o}" if prefix else o for o in options)
         return f"fields available here: {names}"
-
-
-def _get(data: Any, loc: tuple[Any, ...]) -> Any:
-    for part in loc:
-        data = data[part]
-    return data
 
 
 def _zone_hint(zone: str) -> str:

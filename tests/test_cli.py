@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_DEAL_NL, MINIMAL_JOURNEY, REPO, deal_payload, email, journey_yaml, letter, phase, task
+from conftest import MINIMAL_JOURNEY, REPO, deal_payload, email, journey_yaml, letter, phase
 from hundred import cli
 
 

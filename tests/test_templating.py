@@ -1,6 +1,6 @@
 """The sandboxed template set-up: filters in the journey's locale, strict fields, data stays data."""
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest

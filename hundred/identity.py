@@ -54,7 +54,7 @@ class TouchKey:
 
     @property
     def ics_uid(self) -> str:
-        return f"{_token(self.deal)}.{_token(self.journey)}.{_token(self.touch)}@hundred"
+        return f"{_token(self.deal)}/{_token(self.journey)}/{_token(self.touch)}@hundred"
 
     @property
     def reference(self) -> str:

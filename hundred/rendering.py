@@ -1,26 +1,36 @@
 """One touch + one deal → what the customer (or owner, or CRM) receives, as values.
 
-`preview` writes these to files; the channels deliver them; the print queue stores a letter's
-rendering inputs. Nothing here writes a file or talks to a server.
+`preview` writes these to files, the channels deliver them and the print queue keeps a letter's
+rendering inputs: all three call `render_touch`, so what a marketer previews is what is sent.
+Nothing here writes a file or talks to a server. Template text is read from disk on every call,
+so a fixed typo reaches customers whose journey is already in flight.
 """
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from . import templating
+from .context import merge_context
+from .deal import Deal
 from .identity import TouchKey
+from .journey import Journey
 
 
 @dataclass(frozen=True)
 class EmailContent:
     key: TouchKey
-    to: str                  # the contact's address (validated, single line)
+    to: str                  # the contact's address; "" when the deal has none (cannot be sent)
     to_name: str
-    subject: str             # single line: control characters refused before it gets here
+    subject: str             # one line: the deal model refuses control characters
     text: str                # the plain-text part (the .txt twin, or derived from the HTML)
-    html: str | None         # the HTML part, a whole document; None for a text-only email
+    html: str                # the HTML part, a whole document
     sender_name: str
     reply_to: str | None     # the owner's address
 
@@ -31,7 +41,7 @@ class TaskContent:
     to: str | None           # the owner's address; None when the deal has none
     to_name: str
     title: str
-    brief: str               # Markdown
+    brief: str               # Markdown, without the title
     ics: bytes               # a VCALENDAR with one VEVENT (UID = key.ics_uid)
     due: datetime
     confirm: bool            # True: the owner marks it done; False: complete once sent
@@ -50,7 +60,151 @@ class LetterContent:
     key: TouchKey
     letter: Any              # hundred.letters.Letter
     style: Any               # hundred.letters.LetterStyle
-    print_by: Any            # datetime.date | None
+    print_by: date | None
 
 
 Rendered = EmailContent | TaskContent | WebhookContent | LetterContent
+
+
+class CannotRender(ValueError):
+    """The deal lacks what this touch needs (a letter without a postal address)."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One touch to render, with the merge context it is rendered with."""
+
+    journey: Journey
+    deal: Deal
+    touch: Any
+    key: TouchKey
+    due: datetime
+    templates_dir: Path
+    ctx: dict[str, Any]
+
+    def render(self, name: str) -> str:
+        """A template file of this touch; errors name `templates/<name>` and the line."""
+        return templating.render_file(self.templates_dir / name, self.ctx, f"templates/{name}", self.journey.locale)
+
+    def inline(self, source: str, what: str) -> str:
+        return templating.render(source, self.ctx, f"{self.touch.id}.{what}", self.journey.locale)
+
+
+def touch_key(journey: Journey, deal: Deal, touch_id: str) -> TouchKey:
+    return TouchKey(deal.id, journey.journey, journey.version(), touch_id)
+
+
+def render_touch(journey: Journey, deal: Deal, touch_id: str, due: datetime, templates_dir: Path,
+                 *, print_by: date | None = None, made_at: datetime | None = None) -> Rendered:
+    """Render one touch for one deal; raises TemplateProblem or CannotRender with the reason."""
+    block, touch = next((b, t) for b, t in journey.touches() if t.id == touch_id)
+    ctx = merge_context(journey, deal, touch, block.phase, due.date())
+    job = _Job(journey, deal, touch, touch_key(journey, deal, touch_id), due, templates_dir, ctx)
+    if touch.channel == "letter":
+        return LetterContent(job.key, build_letter(job), letter_style(journey), print_by)
+    if touch.channel == "email":
+        return _email(job)
+    if touch.channel == "task":
+        return _task(job, made_at or deal.closed_at, block.phase)
+    return _webhook(job, block.phase)
+
+
+def letter_style(journey: Journey) -> Any:
+    from .letters import LetterStyle
+
+    s = journey.letters
+    return LetterStyle(paper=s.paper, envelope=s.envelope, hand=s.hand, ink=s.ink,
+                       return_address=s.return_address, sender_country=home_country(journey))
+
+
+def home_country(journey: Journey) -> str:
+    region = journey.calendar.holidays
+    if region:
+        return re.split(r"[/-]", region)[0].upper()
+    return journey.locale.split("_")[-1].upper() if "_" in journey.locale else "NL"
+
+
+def postal_address(deal: Deal) -> Any:
+    from .letters import PostalAddress
+
+    if deal.address is None:
+        return None
+    a = deal.address
+    name = f"{deal.contact.first_name} {deal.contact.last_name}".strip()
+    return PostalAddress(name=name, company=deal.company.name if deal.company else None, street=a.street,
+                         postcode=a.postcode, city=a.city, state=a.state, country=a.country)
+
+
+def build_letter(job: _Job) -> Any:
+    from .letters import Letter
+
+    address = postal_address(job.deal)
+    if address is None:  # window or label: either way the letter has to reach someone
+        raise CannotRender("the deal has no postal address; a letter needs address.street, postcode and city")
+    body = job.render(job.touch.template)
+    sender = job.ctx["sender"]
+    return Letter(letter_id=job.key.reference, body=body.strip("\n"), signer=sender["name"],
+                  address=address, seed=job.key.seed, signer_title=sender["title"] or None)
+
+
+def _email(job: _Job) -> EmailContent:
+    touch, deal = job.touch, job.deal
+    subject = job.inline(touch.subject, "subject")
+    body = job.render(touch.template)
+    if templating.is_html(touch.template):
+        twin = Path(touch.template).with_suffix(".txt")
+        text = job.render(str(twin)) if (job.templates_dir / twin).exists() else html_to_text(body)
+        page = body if "<html" in body.lower() else (
+            f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(subject)}</title></head>"
+            f"<body>{body}</body></html>")
+    else:
+        text = body
+        page = f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body><pre>{html.escape(body)}</pre></body></html>"
+    name = f"{deal.contact.first_name} {deal.contact.last_name}".strip()
+    return EmailContent(job.key, deal.contact.email or "", name, subject, text.strip() + "\n", page,
+                        job.ctx["sender"]["name"], deal.owner.email)
+
+
+def _task(job: _Job, made_at: datetime, phase: str) -> TaskContent:
+    from icalendar import Calendar, Event, vCalAddress
+
+    touch, deal = job.touch, job.deal
+    title = job.inline(touch.title, "title")
+    brief = job.render(touch.template).strip()
+    cal = Calendar()
+    cal.add("prodid", "-//hundred//onboarding journeys//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", job.key.ics_uid)
+    event.add("summary", title)
+    event.add("dtstart", job.due)
+    event.add("dtend", job.due + timedelta(minutes=30))
+    event.add("dtstamp", made_at)
+    event.add("description", brief)
+    event.add("categories", [f"phase:{phase}", f"deal:{deal.id}"])
+    if deal.owner.email:
+        attendee = vCalAddress(f"mailto:{deal.owner.email}")
+        attendee.params["cn"] = deal.owner.name
+        event.add("attendee", attendee)
+    cal.add_component(event)
+    return TaskContent(job.key, deal.owner.email, deal.owner.name, title, brief, cal.to_ical(), job.due,
+                       bool(touch.confirm))
+
+
+def _webhook(job: _Job, phase: str) -> WebhookContent:
+    touch = job.touch
+    body = (job.render(touch.template) if touch.template else json.dumps(
+        {"deal": job.deal.id, "journey": job.journey.journey, "touch": touch.id, "phase": phase,
+         "due": job.due.isoformat()}, indent=2))
+    return WebhookContent(job.key, touch.url, body, touch.secret_env)
+
+
+def html_to_text(markup: str) -> str:
+    """A readable plain-text part when a template has no .txt twin (paragraphs kept, tags dropped)."""
+    text = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", "", markup)
+    text = re.sub(r"(?i)<br\s*/?>", "\n", text)
+    text = re.sub(r"(?i)</(p|div|h[1-6]|li|tr)>", "\n\n", text)
+    text = re.sub(r"(?i)<li\b[^>]*>", "- ", text)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip() for line in text.splitlines())).strip()

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr,
+                      field_validator, model_validator)
 
 PHASES: tuple[str, ...] = ("assess", "admit", "affirm", "activate", "acclimate", "accomplish", "adopt", "advocate")
 CHANNELS: tuple[str, ...] = ("letter", "email", "task", "webhook")
@@ -21,7 +22,47 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EXIT_EVENTS: tuple[str, ...] = ("deal.cancelled", "contact.opted_out")
 GATE_PHASE = "affirm"
 
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
+Slug = Annotated[StrictStr, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _one_line(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is empty; write the text between quotes, e.g. \"Welkom bij ons\"")
+    if _CONTROL.search(value):
+        raise ValueError("holds a line break or an invisible control character; keep it on one line")
+    return value
+
+
+def _date_text(value: Any) -> Any:
+    """Dates as written in YAML (`2026-12-24`), never a number pydantic would read as a Unix time."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(f"{str(value)[:40]!r} is not a date; write dates as 2026-12-24")
+    return value.strip()
+
+
+# One line of text that says something: names, subjects, titles (they end up in headers and tables)
+OneLine = Annotated[StrictStr, Field(max_length=200, json_schema_extra={"pattern": r"^[^\u0000-\u001f\u007f]*\S[^\u0000-\u001f\u007f]*$"}),
+                    AfterValidator(_one_line)]
+TemplateName = Annotated[StrictStr, Field(max_length=200, json_schema_extra={"pattern": r"^[^\u0000-\u001f\u007f]*\S[^\u0000-\u001f\u007f]*$"}),
+                         AfterValidator(_one_line)]
+Day = Annotated[date, BeforeValidator(_date_text)]
+DURATION = re.compile(r"^(?:([0-9]{1,4})d)?(?:([0-9]{1,5})h)?(?:([0-9]{1,6})m)?$")
+MAX_EXPIRY = timedelta(days=730)
+
+
+def parse_duration(value: Any) -> timedelta:
+    """`"2d"`, `"12h"`, `"30m"`, `"1d12h"` → timedelta; more than zero, at most two years."""
+    match = DURATION.fullmatch(str(value).strip()) if isinstance(value, str) else None
+    if not match or not any(match.groups()):
+        raise ValueError(f"{str(value)[:40]!r} is not a duration; write it as a number and d, h or m, e.g. \"2d\", \"12h\" or \"30m\"")
+    days, hours, minutes = (int(g or 0) for g in match.groups())
+    delta = timedelta(days=days, hours=hours, minutes=minutes)
+    if delta <= timedelta(0):
+        raise ValueError("must be longer than zero; leave it out for a touch that never expires")
+    if delta > MAX_EXPIRY:
+        raise ValueError("is longer than two years; use at most \"730d\"")
+    return delta
 Phase = Literal["assess", "admit", "affirm", "activate", "acclimate", "accomplish", "adopt", "advocate"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -42,8 +83,8 @@ class _Strict(BaseModel):
 
 class Calendar(_Strict):
     workdays: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1)
-    holidays: str | None = Field(None, description="Country code for the holidays package, optionally with a subdivision: NL, DE/BY, US/NY")
-    closed: list[date] = Field(default_factory=list, description="Extra closed days (ISO dates)")
+    holidays: StrictStr | None = Field(None, max_length=40, description="Country code for the holidays package, optionally with a subdivision: NL, DE/BY, US/NY")
+    closed: list[Day] = Field(default_factory=list, max_length=1000, description="Extra closed days (ISO dates)")
 
     @field_validator("workdays")
     @classmethod
@@ -58,8 +99,8 @@ class LetterSettings(_Strict):
     envelope: Literal["DL", "C5", "US10", "none"] = "DL"
     hand: Literal["caveat", "kalam"] = "caveat"
     ink: Literal["blue", "black", "navy"] = "blue"
-    lead_days: int = Field(2, ge=0, le=20, description="Business days before a letter's arrival day that it must be printed and posted")
-    return_address: str = ""
+    lead_days: StrictInt = Field(2, ge=0, le=20, description="Business days before a letter's arrival day that it must be printed and posted")
+    return_address: StrictStr = Field("", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
 
     @model_validator(mode="after")
     def _paper_fits_envelope(self) -> "LetterSettings":
@@ -71,17 +112,31 @@ class LetterSettings(_Strict):
 
 
 class Sender(_Strict):
-    name: str = Field(description="Inline template, e.g. \"{{ deal.owner.name }}\"")
-    title: str | None = None
+    name: OneLine = Field(description="Inline template, e.g. \"{{ deal.owner.name }}\"")
+    title: OneLine | None = None
 
 
 class _TouchBase(_Strict):
     id: Slug = Field(description="Stable identity of the touch; never rename a touch that is in flight")
-    day: int = Field(description="Journey day: 0 is the day the deal closed")
-    at: str | None = Field(None, description="Local time of day, \"HH:MM\"; default: the start of the send window")
-    when: str | None = Field(None, description="Condition evaluated when the touch runs, e.g. \"deal.segment != 'C'\"")
-    description: str | None = None
+    day: StrictInt = Field(description="Journey day: 0 is the day the deal closed")
+    at: StrictStr | None = Field(None, description="Local time of day, \"HH:MM\", inside the send window; default: the start of the send window")
+    when: StrictStr | None = Field(None, max_length=1000, description="Condition evaluated when the touch runs, e.g. \"deal.segment != 'C'\"")
+    description: StrictStr | None = Field(None, max_length=5000)
     referral: StrictBool = Field(False, description="A referral request: never scheduled before the affirm phase is complete")
+    expires_after: StrictStr | None = Field(
+        None, json_schema_extra={"pattern": DURATION.pattern},
+        description="Skip the touch (state expired) when it cannot run within this time of its planned moment: \"2d\", \"12h\", \"30m\"")
+
+    @field_validator("expires_after")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @property
+    def expires_after_delta(self) -> timedelta | None:
+        return parse_duration(self.expires_after) if self.expires_after else None
 
     @field_validator("at")
     @classmethod
@@ -97,28 +152,29 @@ class _TouchBase(_Strict):
 
 class LetterTouch(_TouchBase):
     channel: Literal["letter"]
-    template: str
+    template: TemplateName
 
 
 class EmailTouch(_TouchBase):
     channel: Literal["email"]
-    subject: str
-    template: str
+    subject: OneLine
+    template: TemplateName
 
 
 class TaskTouch(_TouchBase):
     channel: Literal["task"]
     to: Literal["owner"] = "owner"
-    title: str
-    template: str
+    title: OneLine
+    template: TemplateName
     confirm: StrictBool = Field(True, description="True: the owner marks the task done; false: it completes when sent")
 
 
 class WebhookTouch(_TouchBase):
     channel: Literal["webhook"]
-    url: str = Field(pattern=r"^https?://\S+$")
-    secret_env: str | None = Field(None, description="Environment variable holding the signing secret")
-    template: str | None = None
+    url: StrictStr = Field(pattern=r"^https?://\S+$", max_length=2000)
+    secret_env: StrictStr | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=100,
+                                         description="Environment variable holding the signing secret")
+    template: TemplateName | None = None
 
 
 Touch = Annotated[Union[LetterTouch, EmailTouch, TaskTouch, WebhookTouch], Field(discriminator="channel")]
@@ -128,7 +184,7 @@ TOUCH_MODELS: dict[str, type[_TouchBase]] = {
 
 class PhaseBlock(_Strict):
     phase: Phase
-    label: str | None = Field(None, description="Display name, e.g. \"Bevestigen\"")
+    label: OneLine | None = Field(None, description="Display name, e.g. \"Bevestigen\"")
     touches: list[Touch] = Field(default_factory=list)
 
     @property
@@ -137,20 +193,33 @@ class PhaseBlock(_Strict):
 
 
 class Journey(_Strict):
-    """One onboarding journey. `journey` is its stable id; the content hash is its version."""
+    """One onboarding journey. `journey` is its stable id; the content hash is its version.
+
+    Top-level `x-…` keys hold YAML anchors for reuse (as in docker-compose); the model drops them,
+    so they are neither checked as settings nor part of the version.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"patternProperties": {"^x-": {}}})
 
     journey: Slug
-    name: str
-    description: str | None = None
-    locale: str = "nl_NL"
-    timezone: str = "Europe/Amsterdam"
-    length: int = Field(100, ge=1, le=730)
+    name: OneLine
+    description: StrictStr | None = Field(None, max_length=5000)
+    locale: StrictStr = Field("nl_NL", max_length=40)
+    timezone: StrictStr = Field("Europe/Amsterdam", max_length=64)
+    length: StrictInt = Field(100, ge=1, le=730)
     calendar: Calendar = Field(default_factory=Calendar)
-    send_window: str = "09:00-17:00"
+    send_window: StrictStr = "09:00-17:00"
     letters: LetterSettings = Field(default_factory=LetterSettings)
     sender: Sender = Field(default_factory=lambda: Sender(name="{{ deal.owner.name }}"))
     phases: list[PhaseBlock] = Field(min_length=1)
     exit_on: list[Literal["deal.cancelled", "contact.opted_out"]] = Field(default_factory=lambda: list(EXIT_EVENTS))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_extensions(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+        return data
 
     @field_validator("send_window")
     @classmethod
@@ -177,7 +246,12 @@ class Journey(_Strict):
 
     def version(self) -> str:
         """A short content hash: a journey in flight keeps the version it started with."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        data = self.model_dump(mode="json")
+        for block in data["phases"]:  # keys added later count only when used, so old versions stay stable
+            for touch in block["touches"]:
+                if touch.get("expires_after") is None:
+                    touch.pop("expires_after", None)
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 

@@ -24,7 +24,7 @@ from .journey import GATE_PHASE, PHASES, Journey
 from .problems import Invalid, Problem
 from .schema_errors import describe, did_you_mean, schema_problems, value_at
 from .workdays import UnknownHolidays, check_region, country_code_for
-from .yamlsource import Mark, SourceMap, YamlProblem, load_yaml
+from .yamlsource import Mark, SourceMap, YamlProblem, load_yaml, read_yaml_file
 
 INLINE_TEMPLATES = ("title", "subject")
 
@@ -59,15 +59,18 @@ def check_file(path: str | Path, templates_dir: Path | None = None) -> Checked:
     shown = _display(path)
     result = Checked(path, templates_dir=find_templates_dir(path, templates_dir))
     try:
-        text = path.read_text(encoding="utf-8")
+        data, smap = load_yaml(read_yaml_file(path))
     except FileNotFoundError:
         result.problems.append(Problem(shown, 1, 1, "no such file", "check the path; journeys live in journeys/*.yaml"))
         return result
-    except UnicodeDecodeError as exc:
-        result.problems.append(Problem(shown, 1, 1, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8"))
+    except IsADirectoryError:
+        result.problems.append(Problem(shown, 1, 1, "this is a folder, not a journey file",
+                                       "name a .yaml file, or validate the folder's journeys with 'hundred validate FOLDER'"))
         return result
-    try:
-        data, smap = load_yaml(text)
+    except OSError as exc:
+        result.problems.append(Problem(shown, 1, 1, f"cannot read the file: {exc.strerror or exc}",
+                                       "check that the file exists and that you may read it"))
+        return result
     except YamlProblem as exc:
         result.problems.append(Problem(shown, exc.mark.line, exc.mark.col, exc.message, exc.hint))
         return result
@@ -80,10 +83,22 @@ def check_file(path: str | Path, templates_dir: Path | None = None) -> Checked:
     except ValidationError as exc:
         result.problems.extend(schema_problems(exc, data, smap, shown))
     result.problems.extend(_Rules(data, smap, shown, result.templates_dir).run())
-    result.problems = sorted(set(result.problems), key=lambda p: (p.line, p.col, p.message))
+    result.problems = _capped(sorted(set(result.problems), key=lambda p: (p.line, p.col, p.message)))
     if result.problems:
         result.journey = None
     return result
+
+
+MAX_PROBLEMS = 50  # per file: more only bury the first one, which often explains the rest
+
+
+def _capped(problems: list[Problem]) -> list[Problem]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    last = problems[MAX_PROBLEMS - 1]
+    return problems[:MAX_PROBLEMS] + [Problem(last.file, last.line, last.col,
+                                              f"and {len(problems) - MAX_PROBLEMS} more problems after this one",
+                                              "fix the ones above and validate again")]
 
 
 def load_journey(path: str | Path, templates_dir: Path | None = None) -> tuple[Journey, Path]:

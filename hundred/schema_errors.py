@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from .journey import CHANNELS, PHASES, TOUCH_MODELS, Calendar, Journey, LetterSettings, PhaseBlock, Sender
 from .problems import Problem
+from .shorten import clip
 from .yamlsource import SourceMap
 
 Loc = tuple[str | int, ...]
@@ -75,6 +76,36 @@ def describe(loc: Loc, data: Any) -> str:
     return "the journey"
 
 
+def shown(value: Any) -> str:
+    """A value as the marketer wrote it in YAML, cut when long: true, 3.0, "3", [ ... ]."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return '"' + clip(value, 60) + '"'
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return clip(value, 60)
+
+
+def _kind_key_typo(loc: Loc, data: Any, smap: SourceMap, file: str, where: str) -> Problem | None:
+    """`chanel: letter` (or `Channel:`): report the misspelt key, not "has no channel"."""
+    touch = value_at(data, loc)
+    if not isinstance(touch, dict):
+        return None
+    for key, value in touch.items():
+        if key != "channel" and did_you_mean(key.lower(), ["channel"]):
+            mark = smap.locate(loc + (key,), prefer_key=True)
+            return Problem(file, mark.line, mark.col, f"unknown key '{clip(key, 40)}' in {where}", "did you mean 'channel'?")
+    for key, value in touch.items():
+        if isinstance(value, str) and value in CHANNELS:
+            mark = smap.locate(loc + (key,), prefer_key=True)
+            return Problem(file, mark.line, mark.col, f"{where} has no channel",
+                           f"write 'channel: {value}' instead of '{clip(key, 40)}: {value}'")
+    return None
+
+
 def _allowed_elsewhere(key: str) -> str:
     owners = [ch for ch, model in TOUCH_MODELS.items() if key in model.model_fields]
     return f"'{key}' belongs to {' and '.join(owners)} touches" if owners else ""
@@ -86,14 +117,18 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
     named = loc
     while named and isinstance(named[-1], int):  # an item of a list: name the list ("workdays")
         named = named[:-1]
-    field = str(named[-1]) if named else ""
+    field = clip(named[-1], 40) if named else ""
     where = describe(loc[:-1] if loc else loc, data)
     value = err.get("input")
+    if isinstance(value, str) and len(value) > 80:
+        value = clip(value)
 
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1], data)
         allowed = sorted(model.model_fields) if model else []
         hint = did_you_mean(field, allowed) or _allowed_elsewhere(field)
+        if not hint and field.startswith("x-"):
+            hint = "'x-…' keys (to hold YAML anchors) are allowed only at the top level of the journey"
         if not hint and allowed:
             hint = "allowed here: " + ", ".join(allowed)
         mark = smap.locate(loc, prefer_key=True)
@@ -108,12 +143,15 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
 
     mark = smap.locate(loc)
     if kind == "union_tag_not_found" or (kind == "union_tag_invalid" and value_at(data, loc + ("channel",)) is None):
+        typo = _kind_key_typo(loc, data, smap, file, describe(loc, data))
+        if typo:
+            return typo
         return Problem(file, mark.line, mark.col, f"{describe(loc, data)} has no channel",
                        "add 'channel:' with one of: " + ", ".join(CHANNELS))
     if kind == "union_tag_invalid":
         channel = value_at(data, loc + ("channel",))
         mark = smap.locate(loc + ("channel",))
-        return Problem(file, mark.line, mark.col, f"unknown channel '{channel}' in {describe(loc, data)}",
+        return Problem(file, mark.line, mark.col, f"unknown channel '{clip(channel, 40)}' in {describe(loc, data)}",
                        did_you_mean(str(channel), CHANNELS) or "use one of: " + ", ".join(CHANNELS))
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
@@ -128,15 +166,37 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
             return Problem(file, mark.line, mark.col, f"{field} '{value}' may only use lowercase letters, digits and '-'",
                            "for example 'thank-you-letter'; ids are the identity of a touch in flight, so choose them once")
         if field == "url":
-            return Problem(file, mark.line, mark.col, f"url '{value}' is not a web address", "start it with https://")
+            return Problem(file, mark.line, mark.col, f"url '{value}' is not a web address",
+                           "start it with https:// and leave out spaces")
+        if field == "secret_env":
+            return Problem(file, mark.line, mark.col, f"secret_env '{value}' is not the name of an environment variable",
+                           "name the variable that holds the secret, e.g. secret_env: CRM_WEBHOOK_SECRET")
+        return Problem(file, mark.line, mark.col, f"{field} in {where} holds a line break or control character",
+                       "keep it on one line")
     if kind.startswith("int_"):
-        return Problem(file, mark.line, mark.col, f"{field} in {where} must be a whole number, got {value!r}",
-                       f"for example '{field}: 3'")
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            hint = f"remove the quotes: '{field}: {value.strip()}'"
+        elif isinstance(value, float) and value.is_integer():
+            hint = f"write it without a decimal point: '{field}: {int(value)}'"
+        else:
+            hint = f"for example '{field}: 3'"
+        return Problem(file, mark.line, mark.col, f"{field} in {where} must be a whole number, got {shown(value)}", hint)
     if kind in ("bool_type", "bool_parsing"):
-        return Problem(file, mark.line, mark.col, f"{field} in {where} must be true or false, got {value!r}",
-                       f"write '{field}: true' or '{field}: false'")
+        return Problem(file, mark.line, mark.col, f"{field} in {where} must be true or false, got {shown(value)}",
+                       f"write '{field}: true' or '{field}: false', without quotes")
+    if kind == "string_too_long":
+        limit = err.get("ctx", {}).get("max_length", "")
+        return Problem(file, mark.line, mark.col, f"{field} in {where} is too long (at most {limit} characters)",
+                       "shorten it; long text belongs in a template file")
+    if kind == "too_long":
+        limit = err.get("ctx", {}).get("max_length", "")
+        return Problem(file, mark.line, mark.col, f"{field} in {where} has too many entries (at most {limit})",
+                       "shorten the list")
+    if kind == "too_short" and field == "workdays":
+        return Problem(file, mark.line, mark.col, "the calendar has no workdays: no touch could ever go out",
+                       "list the days you work, e.g. 'workdays: [mon, tue, wed, thu, fri]'")
     if kind.startswith("date_"):
-        return Problem(file, mark.line, mark.col, f"{field}: {value!r} is not a date", "write dates as 2026-12-24")
+        return Problem(file, mark.line, mark.col, f"{field}: {shown(value)} is not a date", "write dates as 2026-12-24")
     if kind == "too_short" and field == "phases":
         return Problem(file, mark.line, mark.col, "the journey has no phases", "add 'phases:' with at least one phase and its touches")
     if kind == "list_type":
@@ -148,15 +208,20 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
                        "check the indentation")
     if kind == "string_type":
         hint = CLOCK_HINT if field in ("at", "send_window") else "put quotes around it"
-        return Problem(file, mark.line, mark.col, f"{field} in {where} must be text, got {value!r}", hint)
+        if field == "expires_after":
+            hint = 'write a duration in quotes, e.g. expires_after: "2d", "12h" or "30m"'
+        return Problem(file, mark.line, mark.col, f"{field} in {where} must be text, got {shown(value)}", hint)
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return Problem(file, mark.line, mark.col, f"{field} in {where}: {err['msg'].lower()}, got {value!r}",
+        return Problem(file, mark.line, mark.col, f"{field} in {where}: {err['msg'].lower()}, got {shown(value)}",
                        _range_hint(field))
     message = err["msg"].removeprefix("Value error, ")
     message, _, hint = message.partition("; ")
     if not hint and field in ("at", "send_window"):
         hint = CLOCK_HINT
-    text = f"{field}: {message} ({where})" if field else message
+    if field and message.startswith(("is ", "holds ", "must ")):
+        text = f"{field} of {where} {message}"
+    else:
+        text = f"{field}: {message} ({where})" if field else message
     return Problem(file, mark.line, mark.col, text, hint or "see the journey format in the README")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,9 +21,12 @@ from pydantic import ValidationError
 
 from . import templating
 from .deal import merge_field_tree
-from .journey import GATE_PHASE, PHASES, Journey
+from .journey import GATE_PHASE, PHASES, Journey, parse_clock
 from .problems import Invalid, Problem
 from .schema_errors import describe, did_you_mean, schema_problems, value_at
+from .shorten import clip
+from .urlsafety import ENV as URL_ENV
+from .urlsafety import allow_private_webhooks, check_webhook_url
 from .workdays import UnknownHolidays, check_region, country_code_for
 from .yamlsource import Mark, SourceMap, YamlProblem, load_yaml, read_yaml_file
 
@@ -224,6 +228,9 @@ class _Rules:
             if touch.get("referral") is True and phase in PHASES and PHASES.index(phase) <= PHASES.index(GATE_PHASE):
                 self.add(loc + ("referral",), f"referral touch '{touch.get('id')}' stands in phase '{phase}', before affirm is complete",
                          "move it to a later phase (advocate is where Coleman asks for referrals)")
+        if blocks and all(isinstance(b, dict) and b.get("touches") in (None, []) for b in blocks):
+            self.add(("phases",), "the journey has no touches: every phase is empty",
+                     "add touches under a phase, e.g. '- id: thank-you-letter' with day, channel and template", key=True)
         if gated and affirm_touches == 0:
             loc, _ = gated[0]
             what = "a referral touch" if any(value_at(self.data, l).get("referral") is True for l, _ in gated) else "the advocate phase"
@@ -236,6 +243,12 @@ class _Rules:
         if isinstance(day, int) and not isinstance(day, bool) and not 0 <= day <= length:
             self.add(loc + ("day",), f"day {day} of {where} is outside the journey (0..{length})",
                      f"use a day from 0 to {length}, or set 'length:' for a longer journey")
+        self.touch_timing(loc, touch, where)
+        if touch.get("channel") == "webhook" and isinstance(touch.get("url"), str) and re.match(r"https?://\S+$", touch["url"]):
+            reason = check_webhook_url(touch["url"], allow_private_webhooks())
+            if reason:
+                self.add(loc + ("url",), f"webhook url of {where} is refused: {clip(reason, 160)}",
+                         f"use the receiver's public https:// address; for a receiver on your own network set {URL_ENV}=1")
         for key in INLINE_TEMPLATES:
             if isinstance(touch.get(key), str):
                 self.inline(loc + (key,), touch[key], f"{key} of {where}")
@@ -243,6 +256,23 @@ class _Rules:
             self.condition(loc + ("when",), touch["when"], where)
         if isinstance(touch.get("template"), str):
             self.template_file(loc + ("template",), touch["template"], where, touch.get("channel"))
+
+    def touch_timing(self, loc: tuple[Any, ...], touch: dict[str, Any], where: str) -> None:
+        """`at:` inside the send window for people's channels (a webhook may go out at any hour)."""
+        at, channel = touch.get("at"), touch.get("channel")
+        window = _window_of(self.data.get("send_window", "09:00-17:00"))
+        if not isinstance(at, str) or channel not in ("email", "task", "letter") or window is None:
+            return
+        try:
+            clock = parse_clock(at)
+        except ValueError:
+            return  # the model reports the format
+        start, end = window
+        if not start <= clock < end:
+            last = (datetime.combine(date.min, end) - timedelta(minutes=1)).time()
+            what = "the post is planned" if channel == "letter" else f"the {channel} goes out"
+            self.add(loc + ("at",), f"at {at} of {where} is outside the send window {start:%H:%M}-{end:%H:%M}",
+                     f"{what} in the send window: use a time from {start:%H:%M} to {last:%H:%M}, or widen send_window")
 
     def inline(self, loc: tuple[Any, ...], source: str, what: str) -> None:
         try:
@@ -324,6 +354,14 @@ class _Rules:
             return guess.replace("'", f"'{prefix}." if prefix else "'", 1)
         names = ", ".join(f"{prefix}.{o}" if prefix else o for o in options)
         return f"fields available here: {names}"
+
+
+def _window_of(value: Any) -> tuple[time, time] | None:
+    try:
+        start, end = (parse_clock(part) for part in str(value).split("-"))
+    except ValueError:
+        return None
+    return (start, end) if start < end else None
 
 
 def _zone_hint(zone: str) -> str:

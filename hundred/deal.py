@@ -3,41 +3,86 @@
 The model is deliberately the single source of truth for merge fields: the validator walks it to
 decide whether `{{ contact.frist_name }}` is a typo, so a field added here becomes usable in every
 template at once.
+
+A deal is hostile input: it ends up in letters, email and `.ics` headers, idempotency keys and file
+names. Every string is one line of plain text, stripped, bounded; codes, amounts and dates are
+checked; every problem is reported at once, by its field path (rules and limits: deal_checks.py).
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      ValidationInfo, field_validator, model_validator)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from . import deal_checks as checks
+from .deal_checks import DealProblem
+
+__all__ = ["Address", "Company", "Contact", "Deal", "DealError", "DealProblem", "Owner", "load_deal",
+           "merge_field_tree", "parse_deal", "parse_deal_json"]
+
+
+def _line(max_len: int, *more: Callable[[str], str], required: bool = False, letters: bool = False,
+          optional: bool = False) -> Any:
+    """A single-line text field: see deal_checks.clean_line; `more` checks run on non-empty values.
+    `optional`: blank means absent (None), as CRMs send "" for an empty field."""
+
+    def validate(value: str) -> str | None:
+        value = checks.clean_line(value, max_len, required=required, letters=letters)
+        if optional and not value:
+            return None
+        for check in more:
+            if value:
+                value = check(value)
+        return value
+
+    return Annotated[str, AfterValidator(validate)]
+
+
+def _id_as_text(value: Any) -> Any:
+    # CRMs send numeric ids too (HubSpot, Pipedrive); 1042 and "1042" are the same deal
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else value
+
+
+Name = _line(checks.NAME_MAX, required=True, letters=True)
+OptionalName = _line(checks.NAME_MAX, optional=True)
+Email = _line(checks.EMAIL_MAX, checks.check_email, optional=True)
+Phone = _line(checks.PHONE_MAX, optional=True)
+
+
+def _now(info: ValidationInfo) -> datetime:
+    now = (info.context or {}).get("now") if isinstance(info.context, dict) else None
+    now = now or datetime.now(timezone.utc)
+    return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
 
 
 class _Part(BaseModel):
     # defer_build: `hundred validate` reads these models' field names but never validates a deal
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Owner(_Part):
     """The account manager who closed the deal; tasks go to them and letters carry their name."""
 
-    name: str
-    email: str | None = None
-    title: str | None = None
-    phone: str | None = None
+    name: Name
+    email: Email | None = None
+    title: OptionalName | None = None
+    phone: Phone | None = None
 
 
 class Contact(_Part):
-    first_name: str
-    last_name: str = ""
-    email: str | None = None
-    phone: str | None = None
-    locale: str | None = None
-    timezone: str | None = None
+    first_name: Name
+    last_name: _line(checks.NAME_MAX) = ""
+    email: Email | None = None
+    phone: Phone | None = None
+    locale: _line(checks.NAME_MAX, checks.check_locale, optional=True) | None = None
+    timezone: _line(checks.NAME_MAX, optional=True) | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -45,29 +90,22 @@ class Contact(_Part):
         if value:
             try:
                 ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Amsterdam)")
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                raise ValueError(f"unknown time zone {checks.show(value)} (use an IANA name such as "
+                                 "Europe/Amsterdam)") from None
         return value
 
 
 class Company(_Part):
-    name: str
+    name: _line(checks.COMPANY_MAX, required=True, letters=True)
 
 
 class Address(_Part):
-    street: str
-    postcode: str = ""
-    city: str
-    state: str | None = None
-    country: str = "NL"
-
-    @field_validator("country")
-    @classmethod
-    def _alpha2(cls, value: str) -> str:
-        value = value.strip().upper()
-        if len(value) != 2 or not value.isalpha():
-            raise ValueError(f"country must be an ISO 3166 alpha-2 code such as NL, got {value!r}")
-        return value
+    street: _line(checks.STREET_MAX, required=True, letters=True)
+    postcode: _line(checks.POSTCODE_MAX, checks.check_postcode) = ""
+    city: Name
+    state: OptionalName | None = None
+    country: _line(2 * checks.NAME_MAX, checks.check_country, required=True) = "NL"
 
 
 class Deal(BaseModel):
@@ -75,25 +113,57 @@ class Deal(BaseModel):
 
     model_config = ConfigDict(extra="allow", defer_build=True)
 
-    id: str = Field(min_length=1)
+    id: Annotated[_line(64, checks.check_id, required=True), BeforeValidator(_id_as_text)]
     closed_at: datetime
-    journey: str | None = None
+    journey: _line(checks.JOURNEY_MAX, checks.check_journey, optional=True) | None = None
+    currency: _line(checks.NAME_MAX, required=True) = "EUR"   # before amount: its decimals depend on it
     amount: Decimal = Decimal("0")
-    currency: str = "EUR"
-    product: str = ""
-    segment: str | None = None
+    product: _line(checks.PRODUCT_MAX) = ""
+    segment: _line(checks.SEGMENT_MAX, optional=True) | None = None
     owner: Owner
     contact: Contact
     company: Company | None = None
     address: Address | None = None
-    fields: dict[str, Any] = Field(default_factory=dict)
+    fields: Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v)] = Field(default_factory=dict)
 
     @field_validator("closed_at")
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("closed_at needs a UTC offset, e.g. 2026-11-20T14:03:00+01:00")
-        return value
+    def _sane_time(cls, value: datetime, info: ValidationInfo) -> datetime:
+        return checks.check_closed_at(value, _now(info))
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str, info: ValidationInfo) -> str:
+        return checks.check_currency(value, _now(info).date())
+
+    @field_validator("amount")
+    @classmethod
+    def _sane_amount(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        return checks.check_amount(value, info.data.get("currency"))
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(cls, data: Any, handler: Callable[[Any], "Deal"]) -> "Deal":
+        """Run the model, then the checks on free-form values, and raise one error with all of them."""
+        errors: list[dict[str, Any]] = []
+        try:
+            deal = handler(data)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+        custom: list[tuple[tuple[Any, ...], str]] = []
+        if isinstance(data, dict):
+            extras = {k: v for k, v in data.items() if k not in cls.model_fields}
+            custom = checks.check_free_form(extras, ())
+            if isinstance(data.get("fields"), dict):
+                custom += checks.check_free_form(data["fields"], ("fields",))
+                if len(extras) + len(data["fields"]) > checks.FIELD_KEYS_MAX and not custom:
+                    custom.append((("fields",), f"has {len(extras) + len(data['fields'])} custom fields with "
+                                                f"the unknown top-level keys; at most {checks.FIELD_KEYS_MAX}"))
+        if not errors and not custom:
+            return deal
+        details = [_detail(err["loc"], _plain(err, data), err.get("input")) for err in errors]
+        details += [_detail(loc, message, None) for loc, message in custom]
+        raise ValidationError.from_exception_data(cls.__name__, details)
 
     @model_validator(mode="after")
     def _fold_unknown_keys(self) -> "Deal":
@@ -115,31 +185,85 @@ class Deal(BaseModel):
         }
 
 
+_PARTS: dict[str, type[BaseModel]] = {"owner": Owner, "contact": Contact, "company": Company, "address": Address}
+
+
+def _plain(err: dict[str, Any], data: Any) -> str:
+    loc = err["loc"]
+    if not loc and err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        return f"the deal must be a JSON object {{...}}, got {checks.json_type(err.get('input'))}"
+    model: type[BaseModel] = _PARTS.get(loc[0], Deal) if len(loc) > 1 else Deal
+    given = (data.get(loc[0]) if len(loc) > 1 else data) if isinstance(data, dict) else None
+    extra = [k for k in given if k not in model.model_fields] if isinstance(given, dict) else []
+    return checks.plain_message(err, extra, list(model.model_fields))
+
+
+def _detail(loc: Any, message: str, value: Any) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError("deal", message), loc=tuple(loc), input=value)
+
+
 class DealError(ValueError):
-    """A deal payload that cannot be used; the message names the file and the fields."""
+    """A deal payload that cannot be used. `problems` lists every one as DealProblem(path, message,
+    line, column); `str()` is one line per problem, each naming the source and the field."""
+
+    def __init__(self, source: str, problems: list[DealProblem]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(p.format(source) for p in problems))
+
+    def field_errors(self) -> list[dict[str, Any]]:
+        """For an HTTP 422 answer: [{"field": "contact.first_name", "message": "is blank"}, ...]."""
+        return [{"field": p.path, "message": p.message} for p in self.problems]
 
 
-def load_deal(path: str | Path) -> Deal:
-    path = Path(path)
+def parse_deal(raw: Any, source: str = "deal", now: datetime | None = None) -> Deal:
+    """Validate already-parsed JSON. `now` (aware; default: the clock) bounds closed_at and picks
+    the currencies in use."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DealError(f"{path}: no such file")
-    except json.JSONDecodeError as exc:
-        raise DealError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
-    return parse_deal(raw, source=str(path))
-
-
-def parse_deal(raw: Any, source: str = "deal") -> Deal:
-    try:
-        return Deal.model_validate(raw)
+        return Deal.model_validate(raw, context={"now": now} if now else None)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(payload)"
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{source}: {where}: {msg}")
-        raise DealError("\n".join(problems))
+        problems = [DealProblem(checks.path_of(err["loc"]), err["msg"]) for err in exc.errors(include_url=False)]
+        raise DealError(source, problems) from None
+
+
+def parse_deal_json(data: bytes | str, source: str = "deal", now: datetime | None = None) -> Deal:
+    """Validate a deal as it arrives (file or HTTP body): size, UTF-8, nesting and duplicate keys
+    are checked on the raw text, then the model; every problem is reported together."""
+    problems: list[DealProblem] = []
+    text = data
+    if isinstance(data, bytes):
+        text, problems = checks.decode(data)
+    if text is not None:
+        raw, problems = checks.loads(text)
+    if text is None or raw is None and problems:
+        raise DealError(source, problems)
+    try:
+        deal = parse_deal(raw, source, now)
+    except DealError as exc:
+        problems += exc.problems
+    if problems:
+        raise DealError(source, problems)
+    return deal
+
+
+def load_deal(path: str | Path, now: datetime | None = None) -> Deal:
+    path = Path(path)
+    source = str(path)
+    try:
+        if path.is_dir():
+            raise DealError(source, [DealProblem("", "is a folder; --deal needs a JSON file")])
+        if path.exists() and not path.is_file():
+            raise DealError(source, [DealProblem("", "is not a regular file")])
+        with path.open("rb") as handle:
+            data = handle.read(checks.MAX_PAYLOAD_BYTES + 1)
+    except FileNotFoundError:
+        raise DealError(source, [DealProblem("", "no such file")]) from None
+    except OSError as exc:
+        raise DealError(source, [DealProblem("", f"cannot be read: {exc.strerror or exc}")]) from None
+    if len(data) > checks.MAX_PAYLOAD_BYTES:
+        raise DealError(source, [DealProblem("", f"is larger than {checks.MAX_PAYLOAD_BYTES:,} bytes, the most "
+                                                 "a deal may be")])
+    return parse_deal_json(data, source, now)
 
 
 def merge_field_tree() -> dict[str, Any]:

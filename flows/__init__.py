@@ -1,1 +1,4 @@
-"""Prefect flows: thin adapters that call the hundred engine (arrive with the runtime issue)."""
+"""Prefect flows: thin adapters that call hundred's runtime (see flows/journey.py).
+
+Only this package and `hundred.up` import Prefect. Importing `flows` itself imports nothing.
+"""

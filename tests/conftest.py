@@ -141,3 +141,7 @@ def example_deal() -> Deal:
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+# A real Prefect server for the session (started on first use; see tests/prefect_server.py).
+from prefect_server import hundred_deployments, prefect_server  # noqa: E402,F401

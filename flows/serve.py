@@ -1,0 +1,43 @@
+"""`python -m flows.serve`: serve hundred's four deployments from this process (the embedded shape).
+
+Each flow run executes in its own subprocess. `hundred up` runs this under a supervisor that
+restarts it when it exits (serve gives up after a few minutes without the Prefect API).
+
+- `pause_on_shutdown=False`: serve would otherwise pause its deployments when it stops, and the
+  15-minute reconcile schedule would stay paused after a restart. (Touch runs are explicit runs;
+  pausing never stopped them, and redeploying never deletes them.)
+- Never delete or rename these deployments while journeys are pending: deleting a deployment
+  deletes its scheduled runs. Do not also `prefect deploy` the same names to a work pool against
+  the same server (see prefect.yaml for the scale-out shape).
+- HUNDRED_SERVE_LIMIT caps concurrent flow runs (default 8: each run is a ~85 MB subprocess).
+"""
+
+from __future__ import annotations
+
+import os
+
+from prefect import serve
+from prefect.types.entrypoint import EntrypointType
+
+from .journey import RECONCILE_EVERY, cancel_journey, deal_closed, reconcile, run_touch
+
+
+def deployments() -> list:
+    """The four deployments; flow runs import `flows.journey` by module path, from any directory."""
+    module = {"entrypoint_type": EntrypointType.MODULE_PATH}
+    return [
+        deal_closed.to_deployment(name="deal-closed", description="A closed deal starts its journey.", **module),
+        run_touch.to_deployment(name="run-touch", description="One touch of one customer's journey.", **module),
+        cancel_journey.to_deployment(name="cancel-journey", description="Stop a deal's journey.", **module),
+        reconcile.to_deployment(name="reconcile", interval=RECONCILE_EVERY, **module,
+                                description="Repair what the ledger expects and Prefect lacks."),
+    ]
+
+
+def main() -> None:
+    limit = int(os.environ.get("HUNDRED_SERVE_LIMIT", "8"))
+    serve(*deployments(), pause_on_shutdown=False, limit=limit, print_starting_message=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""A real Prefect server for the test session, and `python -m flows.serve` against it.
+
+One server per session (a subprocess on a free port, its own PREFECT_HOME and SQLite file);
+`prefect_server` (session fixture, registered in conftest.py) points PREFECT_API_URL at it for
+the tests. `server.serve(hundred_home)` runs hundred's deployments against it while a test needs
+flows to execute; only one serve at a time per server (they share the deployment names, and two
+serves would both pick up every run).
+
+Heartbeats: hundred's flows are async, and Prefect's async engine does not join its heartbeat
+thread on exit (the sync engine does, ~1 s per run; PREFECT_FLOWS_HEARTBEAT_FREQUENCY cannot be
+set to "off" from the environment in 3.8.8). The runner polls every second here
+(PREFECT_RUNNER_POLL_FREQUENCY=1) so due runs start promptly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SERVER_TIMEOUT = float(os.environ.get("HUNDRED_TEST_PREFECT_TIMEOUT", "180"))
+DEPLOYMENTS = ("deal-closed/deal-closed", "run-touch/run-touch", "cancel-journey/cancel-journey",
+               "reconcile/reconcile")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_get(url: str, timeout: float = 3.0) -> tuple[int, bytes]:
+    """(status, body); status 0 when nothing answered."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None,
+             log: Path | None = None, interval: float = 0.25):
+    """Poll `predicate()` until truthy; fail with the log's tail on timeout or an early exit."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            pytest.fail(f"{what}: process exited with {proc.returncode}\n{tail(log)}")
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{tail(log)}")
+
+
+def tail(log: Path | None, lines: int = 40) -> str:
+    if log is None or not log.exists():
+        return ""
+    return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+    """Stop a process started with start_new_session=True and everything in its group."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5)
+
+
+def base_env(prefect_home: Path, api_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUNDRED_"))}
+    env.update({
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_UI_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
+    })
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    return env
+
+
+@dataclass
+class Served:
+    """A running `python -m flows.serve`."""
+
+    proc: subprocess.Popen
+    home: Path
+    log: Path
+
+    def stop(self) -> None:
+        stop_group(self.proc)
+
+
+@dataclass
+class PrefectServer:
+    api_url: str
+    home: Path
+    proc: subprocess.Popen
+    log: Path
+    _serving: list[Served] = field(default_factory=list)
+
+    def deployment(self, name: str) -> dict | None:
+        status, body = http_get(f"{self.api_url}/deployments/name/{name}")
+        return json.loads(body) if status == 200 else None
+
+    @contextlib.contextmanager
+    def serve(self, hundred_home: Path, env: dict[str, str] | None = None,
+              timeout: float = 120.0) -> Iterator[Served]:
+        """`python -m flows.serve` against this server with HUNDRED_HOME=hundred_home, until exit.
+
+        Waits until serve has polled (all four deployments READY)."""
+        assert not self._serving, "one serve per server at a time (they share deployment names)"
+        hundred_home.mkdir(parents=True, exist_ok=True)
+        child_env = base_env(self.home, self.api_url)
+        child_env.update({"HUNDRED_HOME": str(hundred_home), "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+                          "PREFECT_LOGGING_LEVEL": "INFO"})
+        child_env.update(env or {})
+        log = hundred_home / "serve.log"
+        with open(log, "ab") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "flows.serve"], env=child_env, cwd=REPO,
+                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        served = Served(proc, hundred_home, log)
+        self._serving.append(served)
+        try:
+            # READY is set when serve polls for its runs; a fresh deployment is NOT_READY.
+            started = time.time()
+
+            def ready() -> bool:
+                for name in DEPLOYMENTS:
+                    dep = self.deployment(name)
+                    if not dep or dep.get("status") != "READY" or not _polled_since(dep, started):
+                        return False
+                return True
+
+            wait_for(ready, timeout, "flows.serve to register and poll its deployments", proc, log, 0.5)
+            yield served
+        finally:
+            served.stop()
+            self._serving.remove(served)
+
+    def stop(self) -> None:
+        stop_group(self.proc)
+
+
+def _polled_since(deployment: dict, started: float) -> bool:
+    from datetime import datetime
+
+    last = deployment.get("last_polled")
+    if not last:
+        return False
+    return datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp() >= started - 1
+
+
+def start_prefect_server(prefect_home: Path, port: int | None = None,
+                         timeout: float = SERVER_TIMEOUT) -> PrefectServer:
+    """`prefect server start` on a free port with a fresh SQLite DB; returns once /api/health is 200."""
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    log = prefect_home / "server.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                 "--port", str(port)], env=base_env(prefect_home), cwd=prefect_home,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    server = PrefectServer(api_url, prefect_home, proc, log)
+    try:
+        wait_for(lambda: http_get(f"{api_url}/health")[0] == 200, timeout, "the Prefect server", proc, log, 0.25)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """One real Prefect server for the whole session; PREFECT_API_URL points at it meanwhile."""
+    server = start_prefect_server(tmp_path_factory.mktemp("prefect-home"))
+    saved = {k: os.environ.get(k) for k in ("PREFECT_API_URL", "PREFECT_HOME")}
+    os.environ["PREFECT_API_URL"] = server.api_url
+    os.environ["PREFECT_HOME"] = str(server.home)
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    try:
+        # Prefect reads its settings once at import; this makes the already-imported copy agree.
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_HOME: str(server.home)}):
+            yield server
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def hundred_deployments(prefect_server: PrefectServer) -> PrefectServer:
+    """hundred's four deployments registered on the session server (without serving them)."""
+    from flows.serve import deployments
+
+    for deployment in deployments():
+        deployment.apply()
+    return prefect_server

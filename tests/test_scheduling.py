@@ -1,0 +1,117 @@
+"""PrefectScheduler against a real Prefect server: one run per touch, cancel by deal, run states."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from hundred.identity import TouchKey
+
+pytestmark = pytest.mark.usefixtures("hundred_deployments")
+
+
+def _deal() -> str:
+    return f"T-{uuid.uuid4().hex[:8]}"
+
+
+def _due(days: float) -> datetime:
+    """Far enough ahead that no serve running elsewhere in the session picks the run up."""
+    return (datetime.now(timezone.utc) + timedelta(days=days)).replace(microsecond=0)
+
+
+@pytest.fixture
+def scheduler(prefect_server):
+    from flows.scheduling import PrefectScheduler
+
+    with PrefectScheduler(prefect_server.api_url) as s:
+        yield s
+
+
+def test_schedule_is_idempotent_with_name_tags_time_and_parameters(scheduler):
+    key = TouchKey(_deal(), "first-100-days", "abc123", "thank-you-letter")
+    due = _due(30)
+    first = scheduler.schedule(key, due, "affirm", "letter")
+    again = scheduler.schedule(key, due + timedelta(hours=5), "admit", "email")
+    assert again == first
+
+    run = scheduler.client.read_flow_run(uuid.UUID(first))
+    assert run.name == key.flow_run_name == f"{key.deal} · thank-you-letter"
+    assert sorted(run.tags) == sorted(key.tags("affirm", "letter"))
+    assert run.idempotency_key == key.idempotency_key
+    assert run.parameters == {"deal": key.deal, "touch": "thank-you-letter"}
+    assert run.state.type.value == "SCHEDULED"
+    assert run.state.state_details.scheduled_time == due
+    assert run.deployment_id == scheduler.deployment_id("run-touch/run-touch")
+    assert scheduler.run_state(first) == "SCHEDULED"
+
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+
+    runs = scheduler.client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"deal:{key.deal}"])))
+    assert [str(r.id) for r in runs] == [first]
+
+
+def test_same_touch_of_another_deal_is_another_run(scheduler):
+    one = scheduler.schedule(TouchKey(_deal(), "j", "v", "t"), _due(30), "affirm", "task")
+    two = scheduler.schedule(TouchKey(_deal(), "j", "v", "t"), _due(30), "affirm", "task")
+    assert one != two
+
+
+def test_cancel_deal_cancels_only_that_deals_scheduled_runs(scheduler):
+    from prefect.states import Completed
+
+    deal, other = _deal(), _deal()
+    # 55 runs: more than one bulk call (the server takes 50 at a time).
+    ids = [scheduler.schedule(TouchKey(deal, "j", "v", f"t{i:02}"), _due(30 + i), "affirm", "email")
+           for i in range(55)]
+    done = ids[0]
+    scheduler.client.set_flow_run_state(uuid.UUID(done), Completed(), force=True)
+    others = [scheduler.schedule(TouchKey(other, "j", "v", f"t{i}"), _due(30), "affirm", "email") for i in range(3)]
+
+    assert scheduler.cancel_deal(deal, "customer churned") == 54
+    assert scheduler.run_state(done) == "COMPLETED"
+    assert {scheduler.run_state(i) for i in ids[1:]} == {"CANCELLED"}
+    assert {scheduler.run_state(i) for i in others} == {"SCHEDULED"}
+    run = scheduler.client.read_flow_run(uuid.UUID(ids[1]))
+    assert run.state.message == "customer churned"
+
+    assert scheduler.cancel_deal(deal, "again") == 0
+    # A cancelled run keeps its key: scheduling the touch again returns the cancelled run.
+    assert scheduler.schedule(TouchKey(deal, "j", "v", "t01"), _due(40), "affirm", "email") == ids[1]
+
+
+def test_run_state_is_none_once_the_run_is_deleted(scheduler):
+    key = TouchKey(_deal(), "j", "v", "gone")
+    run_id = scheduler.schedule(key, _due(30), "affirm", "email")
+    scheduler.client.delete_flow_run(uuid.UUID(run_id))
+    assert scheduler.run_state(run_id) is None
+    # The key is free again: reconcile can re-create the run.
+    assert scheduler.schedule(key, _due(30), "affirm", "email") != run_id
+
+
+def test_submit_deal_closed_is_one_run_per_deal(prefect_server):
+    from flows.scheduling import PrefectScheduler, submit_deal_closed
+
+    deal = _deal()
+    payload = {"id": deal, "closed_at": "2026-11-20T14:03:00+01:00"}
+    later = datetime.now(timezone.utc) + timedelta(days=30)  # not run by a serve elsewhere
+    first = submit_deal_closed(payload, received_at=later, api_url=prefect_server.api_url)
+    assert submit_deal_closed(payload, api_url=prefect_server.api_url) == first
+    with PrefectScheduler(prefect_server.api_url) as s:
+        run = s.client.read_flow_run(uuid.UUID(first))
+        s.client.delete_flow_run(run.id)  # keep the session's server free of a due deal-closed
+    assert run.idempotency_key == f"deal-closed:{deal}"
+    assert run.parameters == {"payload": payload, "received_at": later.astimezone(timezone.utc).isoformat()}
+
+
+def test_no_api_url_is_a_clear_error_not_an_ephemeral_server(prefect_server):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.scheduling import NoPrefectAPI, PrefectScheduler
+
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        scheduler = PrefectScheduler()
+        with pytest.raises(NoPrefectAPI, match="PREFECT_API_URL"):
+            scheduler.schedule(TouchKey("D", "j", "v", "t"), _due(1), "affirm", "email")

@@ -10,12 +10,16 @@ The timing rules of PRODUCT.md §3, in the order they apply:
 4. A letter's day is its arrival day; it is printed and posted by the `lead_days`-th open day
    before. When that is before the deal closed, it prints on the first open day and arrives late.
 5. The advocate phase and every referral touch wait for affirm: they run no earlier than one open
-   day after the last affirm touch is expected to complete.
+   day after the last affirm touch completes (a touch whose `when:` is false for this deal never
+   happens, so the gate does not wait for it). Before the journey runs that moment is estimated;
+   at run time the engine passes `Facts` (what the ledger says has happened) and the planner uses
+   the real completions and the real gate-open time instead: one set of timing rules for both.
 Local times are turned into instants per day, so the UTC offset is the one in force on that date.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -65,6 +69,14 @@ class PlannedTouch:
         }
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What has already happened to this customer's journey, as the ledger records it."""
+
+    completed: Mapping[str, datetime] = field(default_factory=dict)  # affirm touch → when it completed
+    gate_opened_at: datetime | None = None
+
+
 @dataclass
 class Plan:
     journey: Journey
@@ -101,7 +113,7 @@ def local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
     return aware.astimezone(timezone.utc).astimezone(zone)
 
 
-def plan(journey: Journey, deal: Deal) -> Plan:
+def plan(journey: Journey, deal: Deal, facts: Facts | None = None) -> Plan:
     calendar = BusinessCalendar.from_journey(journey.calendar, journey.locale)
     home = ZoneInfo(journey.timezone)
     contact_zone = ZoneInfo(deal.contact.timezone) if deal.contact.timezone else home
@@ -137,9 +149,9 @@ def plan(journey: Journey, deal: Deal) -> Plan:
             item.gated_by = GATE_PHASE
         planned.append(item)
 
-    _apply_gate(planned, journey, calendar)
     for item, (block, touch) in zip(planned, journey.touches()):
         _describe(item, journey, deal, touch)
+    _apply_gate(planned, journey, calendar, facts or Facts())
     planned.sort(key=lambda t: (t.due, t.order))
     last = max([t.due.date() for t in planned] + [start_date + timedelta(days=journey.length)])
     return Plan(journey, deal, start_date, planned, calendar.closed_days(start_date, last))
@@ -163,16 +175,31 @@ def _schedule_letter(item: PlannedTouch, journey: Journey, calendar: BusinessCal
     item.notes.append(f"print by {short_day(print_by)}")
 
 
-def _completes(item: PlannedTouch) -> date:
-    """When an affirm touch is expected to count as complete (a letter once it is posted)."""
+def _completes(item: PlannedTouch, facts: Facts) -> date:
+    """When an affirm touch counts as complete: the ledger's word once it has happened, else the
+    estimate (a letter once it is posted on its print-by day, anything else on its due day)."""
+    done = facts.completed.get(item.touch)
+    if done is not None:
+        return done.astimezone(item.due.tzinfo).date()
     return item.print_by if item.print_by else item.due.date()
 
 
-def _apply_gate(planned: list[PlannedTouch], journey: Journey, calendar: BusinessCalendar) -> None:
-    affirm = [t for t in planned if t.phase == GATE_PHASE]
-    if not affirm:
+def gate_opens(planned: list[PlannedTouch], facts: Facts, zone: ZoneInfo) -> date | None:
+    """The day the affirm phase completes: the real one when the gate has opened, else the latest
+    completion of the affirm touches that will happen (a touch whose condition is false for this
+    deal never happens, so it cannot hold the gate). None when no affirm touch will happen."""
+    if facts.gate_opened_at is not None:
+        return facts.gate_opened_at.astimezone(zone).date()
+    affirm = [t for t in planned if t.phase == GATE_PHASE and t.condition_met is not False]
+    return max((_completes(t, facts) for t in affirm), default=None)
+
+
+def _apply_gate(planned: list[PlannedTouch], journey: Journey, calendar: BusinessCalendar, facts: Facts) -> None:
+    if not any(t.phase == GATE_PHASE for t in planned):
         return
-    opens = max(_completes(t) for t in affirm)
+    opens = gate_opens(planned, facts, ZoneInfo(journey.timezone))
+    if opens is None:  # every affirm touch is skipped for this deal: the gate opens at the close
+        opens = min(t.due.date() for t in planned)
     earliest = calendar.open_days_after(opens, 1)
     lead = journey.letters.lead_days
     for item in planned:

@@ -19,6 +19,12 @@ _QUOTED = re.compile(r"'([^'\n]{%d,})'" % (LIMIT + 1))
 
 
 def clip_quoted(message: str, limit: int = LIMIT) -> str:
-    """Every '…'-quoted run in a message cut to `limit`; the message cut to 4 × `limit` in all."""
-    message = _QUOTED.sub(lambda m: "'" + clip(m[1], limit) + "'", message)
-    return clip(message, 4 * limit) if len(message) > 4 * limit else message
+    """Each line of a long message with its '…'-quoted runs cut to `limit`, and cut to 4 × `limit` in all."""
+    lines = []
+    for line in message.split("\n"):
+        if len(line) > 2 * limit:
+            line = _QUOTED.sub(lambda m: "'" + clip(m[1], limit) + "'", line)
+        if len(line) > 4 * limit:
+            line = line[: 4 * limit - 1] + "…"
+        lines.append(line)
+    return "\n".join(lines)

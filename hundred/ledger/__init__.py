@@ -1,0 +1,16 @@
+"""The ledger: hundred's record of what happened (journeys, touches, deliveries, letters, events).
+
+SQLite file under HUNDRED_HOME by default, PostgreSQL by HUNDRED_DATABASE_URL; migrated with
+Alembic on open. Imports only the core and SQLAlchemy/Alembic (never Prefect or the web app).
+"""
+
+from .db import HEAD, LedgerError
+from .rows import (COMPLETE_TOUCH_STATES, DELIVERY_STATES, JOURNEY_STATES, LETTER_STATES, PENDING_TOUCH_STATES,
+                   TOUCH_STATES, DeliveryRow, EventRow, JourneyRow, LetterRow, NewTouch, TouchRow)
+from .store import Ledger, default_url
+
+__all__ = [
+    "COMPLETE_TOUCH_STATES", "DELIVERY_STATES", "HEAD", "JOURNEY_STATES", "LETTER_STATES", "PENDING_TOUCH_STATES",
+    "TOUCH_STATES", "DeliveryRow", "EventRow", "JourneyRow", "Ledger", "LedgerError", "LetterRow", "NewTouch",
+    "TouchRow", "default_url",
+]

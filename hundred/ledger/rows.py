@@ -1,0 +1,140 @@
+"""What the ledger hands back: plain frozen dataclasses, never ORM objects.
+
+A caller holding a row holds no session and no connection, so a flow can keep a row across a
+slow delivery without pinning a database transaction (or a SQLite write lock) open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any, Collection
+
+from ..journey import Journey
+
+JOURNEY_STATES: tuple[str, ...] = ("active", "exited", "completed")
+TOUCH_STATES: tuple[str, ...] = ("planned", "waiting", "scheduled", "running", "delivered", "done",
+                                 "skipped", "expired", "failed", "cancelled")
+# Not yet started: what exiting a journey cancels.
+PENDING_TOUCH_STATES: tuple[str, ...] = ("planned", "waiting", "scheduled")
+# What counts as complete for the affirm gate (design.md); a failed touch blocks the gate.
+COMPLETE_TOUCH_STATES: tuple[str, ...] = ("delivered", "done", "skipped", "expired")
+DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "failed")
+LETTER_STATES: tuple[str, ...] = ("queued", "batched", "printed", "posted", "spoiled")
+
+
+def check_state(value: str, allowed: Collection[str], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} state {value!r}; one of {', '.join(allowed)}")
+
+
+@dataclass(frozen=True)
+class NewTouch:
+    """A touch as the planner hands it to `Ledger.start_journey`.
+
+    `due` is when it should run now (None while a gated touch waits for its gate); `state`
+    defaults to `waiting` for a gated touch and `planned` (no Prefect run yet) for the others.
+    """
+
+    touch_id: str
+    phase: str
+    channel: str
+    planned_due: datetime
+    gated: bool = False
+    due: datetime | None = None
+    state: str | None = None
+
+    @property
+    def initial_state(self) -> str:
+        state = self.state or ("waiting" if self.gated else "planned")
+        check_state(state, TOUCH_STATES, "touch")
+        return state
+
+
+def _from_record(cls: type, record: Any) -> Any:
+    return cls(**{f.name: getattr(record, f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class JourneyRow:
+    deal_id: str
+    journey_id: str
+    version: str
+    snapshot: dict[str, Any]
+    templates_dir: str
+    state: str
+    exit_reason: str | None
+    received_at: datetime
+    day_seconds: float | None
+    gate_opened_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    def journey_model(self) -> Journey:
+        """The journey exactly as it was when this deal's journey started (the YAML may be gone)."""
+        return Journey.model_validate(self.snapshot)
+
+
+@dataclass(frozen=True)
+class TouchRow:
+    deal_id: str
+    touch_id: str
+    phase: str
+    channel: str
+    gated: bool
+    planned_due: datetime
+    due: datetime | None
+    state: str
+    flow_run_id: str | None
+    attempts: int
+    outcome: str | None
+    error: str | None
+    completed_at: datetime | None
+    updated_at: datetime
+
+    @property
+    def complete(self) -> bool:
+        return self.state in COMPLETE_TOUCH_STATES
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    key: str
+    deal_id: str
+    touch_id: str
+    channel: str
+    state: str
+    message_id: str | None
+    detail: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LetterRow:
+    letter_id: str
+    deal_id: str
+    touch_id: str
+    text: str
+    seed: str
+    hand: str
+    layout: dict[str, Any]
+    address: dict[str, Any]
+    signer: str
+    signer_title: str | None
+    print_by: date | None
+    state: str
+    batch_id: str | None
+    pdf_path: str | None
+    queued_at: datetime
+    posted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    at: datetime
+    deal_id: str
+    touch_id: str | None
+    event: str
+    detail: str | None

@@ -1,0 +1,77 @@
+"""Runtime configuration from the environment (`HUNDRED_*`), read with pydantic-settings.
+
+Only the runtime (ledger, channels, `up`, flows) reads this; `hundred validate`, `plan` and
+`preview` never import it, so their start-up does not pay for pydantic-settings. Everything has a
+default: with no configuration at all, state lives under `.hundred/` in the working directory,
+email goes to `.eml` files in the outbox, and the ledger is a SQLite file.
+
+Secrets (`smtp_url` may carry a password, `webhook_secret`) are plain strings for the channels to
+use, but left out of `repr()` so a logged `Settings` never shows them.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUNDRED_", extra="ignore", validate_default=True)
+
+    home: Path = Field(Path(".hundred"), description="Where hundred keeps its state: ledger, outbox, local Prefect")
+    database_url: str | None = Field(
+        None, repr=False,
+        description="SQLAlchemy URL of the ledger, e.g. postgresql+psycopg://user:pass@host/db; default: a SQLite file in home")
+    smtp_url: str | None = Field(
+        None, repr=False,
+        description="smtp://user:pass@host:587?starttls=true or smtps://host:465; unset: .eml files in the outbox")
+    mail_from: str = "hundred <hundred@localhost>"
+    mail_domain: str | None = Field(None, description="Message-ID domain; default: the domain of mail_from")
+    webhook_secret: str | None = Field(None, repr=False, description="Default HMAC signing secret for webhooks")
+    allow_private_webhooks: bool = Field(False, description="Allow webhook URLs on loopback/private networks")
+    letters_dir: Path = Path("letters")
+    journeys_dir: Path = Path("journeys")
+    templates_dir: Path = Path("templates")
+    day_seconds: float | None = Field(
+        None, gt=0, description="Compressed time: one journey day lasts this many seconds (demos, tests)")
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        """Absolute, so a worker started in another directory finds the same ledger."""
+        return value.expanduser().absolute()
+
+    @field_validator("database_url", "smtp_url", "webhook_secret", "mail_domain", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`HUNDRED_SMTP_URL=` (set but empty) means unset, as a shell user expects."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _default_mail_domain(self) -> "Settings":
+        if not self.mail_domain:
+            _, address = parseaddr(self.mail_from)
+            self.mail_domain = address.rpartition("@")[2].strip() or "localhost"
+        return self
+
+    @property
+    def ledger_url(self) -> str:
+        """HUNDRED_DATABASE_URL, or the SQLite file `home/ledger.db`."""
+        return self.database_url or f"sqlite:///{self.home / 'ledger.db'}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def prefect_home(self) -> Path:
+        """PREFECT_HOME for the local Prefect server that `hundred up` starts."""
+        return self.home / "prefect"
+
+
+def load_settings() -> Settings:
+    """Read the environment now (each call re-reads it; nothing is cached behind the caller's back)."""
+    return Settings()

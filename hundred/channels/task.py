@@ -1,0 +1,22 @@
+"""A task for the owner: an email with the brief and an `.ics` invite (METHOD:REQUEST), sent
+exactly like the contact's email (same SMTP or outbox, same delivery rules, channel `task`).
+
+Completion is the runtime's business: at once when the task has `confirm: false`, else when the
+owner runs `hundred task done DEAL TOUCH` (the email says so).
+"""
+
+from __future__ import annotations
+
+from .. import messages
+from ..rendering import TaskContent
+from .base import ChannelConfig, DeliveryLog, DeliveryResult
+from .email import message_bytes, send_message
+
+
+def deliver_task(content: TaskContent, log: DeliveryLog, config: ChannelConfig) -> DeliveryResult:
+    try:
+        msg = messages.build_task_email(content, mail_from=config.mail_from, domain=config.mail_domain)
+        message_bytes(msg)
+    except (ValueError, TypeError) as exc:
+        return DeliveryResult("failed", f"cannot build the task email: {exc}")
+    return send_message(msg, key=content.key, channel="task", log=log, config=config)

@@ -113,7 +113,7 @@ class Deal(BaseModel):
 
     model_config = ConfigDict(extra="allow", defer_build=True)
 
-    id: Annotated[_line(64, checks.check_id, required=True), BeforeValidator(_id_as_text)]
+    id: Annotated[_line(checks.FIELD_TEXT_MAX, checks.check_id, required=True), BeforeValidator(_id_as_text)]
     closed_at: datetime
     journey: _line(checks.JOURNEY_MAX, checks.check_journey, optional=True) | None = None
     currency: _line(checks.NAME_MAX, required=True) = "EUR"   # before amount: its decimals depend on it

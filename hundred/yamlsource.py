@@ -34,7 +34,7 @@ Path_ = tuple[str | int, ...]
 
 MAX_BYTES = 1_000_000  # a journey is a few KB; checked before parsing
 MAX_DEPTH = 32  # nesting of lists and mappings (a journey needs 6)
-MAX_VALUES = 100_000  # values in the document after expanding every alias
+MAX_VALUES = 20_000  # values in the document after expanding every alias (a journey has a few hundred)
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser is ~10x faster
 
@@ -133,7 +133,7 @@ def decode_yaml_bytes(data: bytes) -> str:
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         line = data.count(b"\n", 0, exc.start) + 1
         col = len(data[line_start:exc.start].decode("utf-8", "replace")) + 1
-        raise YamlProblem(f"byte {data[exc.start:exc.start + 1].hex()} is not UTF-8 text ({exc.reason})",
+        raise YamlProblem(f"byte 0x{data[exc.start:exc.start + 1].hex()} is not UTF-8 text",
                           Mark(line, col),
                           "save the file as UTF-8 (it may have been saved as Latin-1 or Windows-1252)") from None
 

@@ -1,0 +1,174 @@
+"""A signed JSON POST, delivered at least once and deduplicated by the receiver.
+
+Headers: `Content-Type: application/json`, `Idempotency-Key: <TouchKey.idempotency_key>` (the same
+on every attempt and every retried run), `X-Hundred-Signature: t=<unix>,v1=<hex>` where v1 is the
+HMAC-SHA256 of `"<t>.<body>"` with the touch's secret (its `secret_env` variable, else the
+configured `webhook_secret`). A receiver checks the HMAC and that t is recent (`verify_signature`).
+
+Attempts: retried with exponential backoff on 5xx, 429 and timeouts / connection errors, within a
+budget (`webhook_attempts`, `webhook_deadline`); never on another 4xx; redirects are refused (a 3xx
+is a failure: it could point anywhere). Unlike email, a row left `sending` by a crashed run is sent
+again with the same Idempotency-Key.
+
+Before each delivery the host is resolved and refused when any address is loopback, private,
+link-local, multicast or otherwise not global, unless `allow_private_webhooks`.
+NOTE: hundred/urlsafety.py (the pure, validate-time check) was not in the tree when this was
+written; `resolved_addresses_refused` is the resolver-side half and can share its rules once it
+lands. The check resolves the name once and httpx resolves it again, so a DNS answer that changes in
+between (rebinding) is not caught; pinning the connection to the checked address would close that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import os
+import socket
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..rendering import WebhookContent
+from .base import FAILED, PENDING, SENDING, SENT, ChannelConfig, DeliveryLog, DeliveryResult, begin
+
+USER_AGENT = "hundred-webhook/1"
+
+
+def sign(body: bytes, secret: str, timestamp: int) -> str:
+    """The `X-Hundred-Signature` value for `body` sent at `timestamp` (unix seconds)."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify_signature(header: str, body: bytes, secret: str, *, tolerance: float = 300,
+                     now: float | None = None) -> bool:
+    """For receivers: the header's v1 matches `body` and its t is within `tolerance` seconds."""
+    try:
+        fields = dict(part.split("=", 1) for part in header.split(","))
+        timestamp = int(fields["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        return False
+    return hmac.compare_digest(sign(body, secret, timestamp), f"t={timestamp},v1={fields.get('v1', '')}")
+
+
+def _not_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast \
+        or ip.is_reserved or ip.is_unspecified or not ip.is_global
+
+
+def resolved_addresses_refused(url: str, allow_private: bool = False) -> str | None:
+    """Why `url` must not be posted to (scheme, unresolvable, or a non-public address), or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"webhook URL {url!r} is not an http(s) URL"
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as exc:
+        return f"webhook host {parts.hostname!r} cannot be resolved: {exc}"
+    if allow_private:
+        return None
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if _not_public(ip):
+            return (f"webhook host {parts.hostname!r} resolves to {ip}, a loopback/private/link-local "
+                    "address; refused (set HUNDRED_ALLOW_PRIVATE_WEBHOOKS=true to allow)")
+    return None
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("retry-after", "")))
+    except ValueError:
+        return 0.0
+
+
+def post_signed(url: str, body: bytes, secret: str, idempotency_key: str, *, attempts: int = 4,
+                backoff: float = 1.0, timeout: float = 5.0, deadline: float = 25.0,
+                client: httpx.Client | None = None,
+                sleep: Callable[[float], None] = time.sleep) -> tuple[bool, bool, str]:
+    """POST with retries. Returns (delivered, retryable, detail): a 2xx is delivered; a 4xx (not
+    429) or 3xx is final; anything else is retryable once the attempts or the deadline run out."""
+    started = time.monotonic()
+    own = client is None
+    client = client or httpx.Client(follow_redirects=False)
+    pause, detail = backoff, ""
+    try:
+        for attempt in range(1, attempts + 1):
+            remaining = deadline - (time.monotonic() - started)
+            if remaining <= 0:
+                break
+            headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key,
+                       "X-Hundred-Signature": sign(body, secret, int(time.time())),
+                       "User-Agent": USER_AGENT}
+            wait = pause
+            try:
+                response = client.post(url, content=body, headers=headers,
+                                       timeout=min(timeout, remaining), follow_redirects=False)
+            except httpx.TransportError as exc:  # timeouts, refused/reset connections, protocol errors
+                detail = f"attempt {attempt}: {type(exc).__name__}: {exc}"
+            else:
+                status = response.status_code
+                detail = f"attempt {attempt}: HTTP {status} {response.reason_phrase}"
+                if 200 <= status < 300:
+                    return True, False, detail
+                if 300 <= status < 400:
+                    return False, False, f"{detail}: redirects are refused (to {response.headers.get('location')!r})"
+                if status != 429 and status < 500:
+                    return False, False, detail
+                wait = max(pause, _retry_after(response))
+            if attempt == attempts or time.monotonic() - started + wait >= deadline:
+                break
+            sleep(wait)
+            pause *= 2
+        return False, True, f"gave up after {detail}"
+    finally:
+        if own:
+            client.close()
+
+
+def _secret(content: WebhookContent, config: ChannelConfig) -> str:
+    if content.secret_env:
+        environ = os.environ if config.environ is None else config.environ
+        value = environ.get(content.secret_env)
+        if not value:
+            raise ValueError(f"the webhook's secret_env {content.secret_env} is not set in the environment")
+        return value
+    if not config.webhook_secret:
+        raise ValueError("no webhook signing secret: set HUNDRED_WEBHOOK_SECRET or the touch's secret_env")
+    return config.webhook_secret
+
+
+def deliver_webhook(content: WebhookContent, log: DeliveryLog, config: ChannelConfig, *,
+                    client: httpx.Client | None = None) -> DeliveryResult:
+    idem = content.key.idempotency_key
+    try:
+        secret = _secret(content, config)
+    except ValueError as exc:
+        return DeliveryResult("failed", str(exc), idem)
+    dkey, state = begin(log, content.key, "webhook", idem)
+    if state == SENT:
+        return DeliveryResult("already-sent", f"already delivered (Idempotency-Key {idem})", idem)
+    refused = resolved_addresses_refused(content.url, config.allow_private_webhooks)
+    if refused:
+        log.mark_delivery(dkey, FAILED, detail=refused, from_states=(PENDING, FAILED, SENDING))
+        return DeliveryResult("failed", refused, idem)
+    # A row left `sending` is sent again: the receiver dedupes on the Idempotency-Key.
+    log.mark_delivery(dkey, SENDING, from_states=(PENDING, FAILED, SENDING))
+    delivered, retryable, detail = post_signed(
+        content.url, content.body.encode("utf-8"), secret, idem, attempts=config.webhook_attempts,
+        backoff=config.webhook_backoff, timeout=config.webhook_timeout,
+        deadline=config.webhook_deadline, client=client)
+    if delivered:
+        log.mark_delivery(dkey, SENT, detail=detail, from_states=(SENDING,))
+        return DeliveryResult("sent", detail, idem)
+    detail = f"{detail} ({'retryable' if retryable else 'refused by the receiver'})"
+    log.mark_delivery(dkey, FAILED, detail=detail, from_states=(SENDING,))
+    return DeliveryResult("failed", detail, idem)

@@ -87,6 +87,13 @@ def _journey_id(path: Path) -> str | None:
 
 def resolve_journey(name: str) -> Path:
     """A journey file, or the file in journeys/ whose `journey:` is this id (whatever the file is called)."""
+    try:
+        return _find_journey(name)
+    except OSError as exc:
+        raise UserError(f"{_shown(name)}: {exc.strerror or exc}") from None
+
+
+def _find_journey(name: str) -> Path:
     path = Path(name)
     if path.is_dir():
         raise UserError(f"{_shown(name)}: is a folder; name a journey file or a journey id, e.g. first-100-days")
@@ -133,6 +140,13 @@ def journey_files(paths: list[Path]) -> list[Path]:
 
 def _input_file(path: Path, option: str, what: str) -> None:
     """Fail fast, in one line, when an input path is missing or is the wrong kind of thing."""
+    try:
+        _input_kind(path, option, what)
+    except OSError as exc:  # a name too long for the file system, a loop of links …
+        raise UserError(f"{option} {_shown(path)}: {exc.strerror or exc}") from None
+
+
+def _input_kind(path: Path, option: str, what: str) -> None:
     if path.is_dir():
         raise UserError(f"{option} {_shown(path)}: is a folder; {option} takes {what}")
     if not path.exists():
@@ -150,6 +164,13 @@ def _nearest_existing(path: Path) -> Path:
 
 def _output_path(path: Path, option: str, folder: bool) -> None:
     """`--html` names a file to write, `--out` a folder: refuse the wrong kind before doing any work."""
+    try:
+        _output_kind(path, option, folder)
+    except OSError as exc:
+        raise UserError(f"{option} {_shown(path)}: {exc.strerror or exc}") from None
+
+
+def _output_kind(path: Path, option: str, folder: bool) -> None:
     if folder and path.exists() and not path.is_dir():
         raise UserError(f"{option} {_shown(path)}: is a file; {option} takes a folder to write into")
     if not folder and path.is_dir():

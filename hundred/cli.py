@@ -347,6 +347,31 @@ def preview(
         raise typer.Exit(1)
 
 
+@app.command()
+def up(
+    demo: Annotated[bool, typer.Option("--demo", help="Submit the example deal and show its journey live.")] = False,
+    day_seconds: Annotated[Optional[float], typer.Option("--day-seconds", min=0.01,
+                           help="Compress time: one journey day lasts this many seconds.")] = None,
+    port: Annotated[int, typer.Option("--port", help="Web app port.")] = 8000,
+    prefect_port: Annotated[int, typer.Option("--prefect-port", help="Local Prefect server port.")] = 4200,
+) -> None:
+    """Run hundred here: a local Prefect server, the journey flows and the web app, until Ctrl-C.
+
+    State lives in HUNDRED_HOME (default .hundred/): the ledger, the outbox, Prefect's database and
+    the logs. A part that stops is restarted. One `up` per HUNDRED_HOME.
+
+    \b
+    Examples:
+      hundred up --demo --day-seconds 5
+      hundred up --port 8080 --prefect-port 4300
+    """
+    from .up import main as run_up  # imports Prefect only once the server is up
+
+    code = run_up(demo=demo, day_seconds=day_seconds, port=port, prefect_port=prefect_port)
+    if code:
+        raise typer.Exit(code)
+
+
 def _print_plan(data: dict) -> None:
     import shutil
     from datetime import datetime

@@ -1,0 +1,115 @@
+"""The FastAPI app. `uvicorn --factory hundred.web:create_app` (HUNDRED_HOME from the environment)."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from ..local import UP_FILE
+
+DEPLOYMENTS = ("deal-closed/deal-closed", "run-touch/run-touch", "cancel-journey/cancel-journey",
+               "reconcile/reconcile")
+TIMEOUT = 2.0
+
+
+def _get_json(url: str) -> tuple[int, Any]:
+    """(status, parsed body) of a GET; status 0 when nothing answered."""
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+    except (OSError, ValueError):
+        return 0, None
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _prefect(api: str | None, part: dict[str, Any]) -> dict[str, Any]:
+    if not api:
+        return {"state": "unknown", "detail": "no Prefect API in up.json"}
+    status, _ = _get_json(f"{api}/health")
+    if status == 200 and part.get("state", "running") == "running":
+        return {"state": "up", "url": api}
+    return {"state": "down" if status != 200 else part.get("state", "unknown"),
+            "detail": f"{api}/health answered {status or 'nothing'}", "url": api}
+
+
+def _polled_since(last_polled: Any, started: Any) -> bool:
+    """This serve process has polled (a READY left by the previous one does not count)."""
+    if not isinstance(started, (int, float)):
+        return True
+    try:
+        polled = datetime.fromisoformat(str(last_polled).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return False
+    return polled >= started - 1.0
+
+
+def _serve(api: str | None, part: dict[str, Any]) -> dict[str, Any]:
+    """Up when its process lives and Prefect shows all four deployments ready (serve polls them)."""
+    if part.get("state") != "running" or not _alive(part.get("pid")):
+        return {"state": part.get("state", "unknown"), "detail": "serve process is not running"}
+    if not api:
+        return {"state": "unknown", "detail": "no Prefect API"}
+    waiting = []
+    for name in DEPLOYMENTS:
+        status, body = _get_json(f"{api}/deployments/name/{urllib.parse.quote(name)}")
+        if status != 200 or not isinstance(body, dict) or body.get("status") != "READY" \
+                or not _polled_since(body.get("last_polled"), part.get("started")):
+            waiting.append(name)
+    if waiting:
+        return {"state": "starting", "detail": "waiting for " + ", ".join(waiting)}
+    return {"state": "up", "deployments": list(DEPLOYMENTS)}
+
+
+def health(home: Path) -> tuple[bool, dict[str, Any]]:
+    """Each part's state; ok when every part is up."""
+    try:
+        up = json.loads((home / UP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        up = {}
+    parts_in = up.get("parts") or {}
+    api = up.get("prefect_api_url")
+    parts = {
+        "prefect": _prefect(api, parts_in.get("prefect") or {}),
+        "serve": _serve(api, parts_in.get("serve") or {}),
+        "web": {"state": "up"},
+    }
+    for name, part in parts.items():
+        if "restarts" in (parts_in.get(name) or {}):
+            part["restarts"] = parts_in[name]["restarts"]
+    ok = all(p["state"] == "up" for p in parts.values())
+    return ok, {"status": "ok" if ok else "starting", "parts": parts,
+                "urls": {k: up[k] for k in ("prefect_ui_url", "web_url") if k in up}}
+
+
+def create_app(home: Path | None = None) -> FastAPI:
+    home = Path(home or os.environ.get("HUNDRED_HOME") or ".hundred").absolute()
+    app = FastAPI(title="hundred", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:  # sync: FastAPI runs it in a thread, the checks may block
+        ok, body = health(home)
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    return app

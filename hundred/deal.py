@@ -22,6 +22,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from . import deal_checks as checks
+from . import deal_json
 from .deal_checks import DealProblem
 
 __all__ = ["Address", "Company", "Contact", "Deal", "DealError", "DealProblem", "Owner", "load_deal",
@@ -206,8 +207,13 @@ class DealError(ValueError):
     """A deal payload that cannot be used. `problems` lists every one as DealProblem(path, message,
     line, column); `str()` is one line per problem, each naming the source and the field."""
 
+    MAX_PROBLEMS = 50  # a payload with 10,000 duplicate keys gets a readable answer, not 10,000 lines
+
     def __init__(self, source: str, problems: list[DealProblem]):
         self.source = source
+        if len(problems) > self.MAX_PROBLEMS:
+            more = len(problems) - self.MAX_PROBLEMS + 1
+            problems = [*problems[: self.MAX_PROBLEMS - 1], DealProblem("", f"and {more} more problems")]
         self.problems = problems
         super().__init__("\n".join(p.format(source) for p in problems))
 
@@ -232,9 +238,9 @@ def parse_deal_json(data: bytes | str, source: str = "deal", now: datetime | Non
     problems: list[DealProblem] = []
     text = data
     if isinstance(data, bytes):
-        text, problems = checks.decode(data)
+        text, problems = deal_json.decode(data)
     if text is not None:
-        raw, problems = checks.loads(text)
+        raw, problems = deal_json.loads(text)
     if text is None or raw is None and problems:
         raise DealError(source, problems)
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,12 +20,10 @@ from pydantic import ValidationError
 
 from . import templating
 from .deal import merge_field_tree
-from .journey import GATE_PHASE, PHASES, Journey, parse_clock
+from .journey import GATE_PHASE, PHASES, Journey
 from .problems import Invalid, Problem
 from .schema_errors import describe, did_you_mean, schema_problems, value_at
-from .shorten import clip
-from .urlsafety import ENV as URL_ENV
-from .urlsafety import allow_private_webhooks, check_webhook_url
+from .touch_rules import capped, touch_problems, zone_hint
 from .workdays import UnknownHolidays, check_region, country_code_for
 from .yamlsource import Mark, SourceMap, YamlProblem, load_yaml, read_yaml_file
 
@@ -87,22 +84,10 @@ def check_file(path: str | Path, templates_dir: Path | None = None) -> Checked:
     except ValidationError as exc:
         result.problems.extend(schema_problems(exc, data, smap, shown))
     result.problems.extend(_Rules(data, smap, shown, result.templates_dir).run())
-    result.problems = _capped(sorted(set(result.problems), key=lambda p: (p.line, p.col, p.message)))
+    result.problems = capped(sorted(set(result.problems), key=lambda p: (p.line, p.col, p.message)))
     if result.problems:
         result.journey = None
     return result
-
-
-MAX_PROBLEMS = 50  # per file: more only bury the first one, which often explains the rest
-
-
-def _capped(problems: list[Problem]) -> list[Problem]:
-    if len(problems) <= MAX_PROBLEMS:
-        return problems
-    last = problems[MAX_PROBLEMS - 1]
-    return problems[:MAX_PROBLEMS] + [Problem(last.file, last.line, last.col,
-                                              f"and {len(problems) - MAX_PROBLEMS} more problems after this one",
-                                              "fix the ones above and validate again")]
 
 
 def load_journey(path: str | Path, templates_dir: Path | None = None) -> tuple[Journey, Path]:
@@ -161,7 +146,7 @@ class _Rules:
             try:
                 ZoneInfo(tz)
             except (KeyError, ValueError):
-                self.add(("timezone",), f"unknown time zone '{tz}'", _zone_hint(tz))
+                self.add(("timezone",), f"unknown time zone '{tz}'", zone_hint(tz))
         region = d.get("calendar", {}).get("holidays") if isinstance(d.get("calendar"), dict) else None
         if isinstance(region, str):
             try:
@@ -243,12 +228,8 @@ class _Rules:
         if isinstance(day, int) and not isinstance(day, bool) and not 0 <= day <= length:
             self.add(loc + ("day",), f"day {day} of {where} is outside the journey (0..{length})",
                      f"use a day from 0 to {length}, or set 'length:' for a longer journey")
-        self.touch_timing(loc, touch, where)
-        if touch.get("channel") == "webhook" and isinstance(touch.get("url"), str) and re.match(r"https?://\S+$", touch["url"]):
-            reason = check_webhook_url(touch["url"], allow_private_webhooks())
-            if reason:
-                self.add(loc + ("url",), f"webhook url of {where} is refused: {clip(reason, 160)}",
-                         f"use the receiver's public https:// address; for a receiver on your own network set {URL_ENV}=1")
+        for key, message, hint in touch_problems(touch, where, self.data.get("send_window", "09:00-17:00")):
+            self.add(loc + (key,), message, hint)
         for key in INLINE_TEMPLATES:
             if isinstance(touch.get(key), str):
                 self.inline(loc + (key,), touch[key], f"{key} of {where}")
@@ -256,23 +237,6 @@ class _Rules:
             self.condition(loc + ("when",), touch["when"], where)
         if isinstance(touch.get("template"), str):
             self.template_file(loc + ("template",), touch["template"], where, touch.get("channel"))
-
-    def touch_timing(self, loc: tuple[Any, ...], touch: dict[str, Any], where: str) -> None:
-        """`at:` inside the send window for people's channels (a webhook may go out at any hour)."""
-        at, channel = touch.get("at"), touch.get("channel")
-        window = _window_of(self.data.get("send_window", "09:00-17:00"))
-        if not isinstance(at, str) or channel not in ("email", "task", "letter") or window is None:
-            return
-        try:
-            clock = parse_clock(at)
-        except ValueError:
-            return  # the model reports the format
-        start, end = window
-        if not start <= clock < end:
-            last = (datetime.combine(date.min, end) - timedelta(minutes=1)).time()
-            what = "the post is planned" if channel == "letter" else f"the {channel} goes out"
-            self.add(loc + ("at",), f"at {at} of {where} is outside the send window {start:%H:%M}-{end:%H:%M}",
-                     f"{what} in the send window: use a time from {start:%H:%M} to {last:%H:%M}, or widen send_window")
 
     def inline(self, loc: tuple[Any, ...], source: str, what: str) -> None:
         try:
@@ -354,25 +318,6 @@ class _Rules:
             return guess.replace("'", f"'{prefix}." if prefix else "'", 1)
         names = ", ".join(f"{prefix}.{o}" if prefix else o for o in options)
         return f"fields available here: {names}"
-
-
-def _window_of(value: Any) -> tuple[time, time] | None:
-    try:
-        start, end = (parse_clock(part) for part in str(value).split("-"))
-    except ValueError:
-        return None
-    return (start, end) if start < end else None
-
-
-def _zone_hint(zone: str) -> str:
-    """`Amsterdam` → `Europe/Amsterdam`: only on the error path, as listing zones reads the disk."""
-    from zoneinfo import available_timezones
-
-    wanted = zone.strip().replace(" ", "_").lower()
-    matches = sorted(z for z in available_timezones() if z.lower().rsplit("/", 1)[-1] == wanted)
-    if matches:
-        return f"did you mean '{matches[0]}'?"
-    return "use an IANA name such as Europe/Amsterdam or America/New_York"
 
 
 def _column(lines: list[str] | None, line: int, word: str) -> int:

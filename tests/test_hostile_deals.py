@@ -265,6 +265,12 @@ def test_duplicate_json_keys_are_refused_at_any_depth(text, path):
     assert path in found and "more than once" in found[path], found
 
 
+def test_thousands_of_problems_are_capped_at_fifty_lines():
+    text = "{" + ", ".join(f'"k{i}": 1, "k{i}": 2' for i in range(5000)) + "}"
+    problems = json_problems(text)
+    assert len(problems) == 50 and problems[-1].message.startswith("and ") and "more problems" in problems[-1].message
+
+
 def test_duplicate_keys_and_model_problems_are_reported_together():
     text = _json(contact__first_name=" ").replace('"id": "D-1042"', '"id": "D-1", "id": "D-2"')
     assert {p.path for p in json_problems(text)} == {"id", "contact.first_name"}

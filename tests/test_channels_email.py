@@ -231,6 +231,23 @@ def test_crash_after_the_server_accepted_is_uncertain_not_resent(smtp, log, tmp_
     assert len(inbox.messages) == 1
 
 
+class RacedLog(MemoryLog):
+    """Another run claims the delivery between this run's begin_delivery and its DATA."""
+
+    def begin_delivery(self, key, *args, **kwargs):
+        row = super().begin_delivery(key, *args, **kwargs)
+        if self.rows[key].state == "pending":
+            self.rows[key].state = "sending"
+        return row
+
+
+def test_two_runs_racing_send_once(smtp, tmp_path):
+    inbox, port = smtp()
+    result = deliver(contact_email(), RacedLog(), config(tmp_path, f"smtp://127.0.0.1:{port}"))
+    assert result.state == "uncertain" and "another run is sending it now" in result.detail
+    assert inbox.messages == []
+
+
 def test_connection_lost_after_data_is_uncertain(smtp, log, tmp_path):
     """The server takes longer than our timeout to answer DATA, then accepts anyway."""
     inbox = Inbox()
@@ -328,3 +345,14 @@ def test_smtp_url_forms(url, expected):
 def test_bad_smtp_url_is_refused(url):
     with pytest.raises(ValueError):
         parse_smtp_url(url)
+
+
+def test_channels_import_only_the_core():
+    import subprocess
+    import sys
+
+    code = ("import sys, hundred.messages; assert not {'smtplib', 'httpx'} & set(sys.modules), 'core'; "
+            "import hundred.channels, hundred.channels.webhook; "
+            "bad = {m for m in sys.modules if m.split('.')[0] in ('prefect', 'sqlalchemy', 'fastapi')"
+            " or m.startswith(('hundred.ledger', 'hundred.settings', 'hundred.runtime'))}; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -6,7 +6,8 @@
 User and password are URL-decoded; credentials are never sent over an unencrypted connection unless
 the URL says `starttls=false`.
 
-The one ambiguous window: the delivery row is `sending` from just before the SMTP transaction
+The one ambiguous window: the delivery row is `pending` while connecting, STARTTLS, AUTH, MAIL FROM
+and RCPT TO, and becomes `sending` (a compare-and-set: of two runs, one sends) just before DATA,
 until the server's 250 is recorded as `sent`. A run that dies (or loses the connection) after DATA
 started leaves `sending` behind, and the server may or may not have accepted the message. A retry
 does NOT send again: it answers `uncertain`, naming the Message-ID to look up in the mail server's
@@ -24,6 +25,7 @@ import os
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -83,9 +85,17 @@ class SmtpUncertain(Exception):
     """The connection broke after DATA started: the server may have accepted the message."""
 
 
+class NotClaimed(Exception):
+    """`before_data` said no (another run holds the delivery): the transaction was abandoned."""
+
+
 def smtp_send(target: SmtpTarget, sender: str, recipients: list[str], data: bytes,
-              timeout: float = 30.0) -> str:
-    """One SMTP transaction; returns the server's final reply. Raises SmtpRefused or SmtpUncertain."""
+              timeout: float = 30.0, before_data: Callable[[], bool] | None = None) -> str:
+    """One SMTP transaction; returns the server's final reply. Raises SmtpRefused or SmtpUncertain.
+
+    `before_data` runs once the server has accepted sender and recipients, just before DATA (the
+    channel records `sending` there, so a failure while connecting leaves the row `pending`); when
+    it returns False the transaction is abandoned with NotClaimed."""
     context = ssl.create_default_context(cafile=target.cafile)
     where = f"{target.host}:{target.port}"
     try:
@@ -117,6 +127,8 @@ def smtp_send(target: SmtpTarget, sender: str, recipients: list[str], data: byte
             code, reply = conn.rcpt(rcpt)
             if code not in (250, 251):
                 raise SmtpRefused(f"RCPT TO {rcpt} refused: {code} {reply.decode(errors='replace')}")
+        if before_data is not None and not before_data():
+            raise NotClaimed()
         data_started = True
         code, reply = conn.data(data)
         if code != 250:
@@ -124,7 +136,7 @@ def smtp_send(target: SmtpTarget, sender: str, recipients: list[str], data: byte
         return f"{code} {reply.decode(errors='replace')}"
     except smtplib.SMTPDataError as exc:  # the server answered DATA with a refusal: not accepted
         raise SmtpRefused(f"DATA refused: {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}") from exc
-    except (SmtpRefused, SmtpUncertain):
+    except (SmtpRefused, SmtpUncertain, NotClaimed):
         raise
     except (OSError, smtplib.SMTPException) as exc:
         if data_started:
@@ -188,14 +200,22 @@ def send_message(msg: EmailMessage, *, key: TouchKey, channel: str, log: Deliver
         return _to_outbox(data, dkey, message_id, log, config)
     if state == SENDING:
         return _uncertain(message_id, target, "an earlier run started sending it and did not record the outcome")
-    if not log.mark_delivery(dkey, SENDING, from_states=(PENDING, FAILED)):  # another run got there first
+
+    claimed = []
+
+    def claim() -> bool:  # compare-and-set: of two runs, one sends
+        claimed.append(log.mark_delivery(dkey, SENDING, from_states=(PENDING, FAILED)))
+        return claimed[0]
+    try:
+        reply = smtp_send(target, sender, recipients, data, timeout=config.smtp_timeout, before_data=claim)
+    except NotClaimed:
         if current_state(log, key, channel, message_id) == SENT:
             return DeliveryResult("already-sent", f"already sent (Message-ID {message_id})", message_id)
         return _uncertain(message_id, target, "another run is sending it now")
-    try:
-        reply = smtp_send(target, sender, recipients, data, timeout=config.smtp_timeout)
     except SmtpRefused as exc:
-        log.mark_delivery(dkey, FAILED, detail=str(exc), from_states=(SENDING,))
+        # only this run's own row: never overwrite another run's `sending`
+        mine = (SENDING,) if claimed == [True] else (PENDING, FAILED)
+        log.mark_delivery(dkey, FAILED, detail=str(exc), from_states=mine)
         return DeliveryResult("failed", f"not sent: {exc}", message_id)
     except SmtpUncertain as exc:
         return _uncertain(message_id, target, str(exc))

@@ -149,14 +149,14 @@ def _secret(content: WebhookContent, config: ChannelConfig) -> str:
 def deliver_webhook(content: WebhookContent, log: DeliveryLog, config: ChannelConfig, *,
                     client: httpx.Client | None = None) -> DeliveryResult:
     idem = content.key.idempotency_key
-    try:
-        secret = _secret(content, config)
-    except ValueError as exc:
-        return DeliveryResult("failed", str(exc), idem)
     dkey, state = begin(log, content.key, "webhook", idem)
     if state == SENT:
         return DeliveryResult("already-sent", f"already delivered (Idempotency-Key {idem})", idem)
-    refused = resolved_addresses_refused(content.url, config.allow_private_webhooks)
+    try:
+        secret, refused = _secret(content, config), None
+    except ValueError as exc:
+        secret, refused = "", str(exc)
+    refused = refused or resolved_addresses_refused(content.url, config.allow_private_webhooks)
     if refused:
         log.mark_delivery(dkey, FAILED, detail=refused, from_states=(PENDING, FAILED, SENDING))
         return DeliveryResult("failed", refused, idem)

@@ -1,10 +1,13 @@
 """One sandboxed Jinja2 set-up for every channel's templates.
 
 Templates are written by marketers and filled with CRM data, so both are untrusted: the sandbox
-blocks attribute walking and mutation, StrictUndefined turns a misspelt field into an error instead
-of "Beste ," on a thousand letters, and the `*`/`**` operators are refused because the stock
-sandbox happily renders `{{ 'x' * 10**9 }}`. Merge data is only ever data: a contact named
-`{{ 7*7 }}` is printed as written, because rendered values are never rendered again.
+blocks attribute walking and mutation and refuses every `_`-name, StrictUndefined turns a misspelt
+field into an error instead of "Beste ," on a thousand letters, a field that is empty for this deal
+fails the touch unless the template handles it (`template_values`), and every render runs on a
+budget of output, loop iterations, calls and widths (`template_limits`). Merge data is only ever
+data: a contact named `{{ 7*7 }}` is printed as written, because rendered values are never rendered
+again. `{% include %}`, `{% extends %}` and `{% import %}` read from the templates folder only
+(`template_loader`).
 """
 
 from __future__ import annotations
@@ -12,16 +15,21 @@ from __future__ import annotations
 import functools
 import traceback
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from jinja2 import StrictUndefined, Undefined, nodes, pass_context
+from jinja2 import StrictUndefined, TemplateNotFound, nodes
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-MAX_OUTPUT = 100_000  # characters; a letter that long is a broken template, not a letter
+from . import template_limits as limits
+from .template_filters import locale_filters
+from .template_limits import MAX_OUTPUT, MAX_SOURCE, LimitExceeded, PrivateName, Sandbox
+from .template_loader import TemplatesLoader, display_root
+from .template_values import EmptyFieldError, listening, wrap_context
+
+__all__ = ["MAX_OUTPUT", "TemplateProblem", "ConditionResult", "environment", "parse", "render",
+           "render_file", "evaluate", "evaluate_condition", "field_uses", "unknown_fields",
+           "unknown_filters", "is_html"]
 
 
 class TemplateProblem(Exception):
@@ -33,102 +41,16 @@ class TemplateProblem(Exception):
         super().__init__(f"{where}: {message}")
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context, operator, left, right):  # type: ignore[override]
-        if operator == "**":
-            raise SecurityError("the ** operator is not allowed in templates")
-        if operator == "*" and (isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple))):
-            raise SecurityError("repeating text with * is not allowed in templates")
-        return super().call_binop(context, operator, left, right)
-
-
-def _strict(fn: Callable[..., str]) -> Callable[..., str]:
-    """Custom filters get Undefined passed straight in; make them fail like StrictUndefined does."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> str:
-        for value in args:
-            if isinstance(value, Undefined):
-                value._fail_with_undefined_error()
-        return fn(*args, **kwargs)
-
-    return wrapper
-
-
-def _as_date(value: Any) -> date | datetime:
-    if isinstance(value, (date, datetime)):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"the date filter needs a date, got {value!r}")
-
-
-def _as_decimal(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"not a number: {value!r}") from None
-
-
-def _filters(locale: str) -> dict[str, Callable[..., Any]]:
-    # babel is imported inside each filter: `hundred validate` builds environments and parses
-    # templates but never formats a date, and the import costs a tenth of its time budget
-    @_strict
-    def date_filter(value: Any, format: str = "long") -> str:
-        from babel.dates import format_date, format_datetime
-
-        value = _as_date(value)
-        if isinstance(value, datetime) and format not in ("short", "medium", "long", "full"):
-            return format_datetime(value, format, locale=locale)
-        return format_date(value.date() if isinstance(value, datetime) else value, format, locale=locale)
-
-    @_strict
-    def time_filter(value: Any, format: str = "short") -> str:
-        from babel.dates import format_time
-
-        return format_time(_as_date(value), format, locale=locale)
-
-    @pass_context
-    def money_filter(context: Any, value: Any, currency: str | None = None) -> str:
-        if isinstance(value, Undefined):
-            value._fail_with_undefined_error()
-        from babel.numbers import format_currency
-
-        deal = context.get("deal") or {}
-        code = currency or (deal.get("currency") if isinstance(deal, dict) else None) or "EUR"
-        return format_currency(_as_decimal(value), code, locale=locale)
-
-    @_strict
-    def number_filter(value: Any, format: str | None = None) -> str:
-        from babel.numbers import format_decimal
-
-        return format_decimal(_as_decimal(value), format, locale=locale)
-
-    @pass_context
-    def postcode_filter(context: Any, value: Any, country: str | None = None) -> str:
-        if isinstance(value, Undefined):
-            value._fail_with_undefined_error()
-        from .letters.address import normalise_postcode  # the same rules the address block prints with
-
-        address = context.get("address") or {}
-        return normalise_postcode(str(value or ""), (country or address.get("country") or "NL").upper())
-
-    return {"date": date_filter, "time": time_filter, "money": money_filter,
-            "number": number_filter, "postcode": postcode_filter}
-
-
-@functools.lru_cache(maxsize=32)
-def environment(locale: str = "nl_NL", html: bool = False) -> _Sandbox:
-    """The environment for one locale and escaping mode (HTML email escapes, letters do not)."""
-    env = _Sandbox(undefined=StrictUndefined, autoescape=html, trim_blocks=True,
-                   lstrip_blocks=True, keep_trailing_newline=False)
+@functools.lru_cache(maxsize=64)
+def environment(locale: str = "nl_NL", html: bool = False, templates_dir: Path | None = None) -> Sandbox:
+    """The environment for one locale, escaping mode (HTML email escapes, letters do not) and,
+    when templates may include others, templates folder."""
+    loader = TemplatesLoader(templates_dir, display_root(templates_dir)) if templates_dir else None
+    env = Sandbox(undefined=StrictUndefined, autoescape=html, trim_blocks=True, loader=loader,
+                  lstrip_blocks=True, keep_trailing_newline=False)
     env.globals.clear()  # no range/lipsum/cycler/namespace: templates fill in text, nothing more
-    env.filters.update(_filters(locale))
+    env.filters.update(limits.capped_filters())
+    env.filters.update(locale_filters(locale))
     return env
 
 
@@ -153,13 +75,13 @@ class FieldUse:
     line: int
 
 
-def field_uses(tree: nodes.Template, known_roots: set[str]) -> list[FieldUse]:
+def field_uses(tree: nodes.Template, known_roots: set[str], inherited: frozenset[str] = frozenset()) -> list[FieldUse]:
     """Every dotted merge-field path a template reads, longest form only.
 
     `{{ deal.owner.name }}` yields ("deal", "owner", "name"), not also ("deal",) and ("deal", "owner").
     Names bound inside the template (`{% set %}`, loops) are not merge fields and are skipped.
     """
-    bound = _bound_names(tree)
+    bound = _bound_names(tree) | inherited
     uses: list[FieldUse] = []
     inner: set[int] = set()
 
@@ -192,6 +114,8 @@ def field_uses(tree: nodes.Template, known_roots: set[str]) -> list[FieldUse]:
             inner.add(id(sub))
         if path[0] in bound and path[0] not in known_roots:
             continue
+        if any(part.startswith("_") for part in path):
+            continue  # `x.__class__` is refused as a `_`-name (template_checks.private_names), not a typo
         uses.append(FieldUse(path, node.lineno))
     return uses
 
@@ -207,11 +131,24 @@ def _nodes(tree: nodes.Template) -> list[nodes.Node]:
 
 
 def _bound_names(tree: nodes.Template) -> set[str]:
-    """Names the template defines itself: `{% set %}`, loop targets, and `loop` inside a for."""
+    """Names the template defines itself: `{% set %}`, loop targets, macros and their parameters,
+    imports, and what Jinja provides inside loops (`loop`), macros (`caller`, `varargs`, `kwargs`)
+    and blocks (`super`, `self`)."""
     everything = _nodes(tree)
     bound = {n.name for n in everything if isinstance(n, nodes.Name) and n.ctx in ("store", "param")}
-    if any(isinstance(n, nodes.For) for n in everything):
-        bound.add("loop")
+    for n in everything:
+        if isinstance(n, nodes.For):
+            bound.add("loop")
+        elif isinstance(n, nodes.Macro):
+            bound.update((n.name, "caller", "varargs", "kwargs"))
+        elif isinstance(n, nodes.CallBlock):
+            bound.update(("caller", "varargs", "kwargs"))
+        elif isinstance(n, nodes.Import):
+            bound.add(n.target)
+        elif isinstance(n, nodes.FromImport):
+            bound.update(name if isinstance(name, str) else name[1] for name in n.names)
+        elif isinstance(n, (nodes.Block, nodes.Extends)):
+            bound.update(("super", "self"))
     return bound
 
 
@@ -227,11 +164,13 @@ def unknown_filters(tree: nodes.Template, env: Any) -> list[tuple[str, str, int]
     return out
 
 
-def unknown_fields(tree: nodes.Template, field_tree: dict[str, Any]) -> list[tuple[FieldUse, str]]:
-    """Field uses that a deal cannot fill, with the offending name; `fields.*` takes any key."""
+def unknown_fields(tree: nodes.Template, field_tree: dict[str, Any],
+                   inherited: frozenset[str] = frozenset()) -> list[tuple[FieldUse, str]]:
+    """Field uses that a deal cannot fill, with the offending name; `fields.*` takes any key.
+    `inherited`: names the including template binds (an included template sees its loop variables)."""
     problems = []
-    bound = _bound_names(tree)
-    for use in field_uses(tree, set(field_tree)):
+    bound = _bound_names(tree) | inherited
+    for use in field_uses(tree, set(field_tree), inherited):
         level: Any = field_tree
         for i, part in enumerate(use.path):
             if level == "*":
@@ -248,46 +187,137 @@ def unknown_fields(tree: nodes.Template, field_tree: dict[str, Any]) -> list[tup
     return problems
 
 
-def _template_line(exc: BaseException, name: str) -> int | None:
-    """Jinja rewrites tracebacks so template frames carry the template's own line numbers."""
-    line = None
+def _where(exc: BaseException, name: str, env: Sandbox) -> tuple[str, int | None]:
+    """The template and line an error happened in: Jinja rewrites tracebacks so template frames
+    carry the template's own file name and line; the deepest one is where it went wrong."""
+    names = {name} | (env.loader.names if isinstance(env.loader, TemplatesLoader) else set())
+    where: tuple[str, int | None] = (name, None)
     for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == name or frame.filename.endswith(name):
-            line = frame.lineno
-    return line
+        if frame.filename in names:
+            where = (frame.filename, frame.lineno)
+    return where
 
 
-def render(source: str, context: dict[str, Any], name: str, locale: str = "nl_NL") -> str:
-    """Render one template; any failure becomes a TemplateProblem naming template and line."""
-    env = environment(locale, is_html(name))
+_EMPTY_HINT = "handle it in the template: {{{{ {0} | default('...') }}}} or {{% if {0} %}}...{{% endif %}}"
+
+
+def _problem(exc: BaseException, name: str, env: Sandbox) -> TemplateProblem:
+    """Any failure of a render as a TemplateProblem naming the template and line."""
+    if isinstance(exc, TemplateSyntaxError):
+        message = exc.message or "syntax error"
+        return TemplateProblem(exc.filename or name, exc.lineno, message,
+                               "write the levels out, or use a macro" if "recursive" in message
+                               else "check the {{ }} and {% %} pairs around that line")
+    template, line = _where(exc, name, env)
+    if isinstance(exc, EmptyFieldError):
+        return TemplateProblem(template, line, str(exc.message), _EMPTY_HINT.format(exc.path))
+    if isinstance(exc, UndefinedError):
+        return TemplateProblem(template, line, f"unknown field: {exc.message}",
+                               "check the spelling against the deal fields")
+    if isinstance(exc, PrivateName):
+        return TemplateProblem(template, line, str(exc), "use the merge field's own name, e.g. contact.first_name")
+    if env.loader is None and "no loader" in str(exc):
+        return TemplateProblem(template, line, "only template files can include, extend or import templates",
+                               "move this text into a template file under templates/")
+    if isinstance(exc, LimitExceeded):
+        return TemplateProblem(template, line, f"{exc}; the render was stopped",
+                               "templates fill in text: keep widths, loops and repeats small")
+    if isinstance(exc, TemplateNotFound):
+        return TemplateProblem(template, line, f"template '{exc.name}' does not exist in the templates folder",
+                               "name templates relative to templates/, e.g. emails/_layout.html")
+    if isinstance(exc, RecursionError):
+        return TemplateProblem(template, line, "templates or macros call each other without end",
+                               "check {% include %}, {% extends %} and macros for a cycle")
+    if isinstance(exc, (SecurityError, TemplateError, ValueError, TypeError, ArithmeticError, LookupError)):
+        return TemplateProblem(template, line, str(exc) or type(exc).__name__)
+    return TemplateProblem(template, line, f"cannot be rendered: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _templates_dir_of(path: Path) -> Path:
+    """The templates folder a template file lives in: its nearest ancestor named `templates`."""
+    for parent in path.resolve().parents:
+        if parent.name == "templates":
+            return parent
+    return path.resolve().parent
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(env: Sandbox, source: str, name: str) -> Any:
+    code = env.compile(source, name=name, filename=name)  # errors point into the template
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
+def render(source: str, context: dict[str, Any], name: str, locale: str = "nl_NL", *,
+           templates_dir: Path | None = None) -> str:
+    """Render one template on a fresh budget; any failure becomes a TemplateProblem naming the
+    template and line. `templates_dir`: where `{% include %}` and friends may read from (without
+    it, a template that includes another fails)."""
+    env = environment(locale, is_html(name), templates_dir.resolve() if templates_dir else None)
+    if len(source) > MAX_SOURCE:
+        raise TemplateProblem(name, None, f"the template is {len(source):,} characters; the limit is {MAX_SOURCE:,}")
+    with limits.budgeted():
+        try:
+            return limits.collect(_compiled(env, source, name).generate(wrap_context(context)))
+        except Exception as exc:  # noqa: BLE001 - every failure of a template is reported as one
+            raise _problem(exc, name, env) from None
+
+
+def render_file(path: Path, context: dict[str, Any], name: str, locale: str = "nl_NL", *,
+                templates_dir: Path | None = None) -> str:
+    """Render a template file (includes read from `templates_dir`, by default the `templates`
+    folder it is in). An empty file, or one that renders only blanks for this deal, is an error."""
     try:
-        # compiled with the template's name as filename, so errors point into the template
-        code = env.compile(source, name=name, filename=name)
-        out = env.template_class.from_code(env, code, env.make_globals(None)).render(context)
-    except TemplateSyntaxError as exc:
-        raise TemplateProblem(name, exc.lineno, exc.message or "syntax error") from None
-    except UndefinedError as exc:
-        raise TemplateProblem(name, _template_line(exc, name), f"unknown field: {exc.message}",
-                              "check the spelling against the deal fields") from None
-    except (SecurityError, TemplateError, ValueError, TypeError, ArithmeticError) as exc:
-        raise TemplateProblem(name, _template_line(exc, name), str(exc)) from None
-    if len(out) > MAX_OUTPUT:
-        raise TemplateProblem(name, None, f"renders {len(out):,} characters; the limit is {MAX_OUTPUT:,}")
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise TemplateProblem(name, None, "the template is not UTF-8 text", "save it as UTF-8") from None
+    if not source.strip():
+        raise TemplateProblem(name, None, "the template is empty", "write its text, or remove the touch")
+    out = render(source, context, name, locale, templates_dir=templates_dir or _templates_dir_of(path))
+    if not out.strip():
+        raise TemplateProblem(name, None, "renders no text for this deal",
+                              "check the {% if %} blocks: at least some text must always be printed")
     return out
 
 
-def render_file(path: Path, context: dict[str, Any], name: str, locale: str = "nl_NL") -> str:
-    return render(path.read_text(encoding="utf-8"), context, name, locale)
+@dataclass(frozen=True)
+class ConditionResult:
+    """A `when:` condition judged for one deal. `missing`: the fields it read that this deal has no
+    value for (a custom field the CRM did not send, an empty field), e.g. ("deal.fields.vip",): they
+    count as empty, so the plan can say "deal.fields.vip is not set for this deal: false"."""
+
+    value: bool
+    missing: tuple[str, ...] = ()
 
 
-def evaluate(expression: str, context: dict[str, Any], name: str, locale: str = "nl_NL") -> Any:
-    """Evaluate a `when:` condition at run time in the same sandbox."""
+@functools.lru_cache(maxsize=256)
+def _expression(env: Sandbox, expression: str) -> Any:
+    return env.compile_expression(expression, undefined_to_none=False)
+
+
+def evaluate_condition(expression: str, context: dict[str, Any], name: str,
+                       locale: str = "nl_NL") -> ConditionResult:
+    """Evaluate a `when:` condition in the same sandbox. A missing custom field (`deal.fields.x`)
+    or an empty one reads as empty: false, equal to none and '', and a condition that cannot go on
+    without its value is false. A misspelt field or broken expression raises TemplateProblem."""
     env = environment(locale, False)
     try:
-        return env.compile_expression(expression, undefined_to_none=False)(**context)
-    except TemplateSyntaxError as exc:
-        raise TemplateProblem(name, None, f"condition does not parse: {exc.message}") from None
-    except UndefinedError as exc:
-        raise TemplateProblem(name, None, f"unknown field in condition: {exc.message}") from None
-    except (SecurityError, TemplateError, ValueError, TypeError, ArithmeticError) as exc:
-        raise TemplateProblem(name, None, f"condition failed: {exc}") from None
+        compiled = _expression(env, expression)
+    except Exception as exc:  # noqa: BLE001 - Jinja raises TemplateSyntaxError, odd input others
+        raise TemplateProblem(name, None, f"condition does not parse: {getattr(exc, 'message', None) or exc}") from None
+    with limits.budgeted(), listening() as reads:
+        try:
+            value = bool(compiled(**wrap_context(context)))
+        except EmptyFieldError as exc:
+            if exc.path not in reads:
+                reads.append(exc.path)
+            value = False
+        except UndefinedError as exc:
+            raise TemplateProblem(name, None, f"unknown field in condition: {exc.message}") from None
+        except Exception as exc:  # noqa: BLE001
+            raise TemplateProblem(name, None, f"condition failed: {exc}") from None
+    return ConditionResult(value, tuple(reads))
+
+
+def evaluate(expression: str, context: dict[str, Any], name: str, locale: str = "nl_NL") -> bool:
+    """The value of a `when:` condition (see evaluate_condition for why it is what it is)."""
+    return evaluate_condition(expression, context, name, locale).value

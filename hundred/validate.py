@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
+from jinja2 import TemplateNotFound
 from pydantic import ValidationError
 
 from . import templating
@@ -23,6 +24,8 @@ from .deal import merge_field_tree
 from .journey import GATE_PHASE, PHASES, Journey
 from .problems import Invalid, Problem
 from .schema_errors import describe, did_you_mean, schema_problems, value_at
+from .template_checks import TemplateChecker, includes, private_names
+from .template_loader import TemplateRefused, resolve_template
 from .touch_rules import capped, touch_problems, zone_hint
 from .workdays import UnknownHolidays, check_region, country_code_for
 from .yamlsource import Mark, SourceMap, YamlProblem, load_yaml, read_yaml_file
@@ -247,6 +250,16 @@ class _Rules:
         for use, bad in templating.unknown_fields(tree, self.fields):
             self.add(loc, f"{what} uses unknown field '{bad}'", self._field_hint(bad))
         self.filters(loc, tree, what)
+        self.inline_only(loc, tree, what)
+
+    def inline_only(self, loc: tuple[Any, ...], tree: Any, what: str) -> None:
+        """What a one-line template or condition may not do: `_`-names, include/extends/import."""
+        for bad, expression, _ in private_names(tree):
+            self.add(loc, f"{what} uses '{expression}': '{bad}' starts with '_', and such names are not available in templates",
+                     "use the merge field's own name, e.g. contact.first_name")
+        for kind, _, _ in includes(tree):
+            self.add(loc, f"{what} uses {{% {kind} %}}: only template files can include, extend or import templates",
+                     "move the text into a template file under templates/ and name it in 'template:'")
 
     def condition(self, loc: tuple[Any, ...], source: str, where: str) -> None:
         env = templating.environment(self.locale)
@@ -263,35 +276,34 @@ class _Rules:
         for use, bad in templating.unknown_fields(tree, self.fields):
             self.add(loc, f"the condition of {where} uses unknown field '{bad}'", self._field_hint(bad))
         self.filters(loc, tree, f"the condition of {where}")
+        self.inline_only(loc, tree, f"the condition of {where}")
 
     def template_file(self, loc: tuple[Any, ...], name: str, where: str, channel: Any) -> None:
-        base = self.templates_dir.resolve()
-        path = (base / name).resolve()
-        if base not in path.parents:
+        """The template file, everything it includes, its `.txt` twin (an HTML email), and for a
+        webhook, JSON that merge data cannot break: see template_checks."""
+        base = self.templates_dir
+        try:
+            resolve_template(base, name)
+        except TemplateRefused:
             self.add(loc, f"template '{name}' of {where} is outside the templates folder",
                      "name templates relative to templates/, e.g. letters/thank-you.txt")
             return
-        if not path.is_file():
-            known = [str(p.relative_to(base)) for p in base.rglob("*") if p.is_file()] if base.is_dir() else []
+        except TemplateNotFound:
+            known = [str(p.relative_to(base.resolve())) for p in base.resolve().rglob("*") if p.is_file()] if base.is_dir() else []
             self.add(loc, f"template '{name}' of {where} does not exist in {_display(base)}/",
                      did_you_mean(name, known) or f"create {_display(base)}/{name}")
             return
-        shown = _display(path)
-        try:
-            source = path.read_text(encoding="utf-8")
-            tree = templating.parse(source, shown, self.locale)
-        except UnicodeDecodeError:
-            self.add(loc, f"template {shown} of {where} is not UTF-8 text", "save it as UTF-8")
-            return
-        except templating.TemplateProblem as exc:
-            self.add(loc, f"template {shown}:{exc.line or 1}:1 of {where} does not parse: {exc.message}", exc.hint)
-            return
-        lines = source.splitlines()
-        for use, bad in templating.unknown_fields(tree, self.fields):
-            col = _column(lines, use.line, bad.split(".")[-1])
-            self.add(loc, f"unknown field '{bad}' in template {shown}:{use.line}:{col} (used by {where})",
-                     self._field_hint(bad))
-        self.filters(loc, tree, f"template {shown}", lines)
+        checker = TemplateChecker(base, self.locale, self.fields, self._field_hint)
+        issues = checker.check(name)
+        for issue in issues:
+            self.add(loc, f"{issue.message} (used by {where})", issue.hint)
+        twin = str(Path(name).with_suffix(".txt"))
+        if channel == "email" and templating.is_html(name) and (base / twin).is_file():
+            for issue in checker.check(twin):
+                self.add(loc, f"{issue.message} (the text part of {where})", issue.hint)
+        if channel == "webhook" and not issues:
+            for issue in checker.check_json_body(name):
+                self.add(loc, f"{issue.message} ({where})", issue.hint)
 
     def filters(self, loc: tuple[Any, ...], tree: Any, what: str, lines: list[str] | None = None) -> None:
         env = templating.environment(self.locale)

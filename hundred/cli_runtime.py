@@ -1,0 +1,296 @@
+"""The runtime's commands: `simulate` for marketers, and the operator's `deal-closed`, `status`,
+`cancel`, `task done` and `letters`.
+
+Registered on the one `hundred` app by `cli.py`. Every import of the runtime stack happens inside a
+command, so `hundred validate` never pays for SQLAlchemy or Prefect. Operator commands reach the
+running system through the ledger (HUNDRED_HOME or HUNDRED_DATABASE_URL) and the Prefect API
+(PREFECT_API_URL, or the local server of a running `hundred up`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .cli import UserError, app, err, out
+
+task_app = typer.Typer(help="Tasks for account managers: mark one done.", no_args_is_help=True)
+letters_app = typer.Typer(help="The print queue: list letters, mark them posted.", no_args_is_help=True)
+app.add_typer(task_app, name="task")
+app.add_typer(letters_app, name="letters")
+
+
+def _ledger(must_exist: bool = True) -> Any:
+    """The ledger of this HUNDRED_HOME (or HUNDRED_DATABASE_URL); a clear error when there is none."""
+    from sqlalchemy.engine import make_url
+
+    from .ledger import Ledger
+    from .settings import Settings
+
+    settings = Settings()
+    url = make_url(settings.ledger_url)
+    path = url.database if url.get_backend_name() == "sqlite" else None
+    if must_exist and path and not Path(path).exists():
+        raise UserError(f"nothing is running here: no ledger at {path}; start hundred with `hundred up` "
+                        f"(or set HUNDRED_HOME / HUNDRED_DATABASE_URL to the running one's)")
+    try:
+        return Ledger.open(settings.ledger_url)
+    except Exception as exc:  # a database that does not answer: one line, not a traceback
+        raise UserError(f"cannot open the ledger: {type(exc).__name__}: {exc}") from None
+
+
+def _runtime() -> Any:
+    """A Runtime on this home's ledger and the running Prefect API."""
+    from flows.scheduling import PrefectScheduler
+
+    from .local import prefect_api_url
+    from .runtime import Runtime
+    from .settings import Settings
+
+    settings = Settings()
+    api = prefect_api_url(settings.home)
+    if not api:
+        raise UserError(f"nothing is running: no Prefect API (PREFECT_API_URL is unset and no `hundred up` "
+                        f"runs on {settings.home}); start one with `hundred up`")
+    return Runtime(_ledger(must_exist=False), PrefectScheduler(api), settings)
+
+
+def _read_deal(path: Path) -> Any:
+    from .deal import DealError, load_deal
+
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; name a deal .json file")
+    try:
+        return load_deal(path)
+    except DealError as exc:
+        raise UserError(str(exc)) from None
+
+
+@app.command()
+def simulate(
+    journey: Annotated[str, typer.Argument(help="Journey file or id, e.g. journeys/first-100-days.yaml")],
+    deal: Annotated[Path, typer.Option("--deal", help="Deal payload (JSON), as the CRM sends it.")],
+    hold: Annotated[Optional[list[str]], typer.Option("--hold", help="A touch that never completes (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the events as JSON (a stable contract).")] = False,
+) -> None:
+    """Play a journey for one customer in virtual time: what happens when, and what waits on what.
+
+    Print staff post each letter on its print-by day and owners finish tasks on their due day;
+    --hold TOUCH keeps that touch from ever completing, so you see what waits on it (a held affirm
+    touch keeps the referral waiting). Nothing is sent and no server is needed.
+
+    \b
+    Examples:
+      hundred simulate first-100-days --deal examples/deal-nl.json
+      hundred simulate first-100-days --deal examples/deal-nl.json --hold thank-you-letter
+      hundred simulate first-100-days --deal examples/deal-nl.json --json
+    """
+    from .cli import _load
+    from .simulate import simulate as run_simulation
+
+    model, templates_dir, deal_model = _load(journey, deal)
+    unknown = sorted(set(hold or ()) - {t.id for _, t in model.touches()})
+    if unknown:
+        raise UserError(f"--hold {unknown[0]}: the journey has no touch with that id")
+    result = run_simulation(model, deal_model, templates_dir, set(hold or ()))
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    _print_simulation(result)
+
+
+def _print_simulation(result: Any) -> None:
+    from .planner import short_day
+
+    labels = {b.phase: b.title for b in result.journey.phases}
+    current = None
+    out.print(f"{result.journey.name} · deal {result.deal.id} · closed {result.deal.closed_at:%Y-%m-%d %H:%M}")
+    for e in result.events:
+        if e.phase != current and e.event != "scheduled":
+            current = e.phase
+        when = f"{short_day(e.at.date())} {e.at:%H:%M}"
+        detail = f"  ({e.detail})" if e.detail and e.event in ("waiting", "skipped", "expired", "failed") else ""
+        out.print(f"{when:<17} {labels.get(e.phase, e.phase):<11} {e.touch:<24} {e.event}{detail}")
+
+
+@app.command("deal-closed")
+def deal_closed(
+    payload: Annotated[Path, typer.Argument(help="Deal payload (JSON), as the CRM sends it.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Start a closed deal's journey on the running system and print its scheduled touches.
+
+    A repeat for the same deal schedules nothing new.
+
+    \b
+    Example:
+      hundred deal-closed examples/deal-nl.json
+    """
+    from .runtime import IntakeError
+
+    data = _read_deal(payload)
+    try:
+        result = _runtime().deal_closed(data)
+    except IntakeError as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    out.print(f"deal {result.deal}: journey {result.journey} (version {result.version})"
+              + ("" if result.created else " was already running; nothing new scheduled"))
+    _print_touches([t for t in result.touches])
+
+
+def _print_touches(touches: list[Any]) -> None:
+    for t in touches:
+        due = (t.due or t.planned_due)
+        when = "after affirm" if t.state == "waiting" else f"{due:%Y-%m-%d %H:%M} UTC"
+        extra = f"  {t.error}" if t.error else ""
+        out.print(f"  {t.touch_id:<24} {t.phase:<11} {t.channel:<8} {t.state:<10} {when}{extra}")
+
+
+@app.command()
+def status(
+    deal: Annotated[Optional[str], typer.Argument(help="A deal id: show its touches.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON (a stable contract).")] = False,
+) -> None:
+    """Every journey in flight, or one deal's touches with their state, due time and error.
+
+    \b
+    Examples:
+      hundred status
+      hundred status D-1042
+      hundred status D-1042 --json
+    """
+    from .runtime import touch_json
+
+    ledger = _ledger()
+    if deal is None:
+        rows = ledger.journeys()
+        data = {"journeys": [{"deal": j.deal_id, "journey": j.journey_id, "version": j.version, "state": j.state,
+                              "touches": _counts(ledger.touches(j.deal_id))} for j in rows]}
+        if as_json:
+            print(json.dumps(data, indent=2))
+            return
+        if not rows:
+            out.print("no journeys yet")
+        for j in data["journeys"]:
+            counts = ", ".join(f"{n} {s}" for s, n in j["touches"].items())
+            out.print(f"{j['deal']:<16} {j['journey']:<22} {j['state']:<10} {counts}")
+        return
+    row = ledger.journey(deal)
+    if row is None:
+        raise UserError(f"no journey for deal {deal}; `hundred status` lists them")
+    touches = ledger.touches(deal)
+    if as_json:
+        print(json.dumps({"deal": deal, "journey": row.journey_id, "version": row.version, "state": row.state,
+                          "touches": [touch_json(t) for t in touches]}, indent=2))
+        return
+    out.print(f"deal {deal}: {row.journey_id} (version {row.version}), {row.state}"
+              + (f": {row.exit_reason}" if row.exit_reason else ""))
+    _print_touches(touches)
+
+
+def _counts(touches: list[Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for t in touches:
+        counts[t.state] = counts.get(t.state, 0) + 1
+    return counts
+
+
+@app.command()
+def cancel(
+    deal: Annotated[str, typer.Argument(help="The deal whose journey stops.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger and the Prefect UI.")] = "cancelled by an operator",
+) -> None:
+    """Stop a deal's journey: nothing more is sent, queued letters leave the print queue.
+
+    \b
+    Example:
+      hundred cancel D-1042 --reason "deal churned"
+    """
+    try:
+        report = _runtime().cancel(deal, reason)
+    except LookupError as exc:
+        raise UserError(str(exc).strip("'\"")) from None
+    for line in report.lines or ["nothing to cancel"]:
+        out.print(line)
+
+
+@task_app.command("done")
+def task_done(
+    deal: Annotated[str, typer.Argument(help="The deal id.")],
+    touch: Annotated[str, typer.Argument(help="The task's touch id, e.g. welcome-call.")],
+) -> None:
+    """Mark an account manager's task done (which may complete the affirm phase).
+
+    \b
+    Example:
+      hundred task done D-1042 welcome-call
+    """
+    try:
+        outcome = _runtime().task_done(deal, touch)
+    except (LookupError, ValueError) as exc:
+        raise UserError(str(exc).strip("'\"")) from None
+    out.print(f"{deal} · {touch}: {outcome.state}")
+
+
+@letters_app.command("list")
+def letters_list(
+    state: Annotated[Optional[str], typer.Option("--state", help="queued, batched, printed, posted or spoiled.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON (a stable contract).")] = False,
+) -> None:
+    """The print queue, most urgent first.
+
+    \b
+    Examples:
+      hundred letters list
+      hundred letters list --state queued --json
+    """
+    from .ledger import LETTER_STATES
+
+    if state is not None and state not in LETTER_STATES:
+        raise UserError(f"--state {state}: not a letter state; one of {', '.join(LETTER_STATES)}")
+    rows = _ledger().letters(state=state)
+    data = {"letters": [{"letter": r.letter_id, "deal": r.deal_id, "touch": r.touch_id, "state": r.state,
+                         "print_by": r.print_by.isoformat() if r.print_by else None,
+                         "postcode": r.address.get("postcode"), "country": r.address.get("country"),
+                         "batch": r.batch_id} for r in rows]}
+    if as_json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        out.print("no letters" + (f" in state {state}" if state else ""))
+    for r in data["letters"]:
+        out.print(f"{r['letter']:<36} {r['state']:<8} print by {r['print_by']}  {r['postcode'] or ''} {r['country'] or ''}")
+
+
+@letters_app.command("mark-posted")
+def letters_mark_posted(
+    letter: Annotated[Optional[str], typer.Argument(help="A letter id, e.g. D-1042/thank-you-letter.")] = None,
+    deal: Annotated[Optional[str], typer.Option("--deal", help="Every unposted letter of this deal.")] = None,
+) -> None:
+    """Say a letter went in the post: its touch is delivered, which may open the affirm gate.
+
+    \b
+    Examples:
+      hundred letters mark-posted D-1042/thank-you-letter
+      hundred letters mark-posted --deal D-1042
+    """
+    if bool(letter) == bool(deal):
+        err.print("name one letter, or --deal D")
+        raise typer.Exit(2)
+    runtime = _runtime()
+    ids = [letter] if letter else [r.letter_id for r in runtime.ledger.letters(deal_id=deal)
+                                   if r.state in ("queued", "batched", "printed")]
+    if not ids:
+        raise UserError(f"deal {deal} has no letters waiting to be posted")
+    for letter_id in ids:
+        try:
+            outcome = runtime.letter_posted(letter_id)
+        except LookupError as exc:
+            raise UserError(str(exc).strip("'\"")) from None
+        out.print(f"{letter_id}: posted ({outcome.touch} {outcome.state})")

@@ -1,0 +1,380 @@
+"""The runtime: the engine's decisions acted out on the ledger, a scheduler and the channels.
+
+Prefect owns time, the ledger owns truth. `Runtime` never imports Prefect: it is handed a
+`Scheduler` (Prefect's in `flows/scheduling.py`, a virtual one in `simulate.py`), so the flows
+and `hundred simulate` run the very same code. Every step is safe to repeat: the ledger's unique
+keys and compare-and-set transitions decide who acts, so a duplicated or retried run, two
+workers, or a crash halfway leave one outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from . import engine
+from .catalog import JourneyNotFound, find_journey
+from .conditions import judge
+from .channels import ChannelConfig, DeliveryResult, deliver
+from .deal import Deal, DealError, parse_deal
+from .engine import Clock
+from .identity import TouchKey
+from .journey import Journey
+from .ledger import Ledger, NewTouch
+from .ledger.rows import JourneyRow, TouchRow
+from .planner import Facts, Plan, PlannedTouch, plan
+from .problems import Invalid
+from .rendering import Rendered, render_touch
+from .settings import Settings
+from .templating import TemplateProblem
+from .validate import load_journey
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Scheduler(Protocol):
+    """What the runtime needs from whoever owns time (Prefect, or the simulator's virtual clock)."""
+
+    def schedule(self, key: TouchKey, due: datetime, phase: str, channel: str) -> str:
+        """Create (or find: idempotent by key) the touch's run at `due`; return its run id."""
+
+    def cancel_deal(self, deal_id: str, reason: str) -> int:
+        """Cancel the deal's runs that have not started; return how many."""
+
+    def run_state(self, run_id: str) -> str | None:
+        """The run's state type ("SCHEDULED", "COMPLETED", …), or None when it no longer exists."""
+
+
+class IntakeError(ValueError):
+    """A deal that cannot start a journey: bad payload, unknown or invalid journey."""
+
+
+@dataclass(frozen=True)
+class TouchOutcome:
+    deal: str
+    touch: str
+    state: str
+    detail: str
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deal": self.deal, "touch": self.touch, "state": self.state, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class ClosedResult:
+    deal: str
+    journey: str
+    version: str
+    created: bool
+    touches: list[TouchRow]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deal": self.deal, "journey": self.journey, "version": self.version, "created": self.created,
+                "touches": [touch_json(t) for t in self.touches]}
+
+    def markdown(self) -> str:
+        head = (f"# {self.deal} · {self.journey} (version {self.version})\n\n"
+                + ("" if self.created else "_Already started: nothing new scheduled._\n\n"))
+        rows = "\n".join(f"| {t.touch_id} | {t.phase} | {t.channel} | {t.state} | "
+                         f"{_iso(t.due) if t.due else 'after affirm'} |" for t in self.touches)
+        return head + "| touch | phase | channel | state | due (UTC) |\n|---|---|---|---|---|\n" + rows + "\n"
+
+
+@dataclass
+class Report:
+    """What `cancel` or `reconcile` did, for the operator and the Prefect artifact."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, what: str, line: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+        self.lines.append(line)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "counts": dict(self.counts), "lines": list(self.lines)}
+
+    def markdown(self) -> str:
+        body = "\n".join(f"- {line}" for line in self.lines) or "- nothing to repair"
+        return f"# {self.title}\n\n{body}\n"
+
+
+def touch_json(t: TouchRow) -> dict[str, Any]:
+    """One touch in `hundred status --json` (a stable contract)."""
+    return {"touch": t.touch_id, "phase": t.phase, "channel": t.channel,
+            "due": _iso(t.due or t.planned_due), "state": t.state, "flow_run_id": t.flow_run_id,
+            "error": t.error}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if moment else None
+
+
+@dataclass
+class _Context:
+    """A deal's journey as the ledger knows it, loaded once per call."""
+
+    row: JourneyRow
+    journey: Journey
+    deal: Deal
+    clock: Clock
+
+    def key(self, touch_id: str) -> TouchKey:
+        return TouchKey(self.row.deal_id, self.row.journey_id, self.row.version, touch_id)
+
+
+class Runtime:
+    def __init__(self, ledger: Ledger, scheduler: Scheduler, settings: Settings | None = None,
+                 clock: Callable[[], datetime] = utcnow,
+                 deliver_fn: Callable[[Rendered], DeliveryResult] | None = None):
+        self.ledger, self.scheduler = ledger, scheduler
+        self.settings = settings or Settings()
+        self.now = clock
+        self._deliver = deliver_fn or self._deliver_through_channels
+
+    # -- deal closed ---------------------------------------------------------------------------
+
+    def deal_closed(self, payload: dict[str, Any] | Deal, *, received_at: datetime | None = None,
+                    journey: tuple[Journey, Path] | None = None) -> ClosedResult:
+        """Record the deal's journey and schedule every ungated touch; a repeat schedules nothing new
+        (and repairs a first attempt that died between the ledger and the scheduler). `journey`
+        (model, templates folder) skips the lookup of the deal's journey in the journeys folder."""
+        try:
+            deal = payload if isinstance(payload, Deal) else parse_deal(payload)
+        except DealError as exc:
+            raise IntakeError(str(exc)) from None
+        journey_model, templates_dir = journey or self._journey_for(deal)
+        received = received_at or self.now()
+        clock = Clock(deal.closed_at, received, self.settings.day_seconds)
+        new = []
+        for item in plan(journey_model, deal).touches:
+            when = clock.to_wall(engine.run_at(item, journey_model))
+            gated = item.gated_by is not None
+            new.append(NewTouch(item.touch, item.phase, item.channel, planned_due=when, gated=gated,
+                                due=None if gated else when))
+        created = self.ledger.start_journey(deal, journey_model, str(templates_dir), new, received_at=received,
+                                            day_seconds=self.settings.day_seconds)
+        row = self.ledger.journey(deal.id)
+        assert row is not None
+        self._schedule_planned(row)
+        return ClosedResult(deal.id, row.journey_id, row.version, created, self.ledger.touches(deal.id))
+
+    def _journey_for(self, deal: Deal) -> tuple[Journey, Path]:
+        name = deal.journey or self.settings.default_journey
+        try:
+            path = find_journey(name, self.settings.journeys_dir)
+            return load_journey(path, self.settings.templates_dir if self.settings.templates_dir.is_dir() else None)
+        except JourneyNotFound as exc:
+            raise IntakeError(f"deal {deal.id}: {exc}") from None
+        except Invalid as exc:
+            raise IntakeError(f"deal {deal.id}: journey '{name}' has problems:\n{exc}") from None
+
+    def _schedule_planned(self, row: JourneyRow) -> list[str]:
+        """Give every `planned` touch its run. Safe to repeat: the run is found by its key."""
+        done = []
+        for t in self.ledger.touches(row.deal_id, states=["planned"]):
+            key = TouchKey(row.deal_id, row.journey_id, row.version, t.touch_id)
+            due = t.due or t.planned_due
+            run_id = self.scheduler.schedule(key, due, t.phase, t.channel)
+            if self.ledger.transition(row.deal_id, t.touch_id, "scheduled", from_states=["planned"],
+                                      flow_run_id=run_id, due=due):
+                done.append(t.touch_id)
+        return done
+
+    # -- one touch -----------------------------------------------------------------------------
+
+    def _context(self, deal_id: str) -> _Context | None:
+        row = self.ledger.journey(deal_id)
+        payload = self.ledger.deal_payload(deal_id)
+        if row is None or payload is None:
+            return None
+        deal = parse_deal(payload, source=f"deal {deal_id}")
+        return _Context(row, row.journey_model(), deal, Clock(deal.closed_at, row.received_at, row.day_seconds))
+
+    def _plan(self, ctx: _Context) -> Plan:
+        """The plan with what has happened so far: real affirm completions and gate-open time."""
+        done = {t.touch_id: ctx.clock.to_journey(t.completed_at)
+                for t in self.ledger.touches(ctx.row.deal_id) if t.completed_at and t.state in engine.COMPLETE}
+        opened = ctx.clock.to_journey(ctx.row.gate_opened_at) if ctx.row.gate_opened_at else None
+        return plan(ctx.journey, ctx.deal, Facts(completed=done, gate_opened_at=opened))
+
+    def run_touch(self, deal_id: str, touch_id: str, *, flow_run_id: str | None = None) -> TouchOutcome:
+        """Re-check, then deliver one touch. Called when its run starts; safe to call again."""
+        ctx = self._context(deal_id)
+        row = self.ledger.touch(deal_id, touch_id)
+        if ctx is None or row is None:
+            return TouchOutcome(deal_id, touch_id, "failed", f"the ledger has no touch {touch_id} for deal {deal_id}")
+        block, touch = next((b, t) for b, t in ctx.journey.touches() if t.id == touch_id)
+        item = next(i for i in self._plan(ctx).touches if i.touch == touch_id)
+        verdict = judge(ctx.journey, ctx.deal, touch, block.phase, item.due.date())
+        if verdict.error:
+            return self._fail(deal_id, touch_id, verdict.error)
+        condition, note = verdict.value, verdict.note
+        decision = engine.decide(journey_state=ctx.row.state, touch_state=row.state, condition=condition,
+                                 condition_note=note, due=row.due or row.planned_due, now=self.now(),
+                                 expires_after=touch.expires_after_delta, clock=ctx.clock)
+        if decision.action == "noop":
+            return TouchOutcome(deal_id, touch_id, row.state, decision.reason)
+        if decision.action == "cancel":
+            self.ledger.transition(deal_id, touch_id, "cancelled", from_states=engine.STOPPABLE, detail=decision.reason)
+            return self._outcome(deal_id, touch_id, decision.reason)
+        if decision.action in ("skip", "expire"):
+            state = "skipped" if decision.action == "skip" else "expired"
+            if self.ledger.transition(deal_id, touch_id, state, from_states=engine.STOPPABLE - {"waiting"},
+                                      outcome=decision.reason):
+                self.after_complete(deal_id)
+            return self._outcome(deal_id, touch_id, decision.reason)
+        return self._deliver_touch(ctx, item, touch, flow_run_id)
+
+    def _deliver_touch(self, ctx: _Context, item: PlannedTouch, touch: Any, flow_run_id: str | None) -> TouchOutcome:
+        deal_id, touch_id = ctx.row.deal_id, item.touch
+        claimed = self.ledger.transition(deal_id, touch_id, "running", from_states=["planned", "scheduled", "failed"],
+                                         count_attempt=True, flow_run_id=flow_run_id, error=None)
+        if not claimed:  # a retry of a run that died mid-delivery: the delivery row decides below
+            self.ledger.update_touch(deal_id, touch_id, in_states=["running"], count_attempt=True)
+        try:
+            content = render_touch(ctx.journey, ctx.deal, touch_id, item.due, Path(ctx.row.templates_dir),
+                                   print_by=item.print_by, made_at=self.now())
+        except TemplateProblem as exc:
+            return self._fail(deal_id, touch_id, f"cannot render: {exc}" + (f" ({exc.hint})" if exc.hint else ""))
+        except ValueError as exc:
+            return self._fail(deal_id, touch_id, f"cannot render: {exc}")
+        result = self._deliver(content)
+        if not result.delivered:
+            return self._fail(deal_id, touch_id, result.detail)
+        if result.letter is not None:
+            q = result.letter
+            self.ledger.queue_letter(letter_id=q.letter_id, deal_id=deal_id, touch_id=touch_id, text=q.text,
+                                     seed=q.seed, hand=q.hand, layout=q.layout, address=q.address, signer=q.signer,
+                                     signer_title=q.signer_title, print_by=q.print_by, pdf_path=str(q.pdf_path))
+        after = engine.state_after_handover(item.channel, getattr(touch, "confirm", True))
+        if after != "running":
+            if self.ledger.transition(deal_id, touch_id, after, from_states=["running", "failed"], outcome=result.detail):
+                self.after_complete(deal_id)
+        else:
+            self.ledger.update_touch(deal_id, touch_id, in_states=["running", "failed"], outcome=result.detail, error=None)
+            self.ledger.transition(deal_id, touch_id, "running", from_states=["failed"])
+        return self._outcome(deal_id, touch_id, result.detail)
+
+    def _fail(self, deal_id: str, touch_id: str, error: str) -> TouchOutcome:
+        self.ledger.transition(deal_id, touch_id, "failed", from_states=["running", "scheduled", "planned"], error=error)
+        return self._outcome(deal_id, touch_id, error)
+
+    def _outcome(self, deal_id: str, touch_id: str, detail: str) -> TouchOutcome:
+        row = self.ledger.touch(deal_id, touch_id)
+        return TouchOutcome(deal_id, touch_id, row.state if row else "failed", detail)
+
+    def _deliver_through_channels(self, content: Rendered) -> DeliveryResult:
+        s = self.settings
+        config = ChannelConfig(mail_from=s.mail_from, mail_domain=s.mail_domain, smtp_url=s.smtp_url,
+                               outbox_dir=s.outbox_dir, letters_dir=s.letters_dir, webhook_secret=s.webhook_secret,
+                               allow_private_webhooks=s.allow_private_webhooks)
+        return deliver(content, self.ledger, config)
+
+    # -- completions and the gate --------------------------------------------------------------
+
+    def task_done(self, deal_id: str, touch_id: str) -> TouchOutcome:
+        """The owner did the task (before or after its reminder went out)."""
+        row = self.ledger.touch(deal_id, touch_id)
+        if row is None:
+            raise LookupError(f"deal {deal_id} has no touch '{touch_id}'")
+        if row.channel != "task":
+            raise ValueError(f"'{touch_id}' is a {row.channel}, not a task")
+        if self.ledger.transition(deal_id, touch_id, "done", from_states=["scheduled", "running", "failed"],
+                                  outcome="marked done by its owner"):
+            self.after_complete(deal_id)
+        return self._outcome(deal_id, touch_id, "done")
+
+    def letter_posted(self, letter_id: str) -> TouchOutcome:
+        """Print staff posted the letter: its touch is delivered, which may open the gate."""
+        letter = self.ledger.letter(letter_id)
+        if letter is None:
+            raise LookupError(f"no letter {letter_id} in the print queue")
+        self.ledger.set_letter_state(letter_id, "posted", ["queued", "batched", "printed"])
+        if self.ledger.transition(letter.deal_id, letter.touch_id, "delivered", from_states=["running", "failed"],
+                                  outcome="posted"):
+            self.after_complete(letter.deal_id)
+        return self._outcome(letter.deal_id, letter.touch_id, "posted")
+
+    def after_complete(self, deal_id: str) -> list[str]:
+        """Open the gate once every affirm touch is complete (exactly once, however many
+        completions race: the ledger's compare-and-set picks one opener), schedule what waited on
+        it, and close the journey when nothing is left to happen."""
+        ctx = self._context(deal_id)
+        if ctx is None or ctx.row.state != "active":
+            return []
+        states = {t.touch_id: t.state for t in self.ledger.touches(deal_id)}
+        scheduled: list[str] = []
+        if engine.gate_is_open(ctx.journey, states):
+            if ctx.row.gate_opened_at is None:
+                self.ledger.set_gate_opened(deal_id, self.now())
+            if any(s == "waiting" for s in states.values()):
+                scheduled = self._release_gated(deal_id)
+        if not scheduled and engine.journey_finished(states):
+            self.ledger.complete_journey(deal_id)
+        return scheduled
+
+    def _release_gated(self, deal_id: str) -> list[str]:
+        ctx = self._context(deal_id)
+        assert ctx is not None and ctx.row.gate_opened_at is not None
+        now = self.now()
+        for item in self._plan(ctx).touches:
+            if item.gated_by is None:
+                continue
+            when = max(ctx.clock.to_wall(engine.run_at(item, ctx.journey)), now)
+            self.ledger.transition(deal_id, item.touch, "planned", from_states=["waiting"], due=when,
+                                   event="gate.released", detail="the affirm phase is complete")
+        return self._schedule_planned(ctx.row)
+
+    # -- cancel and reconcile ------------------------------------------------------------------
+
+    def cancel(self, deal_id: str, reason: str) -> Report:
+        """Exit the journey: nothing more is sent; queued letters are taken out of the print queue."""
+        report = Report(f"cancel {deal_id}")
+        row = self.ledger.journey(deal_id)
+        if row is None:
+            raise LookupError(f"no journey for deal {deal_id}")
+        if self.ledger.exit_journey(deal_id, reason):
+            report.add("exited", f"journey exited: {reason}")
+        for t in self.ledger.touches(deal_id, states=["running", "failed"]):
+            if self.ledger.transition(deal_id, t.touch_id, "cancelled", from_states=["running", "failed"], detail=reason):
+                report.add("cancelled", f"{t.touch_id}: cancelled")
+        for letter in self.ledger.letters(deal_id=deal_id):
+            if self.ledger.set_letter_state(letter.letter_id, "spoiled", ["queued"]):
+                report.add("letters", f"letter {letter.letter_id} taken out of the print queue")
+        n = self.scheduler.cancel_deal(deal_id, reason)
+        if n:
+            report.add("runs", f"{n} scheduled runs cancelled")
+        return report
+
+    def reconcile(self) -> Report:
+        """Repair what a crash or an outside hand left: runs the ledger expects but the scheduler
+        lacks, gates whose completion was missed, finished journeys not closed; report overdue."""
+        report = Report("reconcile")
+        now = self.now()
+        for row in self.ledger.journeys(state="active"):
+            for t in self.ledger.touches(row.deal_id, states=["scheduled"]):
+                state = self.scheduler.run_state(t.flow_run_id) if t.flow_run_id else None
+                if state is None:
+                    self.ledger.transition(row.deal_id, t.touch_id, "planned", from_states=["scheduled"],
+                                           flow_run_id=None, event="run.missing", detail="its run was gone; re-created")
+                    report.add("recreated", f"{row.deal_id} · {t.touch_id}: run was missing, re-created")
+                elif state in ("SCHEDULED", "PENDING") and t.due and t.due < now and t.outcome != "overdue":
+                    self.ledger.update_touch(row.deal_id, t.touch_id, in_states=["scheduled"], outcome="overdue")
+                    self.ledger.record_event(row.deal_id, "overdue", t.touch_id, f"due {_iso(t.due)}")
+                    report.add("overdue", f"{row.deal_id} · {t.touch_id}: overdue since {_iso(t.due)}")
+            for touch_id in self._schedule_planned(row):
+                report.add("scheduled", f"{row.deal_id} · {touch_id}: scheduled")
+            for touch_id in self.after_complete(row.deal_id):
+                report.add("gate", f"{row.deal_id} · {touch_id}: scheduled after the affirm phase")
+        return report

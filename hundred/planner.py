@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 
 from . import templating
+from .conditions import judge
 from .context import merge_context
 from .deal import Deal
 from .journey import GATE_PHASE, Journey
@@ -236,9 +237,6 @@ def _describe(item: PlannedTouch, journey: Journey, deal: Deal, touch: Any) -> N
     else:
         item.title = getattr(touch, "template", None) or getattr(touch, "url", "")
     if touch.when:
-        try:
-            item.condition_met = bool(templating.evaluate(touch.when, ctx, touch.id, journey.locale))
-            verdict = "true for this deal" if item.condition_met else "false for this deal: skipped"
-        except templating.TemplateProblem as exc:
-            verdict = f"cannot be evaluated: {exc.message}"
-        item.notes.append(f"only if {touch.when} ({verdict})")
+        verdict = judge(journey, deal, touch, item.phase, item.due.date())
+        item.condition_met = verdict.value
+        item.notes.append(f"only if {touch.when} ({verdict.note})")

@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     home: Path = Field(Path(".hundred"), description="Where hundred keeps its state: ledger, outbox, local Prefect")
     database_url: str | None = Field(
         None, repr=False,
-        description="SQLAlchemy URL of the ledger, e.g. postgresql+psycopg://user:pass@host/db; default: a SQLite file in home")
+        description="SQLAlchemy URL of the ledger, e.g. postgresql+psycopg://user:pass@host/db; "
+                    "default: a SQLite file in home")
     smtp_url: str | None = Field(
         None, repr=False,
         description="smtp://user:pass@host:587?starttls=true or smtps://host:465; unset: .eml files in the outbox")
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
     letters_dir: Path = Path("letters")
     journeys_dir: Path = Path("journeys")
     templates_dir: Path = Path("templates")
+    default_journey: str = Field("first-100-days", description="The journey a deal without a 'journey' key starts")
     day_seconds: float | None = Field(
         None, gt=0, description="Compressed time: one journey day lasts this many seconds (demos, tests)")
 

@@ -1,12 +1,16 @@
 """The ledger: idempotent writes, compare-and-set transitions, races between processes, migrations.
 
-The race tests start real processes (spawn) on one SQLite file, line them up on a barrier and let
-them hit the same write at once: exactly one may win each time.
+The race tests start real processes (spawn) on one database, line them up on a barrier and let
+them hit the same write at once: exactly one may win each time. Every test that takes `ledger` or
+`db_url` runs on SQLite and on a throwaway PostgreSQL cluster (tests/pgcluster.py); without
+PostgreSQL's server binaries those runs skip, except under CI=true, where they fail.
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
+import os
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -20,6 +24,8 @@ from hundred.deal import Deal, parse_deal
 from hundred.journey import Journey
 from hundred.ledger import HEAD, Ledger, LedgerError, NewTouch, default_url
 from hundred.ledger import db
+
+from pgcluster import Cluster, start_cluster
 
 T0 = datetime(2026, 11, 20, 13, 3, tzinfo=timezone.utc)
 
@@ -61,9 +67,28 @@ def start(ledger: Ledger, deal_id: str = "D-1") -> bool:
     return ledger.start_journey(deal(deal_id), j, "templates", plan(j), T0, day_seconds=5.0)
 
 
-@pytest.fixture
-def ledger() -> Ledger:
-    led = Ledger.memory()
+@pytest.fixture(scope="session")
+def pg_cluster() -> Cluster:
+    try:
+        cluster = start_cluster()
+    except RuntimeError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the PostgreSQL ledger tests must run under CI: {exc}")
+        pytest.skip(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+_databases = itertools.count(1)
+
+
+def pg_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue("pg_cluster").create_database(f"ledger_{os.getpid()}_{next(_databases)}")
+
+
+@pytest.fixture(params=["memory", "postgresql"])
+def ledger(request: pytest.FixtureRequest) -> Ledger:
+    led = Ledger.memory() if request.param == "memory" else Ledger.open(pg_url(request))
     yield led
     led.close()
 
@@ -71,6 +96,11 @@ def ledger() -> Ledger:
 @pytest.fixture
 def file_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'home' / 'ledger.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, file_url: str) -> str:
+    return file_url if request.param == "sqlite" else pg_url(request)
 
 
 # -- journeys -------------------------------------------------------------------------------------
@@ -250,7 +280,8 @@ def test_letter_queue_is_idempotent(ledger: Ledger) -> None:
     assert created and row.state == "queued" and row.layout["envelope"] == "DL"
     again, created_again = queue(ledger, text="something else")
     assert not created_again and again == row
-    queue(ledger, "D-1/later", touch_id="later", print_by=date(2026, 12, 20))
+    later, _ = queue(ledger, "D-1/later", touch_id="later", print_by=date(2026, 12, 20), pdf_path="letters/later.pdf")
+    assert later.pdf_path == "letters/later.pdf"
     assert [r.letter_id for r in ledger.letters(print_by_until=date(2026, 11, 30))] == ["D-1/thanks"]
     assert ledger.set_letter_state("D-1/thanks", "batched", ["queued"], batch_id="B-1", pdf_path="letters/B-1.pdf")
     assert not ledger.set_letter_state("D-1/thanks", "batched", ["queued"], batch_id="B-2")
@@ -292,7 +323,7 @@ def test_open_creates_a_migrated_wal_file(file_url: str, tmp_path: Path) -> None
     reopened.close()
 
 
-def test_head_matches_the_migrations_and_the_models(file_url: str) -> None:
+def test_head_matches_the_migrations_and_the_models(db_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -300,34 +331,35 @@ def test_head_matches_the_migrations_and_the_models(file_url: str) -> None:
     from hundred.ledger.models import Base
 
     assert ScriptDirectory.from_config(db.alembic_config()).get_current_head() == HEAD
-    led = Ledger.open(file_url)
+    led = Ledger.open(db_url)
     with led.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
     led.close()
 
 
-def test_an_older_ledger_is_upgraded_on_open(file_url: str) -> None:
-    writer, reader = db.make_engines(file_url)
+def test_an_older_ledger_is_upgraded_on_open(db_url: str) -> None:
+    writer, reader = db.make_engines(db_url)
     db.upgrade(writer, "0001")
     assert db.current_revision(reader) == "0001"
     old = Ledger(writer, reader)
     assert start(old)  # the first schema already had journeys and touches
-    old.close()
-    led = Ledger.open(file_url)
+    old.close()  # disposes both engines
+    led = Ledger.open(db_url)
     assert db.current_revision(led.engine) == HEAD
     assert len(led.touches("D-1")) == 3 and led.journey("D-1").state == "active"
     assert queue(led)[1]  # a table the old ledger lacked
     led.close()
 
 
-def test_a_ledger_from_a_newer_hundred_is_refused(file_url: str) -> None:
-    Ledger.open(file_url).close()
-    writer, _ = db.make_engines(file_url)
+def test_a_ledger_from_a_newer_hundred_is_refused(db_url: str) -> None:
+    Ledger.open(db_url).close()
+    writer, _ = db.make_engines(db_url)
     with writer.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    writer.dispose()
     with pytest.raises(LedgerError, match="newer hundred"):
-        Ledger.open(file_url)
+        Ledger.open(db_url)
 
 
 def test_default_url_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -392,8 +424,8 @@ def check_one_winner_each(url: str, outs: list[dict[str, Any]]) -> None:
     led.close()
 
 
-def test_processes_racing_on_one_sqlite_file_leave_one_winner(file_url: str) -> None:
-    check_one_winner_each(file_url, race(file_url))
+def test_processes_racing_on_one_ledger_leave_one_winner(db_url: str) -> None:
+    check_one_winner_each(db_url, race(db_url))
 
 
 def test_the_ledger_imports_only_the_core_and_sqlalchemy() -> None:

@@ -86,9 +86,10 @@ def test_settings_import_no_runtime_libraries() -> None:
 
 def test_validate_imports_neither_settings_nor_the_ledger() -> None:
     repo = Path(__file__).resolve().parent.parent
-    code = ("import sys\nfrom hundred.cli import main\nsys.argv = ['hundred', 'validate', 'journeys/first-100-days.yaml']\n"
+    code = ("import sys\nfrom hundred.cli import main\n"
+            "sys.argv = ['hundred', 'validate', 'journeys/first-100-days.yaml']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print('LOADED', sorted(m for m in ('hundred.settings', 'hundred.ledger', 'pydantic_settings', 'sqlalchemy')"
-            " if m in sys.modules))")
+            "print('LOADED', sorted(m for m in ('hundred.settings', 'hundred.ledger', 'pydantic_settings',"
+            " 'sqlalchemy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo).stdout
     assert "LOADED []" in out, out

@@ -16,7 +16,6 @@ once therefore migrate it once.
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -145,9 +144,3 @@ def ensure_schema(writer: Engine, reader: Engine) -> None:
     if current_revision(reader) != HEAD:
         upgrade(writer)
 
-
-def sqlite_path(url: str) -> str | None:
-    parsed = make_url(normalise_url(url))
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return os.fspath(Path(parsed.database).expanduser())
-    return None

@@ -89,7 +89,8 @@ class DeliveriesAndLetters:
 
     def queue_letter(self, *, letter_id: str, deal_id: str, touch_id: str, text: str, seed: str, hand: str,
                      layout: Mapping[str, Any], address: Mapping[str, Any], signer: str,
-                     signer_title: str | None = None, print_by: date | None = None) -> tuple[LetterRow, bool]:
+                     signer_title: str | None = None, print_by: date | None = None,
+                     pdf_path: str | None = None) -> tuple[LetterRow, bool]:
         """Put a letter in the print queue once: (row, True) when queued now, (existing row, False)
         when that letter id is already queued (a retried run), whatever its state."""
         now = self.clock()
@@ -98,7 +99,7 @@ class DeliveriesAndLetters:
                 session.add(LetterRecord(
                     letter_id=letter_id, deal_id=deal_id, touch_id=touch_id, text=text, seed=seed, hand=hand,
                     layout=dict(layout), address=dict(address), signer=signer, signer_title=signer_title,
-                    print_by=print_by, state="queued", queued_at=now, updated_at=now))
+                    print_by=print_by, pdf_path=pdf_path, state="queued", queued_at=now, updated_at=now))
                 session.flush()
                 self._event(session, deal_id, "letter.queued", touch_id, letter_id)
             created = True

@@ -249,7 +249,8 @@ class Ledger(DeliveriesAndLetters):
     def _touch_values(self, fields: dict[str, Any]) -> dict[str, Any]:
         unknown = set(fields) - TOUCH_FIELDS
         if unknown:
-            raise TypeError(f"not a touch field: {', '.join(sorted(unknown))} (one of {', '.join(sorted(TOUCH_FIELDS))})")
+            raise TypeError(f"not a touch field: {', '.join(sorted(unknown))} "
+                            f"(one of {', '.join(sorted(TOUCH_FIELDS))})")
         return {**fields, "updated_at": self.clock()}
 
     def _touch_cas(self, session: Session, deal_id: str, touch_id: str, to_state: str | None,

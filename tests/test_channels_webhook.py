@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -168,6 +169,40 @@ def test_loopback_is_refused_unless_allowed(receiver, log):
                                  "ftp://example.com/", "file:///etc/passwd", "http:///nohost"])
 def test_non_public_or_non_http_targets_are_refused(url):
     assert resolved_addresses_refused(url) is not None
+
+
+def fake_dns(monkeypatch, answers: dict[str, list[str]]) -> list[str]:
+    """Names in `answers` resolve to the next address of their list on each lookup."""
+    real, asked = socket.getaddrinfo, []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        ip = answers[host][min(len(asked), len(answers[host])) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port or 0))]
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def test_request_is_pinned_to_the_checked_address(receiver, monkeypatch):
+    """A name that answers differently on the second lookup (DNS rebinding) is not looked up again."""
+    asked = fake_dns(monkeypatch, {"hooks.test": ["127.0.0.1", "10.255.255.1"]})
+    port = receiver.server.server_address[1]
+    result = deliver(hook(f"http://hooks.test:{port}/hooks/hundred"), MemoryLog(),
+                     config(webhook_timeout=1.0, webhook_attempts=1))
+    assert result.state == "sent", result.detail
+    assert asked == ["hooks.test"]
+    ((path, headers, _),) = receiver.requests
+    assert headers["Host"] == f"hooks.test:{port}" and path == "/hooks/hundred"
+
+
+def test_public_name_resolving_to_a_private_address_is_refused(receiver, monkeypatch):
+    fake_dns(monkeypatch, {"hooks.example.com": ["127.0.0.1"]})
+    port = receiver.server.server_address[1]
+    result = deliver(hook(f"http://hooks.example.com:{port}/x"), MemoryLog(), config(allow_private_webhooks=False))
+    assert result.state == "failed" and "resolves to 127.0.0.1" in result.detail
+    assert receiver.requests == []
 
 
 def test_public_address_passes():

@@ -10,12 +10,11 @@ budget (`webhook_attempts`, `webhook_deadline`); never on another 4xx; redirects
 is a failure: it could point anywhere). Unlike email, a row left `sending` by a crashed run is sent
 again with the same Idempotency-Key.
 
-Before each delivery the host is resolved and refused when any address is loopback, private,
-link-local, multicast or otherwise not global, unless `allow_private_webhooks`.
-NOTE: hundred/urlsafety.py (the pure, validate-time check) was not in the tree when this was
-written; `resolved_addresses_refused` is the resolver-side half and can share its rules once it
-lands. The check resolves the name once and httpx resolves it again, so a DNS answer that changes in
-between (rebinding) is not caught; pinning the connection to the checked address would close that.
+Before each delivery the URL is checked with `hundred.urlsafety.check_resolved_webhook_url` (the
+same rule `validate` applies, plus every address the host resolves to must be public unless
+`allow_private_webhooks`), and the request is pinned to an address from that very resolution (the
+URL's host replaced by the IP, with the original Host header and TLS server name), so a DNS answer
+that changes between check and connect (rebinding) cannot reach a private address.
 """
 
 from __future__ import annotations
@@ -27,11 +26,12 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from ..rendering import WebhookContent
+from ..urlsafety import check_resolved_webhook_url
 from .base import FAILED, PENDING, SENDING, SENT, ChannelConfig, DeliveryLog, DeliveryResult, begin
 
 USER_AGENT = "hundred-webhook/1"
@@ -56,31 +56,49 @@ def verify_signature(header: str, body: bytes, secret: str, *, tolerance: float 
     return hmac.compare_digest(sign(body, secret, timestamp), f"t={timestamp},v1={fields.get('v1', '')}")
 
 
-def _not_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast \
-        or ip.is_reserved or ip.is_unspecified or not ip.is_global
-
-
 def resolved_addresses_refused(url: str, allow_private: bool = False) -> str | None:
-    """Why `url` must not be posted to (scheme, unresolvable, or a non-public address), or None."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"webhook URL {url!r} is not an http(s) URL"
+    """Why `url` must not be posted to (urlsafety's rule, with DNS), or None."""
+    return _checked(url, allow_private)[0]
+
+
+def _checked(url: str, allow_private: bool) -> tuple[str | None, str | None]:
+    """(refusal, None) or (None, the checked IP to connect to; None for an IP literal)."""
+    answers: list[tuple] = []
+
+    def resolver(*args, **kwargs):
+        infos = socket.getaddrinfo(*args, **kwargs)
+        answers.extend(infos)
+        return infos
+    refused = check_resolved_webhook_url(url, allow_private, getaddrinfo=resolver)
+    if refused:
+        hint = " (set HUNDRED_ALLOW_PRIVATE_WEBHOOKS=true to allow)" if not allow_private else ""
+        return f"webhook URL refused: {refused}{hint}", None
+    host = urlsplit(url).hostname or ""
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except (OSError, ValueError) as exc:
-        return f"webhook host {parts.hostname!r} cannot be resolved: {exc}"
-    if allow_private:
-        return None
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if _not_public(ip):
-            return (f"webhook host {parts.hostname!r} resolves to {ip}, a loopback/private/link-local "
-                    "address; refused (set HUNDRED_ALLOW_PRIVATE_WEBHOOKS=true to allow)")
-    return None
+        ipaddress.ip_address(host.split("%", 1)[0])
+        return None, None
+    except ValueError:
+        pass
+    if not answers:  # allow_private: urlsafety did not resolve; resolve here, once
+        try:
+            answers = resolver(host, None, 0, socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            return f"webhook host {host!r} does not resolve ({exc})", None
+    return None, str(answers[0][4][0])
+
+
+def pinned(url: str, ip: str | None) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The URL with its host replaced by `ip`, plus the Host header and TLS server name to keep."""
+    if ip is None:
+        return url, {}, {}
+    parts = urlsplit(url)
+    netloc = f"[{ip}]" if ":" in ip else ip
+    if parts.port:
+        netloc += f":{parts.port}"
+    host = parts.hostname or ""
+    headers = {"Host": host + (f":{parts.port}" if parts.port else "")}
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}  # TLS still checks the name
+    return urlunsplit(parts._replace(netloc=netloc)), headers, extensions
 
 
 def _retry_after(response: httpx.Response) -> float:
@@ -92,7 +110,7 @@ def _retry_after(response: httpx.Response) -> float:
 
 def post_signed(url: str, body: bytes, secret: str, idempotency_key: str, *, attempts: int = 4,
                 backoff: float = 1.0, timeout: float = 5.0, deadline: float = 25.0,
-                client: httpx.Client | None = None,
+                client: httpx.Client | None = None, pin: str | None = None,
                 sleep: Callable[[float], None] = time.sleep) -> tuple[bool, bool, str]:
     """POST with retries. Returns (delivered, retryable, detail): a 2xx is delivered; a 4xx (not
     429) or 3xx is final; anything else is retryable once the attempts or the deadline run out."""
@@ -100,6 +118,7 @@ def post_signed(url: str, body: bytes, secret: str, idempotency_key: str, *, att
     own = client is None
     client = client or httpx.Client(follow_redirects=False)
     pause, detail = backoff, ""
+    url, extra_headers, extensions = pinned(url, pin)
     try:
         for attempt in range(1, attempts + 1):
             remaining = deadline - (time.monotonic() - started)
@@ -107,11 +126,12 @@ def post_signed(url: str, body: bytes, secret: str, idempotency_key: str, *, att
                 break
             headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key,
                        "X-Hundred-Signature": sign(body, secret, int(time.time())),
-                       "User-Agent": USER_AGENT}
+                       "User-Agent": USER_AGENT, **extra_headers}
             wait = pause
             try:
                 response = client.post(url, content=body, headers=headers,
-                                       timeout=min(timeout, remaining), follow_redirects=False)
+                                       timeout=min(timeout, remaining), follow_redirects=False,
+                                       extensions=extensions)
             except httpx.TransportError as exc:  # timeouts, refused/reset connections, protocol errors
                 detail = f"attempt {attempt}: {type(exc).__name__}: {exc}"
             else:
@@ -156,7 +176,9 @@ def deliver_webhook(content: WebhookContent, log: DeliveryLog, config: ChannelCo
         secret, refused = _secret(content, config), None
     except ValueError as exc:
         secret, refused = "", str(exc)
-    refused = refused or resolved_addresses_refused(content.url, config.allow_private_webhooks)
+    pin = None
+    if not refused:
+        refused, pin = _checked(content.url, config.allow_private_webhooks)
     if refused:
         log.mark_delivery(dkey, FAILED, detail=refused, from_states=(PENDING, FAILED, SENDING))
         return DeliveryResult("failed", refused, idem)
@@ -165,7 +187,7 @@ def deliver_webhook(content: WebhookContent, log: DeliveryLog, config: ChannelCo
     delivered, retryable, detail = post_signed(
         content.url, content.body.encode("utf-8"), secret, idem, attempts=config.webhook_attempts,
         backoff=config.webhook_backoff, timeout=config.webhook_timeout,
-        deadline=config.webhook_deadline, client=client)
+        deadline=config.webhook_deadline, client=client, pin=pin)
     if delivered:
         log.mark_delivery(dkey, SENT, detail=detail, from_states=(SENDING,))
         return DeliveryResult("sent", detail, idem)

@@ -198,7 +198,7 @@ class Runtime:
         payload = self.ledger.deal_payload(deal_id)
         if row is None or payload is None:
             return None
-        deal = parse_deal(payload, source=f"deal {deal_id}")
+        deal = parse_deal(payload, source=f"deal {deal_id}", now=row.received_at)  # valid then, valid now
         return _Context(row, row.journey_model(), deal, Clock(deal.closed_at, row.received_at, row.day_seconds))
 
     def _plan(self, ctx: _Context) -> Plan:

@@ -79,6 +79,11 @@ class VirtualScheduler:
     def run_state(self, run_id: str) -> str | None:
         return self.runs.get(run_id)
 
+    def delete(self, run_id: str) -> None:
+        """Remove a run as Prefect's delete does: its key is free again."""
+        self.runs.pop(run_id, None)
+        self._by_key = {k: r for k, r in self._by_key.items() if r != run_id}
+
 
 @dataclass
 class Simulation:
@@ -144,7 +149,8 @@ def _events(ledger: Ledger, deal_id: str, journey: Journey, zone: ZoneInfo, hold
         if e.touch_id is None or e.event not in _SHOWN:
             continue
         name = "posted" if e.event == "delivered" and channel_of[e.touch_id] == "letter" else _SHOWN[e.event]
-        out.append(SimEvent(e.at.astimezone(zone), e.touch_id, phase_of[e.touch_id], name, e.detail or ""))
+        detail = "waits for the affirm phase" if name == "waiting" else (e.detail or "")
+        out.append(SimEvent(e.at.astimezone(zone), e.touch_id, phase_of[e.touch_id], name, detail))
     touches = ledger.touches(deal_id)
     blockers = ", ".join(f"{tid} ({state})" for tid, state in
                          engine.gate_blockers(journey, {t.touch_id: t.state for t in touches}))

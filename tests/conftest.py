@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -127,7 +128,9 @@ def make_deal() -> Callable[..., Deal]:
 
     def make(closed_at: str = "2026-11-20T14:03:00+01:00", contact_tz: str | None = "Europe/Amsterdam",
              **overrides: Any) -> Deal:
-        return parse_deal(deal_payload(closed_at, contact_tz, **overrides))
+        # judged an hour after it closed, so a test's date is never "in the future" or "too old"
+        now = datetime.fromisoformat(closed_at) + timedelta(hours=1)
+        return parse_deal(deal_payload(closed_at, contact_tz, **overrides), now=now)
 
     return make
 

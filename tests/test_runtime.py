@@ -1,0 +1,225 @@
+"""The runtime on a real ledger and real channels (outbox, letter PDFs), with time in our hands.
+
+The scheduler here is the simulator's in-memory one, so these tests decide exactly when each run
+starts; the same Runtime on a real Prefect server is tested in test_e2e_prefect.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import deal_payload, email, journey_yaml, letter, phase, task
+from hundred.ledger import Ledger
+from hundred.runtime import IntakeError, Runtime
+from hundred.settings import Settings
+from hundred.simulate import VirtualScheduler
+
+AFFIRM = ("thanks", "check-in", "call")
+JOURNEY = journey_yaml(
+    phase("admit", task("welcome", 0, "confirm: false\n")),
+    phase("affirm", letter("thanks", 1), email("check-in", 2), task("call", 2)),
+    phase("advocate", email("referral", 4, "referral: true\n")),
+)
+
+
+class Harness:
+    """A Runtime whose clock the test moves; runs start when `run_until` reaches them."""
+
+    def __init__(self, root: Path, ledger: Ledger | None = None, start: datetime | None = None):
+        self.now = start or datetime(2026, 11, 20, 13, 3, tzinfo=timezone.utc)
+        self.ledger = ledger or Ledger.memory(clock=lambda: self.now)
+        self.ledger.clock = lambda: self.now
+        self.scheduler = VirtualScheduler()
+        self.settings = Settings(home=root / "home", letters_dir=root / "letters", journeys_dir=root / "journeys",
+                                 templates_dir=root / "templates", day_seconds=None)
+        self.runtime = Runtime(self.ledger, self.scheduler, self.settings, clock=lambda: self.now)
+
+    def run_until(self, until: datetime, skip: tuple[str, ...] = ()) -> list[str]:
+        """Start every run due by `until`, in due order; returns the touches that ran."""
+        ran = []
+        while self.scheduler.heap and self.scheduler.heap[0][0] <= until:
+            at, _, kind, (deal, touch, run_id) = self.scheduler.heap.pop(0)
+            self.scheduler.heap.sort()
+            if kind != "run" or self.scheduler.runs.get(run_id) != "SCHEDULED" or touch in skip:
+                continue
+            self.now = max(self.now, at)
+            self.scheduler.runs[run_id] = "COMPLETED"
+            self.runtime.run_touch(deal, touch, flow_run_id=run_id)
+            ran.append(touch)
+        self.now = max(self.now, until)
+        return ran
+
+    def state(self, touch: str, deal: str = "D-1") -> str:
+        row = self.ledger.touch(deal, touch)
+        assert row is not None
+        return row.state
+
+    def complete(self, touch: str, deal: str = "D-1") -> None:
+        """What a person does: post the letter, finish the call."""
+        if touch == "thanks":
+            self.runtime.letter_posted(f"{deal}/thanks")
+        elif touch == "call":
+            self.runtime.task_done(deal, "call")
+
+
+@pytest.fixture
+def harness(make_journey, tmp_path) -> Harness:
+    make_journey(JOURNEY)
+    return Harness(tmp_path)
+
+
+def outbox(h: Harness) -> list[Path]:
+    return sorted((h.settings.home / "outbox").glob("*.eml"))
+
+
+def test_deal_closed_schedules_ungated_touches_once(harness):
+    first = harness.runtime.deal_closed(deal_payload())
+    again = harness.runtime.deal_closed(deal_payload())
+    assert first.created and not again.created
+    states = {t.touch_id: t.state for t in again.touches}
+    assert states == {"welcome": "scheduled", "thanks": "scheduled", "check-in": "scheduled",
+                      "call": "scheduled", "referral": "waiting"}
+    assert len(harness.scheduler.runs) == 4  # one run per ungated touch, whatever the repeats
+
+
+def test_a_deal_for_an_unknown_journey_is_refused_with_its_name(harness):
+    with pytest.raises(IntakeError, match="no journey with the id 'nope'"):
+        harness.runtime.deal_closed(deal_payload(journey="nope"))
+    assert harness.ledger.journeys() == []
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(["thanks", "call"])))
+def test_referral_waits_for_the_last_affirm_touch_whatever_the_order(harness, order):
+    harness.runtime.deal_closed(deal_payload())
+    harness.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))  # everything ungated has run
+    assert harness.state("check-in") == "delivered"
+    assert harness.state("thanks") == "running" and harness.state("call") == "running"
+    first, last = order
+    harness.now = datetime(2026, 11, 30, 10, tzinfo=timezone.utc)
+    harness.complete(first)
+    assert harness.state("referral") == "waiting"
+    harness.now = datetime(2026, 12, 2, 10, tzinfo=timezone.utc)   # a Wednesday
+    harness.complete(last)
+    referral = harness.ledger.touch("D-1", "referral")
+    assert referral.state == "scheduled"
+    # planned for day 4 (Tue 24 Nov); the gate opened Wed 2 Dec, so one business day later
+    assert referral.due.astimezone(timezone.utc).date().isoformat() == "2026-12-03"
+
+
+def test_completions_racing_open_the_gate_once(make_journey, tmp_path):
+    make_journey(JOURNEY)
+    h = Harness(tmp_path, Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}"))
+    h.runtime.deal_closed(deal_payload())
+    for touch in AFFIRM:  # complete, but nobody has looked at the gate yet
+        assert h.ledger.transition("D-1", touch, "delivered")
+    lock = threading.Lock()
+    calls: list[str] = []
+    original = h.scheduler.schedule
+
+    def schedule(key, due, phase_name, channel):
+        with lock:
+            calls.append(key.touch)
+            return original(key, due, phase_name, channel)
+
+    h.scheduler.schedule = schedule  # type: ignore[method-assign]
+    threads = [threading.Thread(target=h.runtime.after_complete, args=("D-1",)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    events = [e.event for e in h.ledger.events(deal_id="D-1")]
+    assert events.count("gate.opened") == 1
+    assert events.count("gate.released") == 1
+    assert h.state("referral") == "scheduled"
+    assert calls.count("referral") >= 1 and len(h.scheduler.runs) == 5
+
+
+def test_an_affirm_touch_whose_condition_is_false_does_not_hold_the_gate(make_journey, tmp_path):
+    make_journey(journey_yaml(
+        phase("affirm", letter("thanks", 1), email("check-in", 2, "when: \"deal.segment == 'C'\"\n")),
+        phase("advocate", email("referral", 4, "referral: true\n"))))
+    h = Harness(tmp_path)
+    h.runtime.deal_closed(deal_payload(segment="A"))
+    h.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))
+    assert h.state("check-in") == "skipped"
+    h.complete("thanks")
+    assert h.state("referral") == "scheduled"
+
+
+def test_email_goes_out_once_however_often_its_run_repeats(harness):
+    harness.runtime.deal_closed(deal_payload())
+    harness.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))
+    for _ in range(3):
+        outcome = harness.runtime.run_touch("D-1", "check-in")
+        assert outcome.state == "delivered"
+    names = [p.read_text(encoding="utf-8") for p in outbox(harness)]
+    assert sum("To: Ilse Jansen <ilse@example.nl>" in n for n in names) == 1  # the welcome task goes to Sanne
+
+
+def test_cancel_stops_what_has_not_happened_and_pulls_queued_letters(harness):
+    harness.runtime.deal_closed(deal_payload())
+    harness.run_until(datetime(2026, 11, 20, 23, tzinfo=timezone.utc))  # the letter is queued on day 0
+    assert [l.state for l in harness.ledger.letters(deal_id="D-1")] == ["queued"]
+    report = harness.runtime.cancel("D-1", "deal churned")
+    assert report.counts["exited"] == 1 and report.counts["letters"] == 1
+    states = {t.touch_id: t.state for t in harness.ledger.touches("D-1")}
+    assert states["welcome"] == "done"
+    assert {states[t] for t in ("thanks", "check-in", "call", "referral")} == {"cancelled"}
+    assert [l.state for l in harness.ledger.letters(deal_id="D-1")] == ["spoiled"]
+    outcome = harness.runtime.run_touch("D-1", "check-in")  # a run that slipped through
+    assert outcome.state == "cancelled" and not outbox(harness)[1:]
+
+
+def test_a_late_run_past_expires_after_expires_instead_of_sending(make_journey, tmp_path):
+    make_journey(journey_yaml(phase("admit", email("hello", 1, "expires_after: 2d\n"))))
+    h = Harness(tmp_path)
+    h.runtime.deal_closed(deal_payload())
+    h.now = datetime(2026, 12, 1, tzinfo=timezone.utc)  # due Mon 23 Nov 09:00; the worker was down a week
+    outcome = h.runtime.run_touch("D-1", "hello")
+    assert outcome.state == "expired" and "expires after 2 days" in outcome.detail
+    assert not outbox(h)
+
+
+def test_a_broken_template_fails_the_touch_and_a_fixed_one_is_used_on_retry(harness, tmp_path):
+    harness.runtime.deal_closed(deal_payload())
+    template = tmp_path / "templates" / "emails" / "hello.html"
+    template.write_text("<p>Hallo {{ contact.frist_name }}</p>\n", encoding="utf-8")
+    harness.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))
+    row = harness.ledger.touch("D-1", "check-in")
+    assert row.state == "failed" and "templates/emails/hello.html:1" in row.error and "frist_name" in row.error
+    template.write_text("<p>Hallo {{ contact.first_name }}, opnieuw</p>\n", encoding="utf-8")
+    assert harness.runtime.run_touch("D-1", "check-in").state == "delivered"
+    assert any("opnieuw" in p.read_text(encoding="utf-8") for p in outbox(harness))
+
+
+def test_a_journey_in_flight_keeps_its_version_when_the_yaml_changes_or_goes(harness, tmp_path):
+    started = harness.runtime.deal_closed(deal_payload())
+    (tmp_path / "journeys" / "x.yaml").unlink()
+    harness.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))
+    assert harness.state("check-in") == "delivered"
+    assert harness.ledger.journey("D-1").version == started.version
+
+
+def test_reconcile_recreates_a_missing_run_and_opens_a_missed_gate(harness):
+    harness.runtime.deal_closed(deal_payload())
+    lost = harness.ledger.touch("D-1", "check-in").flow_run_id
+    harness.scheduler.delete(lost)  # someone deleted the run in the Prefect UI
+    for touch in AFFIRM[:1] + AFFIRM[2:]:
+        harness.ledger.transition("D-1", touch, "done" if touch == "call" else "delivered")
+    report = harness.runtime.reconcile()
+    assert report.counts.get("recreated") == 1
+    assert harness.ledger.touch("D-1", "check-in").flow_run_id != lost
+    harness.ledger.transition("D-1", "check-in", "delivered")
+    report = harness.runtime.reconcile()
+    assert report.counts.get("gate") == 1 and harness.state("referral") == "scheduled"
+
+
+def test_task_done_for_a_touch_that_is_not_a_task_is_refused(harness):
+    harness.runtime.deal_closed(deal_payload())
+    with pytest.raises(ValueError, match="'check-in' is a email, not a task"):
+        harness.runtime.task_done("D-1", "check-in")

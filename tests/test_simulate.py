@@ -1,0 +1,75 @@
+"""`hundred simulate`: the shipped journey played in virtual time, no server, nothing sent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from hundred.journey import PHASES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def simulate(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hundred.cli", "simulate", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def events(*args: str) -> list[dict]:
+    done = simulate("first-100-days", "--deal", "examples/deal-nl.json", "--json", *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["events"]
+
+
+def test_the_shipped_journey_passes_through_all_eight_phases_in_order():
+    happened = [e for e in events() if e["event"] in ("delivered", "done", "posted")]
+    assert {e["phase"] for e in happened} == set(PHASES)
+    assert [e["at"] for e in happened] == sorted(e["at"] for e in happened)
+    assert {e["event"] for e in events()} <= {"scheduled", "delivered", "done", "posted", "skipped", "expired", "waiting"}
+
+
+def test_the_referral_comes_after_the_whole_affirm_phase():
+    evs = events()
+    affirm_done = max(datetime.fromisoformat(e["at"]) for e in evs
+                      if e["phase"] == "affirm" and e["event"] in ("delivered", "done", "posted"))
+    referral = [e for e in evs if e["touch"] == "referral-letter"]
+    assert referral[0]["event"] == "waiting"
+    scheduled = next(datetime.fromisoformat(e["at"]) for e in referral if e["event"] == "scheduled")
+    posted = next(datetime.fromisoformat(e["at"]) for e in referral if e["event"] == "posted")
+    assert affirm_done <= scheduled < posted
+    assert (posted.date() - affirm_done.date()).days >= 1
+
+
+def test_holding_an_affirm_touch_keeps_the_advocate_phase_waiting_and_says_why():
+    evs = events("--hold", "thank-you-letter")
+    advocate = [e for e in evs if e["phase"] == "advocate"]
+    assert advocate and all(e["event"] == "waiting" for e in advocate)
+    last = {e["touch"]: e for e in advocate}
+    assert last and all("thank-you-letter (running)" in e["detail"] for e in last.values())
+    held = [e for e in evs if e["touch"] == "thank-you-letter"]
+    assert held[-1]["event"] == "waiting" and "held" in held[-1]["detail"]
+
+
+def test_the_table_names_each_touch_and_what_happened():
+    done = simulate("first-100-days", "--deal", "examples/deal-nl.json")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("De eerste 100 dagen · deal D-1042")
+    assert any("thank-you-letter" in line and line.rstrip().endswith("posted") for line in lines)
+
+
+def test_holding_a_touch_the_journey_lacks_is_a_usage_error_naming_it():
+    done = simulate("first-100-days", "--deal", "examples/deal-nl.json", "--hold", "thank-you")
+    assert done.returncode == 1
+    assert done.stderr.strip() == "--hold thank-you: the journey has no touch with that id"
+
+
+def test_simulate_imports_no_prefect():
+    code = ("import sys, runpy; sys.argv=['hundred','simulate','first-100-days','--deal','examples/deal-nl.json','--json'];"
+            "import hundred.cli as c\ntry:\n c.main()\nexcept SystemExit: pass\n"
+            "assert 'prefect' not in sys.modules, 'prefect imported'")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -10,15 +10,15 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, Collection
 
+from ..engine import COMPLETE, STATES
 from ..journey import Journey
 
 JOURNEY_STATES: tuple[str, ...] = ("active", "exited", "completed")
-TOUCH_STATES: tuple[str, ...] = ("planned", "waiting", "scheduled", "running", "delivered", "done",
-                                 "skipped", "expired", "failed", "cancelled")
+# The touch states and what completes the gate are the engine's (one home for each rule).
+TOUCH_STATES: tuple[str, ...] = STATES
+COMPLETE_TOUCH_STATES: tuple[str, ...] = tuple(s for s in STATES if s in COMPLETE)
 # Not yet started: what exiting a journey cancels.
 PENDING_TOUCH_STATES: tuple[str, ...] = ("planned", "waiting", "scheduled")
-# What counts as complete for the affirm gate (design.md); a failed touch blocks the gate.
-COMPLETE_TOUCH_STATES: tuple[str, ...] = ("delivered", "done", "skipped", "expired")
 DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "failed")
 LETTER_STATES: tuple[str, ...] = ("queued", "batched", "printed", "posted", "spoiled")
 

@@ -424,5 +424,9 @@ def main() -> None:
         sys.exit(1)
 
 
+from . import cli_runtime  # noqa: E402,F401  (registers simulate, status, cancel, task and letters on `app`)
+
 if __name__ == "__main__":
-    main()
+    from hundred.cli import main as _main  # the package's own module, on which every command is registered
+
+    _main()

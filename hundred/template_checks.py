@@ -169,7 +169,7 @@ class TemplateChecker:
                           _guess(target, self._known()) or f"create {self.shown}/{target}")]
         if target in stack:
             cycle = " → ".join(stack[stack.index(target):] + (target,))
-            return [Issue(f"{{% {kind} '{target}' %}} at {where} makes a cycle: {cycle}",
+            return [Issue(f"{{% {kind} %}} at {where} closes a cycle: {cycle}",
                           "a template cannot include or extend itself, directly or through others")]
         inherited = frozenset(bound) if kind == "include" else frozenset()
         return self._check(target, stack, inherited, top=False)

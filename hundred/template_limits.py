@@ -243,7 +243,13 @@ def _slice(value: Any, slices: Any, fill_with: Any = None) -> None:
     check_width(slices, "slice count")
 
 
+def _attr(obj: Any, name: Any) -> None:
+    if isinstance(name, str) and name.startswith("_"):
+        raise PrivateName(name)
+
+
 GUARDED_FILTERS = {
+    "attr": _attr,
     "center": _center, "indent": _indent, "wordwrap": _wordwrap, "truncate": _truncate,
     "format": _format, "replace": _replace, "join": _join, "batch": _batch, "slice": _slice,
 }

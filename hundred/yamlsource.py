@@ -295,8 +295,9 @@ def load_yaml(text: str) -> tuple[Any, SourceMap]:
     if len(text) > MAX_BYTES:
         raise YamlProblem(f"the text is longer than {MAX_BYTES} characters; a journey is a few KB", Mark(1, 1),
                           "check that this is the journey; remove pasted data")
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # the pure-Python reader checks characters already here
         node = _Composer(loader).document()
         if node is None:
             return None, SourceMap()
@@ -320,7 +321,8 @@ def load_yaml(text: str) -> tuple[Any, SourceMap]:
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
         raise YamlProblem(f"YAML error: {clip(str(exc), 120)}", Mark(1, 1), "check the file's structure") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> YamlProblem:

@@ -144,6 +144,11 @@ class PrefectScheduler:
             return None
         return run.state.type.value if run.state else None
 
+    def retry(self, run_id: str, at: datetime) -> None:
+        """Run the same flow run again at `at` (forced: its process died while it was Running)."""
+        self._retry(lambda: self.client.set_flow_run_state(
+            UUID(str(run_id)), Scheduled(scheduled_time=_utc(at)), force=True), f"retry run {run_id}")
+
     # -- helpers -----------------------------------------------------------------------------------
 
     @property

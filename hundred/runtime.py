@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
 from . import engine
 from .catalog import JourneyNotFound, find_journey
 from .conditions import judge
-from .channels import ChannelConfig, DeliveryResult, deliver
+from .channels import ChannelConfig, DeliveryResult, deliver, delivery_key
 from .deal import Deal, DealError, parse_deal
 from .engine import Clock
 from .identity import TouchKey
@@ -48,6 +48,9 @@ class Scheduler(Protocol):
 
     def run_state(self, run_id: str) -> str | None:
         """The run's state type ("SCHEDULED", "COMPLETED", …), or None when it no longer exists."""
+
+    def retry(self, run_id: str, at: datetime) -> None:
+        """Run the same run again at `at` (its process died mid-delivery)."""
 
 
 class IntakeError(ValueError):
@@ -357,6 +360,17 @@ class Runtime:
             report.add("runs", f"{n} scheduled runs cancelled")
         return report
 
+    def _stalled(self, row: JourneyRow, t: TouchRow, now: datetime) -> bool:
+        """A touch whose run died between claiming it and handing it over: running for longer than
+        a run may take, with nothing delivered (a sent email, a queued letter) to show for it."""
+        if now - t.updated_at < timedelta(seconds=self.settings.run_lease_seconds):
+            return False
+        if t.channel == "letter":
+            return self.ledger.letter(TouchKey(row.deal_id, row.journey_id, row.version, t.touch_id).reference) is None
+        key = TouchKey(row.deal_id, row.journey_id, row.version, t.touch_id)
+        delivery = self.ledger.delivery(delivery_key(key, t.channel))
+        return delivery is None or delivery.state in ("pending", "failed")
+
     def reconcile(self) -> Report:
         """Repair what a crash or an outside hand left: runs the ledger expects but the scheduler
         lacks, gates whose completion was missed, finished journeys not closed; report overdue."""
@@ -373,6 +387,11 @@ class Runtime:
                     self.ledger.update_touch(row.deal_id, t.touch_id, in_states=["scheduled"], outcome="overdue")
                     self.ledger.record_event(row.deal_id, "overdue", t.touch_id, f"due {_iso(t.due)}")
                     report.add("overdue", f"{row.deal_id} · {t.touch_id}: overdue since {_iso(t.due)}")
+            for t in self.ledger.touches(row.deal_id, states=["running"]):
+                if t.flow_run_id and self._stalled(row, t, now):
+                    self.scheduler.retry(t.flow_run_id, now)
+                    self.ledger.record_event(row.deal_id, "run.retried", t.touch_id, "its run stopped mid-delivery")
+                    report.add("retried", f"{row.deal_id} · {t.touch_id}: its run stopped mid-delivery; run again")
             for touch_id in self._schedule_planned(row):
                 report.add("scheduled", f"{row.deal_id} · {touch_id}: scheduled")
             for touch_id in self.after_complete(row.deal_id):

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     letters_dir: Path = Path("letters")
     journeys_dir: Path = Path("journeys")
     templates_dir: Path = Path("templates")
+    run_lease_seconds: float = Field(
+        600, gt=0, description="A touch run that claimed a touch this long ago and delivered nothing died: reconcile runs it again")
     default_journey: str = Field("first-100-days", description="The journey a deal without a 'journey' key starts")
     day_seconds: float | None = Field(
         None, gt=0, description="Compressed time: one journey day lasts this many seconds (demos, tests)")

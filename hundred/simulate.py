@@ -57,13 +57,14 @@ class VirtualScheduler:
         self.runs: dict[str, str] = {}            # run id → state
         self._by_key: dict[str, str] = {}
         self._deal_of: dict[str, str] = {}
+        self._what: dict[str, tuple[str, str]] = {}   # run id → (deal, touch)
 
     def schedule(self, key: TouchKey, due: datetime, phase: str, channel: str) -> str:
         if key.idempotency_key in self._by_key:
             return self._by_key[key.idempotency_key]
         run_id = f"sim-{next(self._seq)}"
         self._by_key[key.idempotency_key] = run_id
-        self.runs[run_id], self._deal_of[run_id] = "SCHEDULED", key.deal
+        self.runs[run_id], self._deal_of[run_id], self._what[run_id] = "SCHEDULED", key.deal, (key.deal, key.touch)
         self.push(due, "run", (key.deal, key.touch), run_id)
         return run_id
 
@@ -78,6 +79,10 @@ class VirtualScheduler:
 
     def run_state(self, run_id: str) -> str | None:
         return self.runs.get(run_id)
+
+    def retry(self, run_id: str, at: datetime) -> None:
+        self.runs[run_id] = "SCHEDULED"
+        self.push(at, "run", self._what[run_id], run_id)
 
     def delete(self, run_id: str) -> None:
         """Remove a run as Prefect's delete does: its key is free again."""

@@ -223,3 +223,14 @@ def test_task_done_for_a_touch_that_is_not_a_task_is_refused(harness):
     harness.runtime.deal_closed(deal_payload())
     with pytest.raises(ValueError, match="'check-in' is a email, not a task"):
         harness.runtime.task_done("D-1", "check-in")
+
+
+def test_reconcile_runs_again_a_touch_whose_run_died_before_delivering(harness):
+    harness.runtime.deal_closed(deal_payload())
+    harness.ledger.transition("D-1", "check-in", "running", count_attempt=True)  # claimed, then the process died
+    assert harness.runtime.reconcile().counts.get("retried") is None  # a live run gets its lease
+    harness.now += timedelta(seconds=harness.settings.run_lease_seconds + 1)
+    assert harness.runtime.reconcile().counts["retried"] == 1
+    harness.run_until(harness.now)
+    assert harness.state("check-in") == "delivered"
+    assert sum("ilse@example.nl" in p.read_text(encoding="utf-8") for p in outbox(harness)) == 1

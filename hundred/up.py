@@ -178,7 +178,7 @@ class Supervisor:
             "PREFECT_SERVER_API_PORT": str(self.prefect_port),
             "PYTHONUNBUFFERED": "1",
         })
-        env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "5")  # serve looks for due runs every 5 s
+        env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")  # serve looks for due runs every 2 s
         if self.day_seconds:
             env["HUNDRED_DAY_SECONDS"] = repr(float(self.day_seconds))
         return env
@@ -327,7 +327,8 @@ class DemoView:
             text = escape(event.event) + (f" [dim]{escape(event.detail)}[/dim]" if event.detail else "")
             line = (f"{at.astimezone():%H:%M:%S} {day:>5}  {event.touch_id or '-':<26} "
                     f"{self.phases.get(event.touch_id or '', ''):<11} ")
-            self.console.print(line + (f"[{style}]{text}[/{style}]" if style else text))
+            self.console.print(line + (f"[{style}]{text}[/{style}]" if style else text),
+                               no_wrap=True, overflow="ellipsis")
 
 
 def main(*, demo: bool = False, day_seconds: float | None = None, port: int = 8000,

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prefect_server import REPO, base_env, free_port, http_get, stop_group, tail, wait_for
@@ -18,12 +19,12 @@ from hundred.local import is_running, local_prefect_api_url, prefect_api_url
 UP_TIMEOUT = float(os.environ.get("HUNDRED_TEST_UP_TIMEOUT", "240"))
 
 
-def _up(home: Path, port: int, prefect_port: int, *extra: str) -> subprocess.Popen:
+def _up(home: Path, port: int, prefect_port: int, *extra: str, stdout: Any = subprocess.PIPE) -> subprocess.Popen:
     env = base_env(home / "unused-prefect-home")
     env["HUNDRED_HOME"] = str(home)
     return subprocess.Popen([sys.executable, "-m", "hundred.cli", "up", "--port", str(port),
                              "--prefect-port", str(prefect_port), *extra],
-                            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=REPO, stdout=stdout, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
 
 
@@ -47,23 +48,33 @@ def _healthz(port: int) -> dict | None:
 
 @pytest.fixture
 def running_up(tmp_path: Path):
+    """`hundred up --demo --day-seconds 5` on a fresh home and free ports, healthy."""
     home, port, prefect_port = tmp_path / "home", free_port(), free_port()
-    proc = _up(home, port, prefect_port)
+    out_path = tmp_path / "up.out"
+    with open(out_path, "w") as out:
+        proc = _up(home, port, prefect_port, "--demo", "--day-seconds", "5", stdout=out)
     log = home / "logs" / "prefect.log"
     try:
         started = time.monotonic()
         wait_for(lambda: _healthz(port), UP_TIMEOUT, "hundred up's /healthz to answer 200", proc, log, 0.5)
-        yield home, port, prefect_port, proc, time.monotonic() - started
+        yield home, port, prefect_port, proc, out_path, time.monotonic() - started
     finally:
         if proc.poll() is None:
             stop_group(proc, signal.SIGINT, timeout=60)
-        out, err = proc.communicate(timeout=10)
-        print(out, err, sep="\n")
+        _, err = proc.communicate(timeout=10)
+        print(out_path.read_text(), err, sep="\n")
 
 
-def test_up_serves_everything_restarts_a_part_and_stops_cleanly_on_ctrl_c(running_up):
-    home, port, prefect_port, proc, took = running_up
+def test_up_demo_delivers_restarts_a_part_and_stops_cleanly_on_ctrl_c(running_up):
+    home, port, prefect_port, proc, out_path, took = running_up
     print(f"hundred up took {took:.1f} s to be healthy")
+
+    # --demo: the example deal's first touches are delivered, and shown, within a minute.
+    demo_started = time.monotonic()
+    wait_for(lambda: " delivered" in out_path.read_text(), 60, "the demo's first delivered touch", proc,
+             home / "logs" / "serve.log", 0.5)
+    print(f"first touch delivered {time.monotonic() - demo_started:.1f} s after up was healthy")
+    assert "demo: deal DEMO-" in out_path.read_text()
 
     health = _healthz(port)
     assert {name: part["state"] for name, part in health["parts"].items()} == \

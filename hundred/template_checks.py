@@ -22,7 +22,9 @@ from typing import Any, Callable
 from jinja2 import TemplateNotFound, nodes
 
 from . import templating
-from .template_limits import MAX_SOURCE
+from . import template_limits as limits
+from .template_filters import GUARDED_FILTERS
+from .template_limits import MAX_SOURCE, LimitExceeded, PrivateName
 from .template_loader import TemplateRefused, display_root, resolve_template
 
 INCLUDES = {nodes.Include: "include", nodes.Extends: "extends", nodes.Import: "import", nodes.FromImport: "from … import"}
@@ -77,10 +79,19 @@ def private_names(tree: nodes.Template) -> list[tuple[str, str, int]]:
         elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) \
                 and isinstance(node.arg.value, str) and node.arg.value.startswith("_"):
             found.append((node.arg.value, _dotted(node), node.lineno))
-        elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args and \
-                isinstance(node.args[0], nodes.Const) and str(node.args[0].value).startswith("_"):
-            found.append((str(node.args[0].value), _dotted(node.node) + f" | attr('{node.args[0].value}')", node.lineno))
+        elif isinstance(node, (nodes.Filter, nodes.Test)) and node.name in ATTRIBUTE_FILTERS:
+            named = [node.args[0]] if node.args and node.name in ("attr", "selectattr", "rejectattr", "groupby",
+                                                                  "sum", "sort", "unique", "min", "max") else []
+            named += [k.value for k in node.kwargs if k.key == "attribute"]
+            for arg in named:
+                if isinstance(arg, nodes.Const) and any(part.startswith("_") for part in str(arg.value).split(".")):
+                    bad = next(part for part in str(arg.value).split(".") if part.startswith("_"))
+                    found.append((bad, f"{node.name}('{arg.value}')", node.lineno))
     return found
+
+
+# filters that read an attribute named by a string: `map(attribute='__class__')` walks like `.__class__`
+ATTRIBUTE_FILTERS = {"attr", "map", "selectattr", "rejectattr", "groupby", "sum", "sort", "unique", "min", "max"}
 
 
 def includes(tree: nodes.Template) -> list[tuple[str, Any, nodes.Node]]:
@@ -93,6 +104,55 @@ def includes(tree: nodes.Template) -> list[tuple[str, Any, nodes.Node]]:
             name = target.value if isinstance(target, nodes.Const) and isinstance(target.value, str) else None
             out.append((kind, name, node))
     return out
+
+
+def _const(node: Any) -> Any:
+    try:
+        return node.as_const()
+    except Exception:  # noqa: BLE001 - not a constant (Impossible), or a constant that fails to fold
+        return _NOT_CONST
+
+
+_NOT_CONST = object()
+
+
+def over_budget(tree: nodes.Template) -> list[tuple[str, str, int]]:
+    """What the render budgets would refuse whatever the deal: `**`, text repeated with `*`, and
+    widths written out too large (`center(1000000000)`, `'%0999999999d' % 1`, `'x'.zfill(...)`).
+    As (message, the word to point at, line)."""
+    found = []
+    for node in templating._nodes(tree):
+        try:
+            if isinstance(node, nodes.Pow):
+                raise LimitExceeded("the ** operator is not allowed in templates")
+            if isinstance(node, nodes.Mul) and _NOT_CONST not in (_const(node.left), _const(node.right)):
+                left, right = _const(node.left), _const(node.right)
+                if isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple)):
+                    limits.check_repeat(left, right)
+            if isinstance(node, nodes.Mod) and isinstance(_const(node.left), str):
+                limits.check_printf(_const(node.left))
+            if isinstance(node, nodes.Filter) and node.name in GUARDED_FILTERS:
+                known = lambda v: None if v is _NOT_CONST else v  # noqa: E731 - only what is written out is checked
+                args = [known(_const(a)) for a in node.args]
+                kwargs = {k.key: known(_const(k.value)) for k in node.kwargs}
+                value = known(_const(node.node)) if node.node is not None else None
+                if not node.dyn_args and not node.dyn_kwargs:
+                    GUARDED_FILTERS[node.name]("" if value is None else value, *args, **kwargs)
+            if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+                method, args = node.node.attr, [_const(a) for a in node.args]
+                if method in limits.REFUSED_METHODS:
+                    raise LimitExceeded(f".{method}() is not available in templates")
+                if method in limits.GROWING_METHODS and args:
+                    limits.check_width(args[0], f".{method}() width")
+                if method in ("format", "format_map") and isinstance(_const(node.node.node), str):
+                    limits.check_format_spec(_const(node.node.node))
+        except (LimitExceeded, PrivateName) as exc:
+            word = {nodes.Pow: "**", nodes.Mul: "*", nodes.Mod: "%"}.get(type(node)) or \
+                getattr(node, "name", None) or getattr(getattr(node, "node", None), "attr", "")
+            found.append((str(exc), word, node.lineno))
+        except (TypeError, ValueError):
+            pass  # wrong arguments: the render reports them with its own words
+    return found
 
 
 class TemplateChecker:
@@ -142,6 +202,9 @@ class TemplateChecker:
             issues.append(Issue(f"'{expression}' in template {shown}:{line}:{_column(lines, line, bad)} uses '{bad}', "
                                 "which starts with '_': such names are not available in templates",
                                 "use the merge field's own name, e.g. contact.first_name"))
+        for message, word, line in over_budget(tree):
+            issues.append(Issue(f"template {shown}:{line}:{_column(lines, line, word)} would fail every render: {message}",
+                                f"templates fill in text: widths and repeats up to {limits.MAX_WIDTH:,}, and no **"))
         for loop in templating._nodes(tree):
             if isinstance(loop, nodes.For) and loop.recursive:
                 issues.append(Issue(f"recursive loop in template {shown}:{loop.lineno}:{_column(lines, loop.lineno, 'recursive')}",

@@ -1,5 +1,7 @@
 """The filters hundred adds to Jinja's: `date`, `time`, `money`, `number`, `postcode` in the journey's
-locale, and `json` for webhook bodies (PRODUCT.md §4)."""
+locale, and `json` for webhook bodies (PRODUCT.md §4); and Jinja's own `center`, `indent`, `wordwrap`,
+`truncate`, `format`, `replace`, `join`, `batch`, `slice` and `attr` with their arguments checked
+against the render budgets before they run."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
 from jinja2 import Undefined, pass_context
+from jinja2.filters import FILTERS
 
-from .template_limits import MAX_DIGITS
+from .template_limits import (MAX_DIGITS, MAX_VALUE, LimitExceeded, PrivateName, check_printf, check_size,
+                              check_width, estimate, join_estimate, replace_estimate)
 from .template_values import json_filter
 
 
@@ -94,3 +98,85 @@ def locale_filters(locale: str) -> dict[str, Callable[..., Any]]:
 
     return {"date": date_filter, "time": time_filter, "money": money_filter,
             "number": number_filter, "postcode": postcode_filter, "json": json_filter, "tojson": json_filter}
+
+
+# ---- Jinja's own filters, with their widths and sizes capped (see template_limits) --------------
+
+def _guard(name: str, check: Callable[..., None]) -> Callable[..., Any]:
+    original = FILTERS[name]
+    skip = 1 if getattr(original, "jinja_pass_arg", None) else 0  # eval context / environment first
+
+    @functools.wraps(original)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        check(*args[skip:], **kwargs)
+        return check_size(original(*args, **kwargs), f"the {name} filter")
+
+    return guarded
+
+
+def _center(value: Any, width: Any = 80) -> None:
+    check_width(width, "center width")
+
+
+def _indent(s: Any, width: Any = 4, first: bool = False, blank: bool = False) -> None:
+    check_width(width, "indent")
+    pad = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
+    text = str(s) if isinstance(s, str) else ""
+    estimate(len(text) + (text.count("\n") + 1) * max(pad, 0), "indent")
+
+
+def _wordwrap(s: Any, width: Any = 79, break_long_words: bool = True, wrapstring: Any = None,
+              break_on_hyphens: bool = True) -> None:
+    check_width(width, "wordwrap width")
+    if isinstance(width, int) and width < 1:
+        raise LimitExceeded("wordwrap width must be at least 1")
+    if isinstance(wrapstring, str):
+        check_width(wrapstring, "wordwrap's wrapstring length")
+        if isinstance(s, str) and isinstance(width, int):
+            estimate(len(s) + (len(s) // width + 1) * len(wrapstring), "wordwrap")
+
+
+def _truncate(s: Any, length: Any = 255, killwords: bool = False, end: Any = "...", leeway: Any = None) -> None:
+    if isinstance(length, int) and length > MAX_VALUE:
+        raise LimitExceeded(f"truncate length {length:,} is over the limit of {MAX_VALUE:,}")
+    check_width(end, "truncate's end text length")
+    check_width(leeway, "truncate leeway")
+
+
+def _format(value: Any, *args: Any, **kwargs: Any) -> None:
+    if isinstance(value, str):
+        check_printf(value)
+
+
+def _replace(s: Any, old: Any, new: Any, count: Any = None) -> None:
+    replace_estimate(s, old, new, count)
+
+
+def _join(value: Any, d: Any = "", attribute: Any = None) -> None:
+    if isinstance(value, (list, tuple, str)) and attribute is None:
+        join_estimate(list(value), d)
+
+
+def _batch(value: Any, linecount: Any, fill_with: Any = None) -> None:
+    if isinstance(linecount, int) and linecount > MAX_VALUE:
+        raise LimitExceeded(f"batch size {linecount:,} is over the limit of {MAX_VALUE:,}")
+
+
+def _slice(value: Any, slices: Any, fill_with: Any = None) -> None:
+    check_width(slices, "slice count")
+
+
+def _attr(obj: Any, name: Any) -> None:
+    if isinstance(name, str) and name.startswith("_"):
+        raise PrivateName(name)
+
+
+GUARDED_FILTERS = {
+    "attr": _attr,
+    "center": _center, "indent": _indent, "wordwrap": _wordwrap, "truncate": _truncate,
+    "format": _format, "replace": _replace, "join": _join, "batch": _batch, "slice": _slice,
+}
+
+
+def capped_filters() -> dict[str, Callable[..., Any]]:
+    return {name: _guard(name, check) for name, check in GUARDED_FILTERS.items()}

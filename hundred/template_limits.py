@@ -25,7 +25,6 @@ from typing import Any, Callable, Iterable, Iterator
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
-from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .template_values import note_read
@@ -120,7 +119,7 @@ def check_size(value: Any, what: str) -> Any:
     return value
 
 
-def _estimate(total: int, what: str) -> None:
+def estimate(total: int, what: str) -> None:
     if total > MAX_VALUE:
         raise LimitExceeded(f"{what} would build about {total:,} characters; the limit is {MAX_VALUE:,}")
 
@@ -132,6 +131,14 @@ def check_width(width: Any, what: str) -> None:
         return  # the filter itself says what is wrong with it
     if abs(width) > MAX_WIDTH:
         raise LimitExceeded(f"{what} {width:,} is over the limit of {MAX_WIDTH:,}")
+
+
+def check_repeat(left: Any, right: Any) -> None:
+    """`'-' * 40` draws a rule; `'x' * 1000000000` is a gigabyte: text and lists repeat up to MAX_WIDTH."""
+    seq, times = (left, right) if isinstance(left, (str, list, tuple)) else (right, left)
+    if isinstance(times, int) and not isinstance(times, bool) and len(seq) * max(times, 0) > MAX_WIDTH:
+        raise LimitExceeded(f"repeating text with * would build {len(seq) * times:,} characters; "
+                            f"the limit is {MAX_WIDTH:,}")
 
 
 _PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?(.)", re.S)
@@ -163,100 +170,18 @@ def check_format_spec(fmt: str) -> None:
                 raise LimitExceeded(f"the format width {number[:12]} is over the limit of {MAX_WIDTH:,}")
 
 
-def _replace_estimate(s: Any, old: Any, new: Any, count: Any) -> None:
+def replace_estimate(s: Any, old: Any, new: Any, count: Any) -> None:
     if isinstance(s, str) and isinstance(old, str) and isinstance(new, str) and len(new) > len(old):
         hits = len(s) + 1 if old == "" else s.count(old)
         if isinstance(count, int) and count >= 0:
             hits = min(hits, count)
-        _estimate(len(s) + hits * (len(new) - len(old)), "replace")
+        estimate(len(s) + hits * (len(new) - len(old)), "replace")
 
 
-def _join_estimate(items: list[Any], sep: Any) -> None:
+def join_estimate(items: list[Any], sep: Any) -> None:
     if len(items) > MAX_VALUE:
         raise LimitExceeded(f"join of {len(items):,} items is over the limit of {MAX_VALUE:,}")
-    _estimate(sum(len(x) if isinstance(x, str) else 20 for x in items) + max(len(items) - 1, 0) * len(str(sep)), "join")
-
-
-# ---- capped filters -------------------------------------------------------------------------------
-
-def _guard(name: str, check: Callable[..., None]) -> Callable[..., Any]:
-    original = FILTERS[name]
-    skip = 1 if getattr(original, "jinja_pass_arg", None) else 0  # eval context / environment first
-
-    @functools.wraps(original)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        check(*args[skip:], **kwargs)
-        return check_size(original(*args, **kwargs), f"the {name} filter")
-
-    return guarded
-
-
-def _center(value: Any, width: Any = 80) -> None:
-    check_width(width, "center width")
-
-
-def _indent(s: Any, width: Any = 4, first: bool = False, blank: bool = False) -> None:
-    check_width(width, "indent")
-    pad = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
-    text = str(s) if isinstance(s, str) else ""
-    _estimate(len(text) + (text.count("\n") + 1) * max(pad, 0), "indent")
-
-
-def _wordwrap(s: Any, width: Any = 79, break_long_words: bool = True, wrapstring: Any = None,
-              break_on_hyphens: bool = True) -> None:
-    check_width(width, "wordwrap width")
-    if isinstance(width, int) and width < 1:
-        raise LimitExceeded("wordwrap width must be at least 1")
-    if isinstance(wrapstring, str):
-        check_width(wrapstring, "wordwrap's wrapstring length")
-        if isinstance(s, str) and isinstance(width, int):
-            _estimate(len(s) + (len(s) // width + 1) * len(wrapstring), "wordwrap")
-
-
-def _truncate(s: Any, length: Any = 255, killwords: bool = False, end: Any = "...", leeway: Any = None) -> None:
-    if isinstance(length, int) and length > MAX_VALUE:
-        raise LimitExceeded(f"truncate length {length:,} is over the limit of {MAX_VALUE:,}")
-    check_width(end, "truncate's end text length")
-    check_width(leeway, "truncate leeway")
-
-
-def _format(value: Any, *args: Any, **kwargs: Any) -> None:
-    if isinstance(value, str):
-        check_printf(value)
-
-
-def _replace(s: Any, old: Any, new: Any, count: Any = None) -> None:
-    _replace_estimate(s, old, new, count)
-
-
-def _join(value: Any, d: Any = "", attribute: Any = None) -> None:
-    if isinstance(value, (list, tuple, str)) and attribute is None:
-        _join_estimate(list(value), d)
-
-
-def _batch(value: Any, linecount: Any, fill_with: Any = None) -> None:
-    if isinstance(linecount, int) and linecount > MAX_VALUE:
-        raise LimitExceeded(f"batch size {linecount:,} is over the limit of {MAX_VALUE:,}")
-
-
-def _slice(value: Any, slices: Any, fill_with: Any = None) -> None:
-    check_width(slices, "slice count")
-
-
-def _attr(obj: Any, name: Any) -> None:
-    if isinstance(name, str) and name.startswith("_"):
-        raise PrivateName(name)
-
-
-GUARDED_FILTERS = {
-    "attr": _attr,
-    "center": _center, "indent": _indent, "wordwrap": _wordwrap, "truncate": _truncate,
-    "format": _format, "replace": _replace, "join": _join, "batch": _batch, "slice": _slice,
-}
-
-
-def capped_filters() -> dict[str, Callable[..., Any]]:
-    return {name: _guard(name, check) for name, check in GUARDED_FILTERS.items()}
+    estimate(sum(len(x) if isinstance(x, str) else 20 for x in items) + max(len(items) - 1, 0) * len(str(sep)), "join")
 
 
 # ---- the sandbox ------------------------------------------------------------------------------------
@@ -309,8 +234,8 @@ class _Counted:
             yield item
 
 
-_GROWING_METHODS = {"center": 0, "ljust": 0, "rjust": 0, "zfill": 0, "expandtabs": 0}
-_REFUSED_METHODS = {"translate", "to_bytes", "scaleb", "maketrans"}
+GROWING_METHODS = {"center", "ljust", "rjust", "zfill", "expandtabs"}
+REFUSED_METHODS = {"translate", "to_bytes", "scaleb", "maketrans"}
 
 
 class Sandbox(ImmutableSandboxedEnvironment):
@@ -357,13 +282,13 @@ class Sandbox(ImmutableSandboxedEnvironment):
             raise SecurityError("the ** operator is not allowed in templates")
         if operator == "*":
             if isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple)):
-                raise SecurityError("repeating text with * is not allowed in templates")
+                check_repeat(left, right)
             if isinstance(left, int) and isinstance(right, int) and \
                     left.bit_length() + right.bit_length() > MAX_DIGITS * 10 // 3:
                 raise LimitExceeded(f"a multiplication with a result over 10**{MAX_DIGITS}")
         elif operator == "+":
             if isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
-                _estimate(len(left) + len(right), "joining with +")
+                estimate(len(left) + len(right), "joining with +")
         elif operator == "%" and isinstance(left, str):
             check_printf(left)
             return check_size(super().call_binop(context, operator, left, right), "the % format")
@@ -389,17 +314,17 @@ class Sandbox(ImmutableSandboxedEnvironment):
         name = getattr(__obj, "__name__", "") or getattr(__obj, "name", "")
         owner = getattr(__obj, "__self__", None)
         if owner is not None and not isinstance(owner, type(__self)):
-            if name in _REFUSED_METHODS:
+            if name in REFUSED_METHODS:
                 raise LimitExceeded(f".{name}() is not available in templates")
             if isinstance(owner, str):
-                if name in _GROWING_METHODS and args:
+                if name in GROWING_METHODS and args:
                     check_width(args[0], f".{name}() width")
                     if name == "expandtabs" and isinstance(args[0], int):
-                        _estimate(len(owner) + owner.count("\t") * max(args[0], 0), ".expandtabs()")
+                        estimate(len(owner) + owner.count("\t") * max(args[0], 0), ".expandtabs()")
                 elif name == "replace" and len(args) >= 2:
-                    _replace_estimate(owner, args[0], args[1], args[2] if len(args) > 2 else kwargs.get("count"))
+                    replace_estimate(owner, args[0], args[1], args[2] if len(args) > 2 else kwargs.get("count"))
                 elif name == "join" and args:
                     items = list(args[0])
-                    _join_estimate(items, owner)
+                    join_estimate(items, owner)
                     args = (items,) + args[1:]
         return check_size(super().call(__context, __obj, *args, **kwargs), f".{name}()" if name else "a call")

@@ -22,7 +22,7 @@ from jinja2 import StrictUndefined, TemplateNotFound, nodes
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
 
 from . import template_limits as limits
-from .template_filters import locale_filters
+from .template_filters import capped_filters, locale_filters
 from .template_limits import MAX_OUTPUT, MAX_SOURCE, LimitExceeded, PrivateName, Sandbox
 from .template_loader import TemplatesLoader, display_root
 from .template_values import EmptyFieldError, listening, wrap_context
@@ -49,7 +49,7 @@ def environment(locale: str = "nl_NL", html: bool = False, templates_dir: Path |
     env = Sandbox(undefined=StrictUndefined, autoescape=html, trim_blocks=True, loader=loader,
                   lstrip_blocks=True, keep_trailing_newline=False)
     env.globals.clear()  # no range/lipsum/cycler/namespace: templates fill in text, nothing more
-    env.filters.update(limits.capped_filters())
+    env.filters.update(capped_filters())
     env.filters.update(locale_filters(locale))
     return env
 
@@ -233,12 +233,17 @@ def _problem(exc: BaseException, name: str, env: Sandbox) -> TemplateProblem:
     return TemplateProblem(template, line, f"cannot be rendered: {type(exc).__name__}: {str(exc)[:200]}")
 
 
-def _templates_dir_of(path: Path) -> Path:
-    """The templates folder a template file lives in: its nearest ancestor named `templates`."""
-    for parent in path.resolve().parents:
+def _templates_dir_of(path: Path, name: str) -> Path:
+    """The templates folder a template file lives in: its nearest ancestor named `templates`, else
+    the folder that `name` (`templates/emails/x.html`, shown relative to it) says, else its own."""
+    path = path.resolve()
+    for parent in path.parents:
         if parent.name == "templates":
             return parent
-    return path.resolve().parent
+    rel = Path(name).parts[1:]
+    if rel and path.parts[-len(rel):] == rel and len(path.parents) > len(rel):
+        return path.parents[len(rel) - 1]
+    return path.parent
 
 
 @functools.lru_cache(maxsize=256)
@@ -272,7 +277,7 @@ def render_file(path: Path, context: dict[str, Any], name: str, locale: str = "n
         raise TemplateProblem(name, None, "the template is not UTF-8 text", "save it as UTF-8") from None
     if not source.strip():
         raise TemplateProblem(name, None, "the template is empty", "write its text, or remove the touch")
-    out = render(source, context, name, locale, templates_dir=templates_dir or _templates_dir_of(path))
+    out = render(source, context, name, locale, templates_dir=templates_dir or _templates_dir_of(path, name))
     if not out.strip():
         raise TemplateProblem(name, None, "renders no text for this deal",
                               "check the {% if %} blocks: at least some text must always be printed")

@@ -182,6 +182,9 @@ PRIVATE_CASES = [
     ("underscore-attr", "Hallo\n{{ deal._secret }}\n", "templates/letters/a.txt:2:9", "'deal._secret'"),
     ("dunder-item", "{{ contact['__class__'] }}\n", "templates/letters/a.txt:1:13", "'contact.__class__'"),
     ("attr-filter", "x\ny\n{{ contact | attr('__init__') }}\n", "templates/letters/a.txt:3:", "attr('__init__')"),
+    ("map-attribute", "{{ [deal] | map(attribute='amount.__class__') | list }}\n", "templates/letters/a.txt:1:",
+     "map('amount.__class__')"),
+    ("sort-attribute", "{{ [deal] | sort(attribute='_x') | list }}\n", "templates/letters/a.txt:1:", "sort('_x')"),
     ("deep-walk", "{{ deal.amount.__class__.__mro__[1].__subclasses__() }}\n", "templates/letters/a.txt:1:", "__class__"),
     ("in-a-loop", "{% for k in deal.fields %}\n{{ k.__len__() }}\n{% endfor %}\n", "templates/letters/a.txt:2:", "'k.__len__'"),
 ]
@@ -286,6 +289,41 @@ def test_json_filter_escapes_for_html_and_writes_empty_as_null():
     assert out == '"\\u003cb\\u003e\\u0026\\u0027" null'
 
 
+STATIC_BUDGET_CASES = [
+    ("center", "Hallo\n{{ contact.first_name | center(1000000000) }}\n", "a.txt:2:25", "center width 1,000,000,000"),
+    ("power", "{{ deal.amount ** 2 }}\n", "a.txt:1:16", "the ** operator"),
+    ("printf", "x\n\n{{ '%0999999999d' % 1 }}\n", "a.txt:3:", "% format width 999999999"),
+    ("format-filter", "{{ '%.99999999f' | format(deal.amount) }}\n", "a.txt:1:", "% format width"),
+    ("repeat", "{{ '=' * 100000 }}\n", "a.txt:1:8", "repeating text with * would build 100,000"),
+    ("zfill", "{{ deal.id.zfill(999999999) }}\n", "a.txt:1:", ".zfill() width"),
+    ("str-format", "{{ '{:099999999}'.format(deal.amount) }}\n", "a.txt:1:", "format width 099999999"),
+    ("wordwrap", "{{ contact.first_name | wordwrap(0) }}\n", "a.txt:1:", "wordwrap width must be at least 1"),
+]
+
+
+@pytest.mark.parametrize("case", STATIC_BUDGET_CASES, ids=[c[0] for c in STATIC_BUDGET_CASES])
+def test_validate_refuses_what_every_render_would_refuse(make_journey, case):
+    _, source, place, words = case
+    text = one_touch("letter", "letters/a.txt")
+    assert_one(problems_of(make_journey, text, {"letters/a.txt": source}), f"templates/letters/{place}",
+               "would fail every render", words, line=line_of(text, "template:"), hint="widths and repeats up to 1,000")
+
+
+def test_validate_accepts_small_widths_and_repeats(make_journey):
+    source = "{{ '-' * 40 }}\n{{ contact.first_name | center(30) }}\n{{ '%05.2f' % 3.14 }}\n{{ deal.id.zfill(8) }}\n"
+    checked = check_file(make_journey(one_touch("letter", "letters/a.txt"), {"letters/a.txt": source}))
+    assert checked.ok, "\n".join(map(str, checked.problems))
+
+
+def test_a_templates_folder_with_another_name_still_resolves_extends(tmp_path):
+    root = tmp_path / "tpl"
+    (root / "emails").mkdir(parents=True)
+    (root / "emails" / "_l.html").write_text("<p>{% block b %}{% endblock %}</p>")
+    (root / "emails" / "x.html").write_text("{% extends 'emails/_l.html' %}{% block b %}{{ contact.first_name }}{% endblock %}")
+    assert render_file(root / "emails" / "x.html", CTX, "tpl/emails/x.html") == "<p>Ilse</p>"
+    assert render_file(root / "emails" / "x.html", CTX, "x", templates_dir=root) == "<p>Ilse</p>"
+
+
 def test_validate_cli_reports_a_hostile_template_with_exit_1_and_file_line_col(make_journey, monkeypatch, capsys):
     text = one_touch("letter", "letters/a.txt")
     make_journey(text, {"letters/a.txt": "Hallo\n{% include '../../etc/passwd' %}\n{{ deal.__class__ }}\n"})
@@ -374,9 +412,9 @@ def test_a_render_over_budget_fails_fast_with_template_and_line(case):
 def test_limits_leave_normal_templates_alone():
     source = ("{{ contact.first_name | center(40) }}|{{ '%05.1f' | format(3.14159) }}|{{ '{:>8}'.format('x') }}|"
               "{{ 'a b c' | wordwrap(3) }}|{% for i in 'abc' %}{{ loop.index }}/{{ loop.length }}{% endfor %}|"
-              "{{ deal.amount * 12 }}|{{ ['a', 'b'] | join(', ') }}|{{ 'x' ~ 'y' }}|{{ '%s!' % 'hoi' }}")
+              "{{ deal.amount * 12 }}|{{ ['a', 'b'] | join(', ') }}|{{ 'x' ~ 'y' }}|{{ '%s!' % 'hoi' }}|{{ '-' * 5 }}")
     out = render(source, CTX, "x.txt")
-    assert out.split("|") == ["Ilse".center(40), "003.1", "       x", "a b\nc", "1/32/33/3", "150000.00", "a, b", "xy", "hoi!"]
+    assert out.split("|") == ["Ilse".center(40), "003.1", "       x", "a b\nc", "1/32/33/3", "150000.00", "a, b", "xy", "hoi!", "-----"]
     assert MAX_WIDTH >= 1000
 
 
@@ -451,7 +489,7 @@ def test_an_empty_field_the_template_handles_renders(source, expected):
     assert render(source, CTX, "x.txt") == expected
 
 
-def test_a_deal_without_phone_or_last_name_still_previews_every_shipped_touch(repo, tmp_path, make_deal):
+def test_a_deal_without_phone_or_last_name_still_previews_every_shipped_touch(repo, tmp_path):
     from hundred.deal import parse_deal
     from hundred.preview import render_preview
     from hundred.validate import load_journey

@@ -24,7 +24,7 @@ from .deal import merge_field_tree
 from .journey import GATE_PHASE, PHASES, Journey
 from .problems import Invalid, Problem
 from .schema_errors import describe, did_you_mean, schema_problems, value_at
-from .template_checks import TemplateChecker, includes, private_names
+from .template_checks import TemplateChecker, includes, over_budget, private_names
 from .template_loader import TemplateRefused, resolve_template
 from .touch_rules import capped, touch_problems, zone_hint
 from .workdays import UnknownHolidays, check_region, country_code_for
@@ -260,6 +260,9 @@ class _Rules:
         for kind, _, _ in includes(tree):
             self.add(loc, f"{what} uses {{% {kind} %}}: only template files can include, extend or import templates",
                      "move the text into a template file under templates/ and name it in 'template:'")
+        for message, _, _ in over_budget(tree):
+            self.add(loc, f"{what} would fail every render: {message}",
+                     "templates fill in text: widths and repeats up to 1,000, and no **")
 
     def condition(self, loc: tuple[Any, ...], source: str, where: str) -> None:
         env = templating.environment(self.locale)

@@ -309,6 +309,14 @@ def test_validate_refuses_what_every_render_would_refuse(make_journey, case):
                "would fail every render", words, line=line_of(text, "template:"), hint="widths and repeats up to 1,000")
 
 
+def test_validate_refuses_budget_bombs_in_subjects_and_conditions(make_journey):
+    text = one_touch("email", "emails/hello.html", "  when: \"'%0999999d' % 1 != ''\"\n").replace(
+        "subject: Hallo", "subject: \"{{ contact.first_name | center(99999999) }}\"")
+    problems = problems_of(make_journey, text, {})
+    assert_one(problems, "subject of touch 't' would fail every render", "center width", line=line_of(text, "subject:"))
+    assert_one(problems, "the condition of touch 't' would fail every render", "% format width", line=line_of(text, "when:"))
+
+
 def test_validate_accepts_small_widths_and_repeats(make_journey):
     source = "{{ '-' * 40 }}\n{{ contact.first_name | center(30) }}\n{{ '%05.2f' % 3.14 }}\n{{ deal.id.zfill(8) }}\n"
     checked = check_file(make_journey(one_touch("letter", "letters/a.txt"), {"letters/a.txt": source}))

@@ -13,6 +13,8 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.runtime import flow_run
+from prefect.states import Cancelled, Completed
+from prefect.states import Failed
 
 from .wiring import as_json, with_runtime
 
@@ -29,22 +31,31 @@ def artifact_key(prefix: str, name: str) -> str:
 
 
 @flow(name="deal-closed", retries=2, retry_delay_seconds=5)
-async def deal_closed(payload: dict[str, Any], received_at: str | None = None) -> dict[str, Any]:
+async def deal_closed(payload: dict[str, Any], received_at: str | None = None) -> Any:
     """A closed deal: record it, write its plan, schedule every touch the gate does not hold."""
+    from hundred.runtime import IntakeError
+
     received = datetime.fromisoformat(received_at) if received_at else None
-    result = await with_runtime(lambda rt: rt.deal_closed(payload, received_at=received))
+    try:
+        result = await with_runtime(lambda rt: rt.deal_closed(payload, received_at=received))
+    except IntakeError as exc:  # a deal hundred refuses: retrying cannot help, so fail without retries
+        return Failed(message=f"deal refused: {exc}")
     await acreate_markdown_artifact(markdown=result.markdown(), key=artifact_key("journey", str(payload.get("id", ""))),
                                     description="The journey planned for this deal")
     return as_json(result)
 
 
 @flow(name="run-touch", retries=2, retry_delay_seconds=10)
-async def run_touch(deal: str, touch: str) -> dict[str, Any]:
+async def run_touch(deal: str, touch: str) -> Any:
     """One touch at its due time: re-checked, delivered through its channel, recorded."""
     run_id = flow_run.get_id()
     outcome = await with_runtime(lambda rt: rt.run_touch(deal, touch, flow_run_id=run_id))
     if outcome.failed:
         raise TouchFailed(f"{deal} · {touch}: {outcome.detail}")
+    if outcome.state == "cancelled":  # the journey exited before this run started: say so in the UI
+        return Cancelled(message=outcome.detail, data=as_json(outcome))
+    if outcome.state in ("skipped", "expired"):
+        return Completed(name=outcome.state.capitalize(), message=outcome.detail, data=as_json(outcome))
     return as_json(outcome)
 
 

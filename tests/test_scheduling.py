@@ -115,3 +115,49 @@ def test_no_api_url_is_a_clear_error_not_an_ephemeral_server(prefect_server):
         scheduler = PrefectScheduler()
         with pytest.raises(NoPrefectAPI, match="PREFECT_API_URL"):
             scheduler.schedule(TouchKey("D", "j", "v", "t"), _due(1), "affirm", "email")
+
+
+def _wait_run(scheduler, run_id: str, states=("COMPLETED", "FAILED", "CRASHED"), timeout: float = 90) -> str:
+    from prefect_server import wait_for
+
+    return wait_for(lambda: (s := scheduler.run_state(run_id)) in states and s, timeout, f"run {run_id} to finish")
+
+
+def test_served_flows_start_a_journey_deliver_its_first_touch_and_cancel_it(prefect_server, tmp_path):
+    """The four flows, served by `python -m flows.serve`, driving hundred's runtime end to end."""
+    import json
+
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.scheduling import CANCEL_DEPLOYMENT, PrefectScheduler, submit_deal_closed, submit_reconcile
+    from hundred.ledger import Ledger
+    from prefect_server import REPO, wait_for
+
+    home = tmp_path / "home"
+    payload = json.loads((REPO / "examples" / "deal-nl.json").read_text())
+    payload["id"] = deal = f"E2E-{uuid.uuid4().hex[:6]}"
+    payload["closed_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with prefect_server.serve(home, env={"HUNDRED_DAY_SECONDS": "3"}) as served, \
+            PrefectScheduler(prefect_server.api_url) as scheduler:
+        closed = submit_deal_closed(payload, api_url=prefect_server.api_url)
+        assert _wait_run(scheduler, closed) == "COMPLETED", served.log.read_text()[-3000:]
+        ledger = Ledger.open(f"sqlite:///{home / 'ledger.db'}")
+        touches = {t.touch_id: t for t in ledger.touches(deal)}
+        assert touches["next-steps-email"].flow_run_id
+        assert touches["referral-letter"].state == "waiting" and not touches["referral-letter"].flow_run_id
+        artifacts = scheduler.client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"journey-{deal.lower()}"])))
+        assert artifacts and artifacts[0].type == "markdown"
+
+        wait_for(lambda: ledger.touch(deal, "next-steps-email").state == "delivered", 90,
+                 "the first email to be delivered", served.proc, served.log, 0.5)
+        assert list((home / "outbox").glob(f"{deal}.*next-steps-email*.eml"))
+        assert scheduler.run_state(ledger.touch(deal, "next-steps-email").flow_run_id) in ("RUNNING", "COMPLETED")
+
+        cancel = scheduler.create_run(CANCEL_DEPLOYMENT, {"deal": deal, "reason": "test churn"})
+        assert _wait_run(scheduler, cancel) == "COMPLETED", served.log.read_text()[-3000:]
+        assert ledger.journey(deal).state == "exited"
+        later = [t for t in ledger.touches(deal) if t.flow_run_id and t.touch_id in ("small-gift", "needs-check")]
+        assert later and {scheduler.run_state(t.flow_run_id) for t in later} == {"CANCELLED"}
+
+        assert _wait_run(scheduler, submit_reconcile(api_url=prefect_server.api_url)) == "COMPLETED"

@@ -273,8 +273,9 @@ class Supervisor:
         payload["closed_at"] = now.isoformat(timespec="seconds")
         run_id = submit_deal_closed(payload, received_at=now, api_url=self.api_url)
         self.say(f"demo: deal {payload['id']} submitted (deal-closed run {run_id}); "
-                 f"one journey day lasts {self.day_seconds or 86400:g} s\n"
-                 f"  follow it in the Prefect UI: {self.ui_url}/runs")
+                 + (f"one journey day lasts {self.day_seconds:g} s\n" if self.day_seconds else
+                    "it runs in real time (add --day-seconds 5 to watch it in minutes)\n")
+                 + f"  follow it in the Prefect UI: {self.ui_url}/runs")
         self.demo_view = DemoView(payload["id"], now, self.day_seconds)
 
     def stop(self) -> None:

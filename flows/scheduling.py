@@ -114,9 +114,10 @@ class PrefectScheduler:
         return str(run.id)
 
     def cancel_deal(self, deal_id: str, reason: str) -> int:
-        """Cancel every SCHEDULED (and Late) run tagged `deal:<id>`; the number cancelled."""
+        """Cancel every run tagged `deal:<id>` that has not started: SCHEDULED (and Late), and
+        PENDING (a runner has already fetched it ahead of its time); the number cancelled."""
         body = {
-            "flow_runs": {"tags": {"all_": [f"deal:{deal_id}"]}, "state": {"type": {"any_": ["SCHEDULED"]}}},
+            "flow_runs": {"tags": {"all_": [f"deal:{deal_id}"]}, "state": {"type": {"any_": ["SCHEDULED", "PENDING"]}}},
             "state": {"type": "CANCELLED", "name": "Cancelled", "message": reason or "journey cancelled"},
             "force": True,
             "limit": BULK_LIMIT,

@@ -1,0 +1,285 @@
+"""End to end on a real Prefect server, a real `flows.serve`, a real SMTP server (aiosmtpd) and
+compressed days: what an operator and a customer would see.
+
+One journey day lasts DAY seconds; the journey's calendar is open every day, so the timing is
+the test's and not the holiday calendar's.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import deal_payload
+from prefect_server import REPO, base_env, free_port, start_prefect_server, wait_for
+
+DAY = 3.0
+JOURNEY = """\
+journey: e2e
+name: End to end
+timezone: Europe/Amsterdam
+calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
+send_window: "00:00-23:59"
+letters: {lead_days: 0}
+phases:
+  - phase: admit
+    touches:
+      - {id: welcome, day: 0, channel: task, title: "Bel {{ contact.first_name }}", template: tasks/call.md, confirm: false}
+  - phase: affirm
+    touches:
+      - {id: thanks, day: 1, channel: letter, template: letters/thanks.txt}
+      - {id: hello, day: 1, channel: email, subject: "Hallo {{ contact.first_name }}", template: emails/hello.html}
+  - phase: advocate
+    touches:
+      - {id: referral, day: 2, channel: email, referral: true, subject: "Wie ken jij?", template: emails/hello.html}
+"""
+TEMPLATES = {
+    "letters/thanks.txt": "Beste {{ contact.first_name }},\n\nDank je wel.\n\n{{ sender.name }}\n",
+    "emails/hello.html": "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n",
+    "tasks/call.md": "Bel {{ contact.first_name }} op {{ contact.phone }}.\n",
+}
+
+
+class Inbox:
+    """A real SMTP server; RCPT for a recipient in `hold` waits until `release()`."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.hold: set[str] = set()
+        self.held = threading.Event()
+        self._release = threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
+        if address in self.hold and not self._release.is_set():
+            self.held.set()
+            import asyncio
+
+            while not self._release.is_set():
+                await asyncio.sleep(0.05)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
+        return "250 OK"
+
+    def release(self) -> None:
+        self._release.set()
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+@pytest.fixture(scope="module")
+def inbox() -> Any:
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, inbox) -> dict[str, str]:
+    """A hundred home with the e2e journey, and the environment every process here shares."""
+    root = tmp_path_factory.mktemp("e2e")
+    (root / "journeys").mkdir()
+    (root / "journeys" / "e2e.yaml").write_text(JOURNEY, encoding="utf-8")
+    for name, text in TEMPLATES.items():
+        (root / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "templates" / name).write_text(text, encoding="utf-8")
+    return {"HUNDRED_HOME": str(root / "home"), "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
+            "HUNDRED_TEMPLATES_DIR": str(root / "templates"), "HUNDRED_LETTERS_DIR": str(root / "letters"),
+            "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{inbox.port}?starttls=false",
+            "HUNDRED_MAIL_FROM": "Bakkerij Onboarding <onboarding@example.nl>", "HUNDRED_DAY_SECONDS": str(DAY)}
+
+
+@pytest.fixture(scope="module")
+def served(prefect_server, site):
+    with prefect_server.serve(Path(site["HUNDRED_HOME"]), env=site) as s:
+        yield s
+
+
+def hundred(site: dict[str, str], api_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = base_env(Path(site["HUNDRED_HOME"]) / "cli-prefect", api_url)
+    env.update(site)
+    done = subprocess.run([sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    if check:
+        assert done.returncode == 0, done.stderr + done.stdout
+    return done
+
+
+def close_deal(site, api_url, tmp_path, deal_id: str, contact_email: str, closed_at: datetime | None = None) -> Path:
+    closed = closed_at or datetime.now(timezone.utc)
+    payload = deal_payload(closed_at=closed.isoformat(), id=deal_id, journey="e2e")
+    payload["contact"]["email"] = contact_email
+    path = tmp_path / f"{deal_id}.json"
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    hundred(site, api_url, "deal-closed", str(path))
+    return path
+
+
+def states(site, api_url, deal_id: str) -> dict[str, str]:
+    data = json.loads(hundred(site, api_url, "status", deal_id, "--json").stdout)
+    return {t["touch"]: t["state"] for t in data["touches"]}
+
+
+def runs_of(api_url: str, deal_id: str) -> list[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"deal:{deal_id}"])))
+
+
+def test_a_closed_deal_plays_out_in_order_and_the_referral_waits_for_the_posted_letter(
+        prefect_server, served, site, inbox, tmp_path):
+    api = prefect_server.api_url
+    path = close_deal(site, api, tmp_path, "E2E-1", "ilse@example.nl")
+    first = states(site, api, "E2E-1")
+    assert first.pop("welcome") in ("scheduled", "running", "done")  # day 0: it may already be under way
+    assert first == {"thanks": "scheduled", "hello": "scheduled", "referral": "waiting"}
+    again = hundred(site, api, "deal-closed", str(path))
+    assert "already running; nothing new scheduled" in again.stdout
+
+    wait_for(lambda: inbox.to("ilse@example.nl") and states(site, api, "E2E-1")["thanks"] == "running",
+             90, "the welcome task, the email and the queued letter", served.proc, served.log, 1)
+    owner = inbox.to("sanne@example.nl")
+    assert len(owner) == 1 and owner[0]["Subject"] == "Bel Ilse"
+    invite = next(p for p in owner[0].walk() if p.get_content_type() == "text/calendar")
+    assert "UID:E2E-1/e2e/welcome@hundred" in invite.get_content().replace("\r\n ", "")
+    hello = inbox.to("ilse@example.nl")[0]
+    assert hello["Subject"] == "Hallo Ilse" and hello["To"] == "Ilse Jansen <ilse@example.nl>"
+    assert hello["Message-ID"] == "<E2E-1.e2e.hello@example.nl>"
+    assert hello["From"] == "Sanne de Vries <onboarding@example.nl>" and hello["Reply-To"] == "sanne@example.nl"
+    assert {p.get_content_type() for p in hello.walk()} >= {"text/plain", "text/html"}
+    letters = json.loads(hundred(site, api, "letters", "list", "--json").stdout)["letters"]
+    assert [(l["letter"], l["state"]) for l in letters if l["deal"] == "E2E-1"] == [("E2E-1/thanks", "queued")]
+
+    time.sleep(3 * DAY)  # long past the referral's planned day 2: the unposted letter holds the gate
+    assert states(site, api, "E2E-1")["referral"] == "waiting"
+    assert len(inbox.to("ilse@example.nl")) == 1
+    posted_at = datetime.now(timezone.utc)
+    hundred(site, api, "letters", "mark-posted", "E2E-1/thanks")
+    assert states(site, api, "E2E-1")["referral"] == "scheduled"
+    wait_for(lambda: len(inbox.to("ilse@example.nl")) == 2, 60, "the referral email", served.proc, served.log, 1)
+    referral = inbox.to("ilse@example.nl")[1]
+    assert referral["Subject"] == "Wie ken jij?"
+    assert email.utils.parsedate_to_datetime(referral["Date"]) >= posted_at.replace(microsecond=0)
+    final = states(site, api, "E2E-1")
+    assert final == {"welcome": "done", "thanks": "delivered", "hello": "delivered", "referral": "delivered"}
+    assert len(runs_of(api, "E2E-1")) == 4  # one run per touch, the repeated deal-closed included
+
+
+def test_cancel_stops_the_rest_of_the_journey(prefect_server, served, site, inbox, tmp_path):
+    api = prefect_server.api_url
+    close_deal(site, api, tmp_path, "E2E-2", "bram@example.nl")
+    done = hundred(site, api, "cancel", "E2E-2", "--reason", "deal churned")
+    assert "journey exited: deal churned" in done.stdout
+    time.sleep(3 * DAY)
+    assert not inbox.to("bram@example.nl")
+    after = states(site, api, "E2E-2")
+    assert {after[t] for t in ("thanks", "hello", "referral")} == {"cancelled"}
+    runs = {r.name: r.state.type.value for r in runs_of(api, "E2E-2")}
+    assert runs["E2E-2 · thanks"] == runs["E2E-2 · hello"] == "CANCELLED", (runs, done.stdout)
+
+
+def _flow_run_pid(run_id: str) -> int | None:
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if f"PREFECT__FLOW_RUN_ID={run_id}".encode() in environ:
+            return int(proc.name)
+    return None
+
+
+def test_a_run_killed_mid_delivery_and_run_again_sends_one_email(prefect_server, served, site, inbox, tmp_path):
+    api = prefect_server.api_url
+    inbox.hold.add("kees@example.nl")
+    close_deal(site, api, tmp_path, "E2E-3", "kees@example.nl")
+    wait_for(inbox.held.is_set, 90, "the email's SMTP transaction", served.proc, served.log, 0.5)
+    run_id = json.loads(hundred(site, api, "status", "E2E-3", "--json").stdout)
+    run_id = next(t["flow_run_id"] for t in run_id["touches"] if t["touch"] == "hello")
+    pid = _flow_run_pid(run_id)
+    assert pid, "the run delivering the email is not a process here"
+    os.kill(pid, signal.SIGKILL)  # the worker dies in the middle of the SMTP transaction
+    inbox.release()
+    assert states(site, api, "E2E-3")["hello"] == "running"
+
+    from flows.scheduling import PrefectScheduler
+    from hundred.ledger import Ledger
+    from hundred.runtime import Runtime
+    from hundred.settings import Settings
+
+    settings = Settings(home=Path(site["HUNDRED_HOME"]), run_lease_seconds=0.5)
+    runtime = Runtime(Ledger.open(settings.ledger_url), PrefectScheduler(api), settings)
+    time.sleep(1)
+    assert runtime.reconcile().counts.get("retried") == 1
+    wait_for(lambda: states(site, api, "E2E-3")["hello"] == "delivered", 60, "the email, run again",
+             served.proc, served.log, 1)
+    assert len(inbox.to("kees@example.nl")) == 1
+
+
+def test_reconcile_recreates_a_scheduled_run_that_was_deleted(hundred_deployments, site, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    from flows.scheduling import PrefectScheduler
+    from hundred.ledger import Ledger
+    from hundred.runtime import Runtime
+    from hundred.settings import Settings
+
+    api = hundred_deployments.api_url
+    settings = Settings(home=tmp_path / "home", journeys_dir=Path(site["HUNDRED_JOURNEYS_DIR"]),
+                        templates_dir=Path(site["HUNDRED_TEMPLATES_DIR"]), day_seconds=3600)
+    runtime = Runtime(Ledger.open(settings.ledger_url), PrefectScheduler(api), settings)
+    runtime.deal_closed(deal_payload(closed_at=datetime.now(timezone.utc).isoformat(), id="E2E-4", journey="e2e"))
+    lost = runtime.ledger.touch("E2E-4", "hello").flow_run_id
+    with get_client(sync_client=True) as client:
+        client.delete_flow_run(lost)
+    report = runtime.reconcile()
+    assert report.counts["recreated"] == 1 and report.counts["scheduled"] == 1  # (day 0 is overdue: nobody serves)
+    new = runtime.ledger.touch("E2E-4", "hello")
+    assert new.state == "scheduled" and new.flow_run_id != lost
+    names = sorted(r.name for r in runs_of(api, "E2E-4"))
+    assert names == ["E2E-4 · hello", "E2E-4 · thanks", "E2E-4 · welcome"]
+
+
+def test_after_a_prefect_server_restart_the_pending_touches_still_run(tmp_path_factory, site, inbox, tmp_path):
+    """Its own server: this test stops it for a while, with touches falling due meanwhile."""
+    from zoneinfo import ZoneInfo
+
+    server = start_prefect_server(tmp_path_factory.mktemp("restart-prefect"))
+    day = 20.0  # closed at midnight: day 1 falls due `day` seconds after the deal is received
+    env = {**site, "HUNDRED_HOME": str(tmp_path / "home"), "HUNDRED_DAY_SECONDS": str(day)}
+    midnight = datetime.now(ZoneInfo("Europe/Amsterdam")).replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        with server.serve(tmp_path / "home", env=env) as s:
+            close_deal(env, server.api_url, tmp_path, "E2E-5", "anna@example.nl", closed_at=midnight)
+            port = server.api_url.split(":")[-1].split("/")[0]
+            server.stop()
+            time.sleep(day + 5)  # the email falls due while the server is down
+            restarted = start_prefect_server(server.home, port=int(port))
+            server.proc = restarted.proc
+            wait_for(lambda: inbox.to("anna@example.nl"), 120, "the email after the restart", s.proc, s.log, 1)
+        assert len(inbox.to("anna@example.nl")) == 1
+    finally:
+        server.stop()

@@ -17,6 +17,8 @@ without an API URL the scheduler refuses with a message a person can act on.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import random
 import time
@@ -197,19 +199,24 @@ class PrefectScheduler:
 
 def submit_deal_closed(payload: dict[str, Any], received_at: datetime | None = None, *,
                        api_url: str | None = None) -> str:
-    """Start a closed deal's journey: one `deal-closed` run per deal id (key `deal-closed:<id>`).
+    """Start a closed deal's journey: one `deal-closed` run per deal id and payload (key
+    `deal-closed:<id>:<payload hash>`).
 
-    A repeated submission returns the first run, so the CRM may re-send freely. The run records the
-    deal, writes its plan to the ledger and schedules the touches.
+    A repeated submission of the same payload returns the first run, so the CRM may re-send freely;
+    a corrected payload after a refused one gets a run of its own (the ledger still starts one
+    journey per deal, whatever the number of runs). The run records the deal, writes its plan to
+    the ledger and schedules the touches.
     """
     deal_id = str(payload.get("id") or "").strip()
     if not deal_id:
         raise ValueError("the deal has no 'id'")
     received = _utc(received_at or datetime.now(timezone.utc))
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
     with PrefectScheduler(api_url) as scheduler:
         return scheduler.create_run(
             DEAL_CLOSED_DEPLOYMENT, {"payload": payload, "received_at": received.isoformat()},
-            idempotency_key=f"deal-closed:{deal_id}", name=f"{deal_id} · deal closed", tags=[f"deal:{deal_id}"])
+            idempotency_key=f"deal-closed:{deal_id}:{digest}", name=f"{deal_id} · deal closed",
+            tags=[f"deal:{deal_id}"])
 
 
 def submit_reconcile(*, api_url: str | None = None, reason: str = "start-up") -> str:

@@ -361,15 +361,20 @@ class Runtime:
         return report
 
     def _stalled(self, row: JourneyRow, t: TouchRow, now: datetime) -> bool:
-        """A touch whose run died between claiming it and handing it over: running for longer than
-        a run may take, with nothing delivered (a sent email, a queued letter) to show for it."""
-        if now - t.updated_at < timedelta(seconds=self.settings.run_lease_seconds):
-            return False
-        if t.channel == "letter":
-            return self.ledger.letter(TouchKey(row.deal_id, row.journey_id, row.version, t.touch_id).reference) is None
+        """A touch whose run died between claiming it and handing it over: nothing to show for it
+        (no sent email, no queued letter) and its run crashed, or has held it longer than a run
+        may take (a killed worker's run can look alive to Prefect for a while)."""
         key = TouchKey(row.deal_id, row.journey_id, row.version, t.touch_id)
-        delivery = self.ledger.delivery(delivery_key(key, t.channel))
-        return delivery is None or delivery.state in ("pending", "failed")
+        if t.channel == "letter":
+            if self.ledger.letter(key.reference) is not None:
+                return False
+        else:
+            delivery = self.ledger.delivery(delivery_key(key, t.channel))
+            if delivery is not None and delivery.state == "sent":
+                return False
+        if now - t.updated_at >= timedelta(seconds=self.settings.run_lease_seconds):
+            return True
+        return t.flow_run_id is not None and self.scheduler.run_state(t.flow_run_id) in (None, "CRASHED", "FAILED")
 
     def reconcile(self) -> Report:
         """Repair what a crash or an outside hand left: runs the ledger expects but the scheduler

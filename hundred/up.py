@@ -276,7 +276,7 @@ class Supervisor:
                  + (f"one journey day lasts {self.day_seconds:g} s\n" if self.day_seconds else
                     "it runs in real time (add --day-seconds 5 to watch it in minutes)\n")
                  + f"  follow it in the Prefect UI: {self.ui_url}/runs")
-        self.demo_view = DemoView(payload["id"], now, self.day_seconds)
+        self.demo_view = DemoView(payload["id"], now, self.day_seconds, self.api_url)
 
     def stop(self) -> None:
         self.stopping = True
@@ -288,14 +288,21 @@ class Supervisor:
 
 
 class DemoView:
-    """The demo journey as it happens: the ledger's events for one deal, printed as they arrive."""
+    """The demo journey as it happens: the ledger's events for one deal, printed as they arrive.
 
-    def __init__(self, deal_id: str, received: datetime, day_seconds: float | None):
+    The demo also plays the people: print staff post each queued letter and the account manager
+    finishes each task half a journey day after it reaches them, so the affirm phase completes and
+    the referral follows, as it would in an office."""
+
+    def __init__(self, deal_id: str, received: datetime, day_seconds: float | None, api_url: str = ""):
         from rich.console import Console
 
-        self.deal_id, self.received, self.day_seconds = deal_id, received, day_seconds
+        self.deal_id, self.received, self.day_seconds, self.api_url = deal_id, received, day_seconds, api_url
+        self.people: dict[str, float] = {}  # touch → when the person acts (monotonic)
+        self.runtime: Any = None
         self.console = Console(highlight=False)
         self.after_id, self.phases, self.ledger, self.next_poll = 0, {}, None, 0.0
+        self.channels: dict[str, str] = {}
         self.console.print(f"[bold]{'time':<9} {'day':>5}  {'touch':<26} {'phase':<11} event[/bold]")
 
     def poll(self) -> None:
@@ -311,13 +318,18 @@ class DemoView:
                 self.ledger = Ledger.open()
             events = self.ledger.events(after_id=self.after_id, deal_id=self.deal_id)
             if any(e.touch_id and e.touch_id not in self.phases for e in events):
-                self.phases = {t.touch_id: t.phase for t in self.ledger.touches(self.deal_id)}
+                touches = self.ledger.touches(self.deal_id)
+                self.phases = {t.touch_id: t.phase for t in touches}
+                self.channels = {t.touch_id: t.channel for t in touches}
+            self.act()
         except Exception as exc:  # the ledger may not exist until deal-closed has run
             events, self.ledger = [], None
             self.next_poll = time.monotonic() + 3.0
             if "no such table" not in str(exc):
                 self.console.print(f"[dim]ledger not readable yet: {type(exc).__name__}[/dim]")
         for event in events:
+            if event.event == "running" and event.touch_id and self.channels.get(event.touch_id) in ("letter", "task"):
+                self.people.setdefault(event.touch_id, time.monotonic() + max(2.0, (self.day_seconds or 7200) / 2))
             self.after_id = max(self.after_id, event.id)
             at = event.at if event.at.tzinfo else event.at.replace(tzinfo=timezone.utc)
             day = ""
@@ -330,6 +342,33 @@ class DemoView:
                     f"{self.phases.get(event.touch_id or '', ''):<11} ")
             self.console.print(line + (f"[{style}]{text}[/{style}]" if style else text),
                                no_wrap=True, overflow="ellipsis")
+
+
+    def act(self) -> None:
+        """Post the letters and finish the tasks whose moment has come (see the class docstring)."""
+        due = [touch for touch, at in self.people.items() if at <= time.monotonic()]
+        if not due:
+            return
+        if self.runtime is None:
+            from flows.scheduling import PrefectScheduler
+
+            from .runtime import Runtime
+            from .settings import Settings
+
+            self.runtime = Runtime(self.ledger, PrefectScheduler(self.api_url), Settings())
+        for touch in due:
+            del self.people[touch]
+            if self.channels.get(touch) == "letter":
+                queued = [l for l in self.ledger.letters(deal_id=self.deal_id) if l.touch_id == touch]
+                if not queued:  # claimed, not yet in the print queue: look again in a moment
+                    self.people[touch] = time.monotonic() + 1.0
+                for letter in queued:
+                    if letter.state in ("queued", "batched", "printed"):
+                        self.runtime.letter_posted(letter.letter_id)
+                        self.console.print(f"[dim]demo: print staff posted {letter.letter_id}[/dim]")
+            else:
+                self.runtime.task_done(self.deal_id, touch)
+                self.console.print(f"[dim]demo: the account manager did {touch}[/dim]")
 
 
 def main(*, demo: bool = False, day_seconds: float | None = None, port: int = 8000,

@@ -91,7 +91,7 @@ def test_run_state_is_none_once_the_run_is_deleted(scheduler):
     assert scheduler.schedule(key, _due(30), "affirm", "email") != run_id
 
 
-def test_submit_deal_closed_is_one_run_per_deal(prefect_server):
+def test_submit_deal_closed_is_one_run_per_deal_and_payload(prefect_server):
     from flows.scheduling import PrefectScheduler, submit_deal_closed
 
     deal = _deal()
@@ -99,10 +99,13 @@ def test_submit_deal_closed_is_one_run_per_deal(prefect_server):
     later = datetime.now(timezone.utc) + timedelta(days=30)  # not run by a serve elsewhere
     first = submit_deal_closed(payload, received_at=later, api_url=prefect_server.api_url)
     assert submit_deal_closed(payload, api_url=prefect_server.api_url) == first
+    corrected = submit_deal_closed({**payload, "segment": "B"}, received_at=later, api_url=prefect_server.api_url)
+    assert corrected != first  # a fixed payload after a refused one is not stuck on the refused run
     with PrefectScheduler(prefect_server.api_url) as s:
         run = s.client.read_flow_run(uuid.UUID(first))
         s.client.delete_flow_run(run.id)  # keep the session's server free of a due deal-closed
-    assert run.idempotency_key == f"deal-closed:{deal}"
+        s.client.delete_flow_run(uuid.UUID(corrected))
+    assert run.idempotency_key.startswith(f"deal-closed:{deal}:")
     assert run.parameters == {"payload": payload, "received_at": later.astimezone(timezone.utc).isoformat()}
 
 

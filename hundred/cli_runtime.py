@@ -106,14 +106,13 @@ def _print_simulation(result: Any) -> None:
     from .planner import short_day
 
     labels = {b.phase: b.title for b in result.journey.phases}
-    current = None
+    phase_w = max(len(v) for v in labels.values())
+    touch_w = max(len(e.touch) for e in result.events) if result.events else 10
     out.print(f"{result.journey.name} · deal {result.deal.id} · closed {result.deal.closed_at:%Y-%m-%d %H:%M}")
     for e in result.events:
-        if e.phase != current and e.event != "scheduled":
-            current = e.phase
         when = f"{short_day(e.at.date())} {e.at:%H:%M}"
-        detail = f"  ({e.detail})" if e.detail and e.event in ("waiting", "skipped", "expired", "failed") else ""
-        out.print(f"{when:<17} {labels.get(e.phase, e.phase):<11} {e.touch:<24} {e.event}{detail}")
+        detail = f"  ({e.detail})" if e.detail and e.event in ("waiting", "skipped", "expired", "failed", "scheduled") else ""
+        out.print(f"{when:<17} {labels.get(e.phase, e.phase):<{phase_w}}  {e.touch:<{touch_w}}  {e.event}{detail}")
 
 
 @app.command("deal-closed")

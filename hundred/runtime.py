@@ -161,7 +161,7 @@ class Runtime:
         clock = Clock(deal.closed_at, received, self.settings.day_seconds)
         new = []
         for item in plan(journey_model, deal).touches:
-            when = clock.to_wall(engine.run_at(item, journey_model))
+            when = max(clock.to_wall(engine.run_at(item, journey_model)), received)  # a past moment: at once
             gated = item.gated_by is not None
             new.append(NewTouch(item.touch, item.phase, item.channel, planned_due=when, gated=gated,
                                 due=None if gated else when))

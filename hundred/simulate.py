@@ -149,14 +149,22 @@ def simulate(journey: Journey, deal: Deal, templates_dir: Path, hold: set[str] |
 def _events(ledger: Ledger, deal_id: str, journey: Journey, zone: ZoneInfo, hold: set[str]) -> list[SimEvent]:
     phase_of = {t.id: b.phase for b, t in journey.touches()}
     channel_of = {t.id: t.channel for _, t in journey.touches()}
+    from .planner import short_day
+
+    touches = ledger.touches(deal_id)
+    due = {t.touch_id: t.due.astimezone(zone) for t in touches if t.due}
     out = []
     for e in ledger.events(deal_id=deal_id, limit=100_000):
         if e.touch_id is None or e.event not in _SHOWN:
             continue
         name = "posted" if e.event == "delivered" and channel_of[e.touch_id] == "letter" else _SHOWN[e.event]
-        detail = "waits for the affirm phase" if name == "waiting" else (e.detail or "")
+        detail = e.detail or ""
+        if name == "waiting":
+            detail = "waits for the affirm phase"
+        elif name == "scheduled" and e.touch_id in due:
+            when = due[e.touch_id]
+            detail = f"runs {short_day(when.date())} {when:%H:%M}" + (", to print" if channel_of[e.touch_id] == "letter" else "")
         out.append(SimEvent(e.at.astimezone(zone), e.touch_id, phase_of[e.touch_id], name, detail))
-    touches = ledger.touches(deal_id)
     blockers = ", ".join(f"{tid} ({state})" for tid, state in
                          engine.gate_blockers(journey, {t.touch_id: t.state for t in touches}))
     end = out[-1].at if out else ledger.clock()

@@ -11,44 +11,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .catalog import JOURNEY_SUFFIXES, JourneyNotFound, find_journey, folder_journeys
+
 
 class UserError(Exception):
     """Bad input from the person at the keyboard: printed as is, exit 1."""
 
 
 JOURNEYS_DIR = Path("journeys")
-JOURNEY_SUFFIXES = (".yaml", ".yml")  # in any case: .YAML and .Yml count too
 
 
 def shown(path: Path | str) -> str:
     from .shorten import clip
 
     return clip(path, 120)
-
-
-def folder_journeys(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in JOURNEY_SUFFIXES and p.is_file())
-
-
-def _journey_id(path: Path) -> str | None:
-    """The file's `journey:` id: from its `journey:` line when it has a plain one, else by loading it."""
-    import re
-
-    from .yamlsource import YamlProblem, load_yaml, read_yaml_file
-
-    try:
-        text = read_yaml_file(path)
-    except (OSError, YamlProblem):
-        return None
-    match = re.search(r"^journey:[ \t]*([\"']?)([a-z0-9-]+)\1[ \t]*(?:#.*)?$", text, re.MULTILINE)
-    if match:
-        return match[2]
-    try:
-        data, _ = load_yaml(text)
-    except YamlProblem:
-        return None
-    value = data.get("journey") if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
 
 
 def resolve_journey(name: str) -> Path:
@@ -70,21 +46,10 @@ def _find_journey(name: str) -> Path:
     if "/" in name or "\\" in name or path.suffix.lower() in JOURNEY_SUFFIXES or not JOURNEYS_DIR.is_dir():
         raise UserError(f"{shown(name)}: no such journey file" +
                         ("" if JOURNEYS_DIR.is_dir() else " (and no journeys/ folder here to look the id up in)"))
-    files = folder_journeys(JOURNEYS_DIR)
-    ids = {f: _journey_id(f) for f in files}
-    matches = [f for f, jid in ids.items() if jid == name]
-    if len(matches) > 1:
-        raise UserError(f"journey id '{shown(name)}' is used by {len(matches)} files: "
-                        f"{', '.join(str(m) for m in matches)}; give each journey file its own 'journey:' id")
-    if not matches:  # a file named after the id whose `journey:` line cannot be read: load it for its errors
-        matches = [f for f in files if f.stem == name]
-    if matches:
-        return matches[0]
-    from .schema_errors import did_you_mean
-
-    known = sorted({jid for jid in ids.values() if jid})
-    hint = did_you_mean(name, known) or (f"journeys here: {', '.join(known)}" if known else "journeys/ holds no journeys")
-    raise UserError(f"{shown(name)}: no journey file and no journey with this id in {JOURNEYS_DIR}/; {hint}")
+    try:
+        return find_journey(name, JOURNEYS_DIR)
+    except JourneyNotFound as exc:
+        raise UserError(f"{shown(name)}: {exc}") from None
 
 
 def journey_files(paths: list[Path]) -> list[Path]:

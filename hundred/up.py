@@ -331,6 +331,8 @@ class DemoView:
             if event.event == "running" and event.touch_id and self.channels.get(event.touch_id) in ("letter", "task"):
                 self.people.setdefault(event.touch_id, time.monotonic() + max(2.0, (self.day_seconds or 7200) / 2))
             self.after_id = max(self.after_id, event.id)
+            if event.event in ("planned", "gate.released") or event.event.startswith("delivery."):
+                continue  # bookkeeping: the touch's own next event says what happened
             at = event.at if event.at.tzinfo else event.at.replace(tzinfo=timezone.utc)
             day = ""
             if self.day_seconds:

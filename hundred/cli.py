@@ -119,14 +119,21 @@ def schema() -> None:
 
 
 def _load(journey: str, deal: Path):
-    from .deal import DealError, load_deal
     from .validate import load_journey
 
     path = resolve_journey(journey)
-    input_file(deal, "--deal", "a deal file (JSON)")
+    input_file(deal, "--deal", "a deal file (JSON)")  # every path is checked before any work is done
     model, templates_dir = load_journey(path)
+    return model, templates_dir, read_deal(deal)
+
+
+def read_deal(deal: Path):
+    """A deal file as a Deal, or one UserError line per problem, each naming its field."""
+    from .deal import DealError, load_deal
+
+    input_file(deal, "--deal", "a deal file (JSON)")
     try:
-        return model, templates_dir, load_deal(deal)
+        return load_deal(deal)
     except DealError as exc:
         raise UserError(str(exc)) from None
 

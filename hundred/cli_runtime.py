@@ -15,7 +15,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .cli import UserError, app, err, out
+from .cli import UserError, app, err, out, read_deal
 
 task_app = typer.Typer(help="Tasks for account managers: mark one done.", no_args_is_help=True)
 letters_app = typer.Typer(help="The print queue: list letters, mark them posted.", no_args_is_help=True)
@@ -56,17 +56,6 @@ def _runtime() -> Any:
         raise UserError(f"nothing is running: no Prefect API (PREFECT_API_URL is unset and no `hundred up` "
                         f"runs on {settings.home}); start one with `hundred up`")
     return Runtime(_ledger(must_exist=False), PrefectScheduler(api), settings)
-
-
-def _read_deal(path: Path) -> Any:
-    from .deal import DealError, load_deal
-
-    if path.is_dir():
-        raise UserError(f"{path}: is a folder; name a deal .json file")
-    try:
-        return load_deal(path)
-    except DealError as exc:
-        raise UserError(str(exc)) from None
 
 
 @app.command()
@@ -130,7 +119,7 @@ def deal_closed(
     """
     from .runtime import IntakeError
 
-    data = _read_deal(payload)
+    data = read_deal(payload)
     try:
         result = _runtime().deal_closed(data)
     except IntakeError as exc:

@@ -142,6 +142,20 @@ def example_deal() -> Deal:
     return parse_deal(json.loads(EXAMPLE_DEAL_NL.read_text(encoding="utf-8")))
 
 
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """Run `hundred ARGS` in-process as the console script does; returns (exit code, stdout, stderr)."""
+    from hundred import cli
+
+    monkeypatch.setattr("sys.argv", ["hundred", *args])
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 @pytest.fixture
 def repo() -> Path:
     return REPO

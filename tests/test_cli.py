@@ -15,20 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINIMAL_JOURNEY, REPO, deal_payload, email, journey_yaml, letter, phase
+from conftest import MINIMAL_JOURNEY, REPO, deal_payload, email, journey_yaml, letter, phase, run_cli
 from hundred import cli
 
 
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run `hundred ARGS` in-process; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["hundred", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli  # (monkeypatch, capsys, *args) -> (exit code, stdout, stderr)
 
 
 @pytest.fixture

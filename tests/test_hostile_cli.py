@@ -11,22 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_DEAL_NL, MINIMAL_JOURNEY
+from conftest import EXAMPLE_DEAL_NL, MINIMAL_JOURNEY, run_cli
 from hundred import cli
 
 
 @pytest.fixture
 def cmd(monkeypatch, capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["hundred", *args])
-        code = 0
-        try:
-            cli.main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-    return run
+    return lambda *args: run_cli(monkeypatch, capsys, *args)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLE_DEAL_EN, EXAMPLE_DEAL_NL, REPO
+from conftest import EXAMPLE_DEAL_EN, EXAMPLE_DEAL_NL, REPO, run_cli
 from hundred import cli
 from hundred.deal import Deal, DealError, DealProblem, load_deal, parse_deal, parse_deal_json
 from hundred.deal_checks import MAX_PAYLOAD_BYTES
@@ -525,15 +525,7 @@ def test_merge_context_still_gives_plain_data():
 # ---- files and the CLI ------------------------------------------------------------------------
 
 
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.argv", ["hundred", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli  # (monkeypatch, capsys, *args) -> (exit code, stdout, stderr)
 
 
 @pytest.fixture

@@ -245,11 +245,18 @@ def _to_outbox(data: bytes, dkey: str, message_id: str, log: DeliveryLog, config
     return DeliveryResult("sent", f"written to {path}", message_id)
 
 
-def deliver_email(content: EmailContent, log: DeliveryLog, config: ChannelConfig) -> DeliveryResult:
-    """The contact's email, once. A message that cannot be built fails before anything is recorded."""
+def deliver_built(build: Callable[[], EmailMessage], what: str, *, key: TouchKey, channel: str,
+                  log: DeliveryLog, config: ChannelConfig) -> DeliveryResult:
+    """Build the message, then send it once. One that cannot be built fails before anything is recorded."""
     try:
-        msg = messages.build_email(content, mail_from=config.mail_from, domain=config.mail_domain)
+        msg = build()
         message_bytes(msg)
     except (ValueError, TypeError) as exc:
-        return DeliveryResult("failed", f"cannot build the email: {exc}")
-    return send_message(msg, key=content.key, channel="email", log=log, config=config)
+        return DeliveryResult("failed", f"cannot build the {what}: {exc}")
+    return send_message(msg, key=key, channel=channel, log=log, config=config)
+
+
+def deliver_email(content: EmailContent, log: DeliveryLog, config: ChannelConfig) -> DeliveryResult:
+    """The contact's email, once."""
+    return deliver_built(lambda: messages.build_email(content, mail_from=config.mail_from, domain=config.mail_domain),
+                         "email", key=content.key, channel="email", log=log, config=config)

@@ -10,13 +10,9 @@ from __future__ import annotations
 from .. import messages
 from ..rendering import TaskContent
 from .base import ChannelConfig, DeliveryLog, DeliveryResult
-from .email import message_bytes, send_message
+from .email import deliver_built
 
 
 def deliver_task(content: TaskContent, log: DeliveryLog, config: ChannelConfig) -> DeliveryResult:
-    try:
-        msg = messages.build_task_email(content, mail_from=config.mail_from, domain=config.mail_domain)
-        message_bytes(msg)
-    except (ValueError, TypeError) as exc:
-        return DeliveryResult("failed", f"cannot build the task email: {exc}")
-    return send_message(msg, key=content.key, channel="task", log=log, config=config)
+    return deliver_built(lambda: messages.build_task_email(content, mail_from=config.mail_from, domain=config.mail_domain),
+                         "task email", key=content.key, channel="task", log=log, config=config)

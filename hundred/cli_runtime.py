@@ -120,8 +120,9 @@ def deal_closed(
     from .runtime import IntakeError
 
     data = read_deal(payload)
+    runtime = _runtime()
     try:
-        result = _runtime().deal_closed(data)
+        result = runtime.deal_closed(data)
     except IntakeError as exc:
         raise UserError(str(exc)) from None
     if as_json:
@@ -129,14 +130,19 @@ def deal_closed(
         return
     out.print(f"deal {result.deal}: journey {result.journey} (version {result.version})"
               + ("" if result.created else " was already running; nothing new scheduled"))
-    _print_touches([t for t in result.touches])
+    _print_touches(result.touches, runtime.ledger.journey(result.deal).journey_model())
 
 
-def _print_touches(touches: list[Any]) -> None:
+def _print_touches(touches: list[Any], journey: Any) -> None:
+    """One line per touch; a waiting touch says which affirm touches hold it (a failed one first)."""
+    from .engine import gate_blockers
+
+    holding = sorted(gate_blockers(journey, {t.touch_id: t.state for t in touches}), key=lambda h: h[1] != "failed")
+    waits = "waits for " + ", ".join(f"{tid} ({state})" for tid, state in holding) if holding else ""
     for t in touches:
         due = (t.due or t.planned_due)
         when = "after affirm" if t.state == "waiting" else f"{due:%Y-%m-%d %H:%M} UTC"
-        extra = f"  {t.error}" if t.error else ""
+        extra = f"  {t.error}" if t.error else (f"  {waits}" if t.state == "waiting" and waits else "")
         out.print(f"  {t.touch_id:<24} {t.phase:<11} {t.channel:<8} {t.state:<10} {when}{extra}")
 
 
@@ -179,7 +185,7 @@ def status(
         return
     out.print(f"deal {deal}: {row.journey_id} (version {row.version}), {row.state}"
               + (f": {row.exit_reason}" if row.exit_reason else ""))
-    _print_touches(touches)
+    _print_touches(touches, row.journey_model())
 
 
 def _counts(touches: list[Any]) -> dict[str, int]:

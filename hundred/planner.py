@@ -114,7 +114,9 @@ def local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
     return aware.astimezone(timezone.utc).astimezone(zone)
 
 
-def plan(journey: Journey, deal: Deal, facts: Facts | None = None) -> Plan:
+def plan(journey: Journey, deal: Deal, facts: Facts | None = None, *, titles: bool = True) -> Plan:
+    """The plan; `titles=False` leaves each touch's rendered title out (the runtime needs only the
+    timing, and rendering every title for every run is most of a plan's cost)."""
     calendar = BusinessCalendar.from_journey(journey.calendar, journey.locale)
     home = ZoneInfo(journey.timezone)
     contact_zone = ZoneInfo(deal.contact.timezone) if deal.contact.timezone else home
@@ -151,7 +153,7 @@ def plan(journey: Journey, deal: Deal, facts: Facts | None = None) -> Plan:
         planned.append(item)
 
     for item, (block, touch) in zip(planned, journey.touches()):
-        _describe(item, journey, deal, touch)
+        _describe(item, journey, deal, touch, titles)
     _apply_gate(planned, journey, calendar, facts or Facts())
     planned.sort(key=lambda t: (t.due, t.order))
     last = max([t.due.date() for t in planned] + [start_date + timedelta(days=journey.length)])
@@ -225,16 +227,16 @@ def _apply_gate(planned: list[PlannedTouch], journey: Journey, calendar: Busines
             item.notes.append("waits for affirm")
 
 
-def _describe(item: PlannedTouch, journey: Journey, deal: Deal, touch: Any) -> None:
+def _describe(item: PlannedTouch, journey: Journey, deal: Deal, touch: Any, titles: bool = True) -> None:
     """Title and condition as this customer would get them; a broken template shows its source."""
-    ctx = merge_context(journey, deal, touch, item.phase, item.due.date())
     source = getattr(touch, "title", None) or getattr(touch, "subject", None)
-    if source:
+    if titles and source:
+        ctx = merge_context(journey, deal, touch, item.phase, item.due.date())
         try:
             item.title = templating.render(source, ctx, f"{touch.id}.title", journey.locale)
         except templating.TemplateProblem:
             item.title = source
-    else:
+    elif titles:
         item.title = getattr(touch, "template", None) or getattr(touch, "url", "")
     if touch.when:
         verdict = judge(journey, deal, touch, item.phase, item.due.date())

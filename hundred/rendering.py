@@ -110,7 +110,7 @@ def render_touch(journey: Journey, deal: Deal, touch_id: str, due: datetime, tem
 
 
 def letter_style(journey: Journey) -> Any:
-    from .letters import LetterStyle
+    from .letters.model import LetterStyle  # not the renderer: reportlab loads only to draw
 
     s = journey.letters
     return LetterStyle(paper=s.paper, envelope=s.envelope, hand=s.hand, ink=s.ink,
@@ -125,7 +125,7 @@ def home_country(journey: Journey) -> str:
 
 
 def postal_address(deal: Deal) -> Any:
-    from .letters import PostalAddress
+    from .letters.model import PostalAddress  # not the renderer: reportlab loads only to draw
 
     if deal.address is None:
         return None
@@ -136,7 +136,7 @@ def postal_address(deal: Deal) -> Any:
 
 
 def build_letter(job: _Job) -> Any:
-    from .letters import Letter
+    from .letters.model import Letter  # not the renderer: reportlab loads only to draw
 
     address = postal_address(job.deal)
     if address is None:  # window or label: either way the letter has to reach someone

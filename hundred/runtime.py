@@ -144,6 +144,7 @@ class Runtime:
         self.settings = settings or Settings()
         self.now = clock
         self._deliver = deliver_fn or self._deliver_through_channels
+        self._deals: dict[str, tuple[dict[str, Any], Deal]] = {}
 
     # -- deal closed ---------------------------------------------------------------------------
 
@@ -160,7 +161,7 @@ class Runtime:
         received = received_at or self.now()
         clock = Clock(deal.closed_at, received, self.settings.day_seconds)
         new = []
-        for item in plan(journey_model, deal).touches:
+        for item in plan(journey_model, deal, titles=False).touches:
             when = max(clock.to_wall(engine.run_at(item, journey_model)), received)  # a past moment: at once
             gated = item.gated_by is not None
             new.append(NewTouch(item.touch, item.phase, item.channel, planned_due=when, gated=gated,
@@ -201,15 +202,23 @@ class Runtime:
         payload = self.ledger.deal_payload(deal_id)
         if row is None or payload is None:
             return None
-        deal = parse_deal(payload, source=f"deal {deal_id}", now=row.received_at)  # valid then, valid now
+        deal = self._deal(deal_id, payload, row.received_at)
         return _Context(row, row.journey_model(), deal, Clock(deal.closed_at, row.received_at, row.day_seconds))
+
+    def _deal(self, deal_id: str, payload: dict[str, Any], received_at: datetime) -> Deal:
+        """The stored deal, validated as it was when received; parsed again only when it changed."""
+        cached = self._deals.get(deal_id)
+        if cached is None or cached[0] != payload:
+            cached = (payload, parse_deal(payload, source=f"deal {deal_id}", now=received_at))
+            self._deals[deal_id] = cached
+        return cached[1]
 
     def _plan(self, ctx: _Context) -> Plan:
         """The plan with what has happened so far: real affirm completions and gate-open time."""
         done = {t.touch_id: ctx.clock.to_journey(t.completed_at)
                 for t in self.ledger.touches(ctx.row.deal_id) if t.completed_at and t.state in engine.COMPLETE}
         opened = ctx.clock.to_journey(ctx.row.gate_opened_at) if ctx.row.gate_opened_at else None
-        return plan(ctx.journey, ctx.deal, Facts(completed=done, gate_opened_at=opened))
+        return plan(ctx.journey, ctx.deal, Facts(completed=done, gate_opened_at=opened), titles=False)
 
     def run_touch(self, deal_id: str, touch_id: str, *, flow_run_id: str | None = None) -> TouchOutcome:
         """Re-check, then deliver one touch. Called when its run starts; safe to call again."""

@@ -4,7 +4,18 @@ The pure core of the letter channel: text in, PDF out, no scheduler or web impor
 ``render_letters(letters, style, out)`` is the whole public surface; see `render` for how a
 batch is written, `hand` for the humanised layout and `fonts` for the prepared fonts.
 """
+from typing import Any
+
 from .model import Letter, LetterStyle, PostalAddress, RenderedLetter
-from .render import render_letters
+
+
+def __getattr__(name: str) -> Any:
+    """`render_letters` is imported on first use: it loads reportlab, which building a Letter
+    (the planner, the runtime, `simulate`) never needs."""
+    if name == "render_letters":
+        from .render import render_letters
+
+        return render_letters
+    raise AttributeError(f"module 'hundred.letters' has no attribute {name!r}")
 
 __all__ = ["Letter", "LetterStyle", "PostalAddress", "RenderedLetter", "render_letters"]

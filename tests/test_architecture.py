@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_LIBRARIES = {"prefect", "sqlalchemy", "alembic", "fastapi", "starlette", "uvicorn", "smtplib", "httpx",
                      "psycopg", "pydantic_settings", "flows"}
 ADAPTERS = {"hundred.ledger", "hundred.channels", "hundred.runtime", "hundred.settings", "hundred.web", "hundred.up",
-            "hundred.simulate", "hundred.local", "hundred.cli", "hundred.cli_runtime", "hundred.cli_paths"}
+            "hundred.simulate", "hundred.local", "hundred.cli", "hundred.cli_runtime", "hundred.cli_paths",
+            "hundred.prefect_rest"}
 
 
 def module_name(path: Path) -> str:

@@ -1,0 +1,171 @@
+"""hundred's `Scheduler` over Prefect's REST API with plain httpx: no `import prefect`.
+
+The web app (the print room marks letters posted, which may open the affirm gate and schedule
+the referral) must not import Prefect (tests/test_architecture.py), so it talks to the server the
+way Prefect's own client does. Every run is the one `flows.scheduling.PrefectScheduler` makes:
+deployment `run-touch/run-touch`, parameters {"deal", "touch"}, state SCHEDULED at the due time,
+the touch's idempotency key, tags and name from `hundred.identity.TouchKey`; a test creates the
+same touch with both and compares. Transient answers (502/503/504, SQLite's "database is
+locked", a restarting server) are retried with jittered backoff, as there.
+
+Auth as Prefect's client: PREFECT_API_AUTH_STRING (Basic) wins over PREFECT_API_KEY (Bearer).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import random
+import time
+import urllib.parse
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable, TypeVar
+
+import httpx
+
+from .identity import TouchKey
+
+TOUCH_DEPLOYMENT = "run-touch/run-touch"
+API_VERSION = "0.8.4"  # the X-PREFECT-API-VERSION Prefect 3.8's client sends
+BULK_LIMIT = 50
+log = logging.getLogger("hundred.prefect_rest")
+T = TypeVar("T")
+
+
+class PrefectAPIError(RuntimeError):
+    """The Prefect API refused a call (the status and the server's words are in the message)."""
+
+    def __init__(self, what: str, response: httpx.Response):
+        self.status_code = response.status_code
+        super().__init__(f"{what}: Prefect API answered {response.status_code}: {response.text[:300]}")
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, PrefectAPIError):
+        return exc.status_code in (502, 503, 504) or (exc.status_code == 500 and "database is locked" in str(exc))
+    return isinstance(exc, (httpx.TransportError, httpx.TimeoutException))
+
+
+def _utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError(f"due time {moment.isoformat()} has no time zone")
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _scheduled(at: datetime) -> dict[str, Any]:
+    return {"type": "SCHEDULED", "name": "Scheduled", "message": None,
+            "state_details": {"scheduled_time": _utc(at)}, "data": None}
+
+
+def _headers() -> dict[str, str]:
+    headers = {"X-PREFECT-API-VERSION": API_VERSION}
+    auth_string, api_key = os.environ.get("PREFECT_API_AUTH_STRING"), os.environ.get("PREFECT_API_KEY")
+    if auth_string:
+        headers["Authorization"] = "Basic " + base64.b64encode(auth_string.encode()).decode()
+    elif api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    return headers
+
+
+class RestScheduler:
+    """`hundred.runtime.Scheduler` on the Prefect server at `api_url` (…/api)."""
+
+    def __init__(self, api_url: str, *, touch_deployment: str = TOUCH_DEPLOYMENT, attempts: int = 4,
+                 timeout: float = 30.0, transport: httpx.BaseTransport | None = None):
+        if not api_url:
+            raise ValueError("no Prefect API: set PREFECT_API_URL, or start hundred with `hundred up`")
+        self.api_url = api_url.rstrip("/")
+        self.touch_deployment = touch_deployment
+        self.attempts = attempts
+        self._http = httpx.Client(base_url=self.api_url + "/", headers=_headers(), timeout=timeout,
+                                  transport=transport)
+        self._deployment_ids: dict[str, str] = {}
+
+    # -- the Scheduler protocol ------------------------------------------------------------------
+
+    def schedule(self, key: TouchKey, due: datetime, phase: str, channel: str) -> str:
+        """The touch's flow run, created once; a repeat returns the existing run's id (Prefect
+        dedupes the idempotency key per flow)."""
+        body = {"state": _scheduled(due), "name": key.flow_run_name,
+                "parameters": {"deal": key.deal, "touch": key.touch}, "context": {},
+                "tags": key.tags(phase, channel), "idempotency_key": key.idempotency_key,
+                "parent_task_run_id": None, "job_variables": None, "labels": {}}
+        deployment_id = self.deployment_id(self.touch_deployment)
+        run = self._call("POST", f"deployments/{deployment_id}/create_flow_run", f"schedule {key}", json=body)
+        return str(run["id"])
+
+    def cancel_deal(self, deal_id: str, reason: str) -> int:
+        """Cancel the deal's runs that have not started (SCHEDULED, Late, PENDING); how many."""
+        body = {"flow_runs": {"tags": {"all_": [f"deal:{deal_id}"]},
+                              "state": {"type": {"any_": ["SCHEDULED", "PENDING"]}}},
+                "state": {"type": "CANCELLED", "name": "Cancelled", "message": reason or "journey cancelled"},
+                "force": True, "limit": BULK_LIMIT}
+        cancelled = 0
+        for _ in range(10_000):  # bounded: a deal has tens of touches
+            results = self._call("POST", "flow_runs/bulk_set_state", f"cancel deal {deal_id}", json=body)
+            results = (results or {}).get("results", [])
+            accepted = sum(1 for r in results if r.get("status") == "ACCEPT")
+            cancelled += accepted
+            if not results or not accepted:
+                break
+        return cancelled
+
+    def run_state(self, run_id: str) -> str | None:
+        """The run's state type, or None once the run is gone."""
+        run = self._call("GET", f"flow_runs/{_run_path(run_id)}", f"read run {run_id}", missing_ok=True)
+        if run is None:
+            return None
+        return (run.get("state") or {}).get("type")
+
+    def retry(self, run_id: str, at: datetime) -> None:
+        self._call("POST", f"flow_runs/{_run_path(run_id)}/set_state", f"retry run {run_id}",
+                   json={"state": _scheduled(at), "force": True})
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def deployment_id(self, name: str) -> str:
+        if name not in self._deployment_ids:
+            flow, _, deployment = name.partition("/")
+            path = f"deployments/name/{urllib.parse.quote(flow, safe='')}/{urllib.parse.quote(deployment, safe='')}"
+            self._deployment_ids[name] = str(self._call("GET", path, f"read deployment {name}")["id"])
+        return self._deployment_ids[name]
+
+    def _call(self, method: str, path: str, what: str, *, json: Any = None, missing_ok: bool = False) -> Any:
+        def once() -> Any:
+            response = self._http.request(method, path, json=json)
+            if missing_ok and response.status_code == 404:
+                return None
+            if response.status_code >= 400:
+                raise PrefectAPIError(what, response)
+            return response.json() if response.content else None
+
+        return _retrying(once, what, self.attempts)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "RestScheduler":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _run_path(run_id: str) -> str:
+    """A run id is a UUID; anything else is refused before it reaches a URL."""
+    return str(uuid.UUID(str(run_id)))
+
+
+def _retrying(call: Callable[[], T], what: str, attempts: int, base_delay: float = 0.5) -> T:
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if attempt == attempts or not _transient(exc):
+                raise
+            delay = base_delay * 2 ** (attempt - 1) * (1 + random.random() / 2)
+            log.warning("%s: %s; retrying in %.1fs (%d/%d)", what, exc, delay, attempt, attempts - 1)
+            time.sleep(delay)
+    raise AssertionError("unreachable")

@@ -15,7 +15,7 @@ RUNTIME_LIBRARIES = {"prefect", "sqlalchemy", "alembic", "fastapi", "starlette",
                      "psycopg", "pydantic_settings", "flows"}
 ADAPTERS = {"hundred.ledger", "hundred.channels", "hundred.runtime", "hundred.settings", "hundred.web", "hundred.up",
             "hundred.simulate", "hundred.local", "hundred.cli", "hundred.cli_runtime", "hundred.cli_paths",
-            "hundred.prefect_rest"}
+            "hundred.prefect_rest", "hundred.printroom", "hundred.cli_letters"}
 
 
 def module_name(path: Path) -> str:
@@ -79,6 +79,20 @@ def test_the_ledger_and_channels_import_only_the_core(package, also_forbidden):
         assert not uses(found, also_forbidden), f"{module_name(path)} imports {uses(found, also_forbidden)}"
         others = uses(found, ADAPTERS) - {m for m in found if m.startswith(package)}
         assert not others, f"{module_name(path)} imports the adapters {others}"
+
+
+def test_the_print_room_imports_only_the_core_and_the_ledger():
+    forbidden = {"prefect", "fastapi", "starlette", "uvicorn", "smtplib", "httpx", "flows"}
+    for path in under("hundred.printroom"):
+        found = imports(path)
+        assert not uses(found, forbidden), f"{module_name(path)} imports {uses(found, forbidden)}"
+        others = uses(found, ADAPTERS) - uses(found, {"hundred.printroom", "hundred.ledger"})
+        assert not others, f"{module_name(path)} imports the adapters {others}"
+
+
+def test_validate_never_imports_the_print_room():
+    for path in CORE:
+        assert not uses(imports(path), {"hundred.printroom", "hundred.cli_letters"}), module_name(path)
 
 
 def test_the_web_app_never_imports_flows_or_prefect():

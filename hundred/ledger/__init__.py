@@ -4,13 +4,14 @@ SQLite file under HUNDRED_HOME by default, PostgreSQL by HUNDRED_DATABASE_URL; m
 Alembic on open. Imports only the core and SQLAlchemy/Alembic (never Prefect or the web app).
 """
 
+from .batches import BatchEntry, BatchRow
 from .db import HEAD, LedgerError
 from .rows import (COMPLETE_TOUCH_STATES, DELIVERY_STATES, JOURNEY_STATES, LETTER_STATES, PENDING_TOUCH_STATES,
                    TOUCH_STATES, DeliveryRow, EventRow, JourneyRow, LetterRow, NewTouch, TouchRow)
 from .store import Ledger, default_url
 
 __all__ = [
-    "COMPLETE_TOUCH_STATES", "DELIVERY_STATES", "HEAD", "JOURNEY_STATES", "LETTER_STATES", "PENDING_TOUCH_STATES",
+    "BatchEntry", "BatchRow", "COMPLETE_TOUCH_STATES", "DELIVERY_STATES", "HEAD", "JOURNEY_STATES", "LETTER_STATES", "PENDING_TOUCH_STATES",
     "TOUCH_STATES", "DeliveryRow", "EventRow", "JourneyRow", "Ledger", "LedgerError", "LetterRow", "NewTouch",
     "TouchRow", "default_url",
 ]

@@ -160,8 +160,42 @@ class LetterRecord(Base):
     signer_title: Mapped[str | None] = mapped_column(Text)
     print_by: Mapped[date | None]
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
-    batch_id: Mapped[str | None] = mapped_column(String(64))
+    batch_id: Mapped[str | None] = mapped_column(String(64), index=True)
     pdf_path: Mapped[str | None] = mapped_column(Text)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     posted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BatchRecord(Base):
+    """A print batch: its options, so the batch PDF can be rendered again byte-identical."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    until: Mapped[date]
+    duplex: Mapped[bool] = mapped_column(Boolean, default=False)
+    labels: Mapped[bool] = mapped_column(Boolean, default=False)
+    letters: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    printed_at: Mapped[datetime | None]
+    posted_at: Mapped[datetime | None]
+
+
+class BatchLetterRecord(Base):
+    """Which letters a batch printed, in print order; a spoiled copy stays on its batch's record."""
+
+    __tablename__ = "batch_letters"
+    __table_args__ = (UniqueConstraint("batch_id", "letter_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(String(64), ForeignKey("batches.batch_id"), index=True)
+    letter_id: Mapped[str] = mapped_column(String(300), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    first_page: Mapped[int | None] = mapped_column(Integer)
+    last_page: Mapped[int | None] = mapped_column(Integer)
+    spoiled_at: Mapped[datetime | None]
+    spoil_reason: Mapped[str | None] = mapped_column(Text)

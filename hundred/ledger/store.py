@@ -29,6 +29,7 @@ from ..deal import Deal
 from ..journey import Journey
 from . import db
 from .models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord, utcnow
+from .batches import Batches
 from .queue import DeliveriesAndLetters
 from .rows import (COMPLETE_TOUCH_STATES, JOURNEY_STATES, PENDING_TOUCH_STATES, TOUCH_STATES, EventRow,
                    JourneyRow, NewTouch, TouchRow, _from_record, check_state)
@@ -48,7 +49,7 @@ def default_url(environ: Mapping[str, str] = os.environ) -> str:
     return f"sqlite:///{home / 'ledger.db'}"
 
 
-class Ledger(DeliveriesAndLetters):
+class Ledger(DeliveriesAndLetters, Batches):
     """One ledger database. Cheap to keep for a process's lifetime; `close()` releases connections.
 
     `clock` stamps every row and event: `hundred simulate` passes its virtual clock, so the event

@@ -11,12 +11,13 @@ The latter is a process-wide reportlab setting, so it is switched only while a b
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
@@ -105,31 +106,48 @@ class _Composed:
         return max(self.written.end_page, self.signature_page) + 1
 
 
-def _compose(letter: Letter, batch: _Batch) -> _Composed:
-    """Clean every text, lay out body, signature and title (pure: no canvas involved)."""
-    style, geo, pen, book = batch.style, batch.geo, batch.pen, batch.book
-    problems = list(batch.return_problems)
-    rng = random.Random(letter_seed(letter.seed if letter.seed is not None else letter.letter_id))
-    r = rng if style.humanise else None
-    frame = geo.body_frame()
+@dataclass
+class _Prepared:
+    """One letter's texts cleaned (every problem known), not yet laid out: cheap to hold."""
 
-    address = _address(letter.address, batch, problems) if geo.window else []
+    address: list
+    body: list[str]
+    signer: str
+    title: str
+    reference: str
+    problems: list[str]
+
+
+def _prepare(letter: Letter, batch: _Batch) -> _Prepared:
+    """Clean every text and place the address; reports every problem before anything is drawn."""
+    book, pen = batch.book, batch.pen
+    problems = list(batch.return_problems)
+    address = _address(letter.address, batch, problems) if batch.geo.window else []
     body = clean_text(letter.body, pen.faces, "body", problems)
     signer = clean_field(letter.signer, [book.signature, *pen.faces], "signature", problems)
     title = clean_field(letter.signer_title, pen.faces, "signer title", problems)
     reference = clean_field(letter.letter_id, [book.sans], "reference line", problems)
+    return _Prepared(address, body, signer, title, reference, problems)
 
-    written = write(body, pen, frame, r)
+
+def _compose(letter: Letter, batch: _Batch, prepared: _Prepared | None = None) -> _Composed:
+    """Lay out body, signature and title of a prepared letter (pure: no canvas involved)."""
+    style, pen, book = batch.style, batch.pen, batch.book
+    p = prepared or _prepare(letter, batch)
+    rng = random.Random(letter_seed(letter.seed if letter.seed is not None else letter.letter_id))
+    r = rng if style.humanise else None
+    frame = batch.geo.body_frame()
+    written = write(p.body, pen, frame, r)
     lead = HAND.leading_pt
-    sig_page, sig_y = _signature_spot(written, frame, lead, bool(title))
+    sig_page, sig_y = _signature_spot(written, frame, lead, bool(p.title))
     sig_x = frame.left + (3 * MM + 9 * MM * rng.random() if r else 3 * MM)
-    signature = sign(signer, [book.signature, *pen.faces], sig_x, sig_y, r) if signer else None
+    signature = sign(p.signer, [book.signature, *pen.faces], sig_x, sig_y, r) if p.signer else None
     title_written = None
-    if title:
+    if p.title:
         depth = max(signature.depth if signature else 0.0, 8.0)
         below = Frame(sig_x + 4 * MM, frame.width, sig_y - depth - 0.75 * lead * TITLE_SCALE, 0.0, -math.inf)
-        title_written = write([title], pen, below, r, scale=TITLE_SCALE)
-    return _Composed(address, written, signature, sig_page, title_written, reference, problems)
+        title_written = write([p.title], pen, below, r, scale=TITLE_SCALE)
+    return _Composed(p.address, written, signature, sig_page, title_written, p.reference, p.problems)
 
 
 def _draw_handwriting(canv: Canvas, items: list, batch: _Batch) -> None:
@@ -141,9 +159,9 @@ def _draw_handwriting(canv: Canvas, items: list, batch: _Batch) -> None:
         emit_runs(canv, items, batch.ink)
 
 
-def _draw_letter(canv: Canvas, letter: Letter, batch: _Batch) -> RenderedLetter:
+def _draw_letter(canv: Canvas, letter: Letter, batch: _Batch, prepared: _Prepared | None = None) -> RenderedLetter:
     geo, book = batch.geo, batch.book
-    done = _compose(letter, batch)
+    done = _compose(letter, batch, prepared)
     first = canv.getPageNumber()
     for i in range(done.pages):
         if i == 0:  # marks and address block belong to the sheet that goes in the window
@@ -162,6 +180,32 @@ def _draw_letter(canv: Canvas, letter: Letter, batch: _Batch) -> RenderedLetter:
     return RenderedLetter(letter.letter_id, first, first + done.pages - 1, done.problems)
 
 
+def _make_batch(style: LetterStyle, book: FontBook) -> _Batch:
+    return_problems: list[str] = []
+    ret = clean_field(style.return_address, [book.sans], "return address", return_problems)
+    geo = geometry(style.paper, style.envelope)
+    return _Batch(style, geo, pen_for(style.hand), book, INKS[style.ink],
+                  place_return_address(ret, book.sans, geo, return_problems), return_problems)
+
+
+@contextlib.contextmanager
+def _canvas(out: str | os.PathLike | BinaryIO, size: tuple[float, float], book: FontBook) -> Iterator[Canvas]:
+    """An invariant canvas (byte-identical output for identical input) with binary streams."""
+    if isinstance(out, os.PathLike):
+        out = os.fspath(out)
+    saved = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        canv = Canvas(out, pagesize=size, invariant=1, pageCompression=1,
+                      initialFontName=book.sans.name, initialFontSize=10)
+        canv.setTitle("hundred letters")
+        canv.setCreator("hundred")
+        yield canv
+        canv.save()
+    finally:
+        rl_config.useA85 = saved
+
+
 def render_letters(
     letters: Iterable[Letter], style: LetterStyle, out: str | os.PathLike | BinaryIO
 ) -> list[RenderedLetter]:
@@ -177,23 +221,58 @@ def render_letters(
     for letter in letters:
         check_letter(letter)
     book = font_book()
-    pen = pen_for(style.hand)
-    geo = geometry(style.paper, style.envelope)
-    return_problems: list[str] = []
-    ret = clean_field(style.return_address, [book.sans], "return address", return_problems)
-    batch = _Batch(style, geo, pen, book, INKS[style.ink],
-                   place_return_address(ret, book.sans, geo, return_problems), return_problems)
-    if isinstance(out, os.PathLike):
-        out = os.fspath(out)
-    saved = rl_config.useA85
-    rl_config.useA85 = 0
-    try:
-        canv = Canvas(out, pagesize=geo.size, invariant=1, pageCompression=1,
-                      initialFontName=book.sans.name, initialFontSize=10)
-        canv.setTitle("hundred letters")
-        canv.setCreator("hundred")
-        results = [_draw_letter(canv, letter, batch) for letter in letters]
-        canv.save()
-    finally:
-        rl_config.useA85 = saved
-    return results
+    batch = _make_batch(style, book)
+    with _canvas(out, batch.geo.size, book) as canv:
+        return [_draw_letter(canv, letter, batch) for letter in letters]
+
+
+Sheet = Callable[[Canvas], None]
+
+
+def render_batch(
+    jobs: Sequence[tuple[Letter, LetterStyle]], out: str | os.PathLike | BinaryIO, *,
+    cover: Callable[[Canvas, list[list[str]]], None] | None = None,
+    separators: Mapping[int, Sheet] | None = None, duplex: bool = False,
+) -> list[RenderedLetter]:
+    """A print batch as one PDF, rendered directly: each letter in its own style, in the given order.
+
+    `cover(canvas, problems)` draws the cover sheet first (it is called after every letter is
+    checked and cleaned, so it can list each letter's problems; it ends its pages itself);
+    `separators[i]` draws a separator sheet before job i. With `duplex` a blank back follows every
+    sheet group with an odd page count (cover, separator, letter), so each starts on a front side.
+    """
+    jobs = list(jobs)
+    if not jobs:
+        raise ValueError("no letters to render")
+    for letter, _ in jobs:
+        check_letter(letter)
+    book = font_book()
+    batches: dict[LetterStyle, _Batch] = {}
+    for _, style in jobs:
+        if style not in batches:
+            batches[style] = _make_batch(style, book)
+    prepared = [_prepare(letter, batches[style]) for letter, style in jobs]
+    separators = separators or {}
+
+    def pad(canv: Canvas, start: int) -> None:
+        if duplex and (canv.getPageNumber() - start) % 2:
+            canv.showPage()  # a blank back: the next sheet starts on a front side
+
+    first_size = batches[jobs[0][1]].geo.size
+    with _canvas(out, first_size, book) as canv:
+        if cover is not None:
+            cover(canv, [p.problems for p in prepared])
+            pad(canv, 1)
+        results = []
+        for i, ((letter, style), prep) in enumerate(zip(jobs, prepared)):
+            batch = batches[style]
+            canv.setPageSize(batch.geo.size)
+            if i in separators:
+                start = canv.getPageNumber()
+                separators[i](canv)
+                pad(canv, start)
+                canv.setPageSize(batch.geo.size)
+            start = canv.getPageNumber()
+            results.append(_draw_letter(canv, letter, batch, prep))
+            pad(canv, start)
+        return results

@@ -290,9 +290,9 @@ class Supervisor:
 class DemoView:
     """The demo journey as it happens: the ledger's events for one deal, printed as they arrive.
 
-    The demo also plays the people: print staff post each queued letter and the account manager
-    finishes each task half a journey day after it reaches them, so the affirm phase completes and
-    the referral follows, as it would in an office."""
+    The demo also plays the people: print staff post each queued letter (after it has sat in the
+    print room for a while) and the account manager finishes each task half a journey day after
+    it reaches them, so the affirm phase completes and the referral follows, as in an office."""
 
     def __init__(self, deal_id: str, received: datetime, day_seconds: float | None, api_url: str = ""):
         from rich.console import Console
@@ -329,7 +329,7 @@ class DemoView:
                 self.console.print(f"[dim]ledger not readable yet: {type(exc).__name__}[/dim]")
         for event in events:
             if event.event == "running" and event.touch_id and self.channels.get(event.touch_id) in ("letter", "task"):
-                self.people.setdefault(event.touch_id, time.monotonic() + max(2.0, (self.day_seconds or 7200) / 2))
+                self.people.setdefault(event.touch_id, time.monotonic() + self._takes(self.channels[event.touch_id]))
             self.after_id = max(self.after_id, event.id)
             if event.event in ("planned", "gate.released") or event.event.startswith("delivery."):
                 continue  # bookkeeping: the touch's own next event says what happened
@@ -345,6 +345,12 @@ class DemoView:
             self.console.print(line + (f"[{style}]{text}[/{style}]" if style else text),
                                no_wrap=True, overflow="ellipsis")
 
+
+    def _takes(self, channel: str) -> float:
+        """How long the demo's people take: an account manager half a journey day; print staff
+        two journey days and at least half a minute, so the letter can be seen in the print room."""
+        day = self.day_seconds or 86400.0
+        return max(30.0, 2 * day) if channel == "letter" else max(2.0, day / 2)
 
     def act(self) -> None:
         """Post the letters and finish the tasks whose moment has come (see the class docstring)."""

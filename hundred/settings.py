@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     default_journey: str = Field("first-100-days", description="The journey a deal without a 'journey' key starts")
     day_seconds: float | None = Field(
         None, gt=0, description="Compressed time: one journey day lasts this many seconds (demos, tests)")
+    # The print room page (hundred/web): nothing is readable without one of these.
+    print_password: str | None = Field(None, repr=False, description="Print room login password (kept only hashed in memory)")
+    print_password_hash: str | None = Field(
+        None, repr=False, description="Print room password as scrypt$n$r$p$salt$hash (python -m hundred.web.auth)")
+    print_token: str | None = Field(None, repr=False, description="Bearer token for scripts calling the print room")
+    print_secret: str | None = Field(
+        None, repr=False, description="Signs print room sessions; default: random per process (logins end on restart)")
 
     @field_validator("home", mode="after")
     @classmethod
@@ -48,7 +55,8 @@ class Settings(BaseSettings):
         """Absolute, so a worker started in another directory finds the same ledger."""
         return value.expanduser().absolute()
 
-    @field_validator("database_url", "smtp_url", "webhook_secret", "mail_domain", mode="before")
+    @field_validator("database_url", "smtp_url", "webhook_secret", "mail_domain", "print_password",
+                     "print_password_hash", "print_token", "print_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """`HUNDRED_SMTP_URL=` (set but empty) means unset, as a shell user expects."""

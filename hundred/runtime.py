@@ -10,7 +10,7 @@ workers, or a crash halfway leave one outcome.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +25,7 @@ from .identity import TouchKey
 from .journey import Journey
 from .ledger import Ledger, NewTouch
 from .ledger.rows import JourneyRow, TouchRow
+from .outcomes import ClosedResult, Report, TouchOutcome, iso_utc
 from .planner import Facts, Plan, PlannedTouch, plan
 from .problems import Invalid
 from .rendering import Rendered, render_touch
@@ -55,72 +56,6 @@ class Scheduler(Protocol):
 
 class IntakeError(ValueError):
     """A deal that cannot start a journey: bad payload, unknown or invalid journey."""
-
-
-@dataclass(frozen=True)
-class TouchOutcome:
-    deal: str
-    touch: str
-    state: str
-    detail: str
-
-    @property
-    def failed(self) -> bool:
-        return self.state == "failed"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"deal": self.deal, "touch": self.touch, "state": self.state, "detail": self.detail}
-
-
-@dataclass(frozen=True)
-class ClosedResult:
-    deal: str
-    journey: str
-    version: str
-    created: bool
-    touches: list[TouchRow]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"deal": self.deal, "journey": self.journey, "version": self.version, "created": self.created,
-                "touches": [touch_json(t) for t in self.touches]}
-
-    def markdown(self) -> str:
-        head = (f"# {self.deal} · {self.journey} (version {self.version})\n\n"
-                + ("" if self.created else "_Already started: nothing new scheduled._\n\n"))
-        rows = "\n".join(f"| {t.touch_id} | {t.phase} | {t.channel} | {t.state} | "
-                         f"{_iso(t.due) if t.due else 'after affirm'} |" for t in self.touches)
-        return head + "| touch | phase | channel | state | due (UTC) |\n|---|---|---|---|---|\n" + rows + "\n"
-
-
-@dataclass
-class Report:
-    """What `cancel` or `reconcile` did, for the operator and the Prefect artifact."""
-
-    title: str
-    lines: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def add(self, what: str, line: str) -> None:
-        self.counts[what] = self.counts.get(what, 0) + 1
-        self.lines.append(line)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"title": self.title, "counts": dict(self.counts), "lines": list(self.lines)}
-
-    def markdown(self) -> str:
-        body = "\n".join(f"- {line}" for line in self.lines) or "- nothing to repair"
-        return f"# {self.title}\n\n{body}\n"
-
-
-def touch_json(t: TouchRow) -> dict[str, Any]:
-    """One touch in `hundred status --json` (a stable contract)."""
-    return {"touch": t.touch_id, "phase": t.phase, "channel": t.channel,
-            "due": _iso(t.due or t.planned_due), "state": t.state, "flow_run_id": t.flow_run_id,
-            "error": t.error}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if moment else None
 
 
 @dataclass
@@ -399,8 +334,8 @@ class Runtime:
                     report.add("recreated", f"{row.deal_id} · {t.touch_id}: run was missing, re-created")
                 elif state in ("SCHEDULED", "PENDING") and t.due and t.due < now and t.outcome != "overdue":
                     self.ledger.update_touch(row.deal_id, t.touch_id, in_states=["scheduled"], outcome="overdue")
-                    self.ledger.record_event(row.deal_id, "overdue", t.touch_id, f"due {_iso(t.due)}")
-                    report.add("overdue", f"{row.deal_id} · {t.touch_id}: overdue since {_iso(t.due)}")
+                    self.ledger.record_event(row.deal_id, "overdue", t.touch_id, f"due {iso_utc(t.due)}")
+                    report.add("overdue", f"{row.deal_id} · {t.touch_id}: overdue since {iso_utc(t.due)}")
             for t in self.ledger.touches(row.deal_id, states=["running"]):
                 if t.flow_run_id and self._stalled(row, t, now):
                     self.scheduler.retry(t.flow_run_id, now)

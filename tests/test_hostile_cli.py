@@ -5,14 +5,12 @@ never a traceback and never "unexpected error".
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from conftest import EXAMPLE_DEAL_NL, MINIMAL_JOURNEY, run_cli
-from hundred import cli
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from conftest import EXAMPLE_DEAL_EN, EXAMPLE_DEAL_NL, REPO, run_cli
-from hundred import cli
 from hundred.deal import Deal, DealError, DealProblem, load_deal, parse_deal, parse_deal_json
 from hundred.deal_checks import MAX_PAYLOAD_BYTES
 

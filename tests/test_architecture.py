@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_LIBRARIES = {"prefect", "sqlalchemy", "alembic", "fastapi", "starlette", "uvicorn", "smtplib", "httpx",
                      "psycopg", "pydantic_settings", "flows"}
-ADAPTERS = {"hundred.ledger", "hundred.channels", "hundred.runtime", "hundred.settings", "hundred.web", "hundred.up",
+ADAPTERS = {"hundred.ledger", "hundred.channels", "hundred.runtime", "hundred.outcomes", "hundred.settings", "hundred.web", "hundred.up",
             "hundred.simulate", "hundred.local", "hundred.cli", "hundred.cli_runtime", "hundred.cli_paths",
             "hundred.prefect_rest", "hundred.printroom", "hundred.cli_letters"}
 

@@ -242,6 +242,24 @@ class Runtime:
             self.after_complete(deal_id)
         return self._outcome(deal_id, touch_id, "done")
 
+    def retry(self, deal_id: str, touch_id: str) -> TouchOutcome:
+        """Run a failed touch again now (after its template or the mail server was fixed): the same
+        run, so its idempotency key, name and history stay one; the delivery rules still hold."""
+        row = self.ledger.touch(deal_id, touch_id)
+        if row is None:
+            raise LookupError(f"deal {deal_id} has no touch '{touch_id}'")
+        if row.state != "failed":
+            raise ValueError(f"'{touch_id}' is {row.state}; only a failed touch is run again")
+        if row.flow_run_id and self.scheduler.run_state(row.flow_run_id) is not None:
+            self.scheduler.retry(row.flow_run_id, self.now())
+        else:  # its run is gone: a new one
+            self.ledger.transition(deal_id, touch_id, "planned", from_states=["failed"], flow_run_id=None)
+            journey = self.ledger.journey(deal_id)
+            assert journey is not None
+            self._schedule_planned(journey)
+        self.ledger.record_event(deal_id, "run.retried", touch_id, "run again by an operator")
+        return self._outcome(deal_id, touch_id, "run again")
+
     def letter_posted(self, letter_id: str) -> TouchOutcome:
         """Print staff posted the letter: its touch is delivered, which may open the gate."""
         letter = self.ledger.letter(letter_id)

@@ -162,7 +162,8 @@ def test_email_goes_out_once_however_often_its_run_repeats(harness):
 
 
 def test_cancel_stops_what_has_not_happened_and_pulls_queued_letters(harness):
-    harness.runtime.deal_closed(deal_payload())
+    # closed before the 10:00 batch, so the day-1 letter (arrives Mon 23 Nov) prints on day 0
+    harness.runtime.deal_closed(deal_payload(closed_at="2026-11-20T09:30:00+01:00"))
     harness.run_until(datetime(2026, 11, 20, 23, tzinfo=timezone.utc))  # the letter is queued on day 0
     assert [l.state for l in harness.ledger.letters(deal_id="D-1")] == ["queued"]
     report = harness.runtime.cancel("D-1", "deal churned")
@@ -234,3 +235,17 @@ def test_reconcile_runs_again_a_touch_whose_run_died_before_delivering(harness):
     harness.run_until(harness.now)
     assert harness.state("check-in") == "delivered"
     assert sum("ilse@example.nl" in p.read_text(encoding="utf-8") for p in outbox(harness)) == 1
+
+
+def test_a_failed_touch_is_run_again_on_request_and_only_when_failed(harness, tmp_path):
+    harness.runtime.deal_closed(deal_payload())
+    with pytest.raises(ValueError, match="only a failed touch is run again"):
+        harness.runtime.retry("D-1", "check-in")
+    template = tmp_path / "templates" / "emails" / "hello.html"
+    template.write_text("<p>{{ contact.frist_name }}</p>\n", encoding="utf-8")
+    harness.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))
+    assert harness.state("check-in") == "failed"
+    template.write_text("<p>Hallo {{ contact.first_name }}</p>\n", encoding="utf-8")
+    harness.runtime.retry("D-1", "check-in")
+    harness.run_until(harness.now)
+    assert harness.state("check-in") == "delivered"

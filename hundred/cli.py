@@ -290,7 +290,8 @@ def main() -> None:
         sys.exit(1)
 
 
-from . import cli_runtime  # noqa: E402,F401  (registers simulate, status, cancel, task and letters on `app`)
+from . import cli_runtime  # noqa: E402,F401  (registers simulate, status, cancel and task on `app`)
+from . import cli_letters  # noqa: E402,F401  (registers the print room's `letters` commands)
 
 if __name__ == "__main__":
     from hundred.cli import main as _main  # the package's own module, on which every command is registered

@@ -1,5 +1,5 @@
 """The runtime's commands: `simulate` for marketers, and the operator's `deal-closed`, `status`,
-`cancel`, `task done` and `letters`.
+`cancel` and `task done` (the print room's `letters` commands are in cli_letters.py).
 
 Registered on the one `hundred` app by `cli.py`. Every import of the runtime stack happens inside a
 command, so `hundred validate` never pays for SQLAlchemy or Prefect. Operator commands reach the
@@ -18,9 +18,7 @@ import typer
 from .cli import UserError, app, err, out, read_deal
 
 task_app = typer.Typer(help="Tasks for account managers: mark one done.", no_args_is_help=True)
-letters_app = typer.Typer(help="The print queue: list letters, mark them posted.", no_args_is_help=True)
 app.add_typer(task_app, name="task")
-app.add_typer(letters_app, name="letters")
 
 
 def _ledger(must_exist: bool = True) -> Any:
@@ -230,61 +228,3 @@ def task_done(
     except (LookupError, ValueError) as exc:
         raise UserError(str(exc).strip("'\"")) from None
     out.print(f"{deal} · {touch}: {outcome.state}")
-
-
-@letters_app.command("list")
-def letters_list(
-    state: Annotated[Optional[str], typer.Option("--state", help="queued, batched, printed, posted or spoiled.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON (a stable contract).")] = False,
-) -> None:
-    """The print queue, most urgent first.
-
-    \b
-    Examples:
-      hundred letters list
-      hundred letters list --state queued --json
-    """
-    from .ledger import LETTER_STATES
-
-    if state is not None and state not in LETTER_STATES:
-        raise UserError(f"--state {state}: not a letter state; one of {', '.join(LETTER_STATES)}")
-    rows = _ledger().letters(state=state)
-    data = {"letters": [{"letter": r.letter_id, "deal": r.deal_id, "touch": r.touch_id, "state": r.state,
-                         "print_by": r.print_by.isoformat() if r.print_by else None,
-                         "postcode": r.address.get("postcode"), "country": r.address.get("country"),
-                         "batch": r.batch_id} for r in rows]}
-    if as_json:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-        return
-    if not rows:
-        out.print("no letters" + (f" in state {state}" if state else ""))
-    for r in data["letters"]:
-        out.print(f"{r['letter']:<36} {r['state']:<8} print by {r['print_by']}  {r['postcode'] or ''} {r['country'] or ''}")
-
-
-@letters_app.command("mark-posted")
-def letters_mark_posted(
-    letter: Annotated[Optional[str], typer.Argument(help="A letter id, e.g. D-1042/thank-you-letter.")] = None,
-    deal: Annotated[Optional[str], typer.Option("--deal", help="Every unposted letter of this deal.")] = None,
-) -> None:
-    """Say a letter went in the post: its touch is delivered, which may open the affirm gate.
-
-    \b
-    Examples:
-      hundred letters mark-posted D-1042/thank-you-letter
-      hundred letters mark-posted --deal D-1042
-    """
-    if bool(letter) == bool(deal):
-        err.print("name one letter, or --deal D")
-        raise typer.Exit(2)
-    runtime = _runtime()
-    ids = [letter] if letter else [r.letter_id for r in runtime.ledger.letters(deal_id=deal)
-                                   if r.state in ("queued", "batched", "printed")]
-    if not ids:
-        raise UserError(f"deal {deal} has no letters waiting to be posted")
-    for letter_id in ids:
-        try:
-            outcome = runtime.letter_posted(letter_id)
-        except LookupError as exc:
-            raise UserError(str(exc).strip("'\"")) from None
-        out.print(f"{letter_id}: posted ({outcome.touch} {outcome.state})")

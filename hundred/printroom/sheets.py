@@ -197,7 +197,7 @@ def draw_alignment(out: str | BinaryIO, paper: str = "A4") -> None:
     canv.setDash([])
     canv.setFont(face, 6.5)
     canv.setFillGray(0.4)
-    canv.drawString(20 * MM, height - 93 * MM, "dotted: DIN 5008 form B address field, 85 × 45 mm at 20 / 45 mm")
+    canv.drawString(20 * MM, height - 99 * MM, "dotted: DIN 5008 form B address field, 85 × 45 mm at 20 / 45 mm")
     for i, (_, label, (x, top, w, h), rgb, dash) in enumerate(WINDOWS):
         canv.setStrokeColorRGB(*rgb)
         canv.setFillColorRGB(*rgb)
@@ -205,8 +205,11 @@ def draw_alignment(out: str | BinaryIO, paper: str = "A4") -> None:
         canv.setDash(dash)
         canv.rect(x, height - top - h, w, h)
         canv.setDash([])
-        canv.setFont(face, 7)
-        canv.drawString(x + w + 3 * MM, height - top - 3 * MM - i * 9, f"— {label}")
+        label_y = height - (50 + 8 * i) * MM  # labels in a column right of the frames, with a leader line
+        canv.setLineWidth(0.3)
+        canv.line(x + w, height - top - 2 * i * MM, 125 * MM, label_y + 1)
+        canv.setFont(face, 7.5)
+        canv.drawString(126 * MM, label_y, label)
     canv.setStrokeGray(0.4)
     canv.setFillGray(0.3)
     for y, what in ((105 * MM, "fold (DL)"), (210 * MM, "fold (DL)"), (148.5 * MM, "fold (C5) / punch"),

@@ -1,0 +1,111 @@
+"""Batch runs at the same moment never take the same letter, and none is lost: real processes
+(spawn) on one SQLite file and on a throwaway PostgreSQL cluster (tests/pgcluster.py; under
+CI=true it must run, never skip)."""
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hundred.ledger import Ledger
+from hundred.printroom.order import print_order
+from pgcluster import Cluster, start_cluster
+from printroom_data import fill
+
+RACERS = 4
+LETTERS = 40
+DAY = date(2026, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def pg_cluster() -> Cluster:
+    try:
+        cluster = start_cluster()
+    except RuntimeError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the PostgreSQL race must run under CI: {exc}")
+        pytest.skip(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'home' / 'ledger.db'}"
+    return request.getfixturevalue("pg_cluster").create_database(f"printroom_{os.getpid()}_{next(_databases)}")
+
+
+def _racer(url: str, letters_dir: str, how: str, barrier: Any, results: Any) -> None:
+    """One batch run: line up at the barrier, then make a batch (the whole service, or the bare
+    claim with every letter id as candidates, so the claims surely overlap)."""
+    from types import SimpleNamespace
+
+    from hundred.printroom import PrintRoom
+
+    out: dict[str, Any] = {}
+    try:
+        led = Ledger.open(url)
+        room = PrintRoom(led, SimpleNamespace(letters_dir=letters_dir))
+        ids = [r.letter_id for r in led.letters(state="queued")]
+        barrier.wait(timeout=60)
+        if how == "service":
+            result = room.make_batch(until=DAY)
+            out["batch"], out["claimed"] = result.batch_id, [r["letter"] for r in _manifest(result.manifest)]
+        else:
+            batch_id = room.new_batch_id() + f"-{os.getpid()}"
+            rows = led.claim_batch(batch_id, ids, until=DAY, duplex=False, labels=False, order=print_order)
+            out["batch"], out["claimed"] = (batch_id if rows else None), [r.letter_id for r in rows]
+        led.close()
+    except Exception as exc:  # reported to the parent, which fails the test with it
+        out["error"] = repr(exc)
+    results.put(out)
+
+
+def _manifest(path: Any) -> list[dict[str, str]]:
+    import csv
+
+    if path is None:
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def race(url: str, letters_dir: Path, how: str) -> list[dict[str, Any]]:
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(RACERS), ctx.Queue()
+    procs = [ctx.Process(target=_racer, args=(url, str(letters_dir), how, barrier, results)) for _ in range(RACERS)]
+    for proc in procs:
+        proc.start()
+    outs = [results.get(timeout=180) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+    assert not [o["error"] for o in outs if "error" in o]
+    return outs
+
+
+@pytest.mark.parametrize("how", ["claim", "service"])
+def test_racing_batch_runs_never_take_the_same_letter_and_lose_none(db_url: str, tmp_path: Path, how: str) -> None:
+    led = Ledger.open(db_url)
+    ids = fill(led, LETTERS, print_by=DAY)
+    outs = race(db_url, tmp_path / "letters", how)
+    claimed = [lid for o in outs for lid in o["claimed"]]
+    assert sorted(claimed) == sorted(ids)  # every letter in exactly one batch
+    batches = {o["batch"] for o in outs if o["batch"]}
+    assert len(batches) == len([o for o in outs if o["batch"]])  # distinct batch ids
+    for letter in led.letters():
+        assert letter.state == "batched" and letter.batch_id in batches
+    members = [e.letter_id for b in batches for e, _ in led.batch_entries(b)]
+    assert sorted(members) == sorted(ids)
+    assert {b.batch_id for b in led.batch_rows()} == batches  # a run that got nothing left no batch
+    events = [e.event for e in led.events()]
+    assert events.count("letter.batched") == LETTERS
+    led.close()

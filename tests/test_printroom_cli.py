@@ -1,0 +1,143 @@
+"""`hundred letters …`: exit codes, one-line errors, --json contracts, worked examples in --help."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from hundred.ledger import Ledger
+from printroom_data import fill
+
+COMMANDS = ("list", "batch", "batches", "mark-printed", "mark-posted", "spoil", "reprint", "alignment")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HUNDRED_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HUNDRED_LETTERS_DIR", str(tmp_path / "letters"))
+    monkeypatch.setenv("HUNDRED_JOURNEYS_DIR", str(tmp_path / "journeys"))
+    monkeypatch.delenv("HUNDRED_DATABASE_URL", raising=False)
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def queued(home: Path) -> list[str]:
+    led = Ledger.open(f"sqlite:///{home / 'ledger.db'}")
+    ids = fill(led, 5, print_by=None)
+    led.close()
+    return ids
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    def run(*args: str) -> tuple[int, str, str]:
+        return run_cli(monkeypatch, capsys, "letters", *args)
+    return run
+
+
+@pytest.fixture
+def runtime_here(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mark-posted` goes through the runtime; here with the simulator's scheduler (no Prefect)."""
+    from hundred import cli_runtime
+    from hundred.runtime import Runtime
+    from hundred.settings import Settings
+    from hundred.simulate import VirtualScheduler
+
+    monkeypatch.setattr(cli_runtime, "_runtime", lambda: Runtime(cli_runtime._ledger(), VirtualScheduler(), Settings()))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_a_worked_example(cli, command):
+    code, out, _ = cli(command, "--help")
+    assert code == 0 and f"hundred letters {command}" in out
+
+
+def test_without_a_ledger_the_commands_say_so_in_one_line(cli, home):
+    code, out, err = cli("list")
+    assert code == 1 and err.count("\n") == 1 and "nothing is running here" in err
+
+
+def test_list_json_contract(cli, queued):
+    code, out, _ = cli("list", "--json")
+    assert code == 0
+    rows = json.loads(out)["letters"]
+    assert len(rows) == 5
+    assert set(rows[0]) == {"letter", "deal", "touch", "state", "print_by", "postcode", "country", "batch"}
+    code, _, err = cli("list", "--state", "lost")
+    assert code == 1 and "not a letter state" in err
+
+
+def test_batch_json_then_print_and_post_the_batch(cli, queued, runtime_here):
+    code, out, err = cli("batch", "--duplex", "--labels", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data) == {"batch", "letters", "pages", "pdf", "manifest", "labels"} and data["letters"] == 5
+    assert all(Path(data[k]).exists() for k in ("pdf", "manifest", "labels"))
+    code, out, _ = cli("batch", "--json")
+    assert code == 0 and json.loads(out)["letters"] == 0  # the queue is empty now: not an error
+    code, out, _ = cli("batch")
+    assert code == 0 and out.startswith("no letters to print by")
+    code, out, _ = cli("batches")
+    assert code == 0 and data["batch"] in out and "made" in out
+    code, out, _ = cli("list", "--state", "batched", "--json")
+    assert {r["batch"] for r in json.loads(out)["letters"]} == {data["batch"]}
+    code, out, _ = cli("mark-printed", data["batch"])
+    assert code == 0 and out.strip() == f"batch {data['batch']}: 5 letters printed"
+    code, out, _ = cli("mark-posted", data["batch"])
+    assert code == 0 and out.count(": posted") == 5
+    code, out, _ = cli("mark-posted", data["batch"])
+    assert code == 0 and "nothing left to post" in out
+    code, out, _ = cli("batch", "--again", data["batch"], "--json")
+    assert code == 0 and json.loads(out)["letters"] == 5
+
+
+def test_mark_posted_one_letter_or_a_deal(cli, queued, runtime_here):
+    code, out, _ = cli("mark-posted", queued[0])
+    assert code == 0 and out.startswith(f"{queued[0]}: posted")
+    code, out, _ = cli("mark-posted", queued[0])
+    assert code == 0 and "already posted" in out
+    deal = queued[1].split("/")[0]
+    code, out, _ = cli("mark-posted", "--deal", deal)
+    assert code == 0 and out.startswith(f"{queued[1]}: posted")
+    code, _, err = cli("mark-posted", "--deal", deal)
+    assert code == 1 and "no letters waiting to be posted" in err
+    code, _, err = cli("mark-posted", "D-9/none")
+    assert code == 1 and "no letter D-9/none" in err
+    code, _, err = cli("mark-posted")
+    assert code == 2
+
+
+def test_user_errors_are_one_line_and_exit_1(cli, queued):
+    for args, message in ((("mark-printed", "nope"), "no batch nope"),
+                          (("batch", "--date", "tomorrow"), "not a date"),
+                          (("batch", "--again", "nope"), "no batch nope"),
+                          (("spoil", queued[0]), "still in the queue"),
+                          (("reprint", "D-9/none"), "no letter D-9/none"),
+                          (("alignment", "--paper", "A5"), "use one of")):
+        code, out, err = cli(*args)
+        assert code == 1 and message in err and err.count("\n") == 1, (args, err)
+
+
+def test_spoil_and_reprint(cli, queued):
+    cli("batch")
+    code, out, _ = cli("spoil", queued[2], "--reason", "printer jam")
+    assert code == 0 and "back in the queue" in out
+    code, out, _ = cli("list", "--state", "queued", "--json")
+    assert [r["letter"] for r in json.loads(out)["letters"]] == [queued[2]]
+    code, out, _ = cli("reprint", queued[2])
+    assert code == 0 and Path(out.strip()).read_bytes().startswith(b"%PDF")
+
+
+def test_alignment_writes_one_page(cli, home, tmp_path):
+    from pdftools import page_count, pdftotext
+
+    code, out, _ = cli("alignment")
+    assert code == 0 and out.strip().endswith("alignment-A4.pdf")
+    assert page_count(out.strip()) == 1
+    text = " ".join(pdftotext(out.strip()).split())
+    assert all(w in text for w in ("DL 220", "C5", "US #10", "100 mm"))
+    code, out, _ = cli("alignment", "--paper", "letter", "--out", str(tmp_path / "a.pdf"))
+    assert code == 0 and Path(out.strip()) == tmp_path / "a.pdf"

@@ -1,4 +1,4 @@
-"""hundred's four flows. Each is a short script around one call of `hundred.runtime`.
+"""hundred's journey flows (the print room's `print-batch` is in print_batch.py). Each is a short script around one call of `hundred.runtime`.
 
 The decisions (what to schedule, whether a touch may run, what opens the affirm gate) live in the
 runtime and the engine; these flows only give Prefect something to run, retry and show.
@@ -74,4 +74,6 @@ async def reconcile() -> dict[str, Any]:
     return as_json(report)
 
 
-FLOWS = (deal_closed, run_touch, cancel_journey, reconcile)
+from .print_batch import print_batch  # noqa: E402  (one tuple of every flow hundred serves)
+
+FLOWS = (deal_closed, run_touch, cancel_journey, reconcile, print_batch)

@@ -1,4 +1,4 @@
-"""`python -m flows.serve`: serve hundred's four deployments from this process (the embedded shape).
+"""`python -m flows.serve`: serve hundred's five deployments from this process (the embedded shape).
 
 Each flow run executes in its own subprocess. `hundred up` runs this under a supervisor that
 restarts it when it exits (serve gives up after a few minutes without the Prefect API).
@@ -17,13 +17,25 @@ from __future__ import annotations
 import os
 
 from prefect import serve
+from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
 from .journey import RECONCILE_EVERY, cancel_journey, deal_closed, reconcile, run_touch
+from .print_batch import print_batch
+
+
+def print_batch_schedule() -> Cron:
+    """Workday mornings at the letters' cut-off, in the default journey's time zone
+    (e.g. "0 10 * * 1-5" in Europe/Amsterdam); the flow skips its calendar's holidays."""
+    from hundred.printroom.calendar import print_calendar
+    from hundred.settings import Settings
+
+    calendar = print_calendar(Settings())
+    return Cron(calendar.cron, timezone=calendar.timezone)
 
 
 def deployments() -> list:
-    """The four deployments; flow runs import `flows.journey` by module path, from any directory."""
+    """The five deployments; flow runs import `flows.journey` by module path, from any directory."""
     module = {"entrypoint_type": EntrypointType.MODULE_PATH}
     return [
         deal_closed.to_deployment(name="deal-closed", description="A closed deal starts its journey.", **module),
@@ -31,6 +43,8 @@ def deployments() -> list:
         cancel_journey.to_deployment(name="cancel-journey", description="Stop a deal's journey.", **module),
         reconcile.to_deployment(name="reconcile", interval=RECONCILE_EVERY, **module,
                                 description="Repair what the ledger expects and Prefect lacks."),
+        print_batch.to_deployment(name="print-batch", schedule=print_batch_schedule(), **module,
+                                  description="Workday mornings: the day's print batch of letters."),
     ]
 
 

@@ -1,0 +1,71 @@
+"""The `print-batch` flow: every workday morning at the letters' cut-off, the day's print batch.
+
+Scheduled by cron on the default journey's workdays in its time zone (flows/serve.py, prefect.yaml);
+a holiday or closed day of that journey's calendar is skipped here (cron cannot know holidays).
+The work is `hundred.printroom.PrintRoom.make_batch`; a markdown artifact summarises the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import acreate_markdown_artifact
+
+
+def batch_markdown(result: Any, summary: dict[str, Any] | None, day: str, calendar_source: str) -> str:
+    """The artifact: what was batched, where the files are, what needs a person."""
+    if not result.letters:
+        lines = [f"# Print batch · {day}", "", "No letters to print today."]
+    else:
+        abroad = ", ".join(f"{c} {n}" for c, n in (summary or {}).get("countries", {}).items())
+        lines = [f"# Print batch {result.batch_id} · {day}", "",
+                 "| | |", "|---|---|",
+                 f"| letters | {result.letters} (domestic {summary['domestic']}, abroad {summary['abroad']}"
+                 + (f": {abroad}" if abroad else "") + ") |",
+                 f"| pages | {result.pages} |",
+                 f"| PDF | `{result.pdf}` |", f"| manifest | `{result.manifest}` |"]
+        if result.labels:
+            lines.append(f"| labels | `{result.labels}` |")
+        lines += ["", f"Print at 100 %, then `hundred letters mark-printed {result.batch_id}`; after posting, "
+                      f"`hundred letters mark-posted {result.batch_id}`."]
+    if result.problems:
+        lines += ["", f"## Problems ({len(result.problems)})", ""] + [f"- {p}" for p in result.problems[:50]]
+    lines += ["", f"_Calendar: {calendar_source}_"]
+    return "\n".join(lines)
+
+
+def make_todays_batch(duplex: bool, labels: bool, force: bool, clock: Any = None) -> tuple[dict[str, Any], str]:
+    """Make today's batch unless today is closed in the default journey's calendar; (result, markdown)."""
+    from hundred.ledger import Ledger
+    from hundred.printroom import PrintRoom
+    from hundred.printroom.calendar import print_calendar
+    from hundred.printroom.files import summary
+    from hundred.settings import Settings
+
+    settings = Settings()
+    calendar = print_calendar(settings)
+    ledger = Ledger.open(settings.ledger_url, **({"clock": clock} if clock else {}))
+    try:
+        room = PrintRoom(ledger, settings, timezone=calendar.timezone)
+        today = room.today()
+        closed = calendar.closed_reason(today)
+        if closed and not force:
+            note = f"{today.isoformat()} is not a workday ({closed}): no batch; the next workday's takes these letters"
+            return {"batch": None, "letters": 0, "skipped": note}, f"# Print batch · {today.isoformat()}\n\n{note}"
+        result = room.make_batch(until=today, duplex=duplex, labels=labels)
+        rows = [row for _, row in ledger.batch_entries(result.batch_id)] if result.batch_id else []
+        data = {**result.to_json(), "problems": result.problems}
+        return data, batch_markdown(result, summary(rows) if rows else None, today.isoformat(), calendar.source)
+    finally:
+        ledger.close()
+
+
+@flow(name="print-batch")
+async def print_batch(duplex: bool = False, labels: bool = False, force: bool = False) -> dict[str, Any]:
+    """The day's print batch: every queued letter due today, one PDF with cover and manifest.
+    `force` makes one on a closed day too."""
+    data, markdown = await asyncio.to_thread(make_todays_batch, duplex, labels, force)
+    await acreate_markdown_artifact(markdown=markdown, key="print-batch", description="The day's print batch")
+    return data

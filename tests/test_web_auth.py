@@ -226,3 +226,12 @@ def test_templates_ship_with_the_package():
                                                   "letter.html.j2", "error.html.j2", "print.css"}
     pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
     assert '"hundred.web" = ["templates/*.j2", "templates/*.css"]' in pyproject
+
+
+def test_without_a_prefect_api_nothing_is_marked_posted_and_the_page_says_why(served, monkeypatch):
+    site, server = served
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    response = httpx.post(f"{server.url}/print/letter/posted", headers={"authorization": f"Bearer {TOKEN}"},
+                          data={"letter": site.later_id})
+    assert response.status_code == 409 and "no Prefect API" in response.json()["error"]
+    assert site.ledger.letter(site.later_id).state == "queued"

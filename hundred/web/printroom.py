@@ -13,11 +13,13 @@ and must exist before a file is served.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -25,6 +27,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from .guard import Caller, Guard, Refused, valid_batch_id, valid_letter_id
 from .views import Views
 
+log = logging.getLogger("hundred.web")
 KINDS = {"pdf": ("application/pdf", "pdf"), "manifest": ("text/csv; charset=utf-8", "csv"),
          "labels": ("application/pdf", "labels.pdf")}
 
@@ -38,6 +41,7 @@ class Services:
         self._printroom = printroom
         self._lock = threading.Lock()
         self.ledger: Any = None
+        self._scheduler: Any = None
 
     def printroom(self) -> Any:
         with self._lock:
@@ -55,18 +59,29 @@ class Services:
         return ledger.letter(letter_id) if ledger is not None else None
 
     def on_posted(self, letter_id: str) -> Any:
-        """The runtime completes the touch; the gate it opens schedules on Prefect over REST."""
+        """The runtime completes the touch; the gate it opens schedules on Prefect over REST.
+
+        Without a Prefect API the letter is not marked posted (ValueError: the page says why). When
+        Prefect fails after the touch completed, the released touches stay `planned` and the next
+        reconcile schedules them: the letter stays posted, the failure is logged."""
         from ..local import prefect_api_url
-        from ..prefect_rest import RestScheduler
+        from ..prefect_rest import PrefectAPIError, RestScheduler
         from ..runtime import Runtime
 
         api = prefect_api_url(self.home)
         if not api:
-            raise RuntimeError("no Prefect API (set PREFECT_API_URL or run `hundred up`): the letter is "
-                               "posted, and `hundred reconcile` will schedule what it releases")
+            raise ValueError("no Prefect API (start hundred with `hundred up`, or set PREFECT_API_URL), "
+                             "so posting cannot complete the letter's touch; nothing was marked posted")
+        with self._lock:
+            if self._scheduler is None or self._scheduler.api_url != api.rstrip("/"):
+                self._scheduler = RestScheduler(api)
+            scheduler = self._scheduler
         ledger = self.ledger if self.ledger is not None else self.printroom().ledger
-        with RestScheduler(api) as scheduler:
+        try:
             return Runtime(ledger, scheduler, self.settings).letter_posted(letter_id)
+        except (PrefectAPIError, httpx.HTTPError) as exc:
+            log.warning("letter %s posted; scheduling what it releases failed (reconcile will): %s", letter_id, exc)
+            return None
 
 
 def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:

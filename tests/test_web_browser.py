@@ -1,0 +1,238 @@
+"""The print room in a real headless Chromium (Playwright driving Debian's /usr/bin/chromium):
+log in, make a batch, download it, mark it posted and watch the affirm gate open on the session's
+real Prefect server; axe-core finds no serious or critical problem at tablet and desktop width;
+keyboard alone does the whole round. Screenshots land in HUNDRED_TEST_SCREENSHOTS (default: the
+test's temp folder) so a person can look at them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from browser import require_chromium
+from web_site import DEAL, PASSWORD, build_site, serve
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -c constraints.txt playwright")
+
+TABLET, DESKTOP = {"width": 768, "height": 1024}, {"width": 1366, "height": 900}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-extensions", "--mute-audio"]
+AXE_CACHE = Path(os.environ.get("HUNDRED_TEST_CACHE", Path.home() / ".cache" / "hundred-tests")) / "axe-core"
+
+
+def axe_source() -> str:
+    """axe-core from npm, installed into a cache folder on first use."""
+    script = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed (apt-get install -y npm), so axe-core cannot be had")
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund", "axe-core@4"],
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode or not script.is_file():
+            pytest.skip(f"npm install axe-core@4 failed: {done.stderr.strip()[-400:]}")
+    return script.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def room(tmp_path_factory, hundred_deployments):
+    """The ledger with DEAL's affirm letter queued (runs on the session's Prefect server), served."""
+    from hundred.prefect_rest import RestScheduler
+
+    root = tmp_path_factory.mktemp("web-browser")
+    scheduler = RestScheduler(hundred_deployments.api_url)
+    site = build_site(root, scheduler)
+    server = serve(site)
+    yield site, server
+    server.stop()
+    scheduler.close()
+    site.ledger.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("HUNDRED_TEST_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    executable = require_chromium()
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=executable, args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+def new_page(browser: Any, viewport: dict[str, int]) -> Any:
+    context = browser.new_context(viewport=viewport, bypass_csp=True, accept_downloads=True)
+    context.set_default_timeout(30_000)
+    return context.new_page()
+
+
+def tab_to(page: Any, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching `selector` has the focus (keyboard only)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def keyboard_login(page: Any, url: str) -> None:
+    page.goto(f"{url}/print")
+    assert page.url.startswith(f"{url}/login"), page.url
+    tab_to(page, "#password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{url}/print")
+
+
+def audit(page: Any, axe: str) -> list[dict[str, Any]]:
+    page.add_script_tag(content=axe)
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5]} for v in violations]
+
+
+def check_both_widths(page: Any, axe: str, what: str) -> list[tuple[str, str, Any]]:
+    """axe at tablet and desktop width on the page as it is now; the serious and critical ones."""
+    found = []
+    for viewport in (TABLET, DESKTOP):
+        page.set_viewport_size(viewport)
+        page.reload()
+        found += [(what, v["id"], v["nodes"]) for v in audit(page, axe) if v["impact"] in ("serious", "critical")]
+    page.set_viewport_size(TABLET)
+    page.reload()
+    return found
+
+
+def pdf_pages(data: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(data)).pages)
+
+
+def test_print_staff_log_in_batch_download_and_post_by_keyboard_and_the_gate_opens(room, browser, shots):
+    site, server = room
+    print_by = site.ledger.letter(site.letter_id).print_by
+    assert site.ledger.touch(DEAL, "referral").state == "waiting"
+    assert site.ledger.touch(DEAL, "thanks").state == "running"
+
+    axe = axe_source()
+    page = new_page(browser, TABLET)
+    keyboard_login(page, server.url)
+    serious = check_both_widths(page, axe, "queue")
+    queue = page.locator("#queue-title").locator("xpath=..")
+    assert "3 letters" in queue.inner_text()
+    overdue = page.locator(".day.overdue").first
+    assert "Overdue" in overdue.inner_text() and "D-OTHER-overdue/thanks" in overdue.inner_text()
+    assert page.locator(".day").first.get_attribute("class") == "day overdue"  # overdue on top
+    page.screenshot(path=str(shots / "print-queue-tablet.png"), full_page=True)
+
+    # make a batch of what must be printed by the letter's day, duplex, with labels: keyboard only
+    page.fill("#until", print_by.isoformat())  # the date picker's own keys differ per platform
+    tab_to(page, "#duplex")
+    page.keyboard.press("Space")
+    tab_to(page, "#labels")
+    page.keyboard.press("Space")
+    tab_to(page, "#make-batch")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("p.notice[role=status]")
+    notice = page.locator("p.notice").inner_text()
+    assert "2 letters" in notice, notice
+    batch = site.ledger.letter(site.letter_id).batch_id
+    assert batch and batch in notice
+    page.screenshot(path=str(shots / "print-batch-made-tablet.png"), full_page=True)
+    serious += check_both_widths(page, axe, "batch made")
+    page.goto(f"{server.url}/print/letter?id={site.overdue_id.replace('/', '%2F')}")
+    assert page.locator("#reason").is_visible()  # a batched letter can be spoiled
+    page.screenshot(path=str(shots / "letter-batched-tablet.png"), full_page=True)
+    serious += check_both_widths(page, axe, "batched letter")
+    assert not serious, serious
+    page.goto(f"{server.url}/print")
+
+    # download the batch PDF by keyboard: a real PDF with the batch's page count
+    tab_to(page, f'a[aria-label="PDF of batch {batch}"]')
+    with page.expect_download() as info:
+        page.keyboard.press("Enter")
+    data = Path(info.value.path()).read_bytes()
+    assert data.startswith(b"%PDF")
+    from hundred.ledger import Ledger
+
+    ledger = Ledger.open(site.settings.ledger_url)
+    batch_row = ledger.batch_row(batch)
+    assert batch_row is not None and batch_row.letters == 2 and batch_row.duplex and batch_row.labels
+    assert pdf_pages(data) == batch_row.pages
+    assert batch_row.pages % 2 == 0 and batch_row.pages >= 3  # cover + two letters, padded for duplex
+    with page.expect_download() as info:
+        page.click(f'a[aria-label="Labels of batch {batch}"]')
+    assert Path(info.value.path()).read_bytes().startswith(b"%PDF")
+
+    # mark it posted: the touch is delivered, the gate opens, the referral gets its Prefect run
+    tab_to(page, f'button[aria-label="Mark posted: batch {batch}"]')
+    page.keyboard.press("Enter")
+    page.wait_for_selector("p.notice[role=status]")
+    assert "2 letters marked posted" in page.locator("p.notice").inner_text()
+    page.screenshot(path=str(shots / "print-posted-tablet.png"), full_page=True)
+    assert ledger.letter(site.letter_id).state == "posted"
+    assert ledger.touch(DEAL, "thanks").state == "delivered"
+    referral = ledger.touch(DEAL, "referral")
+    assert referral.state == "scheduled" and referral.flow_run_id
+    assert site.scheduler.run_state(referral.flow_run_id) == "SCHEDULED"
+    assert ledger.journey(DEAL).gate_opened_at is not None
+    ledger.close()
+
+    # and log out by keyboard
+    tab_to(page, "header button")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/login")
+    page.goto(f"{server.url}/print")
+    assert page.url.startswith(f"{server.url}/login")
+    page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [TABLET, DESKTOP], ids=["tablet", "desktop"])
+def test_every_page_passes_axe_with_nothing_serious(room, browser, shots, viewport):
+    site, server = room
+    axe = axe_source()
+    page = new_page(browser, viewport)
+    page.goto(f"{server.url}/login")
+    found = {"login": audit(page, axe)}
+    page.screenshot(path=str(shots / f"login-{viewport['width']}.png"), full_page=True)
+    keyboard_login(page, server.url)
+    found["print"] = audit(page, axe)
+    page.screenshot(path=str(shots / f"print-{viewport['width']}.png"), full_page=True)
+    for letter_id in (site.later_id, site.letter_id):
+        page.goto(f"{server.url}/print/letter?id={letter_id.replace('/', '%2F')}")
+        found[letter_id] = audit(page, axe)
+    page.screenshot(path=str(shots / f"letter-{viewport['width']}.png"), full_page=True)
+    page.goto(f"{server.url}/print/no-such-page")
+    found["404"] = audit(page, axe)
+    print({name: [(v["id"], v["impact"]) for v in vs] for name, vs in found.items()})
+    page.set_content('<html><body><img src="x.png"><input type="text"><a href="#"></a></body></html>')
+    assert {v["id"] for v in audit(page, axe)} >= {"image-alt", "label"}  # axe is live, not silent
+    bad = {name: [v for v in vs if v["impact"] in ("serious", "critical")] for name, vs in found.items()}
+    assert not any(bad.values()), bad
+    page.context.close()
+
+
+def test_focus_is_visible_and_the_skip_link_comes_first(room, browser):
+    site, server = room
+    page = new_page(browser, DESKTOP)
+    keyboard_login(page, server.url)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    tab_to(page, "#make-batch")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    page.context.close()

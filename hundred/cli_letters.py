@@ -26,13 +26,10 @@ app.add_typer(letters_app, name="letters")
 def _room(runtime: Any = None) -> Any:
     """The print room on this home's ledger; posting goes through the runtime when one is given."""
     from .printroom import PrintRoom
-    from .printroom.calendar import print_calendar
     from .settings import Settings
 
-    settings = Settings()
     ledger = runtime.ledger if runtime is not None else cli_runtime._ledger()
-    return PrintRoom(ledger, settings, runtime.letter_posted if runtime is not None else None,
-                     timezone=print_calendar(settings).timezone)
+    return PrintRoom(ledger, Settings(), runtime.letter_posted if runtime is not None else None)
 
 
 def _fail(exc: Exception) -> UserError:

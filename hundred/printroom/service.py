@@ -38,7 +38,6 @@ from ..letters.model import Letter, LetterStyle, PostalAddress
 from .order import is_domestic, print_order, safe_name
 
 KINDS = ("pdf", "manifest", "labels")
-DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
 
 @dataclass(frozen=True)
@@ -102,10 +101,15 @@ class PrintRoom:
     """Batches, states and reprints of the letters in one ledger."""
 
     def __init__(self, ledger: Ledger, settings: Any, on_posted: Callable[[str], Any] | None = None, *,
-                 timezone: str = DEFAULT_TIMEZONE):
+                 timezone: str | None = None):
+        """`timezone` is the print room's day (default: the default journey's, else Europe/Amsterdam)."""
         self.ledger = ledger
         self.settings = settings
         self.on_posted = on_posted
+        if timezone is None:
+            from .calendar import print_calendar
+
+            timezone = print_calendar(settings).timezone
         self.tz = ZoneInfo(timezone)
 
     # -- reading -------------------------------------------------------------------------------

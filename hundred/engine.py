@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -54,12 +54,23 @@ class Clock:
         return span * self.factor
 
 
+QUEUE_BEFORE_BATCH = timedelta(hours=1)
+
+
+def queue_time(journey: Journey) -> time:
+    """When a letter's run starts on its print-by day (journey zone): the start of the working day
+    (the send window), and at least an hour before the morning batch (`letters.batch_at`)."""
+    cutoff = datetime.combine(date.min, journey.letters.batch_time) - QUEUE_BEFORE_BATCH
+    return min(journey.window[0], cutoff.time())
+
+
 def run_at(item: PlannedTouch, journey: Journey) -> datetime:
-    """When a touch's run starts, in journey time. A letter runs at the start of the working day
-    of its print-by day (journey zone), so it is in the queue before that morning's batch; any
-    other touch runs at its due moment."""
+    """When a touch's run starts, in journey time. A letter runs on its print-by day at
+    `queue_time`, so it is in the queue before that morning's batch (a deal that closed after
+    the cut-off has a print-by day after it: see planner.first_batch); any other touch runs at
+    its due moment."""
     if item.print_by is not None:
-        return local_instant(item.print_by, journey.window[0], ZoneInfo(journey.timezone))
+        return local_instant(item.print_by, queue_time(journey), ZoneInfo(journey.timezone))
     return item.due
 
 

@@ -94,13 +94,69 @@ class Calendar(_Strict):
         return value
 
 
+DEFAULT_BATCH_AT = time(10, 0)
+BATCH_EARLIEST, BATCH_LATEST = time(4, 0), time(16, 0)
+
+
+def _country_key(value: str) -> str:
+    """A destination in `lead_days_by_country`: an ISO 3166 alpha-2 code in capitals, checked
+    against the list deal addresses are checked with (loaded only when the map is used)."""
+    from .deal_checks import _COUNTRY_HINTS, countries
+
+    known = countries()
+    if value in known:
+        return value
+    guess = value.upper() if value.upper() in known else _COUNTRY_HINTS.get(value.upper())
+    if not guess:
+        guess = {name.casefold(): code for code, name in known.items()}.get(value.strip().casefold())
+    hint = f"did you mean '{guess}'?" if guess else "use an ISO 3166 alpha-2 code in capitals, such as BE, DE or US"
+    raise ValueError(f"{value[:40]!r} is not a country code; {hint}")
+
+
+CountryKey = Annotated[StrictStr, Field(json_schema_extra={"pattern": r"^[A-Z]{2}$"}), AfterValidator(_country_key)]
+LeadDays = Annotated[StrictInt, Field(ge=0, le=30)]
+
+
 class LetterSettings(_Strict):
     paper: Literal["A4", "letter"] = "A4"
     envelope: Literal["DL", "C5", "US10", "none"] = "DL"
     hand: Literal["caveat", "kalam"] = "caveat"
     ink: Literal["blue", "black", "navy"] = "blue"
-    lead_days: StrictInt = Field(2, ge=0, le=20, description="Business days before a letter's arrival day that it must be printed and posted")
+    lead_days: StrictInt = Field(2, ge=0, le=20, description="Business days a letter to the sender's own country takes: it is printed and posted that many business days before its arrival day")
+    abroad_lead_days: StrictInt | None = Field(None, ge=0, le=30, description="Business days a letter to another country takes; default: lead_days")
+    lead_days_by_country: dict[CountryKey, LeadDays] = Field(
+        default_factory=dict, max_length=250, json_schema_extra={"additionalProperties": False},
+        description="Business days per destination country (ISO 3166 alpha-2, e.g. {BE: 3, US: 10}); wins over lead_days and abroad_lead_days")
+    batch_at: StrictStr | None = Field(
+        None, json_schema_extra={"pattern": r"^(?:[01]?[0-9]|2[0-3]):[0-5][0-9]$"},
+        description=f"Morning cut-off, \"HH:MM\" in the journey's time zone, {BATCH_EARLIEST:%H:%M} to {BATCH_LATEST:%H:%M}: "
+                    f"a letter queued later prints in the next working day's batch; default \"{DEFAULT_BATCH_AT:%H:%M}\"")
     return_address: StrictStr = Field("", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+    @field_validator("batch_at")
+    @classmethod
+    def _batch_clock(cls, value: str | None) -> str | None:
+        if value is not None:
+            clock = parse_clock(value)
+            if not BATCH_EARLIEST <= clock <= BATCH_LATEST:
+                raise ValueError(f"{value!r} is not a morning cut-off; batches are made in the morning: "
+                                 f"use a time from \"{BATCH_EARLIEST:%H:%M}\" to \"{BATCH_LATEST:%H:%M}\"")
+        return value
+
+    @property
+    def batch_time(self) -> time:
+        """The cut-off of the day's batch (journey zone): letters queued later print the next working day."""
+        return parse_clock(self.batch_at) if self.batch_at else DEFAULT_BATCH_AT
+
+    def transit(self, country: str | None, home: str) -> tuple[int, str]:
+        """Business days a letter to `country` takes, and what chose them: "domestic", "abroad" or
+        the country's code. No country (no address) is domestic."""
+        code = (country or home).upper()
+        if code in self.lead_days_by_country:
+            return self.lead_days_by_country[code], "domestic" if code == home.upper() else code
+        if code == home.upper():
+            return self.lead_days, "domestic"
+        return (self.lead_days if self.abroad_lead_days is None else self.abroad_lead_days), "abroad"
 
     @model_validator(mode="after")
     def _paper_fits_envelope(self) -> "LetterSettings":
@@ -251,6 +307,9 @@ class Journey(_Strict):
             for touch in block["touches"]:
                 if touch.get("expires_after") is None:
                     touch.pop("expires_after", None)
+        for key, unset in (("abroad_lead_days", None), ("lead_days_by_country", {}), ("batch_at", None)):
+            if data["letters"].get(key) == unset:
+                data["letters"].pop(key, None)
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

@@ -7,8 +7,12 @@ The timing rules of PRODUCT.md §3, in the order they apply:
    next open day.
 3. It goes out at the start of the send window, or at `at:`; on day 0 at once when the deal closed
    inside the window, else at the next window start.
-4. A letter's day is its arrival day; it is printed and posted by the `lead_days`-th open day
-   before. When that is before the deal closed, it prints on the first open day and arrives late.
+4. A letter's day is its arrival day; it is printed and posted by the n-th open day before, n
+   being the transit of its destination (the deal's address country; none: domestic):
+   `lead_days_by_country`, else `lead_days` at home and `abroad_lead_days` abroad. Batches are
+   made on open mornings at `batch_at` (journey zone): a deal that closes after the cut-off
+   misses that morning's batch. When the print-by day is before the first batch the letter can
+   make, it prints in that batch and, if that is too late, the plan says when it arrives.
 5. The advocate phase and every referral touch wait for affirm: they run no earlier than one open
    day after the last affirm touch completes (a touch whose `when:` is false for this deal never
    happens, so the gate does not wait for it). Before the journey runs that moment is estimated;
@@ -32,12 +36,46 @@ from .conditions import judge
 from .context import merge_context
 from .deal import Deal
 from .journey import GATE_PHASE, Journey
+from .rendering import home_country
 from .workdays import BusinessCalendar
 
 
 def short_day(day: date) -> str:
     """`Sat 25 Apr`: the form notes use, independent of the process locale."""
     return format_date(day, "EEE d MMM", locale="en")
+
+
+@dataclass(frozen=True)
+class Transit:
+    """How long the post takes to a letter's destination: `days` business days, chosen as `kind`
+    ("domestic", "abroad", or the country code of a `lead_days_by_country` entry)."""
+
+    days: int
+    kind: str
+    country: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.days} business day{'' if self.days == 1 else 's'}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"lead_days": self.days, "kind": self.kind, "country": self.country}
+
+
+def transit(journey: Journey, deal: Deal) -> Transit:
+    home = home_country(journey)
+    country = deal.address.country.upper() if deal.address is not None and deal.address.country else home
+    days, kind = journey.letters.transit(country, home)
+    return Transit(days, kind, country)
+
+
+def first_batch(journey: Journey, calendar: BusinessCalendar, closed_at: datetime) -> tuple[date, bool]:
+    """The first morning batch a letter of this deal can be in (journey zone), and whether the
+    deal closed after that day's cut-off (so it missed the close day's batch)."""
+    closed = closed_at.astimezone(ZoneInfo(journey.timezone))
+    first = calendar.next_open(closed.date())
+    if first == closed.date() and closed.time().replace(tzinfo=None) >= journey.letters.batch_time:
+        return calendar.next_open(first + timedelta(days=1)), True
+    return first, False
 
 
 @dataclass
@@ -56,6 +94,7 @@ class PlannedTouch:
     condition_met: bool | None = None
     notes: list[str] = field(default_factory=list)
     order: int = 0
+    transit: Transit | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +106,7 @@ class PlannedTouch:
             "shifted_from": self.shifted_from.isoformat() if self.shifted_from else None,
             "title": self.title, "description": self.description, "when": self.when,
             "condition_met": self.condition_met, "notes": list(self.notes),
+            "transit": self.transit.to_json() if self.transit else None,
         }
 
 
@@ -123,6 +163,7 @@ def plan(journey: Journey, deal: Deal, facts: Facts | None = None, *, titles: bo
     start, end = journey.window
     start_date = deal.closed_at.astimezone(home).date()
     planned: list[PlannedTouch] = []
+    post = transit(journey, deal)
 
     for order, (block, touch) in enumerate(journey.touches()):
         zone = home if touch.channel == "task" else contact_zone
@@ -147,7 +188,7 @@ def plan(journey: Journey, deal: Deal, facts: Facts | None = None, *, titles: bo
                 item.shifted_from = day0
                 item.notes.append(f"after hours: first thing {short_day(nxt)}")
         if touch.channel == "letter":
-            _schedule_letter(item, journey, calendar, zone, start_date)
+            _schedule_letter(item, journey, calendar, zone, deal.closed_at, post)
         if journey.is_gated(block, touch):
             item.gated_by = GATE_PHASE
         planned.append(item)
@@ -161,21 +202,26 @@ def plan(journey: Journey, deal: Deal, facts: Facts | None = None, *, titles: bo
 
 
 def _schedule_letter(item: PlannedTouch, journey: Journey, calendar: BusinessCalendar,
-                     zone: ZoneInfo, start_date: date) -> None:
-    """Arrival on the touch's day; printing `lead_days` open days earlier, never before the close."""
-    lead = journey.letters.lead_days
+                     zone: ZoneInfo, closed_at: datetime, post: Transit) -> None:
+    """Arrival on the touch's day; printing `post.days` open days earlier, in a batch the letter
+    can still make: never before the close, nor in a batch made before the deal closed."""
     arrival = item.due.date()
-    print_by = calendar.open_days_before(arrival, lead)
-    first_print = calendar.next_open(start_date)
-    if print_by < first_print:
-        print_by = first_print
-        late = calendar.open_days_after(first_print, lead)
+    print_by = calendar.open_days_before(arrival, post.days)
+    first, missed = first_batch(journey, calendar, closed_at)
+    if print_by < first:
+        print_by = first
+        late = calendar.open_days_after(first, post.days)
         if late > arrival:
-            item.shifted_from = item.shifted_from or start_date + timedelta(days=item.day)
-            item.notes.append(f"late: printing takes {lead} business days, arrives {short_day(late)}")
+            closed = closed_at.astimezone(ZoneInfo(journey.timezone)).date()
+            why = (f"the deal closed after the {journey.letters.batch_time:%H:%M} batch of {short_day(closed)}"
+                   if missed else f"the first batch it can make is {short_day(first)}")
+            day0 = closed_at.astimezone(zone).date()
+            item.shifted_from = item.shifted_from or day0 + timedelta(days=item.day)
+            item.notes.append(f"late: arrives {short_day(late)} ({why})")
             item.due = local_instant(late, item.due.timetz().replace(tzinfo=None), zone)
     item.print_by = print_by
-    item.notes.append(f"print by {short_day(print_by)}")
+    item.transit = post
+    item.notes.append(f"print by {short_day(print_by)} ({post})")
 
 
 def _completes(item: PlannedTouch, facts: Facts) -> date:
@@ -204,15 +250,15 @@ def _apply_gate(planned: list[PlannedTouch], journey: Journey, calendar: Busines
     if opens is None:  # every affirm touch is skipped for this deal: the gate opens at the close
         opens = min(t.due.date() for t in planned)
     earliest = calendar.open_days_after(opens, 1)
-    lead = journey.letters.lead_days
     for item in planned:
         if item.gated_by != GATE_PHASE:
             continue
         if item.print_by is not None:  # a letter "runs" when it is printed: that is what waits
             if item.print_by < earliest:
-                arrival = calendar.open_days_after(earliest, lead)
+                post = item.transit or Transit(journey.letters.lead_days, "domestic", "")
+                arrival = calendar.open_days_after(earliest, post.days)
                 item.notes = [n for n in item.notes if not n.startswith("print by")]
-                item.notes.append(f"waits for affirm: print by {short_day(earliest)}, arrives {short_day(arrival)}")
+                item.notes.append(f"waits for affirm: print by {short_day(earliest)}, arrives {short_day(arrival)} ({post})")
                 item.shifted_from = item.shifted_from or item.due.date()
                 item.print_by = earliest
                 item.due = local_instant(arrival, item.due.timetz().replace(tzinfo=None), item.due.tzinfo)  # type: ignore[arg-type]

@@ -123,6 +123,14 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
     if isinstance(value, str) and len(value) > 80:
         value = clip(value)
 
+    if loc and loc[-1] == "[key]":  # a mapping's key: lead_days_by_country's country codes
+        mark = smap.locate(loc[:-1], prefer_key=True)
+        hint = err["msg"].removeprefix("Value error, ").partition("; ")[2]
+        return Problem(file, mark.line, mark.col, f"unknown country code '{clip(loc[-2], 40)}' in {'.'.join(map(str, loc[:-2]))}",
+                       hint or "use an ISO 3166 alpha-2 code such as BE, DE or US")
+    if len(loc) == 3 and loc[:2] == ("letters", "lead_days_by_country"):
+        field, where = clip(loc[2], 40), "letters.lead_days_by_country"  # `BE: 31` names BE
+
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1], data)
         allowed = sorted(model.model_fields) if model else []
@@ -210,6 +218,8 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
         hint = CLOCK_HINT if field in ("at", "send_window") else "put quotes around it"
         if field == "expires_after":
             hint = 'write a duration in quotes, e.g. expires_after: "2d", "12h" or "30m"'
+        if field == "batch_at":
+            hint = 'write the cut-off as "HH:MM" in quotes, e.g. batch_at: "10:00"'
         return Problem(file, mark.line, mark.col, f"{field} in {where} must be text, got {shown(value)}", hint)
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return Problem(file, mark.line, mark.col, f"{field} in {where}: {err['msg'].lower()}, got {shown(value)}",
@@ -231,6 +241,8 @@ CLOCK_HINT = 'write times as "HH:MM" in quotes, e.g. at: "09:30" or send_window:
 def _range_hint(field: str) -> str:
     from .journey import Journey, LetterSettings
 
+    if len(field) == 2 and field.isupper():  # a country in lead_days_by_country
+        field = "abroad_lead_days"  # the same range
     for model in (LetterSettings, Journey):
         info = model.model_fields.get(field)
         if info is not None:

@@ -185,7 +185,7 @@ def test_letter_print_by_product_example(make_journey, make_deal):
     assert t["thanks"]["due"] == "2026-01-06T09:00:00+01:00"
     assert t["thanks"]["print_by"] == "2026-01-02"
     assert t["thanks"]["shifted_from"] is None
-    assert "print by Fri 2 Jan" in t["thanks"]["notes"]
+    assert "print by Fri 2 Jan (domestic: 2 business days)" in t["thanks"]["notes"]
 
 
 def test_letter_print_by_skips_new_year(make_journey, make_deal):
@@ -204,10 +204,11 @@ def test_letter_arriving_on_a_weekend_arrives_monday(make_journey, make_deal):
 
 
 def test_letter_that_cannot_make_it_prints_on_close_day_and_arrives_late(make_journey, make_deal):
-    # close Fri 20 Nov 2026 14:03; day 3 = Mon 23 Nov; 2 open days before is Thu 19 Nov, before
-    # the deal closed. It prints on Fri 20 Nov (the close day) and, two open days later
-    # (Mon 23, Tue 24), arrives Tue 24 Nov: a day late, and the notes say so.
-    t = touches(make_journey, letter_journey(3), make_deal("2026-11-20T14:03:00+01:00"))
+    # close Fri 20 Nov 2026 09:30, before the 10:00 batch; day 3 = Mon 23 Nov; 2 open days before
+    # is Thu 19 Nov, before the deal closed. It prints in Fri 20 Nov's batch (the close day) and,
+    # two open days later (Mon 23, Tue 24), arrives Tue 24 Nov: a day late, and the notes say so.
+    # (A close after the cut-off: tests/test_transit.py.)
+    t = touches(make_journey, letter_journey(3), make_deal("2026-11-20T09:30:00+01:00"))
     letter_ = t["thanks"]
     assert letter_["print_by"] == "2026-11-20"
     assert letter_["due"] == "2026-11-24T09:00:00+01:00"

@@ -164,3 +164,17 @@ def test_a_batch_that_cannot_be_rendered_puts_its_letters_back(tmp_path, monkeyp
     assert {l.state for l in led.letters()} == {"queued"} and room.batches() == []
     monkeypatch.undo()
     assert room.make_batch(until=FAR).letters == 3
+
+
+def test_a_batch_left_without_files_by_a_crash_is_written_by_the_next_run(tmp_path):
+    from hundred.printroom.order import print_order
+
+    led = Ledger.memory()
+    room = PrintRoom(led, Settings(home=tmp_path, letters_dir=tmp_path / "letters"))
+    ids = fill(led, 3)
+    led.claim_batch("crashed", ids, until=FAR, duplex=False, labels=False, order=print_order)  # then the run died
+    fill(led, 2, start=10)
+    result = room.make_batch(until=FAR)
+    assert result.letters == 2 and any("batch crashed had no files" in p for p in result.problems)
+    assert room.batch_path("crashed", "pdf").exists() and room.batch("crashed").pages > 0
+    assert room.make_batch(until=FAR).problems == []

@@ -182,7 +182,7 @@ class PrintRoom:
         too) and render the batch. An empty queue is not an error: letters 0, no files."""
         until = until or self.today()
         candidates: list[str] = []
-        notes: list[str] = []
+        notes: list[str] = self._finish_unfinished()
         for row in self.ledger.letters(state="queued"):
             if row.print_by is not None and row.print_by > until:
                 continue
@@ -203,6 +203,20 @@ class PrintRoom:
         except BaseException:
             self.ledger.release_batch(batch_id, "the batch PDF could not be made; back in the queue")
             raise
+
+    def _finish_unfinished(self) -> list[str]:
+        """A batch whose run died between claiming its letters and writing its files (pages still
+        0) is rendered now, from the ledger, so its letters are never stuck; rendering it twice at
+        once is harmless (same bytes, atomic rename)."""
+        notes = []
+        for batch in self.ledger.batch_rows():
+            if batch.pages == 0 and batch.letters > 0 and batch.posted_at is None:
+                try:
+                    self.render_batch(batch.batch_id)
+                    notes.append(f"batch {batch.batch_id} had no files (a run stopped?); they were written now")
+                except Exception as exc:  # noqa: BLE001 — reported on the cover; today's batch still goes out
+                    notes.append(f"batch {batch.batch_id} could not be rendered: {type(exc).__name__}: {exc}")
+        return notes
 
     @staticmethod
     def _unprintable(row: LetterRow) -> str | None:

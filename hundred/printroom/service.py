@@ -298,20 +298,23 @@ class PrintRoom:
 
     def preview(self, letter_id: str) -> bytes:
         """PDF bytes of one letter from its stored inputs (the same as `reprint` writes)."""
+        return self._render_one(self.letter(letter_id))
+
+    @staticmethod
+    def _render_one(row: LetterRow) -> bytes:
         from ..letters.render import render_letters
 
-        row = self.letter(letter_id)
         buf = io.BytesIO()
         render_letters([letter_of(row)], style_of(row), buf)
         return buf.getvalue()
 
     def reprint(self, letter_id: str) -> Path:
         """One letter rendered again now, byte-identical, to letters/reprints/; no state changes."""
-        data = self.preview(letter_id)
+        row = self.letter(letter_id)
+        data = self._render_one(row)
         path = self.letters_dir / "reprints" / f"{safe_name(letter_id)}.pdf"
         write_atomically(path, lambda fh: fh.write(data))
-        self.ledger.record_event(self.letter(letter_id).deal_id, "letter.reprinted",
-                                 self.letter(letter_id).touch_id, f"{letter_id} → {path}")
+        self.ledger.record_event(row.deal_id, "letter.reprinted", row.touch_id, f"{letter_id} → {path}")
         return path
 
 

@@ -169,11 +169,16 @@ def test_a_batch_that_cannot_be_rendered_puts_its_letters_back(tmp_path, monkeyp
 def test_a_batch_left_without_files_by_a_crash_is_written_by_the_next_run(tmp_path):
     from hundred.printroom.order import print_order
 
-    led = Ledger.memory()
+    now = [datetime(2026, 11, 30, 9, tzinfo=timezone.utc)]
+    led = Ledger.memory(clock=lambda: now[0])
     room = PrintRoom(led, Settings(home=tmp_path, letters_dir=tmp_path / "letters"))
     ids = fill(led, 3)
     led.claim_batch("crashed", ids, until=FAR, duplex=False, labels=False, order=print_order)  # then the run died
     fill(led, 2, start=10)
+    assert room.make_batch(until=FAR).problems == []  # a batch made a moment ago may still be rendering
+    assert not room.batch_path("crashed", "pdf").exists()
+    fill(led, 2, start=20)
+    now[0] = datetime(2026, 11, 30, 9, 11, tzinfo=timezone.utc)
     result = room.make_batch(until=FAR)
     assert result.letters == 2 and any("batch crashed had no files" in p for p in result.problems)
     assert room.batch_path("crashed", "pdf").exists() and room.batch("crashed").pages > 0

@@ -28,7 +28,7 @@ import os
 import secrets
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ from ..letters.model import Letter, LetterStyle, PostalAddress
 from .order import is_domestic, print_order, safe_name
 
 KINDS = ("pdf", "manifest", "labels")
+UNFINISHED_AFTER = timedelta(minutes=10)  # a batch of 1,000 letters renders in a few seconds
 
 
 @dataclass(frozen=True)
@@ -206,11 +207,11 @@ class PrintRoom:
 
     def _finish_unfinished(self) -> list[str]:
         """A batch whose run died between claiming its letters and writing its files (pages still
-        0) is rendered now, from the ledger, so its letters are never stuck; rendering it twice at
-        once is harmless (same bytes, atomic rename)."""
+        0 well after it was made) is rendered now, from the ledger, so its letters are never stuck."""
         notes = []
+        stale = self.ledger.clock() - UNFINISHED_AFTER
         for batch in self.ledger.batch_rows():
-            if batch.pages == 0 and batch.letters > 0 and batch.posted_at is None:
+            if batch.pages == 0 and batch.letters > 0 and batch.posted_at is None and batch.created_at < stale:
                 try:
                     self.render_batch(batch.batch_id)
                     notes.append(f"batch {batch.batch_id} had no files (a run stopped?); they were written now")

@@ -235,3 +235,27 @@ def test_without_a_prefect_api_nothing_is_marked_posted_and_the_page_says_why(se
                           data={"letter": site.later_id})
     assert response.status_code == 409 and "no Prefect API" in response.json()["error"]
     assert site.ledger.letter(site.later_id).state == "queued"
+
+
+def test_print_staff_mark_printed_spoil_and_reprint_from_the_page(served, user, batch_id):
+    site, server = served
+    headers = {**HTML, "origin": server.url}
+    printed = user.post(f"/print/batches/{batch_id}/printed", data={"csrf": csrf_of(user)}, headers=headers)
+    assert printed.status_code == 303 and site.ledger.letter(site.overdue_id).state == "printed"
+    assert "2 letters marked printed" in user.get("/print", headers=HTML).text
+
+    spoiled = user.post("/print/letter/spoil", headers=headers,
+                        data={"csrf": csrf_of(user), "letter": site.overdue_id, "reason": "paper jam <b>"})
+    assert spoiled.status_code == 303 and spoiled.headers["location"] == "/print/letter?id=D-OTHER-overdue%2Fthanks"
+    page = user.get(spoiled.headers["location"], headers=HTML).text
+    assert "spoiled (paper jam &lt;b&gt;)" in page  # shown, escaped
+    assert site.ledger.letter(site.overdue_id).state == "queued"  # back in the queue for the next batch
+
+    again = user.post("/print/letter/spoil", headers=headers, data={"csrf": csrf_of(user), "letter": site.overdue_id})
+    assert again.status_code == 303  # the print room's refusal comes back as a message on the letter's page
+    assert "still in the queue" in user.get(again.headers["location"], headers=HTML).text
+
+    reprint = user.post("/print/letter/reprint", headers=headers, data={"csrf": csrf_of(user), "letter": site.letter_id})
+    assert reprint.status_code == 200 and reprint.content.startswith(b"%PDF")
+    assert reprint.headers["content-disposition"].startswith("attachment")
+    assert reprint.content == user.get("/print/letter.pdf", params={"id": site.letter_id}).content  # byte-identical

@@ -104,12 +104,15 @@ def audit(page: Any, axe: str) -> list[dict[str, Any]]:
              "nodes": [n["target"] for n in v["nodes"]][:5]} for v in violations]
 
 
-def check_both_widths(page: Any, axe: str, what: str) -> list[tuple[str, str, Any]]:
-    """axe at tablet and desktop width on the page as it is now; the serious and critical ones."""
+def check_both_widths(page: Any, axe: str, what: str, shots: Path | None = None) -> list[tuple[str, str, Any]]:
+    """axe at tablet and desktop width on the page as it is now (and a screenshot of each into
+    `shots`); the serious and critical violations."""
     found = []
     for viewport in (TABLET, DESKTOP):
         page.set_viewport_size(viewport)
         page.reload()
+        if shots is not None:
+            page.screenshot(path=str(shots / f"{what.replace(' ', '-')}-{viewport['width']}.png"), full_page=True)
         found += [(what, v["id"], v["nodes"]) for v in audit(page, axe) if v["impact"] in ("serious", "critical")]
     page.set_viewport_size(TABLET)
     page.reload()
@@ -131,7 +134,7 @@ def test_print_staff_log_in_batch_download_and_post_by_keyboard_and_the_gate_ope
     axe = axe_source()
     page = new_page(browser, TABLET)
     keyboard_login(page, server.url)
-    serious = check_both_widths(page, axe, "queue")
+    serious = check_both_widths(page, axe, "queue", shots)
     queue = page.locator("#queue-title").locator("xpath=..")
     assert "3 letters" in queue.inner_text()
     overdue = page.locator(".day.overdue").first
@@ -153,11 +156,11 @@ def test_print_staff_log_in_batch_download_and_post_by_keyboard_and_the_gate_ope
     batch = site.ledger.letter(site.letter_id).batch_id
     assert batch and batch in notice
     page.screenshot(path=str(shots / "print-batch-made-tablet.png"), full_page=True)
-    serious += check_both_widths(page, axe, "batch made")
+    serious += check_both_widths(page, axe, "batch made", shots)
     page.goto(f"{server.url}/print/letter?id={site.overdue_id.replace('/', '%2F')}")
     assert page.locator("#reason").is_visible()  # a batched letter can be spoiled
     page.screenshot(path=str(shots / "letter-batched-tablet.png"), full_page=True)
-    serious += check_both_widths(page, axe, "batched letter")
+    serious += check_both_widths(page, axe, "batched letter", shots)
     assert not serious, serious
     page.goto(f"{server.url}/print")
 

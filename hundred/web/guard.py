@@ -126,7 +126,8 @@ def login_required_response(request: Request, exc: LoginRequired) -> Response:
 def security_headers(response: Response, style_hash: str) -> None:
     headers = response.headers
     if response.media_type == "application/pdf" or headers.get("content-type", "").startswith("application/pdf"):
-        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'; sandbox")
+        # no sandbox or default-src: browsers' PDF viewers refuse to show a PDF under them
+        headers.setdefault("Content-Security-Policy", "frame-ancestors 'self'")
     else:
         headers.setdefault("Content-Security-Policy",
                            f"default-src 'none'; style-src '{style_hash}'; img-src 'self' data:; form-action 'self'; "

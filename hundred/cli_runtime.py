@@ -157,7 +157,7 @@ def status(
       hundred status D-1042
       hundred status D-1042 --json
     """
-    from .runtime import touch_json
+    from .outcomes import touch_json
 
     ledger = _ledger()
     if deal is None:

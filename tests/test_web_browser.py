@@ -74,7 +74,7 @@ def browser() -> Any:
 
 
 def new_page(browser: Any, viewport: dict[str, int]) -> Any:
-    context = browser.new_context(viewport=viewport, bypass_csp=True, accept_downloads=True)
+    context = browser.new_context(viewport=viewport, bypass_csp=True, accept_downloads=True, locale="en-US")
     context.set_default_timeout(30_000)
     return context.new_page()
 
@@ -143,7 +143,9 @@ def test_print_staff_log_in_batch_download_and_post_by_keyboard_and_the_gate_ope
     page.screenshot(path=str(shots / "print-queue-tablet.png"), full_page=True)
 
     # make a batch of what must be printed by the letter's day, duplex, with labels: keyboard only
-    page.fill("#until", print_by.isoformat())  # the date picker's own keys differ per platform
+    tab_to(page, "#until")
+    page.keyboard.type(print_by.strftime("%m%d%Y"))  # Chromium's en-US date field: month, day, year
+    assert page.input_value("#until") == print_by.isoformat()
     tab_to(page, "#duplex")
     page.keyboard.press("Space")
     tab_to(page, "#labels")

@@ -86,6 +86,7 @@ class Services:
 
 def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
     router = APIRouter()
+
     def done(caller: Caller, text: str, data: dict[str, Any], to: str = "/print") -> Response:
         """A script gets JSON; a person is sent back to the page (post/redirect/get)."""
         if caller.kind == "token":

@@ -153,6 +153,7 @@ class Supervisor:
                  demo: bool, say: Callable[[str], None] = _say):
         self.home, self.port, self.prefect_port = home, port, prefect_port
         self.day_seconds, self.demo, self.say = day_seconds, demo, say
+        self.print_login = "password from HUNDRED_PRINT_PASSWORD"
         self.api_url = f"http://{HOST}:{prefect_port}/api"
         self.ui_url = f"http://{HOST}:{prefect_port}"
         self.web_url = f"http://{HOST}:{port}"
@@ -252,6 +253,7 @@ class Supervisor:
         self.say(f"hundred is up ({self.ready_at - self.t0:.1f} s)\n"
                  f"  Prefect UI  {self.ui_url}\n"
                  f"  web app     {self.web_url}  (health: {self.web_url}/healthz)\n"
+                 f"  print room  {self.web_url}/print  ({self.print_login})\n"
                  f"  home        {self.home}\n"
                  "Ctrl-C stops everything.")
         os.environ.update({"PREFECT_API_URL": self.api_url, "PREFECT_HOME": str(self.home / "prefect")})
@@ -379,6 +381,20 @@ class DemoView:
                 self.console.print(f"[dim]demo: the account manager did {touch}[/dim]")
 
 
+def print_room_login() -> str:
+    """The print room needs a password. Without HUNDRED_PRINT_PASSWORD(_HASH), this run makes one
+    and says it, so the first `hundred up` has a print room staff can open; sessions are signed
+    with a key of this run (HUNDRED_PRINT_SECRET), so a restarted web part keeps them."""
+    import secrets
+
+    os.environ.setdefault("HUNDRED_PRINT_SECRET", secrets.token_hex(32))
+    if os.environ.get("HUNDRED_PRINT_PASSWORD") or os.environ.get("HUNDRED_PRINT_PASSWORD_HASH"):
+        return "password from HUNDRED_PRINT_PASSWORD"
+    password = secrets.token_urlsafe(9)
+    os.environ["HUNDRED_PRINT_PASSWORD"] = password
+    return f"password for this run: {password}; set HUNDRED_PRINT_PASSWORD to choose one"
+
+
 def main(*, demo: bool = False, day_seconds: float | None = None, port: int = 8000,
          prefect_port: int = 4200) -> int:
     """Run until Ctrl-C / SIGTERM; the exit status."""
@@ -400,6 +416,7 @@ def main(*, demo: bool = False, day_seconds: float | None = None, port: int = 80
         _say(str(exc), sys.stderr)
         return 1
     supervisor = Supervisor(home, port, prefect_port, day_seconds, demo)
+    supervisor.print_login = print_room_login()
 
     def on_signal(signum: int, _frame: Any) -> None:
         supervisor.stopping = True

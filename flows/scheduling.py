@@ -32,12 +32,13 @@ from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL
 from prefect.states import Scheduled
 
+from hundred import deployments
 from hundred.identity import TouchKey
 
-TOUCH_DEPLOYMENT = "run-touch/run-touch"
-DEAL_CLOSED_DEPLOYMENT = "deal-closed/deal-closed"
-RECONCILE_DEPLOYMENT = "reconcile/reconcile"
-CANCEL_DEPLOYMENT = "cancel-journey/cancel-journey"
+TOUCH_DEPLOYMENT = deployments.RUN_TOUCH
+DEAL_CLOSED_DEPLOYMENT = deployments.DEAL_CLOSED
+RECONCILE_DEPLOYMENT = deployments.RECONCILE
+CANCEL_DEPLOYMENT = deployments.CANCEL_JOURNEY
 BULK_LIMIT = 50  # the server's maximum per bulk call
 
 log = logging.getLogger("hundred.scheduling")

@@ -25,9 +25,10 @@ from typing import Any, Callable, TypeVar
 
 import httpx
 
+from . import deployments
 from .identity import TouchKey
 
-TOUCH_DEPLOYMENT = "run-touch/run-touch"
+TOUCH_DEPLOYMENT = deployments.RUN_TOUCH
 API_VERSION = "0.8.4"  # the X-PREFECT-API-VERSION Prefect 3.8's client sends
 BULK_LIMIT = 50
 log = logging.getLogger("hundred.prefect_rest")

@@ -5,7 +5,7 @@ Parts, started in this order, each in its own process group with its output in
 
 1. `prefect` : `prefect server start` on 127.0.0.1 (PREFECT_HOME and its SQLite DB under
    `HUNDRED_HOME/prefect`); the next part starts once `/api/health` answers.
-2. `serve`   : `python -m flows.serve` (all four deployments) against that server.
+2. `serve`   : `python -m flows.serve` (all of hundred's deployments) against that server.
 3. `web`     : the FastAPI app (uvicorn); `/healthz` is 200 once every part is up.
 
 A part that exits is restarted with backoff (serve exits after a long API outage). Ctrl-C or

@@ -30,10 +30,11 @@ from typing import Iterator
 
 import pytest
 
+from hundred import deployments
+
 REPO = Path(__file__).resolve().parent.parent
 SERVER_TIMEOUT = float(os.environ.get("HUNDRED_TEST_PREFECT_TIMEOUT", "180"))
-DEPLOYMENTS = ("deal-closed/deal-closed", "run-touch/run-touch", "cancel-journey/cancel-journey",
-               "reconcile/reconcile")
+DEPLOYMENTS = deployments.ALL
 
 
 def free_port() -> int:
@@ -132,7 +133,7 @@ class PrefectServer:
               timeout: float = 120.0) -> Iterator[Served]:
         """`python -m flows.serve` against this server with HUNDRED_HOME=hundred_home, until exit.
 
-        Waits until serve has polled (all four deployments READY)."""
+        Waits until serve has polled (all of hundred's deployments READY)."""
         assert not self._serving, "one serve per server at a time (they share deployment names)"
         hundred_home.mkdir(parents=True, exist_ok=True)
         child_env = base_env(self.home, self.api_url)
@@ -219,7 +220,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
 
 @pytest.fixture(scope="session")
 def hundred_deployments(prefect_server: PrefectServer) -> PrefectServer:
-    """hundred's four deployments registered on the session server (without serving them)."""
+    """hundred's deployments registered on the session server (without serving them)."""
     from flows.serve import deployments
 
     for deployment in deployments():

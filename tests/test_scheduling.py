@@ -127,7 +127,7 @@ def _wait_run(scheduler, run_id: str, states=("COMPLETED", "FAILED", "CRASHED"),
 
 
 def test_served_flows_start_a_journey_deliver_its_first_touch_and_cancel_it(prefect_server, tmp_path):
-    """The four flows, served by `python -m flows.serve`, driving hundred's runtime end to end."""
+    """hundred's flows, served by `python -m flows.serve`, driving hundred's runtime end to end."""
     import json
 
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey

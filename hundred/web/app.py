@@ -14,10 +14,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from .. import deployments
 from ..local import UP_FILE
 
-DEPLOYMENTS = ("deal-closed/deal-closed", "run-touch/run-touch", "cancel-journey/cancel-journey",
-               "reconcile/reconcile")
+DEPLOYMENTS = deployments.ALL
 TIMEOUT = 2.0
 
 
@@ -66,7 +66,7 @@ def _polled_since(last_polled: Any, started: Any) -> bool:
 
 
 def _serve(api: str | None, part: dict[str, Any]) -> dict[str, Any]:
-    """Up when its process lives and Prefect shows all four deployments ready (serve polls them)."""
+    """Up when its process lives and Prefect shows all of hundred's deployments ready (serve polls them)."""
     if part.get("state") != "running" or not _alive(part.get("pid")):
         return {"state": part.get("state", "unknown"), "detail": "serve process is not running"}
     if not api:

@@ -214,7 +214,7 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
         row = await call(known_letter, form.get("letter"))
         reason = (form.get("reason") or "").strip()[:200] or "spoiled in the print room"
         await act(caller, _letter_url(row.letter_id), services.printroom().spoil, row.letter_id, reason)
-        return done(caller, f"Letter {row.letter_id} spoiled ({reason}). Reprint it to print it again.",
+        return done(caller, f"Letter {row.letter_id} spoiled ({reason}): it is back in the queue for the next batch.",
                     {"letter": row.letter_id}, to=_letter_url(row.letter_id))
 
     @router.post("/print/letter/reprint")

@@ -350,9 +350,9 @@ class DemoView:
 
     def _takes(self, channel: str) -> float:
         """How long the demo's people take: an account manager half a journey day; print staff
-        two journey days and at least half a minute, so the letter can be seen in the print room."""
+        two journey days and at least a minute, so the letter can be seen in the print room."""
         day = self.day_seconds or 86400.0
-        return max(30.0, 2 * day) if channel == "letter" else max(2.0, day / 2)
+        return max(60.0, 2 * day) if channel == "letter" else max(2.0, day / 2)
 
     def act(self) -> None:
         """Post the letters and finish the tasks whose moment has come (see the class docstring)."""

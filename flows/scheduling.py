@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
-import time
 from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 from uuid import UUID
@@ -33,6 +31,7 @@ from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_A
 from prefect.states import Scheduled
 
 from hundred import deployments
+from hundred.prefect_rest import retrying
 from hundred.identity import TouchKey
 
 TOUCH_DEPLOYMENT = deployments.RUN_TOUCH
@@ -60,26 +59,6 @@ def _transient(exc: BaseException) -> bool:
         code = exc.response.status_code
         return code in (502, 503, 504) or (code == 500 and "database is locked" in exc.response.text)
     return isinstance(exc, (httpx.TransportError, httpx.TimeoutException))
-
-
-def retrying(call: Callable[[], T], what: str, attempts: int = 4, base_delay: float = 0.5) -> T:
-    """`call()`, retried with jittered backoff while the error is transient."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return call()
-        except Exception as exc:
-            if attempt == attempts or not _transient(exc):
-                raise
-            delay = base_delay * 2 ** (attempt - 1) * (1 + random.random() / 2)
-            log.warning("%s: %s; retrying in %.1fs (%d/%d)", what, _brief(exc), delay, attempt, attempts - 1)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
-
-
-def _brief(exc: BaseException) -> str:
-    if isinstance(exc, PrefectHTTPStatusError):
-        return f"HTTP {exc.response.status_code}"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _utc(moment: datetime) -> datetime:
@@ -178,7 +157,7 @@ class PrefectScheduler:
         self.close()
 
     def _retry(self, call: Callable[[], T], what: str) -> T:
-        return retrying(call, what, attempts=self.attempts)
+        return retrying(call, what, self.attempts, transient=_transient)
 
     def deployment_id(self, name: str) -> UUID:
         cache_key = (self.api_url, name)

@@ -142,7 +142,7 @@ class RestScheduler:
                 raise PrefectAPIError(what, response)
             return response.json() if response.content else None
 
-        return _retrying(once, what, self.attempts)
+        return retrying(once, what, self.attempts)
 
     def close(self) -> None:
         self._http.close()
@@ -159,12 +159,16 @@ def _run_path(run_id: str) -> str:
     return str(uuid.UUID(str(run_id)))
 
 
-def _retrying(call: Callable[[], T], what: str, attempts: int, base_delay: float = 0.5) -> T:
+def retrying(call: Callable[[], T], what: str, attempts: int = 4, *,
+             transient: Callable[[BaseException], bool] = lambda exc: _transient(exc),
+             base_delay: float = 0.5) -> T:
+    """`call()`, retried with jittered backoff while `transient(error)` says another try may work
+    (SQLite busy, a restarting server). Shared with flows/scheduling.py's client-based scheduler."""
     for attempt in range(1, attempts + 1):
         try:
             return call()
         except Exception as exc:
-            if attempt == attempts or not _transient(exc):
+            if attempt == attempts or not transient(exc):
                 raise
             delay = base_delay * 2 ** (attempt - 1) * (1 + random.random() / 2)
             log.warning("%s: %s; retrying in %.1fs (%d/%d)", what, exc, delay, attempt, attempts - 1)

@@ -125,6 +125,8 @@ def decide(*, journey_state: str, touch_state: str, condition: bool | None, cond
     time: the journey may have exited, the deal changed or the run come late since."""
     if touch_state in FINAL:
         return Decision("noop", f"already {touch_state}")
+    if touch_state == "waiting":  # a run started by hand, or left over: the gate decides, not the run
+        return Decision("noop", "waits for the affirm phase")
     if journey_state != "active":
         return Decision("cancel", f"the journey has {journey_state}")
     if condition is False:

@@ -249,3 +249,10 @@ def test_a_failed_touch_is_run_again_on_request_and_only_when_failed(harness, tm
     harness.runtime.retry("D-1", "check-in")
     harness.run_until(harness.now)
     assert harness.state("check-in") == "delivered"
+
+
+def test_a_run_of_a_gated_touch_before_the_gate_opens_does_nothing(harness):
+    harness.runtime.deal_closed(deal_payload())
+    outcome = harness.runtime.run_touch("D-1", "referral")  # e.g. started by hand in the Prefect UI
+    assert outcome.state == "waiting" and outcome.detail == "waits for the affirm phase"
+    assert not [p for p in outbox(harness) if "Ilse" in p.read_text(encoding="utf-8")]

@@ -212,6 +212,27 @@ def cancel(
         out.print(line)
 
 
+@app.command()
+def retry(
+    deal: Annotated[str, typer.Argument(help="The deal id.")],
+    touch: Annotated[str, typer.Argument(help="The failed touch, e.g. next-steps-email.")],
+) -> None:
+    """Run a failed touch again, once its cause is fixed (a template, the mail server).
+
+    Template text is read when the touch runs, so a corrected template is what goes out; an email
+    that may already have been delivered is still not sent twice.
+
+    \b
+    Example:
+      hundred retry D-1042 next-steps-email
+    """
+    try:
+        outcome = _runtime().retry(deal, touch)
+    except (LookupError, ValueError) as exc:
+        raise UserError(str(exc).strip("'\"")) from None
+    out.print(f"{deal} · {touch}: {outcome.detail} (now {outcome.state})")
+
+
 @task_app.command("done")
 def task_done(
     deal: Annotated[str, typer.Argument(help="The deal id.")],

@@ -17,8 +17,6 @@ without an API URL the scheduler refuses with a message a person can act on.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
@@ -31,6 +29,7 @@ from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_A
 from prefect.states import Scheduled
 
 from hundred import deployments
+from hundred.deal_run import deal_closed_run
 from hundred.prefect_rest import retrying
 from hundred.identity import TouchKey
 
@@ -187,16 +186,10 @@ def submit_deal_closed(payload: dict[str, Any], received_at: datetime | None = N
     journey per deal, whatever the number of runs). The run records the deal, writes its plan to
     the ledger and schedules the touches.
     """
-    deal_id = str(payload.get("id") or "").strip()
-    if not deal_id:
-        raise ValueError("the deal has no 'id'")
-    received = _utc(received_at or datetime.now(timezone.utc))
-    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    run = deal_closed_run(payload, received_at or datetime.now(timezone.utc))
     with PrefectScheduler(api_url) as scheduler:
-        return scheduler.create_run(
-            DEAL_CLOSED_DEPLOYMENT, {"payload": payload, "received_at": received.isoformat()},
-            idempotency_key=f"deal-closed:{deal_id}:{digest}", name=f"{deal_id} · deal closed",
-            tags=[f"deal:{deal_id}"])
+        return scheduler.create_run(DEAL_CLOSED_DEPLOYMENT, run.parameters, idempotency_key=run.idempotency_key,
+                                    name=run.name, tags=run.tags)
 
 
 def submit_reconcile(*, api_url: str | None = None, reason: str = "start-up") -> str:

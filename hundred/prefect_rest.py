@@ -124,6 +124,17 @@ class RestScheduler:
         self._call("POST", f"flow_runs/{_run_path(run_id)}/set_state", f"retry run {run_id}",
                    json={"state": _scheduled(at), "force": True})
 
+    def create_run(self, deployment: str, parameters: dict[str, Any], *, idempotency_key: str | None = None,
+                   name: str | None = None, tags: list[str] | None = None, when: datetime | None = None) -> str:
+        """A run of one of hundred's deployments (e.g. deal-closed), now by default; the same call as
+        `flows.scheduling.PrefectScheduler.create_run`. A repeated key returns the first run."""
+        body = {"state": _scheduled(when or datetime.now(timezone.utc)), "name": name, "parameters": parameters,
+                "context": {}, "tags": tags or [], "idempotency_key": idempotency_key,
+                "parent_task_run_id": None, "job_variables": None, "labels": {}}
+        deployment_id = self.deployment_id(deployment)
+        run = self._call("POST", f"deployments/{deployment_id}/create_flow_run", f"create {deployment} run", json=body)
+        return str(run["id"])
+
     # -- helpers -----------------------------------------------------------------------------------
 
     def deployment_id(self, name: str) -> str:

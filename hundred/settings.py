@@ -31,7 +31,22 @@ class Settings(BaseSettings):
         description="smtp://user:pass@host:587?starttls=true or smtps://host:465; unset: .eml files in the outbox")
     mail_from: str = "hundred <hundred@localhost>"
     mail_domain: str | None = Field(None, description="Message-ID domain; default: the domain of mail_from")
-    webhook_secret: str | None = Field(None, repr=False, description="Default HMAC signing secret for webhooks")
+    webhook_secret: str | None = Field(
+        None, repr=False, description="HMAC secret for webhooks: signs hundred's own, checks the CRM's on /hooks/*; "
+                                      "several comma-separated while rotating (signs with the first, accepts any)")
+    hubspot_secret: str | None = Field(None, repr=False, description="HubSpot app secret: checks X-HubSpot-Signature-v3 on /hooks/hubspot")
+    pipedrive_auth: str | None = Field(
+        None, repr=False, description="user:password that Pipedrive's webhook sends as HTTP Basic auth to /hooks/pipedrive")
+    crm_mapping: Path | None = Field(
+        None, description="JSON or YAML file mapping HubSpot/Pipedrive payloads onto the deal; default: the one "
+                          "shipped in hundred/crm_mapping.json")
+    public_url: str | None = Field(
+        None, description="The URL the CRM calls hundred at (https://hooks.example.com), when a proxy changes it: "
+                          "HubSpot signs the full URL")
+    intake_max_bytes: int = Field(1_048_576, gt=0, description="Largest webhook body accepted (413 above it)")
+    backfill_grace_days: float = Field(
+        7, ge=0, description="A touch already overdue by more than this many days when its deal was received "
+                             "(a backfill) is expired, not sent, even without expires_after")
     allow_private_webhooks: bool = Field(False, description="Allow webhook URLs on loopback/private networks")
     letters_dir: Path = Path("letters")
     journeys_dir: Path = Path("journeys")
@@ -56,7 +71,8 @@ class Settings(BaseSettings):
         return value.expanduser().absolute()
 
     @field_validator("database_url", "smtp_url", "webhook_secret", "mail_domain", "print_password",
-                     "print_password_hash", "print_token", "print_secret", mode="before")
+                     "print_password_hash", "print_token", "print_secret", "hubspot_secret", "pipedrive_auth",
+                     "crm_mapping", "public_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """`HUNDRED_SMTP_URL=` (set but empty) means unset, as a shell user expects."""

@@ -15,7 +15,7 @@ RUNTIME_LIBRARIES = {"prefect", "sqlalchemy", "alembic", "fastapi", "starlette",
                      "psycopg", "pydantic_settings", "flows"}
 ADAPTERS = {"hundred.ledger", "hundred.channels", "hundred.runtime", "hundred.outcomes", "hundred.settings", "hundred.web", "hundred.up",
             "hundred.simulate", "hundred.local", "hundred.cli", "hundred.cli_runtime", "hundred.cli_paths",
-            "hundred.prefect_rest", "hundred.printroom", "hundred.cli_letters"}
+            "hundred.prefect_rest", "hundred.printroom", "hundred.cli_letters", "hundred.intake", "hundred.cli_intake"}
 
 
 def module_name(path: Path) -> str:

@@ -19,8 +19,6 @@ that changes between check and connect (rebinding) cannot reach a private addres
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import os
 import socket
@@ -31,29 +29,11 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from ..rendering import WebhookContent
+from ..signature import secrets_of, sign, verify_signature  # noqa: F401  (one home: hundred/signature.py)
 from ..urlsafety import check_resolved_webhook_url
 from .base import FAILED, PENDING, SENDING, SENT, ChannelConfig, DeliveryLog, DeliveryResult, begin
 
 USER_AGENT = "hundred-webhook/1"
-
-
-def sign(body: bytes, secret: str, timestamp: int) -> str:
-    """The `X-Hundred-Signature` value for `body` sent at `timestamp` (unix seconds)."""
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-def verify_signature(header: str, body: bytes, secret: str, *, tolerance: float = 300,
-                     now: float | None = None) -> bool:
-    """For receivers: the header's v1 matches `body` and its t is within `tolerance` seconds."""
-    try:
-        fields = dict(part.split("=", 1) for part in header.split(","))
-        timestamp = int(fields["t"])
-    except (ValueError, KeyError):
-        return False
-    if abs((time.time() if now is None else now) - timestamp) > tolerance:
-        return False
-    return hmac.compare_digest(sign(body, secret, timestamp), f"t={timestamp},v1={fields.get('v1', '')}")
 
 
 def resolved_addresses_refused(url: str, allow_private: bool = False) -> str | None:
@@ -163,7 +143,7 @@ def _secret(content: WebhookContent, config: ChannelConfig) -> str:
         return value
     if not config.webhook_secret:
         raise ValueError("no webhook signing secret: set HUNDRED_WEBHOOK_SECRET or the touch's secret_env")
-    return config.webhook_secret
+    return secrets_of(config.webhook_secret)[0]  # "new,old" while rotating: sign with the first
 
 
 def deliver_webhook(content: WebhookContent, log: DeliveryLog, config: ChannelConfig, *,

@@ -6,12 +6,13 @@ Alembic on open. Imports only the core and SQLAlchemy/Alembic (never Prefect or 
 
 from .batches import BatchEntry, BatchRow
 from .db import HEAD, LedgerError
+from .intake import INTAKE_STATES, IntakeRow
 from .rows import (COMPLETE_TOUCH_STATES, DELIVERY_STATES, JOURNEY_STATES, LETTER_STATES, PENDING_TOUCH_STATES,
                    TOUCH_STATES, DeliveryRow, EventRow, JourneyRow, LetterRow, NewTouch, TouchRow)
 from .store import Ledger, default_url
 
 __all__ = [
-    "BatchEntry", "BatchRow", "COMPLETE_TOUCH_STATES", "DELIVERY_STATES", "HEAD", "JOURNEY_STATES", "LETTER_STATES", "PENDING_TOUCH_STATES",
+    "BatchEntry", "BatchRow", "COMPLETE_TOUCH_STATES", "DELIVERY_STATES", "HEAD", "INTAKE_STATES", "IntakeRow", "JOURNEY_STATES", "LETTER_STATES", "PENDING_TOUCH_STATES",
     "TOUCH_STATES", "DeliveryRow", "EventRow", "JourneyRow", "Ledger", "LedgerError", "LetterRow", "NewTouch",
     "TouchRow", "default_url",
 ]

@@ -199,3 +199,31 @@ class BatchLetterRecord(Base):
     last_page: Mapped[int | None] = mapped_column(Integer)
     spoiled_at: Mapped[datetime | None]
     spoil_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class IntakeRecord(Base):
+    """One delivery from the CRM (webhook, adapter, import row): kept before it is answered.
+
+    `key` is the deal-closed run's idempotency key for an accepted deal-closed (unique: the same
+    delivery twice, or concurrently, is one row); NULL for everything else. States: pending
+    (stored, not yet submitted) → submitted (a deal-closed run exists) | applied (an update or
+    cancel done) | held (a cancel waiting for its deal-closed) | dead (refused: `reason` says why).
+    """
+
+    __tablename__ = "intake"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    intake_id: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(64))
+    deal_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    raw: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

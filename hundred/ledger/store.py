@@ -30,6 +30,7 @@ from ..journey import Journey
 from . import db
 from .models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord, utcnow
 from .batches import Batches
+from .intake import IntakeLog
 from .queue import DeliveriesAndLetters
 from .rows import (COMPLETE_TOUCH_STATES, JOURNEY_STATES, PENDING_TOUCH_STATES, TOUCH_STATES, EventRow,
                    JourneyRow, NewTouch, TouchRow, _from_record, check_state)
@@ -49,7 +50,7 @@ def default_url(environ: Mapping[str, str] = os.environ) -> str:
     return f"sqlite:///{home / 'ledger.db'}"
 
 
-class Ledger(DeliveriesAndLetters, Batches):
+class Ledger(DeliveriesAndLetters, Batches, IntakeLog):
     """One ledger database. Cheap to keep for a process's lifetime; `close()` releases connections.
 
     `clock` stamps every row and event: `hundred simulate` passes its virtual clock, so the event

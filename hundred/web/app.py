@@ -103,14 +103,24 @@ def health(home: Path) -> tuple[bool, dict[str, Any]]:
                 "urls": {k: up[k] for k in ("prefect_ui_url", "web_url") if k in up}}
 
 
-def create_app(home: Path | None = None, *, settings: Any = None, printroom: Any = None) -> FastAPI:
+def create_app(home: Path | None = None, *, settings: Any = None, printroom: Any = None,
+               intake: Any = None) -> FastAPI:
     """The app; `settings` (default: from the environment) and `printroom` (default: a PrintRoom
-    on the home's ledger, posting through the runtime) can be handed in by tests."""
+    on the home's ledger, posting through the runtime) and `intake` (default: hundred.intake.Intake on
+    that ledger and Prefect's REST API) can be handed in by tests. The CRM's hooks are in hooks.py."""
     home = Path(home or os.environ.get("HUNDRED_HOME") or ".hundred").absolute()
     app = FastAPI(title="hundred", docs_url=None, redoc_url=None, openapi_url=None)
     from .site import install_print_room
 
+    if settings is None:
+        from ..settings import Settings
+
+        settings = Settings(home=home)
     install_print_room(app, home, settings, printroom)
+    from .hooks import IntakeServices, build_hooks_router
+
+    app.state.intake_services = IntakeServices(home, settings, intake)
+    app.include_router(build_hooks_router(app.state.intake_services))
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:  # sync: FastAPI runs it in a thread, the checks may block

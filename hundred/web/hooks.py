@@ -1,0 +1,152 @@
+"""The CRM's way in: signed webhooks and the HubSpot / Pipedrive adapters (`/hooks/*`).
+
+Not behind the print room login: each route checks its sender itself (hundred's own
+`X-Hundred-Signature`, HubSpot's v3 signature, Pipedrive's Basic auth) and answers 401 otherwise.
+The body is read up to the limit (`intake_max_bytes`, 1 MiB) and no further: 413 above it. A
+refused sender (401) or an oversized body (413) is not written to the ledger (anyone can send
+those); everything else goes through `hundred.intake.Intake`: stored before the answer, 202 when
+accepted, 422 (404 for an update of an unknown deal) with the field errors, kept as a dead letter.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from ..crm import basic_auth_valid, hubspot_valid, map_payload
+from ..signature import HEADER, verify_signature
+
+log = logging.getLogger("hundred.web.hooks")
+
+
+class TooLarge(Exception):
+    pass
+
+
+class IntakeServices:
+    """The ledger and a REST scheduler, opened on first use; `intake()` hands out the service."""
+
+    def __init__(self, home: Path, settings: Any, intake: Any = None):
+        self.home, self.settings = home, settings
+        self._intake = intake
+        self._ledger: Any = None
+        self._scheduler: Any = None
+        self._lock = threading.Lock()
+
+    def intake(self) -> Any:
+        if self._intake is not None:
+            return self._intake
+        from ..intake import Intake, NoPrefect
+        from ..ledger import Ledger
+        from ..local import prefect_api_url
+        from ..prefect_rest import RestScheduler
+
+        api = prefect_api_url(self.home)
+        with self._lock:
+            if self._ledger is None:
+                self._ledger = Ledger.open(self.settings.ledger_url)
+            if self._scheduler is None or self._scheduler.api_url != (api or "").rstrip("/"):
+                self._scheduler = RestScheduler(api, attempts=2, timeout=10.0) if api else NoPrefect()
+            return Intake(self._ledger, self.settings, self._scheduler)
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, refusing (TooLarge) as soon as it passes `limit` bytes: never buffered beyond it."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(answer: Any) -> JSONResponse:
+    return JSONResponse(answer.body, status_code=answer.status)
+
+
+def _refused(detail: str) -> JSONResponse:
+    return JSONResponse({"error": detail}, status_code=401)
+
+
+def build_hooks_router(services: IntakeServices) -> APIRouter:
+    router = APIRouter(prefix="/hooks")
+    settings = services.settings
+
+    async def body_or_413(request: Request) -> bytes | Response:
+        try:
+            return await read_limited(request, settings.intake_max_bytes)
+        except TooLarge:
+            return JSONResponse({"error": f"the body is larger than {settings.intake_max_bytes:,} bytes"}, status_code=413)
+
+    async def signed(request: Request, call: Callable[[Any, bytes, Any], Any]) -> Response:
+        body = await body_or_413(request)
+        if isinstance(body, Response):
+            return body
+        if not settings.webhook_secret:
+            return _refused("hooks are closed: no HUNDRED_WEBHOOK_SECRET is configured")
+        if not verify_signature(request.headers.get(HEADER), body, settings.webhook_secret):
+            return _refused(f"missing, wrong or expired {HEADER} (t=<unix seconds>,v1=<hex HMAC-SHA256 of "
+                            "'<t>.<body>'>, at most 5 minutes old)")
+        return _json(await run_in_threadpool(call, services.intake(), body, request.headers))
+
+    @router.post("/deal-closed")
+    async def deal_closed(request: Request) -> Response:
+        return await signed(request, lambda intake, body, headers: intake.closed(body, source="hook", headers=headers))
+
+    @router.post("/deal-updated")
+    async def deal_updated(request: Request) -> Response:
+        return await signed(request, lambda intake, body, headers: intake.updated(body, source="hook", headers=headers))
+
+    @router.post("/deal-cancelled")
+    async def deal_cancelled(request: Request) -> Response:
+        return await signed(request, lambda intake, body, headers: intake.cancelled(body, source="hook", headers=headers))
+
+    def vendor(intake: Any, name: str, body: bytes, headers: Any) -> Any:
+        from ..deal import DealProblem
+        from ..intake import Answer
+
+        data, problem = map_payload(name, body, settings)
+        if problem:
+            return intake._dead(name, name, body, headers, [DealProblem("", problem)], 422, None, None)
+        if data is None:
+            return Answer(200, {"ignored": f"not a won deal (see the '{name}.won' rule of the CRM mapping)"})
+        return intake.closed(body, source=name, headers=headers, data=data, kind=name)
+
+    def public_uri(request: Request) -> str:
+        if settings.public_url:
+            query = f"?{request.url.query}" if request.url.query else ""
+            return settings.public_url.rstrip("/") + request.url.path + query
+        return str(request.url)
+
+    @router.post("/hubspot")
+    async def hubspot(request: Request) -> Response:
+        body = await body_or_413(request)
+        if isinstance(body, Response):
+            return body
+        if not hubspot_valid(settings.hubspot_secret, "POST", public_uri(request), body,
+                             request.headers.get("x-hubspot-signature-v3"),
+                             request.headers.get("x-hubspot-request-timestamp")):
+            return _refused("missing, wrong or expired X-HubSpot-Signature-v3 (HUNDRED_HUBSPOT_SECRET is the app secret)")
+        return _json(await run_in_threadpool(vendor, services.intake(), "hubspot", body, request.headers))
+
+    @router.post("/pipedrive")
+    async def pipedrive(request: Request) -> Response:
+        body = await body_or_413(request)
+        if isinstance(body, Response):
+            return body
+        if not basic_auth_valid(settings.pipedrive_auth, request.headers.get("authorization")):
+            return JSONResponse({"error": "missing or wrong HTTP Basic auth (HUNDRED_PIPEDRIVE_AUTH)"}, status_code=401,
+                                headers={"WWW-Authenticate": 'Basic realm="hundred"'})
+        return _json(await run_in_threadpool(vendor, services.intake(), "pipedrive", body, request.headers))
+
+    return router

@@ -1,0 +1,204 @@
+"""The CRM's signed webhooks over real HTTP (uvicorn on a free port): every status code, the
+same delivery twice and at once, Prefect down, a cancel before its deal-closed, deal-updated."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import deal_payload
+from intake_site import OLD_SECRET, SECRET, make_home, serve
+
+
+def recent(**overrides):
+    closed = (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat(timespec="seconds")
+    return deal_payload(closed_at=closed, **{"journey": "first-100-days", **overrides})
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return make_home(tmp_path_factory.mktemp("hooks"))
+
+
+@pytest.fixture(scope="module")
+def app(home, hundred_deployments):
+    served = serve(home)
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def ledger(home, app):
+    from hundred.ledger import Ledger
+
+    led = Ledger.open(home.ledger_url)
+    yield led
+    led.close()
+
+
+def prefect_run(api: str, run_id: str) -> dict:
+    response = httpx.get(f"{api}/flow_runs/{run_id}", timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_an_accepted_deal_is_stored_then_submitted_with_its_key(app, ledger, hundred_deployments):
+    from hundred.deal import parse_deal
+    from hundred.deal_run import deal_closed_key
+
+    payload = recent(id="H-1")
+    response = app.post("/hooks/deal-closed", payload)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["deal"] == "H-1" and body["journey"] == "first-100-days" and body["state"] == "submitted"
+    row = ledger.intake(body["intake"])
+    stored = parse_deal(payload).model_dump(mode="json")
+    assert row.payload == stored and row.key == deal_closed_key(stored) and row.run_id == body["run"]
+    run = prefect_run(hundred_deployments.api_url, body["run"])
+    assert run["idempotency_key"] == deal_closed_key(stored)
+    assert run["parameters"]["payload"] == stored and run["name"] == "H-1 · deal closed" and "deal:H-1" in run["tags"]
+
+    again = app.post("/hooks/deal-closed", payload)  # the CRM re-sends: the same row, the same run
+    assert again.status_code == 202 and again.json()["intake"] == body["intake"] and again.json()["run"] == body["run"]
+    assert again.json()["duplicate"] is True
+
+
+def test_the_same_delivery_at_once_starts_one_journey(app, ledger):
+    payload = json.dumps(recent(id="H-2")).encode()
+    answers: list[httpx.Response] = []
+    barrier = threading.Barrier(8)
+
+    def send():
+        barrier.wait()
+        answers.append(app.post("/hooks/deal-closed", payload))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [a.status_code for a in answers] == [202] * 8, [a.text for a in answers]
+    assert len({a.json()["intake"] for a in answers}) == 1 and len({a.json()["run"] for a in answers}) == 1
+    assert len(ledger.intakes(deal_id="H-2", kinds=["deal-closed"])) == 1
+
+
+@pytest.mark.parametrize("case", ["missing", "wrong", "old", "future", "garbled", "other-body"])
+def test_a_bad_signature_is_401_and_not_stored(app, ledger, case):
+    payload = recent(id=f"H-401-{case}")
+    now = time.time()
+    kwargs = {"missing": {"signature": ""}, "wrong": {"secret": "not-the-secret"}, "old": {"at": now - 301},
+              "future": {"at": now + 301}, "garbled": {"signature": "t=abc,v1=zz"},
+              "other-body": {"signature": __import__("hundred.signature").signature.sign(b"{}", SECRET, int(now))}}[case]
+    response = app.post("/hooks/deal-closed", payload, **kwargs)
+    assert response.status_code == 401, response.text
+    assert "X-Hundred-Signature" in response.json()["error"]
+    assert not ledger.intakes(deal_id=payload["id"])
+
+
+def test_both_secrets_are_accepted_while_rotating(app):
+    assert app.post("/hooks/deal-closed", recent(id="H-ROT"), secret=OLD_SECRET).status_code == 202
+    assert app.post("/hooks/deal-closed", recent(id="H-ROT"), at=time.time() - 290).status_code == 202
+
+
+def test_a_body_over_the_limit_is_413_without_reading_it_all(app, ledger):
+    big = b'{"id": "H-BIG", "pad": "' + b"x" * (1_048_576) + b'"}'
+    assert app.post("/hooks/deal-closed", big).status_code == 413
+
+    def chunks():  # no Content-Length: the limit is counted while reading
+        yield b'{"id": "H-BIG2", "pad": "'
+        for _ in range(300):
+            yield b"y" * 4096
+    from hundred.signature import sign
+
+    response = httpx.post(app.url + "/hooks/deal-closed", content=chunks(),
+                          headers={"X-Hundred-Signature": sign(b"", SECRET, int(time.time()))}, timeout=30)
+    assert response.status_code == 413
+    assert not ledger.intakes(deal_id="H-BIG") and not ledger.intakes(deal_id="H-BIG2")
+
+
+def test_an_invalid_payload_is_422_with_field_errors_and_kept_as_a_dead_letter(app, ledger):
+    payload = recent(id="H-422")
+    payload["contact"]["first_name"] = "  "
+    response = app.post("/hooks/deal-closed", payload)
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert {"field": "contact.first_name", "message": "is blank"} in errors
+    row = ledger.intake(response.json()["intake"])
+    assert row.state == "dead" and "contact.first_name: is blank" in row.reason and row.deal_id == "H-422"
+    assert json.loads(row.raw)["id"] == "H-422" and row.headers["content-type"] == "application/json"
+    assert app.post("/hooks/deal-closed", b"{not json").status_code == 422
+    assert app.post("/hooks/deal-closed", recent(id="H-NOJ", journey="no-such-journey")).json()["errors"][0]["field"] == "journey"
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_prefect_down_answers_202_pending_and_a_retry_submits_it(home, app, ledger, hundred_deployments):
+    from hundred.intake import Intake
+    from hundred.prefect_rest import RestScheduler
+
+    down = Intake(ledger, home, RestScheduler(f"http://127.0.0.1:{closed_port()}/api", attempts=1, timeout=2))
+    served = serve(home, intake=down)
+    try:
+        response = served.post("/hooks/deal-closed", recent(id="H-DOWN"))
+    finally:
+        served.stop()
+    assert response.status_code == 202 and response.json()["state"] == "pending" and response.json()["run"] is None
+    row = ledger.intake(response.json()["intake"])
+    assert row.state == "pending" and "not yet submitted" in row.reason
+    # the next delivery to the app on a live Prefect submits what was left pending
+    assert app.post("/hooks/deal-closed", recent(id="H-NEXT")).status_code == 202
+    row = ledger.intake(row.intake_id)
+    assert row.state == "submitted" and prefect_run(hundred_deployments.api_url, row.run_id)["name"] == "H-DOWN · deal closed"
+
+
+def test_a_cancel_before_its_deal_closed_starts_the_journey_exited(app, ledger):
+    cancel = app.post("/hooks/deal-cancelled", {"id": "H-EARLY", "reason": "churned before onboarding"})
+    assert cancel.status_code == 202 and cancel.json()["state"] == "held"
+    closed = app.post("/hooks/deal-closed", recent(id="H-EARLY"))
+    assert closed.status_code == 202, closed.text
+    assert closed.json()["state"] == "applied" and closed.json()["run"] is None  # no Prefect run at all
+    journey = ledger.journey("H-EARLY")
+    assert journey.state == "exited" and "churned before onboarding" in journey.exit_reason
+    assert {t.state for t in ledger.touches("H-EARLY")} == {"cancelled"}
+    assert ledger.intake(cancel.json()["intake"]).state == "applied"
+    assert app.post("/hooks/deal-cancelled", {"reason": "x"}).status_code == 422
+
+
+def test_a_cancel_of_a_running_journey_exits_it(home, app, ledger):
+    from hundred.runtime import Runtime
+    from hundred.simulate import VirtualScheduler
+
+    Runtime(ledger, VirtualScheduler(), home).deal_closed(recent(id="H-RUN"))
+    response = app.post("/hooks/deal-cancelled", {"id": "H-RUN"})
+    assert response.status_code == 202 and response.json()["state"] == "applied"
+    assert ledger.journey("H-RUN").state == "exited"
+
+
+def test_deal_updated_changes_what_when_sees_and_an_unknown_deal_is_404(home, app, ledger):
+    from hundred.runtime import Runtime
+    from hundred.simulate import VirtualScheduler
+
+    unknown = app.post("/hooks/deal-updated", recent(id="H-NOBODY"))
+    assert unknown.status_code == 404 and unknown.json()["errors"][0]["field"] == "id"
+    assert ledger.intake(unknown.json()["intake"]).state == "dead"
+    bad = app.post("/hooks/deal-updated", {**recent(id="H-UPD"), "currency": "XXX"})
+    assert bad.status_code == 422
+
+    runtime = Runtime(ledger, VirtualScheduler(), home)
+    runtime.deal_closed(recent(id="H-UPD", segment="A"))
+    response = app.post("/hooks/deal-updated", recent(id="H-UPD", segment="C"))
+    assert response.status_code == 202 and response.json()["state"] == "applied"
+    assert ledger.deal_payload("H-UPD")["segment"] == "C"
+    outcome = runtime.run_touch("H-UPD", "hello")  # `when: deal.segment != 'C'` now false
+    assert outcome.state == "skipped", outcome

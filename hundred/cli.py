@@ -53,20 +53,15 @@ def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks f
 def validate(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Journey files or folders (default: journeys/).")] = None,
     templates: Annotated[Optional[Path], typer.Option(help="Templates folder (default: templates/ beside journeys/).")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1): for CI.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print errors, warnings and silenced rules as JSON.")] = False,
 ) -> None:
-    """Check journeys: YAML, phases, touches, days, templates and merge fields, and Coleman's method.
+    """Check journeys: YAML, phases, touches, days, templates and merge fields.
 
-    Prints one line per valid journey, or every problem as file:line:col with a hint. Warnings
-    (the Coleman linter: phases, affirm-early, silence, mail, referral-late, condition-gap) do not
-    fail unless --strict; a journey silences a rule with a reason under 'lint: ignore:'.
+    Prints one line per valid journey, or every problem as file:line:col with a hint.
 
     \b
     Examples:
       hundred validate
-      hundred validate --strict journeys/first-100-days.yaml
-      hundred validate --json
+      hundred validate journeys/first-100-days.yaml
     """
     from .shorten import clip_quoted
     from .validate import check_file
@@ -74,56 +69,27 @@ def validate(
     files = journey_files(paths or [JOURNEYS_DIR])
     failed = 0
     ids: dict[str, Path] = {}
-    report = []
     for path in files:
         checked = check_file(path, templates)
         if checked.ok and checked.journey and checked.journey.journey in ids:
             checked.problems.append(_duplicate_id(path, checked.journey.journey, ids[checked.journey.journey]))
-        bad = not checked.ok or (strict and bool(checked.warnings))
-        failed += bad
-        report.append(_file_json(path, checked, bad))
-        if as_json:
-            continue
-        for problem in checked.problems:
-            err.print(clip_quoted(str(problem)))
-        for warning in checked.warnings if checked.ok else []:  # lint.py keeps its quotes short itself
-            err.print(str(warning))
         if checked.ok and checked.journey:
             ids[checked.journey.journey] = path
-            if not bad:
-                out.print(_ok_line(path, checked))
-    if as_json:
-        print(json.dumps({"ok": not failed, "strict": strict, "files": report,
-                          "errors": sum(len(f["errors"]) for f in report),
-                          "warnings": sum(len(f["warnings"]) for f in report)}, indent=2, ensure_ascii=False))
-    elif failed:
-        why = " (warnings fail with --strict)" if strict and any(not f["errors"] and f["warnings"] for f in report) else ""
-        err.print(f"{failed} of {len(files)} journey file{'s' if len(files) != 1 else ''} "
-                  f"{'has' if failed == 1 else 'have'} problems{why}")
+            j = checked.journey
+            counts: dict[str, int] = {}
+            for _, touch in j.touches():
+                counts[touch.channel] = counts.get(touch.channel, 0) + 1
+            mix = ", ".join(f"{n} {ch}{'s' if n != 1 else ''}" for ch, n in sorted(counts.items()))
+            out.print(f"ok  {path}: {j.journey} ({j.name}): {len(j.phases)} phases, "
+                      f"{len(j.touches())} touches ({mix}), version {j.version()}")
+        else:
+            failed += 1
+            for problem in checked.problems:
+                err.print(clip_quoted(str(problem)))
     if failed:
+        err.print(f"{failed} of {len(files)} journey file{'s' if len(files) != 1 else ''} "
+                  f"{'has' if failed == 1 else 'have'} problems")
         raise typer.Exit(1)
-
-
-def _ok_line(path: Path, checked) -> str:
-    j = checked.journey
-    counts: dict[str, int] = {}
-    for _, touch in j.touches():
-        counts[touch.channel] = counts.get(touch.channel, 0) + 1
-    mix = ", ".join(f"{n} {ch}{'s' if n != 1 else ''}" for ch, n in sorted(counts.items()))
-    line = f"ok  {path}: {j.journey} ({j.name}): {len(j.phases)} phases, {len(j.touches())} touches ({mix}), version {j.version()}"
-    if checked.warnings:
-        line += f"; {len(checked.warnings)} warning{'s' if len(checked.warnings) != 1 else ''}"
-    if checked.silenced:
-        line += "; silenced: " + ", ".join(f"{s['rule']} ({s['reason']})" for s in checked.silenced)
-    return line
-
-
-def _file_json(path: Path, checked, bad: bool) -> dict:
-    j = checked.journey if checked.ok else None
-    return {"file": str(path), "ok": not bad, "journey": j.journey if j else None, "version": j.version() if j else None,
-            "errors": [p.to_json() for p in checked.problems],
-            "warnings": checked.lint if checked.ok else [],
-            "silenced": checked.silenced if checked.ok else []}
 
 
 def _duplicate_id(path: Path, journey_id: str, first: Path):
@@ -153,18 +119,12 @@ def schema() -> None:
 
 
 def _load(journey: str, deal: Path):
-    model, templates_dir, deal_model, _ = _load_linted(journey, deal, lint=False)
-    return model, templates_dir, deal_model
-
-
-def _load_linted(journey: str, deal: Path, lint: bool = True):
-    """Journey, templates folder, deal, and the Coleman linter's warnings (as JSON, for the timeline)."""
-    from .validate import load_checked
+    from .validate import load_journey
 
     path = resolve_journey(journey)
     input_file(deal, "--deal", "a deal file (JSON)")  # every path is checked before any work is done
-    checked = load_checked(path, lint=lint)
-    return checked.journey, checked.templates_dir, read_deal(deal), checked.lint
+    model, templates_dir = load_journey(path)
+    return model, templates_dir, read_deal(deal)
 
 
 def read_deal(deal: Path):
@@ -197,7 +157,7 @@ def plan(
 
     if html:
         output_path(html, "--html", folder=False)
-    model, _, deal_model, warnings = _load_linted(journey, deal, lint=bool(html))
+    model, _, deal_model = _load(journey, deal)
     result = make_plan(model, deal_model)
     data = result.to_json()
     if html:
@@ -205,7 +165,7 @@ def plan(
 
         try:
             html.parent.mkdir(parents=True, exist_ok=True)
-            html.write_text(render_timeline_html(data, warnings=warnings), encoding="utf-8")
+            html.write_text(render_timeline_html(data), encoding="utf-8")
         except OSError as exc:
             raise write_error("--html", html, exc) from None
     if as_json:
@@ -236,9 +196,9 @@ def preview(
     from .preview import render_preview
 
     output_path(out_dir, "--out", folder=True)
-    model, templates_dir, deal_model, warnings = _load_linted(journey, deal)
+    model, templates_dir, deal_model = _load(journey, deal)
     try:
-        result = render_preview(model, deal_model, templates_dir, out_dir, warnings=warnings)
+        result = render_preview(model, deal_model, templates_dir, out_dir)
     except OSError as exc:
         raise write_error("--out", out_dir, exc) from None
     for t in result.touches:

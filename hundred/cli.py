@@ -53,15 +53,20 @@ def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks f
 def validate(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Journey files or folders (default: journeys/).")] = None,
     templates: Annotated[Optional[Path], typer.Option(help="Templates folder (default: templates/ beside journeys/).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1): for CI.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print errors, warnings and silenced rules as JSON.")] = False,
 ) -> None:
-    """Check journeys: YAML, phases, touches, days, templates and merge fields.
+    """Check journeys: YAML, phases, touches, days, templates and merge fields, and Coleman's method.
 
-    Prints one line per valid journey, or every problem as file:line:col with a hint.
+    Prints one line per valid journey, or every problem as file:line:col with a hint. Warnings
+    (the Coleman linter: phases, affirm-early, silence, mail, referral-late, condition-gap) do not
+    fail unless --strict; a journey silences a rule with a reason under 'lint: ignore:'.
 
     \b
     Examples:
       hundred validate
-      hundred validate journeys/first-100-days.yaml
+      hundred validate --strict journeys/first-100-days.yaml
+      hundred validate --json
     """
     from .shorten import clip_quoted
     from .validate import check_file
@@ -69,27 +74,56 @@ def validate(
     files = journey_files(paths or [JOURNEYS_DIR])
     failed = 0
     ids: dict[str, Path] = {}
+    report = []
     for path in files:
         checked = check_file(path, templates)
         if checked.ok and checked.journey and checked.journey.journey in ids:
             checked.problems.append(_duplicate_id(path, checked.journey.journey, ids[checked.journey.journey]))
+        bad = not checked.ok or (strict and bool(checked.warnings))
+        failed += bad
+        report.append(_file_json(path, checked, bad))
+        if as_json:
+            continue
+        for problem in checked.problems:
+            err.print(clip_quoted(str(problem)))
+        for warning in checked.warnings if checked.ok else []:  # lint.py keeps its quotes short itself
+            err.print(str(warning))
         if checked.ok and checked.journey:
             ids[checked.journey.journey] = path
-            j = checked.journey
-            counts: dict[str, int] = {}
-            for _, touch in j.touches():
-                counts[touch.channel] = counts.get(touch.channel, 0) + 1
-            mix = ", ".join(f"{n} {ch}{'s' if n != 1 else ''}" for ch, n in sorted(counts.items()))
-            out.print(f"ok  {path}: {j.journey} ({j.name}): {len(j.phases)} phases, "
-                      f"{len(j.touches())} touches ({mix}), version {j.version()}")
-        else:
-            failed += 1
-            for problem in checked.problems:
-                err.print(clip_quoted(str(problem)))
-    if failed:
+            if not bad:
+                out.print(_ok_line(path, checked))
+    if as_json:
+        print(json.dumps({"ok": not failed, "strict": strict, "files": report,
+                          "errors": sum(len(f["errors"]) for f in report),
+                          "warnings": sum(len(f["warnings"]) for f in report)}, indent=2, ensure_ascii=False))
+    elif failed:
+        why = " (warnings fail with --strict)" if strict and any(not f["errors"] and f["warnings"] for f in report) else ""
         err.print(f"{failed} of {len(files)} journey file{'s' if len(files) != 1 else ''} "
-                  f"{'has' if failed == 1 else 'have'} problems")
+                  f"{'has' if failed == 1 else 'have'} problems{why}")
+    if failed:
         raise typer.Exit(1)
+
+
+def _ok_line(path: Path, checked) -> str:
+    j = checked.journey
+    counts: dict[str, int] = {}
+    for _, touch in j.touches():
+        counts[touch.channel] = counts.get(touch.channel, 0) + 1
+    mix = ", ".join(f"{n} {ch}{'s' if n != 1 else ''}" for ch, n in sorted(counts.items()))
+    line = f"ok  {path}: {j.journey} ({j.name}): {len(j.phases)} phases, {len(j.touches())} touches ({mix}), version {j.version()}"
+    if checked.warnings:
+        line += f"; {len(checked.warnings)} warning{'s' if len(checked.warnings) != 1 else ''}"
+    if checked.silenced:
+        line += "; silenced: " + ", ".join(f"{s['rule']} ({s['reason']})" for s in checked.silenced)
+    return line
+
+
+def _file_json(path: Path, checked, bad: bool) -> dict:
+    j = checked.journey if checked.ok else None
+    return {"file": str(path), "ok": not bad, "journey": j.journey if j else None, "version": j.version() if j else None,
+            "errors": [p.to_json() for p in checked.problems],
+            "warnings": checked.lint if checked.ok else [],
+            "silenced": checked.silenced if checked.ok else []}
 
 
 def _duplicate_id(path: Path, journey_id: str, first: Path):
@@ -119,12 +153,18 @@ def schema() -> None:
 
 
 def _load(journey: str, deal: Path):
-    from .validate import load_journey
+    model, templates_dir, deal_model, _ = _load_linted(journey, deal, lint=False)
+    return model, templates_dir, deal_model
+
+
+def _load_linted(journey: str, deal: Path, lint: bool = True):
+    """Journey, templates folder, deal, and the Coleman linter's warnings (as JSON, for the timeline)."""
+    from .validate import load_checked
 
     path = resolve_journey(journey)
     input_file(deal, "--deal", "a deal file (JSON)")  # every path is checked before any work is done
-    model, templates_dir = load_journey(path)
-    return model, templates_dir, read_deal(deal)
+    checked = load_checked(path, lint=lint)
+    return checked.journey, checked.templates_dir, read_deal(deal), checked.lint
 
 
 def read_deal(deal: Path):
@@ -157,7 +197,7 @@ def plan(
 
     if html:
         output_path(html, "--html", folder=False)
-    model, _, deal_model = _load(journey, deal)
+    model, _, deal_model, warnings = _load_linted(journey, deal, lint=bool(html))
     result = make_plan(model, deal_model)
     data = result.to_json()
     if html:
@@ -165,7 +205,7 @@ def plan(
 
         try:
             html.parent.mkdir(parents=True, exist_ok=True)
-            html.write_text(render_timeline_html(data), encoding="utf-8")
+            html.write_text(render_timeline_html(data, warnings=warnings), encoding="utf-8")
         except OSError as exc:
             raise write_error("--html", html, exc) from None
     if as_json:
@@ -196,9 +236,9 @@ def preview(
     from .preview import render_preview
 
     output_path(out_dir, "--out", folder=True)
-    model, templates_dir, deal_model = _load(journey, deal)
+    model, templates_dir, deal_model, warnings = _load_linted(journey, deal)
     try:
-        result = render_preview(model, deal_model, templates_dir, out_dir)
+        result = render_preview(model, deal_model, templates_dir, out_dir, warnings=warnings)
     except OSError as exc:
         raise write_error("--out", out_dir, exc) from None
     for t in result.touches:

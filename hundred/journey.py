@@ -167,6 +167,68 @@ class LetterSettings(_Strict):
         return self
 
 
+LINT_RULES: tuple[str, ...] = ("phases", "affirm-early", "silence", "mail", "referral-late", "condition-gap")
+REASON_MIN = 10  # "n/a" is not a reason: a silenced rule says why, in a sentence
+
+
+def _ignored(value: Any) -> Any:
+    """`ignore: {rule: "why"}`: every silenced rule names a known rule and says why (never silently)."""
+    if isinstance(value, list):
+        raise ValueError("lint ignore must say why for each rule; write ignore: {silence: \"quarterly business, the owner visits\"}")
+    if not isinstance(value, dict):
+        return value
+    import difflib
+
+    for rule, reason in value.items():
+        if rule not in LINT_RULES:
+            close = difflib.get_close_matches(str(rule), LINT_RULES, n=1, cutoff=0.6)
+            raise ValueError(f"lint ignore names rule '{str(rule)[:40]}', which does not exist; "
+                             + (f"did you mean '{close[0]}'?" if close else "the rules are: " + ", ".join(LINT_RULES)))
+        if not isinstance(reason, str) or len(reason.strip()) < REASON_MIN:
+            raise ValueError(f"rule '{rule}' is ignored without a reason; write why it does not fit this journey, "
+                             f"in a sentence, e.g. ignore: {{{rule}: \"quarterly business, the owner visits\"}}")
+        if _CONTROL.search(reason) or len(reason) > 300:
+            raise ValueError(f"the reason for ignoring rule '{rule}' must be one line of at most 300 characters; shorten it")
+    return value
+
+
+class _LintDays(_Strict):
+    days: StrictInt
+
+
+class AffirmEarly(_LintDays):
+    days: StrictInt = Field(3, ge=0, le=30, description="The first affirm touch reaches the customer within this many days of the close")
+
+
+class SilenceRule(_LintDays):
+    days: StrictInt = Field(21, ge=1, le=365, description="Longest stretch without a customer-facing touch, in days")
+
+
+class MailRule(_LintDays):
+    days: StrictInt = Field(14, ge=0, le=365, description="A letter arrives within this many days of the close")
+
+
+class ReferralLate(_LintDays):
+    days: StrictInt = Field(30, ge=0, le=730, description="No referral touch earlier than this many days after the close")
+
+
+class LintSettings(_Strict):
+    """The Coleman linter's thresholds, and the rules this journey silences, each with its reason.
+    Not part of the journey's version: it changes what `validate` says, not what customers get."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    affirm_early: AffirmEarly = Field(default_factory=AffirmEarly, alias="affirm-early")
+    silence: SilenceRule = Field(default_factory=SilenceRule)
+    mail: MailRule = Field(default_factory=MailRule)
+    referral_late: ReferralLate = Field(default_factory=ReferralLate, alias="referral-late")
+    ignore: Annotated[dict[StrictStr, StrictStr], BeforeValidator(_ignored)] = Field(
+        default_factory=dict, json_schema_extra={
+            "propertyNames": {"enum": list(LINT_RULES)},
+            "additionalProperties": {"type": "string", "minLength": REASON_MIN, "maxLength": 300}},
+        description="Rules silenced for this journey, each with the reason: {silence: \"quarterly business, the owner visits\"}")
+
+
 class Sender(_Strict):
     name: OneLine = Field(description="Inline template, e.g. \"{{ deal.owner.name }}\"")
     title: OneLine | None = None
@@ -269,6 +331,7 @@ class Journey(_Strict):
     sender: Sender = Field(default_factory=lambda: Sender(name="{{ deal.owner.name }}"))
     phases: list[PhaseBlock] = Field(min_length=1)
     exit_on: list[Literal["deal.cancelled", "contact.opted_out"]] = Field(default_factory=lambda: list(EXIT_EVENTS))
+    lint: LintSettings = Field(default_factory=LintSettings, description="The Coleman linter's thresholds and silenced rules (hundred validate)")
 
     @model_validator(mode="before")
     @classmethod
@@ -303,6 +366,7 @@ class Journey(_Strict):
     def version(self) -> str:
         """A short content hash: a journey in flight keeps the version it started with."""
         data = self.model_dump(mode="json")
+        data.pop("lint", None)  # what validate says about the journey, not what customers get
         for block in data["phases"]:  # keys added later count only when used, so old versions stay stable
             for touch in block["touches"]:
                 if touch.get("expires_after") is None:

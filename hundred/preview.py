@@ -38,7 +38,9 @@ class Preview:
         return [(t.touch, p) for t in self.touches for p in t.problems]
 
 
-def render_preview(journey: Journey, deal: Deal, templates_dir: Path, out: Path) -> Preview:
+def render_preview(journey: Journey, deal: Deal, templates_dir: Path, out: Path,
+                   warnings: list[dict] | None = None) -> Preview:
+    """`warnings`: the Coleman linter's (`Checked.lint`), marked on the index's timeline."""
     out.mkdir(parents=True, exist_ok=True)
     the_plan = plan(journey, deal)
     results: list[TouchPreview] = []
@@ -53,7 +55,7 @@ def render_preview(journey: Journey, deal: Deal, templates_dir: Path, out: Path)
             result.problems.append(str(exc))
         results.append(result)
     index = out / "index.html"
-    index.write_text(_index_html(the_plan, results), encoding="utf-8")
+    index.write_text(_index_html(the_plan, results, warnings), encoding="utf-8")
     return Preview(out, index, results)
 
 
@@ -83,7 +85,7 @@ def _write(content: Rendered, out: Path, result: TouchPreview) -> None:
         result.files.append(out / f"{name}.json")
 
 
-def _index_html(the_plan: Plan, results: list[TouchPreview]) -> str:
+def _index_html(the_plan: Plan, results: list[TouchPreview], warnings: list[dict] | None = None) -> str:
     from .timeline import render_timeline_html
 
     data = the_plan.to_json()
@@ -92,7 +94,7 @@ def _index_html(the_plan: Plan, results: list[TouchPreview]) -> str:
         for problem in by_id[t["touch"]].problems:
             t["notes"].append(f"problem: {problem}")
     links = {r.touch: [(p.suffix.lstrip(".").upper(), p.name) for p in r.files] for r in results}
-    return render_timeline_html(data, title=f"Preview · {data['name']}", links=links)
+    return render_timeline_html(data, title=f"Preview · {data['name']}", links=links, warnings=warnings)
 
 
 __all__ = ["Preview", "TouchPreview", "render_preview"]

@@ -12,10 +12,18 @@ class Problem:
     col: int
     message: str
     hint: str = ""
+    rule: str | None = None  # a Coleman lint rule's id (hundred/lint.py); None for an error
+    severity: str = "error"  # or "warning": the journey works, but neglects the customer somewhere
 
     def __str__(self) -> str:
-        head = f"{self.file}:{self.line}:{self.col}: {self.message}"
+        level = "warning: " if self.severity == "warning" else ""
+        rule = f" [{self.rule}]" if self.rule else ""  # the id to set a threshold for, or to ignore with a reason
+        head = f"{self.file}:{self.line}:{self.col}: {level}{self.message}{rule}"
         return f"{head}\n  hint: {self.hint}" if self.hint else head
+
+    def to_json(self) -> dict:
+        return {"severity": self.severity, "rule": self.rule, "file": self.file, "line": self.line,
+                "col": self.col, "message": self.message, "hint": self.hint}
 
 
 class Invalid(Exception):

@@ -8,11 +8,12 @@ needs `journeys/x.yaml:31:9: unknown key 'tempalte' in touch 'thank-you'` and `d
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .journey import CHANNELS, PHASES, TOUCH_MODELS, Calendar, Journey, LetterSettings, PhaseBlock, Sender
+from .journey import CHANNELS, PHASES, TOUCH_MODELS, Calendar, Journey, LetterSettings, LintSettings, PhaseBlock, Sender
 from .problems import Problem
 from .shorten import clip
 from .yamlsource import SourceMap
@@ -45,6 +46,8 @@ def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
         return LetterSettings
     if loc == ("sender",):
         return Sender
+    if loc == ("lint",):
+        return LintSettings
     if len(loc) == 2 and loc[0] == "phases":
         return PhaseBlock
     if len(loc) == 4 and loc[0] == "phases" and loc[2] == "touches":
@@ -71,7 +74,7 @@ def describe(loc: Loc, data: Any) -> str:
     if len(loc) >= 2 and loc[0] == "phases":
         name = value_at(data, loc[:2] + ("phase",))
         return f"phase '{name}'" if isinstance(name, str) else f"phase {int(loc[1]) + 1}"
-    if loc and isinstance(loc[0], str) and loc[0] in ("calendar", "letters", "sender"):
+    if loc and isinstance(loc[0], str) and loc[0] in ("calendar", "letters", "sender", "lint"):
         return loc[0]
     return "the journey"
 
@@ -226,6 +229,10 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
                        _range_hint(field))
     message = err["msg"].removeprefix("Value error, ")
     message, _, hint = message.partition("; ")
+    if loc[:2] == ("lint", "ignore"):  # a whole sentence, at the silenced rule it is about
+        named = re.search(r"rule '([^']*)'", message)
+        mark = smap.locate(loc + (named[1],), prefer_key=True) if named else mark
+        return Problem(file, mark.line, mark.col, message, hint)
     if not hint and field in ("at", "send_window"):
         hint = CLOCK_HINT
     if field and message.startswith(("is ", "holds ", "must ")):

@@ -22,6 +22,8 @@ from typing import Any
 
 import jinja2
 
+from .timeline_marks import warning_marks
+
 __all__ = ["render_timeline_html", "PHASES", "PHASE_COLOURS", "CHANNELS"]
 
 PHASES = ("assess", "admit", "affirm", "activate", "acclimate", "accomplish", "adopt", "advocate")
@@ -155,9 +157,9 @@ def _touches(plan: dict, start: date, links: dict) -> list[dict]:
     return out
 
 
-def _lanes(plan: dict, touches: list[dict], span: int) -> tuple[list[dict], int]:
+def _lanes(plan: dict, touches: list[dict], span: int, empty: tuple[str, ...] = ()) -> tuple[list[dict], int]:
     info = {str(p.get("phase")): p for p in plan.get("phases") or [] if p.get("phase")}
-    names = [p for p in PHASES if p in info or any(t["phase"] == p for t in touches)]
+    names = [p for p in PHASES if p in info or p in empty or any(t["phase"] == p for t in touches)]
     names += [p for p in dict.fromkeys(list(info) + [t["phase"] for t in touches]) if p not in names]
     gap = max(1, math.ceil(span * 0.028))  # days between markers sharing a row
     lanes, top = [], 0
@@ -255,11 +257,14 @@ def _calendar(plan: dict, start: date, span: int, length: int) -> dict:
 
 # ------------------------------------------------------------------------------------------- main
 def render_timeline_html(plan: dict, *, title: str | None = None,
-                         links: dict[str, list[tuple[str, str]]] | None = None) -> str:
+                         links: dict[str, list[tuple[str, str]]] | None = None,
+                         warnings: list[dict] | None = None) -> str:
     """Return a self-contained HTML page showing `plan` (the `hundred plan --json` dict).
 
     `links` maps a touch id to (label, relative href) pairs, shown in the details and the table;
     hrefs with a scheme (http:, javascript: ...) are shown as plain text, never as links.
+    `warnings` are the Coleman linter's (`validate --json`'s warnings): listed above the chart and
+    marked on it (timeline_marks.py).
     """
     touches_in = plan.get("touches") or []
     start = (_date(plan.get("start_date")) or _date(plan.get("closed_at"))
@@ -269,8 +274,15 @@ def render_timeline_html(plan: dict, *, title: str | None = None,
     length = _int(plan.get("length")) or 100
     touches = _touches(plan, start, links or {})
     span = max([length] + [t["offset"] for t in touches]) + 1
-    lanes, height = _lanes(plan, touches, span)
+    empty = tuple(str(w["mark"].get("phase")) for w in warnings or []
+                  if isinstance(w, dict) and isinstance(w.get("mark"), dict) and w["mark"].get("kind") == "phase")
+    lanes, height = _lanes(plan, touches, span, empty)
     gates = _gates(lanes, touches, span)
+    wmarks, warns = warning_marks(warnings, touches, lanes, span, length)
+    for w in wmarks:
+        for t in touches:
+            if w["kind"] == "flag" and t["id"] == w["touch"]:
+                t.setdefault("warns", []).append(w)
     cal = _calendar(plan, start, span, length)
     closed_at = _dt(plan.get("closed_at"))
     counts = {}
@@ -289,6 +301,6 @@ def render_timeline_html(plan: dict, *, title: str | None = None,
         start=_long(start), end=_long(start + timedelta(days=length)), length=length,
         closed_at=f"{_long(closed_at.date())}, {closed_at:%H:%M}" if closed_at else "",
         touches=touches, lanes=lanes, gates=gates, cal=cal, height=height, legend=legend,
-        any_moved=any(t["moved"] for t in touches),
+        any_moved=any(t["moved"] for t in touches), wmarks=wmarks, warns=warns,
         any_gated=bool(gates),
     )

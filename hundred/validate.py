@@ -41,6 +41,9 @@ class Checked:
     journey: Journey | None = None
     problems: list[Problem] = field(default_factory=list)
     templates_dir: Path | None = None
+    warnings: list[Problem] = field(default_factory=list)  # the Coleman linter's (lint.py), for a valid journey
+    lint: list[dict[str, Any]] = field(default_factory=list)  # the warnings as JSON, each with its timeline mark
+    silenced: list[dict[str, Any]] = field(default_factory=list)  # rules this journey ignores, with the reason
 
     @property
     def ok(self) -> bool:
@@ -58,7 +61,7 @@ def find_templates_dir(journey_path: Path, explicit: Path | None = None) -> Path
     return here.parent / "templates"
 
 
-def check_file(path: str | Path, templates_dir: Path | None = None) -> Checked:
+def check_file(path: str | Path, templates_dir: Path | None = None, *, lint: bool = True) -> Checked:
     path = Path(path)
     shown = _display(path)
     result = Checked(path, templates_dir=find_templates_dir(path, templates_dir))
@@ -90,16 +93,27 @@ def check_file(path: str | Path, templates_dir: Path | None = None) -> Checked:
     result.problems = capped(sorted(set(result.problems), key=lambda p: (p.line, p.col, p.message)))
     if result.problems:
         result.journey = None
+    elif result.journey is not None and lint:
+        from .lint import lint as coleman
+
+        linted = coleman(result.journey, data, smap, shown)
+        result.warnings, result.lint, result.silenced = linted.warnings, linted.marks, linted.silenced
     return result
 
 
 def load_journey(path: str | Path, templates_dir: Path | None = None) -> tuple[Journey, Path]:
     """A valid journey and its templates folder, or Invalid with every problem."""
-    checked = check_file(path, templates_dir)
-    if not checked.ok:
-        raise Invalid(checked.problems)
+    checked = load_checked(path, templates_dir, lint=False)
     assert checked.journey is not None and checked.templates_dir is not None
     return checked.journey, checked.templates_dir
+
+
+def load_checked(path: str | Path, templates_dir: Path | None = None, *, lint: bool = True) -> Checked:
+    """A valid journey's check (journey, templates folder, lint warnings), or Invalid with every problem."""
+    checked = check_file(path, templates_dir, lint=lint)
+    if not checked.ok:
+        raise Invalid(checked.problems)
+    return checked
 
 
 def _display(path: Path) -> str:

@@ -29,8 +29,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-
 from . import templating
 from .conditions import judge
 from .context import merge_context
@@ -40,9 +38,14 @@ from .rendering import home_country
 from .workdays import BusinessCalendar
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def short_day(day: date) -> str:
-    """`Sat 25 Apr`: the form notes use, independent of the process locale."""
-    return format_date(day, "EEE d MMM", locale="en")
+    """`Sat 25 Apr`: the form notes use, independent of the process locale (babel's English
+    `EEE d MMM`, without loading its locale data: `validate` plans the typical deal, and fast)."""
+    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
 @dataclass(frozen=True)

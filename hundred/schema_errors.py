@@ -214,6 +214,17 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
         example = {"phases": "- phase: affirm", "touches": "- id: thank-you-letter"}.get(field, "- item")
         return Problem(file, mark.line, mark.col, f"{field} in {where} must be a list",
                        f"start each entry on its own line with '-', e.g. '{example}'")
+    if loc[:1] == ("lint",) and len(loc) >= 2 and loc[1] != "ignore":
+        rule = _lint_rule(str(loc[1]))
+        if kind in ("model_type", "dict_type", "model_attributes_type"):
+            return Problem(file, mark.line, mark.col, f"lint setting '{field}' must be a set of 'key: value' lines",
+                           f"write it as {loc[1]}: {{days: {rule.days if rule else 21}}}")
+        if kind in ("greater_than_equal", "less_than_equal") and rule is not None:
+            info = type(rule).model_fields["days"]
+            low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
+            high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+            return Problem(file, mark.line, mark.col, f"days of lint rule '{loc[1]}' must be from {low} to {high}, got {shown(value)}",
+                           f"the default is {rule.days}")
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return Problem(file, mark.line, mark.col, f"{field or 'the file'} must be a set of 'key: value' lines",
                        "check the indentation")
@@ -240,6 +251,14 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
     else:
         text = f"{field}: {message} ({where})" if field else message
     return Problem(file, mark.line, mark.col, text, hint or "see the journey format in the README")
+
+
+def _lint_rule(name: str) -> Any:
+    """The default settings of lint rule `name` (as written in YAML, e.g. `affirm-early`), or None."""
+    for key, info in LintSettings.model_fields.items():
+        if name in (key, info.alias) and info.default_factory is not None and key != "ignore":
+            return info.default_factory()
+    return None
 
 
 CLOCK_HINT = 'write times as "HH:MM" in quotes, e.g. at: "09:30" or send_window: "09:00-17:00"'

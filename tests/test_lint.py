@@ -264,10 +264,17 @@ def test_an_ignore_without_a_reason_is_an_error(make_journey, monkeypatch, capsy
     assert code == 1 and message in err
 
 
-@pytest.mark.parametrize("setting", ["silence: {days: 0}", "affirm-early: {days: 31}", "mail: {days: \"14\"}", "silense: {days: 3}"])
-def test_lint_thresholds_are_validated(make_journey, setting):
+@pytest.mark.parametrize("setting,message,hint", [
+    ("silence: {days: 0}", "days of lint rule 'silence' must be from 1 to 365, got 0", "the default is 21"),
+    ("affirm-early: {days: 31}", "days of lint rule 'affirm-early' must be from 0 to 30, got 31", "the default is 3"),
+    ("mail: {days: \"14\"}", "days in lint must be a whole number", "remove the quotes"),
+    ("silence: 28", "lint setting 'silence' must be a set of 'key: value' lines", "silence: {days: 21}"),
+    ("silense: {days: 3}", "unknown key 'silense' in lint", "did you mean 'silence'?"),
+])
+def test_lint_thresholds_are_validated(make_journey, setting, message, hint):
     checked = check_file(make_journey(sub("phases:\n", f"lint:\n  {setting}\nphases:\n")))
-    assert not checked.ok and checked.problems[0].line == 5
+    assert not checked.ok and len(checked.problems) == 1 and checked.problems[0].line == 5
+    assert message in checked.problems[0].message and hint in checked.problems[0].hint
 
 
 def test_lint_is_not_part_of_the_version(make_journey):

@@ -142,6 +142,7 @@ def test_wrong_paths_fail_before_any_work(cmd, project, monkeypatch):
     import hundred.validate
 
     monkeypatch.setattr(hundred.validate, "load_journey", lambda *a, **k: pytest.fail("loaded the journey"))
+    monkeypatch.setattr(hundred.validate, "load_checked", lambda *a, **k: pytest.fail("loaded the journey"))
     (project / "site").mkdir()
     assert cmd("plan", "short", "--deal", "deal.json", "--html", "site")[0] == 1
 

@@ -5,7 +5,8 @@ A flat key is a deal field with dots for its parts: `id`, `closed_at`, `journey`
 `contact.first_name`, `contact.last_name`, `contact.email`, `contact.phone`, `contact.locale`,
 `contact.timezone`, `company.name`, `address.street`, `address.postcode`, `address.city`,
 `address.state`, `address.country`, and `fields.<name>` for a custom field. An empty CSV cell is
-left out (the deal's default applies, or its "is missing" error).
+left out (the deal's default applies, or its "is missing" error); a cell of only spaces is given
+as it is (a required field then "is blank"); other cells are trimmed.
 """
 
 from __future__ import annotations
@@ -80,4 +81,4 @@ def read_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | None, str | Non
         if len(cells) != len(header):
             yield line, None, f"has {len(cells)} cells, the header {len(header)}"
             continue
-        yield line, unflatten({k: v.strip() for k, v in zip(header, cells)}), None
+        yield line, unflatten({k: v.strip() or v for k, v in zip(header, cells)}), None

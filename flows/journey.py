@@ -67,11 +67,21 @@ async def cancel_journey(deal: str, reason: str = "cancelled") -> dict[str, Any]
 
 @flow(name="reconcile")
 async def reconcile() -> dict[str, Any]:
-    """Repair what the ledger expects and Prefect lacks; report what was repaired."""
-    report = await with_runtime(lambda rt: rt.reconcile())
+    """Repair what the ledger expects and Prefect lacks; report what was repaired. Also submits the
+    CRM deliveries stored while Prefect was unreachable and applies cancels that came early."""
+    report = await with_runtime(_reconcile)
     await acreate_markdown_artifact(markdown=report.markdown(), key="reconcile",
                                     description="What the last reconcile repaired")
     return as_json(report)
+
+
+def _reconcile(rt: Any) -> Any:
+    from hundred.intake import Intake
+
+    report = rt.reconcile()
+    for row in Intake(rt.ledger, rt.settings, rt.scheduler).retry_pending():
+        report.add("intake", f"intake {row.intake_id} (deal {row.deal_id}): {row.state}")
+    return report
 
 
 from .print_batch import print_batch  # noqa: E402  (one tuple of every flow hundred serves)

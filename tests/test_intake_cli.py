@@ -132,3 +132,22 @@ def test_a_backfilled_deal_expires_long_overdue_touches_instead_of_sending_them(
         outcome = runtime.run_touch("OLD", touch)
         assert outcome.state == "expired" and "backfill: due" in outcome.detail, outcome
     assert runtime.run_touch("FRESH", "hello").state == "delivered" and len(sent) == 1
+
+
+def test_the_reconcile_flow_submits_what_was_stored_while_prefect_was_down(tmp_path, hundred_deployments):
+    from flows.journey import _reconcile
+    from flows.scheduling import PrefectScheduler
+    from hundred.intake import Intake, NoPrefect
+    from hundred.ledger import Ledger
+    from hundred.runtime import Runtime
+
+    settings = make_home(tmp_path)
+    ledger = Ledger.open(settings.ledger_url)
+    answer = Intake(ledger, settings, NoPrefect()).closed(json.dumps(recent(id="REC-1")).encode())
+    assert answer.status == 202 and answer.body["state"] == "pending"
+    with PrefectScheduler(hundred_deployments.api_url) as scheduler:
+        report = _reconcile(Runtime(ledger, scheduler, settings))
+    assert report.counts["intake"] == 1
+    row = ledger.intake(answer.body["intake"])
+    assert row.state == "submitted" and row.run_id
+    ledger.close()

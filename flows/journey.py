@@ -40,6 +40,7 @@ async def deal_closed(payload: dict[str, Any], received_at: str | None = None) -
         result = await with_runtime(lambda rt: rt.deal_closed(payload, received_at=received))
     except IntakeError as exc:  # a deal hundred refuses: retrying cannot help, so fail without retries
         return Failed(message=f"deal refused: {exc}")
+    await with_runtime(lambda rt: _apply_held(rt, result.deal))  # a cancel from the CRM that raced this run
     await acreate_markdown_artifact(markdown=result.markdown(), key=artifact_key("journey", str(payload.get("id", ""))),
                                     description="The journey planned for this deal")
     return as_json(result)
@@ -73,6 +74,12 @@ async def reconcile() -> dict[str, Any]:
     await acreate_markdown_artifact(markdown=report.markdown(), key="reconcile",
                                     description="What the last reconcile repaired")
     return as_json(report)
+
+
+def _apply_held(rt: Any, deal_id: str) -> Any:
+    from hundred.intake import Intake
+
+    return Intake(rt.ledger, rt.settings, rt.scheduler).apply_held(deal_id)
 
 
 def _reconcile(rt: Any) -> Any:

@@ -123,7 +123,7 @@ class Intake:
                 "state": row.state}
         if not created:
             body["duplicate"] = True
-        if retry_others:
+        if retry_others and row.state == "submitted":  # Prefect answers: submit what it missed before
             self._quietly_retry_pending(except_id=row.intake_id)
         return Answer(202, body)
 
@@ -254,14 +254,23 @@ class Intake:
         for row in self.ledger.intakes(states=["pending"]):
             if row.key:
                 done.append(self._start(row))
-        for row in self.ledger.intakes(states=["held"]):
-            if row.deal_id and self.ledger.journey(row.deal_id) is not None:
-                self._apply_cancel(row, (row.payload or {}).get("reason") or HELD_REASON)
-                done.append(self.ledger.intake(row.intake_id) or row)
+        for deal_id in {row.deal_id for row in self.ledger.intakes(states=["held"]) if row.deal_id}:
+            done += self.apply_held(deal_id)
+        return done
+
+    def apply_held(self, deal_id: str) -> list[IntakeRow]:
+        """Apply the deal's held cancels once its journey exists (the deal-closed flow calls this
+        right after starting the journey: a cancel that raced its deal-closed still stops it)."""
+        done = []
+        if self.ledger.journey(deal_id) is None:
+            return done
+        for row in self.ledger.intakes(states=["held"], deal_id=deal_id, kinds=["deal-cancelled"]):
+            self._apply_cancel(row, (row.payload or {}).get("reason") or HELD_REASON)
+            done.append(self.ledger.intake(row.intake_id) or row)
         return done
 
     def _quietly_retry_pending(self, except_id: str) -> None:
-        if not any(r.intake_id != except_id for r in self.ledger.intakes(states=["pending", "held"], limit=2)):
+        if not any(r.intake_id != except_id for r in self.ledger.intakes(states=["pending"], limit=2)):
             return
         try:
             self.retry_pending()

@@ -202,3 +202,31 @@ def test_deal_updated_changes_what_when_sees_and_an_unknown_deal_is_404(home, ap
     assert ledger.deal_payload("H-UPD")["segment"] == "C"
     outcome = runtime.run_touch("H-UPD", "hello")  # `when: deal.segment != 'C'` now false
     assert outcome.state == "skipped", outcome
+
+
+def test_a_ledger_that_cannot_be_written_is_503_so_the_crm_sends_again(home):
+    class Broken:
+        def closed(self, *args, **kwargs):
+            raise ConnectionError("the ledger's database does not answer")
+
+    served = serve(home, intake=Broken())
+    try:
+        response = served.post("/hooks/deal-closed", recent(id="H-503"))
+    finally:
+        served.stop()
+    assert response.status_code == 503 and response.headers["retry-after"] == "30"
+    assert "send it again" in response.json()["error"]
+
+
+def test_a_cancel_that_raced_its_deal_closed_is_applied_by_the_deal_closed_flow(home, ledger):
+    from flows.journey import _apply_held
+    from hundred.intake import Intake, NoPrefect
+    from hundred.runtime import Runtime
+    from hundred.simulate import VirtualScheduler
+
+    intake = Intake(ledger, home, NoPrefect())
+    assert intake.cancelled(json.dumps({"id": "H-RACE"}).encode()).body["state"] == "held"
+    runtime = Runtime(ledger, VirtualScheduler(), home)
+    runtime.deal_closed(recent(id="H-RACE"))  # the deal-closed run that was already under way
+    applied = _apply_held(runtime, "H-RACE")
+    assert [r.state for r in applied] == ["applied"] and ledger.journey("H-RACE").state == "exited"

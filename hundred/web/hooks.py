@@ -97,7 +97,17 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
         if not verify_signature(request.headers.get(HEADER), body, settings.webhook_secret):
             return _refused(f"missing, wrong or expired {HEADER} (t=<unix seconds>,v1=<hex HMAC-SHA256 of "
                             "'<t>.<body>'>, at most 5 minutes old)")
-        return _json(await run_in_threadpool(call, services.intake(), body, request.headers))
+        return await _stored(call, body, request.headers)
+
+    async def _stored(call: Callable[..., Any], *args: Any) -> Response:
+        """The intake's answer; 503 when it failed (e.g. the ledger cannot be written): the CRM sends
+        it again, and a repeat is safe (the same delivery is one intake row and one run)."""
+        try:
+            return _json(await run_in_threadpool(lambda: call(services.intake(), *args)))
+        except Exception as exc:
+            log.exception("intake failed")
+            return JSONResponse({"error": f"could not take the delivery ({type(exc).__name__}): send it again "
+                                          "(a repeat is safe)"}, status_code=503, headers={"Retry-After": "30"})
 
     @router.post("/deal-closed")
     async def deal_closed(request: Request) -> Response:
@@ -137,7 +147,7 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
                              request.headers.get("x-hubspot-signature-v3"),
                              request.headers.get("x-hubspot-request-timestamp")):
             return _refused("missing, wrong or expired X-HubSpot-Signature-v3 (HUNDRED_HUBSPOT_SECRET is the app secret)")
-        return _json(await run_in_threadpool(vendor, services.intake(), "hubspot", body, request.headers))
+        return await _stored(vendor, "hubspot", body, request.headers)
 
     @router.post("/pipedrive")
     async def pipedrive(request: Request) -> Response:
@@ -147,6 +157,6 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
         if not basic_auth_valid(settings.pipedrive_auth, request.headers.get("authorization")):
             return JSONResponse({"error": "missing or wrong HTTP Basic auth (HUNDRED_PIPEDRIVE_AUTH)"}, status_code=401,
                                 headers={"WWW-Authenticate": 'Basic realm="hundred"'})
-        return _json(await run_in_threadpool(vendor, services.intake(), "pipedrive", body, request.headers))
+        return await _stored(vendor, "pipedrive", body, request.headers)
 
     return router

@@ -184,11 +184,29 @@ class Intake:
             return self._dead(kind, source, raw, headers, [DealProblem(
                 "id", f"no journey for deal {deal.id} (yet): send deal-closed first; this update is kept and "
                       "`hundred intake replay` applies it once the journey has started")], 404, deal.id, replaying)
+        fixed = self._fixed_fields(deal)
+        if fixed:
+            return self._dead(kind, source, raw, headers, fixed, 422, deal.id, replaying)
         self.ledger.update_deal(deal.id, deal)
         self.ledger.record_event(deal.id, "deal.updated", detail=f"from {source}")
         row = self._done(kind, source, raw, headers, deal.id, "applied", "the stored deal was replaced", replaying)
         return Answer(202, {"deal": deal.id, "journey": self.ledger.journey(deal.id).journey_id,  # type: ignore[union-attr]
                             "intake": row.intake_id, "state": "applied"})
+
+    def _fixed_fields(self, deal: Deal) -> list[DealProblem]:
+        """closed_at and journey are fixed once the journey has started (its plan hangs on them)."""
+        row = self.ledger.journey(deal.id)
+        stored = self.ledger.deal_payload(deal.id)
+        if row is None or stored is None:
+            return []
+        before = parse_deal(stored, now=row.received_at)
+        problems = []
+        if deal.closed_at != before.closed_at:
+            problems.append(DealProblem("closed_at", f"cannot change once the journey has started "
+                                                     f"(it is {before.closed_at.isoformat()})"))
+        if self._journey_name(deal) != row.journey_id:
+            problems.append(DealProblem("journey", f"cannot change once the journey has started (it is {row.journey_id})"))
+        return problems
 
     def cancelled(self, raw: bytes | str | None, *, source: str = "hook", headers: Any = None,
                   replaying: IntakeRow | None = None) -> Answer:

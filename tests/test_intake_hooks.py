@@ -196,12 +196,15 @@ def test_deal_updated_changes_what_when_sees_and_an_unknown_deal_is_404(home, ap
     assert bad.status_code == 422
 
     runtime = Runtime(ledger, VirtualScheduler(), home)
-    runtime.deal_closed(recent(id="H-UPD", segment="A"))
-    response = app.post("/hooks/deal-updated", recent(id="H-UPD", segment="C"))
+    first = recent(id="H-UPD", segment="A")
+    runtime.deal_closed(first)
+    response = app.post("/hooks/deal-updated", {**first, "segment": "C"})
     assert response.status_code == 202 and response.json()["state"] == "applied"
     assert ledger.deal_payload("H-UPD")["segment"] == "C"
     outcome = runtime.run_touch("H-UPD", "hello")  # `when: deal.segment != 'C'` now false
     assert outcome.state == "skipped", outcome
+    moved = app.post("/hooks/deal-updated", {**first, "closed_at": "2026-01-05T10:00:00+01:00"})
+    assert moved.status_code == 422 and moved.json()["errors"][0]["field"] == "closed_at"
 
 
 def test_a_ledger_that_cannot_be_written_is_503_so_the_crm_sends_again(home):

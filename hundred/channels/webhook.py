@@ -143,7 +143,7 @@ def _secret(content: WebhookContent, config: ChannelConfig) -> str:
         return value
     if not config.webhook_secret:
         raise ValueError("no webhook signing secret: set HUNDRED_WEBHOOK_SECRET or the touch's secret_env")
-    return secrets_of(config.webhook_secret)[0]  # "new,old" while rotating: sign with the first
+    return (secrets_of(config.webhook_secret) or [config.webhook_secret])[0]  # "new,old" while rotating: the first
 
 
 def deliver_webhook(content: WebhookContent, log: DeliveryLog, config: ChannelConfig, *,

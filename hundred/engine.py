@@ -120,9 +120,16 @@ class Decision:
 
 
 def decide(*, journey_state: str, touch_state: str, condition: bool | None, condition_note: str,
-           due: datetime, now: datetime, expires_after: timedelta | None, clock: Clock) -> Decision:
+           due: datetime, now: datetime, expires_after: timedelta | None, clock: Clock,
+           planned: datetime | None = None, received_at: datetime | None = None,
+           backfill_grace: timedelta | None = None) -> Decision:
     """Whether a touch whose run has started may act now. Checked at run time, not at scheduling
-    time: the journey may have exited, the deal changed or the run come late since."""
+    time: the journey may have exited, the deal changed or the run come late since.
+
+    A backfilled deal (`hundred import`, or a CRM that sends a deal long after it closed): a touch
+    without `expires_after` that was already overdue by more than `backfill_grace` when the deal
+    was received is expired, never sent weeks late; one with `expires_after` follows its own rule.
+    `planned` is the touch's moment in the plan (`due` may have been moved to "at once")."""
     if touch_state in FINAL:
         return Decision("noop", f"already {touch_state}")
     if touch_state == "waiting":  # a run started by hand, or left over: the gate decides, not the run
@@ -134,6 +141,10 @@ def decide(*, journey_state: str, touch_state: str, condition: bool | None, cond
     if expires_after is not None and now > due + clock.scale(expires_after):
         late = now - due
         return Decision("expire", f"{_span(late / clock.factor)} late, expires after {_span(expires_after)}")
+    if expires_after is None and None not in (backfill_grace, received_at, planned) \
+            and received_at - planned > backfill_grace:  # type: ignore[operator]
+        return Decision("expire", f"backfill: due {(received_at - planned).days} days before the deal was received "  # type: ignore[operator]
+                                  f"(more than HUNDRED_BACKFILL_GRACE_DAYS={backfill_grace.days}); not sent late")
     return Decision("deliver", "due")
 
 

@@ -169,9 +169,9 @@ class Runtime:
         condition, note = verdict.value, verdict.note
         decision = engine.decide(journey_state=ctx.row.state, touch_state=row.state, condition=condition,
                                  condition_note=note, due=row.due or row.planned_due, now=self.now(),
-                                 expires_after=touch.expires_after_delta, clock=ctx.clock)
-        if decision.action == "deliver" and touch.expires_after_delta is None:
-            decision = self._backfill_expiry(ctx, item) or decision
+                                 expires_after=touch.expires_after_delta, clock=ctx.clock,
+                                 planned=ctx.clock.to_wall(item.due), received_at=ctx.row.received_at,
+                                 backfill_grace=timedelta(days=self.settings.backfill_grace_days))
         if decision.action == "noop":
             return TouchOutcome(deal_id, touch_id, row.state, decision.reason)
         if decision.action == "cancel":
@@ -184,18 +184,6 @@ class Runtime:
                 self.after_complete(deal_id)
             return self._outcome(deal_id, touch_id, decision.reason)
         return self._deliver_touch(ctx, item, touch, flow_run_id)
-
-    def _backfill_expiry(self, ctx: _Context, item: PlannedTouch) -> engine.Decision | None:
-        """A backfilled deal (`hundred import`, or a CRM that sends a deal long after it closed): a
-        touch without expires_after that was already overdue by more than `backfill_grace_days`
-        when the deal was received is expired, never sent weeks late. A touch with expires_after
-        follows its own rule instead."""
-        late = ctx.row.received_at - ctx.clock.to_wall(item.due)
-        grace = timedelta(days=self.settings.backfill_grace_days)
-        if late <= grace:
-            return None
-        return engine.Decision("expire", f"backfill: due {late.days} days before the deal was received "
-                                         f"(more than HUNDRED_BACKFILL_GRACE_DAYS={self.settings.backfill_grace_days:g}); not sent late")
 
     def _deliver_touch(self, ctx: _Context, item: PlannedTouch, touch: Any, flow_run_id: str | None) -> TouchOutcome:
         deal_id, touch_id = ctx.row.deal_id, item.touch

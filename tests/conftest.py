@@ -5,6 +5,7 @@ Nothing here is letters- or browser-specific (see tests/pdftools.py and tests/br
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import textwrap
@@ -154,6 +155,32 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *arg
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Any:
+    """One throwaway PostgreSQL cluster for the session (tests/pgcluster.py installs and starts it);
+    where it cannot be had the test skips, which under CI=true is a failure (see below)."""
+    from pgcluster import start_cluster
+
+    try:
+        cluster = start_cluster()
+    except RuntimeError as exc:
+        pytest.skip(f"no PostgreSQL for the tests that run on it: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_database(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """`pg_database("ledger")`: the URL of a new, empty database in the session's cluster."""
+    def make(prefix: str) -> str:
+        return request.getfixturevalue("pg_cluster").create_database(f"{prefix}_{os.getpid()}_{next(_PG_DATABASES)}")
+
+    return make
+
+
+_PG_DATABASES = itertools.count(1)
 
 
 @pytest.fixture

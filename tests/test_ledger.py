@@ -8,9 +8,7 @@ PostgreSQL's server binaries those runs skip, except under CI=true, where they f
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
-import os
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +23,6 @@ from hundred.journey import Journey
 from hundred.ledger import HEAD, Ledger, LedgerError, NewTouch, default_url
 from hundred.ledger import db
 
-from pgcluster import Cluster, start_cluster
 
 T0 = datetime(2026, 11, 20, 13, 3, tzinfo=timezone.utc)
 
@@ -67,23 +64,8 @@ def start(ledger: Ledger, deal_id: str = "D-1") -> bool:
     return ledger.start_journey(deal(deal_id), j, "templates", plan(j), T0, day_seconds=5.0)
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Cluster:
-    try:
-        cluster = start_cluster()
-    except RuntimeError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the PostgreSQL ledger tests must run under CI: {exc}")
-        pytest.skip(str(exc))
-    yield cluster
-    cluster.stop()
-
-
-_databases = itertools.count(1)
-
-
 def pg_url(request: pytest.FixtureRequest) -> str:
-    return request.getfixturevalue("pg_cluster").create_database(f"ledger_{os.getpid()}_{next(_databases)}")
+    return request.getfixturevalue("pg_database")("ledger")
 
 
 @pytest.fixture(params=["memory", "postgresql"])

@@ -3,7 +3,6 @@
 CI=true it must run, never skip)."""
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import os
 from datetime import date
@@ -14,7 +13,6 @@ import pytest
 
 from hundred.ledger import Ledger
 from hundred.printroom.order import print_order
-from pgcluster import Cluster, start_cluster
 from printroom_data import fill
 
 RACERS = 4
@@ -22,26 +20,11 @@ LETTERS = 40
 DAY = date(2026, 11, 30)
 
 
-@pytest.fixture(scope="module")
-def pg_cluster() -> Cluster:
-    try:
-        cluster = start_cluster()
-    except RuntimeError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the PostgreSQL race must run under CI: {exc}")
-        pytest.skip(str(exc))
-    yield cluster
-    cluster.stop()
-
-
-_databases = itertools.count(1)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'home' / 'ledger.db'}"
-    return request.getfixturevalue("pg_cluster").create_database(f"printroom_{os.getpid()}_{next(_databases)}")
+    return request.getfixturevalue("pg_database")("printroom")
 
 
 def _racer(url: str, letters_dir: str, how: str, barrier: Any, results: Any) -> None:

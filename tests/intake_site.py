@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,22 @@ class App:
         sig = signature if signature is not None else sign(raw, secret, int(at if at is not None else time.time()))
         all_headers = {"content-type": "application/json", "X-Hundred-Signature": sig, **(headers or {})}
         return httpx.post(self.url + path, content=raw, headers=all_headers, timeout=60)
+
+    def post_at_once(self, path: str, body: bytes, times: int) -> list[httpx.Response]:
+        """The same delivery `times` times, released together (a CRM retrying while the first is in flight)."""
+        answers: list[httpx.Response] = []
+        barrier = threading.Barrier(times)
+
+        def send() -> None:
+            barrier.wait()
+            answers.append(self.post(path, body))
+
+        threads = [threading.Thread(target=send) for _ in range(times)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        return answers
 
     def stop(self) -> None:
         self.served.stop()

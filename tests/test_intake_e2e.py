@@ -4,7 +4,6 @@ session Prefect server: the same deal delivered at once, and in two versions, is
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -24,18 +23,7 @@ def test_deliveries_at_once_and_a_corrected_payload_start_one_journey(tmp_path, 
     app = serve(settings)
     try:
         with hundred_deployments.serve(settings.home, env=env_of(settings, hundred_deployments.api_url)) as served:
-            answers: list[httpx.Response] = []
-            barrier = threading.Barrier(6)
-
-            def send():
-                barrier.wait()
-                answers.append(app.post("/hooks/deal-closed", raw))
-
-            threads = [threading.Thread(target=send) for _ in range(6)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(60)
+            answers = app.post_at_once("/hooks/deal-closed", raw, 6)
             corrected = app.post("/hooks/deal-closed", {**payload, "product": "Jaarabonnement Plus"})
             assert [a.status_code for a in answers] == [202] * 6 and corrected.status_code == 202
             assert len({a.json()["run"] for a in answers}) == 1 and corrected.json()["run"] != answers[0].json()["run"]

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 import pytest
@@ -72,18 +70,7 @@ def test_an_accepted_deal_is_stored_then_submitted_with_its_key(app, ledger, hun
 
 def test_the_same_delivery_at_once_starts_one_journey(app, ledger):
     payload = json.dumps(recent(id="H-2")).encode()
-    answers: list[httpx.Response] = []
-    barrier = threading.Barrier(8)
-
-    def send():
-        barrier.wait()
-        answers.append(app.post("/hooks/deal-closed", payload))
-
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    answers = app.post_at_once("/hooks/deal-closed", payload, 8)
     assert [a.status_code for a in answers] == [202] * 8, [a.text for a in answers]
     assert len({a.json()["intake"] for a in answers}) == 1 and len({a.json()["run"] for a in answers}) == 1
     assert len(ledger.intakes(deal_id="H-2", kinds=["deal-closed"])) == 1

@@ -177,15 +177,21 @@ def _polled_since(deployment: dict, started: float) -> bool:
 
 
 def start_prefect_server(prefect_home: Path, port: int | None = None,
-                         timeout: float = SERVER_TIMEOUT) -> PrefectServer:
-    """`prefect server start` on a free port with a fresh SQLite DB; returns once /api/health is 200."""
+                         timeout: float = SERVER_TIMEOUT, database_url: str | None = None) -> PrefectServer:
+    """`prefect server start` on a free port; returns once /api/health is 200.
+
+    Its database is a fresh SQLite file in `prefect_home`, or `database_url` (e.g. a test
+    PostgreSQL database: "postgresql+asyncpg://postgres@127.0.0.1:PORT/NAME")."""
     prefect_home.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     log = prefect_home / "server.log"
+    env = base_env(prefect_home)
+    if database_url:
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
     with open(log, "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                 "--port", str(port)], env=base_env(prefect_home), cwd=prefect_home,
+                                 "--port", str(port)], env=env, cwd=prefect_home,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = PrefectServer(api_url, prefect_home, proc, log)
     try:

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,33 @@ def assert_not_blank(png: Path) -> None:
     assert width > 100 and height > 100
     distinct = len(set(raw))
     assert distinct > 40, f"screenshot looks blank ({distinct} distinct byte values)"
+
+
+# -- Playwright and axe-core (shared by every page test) ---------------------------------------
+
+TABLET, DESKTOP = {"width": 768, "height": 1024}, {"width": 1366, "height": 900}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-extensions", "--mute-audio"]
+AXE_CACHE = Path(os.environ.get("HUNDRED_TEST_CACHE", Path.home() / ".cache" / "hundred-tests")) / "axe-core"
+
+
+def axe_source() -> str:
+    """axe-core from npm, installed into a cache folder on first use."""
+    script = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed (apt-get install -y npm), so axe-core cannot be had")
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund", "axe-core@4"],
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode or not script.is_file():
+            pytest.skip(f"npm install axe-core@4 failed: {done.stderr.strip()[-400:]}")
+    return script.read_text(encoding="utf-8")
+
+
+def audit(page: Any, axe: str) -> list[dict[str, Any]]:
+    page.add_script_tag(content=axe)
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5]} for v in violations]

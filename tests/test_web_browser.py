@@ -9,38 +9,15 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from browser import require_chromium
+from browser import ARGS, DESKTOP, TABLET, audit, axe_source, require_chromium
 from web_site import DEAL, PASSWORD, build_site, serve
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -c constraints.txt playwright")
-
-TABLET, DESKTOP = {"width": 768, "height": 1024}, {"width": 1366, "height": 900}
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-extensions", "--mute-audio"]
-AXE_CACHE = Path(os.environ.get("HUNDRED_TEST_CACHE", Path.home() / ".cache" / "hundred-tests")) / "axe-core"
-
-
-def axe_source() -> str:
-    """axe-core from npm, installed into a cache folder on first use."""
-    script = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.is_file():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed (apt-get install -y npm), so axe-core cannot be had")
-        AXE_CACHE.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run([npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund", "axe-core@4"],
-                              capture_output=True, text=True, timeout=600)
-        if done.returncode or not script.is_file():
-            pytest.skip(f"npm install axe-core@4 failed: {done.stderr.strip()[-400:]}")
-    return script.read_text(encoding="utf-8")
-
 
 @pytest.fixture(scope="module")
 def room(tmp_path_factory, hundred_deployments):
@@ -95,13 +72,6 @@ def keyboard_login(page: Any, url: str) -> None:
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{url}/print")
-
-
-def audit(page: Any, axe: str) -> list[dict[str, Any]]:
-    page.add_script_tag(content=axe)
-    violations = page.evaluate("async () => (await axe.run(document)).violations")
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]} for v in violations]
 
 
 def check_both_widths(page: Any, axe: str, what: str, shots: Path | None = None) -> list[tuple[str, str, Any]]:

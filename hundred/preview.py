@@ -39,8 +39,9 @@ class Preview:
 
 
 def render_preview(journey: Journey, deal: Deal, templates_dir: Path, out: Path,
-                   warnings: list[dict] | None = None) -> Preview:
-    """`warnings`: the Coleman linter's (`Checked.lint`), marked on the index's timeline."""
+                   warnings: list[dict] | None = None, lang: str | None = None) -> Preview:
+    """`warnings`: the Coleman linter's (`Checked.lint`), marked on the index's timeline.
+    `lang`: the index's language ("nl", "en_GB"), overriding the journey's `locale:` (`--lang`)."""
     out.mkdir(parents=True, exist_ok=True)
     the_plan = plan(journey, deal)
     results: list[TouchPreview] = []

@@ -270,6 +270,7 @@ class _TouchBase(_Strict):
 
 class LetterTouch(_TouchBase):
     channel: Literal["letter"]
+    title: OneLine | None = Field(None, description="What the marketer calls this letter in plans and previews, e.g. \"Handwritten thank-you letter\"; never printed")
     template: TemplateName
 
 
@@ -371,6 +372,8 @@ class Journey(_Strict):
             for touch in block["touches"]:
                 if touch.get("expires_after") is None:
                     touch.pop("expires_after", None)
+                if touch.get("channel") == "letter":  # a letter's title is never printed: not what customers get
+                    touch.pop("title", None)
         for key, unset in (("abroad_lead_days", None), ("lead_days_by_country", {}), ("batch_at", None)):
             if data["letters"].get(key) == unset:
                 data["letters"].pop(key, None)

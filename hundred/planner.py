@@ -276,6 +276,12 @@ def _apply_gate(planned: list[PlannedTouch], journey: Journey, calendar: Busines
             item.notes.append("waits for affirm")
 
 
+def humanise(touch_id: str) -> str:
+    """"thank-you-letter" → "Thank you letter": a touch id read as words, for a title nobody wrote."""
+    words = " ".join(touch_id.replace("_", "-").split("-")).strip()
+    return words[:1].upper() + words[1:]
+
+
 def _describe(item: PlannedTouch, journey: Journey, deal: Deal, touch: Any, titles: bool = True) -> None:
     """Title and condition as this customer would get them; a broken template shows its source."""
     source = getattr(touch, "title", None) or getattr(touch, "subject", None)
@@ -285,8 +291,8 @@ def _describe(item: PlannedTouch, journey: Journey, deal: Deal, touch: Any, titl
             item.title = templating.render(source, ctx, f"{touch.id}.title", journey.locale)
         except templating.TemplateProblem:
             item.title = source
-    elif titles:
-        item.title = getattr(touch, "template", None) or getattr(touch, "url", "")
+    elif titles:  # a letter without `title:`: its id in words ("thank-you-letter" → "Thank you letter"), never a file path
+        item.title = humanise(touch.id) if touch.channel == "letter" else getattr(touch, "url", "") or humanise(touch.id)
     if touch.when:
         verdict = judge(journey, deal, touch, item.phase, item.due.date())
         item.condition_met = verdict.value

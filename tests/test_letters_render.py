@@ -128,17 +128,40 @@ def test_long_letter_continues_on_a_second_page(tmp_path):
     assert "Ilse Jansen" in pages[0] and "Ilse Jansen" not in pages[1]  # address on page 1 only
 
 
-def test_signature_moves_to_a_new_page_when_it_does_not_fit(tmp_path):
-    # find a body length whose text just fills page one
-    for n in range(14, 30):
-        body = "\n".join(f"Regel {i} van de brief." for i in range(n))
+def test_signature_never_stands_alone_the_closing_and_two_body_lines_go_with_it(tmp_path):
+    # every body length around the page break: whenever the letter runs to a second page, that
+    # page holds the closing, the signature and title, and at least the last two body lines
+    moved = 0
+    for n in range(12, 34):
+        body = "Beste Ilse,\n\n" + "\n".join(f"Regel {i} van de brief." for i in range(n)) + "\n\nHartelijke groet,"
         path, result = render(tmp_path, [letter("D-9/x", body, signer_title="Accountmanager")])
-        if result[0].last_page == 2:
-            pages = page_texts(path)
-            if flat(body) in flat(pages[0]):  # all text on page one, signature alone on two
-                assert "Sanne de Vries" in pages[1] and "Accountmanager" in pages[1]
-                return
-    pytest.fail("no body length put the signature alone on page two")
+        if result[0].last_page == 1:
+            continue
+        pages = page_texts(path)
+        assert len(pages) == 2
+        last = flat(pages[1])
+        assert "Hartelijke groet," in last and "Sanne de Vries" in last and "Accountmanager" in last, n
+        assert f"Regel {n - 2} van de brief." in last and f"Regel {n - 1} van de brief." in last, (n, last)
+        assert "Hartelijke groet," not in flat(pages[0]) and "Sanne de Vries" not in pages[0]
+        if f"Regel {n - 3} van de brief." not in last:  # exactly the kept lines moved
+            moved += 1
+    assert moved, "no body length put the end of the letter at a page break"
+
+
+def test_a_long_letters_last_page_starts_with_the_end_of_its_last_paragraph(tmp_path):
+    # paragraphs of several lines: the break falls inside the last paragraph, never between it
+    # and the closing, and the first page ends with body text
+    for extra in range(0, 6):
+        paragraphs = [f"Alinea {n}: we schrijven je graag nog wat meer over de route langs de IJssel en de "
+                      f"bossen bij Ommen, want daar is het in de herfst op zijn mooist." for n in range(1, 5 + extra)]
+        body = "Beste Ilse,\n\n" + "\n\n".join(paragraphs) + "\n\nHartelijke groet,"
+        path, result = render(tmp_path, [letter("D-7/long", body)])
+        pages = [flat(p) for p in page_texts(path)]
+        assert "Hartelijke groet," in pages[-1] and "Sanne de Vries" in pages[-1]
+        if len(pages) > 1:
+            before_closing = pages[-1].split("Hartelijke groet,")[0]
+            words = before_closing.replace(f"D-7/long · {len(pages)}/{len(pages)}", "").split()
+            assert len(words) >= 8, (extra, pages[-1])  # at least two handwritten lines of body
 
 
 def test_emoji_is_reported_not_lost_silently(tmp_path):

@@ -114,6 +114,9 @@ class Written:
     pages: list[list] = field(default_factory=lambda: [[]])
     end_page: int = 0
     end_y: float = 0.0  # baseline where a following line would go
+    # (page, index of the text line it came from) for every line written, in order: what
+    # the signature's keep-together rule looks at
+    lines: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _tri(rnd) -> float:
@@ -140,8 +143,10 @@ def _wrap(widths: list[float], gap: float, limit_for) -> list[tuple[int, int, fl
 class _Writer:
     """State of one pen moving through one text; see `write()`."""
 
-    def __init__(self, pen: Pen, frame: Frame, rng: random.Random | None, p: HandParams, scale: float):
+    def __init__(self, pen: Pen, frame: Frame, rng: random.Random | None, p: HandParams, scale: float,
+                 break_before: int | None = None):
         self.pen, self.frame, self.p = pen, frame, p
+        self.break_before = break_before
         self.size = pen.size * scale
         self.lead = p.leading_pt * scale
         self.out = Written(end_y=frame.first_baseline)
@@ -177,8 +182,10 @@ class _Writer:
         return w
 
     def run(self, lines: list[str]) -> Written:
+        lead_blank = 0
         while lines and not lines[0].strip():
             lines = lines[1:]
+            lead_blank += 1
         while lines and not lines[-1].strip():
             lines = lines[:-1]
         self.total = max(1, sum(len(line) + 1 for line in lines))
@@ -186,7 +193,7 @@ class _Writer:
         ragged = p.ragged_mm * MM
         limit = (lambda: self.frame.width - ragged * r()) if r else (lambda: self.frame.width)
         width, longest = self.width, self.frame.width - ragged
-        for raw in lines:
+        for src, raw in enumerate(lines, lead_blank):
             words = [w for w in raw.split(" ") if w]
             if not words:
                 self.out.end_y -= self.lead * p.paragraph_gap * (1 + (0.2 * (r() - 0.5) if r else 0))
@@ -197,7 +204,10 @@ class _Writer:
                 widths = [width(w) for w in words]
             for first, end, used in _wrap(widths, self.gap, limit):
                 line = words[first:end]
+                if len(self.out.lines) == self.break_before and self.out.pages[-1]:
+                    self._new_page()
                 self._break_page_if_full()
+                self.out.lines.append((self.out.end_page, src))
                 if r:
                     self._hand_line(line, used)
                     self.out.end_y -= self.lead * (1 + p.leading_sigma * SQ6 * _tri(r))
@@ -223,6 +233,9 @@ class _Writer:
     def _break_page_if_full(self) -> None:
         if self.out.end_y >= self.frame.bottom:
             return
+        self._new_page()
+
+    def _new_page(self) -> None:
         self.out.pages.append([])
         self.out.end_page += 1
         self.out.end_y = self.frame.next_baseline
@@ -359,10 +372,12 @@ class _Writer:
 
 
 def write(lines: list[str], pen: Pen, frame: Frame, rng: random.Random | None,
-          params: HandParams = HAND, scale: float = 1.0) -> Written:
+          params: HandParams = HAND, scale: float = 1.0, break_before: int | None = None) -> Written:
     """Lay out cleaned text lines (blank line = paragraph gap) in `frame`, page by page.
 
     `rng` drives every variation; ``None`` gives plain straight lines (`Run`s instead of
     `Glyph`s).  `scale` shrinks or grows the pen (the signer's title is written smaller).
+    `break_before` starts a new page before that written line (counted from 0), so the end of
+    a letter can move to the next page together with its signature.
     """
-    return _Writer(pen, frame, rng, params, scale).run(list(lines))
+    return _Writer(pen, frame, rng, params, scale, break_before).run(list(lines))

@@ -89,6 +89,42 @@ def _signature_spot(written: Written, frame: Frame, lead: float, has_title: bool
     return written.end_page + 1, frame.next_baseline - 0.4 * SIGNATURE_SIZE
 
 
+KEEP_LINES = 2  # body lines that go with the closing and signature to a new page
+
+
+def _closing_start(body: list[str]) -> int:
+    """Index of the closing's first text line: the last paragraph ("Hartelijke groet,")."""
+    end = len(body)
+    while end and not body[end - 1].strip():
+        end -= 1
+    start = end - 1
+    while start > 0 and body[start - 1].strip():
+        start -= 1
+    return max(start, 0) if start > 0 else max(end - 1, 0)  # no paragraphs: the last line closes
+
+
+def _keep_break(written: Written, body: list[str], sig_page: int) -> int | None:
+    """Where to start a new page so the signature never stands alone: the closing and at
+    least the last KEEP_LINES lines of the body go on the signature's page (and a paragraph's
+    first line is not left behind on its own). None when the layout is fine as it is."""
+    if sig_page == 0 or not written.lines:
+        return None
+    closing = _closing_start(body)
+    first_closing = next((i for i, (_, src) in enumerate(written.lines) if src >= closing), len(written.lines))
+    cut = first_closing - KEEP_LINES
+    if cut <= 0:
+        return None  # a letter that is all closing: nothing to keep it with
+    if all(page == sig_page for page, _ in written.lines[cut:]):
+        return None
+    srcs = [src for _, src in written.lines]
+    if cut >= 2 and srcs[cut - 1] == srcs[cut] and srcs[cut - 2] != srcs[cut - 1]:
+        cut -= 1  # the paragraph's first line would stay behind alone: take it along
+    pages = [page for page, _ in written.lines]
+    if cut == 0 or pages[cut - 1] != pages[cut]:
+        return None  # that line already starts a page: breaking there changes nothing
+    return cut
+
+
 @dataclass
 class _Composed:
     """One letter laid out, not yet drawn."""
@@ -137,9 +173,15 @@ def _compose(letter: Letter, batch: _Batch, prepared: _Prepared | None = None) -
     rng = random.Random(letter_seed(letter.seed if letter.seed is not None else letter.letter_id))
     r = rng if style.humanise else None
     frame = batch.geo.body_frame()
+    start = rng.getstate()
     written = write(p.body, pen, frame, r)
     lead = HAND.leading_pt
     sig_page, sig_y = _signature_spot(written, frame, lead, bool(p.title))
+    cut = _keep_break(written, p.body, sig_page)
+    if cut is not None:  # write again from the same state, with the end moved to a new page
+        rng.setstate(start)
+        written = write(p.body, pen, frame, r, break_before=cut)
+        sig_page, sig_y = _signature_spot(written, frame, lead, bool(p.title))
     sig_x = frame.left + (3 * MM + 9 * MM * rng.random() if r else 3 * MM)
     signature = sign(p.signer, [book.signature, *pen.faces], sig_x, sig_y, r) if p.signer else None
     title_written = None

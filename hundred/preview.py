@@ -1,22 +1,31 @@
 """Render every touch of a journey for one deal into a folder a marketer can open.
 
-Letters become PDFs in the real handwriting, emails `.html` + `.txt`, tasks `.md` + `.ics`, webhooks
-their JSON body; `index.html` is the plan's timeline with links to each file. The rendering itself
-is `rendering.render_touch`, the same call delivery makes; this module only writes files. A touch
-that cannot be rendered for this deal (no postal address for a letter, a field the deal lacks) gets
-its own problem; the others still render, so one gap never hides the rest.
+Letters become PDFs in the real handwriting (plus a PNG of the first page), emails `.html` + `.txt`,
+tasks `.md` + `.ics`, webhooks their JSON body; `index.html` shows every touch inline in date order
+(preview_index.py) and `timeline.html` is the plan's timeline with links to each file. The rendering
+itself is `rendering.render_touch`, the same call delivery makes; this module only writes files,
+through `PreviewFolder`, which clears what an earlier preview wrote and never touches anything else
+(preview_files.py). A touch that cannot be rendered for this deal (no postal address for a letter,
+a field the deal lacks) gets its own problem; the others still render, so one gap never hides the
+rest.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import templating
 from .deal import Deal
+from .i18n import Words, words
 from .journey import Journey
 from .planner import Plan, plan
+from .preview_files import PreviewFolder
 from .rendering import EmailContent, LetterContent, Rendered, TaskContent, WebhookContent, render_touch
+
+INDEX, TIMELINE = "index.html", "timeline.html"
+SUFFIXES = {"letter": (".pdf", ".png"), "email": (".html", ".txt"), "task": (".md", ".ics"), "webhook": (".json",)}
 
 
 @dataclass
@@ -25,6 +34,8 @@ class TouchPreview:
     channel: str
     files: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    content: Rendered | None = None
+    thumbnail: tuple[str, int, int, int] | None = None  # (PNG file name, width, height, pages)
 
 
 @dataclass
@@ -32,61 +43,84 @@ class Preview:
     out: Path
     index: Path
     touches: list[TouchPreview]
+    removed: list[str] = field(default_factory=list)  # stale files of an earlier preview, deleted
 
     @property
     def problems(self) -> list[tuple[str, str]]:
         return [(t.touch, p) for t in self.touches for p in t.problems]
 
 
+def _stem(touch: str) -> str:
+    """A touch's file names; a touch called "index" or "timeline" must not overwrite those pages."""
+    return f"{touch}-touch" if f"{touch}.html" in (INDEX, TIMELINE) else touch
+
+
 def render_preview(journey: Journey, deal: Deal, templates_dir: Path, out: Path,
                    warnings: list[dict] | None = None, lang: str | None = None) -> Preview:
-    """`warnings`: the Coleman linter's (`Checked.lint`), marked on the index's timeline.
-    `lang`: the index's language ("nl", "en_GB"), overriding the journey's `locale:` (`--lang`)."""
-    out.mkdir(parents=True, exist_ok=True)
+    """`warnings`: the Coleman linter's (`Checked.lint`), listed on the index and marked on the
+    timeline. `lang`: the index's language ("nl", "en_GB"), overriding the journey's `locale:`
+    (`--lang`). Raises `PreviewRefused` (an OSError) before writing anything when `out` holds a
+    file under one of the preview's names that no earlier preview wrote."""
     the_plan = plan(journey, deal)
+    folder = PreviewFolder(out)
+    folder.claim([INDEX, TIMELINE] + [_stem(t.touch) + s for t in the_plan.touches for s in SUFFIXES.get(t.channel, ())])
     results: list[TouchPreview] = []
-    for item in the_plan.touches:
-        result = TouchPreview(item.touch, item.channel)
-        try:
-            content = render_touch(journey, deal, item.touch, item.due, templates_dir, print_by=item.print_by)
-            _write(content, out, result)
-        except templating.TemplateProblem as exc:
-            result.problems.append(str(exc) + (f" ({exc.hint})" if exc.hint else ""))
-        except ValueError as exc:
-            result.problems.append(str(exc))
-        results.append(result)
-    index = out / "index.html"
-    index.write_text(_index_html(the_plan, results, warnings), encoding="utf-8")
-    return Preview(out, index, results)
+    finished = False
+    try:
+        for item in the_plan.touches:
+            result = TouchPreview(item.touch, item.channel)
+            try:
+                content = render_touch(journey, deal, item.touch, item.due, templates_dir, print_by=item.print_by)
+                result.content = content
+                _write(content, folder, _stem(item.touch), result)
+            except templating.TemplateProblem as exc:
+                result.problems.append(str(exc) + (f" ({exc.hint})" if exc.hint else ""))
+            except ValueError as exc:
+                result.problems.append(str(exc))
+            results.append(result)
+        w = words(lang or journey.locale, "preview")
+        folder.write(TIMELINE, _timeline_html(the_plan, results, w, warnings))
+        index = folder.write(INDEX, _index_html(the_plan, results, w, warnings))
+        removed = folder.finish()
+        finished = True
+    finally:
+        if not finished:
+            folder.save()
+    return Preview(out, index, results, removed)
 
 
-def _write(content: Rendered, out: Path, result: TouchPreview) -> None:
-    name = content.key.touch
+def _write(content: Rendered, folder: PreviewFolder, name: str, result: TouchPreview) -> None:
     if isinstance(content, LetterContent):
         from .letters import render_letters
+        from .preview_thumbs import thumbnail
 
-        path = out / f"{name}.pdf"
-        for rendered in render_letters([content.letter], content.style, path):
+        buffer = io.BytesIO()
+        for rendered in render_letters([content.letter], content.style, buffer):
             result.problems.extend(rendered.problems)
-        result.files.append(path)
+        pdf = buffer.getvalue()
+        result.files.append(folder.write(f"{name}.pdf", pdf))
+        thumb = thumbnail(pdf)
+        folder.write(f"{name}.png", thumb.png)
+        result.thumbnail = (f"{name}.png", thumb.width, thumb.height, thumb.pages)
     elif isinstance(content, EmailContent):
         if not content.to:
             result.problems.append("the deal has no contact.email; this email cannot be sent")
         to = content.to or "(no email address on the deal)"
-        (out / f"{name}.html").write_text(content.html, encoding="utf-8")
-        (out / f"{name}.txt").write_text(f"To: {to}\nSubject: {content.subject}\n\n{content.text.strip()}\n",
-                                         encoding="utf-8")
-        result.files += [out / f"{name}.html", out / f"{name}.txt"]
+        result.files.append(folder.write(f"{name}.html", content.html))
+        result.files.append(folder.write(f"{name}.txt", f"To: {to}\nSubject: {content.subject}\n\n{content.text.strip()}\n"))
     elif isinstance(content, TaskContent):
-        (out / f"{name}.md").write_text(f"# {content.title}\n\n{content.brief}\n", encoding="utf-8")
-        (out / f"{name}.ics").write_bytes(content.ics)
-        result.files += [out / f"{name}.md", out / f"{name}.ics"]
+        brief = content.brief if content.brief.lstrip().startswith("# ") else f"# {content.title}\n\n{content.brief}"
+        result.files.append(folder.write(f"{name}.md", brief.rstrip() + "\n"))
+        result.files.append(folder.write(f"{name}.ics", content.ics))
     elif isinstance(content, WebhookContent):
-        (out / f"{name}.json").write_text(content.body, encoding="utf-8")
-        result.files.append(out / f"{name}.json")
+        result.files.append(folder.write(f"{name}.json", content.body))
 
 
-def _index_html(the_plan: Plan, results: list[TouchPreview], warnings: list[dict] | None = None) -> str:
+def _links(results: list[TouchPreview]) -> dict[str, list[tuple[str, str]]]:
+    return {r.touch: [(p.suffix.lstrip(".").upper(), p.name) for p in r.files] for r in results}
+
+
+def _timeline_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings: list[dict] | None) -> str:
     from .timeline import render_timeline_html
 
     data = the_plan.to_json()
@@ -94,8 +128,13 @@ def _index_html(the_plan: Plan, results: list[TouchPreview], warnings: list[dict
     for t in data["touches"]:
         for problem in by_id[t["touch"]].problems:
             t["notes"].append(f"problem: {problem}")
-    links = {r.touch: [(p.suffix.lstrip(".").upper(), p.name) for p in r.files] for r in results}
-    return render_timeline_html(data, title=f"Preview · {data['name']}", links=links, warnings=warnings)
+    return render_timeline_html(data, title=f"{w('Preview')} · {data['name']}", links=_links(results), warnings=warnings)
 
 
-__all__ = ["Preview", "TouchPreview", "render_preview"]
+def _index_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings: list[dict] | None) -> str:
+    from .preview_index import index_html
+
+    return index_html(the_plan, results, w, timeline=TIMELINE, warnings=warnings)
+
+
+__all__ = ["Preview", "TouchPreview", "render_preview", "INDEX", "TIMELINE"]

@@ -23,10 +23,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from .identity import TouchKey
+from .invite import INVITE_LENGTH, PRODID  # noqa: F401  (one home: hundred/invite.py)
 from .rendering import EmailContent, TaskContent
 
-PRODID = "-//hundred//onboarding journeys//EN"
-INVITE_LENGTH = timedelta(minutes=30)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 
 
@@ -150,35 +149,23 @@ def _cal_address(addr: Address, role: str | None = None):
 def invite(key: TouchKey, *, title: str, description: str, start: datetime,
            organizer: Address | None = None, attendee: Address | None = None,
            now: datetime | None = None, length: timedelta = INVITE_LENGTH) -> bytes:
-    """A VCALENDAR (METHOD:REQUEST) with one VEVENT: UID = key.ics_uid, DTSTAMP now, times in UTC
-    (no VTIMEZONE needed)."""
-    from icalendar import Calendar, Event
+    """A VCALENDAR (METHOD:REQUEST) with one VEVENT, built by `invite.calendar` (one home for
+    the VTIMEZONE, DTSTAMP and plain-text DESCRIPTION rules)."""
+    from . import invite as ics
 
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("method", "REQUEST")
-    event = Event()
-    event.add("uid", key.ics_uid)
-    event.add("dtstamp", now or datetime.now(timezone.utc))
-    event.add("sequence", 0)
-    event.add("summary", single_line(title, "task title"))
-    event.add("dtstart", _utc(start))
-    event.add("dtend", _utc(start + length))
-    event.add("description", description.strip())
-    if organizer is not None:
-        event.add("organizer", _cal_address(organizer))
-    if attendee is not None:
-        event.add("attendee", _cal_address(attendee, "REQ-PARTICIPANT"))
-    cal.add_component(event)
-    return cal.to_ical()
+    return ics.calendar(key, title=title, brief=description, start=start, made_at=now or datetime.now(timezone.utc),
+                        length=length, organizer=_cal_address(organizer) if organizer else None,
+                        attendee=_cal_address(attendee, "REQ-PARTICIPANT") if attendee else None)
 
 
 def as_request(ics: bytes | None, key: TouchKey, *, organizer: Address, attendee: Address,
                now: datetime, title: str, description: str, start: datetime) -> bytes:
-    """The rendered invite made sendable: METHOD:REQUEST, UID = key.ics_uid, DTSTAMP now, an
-    ORGANIZER, the owner as ATTENDEE and times in UTC. Without a rendered invite, one is built."""
+    """The rendered invite made sendable: METHOD:REQUEST, UID = key.ics_uid, DTSTAMP now (in UTC),
+    an ORGANIZER, the owner as ATTENDEE; times keep their zone and its VTIMEZONE. Without a
+    rendered invite, one is built."""
     from icalendar import Calendar
+
+    from .invite import add_timezones
 
     if not ics:
         return invite(key, title=title, description=description, start=start,
@@ -196,16 +183,13 @@ def as_request(ics: bytes | None, key: TouchKey, *, organizer: Address, attendee
     for name in ("uid", "dtstamp"):
         event.pop(name, None)
     event.add("uid", key.ics_uid)
-    event.add("dtstamp", now)
+    event.add("dtstamp", _utc(now))
     if "sequence" not in event:
         event.add("sequence", 0)
-    for name in ("dtstart", "dtend"):
-        if name in event:
-            value = event.decoded(name)
-            event.pop(name)
-            event.add(name, _utc(value))
     if "organizer" not in event:
         event.add("organizer", _cal_address(organizer))
     if "attendee" not in event:
         event.add("attendee", _cal_address(attendee, "REQ-PARTICIPANT"))
+    if "dtstart" in event:
+        add_timezones(cal, event.decoded("dtstart").date())
     return cal.to_ical()

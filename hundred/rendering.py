@@ -12,7 +12,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -98,15 +98,24 @@ def render_touch(journey: Journey, deal: Deal, touch_id: str, due: datetime, tem
                  *, print_by: date | None = None, made_at: datetime | None = None) -> Rendered:
     """Render one touch for one deal; raises TemplateProblem or CannotRender with the reason."""
     block, touch = next((b, t) for b, t in journey.touches() if t.id == touch_id)
-    ctx = merge_context(journey, deal, touch, block.phase, due.date())
+    ctx = merge_context(journey, deal, touch, block.phase, dated(touch.channel, due, print_by))
     job = _Job(journey, deal, touch, touch_key(journey, deal, touch_id), due, templates_dir, ctx)
     if touch.channel == "letter":
         return LetterContent(job.key, build_letter(job), letter_style(journey), print_by)
     if touch.channel == "email":
         return _email(job)
     if touch.channel == "task":
-        return _task(job, made_at or deal.closed_at, block.phase)
+        return _task(job, made_at or datetime.now(timezone.utc), block.phase)
     return _webhook(job, block.phase)
+
+
+def dated(channel: str, due: datetime, print_by: date | None) -> date:
+    """`touch.date`: the day the touch happens. A letter happens the day it is printed (its
+    print-by day), not the day it arrives; the print room re-dates a copy printed on another day
+    (letters/dating.py). Preview and delivery both come through here: one rule."""
+    if channel == "letter" and print_by is not None:
+        return print_by
+    return due.date()
 
 
 def letter_style(journey: Journey) -> Any:
@@ -114,7 +123,8 @@ def letter_style(journey: Journey) -> Any:
 
     s = journey.letters
     return LetterStyle(paper=s.paper, envelope=s.envelope, hand=s.hand, ink=s.ink,
-                       return_address=s.return_address, sender_country=home_country(journey))
+                       return_address=s.return_address, sender_country=home_country(journey),
+                       locale=journey.locale)
 
 
 def home_country(journey: Journey) -> str:
@@ -166,30 +176,30 @@ def _email(job: _Job) -> EmailContent:
 
 
 def _task(job: _Job, made_at: datetime, phase: str) -> TaskContent:
-    from icalendar import Calendar, Event, vCalAddress
+    from icalendar import vCalAddress
+
+    from . import invite
 
     touch, deal = job.touch, job.deal
     title = job.inline(touch.title, "title")
-    brief = job.render(touch.template).strip()
-    cal = Calendar()
-    cal.add("prodid", "-//hundred//onboarding journeys//EN")
-    cal.add("version", "2.0")
-    cal.add("method", "REQUEST")
-    event = Event()
-    event.add("uid", job.key.ics_uid)
-    event.add("summary", title)
-    event.add("dtstart", job.due)
-    event.add("dtend", job.due + timedelta(minutes=30))
-    event.add("dtstamp", made_at)
-    event.add("description", brief)
-    event.add("categories", [f"phase:{phase}", f"deal:{deal.id}"])
+    brief = one_title(job.render(touch.template).strip())
+    attendee = None
     if deal.owner.email:
         attendee = vCalAddress(f"mailto:{deal.owner.email}")
         attendee.params["cn"] = deal.owner.name
-        event.add("attendee", attendee)
-    cal.add_component(event)
-    return TaskContent(job.key, deal.owner.email, deal.owner.name, title, brief, cal.to_ical(), job.due,
-                       bool(touch.confirm))
+    ics = invite.calendar(job.key, title=title, brief=brief, start=invite.in_zone(job.due, job.journey.timezone),
+                          made_at=made_at, categories=[f"phase:{phase}", f"deal:{deal.id}"], attendee=attendee)
+    return TaskContent(job.key, deal.owner.email, deal.owner.name, title, brief, ics, job.due, bool(touch.confirm))
+
+
+def one_title(brief: str) -> str:
+    """The brief without a top heading of its own: the touch's `title:` is the task's one title
+    (email subject, invite SUMMARY, the heading `preview` writes), so a `# …` first line in the
+    template would be a second one."""
+    first, _, rest = brief.partition("\n")
+    if re.match(r"#\s", first):
+        return rest.strip()
+    return brief
 
 
 def _webhook(job: _Job, phase: str) -> WebhookContent:

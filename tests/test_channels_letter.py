@@ -33,7 +33,7 @@ def test_letter_is_rendered_once_per_touch_and_handed_to_the_print_queue(tmp_pat
     assert (queued.letter_id, queued.text, queued.seed, queued.hand) == (
         "D-1042/thanks", "Beste Anna,\n\nDank je wel.", "D-1042/thanks", "kalam")
     assert queued.layout == {"paper": "A4", "envelope": "DL", "ink": "blue", "return_address": "",
-                             "sender_country": "NL", "humanise": True}
+                             "sender_country": "NL", "humanise": True, "locale": ""}  # locale: how the date is written
     assert queued.address == asdict(ADDRESS)
     assert (queued.signer, queued.signer_title, queued.print_by) == ("Jörg Müller", "Oprichter", date(2026, 12, 4))
     pdf = queued.pdf_path.read_bytes()

@@ -127,8 +127,9 @@ def test_task_email_carries_the_brief_and_a_request_invite():
     (event,) = cal.walk("VEVENT")
     assert str(event["UID"]) == KEY.ics_uid
     assert event.decoded("DTSTAMP") == NOW
-    assert event.decoded("DTSTART") == DUE and event.decoded("DTSTART").utcoffset() == timedelta(0)
-    assert event["DTSTART"].to_ical() == b"20261203T090000Z"  # UTC: no VTIMEZONE needed
+    assert event.decoded("DTSTART") == DUE
+    assert event["DTSTART"].params["TZID"] == "Europe/Amsterdam"  # the planned zone, with its VTIMEZONE
+    assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["Europe/Amsterdam"]
     assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(minutes=30)
     assert str(event["ORGANIZER"]) == "mailto:hello@acme.nl"
     assert str(event["ATTENDEE"]) == "mailto:jorg@acme.nl"

@@ -31,7 +31,7 @@ class QueuedLetter:
     text: str
     seed: str
     hand: str
-    layout: dict[str, Any]        # paper, envelope, ink, return_address, sender_country, humanise
+    layout: dict[str, Any]        # paper, envelope, ink, return_address, sender_country, humanise, locale
     address: dict[str, Any]       # PostalAddress fields
     signer: str
     signer_title: str | None
@@ -71,7 +71,7 @@ def render_letter(content: LetterContent, letters_dir: Path) -> QueuedLetter:
         os.unlink(tmp)
         raise
     layout = {k: getattr(style, k) for k in ("paper", "envelope", "ink", "return_address",
-                                             "sender_country", "humanise")}
+                                             "sender_country", "humanise", "locale")}
     return QueuedLetter(
         letter_id=letter.letter_id, text=letter.body, seed=letter.seed or letter.letter_id,
         hand=style.hand, layout=layout, address=asdict(letter.address), signer=letter.signer,

@@ -82,6 +82,7 @@ class LetterStyle:
     return_address: str = ""
     sender_country: str = "NL"
     humanise: bool = True
+    locale: str = ""  # the journey's (babel) locale: how the letter's date is written (see dating.py)
 
     def __post_init__(self) -> None:
         paper = _choose("paper", self.paper, PAPERS)
@@ -104,6 +105,8 @@ class LetterStyle:
         object.__setattr__(self, "sender_country", country)
         if not isinstance(self.return_address, str):
             raise ValueError("return_address must be a string (one line)")
+        if not isinstance(self.locale, str):
+            raise ValueError("locale must be a string such as 'nl_NL'")
 
 
 @dataclass

@@ -47,7 +47,8 @@ def write_batch(room: "PrintRoom", batch: BatchRow, entries: list[tuple[BatchEnt
     from . import sheets
 
     rows = [row for _, row in entries]
-    jobs = [(letter_of(r), style_of(r)) for r in rows]
+    printed_on = batch.created_at.astimezone(room.tz).date()  # the batch's day, stored: re-renders stay identical
+    jobs = [(letter_of(r, printed_on), style_of(r)) for r in rows]
     counts = summary(rows)
     first_abroad = next((i for i, r in enumerate(rows) if not is_domestic(r)), None)
     separators = {}

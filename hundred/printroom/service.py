@@ -71,9 +71,13 @@ class BatchResult:
                 "labels": str(self.labels) if self.labels else None}
 
 
-def letter_of(row: LetterRow) -> Letter:
-    """The renderer's Letter from the ledger's stored inputs (never the template)."""
-    return Letter(letter_id=row.letter_id, body=row.text, signer=row.signer,
+def letter_of(row: LetterRow, printed_on: date | None = None) -> Letter:
+    """The renderer's Letter from the ledger's stored inputs (never the template); printed on
+    another day than its print-by day, it carries the day it is printed (letters/dating.py)."""
+    from ..letters.dating import redate
+
+    body = row.text if printed_on is None else redate(row.text, row.print_by, printed_on, row.layout.get("locale"))
+    return Letter(letter_id=row.letter_id, body=body, signer=row.signer,
                   address=PostalAddress(**row.address) if row.address else None,
                   seed=row.seed, signer_title=row.signer_title)
 

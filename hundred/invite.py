@@ -44,7 +44,7 @@ def plain_text(markdown: str) -> str:
             prefix = ""
         elif tok.type in ("fence", "code_block"):
             out.append(tok.content.rstrip("\n"))
-        elif tok.type in ("paragraph_close", "heading_close") and not bullets:
+        elif tok.type == "paragraph_close" and not bullets:  # a heading stays on top of its text
             out.append("")
         elif tok.type == "hr":
             out.append("")

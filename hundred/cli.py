@@ -44,6 +44,25 @@ _state = {"debug": False}
 
 
 
+def _check_lang(value: Optional[str]) -> Optional[str]:
+    """`--lang nl`, `en`, `nl_NL`, `en-GB`: a language babel knows, else a usage error (exit 2)."""
+    if value is None:
+        return None
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(value.strip().replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        raise typer.BadParameter(f"unknown language '{value}'; use a language code such as nl, en or nl_NL") from None
+    return value.strip().replace("-", "_")
+
+
+# `--lang` of the commands a marketer reads (plan, preview, simulate); --json output never changes.
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", callback=_check_lang,
+    help="Language of the table and pages (nl, en, nl_NL ...); default: the journey's locale. Not --json.")]
+
+
 @app.callback()
 def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False) -> None:
     _state["debug"] = debug
@@ -184,6 +203,7 @@ def plan(
     deal: Annotated[Path, typer.Option("--deal", help="Deal payload (JSON), as the CRM sends it.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON (a stable contract).")] = False,
     html: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained timeline page.")] = None,
+    lang: LangOption = None,
 ) -> None:
     """Show when every touch of a journey happens for one customer.
 
@@ -192,8 +212,10 @@ def plan(
       hundred plan journeys/first-100-days.yaml --deal examples/deal-nl.json
       hundred plan first-100-days --deal examples/deal-nl.json --json
       hundred plan first-100-days --deal examples/deal-nl.json --html plan.html
+      hundred plan first-100-days --deal examples/deal-nl.json --lang en
     """
     from .planner import plan as make_plan
+    from .timeline import plan_zones
 
     if html:
         output_path(html, "--html", folder=False)
@@ -205,15 +227,19 @@ def plan(
 
         try:
             html.parent.mkdir(parents=True, exist_ok=True)
-            html.write_text(render_timeline_html(data, warnings=warnings), encoding="utf-8")
+            page = render_timeline_html(data, warnings=warnings, lang=lang, **plan_zones(result))
+            html.write_text(page, encoding="utf-8")
         except OSError as exc:
             raise write_error("--html", html, exc) from None
     if as_json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    _print_plan(data)
+    from .i18n import words
+
+    w = words(lang or model.locale, "timeline")
+    _print_plan(data, w, plan_zones(result))
     if html:
-        out.print(f"timeline written to {html}")
+        out.print(w("timeline written to {path}", path=html))
 
 
 @app.command()
@@ -221,6 +247,7 @@ def preview(
     journey: Annotated[str, typer.Argument(help="Journey file or id, e.g. journeys/first-100-days.yaml")],
     deal: Annotated[Path, typer.Option("--deal", help="Deal payload (JSON), as the CRM sends it.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the rendered touches into.")],
+    lang: LangOption = None,
 ) -> None:
     """Render every touch for one customer: letters as PDF, emails, task briefs and invites.
 
@@ -232,13 +259,14 @@ def preview(
     Examples:
       hundred preview journeys/first-100-days.yaml --deal examples/deal-nl.json --out preview/
       hundred preview first-100-days-en --deal examples/deal-en.json --out preview-en/
+      hundred preview first-100-days --deal examples/deal-nl.json --out preview/ --lang en
     """
     from .preview import render_preview
 
     output_path(out_dir, "--out", folder=True)
     model, templates_dir, deal_model, warnings = _load_linted(journey, deal)
     try:
-        result = render_preview(model, deal_model, templates_dir, out_dir, warnings=warnings)
+        result = render_preview(model, deal_model, templates_dir, out_dir, warnings=warnings, lang=lang)
     except OSError as exc:
         raise write_error("--out", out_dir, exc) from None
     for t in result.touches:
@@ -278,28 +306,44 @@ def up(
         raise typer.Exit(code)
 
 
-def _print_plan(data: dict) -> None:
+def _print_plan(data: dict, w, zones: dict) -> None:
+    """The plan as a table in `w`'s language; each time says the zone it is in (plan_zones)."""
     import shutil
     from datetime import datetime
 
     from rich.console import Console
     from rich.table import Table
+    from rich.markup import escape
 
-    from .planner import short_day
+    from .timeline import CHANNELS, zone_label
+    from .timeline_notes import SHORT, note_text
 
-    table = Table(title=f"{data['name']} · {data['customer']} · deal {data['deal']} · closed {data['closed_at'][:16].replace('T', ' ')}",
-                  title_justify="left", header_style="bold")
-    for column in ("day", "date", "time", "phase", "touch", "channel", "notes"):
-        table.add_column(column, justify="right" if column == "day" else "left")
+    closed = datetime.fromisoformat(data["closed_at"])
+    title = w("{name} · {customer} · deal {deal} · closed {closed}", name=data["name"], customer=data["customer"],
+              deal=data["deal"], closed=_closed_words(w, closed, data["timezone"]))
+    table = Table(title=escape(title), title_justify="left", header_style="bold")
+    for column in (w("day"), w("date"), w("time"), w("time zone"), w("phase"), w("touch"), w("channel"), w("notes")):
+        table.add_column(column, justify="right" if column == w("day") else "left")
     labels = {p["phase"]: p["label"] for p in data["phases"]}
     for t in data["touches"]:
         due = datetime.fromisoformat(t["due"])
-        zone = due.strftime("%z")
-        zone = f"UTC{zone[:3]}" + (f":{zone[3:]}" if zone[3:] != "00" else "")
-        table.add_row(str(t["day"]), f"{short_day(due.date())} {due.year}", f"{due:%H:%M} {zone}",
-                      labels.get(t["phase"], t["phase"]), f"{t['touch']}\n[dim]{t['title']}[/dim]" if t["title"] else t["touch"],
-                      t["channel"], "; ".join(t["notes"]))
+        zone = zone_label(w, zones["zones"].get(t["touch"]), due, data["timezone"], zones["contact_timezone"])
+        notes = "; ".join(note_text(n, w, due.date())[0] for n in t["notes"])
+        title_cell = f"{escape(t['touch'])}\n[dim]{escape(t['title'])}[/dim]" if t["title"] else escape(t["touch"])
+        table.add_row(w.number(t["day"]), w.date(due, SHORT + " y"), w.time(due), zone,
+                      escape(labels.get(t["phase"], t["phase"])), title_cell,
+                      w(CHANNELS[t["channel"]][0]) if t["channel"] in CHANNELS else t["channel"], escape(notes))
     Console(highlight=False, width=max(100, shutil.get_terminal_size((150, 24)).columns)).print(table)
+
+
+def _closed_words(w, closed, zone_name: str) -> str:
+    """The close time in the journey's zone, naming it (as the timeline page's header does)."""
+    from zoneinfo import ZoneInfo
+
+    from .timeline_notes import SHORT
+
+    local = closed.astimezone(ZoneInfo(zone_name))
+    return w("{date}, {time} ({zone})", date=w.date(local, SHORT + " y"), time=w.time(local), zone=zone_name)
 
 
 def main() -> None:

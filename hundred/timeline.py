@@ -16,15 +16,22 @@ import base64
 import hashlib
 import math
 import re
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
+from .i18n import Words, words
+from .timeline_axis import calendar
 from .timeline_marks import warning_marks
+from .timeline_notes import SHORT, note_text
 
-__all__ = ["render_timeline_html", "PHASES", "PHASE_COLOURS", "CHANNELS"]
+__all__ = ["render_timeline_html", "plan_zones", "PHASES", "PHASE_COLOURS", "CHANNELS"]
+
+LONG = SHORT + " y"  # "Fri 20 Nov 2026" / "vr 20 nov 2026"
 
 PHASES = ("assess", "admit", "affirm", "activate", "acclimate", "accomplish", "adopt", "advocate")
 # Calm, distinguishable colours in Coleman's order; bands use a pale tint of each.
@@ -32,19 +39,24 @@ PHASE_COLOURS = dict(zip(PHASES, (
     "#5b7fb0", "#3f9a9c", "#5f9f68", "#a3a43f", "#c99236", "#cf7257", "#a56b95", "#7069b8",
 )))
 OTHER_COLOUR = "#8a94a3"
+
+
+def N_(text: str) -> str:
+    """Marks a word for the catalog whose translation is looked up later (`w(label)`)."""
+    return text
+
+
 # channel -> (label, marker colour); each channel also has its own SVG shape in the template.
 CHANNELS = {
-    "letter": ("Letter", "#a0522d"),
-    "email": ("Email", "#2068a8"),
-    "task": ("Task", "#2e7a4c"),
-    "webhook": ("Webhook", "#5b4a9c"),
+    "letter": (N_("Letter"), "#a0522d"),
+    "email": (N_("Email"), "#2068a8"),
+    "task": (N_("Task"), "#2e7a4c"),
+    "webhook": (N_("Webhook"), "#5b4a9c"),
 }
-OTHER_CHANNEL = ("Other", "#5f6b7a")
+OTHER_CHANNEL = (N_("Other"), "#5f6b7a")
 
 ROW_PX = 32  # vertical distance between stacked markers
 LANE_PAD = 8  # space above and below the markers of a lane
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
 _SCHEME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.\-]*:")
 
 _env: jinja2.Environment | None = None
@@ -80,14 +92,6 @@ def _date(value: Any) -> date | None:
     return None
 
 
-def _short(d: date) -> str:  # "Mon 23 Nov"
-    return f"{d:%a} {d.day} {d:%b}"
-
-
-def _long(d: date) -> str:  # "Mon 23 Nov 2026"
-    return f"{d:%a} {d.day} {d:%b} {d.year}"
-
-
 def _tint(hex_colour: str, keep: float) -> str:
     """Mix a #rrggbb colour with white; `keep` is the share of the colour kept."""
     rgb = [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
@@ -113,7 +117,25 @@ def _int(value: Any) -> int | None:
 
 
 # ------------------------------------------------------------------------------------------ model
-def _touches(plan: dict, start: date, links: dict) -> list[dict]:
+def zone_label(w: Words, zone: str | None, due: datetime | None, journey_zone: str, contact_zone: str) -> str:
+    """Which time zone a touch's time is in: the zone the planner planned it in ("Europe/Amsterdam"),
+    marked as the contact's or the journey's when those differ; without that, its UTC offset."""
+    if not zone:
+        offset = due.utcoffset() if due else None
+        if offset is None:
+            return ""
+        minutes = int(offset.total_seconds() // 60)
+        return f"UTC{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    if contact_zone and journey_zone and contact_zone != journey_zone:
+        if zone == contact_zone:
+            return w("{zone} (contact)", zone=zone)
+        if zone == journey_zone:
+            return w("{zone} (journey)", zone=zone)
+    return zone
+
+
+def _touches(plan: dict, start: date, links: dict, w: Words, zones: Mapping[str, str],
+             contact_zone: str) -> list[dict]:
     out = []
     for i, t in enumerate(plan.get("touches") or []):
         tid = str(t.get("touch") or f"touch-{i + 1}")
@@ -125,29 +147,31 @@ def _touches(plan: dict, start: date, links: dict) -> list[dict]:
         ch_label, ch_colour = CHANNELS.get(channel, OTHER_CHANNEL)
         phase = str(t.get("phase") or "")
         when_expr = str(t.get("when") or "")
-        notes = [str(n) for n in (t.get("notes") or []) if n is not None and str(n).strip()
-                 and not (when_expr and str(n).startswith("only if "))]  # shown as "Only if"
+        raw = [str(n) for n in (t.get("notes") or []) if n is not None and str(n).strip()
+               and not (when_expr and str(n).startswith("only if "))]  # shown as "Only if"
         met = t.get("condition_met")
         gated = t.get("gated_by")
-        if gated and not any("wait" in n for n in notes):
-            notes.append(f"waits for {gated}")
         print_by = _date(t.get("print_by"))
-        if print_by and not any("print by" in n for n in notes):
-            notes.append(f"print by {_short(print_by)}")
+        notes = [_note(n, w, when) for n in raw]
+        if gated and not any("wait" in n for n in raw):
+            notes.append({"text": w("waits for {what}", what=str(gated)), "cls": "wait"})
+        if print_by and not any("print by" in n for n in raw):
+            notes.append({"text": w("print by {day}", day=w.date(print_by, SHORT)), "cls": ""})
         utc = _dt(t.get("due_utc"))
         item_links = []
         for label, href in (links.get(tid) or []):
             item_links.append({"label": str(label), "href": _safe_href(href)})
         out.append({
-            "i": i, "id": tid, "phase": phase, "channel": channel, "channel_label": ch_label,
+            "i": i, "id": tid, "phase": phase, "channel": channel, "channel_label": w(ch_label),
             "channel_colour": ch_colour, "shape": channel if channel in CHANNELS else "other",
             "title": str(t.get("title") or tid), "description": t.get("description") or "",
             "when": when_expr, "skipped": met is False,
-            "verdict": "" if met is None else ("true for this deal" if met else "false: skipped"),
+            "verdict": "" if met is None else (w("true for this deal") if met else w("false: skipped")),
             "gated_by": str(gated) if gated else "",
-            "planned": planned, "offset": offset, "date": when, "date_short": _short(when),
-            "date_long": _long(when), "time": f"{due:%H:%M}" if due else "",
-            "utc_time": f"{utc:%H:%M}" if utc else "", "notes": notes, "links": item_links,
+            "planned": planned, "offset": offset, "date": when, "date_short": w.date(when, SHORT),
+            "date_long": w.date(when, LONG), "time": w.time(due) if due else "",
+            "zone": zone_label(w, zones.get(tid), due, str(plan.get("timezone") or ""), contact_zone),
+            "utc_time": w.time(utc, tzinfo=timezone.utc) if utc else "", "notes": notes, "links": item_links,
             "moved": planned is not None and planned != offset,
             "sort": (offset, due.timestamp() if due else 0.0, i),
         })
@@ -157,7 +181,14 @@ def _touches(plan: dict, start: date, links: dict) -> list[dict]:
     return out
 
 
-def _lanes(plan: dict, touches: list[dict], span: int, empty: tuple[str, ...] = ()) -> tuple[list[dict], int]:
+def _note(note: str, w: Words, near: date) -> dict:
+    """A planner note in the page's language, with the class that styles it (a wait, a late letter)."""
+    cls = "wait" if note.startswith("waits for") else "warn" if note.startswith("late") else ""
+    return {"text": note_text(note, w, near)[0], "cls": cls}
+
+
+def _lanes(plan: dict, touches: list[dict], span: int, w: Words,
+           empty: tuple[str, ...] = ()) -> tuple[list[dict], int]:
     info = {str(p.get("phase")): p for p in plan.get("phases") or [] if p.get("phase")}
     names = [p for p in PHASES if p in info or p in empty or any(t["phase"] == p for t in touches)]
     names += [p for p in dict.fromkeys(list(info) + [t["phase"] for t in touches]) if p not in names]
@@ -181,7 +212,7 @@ def _lanes(plan: dict, touches: list[dict], span: int, empty: tuple[str, ...] = 
         days = [t["offset"] for t in mine] + [t["planned"] for t in mine if t["planned"] is not None]
         days += [d for d in (_int(p.get("first_day")),
                                                           _int(p.get("last_day"))) if d is not None]
-        lane = {"phase": name, "label": str(p.get("label") or name.capitalize() or "Other"),
+        lane = {"phase": name, "label": str(p.get("label") or name.capitalize() or w("Other")),
                 "colour": colour, "tint": _tint(colour, 0.22), "edge": _tint(colour, 0.55),
                 "count": len(mine), "top": top, "height": height, "mid": top + height / 2,
                 "band": None}
@@ -200,7 +231,7 @@ def _lanes(plan: dict, touches: list[dict], span: int, empty: tuple[str, ...] = 
     return lanes, top
 
 
-def _gates(lanes: list[dict], touches: list[dict], span: int) -> list[dict]:
+def _gates(lanes: list[dict], touches: list[dict], span: int, w: Words) -> list[dict]:
     by_phase = {lane["phase"]: lane for lane in lanes}
     gates = []
     for lane in lanes:
@@ -214,93 +245,91 @@ def _gates(lanes: list[dict], touches: list[dict], span: int) -> list[dict]:
         # a post where the gate phase ends, in the gated lane, and a dashed line to the first touch
         gates.append({"x": x0, "y0": lane["top"] + 6, "y1": lane["top"] + lane["height"] - 6,
                       "y": first["y"], "x1": max(x0, first["x"] - 1.2),
-                      "label": f"waits for {src['label'] if src else first['gated_by']}"})
+                      "label": w("waits for {what}", what=src["label"] if src else first["gated_by"])})
     return gates
 
 
-def _calendar(plan: dict, start: date, span: int, length: int) -> dict:
+# ------------------------------------------------------------------------------------------- main
+def plan_zones(the_plan: Any) -> dict[str, Any]:
+    """The time zones a `planner.Plan` used, for `render_timeline_html(..., **plan_zones(plan))`:
+    each touch's due time carries the zone the planner chose for it (the contact's, or the
+    journey's for tasks), so the page names it without a second copy of that rule."""
+    return {"zones": {t.touch: str(getattr(t.due.tzinfo, "key", "") or "") for t in the_plan.touches},
+            "contact_timezone": the_plan.deal.contact.timezone or the_plan.journey.timezone}
+
+
+def _closed_days(plan: dict) -> dict[date, str]:
     closed = {}
     for c in plan.get("closed_days") or []:
         d = _date(c.get("date")) if isinstance(c, dict) else _date(c)
         if d:
             closed[d] = str(c.get("reason") or "closed") if isinstance(c, dict) else "closed"
-    weekends, holidays = [], []
-    for off in range(span):
-        d = start + timedelta(days=off)
-        if d in closed:
-            holidays.append({"left": _pct(off, span), "width": _pct(1, span),
-                             "label": f"{_long(d)}: {closed[d]}"})
-        elif d.weekday() >= 5:
-            if weekends and weekends[-1]["end"] == off:
-                weekends[-1]["end"] = off + 1
-            else:
-                weekends.append({"start": off, "end": off + 1})
-    for w in weekends:
-        w["left"], w["width"] = _pct(w["start"], span), _pct(w["end"] - w["start"], span)
-    months = []
-    for off in range(span):
-        d = start + timedelta(days=off)
-        if off == 0 or d.day == 1:
-            months.append({"left": _pct(off, span), "off": off, "date": f"{d.day} {d:%b}",
-                           "name": MONTHS[d.month - 1], "year": d.year, "first": off == 0})
-    for m, nxt in zip(months, months[1:] + [None]):
-        m["days"] = (nxt["off"] if nxt else span) - m["off"]
-        m["width"] = _pct(m["days"], span)
-    last_tick = max(length, span - 1)
-    ticks = [{"x": _pct(n + 0.5, span), "day": n, "date": _short(start + timedelta(days=n))[4:]}
-             for n in range(0, last_tick + 1, 10)]
-    weeks = [_pct(n + 0.5, span) for n in range(7, last_tick + 1, 7)]
-    listed = [{"date": _long(d), "reason": r} for d, r in sorted(closed.items())]
-    return {"weekends": weekends, "holidays": holidays, "months": months, "ticks": ticks,
-            "weeks": weeks, "closed": listed}
+    return closed
 
 
-# ------------------------------------------------------------------------------------------- main
+def _closed_at(plan: dict, w: Words) -> str:
+    """The close, in the journey's zone, saying which: "vr 20 nov 2026, 14:03 (Europe/Amsterdam)"."""
+    closed_at = _dt(plan.get("closed_at"))
+    if closed_at is None:
+        return ""
+    zone_name = str(plan.get("timezone") or "")
+    try:
+        local = closed_at.astimezone(ZoneInfo(zone_name)) if zone_name else closed_at
+    except (ZoneInfoNotFoundError, ValueError):
+        local, zone_name = closed_at, ""
+    label = zone_name or zone_label(w, None, local, "", "")
+    return w("{date}, {time} ({zone})", date=w.date(local, LONG), time=w.time(local), zone=label)
+
+
 def render_timeline_html(plan: dict, *, title: str | None = None,
                          links: dict[str, list[tuple[str, str]]] | None = None,
-                         warnings: list[dict] | None = None) -> str:
+                         warnings: list[dict] | None = None, lang: str | None = None,
+                         zones: Mapping[str, str] | None = None, contact_timezone: str | None = None) -> str:
     """Return a self-contained HTML page showing `plan` (the `hundred plan --json` dict).
 
     `links` maps a touch id to (label, relative href) pairs, shown in the details and the table;
     hrefs with a scheme (http:, javascript: ...) are shown as plain text, never as links.
     `warnings` are the Coleman linter's (`validate --json`'s warnings): listed above the chart and
-    marked on it (timeline_marks.py).
+    marked on it (timeline_marks.py). `lang` overrides the plan's `locale` for the page's words,
+    dates and numbers (`--lang`). `zones` (touch id → IANA zone) and `contact_timezone` come from
+    `plan_zones(plan)`: each row names its zone; without them a row shows its UTC offset.
     """
+    w = words(lang or plan.get("locale"), "timeline")
     touches_in = plan.get("touches") or []
     start = (_date(plan.get("start_date")) or _date(plan.get("closed_at"))
              or min((d for d in (_date(t.get("due")) for t in touches_in) if d), default=None))
     if start is None:
         raise ValueError("plan has no start_date, closed_at or touch due date to anchor the timeline")
     length = _int(plan.get("length")) or 100
-    touches = _touches(plan, start, links or {})
+    contact_zone = str(contact_timezone or "")
+    touches = _touches(plan, start, links or {}, w, zones or {}, contact_zone)
     span = max([length] + [t["offset"] for t in touches]) + 1
-    empty = tuple(str(w["mark"].get("phase")) for w in warnings or []
-                  if isinstance(w, dict) and isinstance(w.get("mark"), dict) and w["mark"].get("kind") == "phase")
-    lanes, height = _lanes(plan, touches, span, empty)
-    gates = _gates(lanes, touches, span)
-    wmarks, warns = warning_marks(warnings, touches, lanes, span, length)
-    for w in wmarks:
+    empty = tuple(str(x["mark"].get("phase")) for x in warnings or []
+                  if isinstance(x, dict) and isinstance(x.get("mark"), dict) and x["mark"].get("kind") == "phase")
+    lanes, height = _lanes(plan, touches, span, w, empty)
+    gates = _gates(lanes, touches, span, w)
+    wmarks, warns = warning_marks(warnings, touches, lanes, span, length, w)
+    for mark in wmarks:
         for t in touches:
-            if w["kind"] == "flag" and t["id"] == w["touch"]:
-                t.setdefault("warns", []).append(w)
-    cal = _calendar(plan, start, span, length)
-    closed_at = _dt(plan.get("closed_at"))
-    counts = {}
+            if mark["kind"] == "flag" and t["id"] == mark["touch"]:
+                t.setdefault("warns", []).append(mark)
+    cal = calendar(plan, start, span, length, w, _closed_days(plan))
+    counts: dict[str, int] = {}
     for t in touches:
         counts[t["shape"]] = counts.get(t["shape"], 0) + 1
-    legend = [{"shape": k, "label": v[0], "colour": v[1], "count": counts[k]}
+    legend = [{"shape": k, "label": w(v[0]), "colour": v[1], "count": w.number(counts[k])}
               for k, v in CHANNELS.items() if counts.get(k)]
     if counts.get("other"):
-        legend.append({"shape": "other", "label": OTHER_CHANNEL[0], "colour": OTHER_CHANNEL[1],
-                       "count": counts["other"]})
-    heading = title or plan.get("name") or plan.get("journey") or "Onboarding journey"
+        legend.append({"shape": "other", "label": w(OTHER_CHANNEL[0]), "colour": OTHER_CHANNEL[1],
+                       "count": w.number(counts["other"])})
+    heading = title or plan.get("name") or plan.get("journey") or w("Onboarding journey")
+    journey_zone = str(plan.get("timezone") or "")
     return _template().render(
-        title=str(heading), plan=plan, journey=str(plan.get("journey") or ""),
+        w=w, wn=w.plural, title=str(heading), plan=plan, journey=str(plan.get("journey") or ""),
         customer=str(plan.get("customer") or ""), deal=str(plan.get("deal") or ""),
-        timezone=str(plan.get("timezone") or ""), locale=str(plan.get("locale") or ""),
-        start=_long(start), end=_long(start + timedelta(days=length)), length=length,
-        closed_at=f"{_long(closed_at.date())}, {closed_at:%H:%M}" if closed_at else "",
-        touches=touches, lanes=lanes, gates=gates, cal=cal, height=height, legend=legend,
-        any_moved=any(t["moved"] for t in touches), wmarks=wmarks, warns=warns,
+        timezone=journey_zone, contact_zone=contact_zone if contact_zone != journey_zone else "",
+        start=w.date(start, LONG), end=w.date(start + timedelta(days=length), LONG), length=length,
+        closed_at=_closed_at(plan, w), touches=touches, lanes=lanes, gates=gates, cal=cal, height=height,
+        legend=legend, any_moved=any(t["moved"] for t in touches), wmarks=wmarks, warns=warns,
         any_gated=bool(gates),
     )

@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-BAND_LABEL = {"silence": "silent", "condition-gap": "silent if skipped", "mail": "no letter"}
+from .i18n import Words, words
+
+
+def _band_label(w: Words, rule: str, days: int) -> str:
+    """"12 days silent" / "12 dagen stil", per rule (the linter's rule names stay as they are)."""
+    if rule == "silence":
+        return w.plural("{n} day silent", "{n} days silent", days)
+    if rule == "condition-gap":
+        return w.plural("{n} day silent if skipped", "{n} days silent if skipped", days)
+    if rule == "mail":
+        return w.plural("{n} day without a letter", "{n} days without a letter", days)
+    return w.plural("{n} day: warning", "{n} days: warning", days)
 
 
 def _int(value: Any) -> int | None:
@@ -23,17 +34,19 @@ def _pct(offset: float, span: int) -> float:
 
 
 def warning_marks(warnings: list[dict] | None, touches: list[dict], lanes: list[dict],
-                  span: int, length: int) -> tuple[list[dict], list[dict]]:
-    """(marks to draw, every warning as a listed item); marks refer to listed items by `n`."""
+                  span: int, length: int, w: Words | None = None) -> tuple[list[dict], list[dict]]:
+    """(marks to draw, every warning as a listed item); marks refer to listed items by `n`.
+    `w`: the page's words (English when not given); the linter's own messages stay as written."""
+    w = w or words(None, "timeline")
     by_id = {t["id"]: t for t in touches}
     lane_of = {lane["phase"]: lane for lane in lanes}
     marks, listed = [], []
-    for n, w in enumerate(warnings or []):
-        if not isinstance(w, dict):
+    for n, warning in enumerate(warnings or []):
+        if not isinstance(warning, dict):
             continue
-        rule, mark = str(w.get("rule") or ""), w.get("mark") if isinstance(w.get("mark"), dict) else {}
-        item = {"n": n, "rule": rule, "message": str(w.get("message") or ""), "hint": str(w.get("hint") or ""),
-                "line": _int(w.get("line")), "drawn": False}
+        rule, mark = str(warning.get("rule") or ""), warning.get("mark") if isinstance(warning.get("mark"), dict) else {}
+        item = {"n": n, "rule": rule, "message": str(warning.get("message") or ""), "hint": str(warning.get("hint") or ""),
+                "line": _int(warning.get("line")), "drawn": False}
         listed.append(item)
         kind = mark.get("kind")
         if kind == "band":
@@ -46,7 +59,7 @@ def warning_marks(warnings: list[dict] | None, touches: list[dict], lanes: list[
                 continue
             days = hi - lo
             marks.append({**item, "kind": "band", "left": _pct(lo + 0.5, span), "width": _pct(days, span),
-                          "label": f"{days} days {BAND_LABEL.get(rule, 'warning')}", "days": days, "from": lo, "to": hi})
+                          "label": _band_label(w, rule, days), "days": days, "from": lo, "to": hi})
         elif kind == "flag" and mark.get("touch") in by_id:
             t = by_id[mark["touch"]]
             marks.append({**item, "kind": "flag", "left": t["x"], "top": t["y"], "touch": t["id"],
@@ -54,7 +67,7 @@ def warning_marks(warnings: list[dict] | None, touches: list[dict], lanes: list[
         elif kind == "phase" and mark.get("phase") in lane_of:
             lane = lane_of[mark["phase"]]
             marks.append({**item, "kind": "flag", "left": 0.6, "top": lane["mid"], "touch": "",
-                          "label": f"{rule}: {lane['label']} has no touch"})
+                          "label": w("{rule}: {phase} has no touch", rule=rule, phase=lane["label"])})
         else:
             continue
         item["drawn"] = True

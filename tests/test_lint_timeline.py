@@ -34,7 +34,7 @@ def page() -> str:
     plan = sample_plan()
     plan["phases"] = [p for p in plan["phases"] if p["phase"] != "adopt"]
     plan["touches"] = [t for t in plan["touches"] if t["phase"] != "adopt"]
-    return render_timeline_html(plan, warnings=[SILENCE, REFERRAL, MISSING])
+    return render_timeline_html(plan, warnings=[SILENCE, REFERRAL, MISSING], lang="en")
 
 
 def _tags(page: str, cls: str) -> list[dict]:

@@ -123,7 +123,7 @@ def _parse(html: str) -> _Tags:
 
 @pytest.fixture(scope="module")
 def page() -> str:
-    return render_timeline_html(sample_plan(), links=SAMPLE_LINKS)
+    return render_timeline_html(sample_plan(), links=SAMPLE_LINKS, lang="en")
 
 
 def test_self_contained(page):
@@ -193,7 +193,7 @@ def test_markers_by_actual_date_and_stacked(page):
 def test_links_shown_and_unsafe_hrefs_dropped():
     html = render_timeline_html(sample_plan(), links={
         **SAMPLE_LINKS, "nps": [("Evil", "javascript:alert(1)"), ("Far", "//evil.example/x"),
-                                ("Quote", 'a"b.pdf')]})
+                                ("Quote", 'a"b.pdf')]}, lang="en")
     hrefs = [a["href"] for t, a in _parse(html).tags if t == "a"]
     assert hrefs.count("thank-you-letter.pdf") == 2  # details card and table
     assert "emails/welcome-email.html" in hrefs and 'a"b.pdf' in hrefs

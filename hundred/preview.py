@@ -121,14 +121,15 @@ def _links(results: list[TouchPreview]) -> dict[str, list[tuple[str, str]]]:
 
 
 def _timeline_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings: list[dict] | None) -> str:
-    from .timeline import render_timeline_html
+    from .timeline import plan_zones, render_timeline_html
 
     data = the_plan.to_json()
     by_id = {r.touch: r for r in results}
     for t in data["touches"]:
         for problem in by_id[t["touch"]].problems:
             t["notes"].append(f"problem: {problem}")
-    return render_timeline_html(data, title=f"{w('Preview')} · {data['name']}", links=_links(results), warnings=warnings)
+    return render_timeline_html(data, title=f"{w('Preview')} · {data['name']}", links=_links(results), warnings=warnings,
+                                lang=str(w.locale), **plan_zones(the_plan))
 
 
 def _index_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings: list[dict] | None) -> str:

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from .i18n import Words
+from .i18n import Words, words
 from .rendering import EmailContent, LetterContent, TaskContent, WebhookContent
 from .timeline import CHANNELS, OTHER_CHANNEL, PHASE_COLOURS
+from .timeline_notes import note_text
 
 if TYPE_CHECKING:
     from .planner import Plan, PlannedTouch
@@ -113,7 +114,8 @@ class Card:
     body: dict[str, Any] = field(default_factory=dict)
 
 
-def _card(result: TouchPreview, item: PlannedTouch, start: date, labels: dict[str, str], w: Words) -> Card:
+def _card(result: TouchPreview, item: PlannedTouch, start: date, labels: dict[str, str], w: Words,
+          notes: Words) -> Card:
     channel = result.channel
     label, colour = CHANNELS.get(channel, OTHER_CHANNEL)
     letter = channel == "letter"
@@ -124,7 +126,7 @@ def _card(result: TouchPreview, item: PlannedTouch, start: date, labels: dict[st
         phase_colour=PHASE_COLOURS.get(item.phase, "#8a94a3"),
         date_long=w.date(item.due, "EEEE d MMMM y"), date_short=w.date(item.due, "EEE d MMM"),
         time=None if letter else w.time(item.due), day=(item.due.date() - start).days,
-        description=item.description, notes=list(item.notes), problems=list(result.problems),
+        description=item.description, notes=[note_text(n, notes, item.due.date())[0] for n in item.notes], problems=list(result.problems),
         skipped=item.condition_met is False,
         files={p.suffix.lstrip("."): p.name for p in result.files})
     content = result.content
@@ -165,7 +167,8 @@ def index_html(the_plan: Plan, results: list[TouchPreview], w: Words, *, timelin
     journey, deal = the_plan.journey, the_plan.deal
     labels = {block.phase: block.title for block in journey.phases}
     items = {t.touch: t for t in the_plan.touches}
-    cards = [_card(r, items[r.touch], the_plan.start_date, labels, w) for r in results]
+    notes = words(str(w.locale), "timeline")  # the planner's notes, said as the timeline says them
+    cards = [_card(r, items[r.touch], the_plan.start_date, labels, w, notes) for r in results]
     customer = " · ".join(x for x in (f"{deal.contact.first_name} {deal.contact.last_name}".strip(),
                                       deal.company.name if deal.company else "") if x)
     flagged = {str((x.get("mark") or {}).get("touch")): x for x in warnings or []

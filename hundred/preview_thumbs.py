@@ -42,7 +42,7 @@ def thumbnail(pdf: bytes, width: int = WIDTH_PX) -> Thumbnail:
     finally:
         document.close()
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")  # optimize=True is 5x slower for 3% fewer bytes
     return Thumbnail(out.getvalue(), image.width, image.height, pages)
 
 

@@ -72,6 +72,7 @@ def test_the_dutch_journey_gets_a_dutch_index(nl):
         assert dutch in words, dutch
     assert "vrijdag 20 november 2026, 14:03" in words  # babel's Dutch date, the deal's close
     assert "maandag 23 november 2026" in words and "Dag 3" in words
+    assert "verschoven van za 21 nov (weekend)" in words  # the planner's note, in Dutch too
     for english in ("Every touch", "At a glance", "Subject", "Arrives", "Friday"):
         assert english not in words, english
 
@@ -88,17 +89,14 @@ def test_the_english_journey_gets_an_english_index(en):
         assert dutch not in words, dutch
 
 
-def test_lang_overrides_the_journeys_locale(tmp_path, monkeypatch):
-    from hundred.deal import load_deal
-    from hundred.preview import render_preview
-    from hundred.validate import load_journey
-
-    journey, templates = load_journey(ROOT / "journeys" / "first-100-days.yaml")
-    render_preview(journey, load_deal(DEAL_NL), templates, tmp_path / "out", lang="en")
+def test_lang_overrides_the_journeys_locale(tmp_path):
+    done = preview("journeys/first-100-days.yaml", tmp_path / "out", "--lang", "en")
+    assert done.returncode == 0, done.stderr
     page = read(tmp_path / "out")
     assert '<html lang="en">' in page and "Every touch, in date order" in page
-    assert "Friday 20 November 2026" in text(page)
+    assert "Friday 20 November 2026" in text(page) and "moved from Sat 21 Nov (weekend)" in text(page)
     assert "Beste Ilse" in html.unescape(page)  # the touches themselves stay as the customer gets them
+    assert '<html lang="en">' in (tmp_path / "out" / "timeline.html").read_text(encoding="utf-8")
 
 
 # -- every channel inline -------------------------------------------------------------------------
@@ -283,3 +281,19 @@ def test_previewing_twice_into_the_same_folder_works(nl):
     done = preview("journeys/first-100-days.yaml", nl)
     assert done.returncode == 0, done.stderr
     assert {p.name for p in nl.iterdir()} == before
+
+
+def test_every_word_of_the_index_has_its_dutch_translation():
+    """A new label without a Dutch entry would show in English on a Dutch index: caught here."""
+    from hundred import preview_index
+    from hundred.i18n import words
+
+    sources = (ROOT / "hundred" / "preview_index.html.j2").read_text() + (ROOT / "hundred" / "preview_index.py").read_text()
+    singular = set(re.findall(r'\bw\(\s*"([^"]+)"', sources)) | set(preview_index.CHANNEL_WORDS.values())
+    plural = set(re.findall(r'\bw\.plural\(\s*"([^"]+)"', sources)) | {s for s, _ in preview_index._COUNT_WORDS.values()}
+    assert len(singular) > 30 and len(plural) >= 6
+    nl = words("nl_NL", "preview")
+    untranslated = sorted(m for m in singular if nl(m) == m and m not in ("Deal", "Webhook"))
+    en = words("en_GB", "preview")
+    untranslated += sorted(m for m in plural if nl.plural(m, "", 2) == en.plural(m, "", 2) and m != "{n} webhook")
+    assert not untranslated, untranslated

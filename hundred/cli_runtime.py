@@ -15,7 +15,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .cli import UserError, app, err, out, read_deal
+from .cli import LangOption, UserError, app, err, out, read_deal
 
 task_app = typer.Typer(help="Tasks for account managers: mark one done.", no_args_is_help=True)
 app.add_typer(task_app, name="task")
@@ -62,6 +62,7 @@ def simulate(
     deal: Annotated[Path, typer.Option("--deal", help="Deal payload (JSON), as the CRM sends it.")],
     hold: Annotated[Optional[list[str]], typer.Option("--hold", help="A touch that never completes (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the events as JSON (a stable contract).")] = False,
+    lang: LangOption = None,
 ) -> None:
     """Play a journey for one customer in virtual time: what happens when, and what waits on what.
 
@@ -74,6 +75,7 @@ def simulate(
       hundred simulate first-100-days --deal examples/deal-nl.json
       hundred simulate first-100-days --deal examples/deal-nl.json --hold thank-you-letter
       hundred simulate first-100-days --deal examples/deal-nl.json --json
+      hundred simulate first-100-days --deal examples/deal-nl.json --lang en
     """
     from .cli import _load
     from .simulate import simulate as run_simulation
@@ -86,20 +88,63 @@ def simulate(
     if as_json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
-    _print_simulation(result)
+    _print_simulation(result, lang)
 
 
-def _print_simulation(result: Any) -> None:
-    from .planner import short_day
+def _print_simulation(result: Any, lang: str | None = None) -> None:
+    """The story, one line per event, in the journey's language (or --lang); every time is in the
+    journey's time zone, as the first line says."""
+    from zoneinfo import ZoneInfo
 
+    from .i18n import words
+    from .timeline_notes import SHORT, verdict_text
+
+    w = words(lang or result.journey.locale, "simulate")
+    zone = ZoneInfo(result.journey.timezone)
     labels = {b.phase: b.title for b in result.journey.phases}
     phase_w = max(len(v) for v in labels.values())
     touch_w = max(len(e.touch) for e in result.events) if result.events else 10
-    out.print(f"{result.journey.name} · deal {result.deal.id} · closed {result.deal.closed_at:%Y-%m-%d %H:%M}")
-    for e in result.events:
-        when = f"{short_day(e.at.date())} {e.at:%H:%M}"
-        detail = f"  ({e.detail})" if e.detail and e.event in ("waiting", "skipped", "expired", "failed", "scheduled") else ""
-        out.print(f"{when:<17} {labels.get(e.phase, e.phase):<{phase_w}}  {e.touch:<{touch_w}}  {e.event}{detail}")
+
+    def moment(at: Any) -> str:
+        local = at.astimezone(zone)
+        return f"{w.date(local, SHORT)} {w.time(local)}"
+
+    closed = result.deal.closed_at.astimezone(zone)
+    out.print(w("{name} · deal {deal} · closed {date}, {time} · times in {zone}", name=result.journey.name,
+                deal=result.deal.id, date=w.date(closed, SHORT + " y"), time=w.time(closed), zone=result.journey.timezone))
+    whens = [moment(e.at) for e in result.events]
+    when_w = max((len(x) for x in whens), default=16)
+    for when, e in zip(whens, result.events):
+        text = _sim_detail(w, e, moment, lambda note: verdict_text(words(w.locale.language, "timeline"), note))
+        detail = f"  ({text})" if text and e.event in ("waiting", "skipped", "expired", "failed", "scheduled") else ""
+        out.print(f"{when:<{when_w}} {labels.get(e.phase, e.phase):<{phase_w}}  {e.touch:<{touch_w}}  "
+                  f"{_state_word(w, e.event)}{detail}")
+
+
+def _state_word(w: Any, state: str) -> str:
+    """A touch's state or event as `simulate` prints it (the JSON keeps the English names)."""
+    return {"scheduled": w("scheduled"), "waiting": w("waiting"), "delivered": w("delivered"), "posted": w("posted"),
+            "done": w("done"), "skipped": w("skipped"), "expired": w("expired"), "failed": w("failed"),
+            "running": w("running"), "planned": w("planned"), "cancelled": w("cancelled")}.get(state, state)
+
+
+def _sim_detail(w: Any, e: Any, moment: Any, verdict: Any) -> str:
+    """An event's detail in `w`'s words: the simulation's own notes by their message id, the
+    engine's reasons (a condition's verdict) through the timeline's words, anything else as is."""
+    if e.note == "waits for the affirm phase: {blockers}":
+        blockers = ", ".join(f"{tid} ({_state_word(w, state)})" for tid, state in e.values["blockers"])
+        return w("waits for the affirm phase: {blockers}", blockers=blockers)
+    if e.note == "still {state} when the journey ends":
+        return w("still {state} when the journey ends", state=_state_word(w, e.values["state"]))
+    if e.note == "runs {when}, to print":
+        return w("runs {when}, to print", when=moment(e.values["when"]))
+    if e.note == "runs {when}":
+        return w("runs {when}", when=moment(e.values["when"]))
+    if e.note == "waits for the affirm phase":
+        return w("waits for the affirm phase")
+    if e.note == "held: never completes":
+        return w("held: never completes")
+    return verdict(e.detail) if e.detail else ""
 
 
 @app.command("deal-closed")

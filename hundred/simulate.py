@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,11 +37,17 @@ TASK_TAKES = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class SimEvent:
+    """One line of the story. `detail` is English and part of `--json`; `note` and `values` say
+    the same for people (the `simulate` catalog's message id and its raw values), so the text
+    output can be in the journey's language while the JSON stays a fixed contract."""
+
     at: datetime
     touch: str
     phase: str
     event: str
     detail: str = ""
+    note: str = ""
+    values: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(), "touch": self.touch, "phase": self.phase, "event": self.event,
@@ -158,21 +164,25 @@ def _events(ledger: Ledger, deal_id: str, journey: Journey, zone: ZoneInfo, hold
         if e.touch_id is None or e.event not in _SHOWN:
             continue
         name = "posted" if e.event == "delivered" and channel_of[e.touch_id] == "letter" else _SHOWN[e.event]
-        detail = e.detail or ""
+        detail, note, values = e.detail or "", "", {}
         if name == "waiting":
-            detail = "waits for the affirm phase"
+            detail = note = "waits for the affirm phase"
         elif name == "scheduled" and e.touch_id in due:
             when = due[e.touch_id]
-            detail = f"runs {short_day(when.date())} {when:%H:%M}" + (", to print" if channel_of[e.touch_id] == "letter" else "")
-        out.append(SimEvent(e.at.astimezone(zone), e.touch_id, phase_of[e.touch_id], name, detail))
-    blockers = ", ".join(f"{tid} ({state})" for tid, state in
-                         engine.gate_blockers(journey, {t.touch_id: t.state for t in touches}))
+            to_print = channel_of[e.touch_id] == "letter"
+            detail = f"runs {short_day(when.date())} {when:%H:%M}" + (", to print" if to_print else "")
+            note, values = ("runs {when}, to print" if to_print else "runs {when}"), {"when": when}
+        out.append(SimEvent(e.at.astimezone(zone), e.touch_id, phase_of[e.touch_id], name, detail, note, values))
+    holding = engine.gate_blockers(journey, {t.touch_id: t.state for t in touches})
+    blockers = ", ".join(f"{tid} ({state})" for tid, state in holding)
     end = out[-1].at if out else ledger.clock()
     for t in touches:
         if t.touch_id in hold:
-            out.append(SimEvent(end, t.touch_id, t.phase, "waiting", "held: never completes"))
+            out.append(SimEvent(end, t.touch_id, t.phase, "waiting", "held: never completes", "held: never completes"))
         elif t.state == "waiting":
-            out.append(SimEvent(end, t.touch_id, t.phase, "waiting", f"waits for the affirm phase: {blockers}"))
+            out.append(SimEvent(end, t.touch_id, t.phase, "waiting", f"waits for the affirm phase: {blockers}",
+                                "waits for the affirm phase: {blockers}", {"blockers": list(holding)}))
         elif t.state not in engine.FINAL:
-            out.append(SimEvent(end, t.touch_id, t.phase, "waiting", f"still {t.state} when the journey ends"))
+            out.append(SimEvent(end, t.touch_id, t.phase, "waiting", f"still {t.state} when the journey ends",
+                                "still {state} when the journey ends", {"state": t.state}))
     return out

@@ -58,7 +58,58 @@ def test_the_table_names_each_touch_and_what_happened():
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("De eerste 100 dagen · deal D-1042")
-    assert any("thank-you-letter" in line and line.rstrip().endswith("posted") for line in lines)
+    assert any("thank-you-letter" in line and line.rstrip().endswith("gepost") for line in lines)
+
+
+def test_the_dutch_journey_is_told_in_dutch_with_its_time_zone_stated():
+    done = simulate("first-100-days", "--deal", "examples/deal-nl.json", "--hold", "thank-you-letter")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "De eerste 100 dagen · deal D-1042 · gesloten vr 20 nov 2026, 14:03 · tijden in Europe/Amsterdam"
+    letter = [line for line in lines if " thank-you-letter  " in line]  # the touch column, not a detail
+    assert letter[0].startswith("vr 20 nov 14:03") and letter[0].endswith("ingepland  (start ma 23 nov 09:00, om te printen)")
+    assert letter[-1].endswith("wacht  (vastgehouden: wordt nooit afgerond)")
+    referral = [line for line in lines if " referral-letter  " in line]
+    assert referral[-1].endswith("wacht  (wacht op de fase affirm: thank-you-letter (bezig))")
+    assert not [line for line in lines if "waits for" in line or "scheduled" in line or "Mon " in line]
+
+
+def test_lang_en_tells_the_dutch_journey_in_english():
+    done = simulate("first-100-days", "--deal", "examples/deal-nl.json", "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "De eerste 100 dagen · deal D-1042 · closed Fri 20 Nov 2026, 2:03\u202fPM · times in Europe/Amsterdam"
+    assert any(line.startswith("Mon 23 Nov 4:00\u202fPM") and "thank-you-letter" in line and line.endswith("posted")
+               for line in lines)
+    assert any(line.endswith("scheduled  (runs Mon 23 Nov 9:00\u202fAM, to print)") for line in lines)
+
+
+def test_an_english_journey_is_told_in_its_own_zone():
+    done = simulate("first-100-days-en", "--deal", "examples/deal-en.json", "--lang", "en_GB")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].endswith("closed Tue 17 Nov 2026, 13:15 · times in America/New_York")
+
+
+def test_json_is_the_same_english_contract_whatever_the_language():
+    """--json is for programs: --lang changes nothing in it, and its details stay English."""
+    plain = simulate("first-100-days", "--deal", "examples/deal-nl.json", "--json", "--hold", "thank-you-letter")
+    dutch = simulate("first-100-days", "--deal", "examples/deal-nl.json", "--json", "--hold", "thank-you-letter", "--lang", "nl")
+    english = simulate("first-100-days", "--deal", "examples/deal-nl.json", "--json", "--hold", "thank-you-letter", "--lang", "en")
+    assert plain.returncode == dutch.returncode == english.returncode == 0
+    assert plain.stdout == dutch.stdout == english.stdout
+    evs = json.loads(plain.stdout)["events"]
+    assert all(set(e) == {"at", "touch", "phase", "event", "detail"} for e in evs)
+    letter = [e for e in evs if e["touch"] == "thank-you-letter"]
+    assert letter[0] == {"at": "2026-11-20T14:03:00+01:00", "touch": "thank-you-letter", "phase": "affirm",
+                         "event": "scheduled", "detail": "runs Mon 23 Nov 09:00, to print"}
+    assert letter[-1]["detail"] == "held: never completes"
+    assert any(e["detail"] == "waits for the affirm phase: thank-you-letter (running)" for e in evs)
+
+
+def test_an_unknown_language_is_a_usage_error():
+    done = simulate("first-100-days", "--deal", "examples/deal-nl.json", "--lang", "klingon")
+    assert done.returncode == 2
+    assert "unknown language 'klingon'" in done.stderr
 
 
 def test_holding_a_touch_the_journey_lacks_is_a_usage_error_naming_it():

@@ -561,8 +561,9 @@ def test_shipped_html_emails_extend_the_shared_layout(example_deal):
         assert path.read_text(encoding="utf-8").startswith("{% extends "), path
         english = path.parent.name == "en"
         deal = parse_deal(json.loads((REPO / "examples" / ("deal-en.json" if english else "deal-nl.json")).read_text()))
-        ctx = {**deal.merge_context(), "sender": {"name": "x", "title": "y"}}
-        out = render_file(path, ctx, f"templates/{path.relative_to(REPO / 'templates')}", "en_US" if english else "nl_NL")
-        assert out.startswith("<!DOCTYPE html>\n<html lang=\"%s\">\n<head>" % ("en" if english else "nl"))
+        locale = "en_US" if english else "nl_NL"
+        ctx = {**deal.merge_context(), "sender": {"name": "x", "title": "y"}, "journey": {"locale": locale}}
+        out = render_file(path, ctx, f"templates/{path.relative_to(REPO / 'templates')}", locale)
+        assert out.startswith("<!DOCTYPE html>\n<html lang=\"%s\">\n<head>" % locale.replace("_", "-"))  # the journey's
         assert ("Warm regards," if english else "Hartelijke groet,") in out and out.endswith("</html>")
         assert "<title></title>" not in out and ("Dear " if english else "Beste ") in out

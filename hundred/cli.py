@@ -251,9 +251,11 @@ def preview(
 ) -> None:
     """Render every touch for one customer: letters as PDF, emails, task briefs and invites.
 
-    Writes OUT/<touch-id>.pdf (letters), .html and .txt (emails), .md and .ics (tasks), and
-    OUT/index.html: the timeline with a link to each file. A touch that cannot be rendered for
-    this deal is reported; the others still render. Exit 1 when any touch has a problem.
+    Writes OUT/<touch-id>.pdf and .png (letters), .html and .txt (emails), .md and .ics (tasks),
+    .json (webhooks), OUT/index.html: every touch shown inline in date order, and
+    OUT/timeline.html. A second preview into OUT removes only the files the first one wrote.
+    A touch that cannot be rendered for this deal is reported; the others still render. Exit 1
+    when any touch has a problem.
 
     \b
     Examples:

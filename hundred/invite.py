@@ -11,6 +11,7 @@ One home for what every invite carries, whether `preview` writes it or the task 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Iterable
 
 from .identity import TouchKey
@@ -20,14 +21,19 @@ INVITE_LENGTH = timedelta(minutes=30)
 TZ_YEARS = 2  # the VTIMEZONE covers the event's year around it, not 1970-2038 (a few hundred bytes)
 
 
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    from markdown_it import MarkdownIt  # loaded on the first invite: validate never needs it
+
+    return MarkdownIt("commonmark")
+
+
 def plain_text(markdown: str) -> str:
     """The Markdown brief as text a person reads in a calendar: markers gone, lines kept."""
-    from markdown_it import MarkdownIt
-
     out: list[str] = []
     bullets: list[int | None] = []  # per open list: None for bullets, else the next number
     prefix = ""
-    for tok in MarkdownIt("commonmark").parse(markdown):
+    for tok in _parser().parse(markdown):
         if tok.type in ("bullet_list_open", "ordered_list_open"):
             bullets.append(None if tok.type == "bullet_list_open" else int(tok.attrs.get("start", 1) or 1))
         elif tok.type in ("bullet_list_close", "ordered_list_close"):

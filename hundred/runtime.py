@@ -34,6 +34,9 @@ from .templating import TemplateProblem
 from .validate import load_journey
 
 
+HORIZON_FLOOR = timedelta(hours=1)  # the reconcile flow runs every 15 minutes: at least four passes ahead
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -119,16 +122,32 @@ class Runtime:
             raise IntakeError(f"deal {deal.id}: journey '{name}' has problems:\n{exc}") from None
 
     def _schedule_planned(self, row: JourneyRow) -> list[str]:
-        """Give every `planned` touch its run. Safe to repeat: the run is found by its key."""
+        """Give every `planned` touch due within the schedule horizon its run; a later one stays
+        planned until a reconcile pass (every 15 minutes) finds it within the horizon. So Prefect
+        holds the next days' runs, not every journey's next 100 days (bench/soak.py: reconcile
+        reads every scheduled run's state, and a journey's cancel scans them). Safe to repeat: the
+        run is found by its key."""
         done = []
+        until = self._horizon_end(row)
         for t in self.ledger.touches(row.deal_id, states=["planned"]):
             key = TouchKey(row.deal_id, row.journey_id, row.version, t.touch_id)
             due = t.due or t.planned_due
+            if until is not None and due > until:
+                continue
             run_id = self.scheduler.schedule(key, due, t.phase, t.channel)
             if self.ledger.transition(row.deal_id, t.touch_id, "scheduled", from_states=["planned"],
                                       flow_run_id=run_id, due=due):
                 done.append(t.touch_id)
         return done
+
+    def _horizon_end(self, row: JourneyRow) -> datetime | None:
+        """The latest due time to schedule now: `schedule_horizon_days` journey days ahead (shorter
+        in wall time with compressed days), but never under HORIZON_FLOOR, four reconcile passes."""
+        days = self.settings.schedule_horizon_days
+        if days is None:
+            return None
+        span = Clock(row.received_at, row.received_at, row.day_seconds).scale(timedelta(days=days))
+        return self.now() + max(span, HORIZON_FLOOR)
 
     # -- one touch -----------------------------------------------------------------------------
 

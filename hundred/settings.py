@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     templates_dir: Path = Path("templates")
     run_lease_seconds: float = Field(
         600, gt=0, description="A touch run that claimed a touch this long ago and delivered nothing died: reconcile runs it again")
+    schedule_horizon_days: float | None = Field(
+        None, gt=0, description="Create a touch's Prefect run only once it is due within this many journey days; "
+                                "later touches stay planned and the reconcile flow (every 15 minutes) schedules "
+                                "them as they come within it. Unset: every run when the deal closes")
     default_journey: str = Field("first-100-days", description="The journey a deal without a 'journey' key starts")
     day_seconds: float | None = Field(
         None, gt=0, description="Compressed time: one journey day lasts this many seconds (demos, tests)")

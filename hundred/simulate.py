@@ -124,7 +124,9 @@ def simulate(journey: Journey, deal: Deal, templates_dir: Path, hold: set[str] |
     now = [deal.closed_at]
     ledger = Ledger.memory(clock=lambda: now[0])
     scheduler = VirtualScheduler()
-    settings = Settings(day_seconds=None, templates_dir=templates_dir)
+    # No schedule horizon: nothing here rolls it forward (reconcile does that on Prefect), and it
+    # changes only when a run is created, never when its touch runs.
+    settings = Settings(day_seconds=None, templates_dir=templates_dir, schedule_horizon_days=None)
     runtime = Runtime(ledger, scheduler, settings, clock=lambda: now[0], deliver_fn=_record_only)
     runtime.deal_closed(deal, received_at=deal.closed_at, journey=(journey, templates_dir))
     channel_of = {t.id: t.channel for _, t in journey.touches()}

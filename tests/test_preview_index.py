@@ -30,9 +30,8 @@ def preview(journey: str, out: Path, *extra: str, deal: Path = DEAL_NL, cwd: Pat
 
 def cards(index: str) -> dict[str, str]:
     """touch id → the HTML of its card, in page order."""
-    found = re.findall(r'<li class="card [^"]*" id="[^"]+" data-touch="([^"]+)".*?\n</li>', index, re.S)
-    blocks = re.findall(r'(<li class="card [^"]*" id="[^"]+" data-touch="[^"]+".*?\n</li>)', index, re.S)
-    return dict(zip(found, blocks))
+    return {touch: block for block, touch in
+            re.findall(r'(<li class="card [^"]*" id="[^"]+" data-touch="([^"]+)".*?\n</li>)', index, re.DOTALL)}
 
 
 def text(fragment: str) -> str:

@@ -166,7 +166,8 @@ def test_html_in_a_brief_is_shown_as_text_and_a_webhook_body_is_pretty(make_jour
   template: hooks/tell.json
 """))
     path = make_journey(text_yaml, {
-        "tasks/call.md": "# Bellen\n\n## Doel\n\n<script>alert(1)</script> en **vet** <b>niet</b>\n\n- een\n- twee\n",
+        "tasks/call.md": "# Bellen\n\n## Doel\n\n<script>alert(1)</script> en **vet** <b>niet</b>\n\n- een\n- twee\n\n"
+                         "[klik](javascript:alert(1)) [crm](https://crm.example/deal)\n",
         "hooks/tell.json": '{"deal": {{ deal.id | json }}, "items": [1, 2]}',
     })
     journey, templates = load_journey(path)
@@ -176,6 +177,7 @@ def test_html_in_a_brief_is_shown_as_text_and_a_webhook_body_is_pretty(make_jour
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page["call"] and "<script>" not in page["call"]
     assert "<strong>vet</strong> &lt;b&gt;niet&lt;/b&gt;" in page["call"]
     assert "<h4>Doel</h4>" in page["call"] and "<li>een</li>" in page["call"]
+    assert 'href="javascript' not in page["call"] and '<a href="https://crm.example/deal">crm</a>' in page["call"]
     code = re.search(r'<pre class="json"><code>(.*?)</code></pre>', page["tell-crm"], re.S)
     assert html.unescape(code[1]) == '{\n  "deal": "D-1042",\n  "items": [\n    1,\n    2\n  ]\n}'
     assert (tmp_path / "out" / "tell-crm.json").read_text() == '{"deal": "D-1042", "items": [1, 2]}'  # as sent

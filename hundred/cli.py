@@ -314,8 +314,8 @@ def _print_plan(data: dict, w, zones: dict) -> None:
     from datetime import datetime
 
     from rich.console import Console
-    from rich.table import Table
     from rich.markup import escape
+    from rich.table import Table
 
     from .timeline import CHANNELS, zone_label
     from .timeline_notes import SHORT, note_text

@@ -55,6 +55,8 @@ def calendar(plan: dict, start: date, span: int, length: int, w: Words,
     for m, nxt in zip(months, months[1:] + [None]):
         m["days"] = (nxt["off"] if nxt else span) - m["off"]
         m["width"] = _pct(m["days"], span)
+    if len(months) > 1 and months[0]["days"] < 15 and not months[1]["year"]:  # too short to show its label
+        months[1]["year"] = w.date(start + timedelta(days=months[1]["off"]), "y")
     step = label_step(length)
     last_tick = max(length, span - 1)
     ticks = [{"x": _pct(n + 0.5, span), "day": w.number(n), "date": w.date(start + timedelta(days=n), "d MMM")}
@@ -63,4 +65,13 @@ def calendar(plan: dict, start: date, span: int, length: int, w: Words,
     weeks = [_pct(n + 0.5, span) for n in range(7, last_tick + 1, 7)]
     listed = [{"date": w.date(d, SHORT + " y"), "reason": r} for d, r in sorted(closed.items())]
     return {"weekends": weekends, "holidays": holidays, "months": months, "ticks": ticks, "grid": grid,
-            "weeks": weeks, "closed": listed, "step": step}
+            "weeks": weeks, "closed": listed, "step": step, "full_names_from": full_names_from(months, span)}
+
+
+def full_names_from(months: list[dict], span: int) -> int:
+    """The month row's width (px) below which every month takes its short name, so that one
+    month squeezed to "sep" does not sit beside a spelled-out "augustus". Estimated from the
+    names' lengths (bold 13.4 px: up to 9.1 px a letter, measured in Chromium, plus padding);
+    whole months only: a partial first or last month decides by its own container query."""
+    widest = [(len(m["full"]) * 9.2 + 10) * span / m["days"] for m in months if m["days"] >= 28]
+    return round(max(widest, default=0))

@@ -74,5 +74,5 @@ def warning_marks(warnings: list[dict] | None, touches: list[dict], lanes: list[
     bands = [m for m in marks if m["kind"] == "band"]
     for k, band in enumerate(bands):  # labels of overlapping bands stack instead of covering each other
         band["row"] = sum(1 for other in bands[:k] if other["from"] < band["to"] and band["from"] < other["to"])
-        band["end"] = band["left"] + band["width"] > 70  # the hint opens leftwards near the right edge
+        band["end"] = band["left"] > 45 or band["left"] + band["width"] > 70  # label and hint open leftwards
     return marks, listed

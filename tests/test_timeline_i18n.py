@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract
+from conftest import run_cli
 from jinja2.ext import babel_extract
 
-from conftest import run_cli
 from hundred.i18n import _catalog
 from hundred.timeline_notes import note_text
 
@@ -36,7 +36,7 @@ def plan_html(monkeypatch, capsys, tmp_path, journey: str, deal: Path, *extra: s
 
 def text_of(html: str) -> str:
     """What a reader sees (the script and the style left out; tags become spaces)."""
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL)
     return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", body)).replace("&#39;", "'").replace("&amp;", "&")
 
 
@@ -84,7 +84,7 @@ def test_each_row_names_its_time_zone(at_root, monkeypatch, capsys, tmp_path):
     """The contact is in Los Angeles, the journey in New York: emails and letters are timed in the
     contact's zone, tasks in the journey's, and every row says which."""
     html = plan_html(monkeypatch, capsys, tmp_path, "first-100-days-en", EN_DEAL)
-    rows = re.findall(r'<tr id="row-\d+".*?</tr>', html, re.S)
+    rows = re.findall(r'<tr id="row-\d+".*?</tr>', html, re.DOTALL)
     assert len(rows) >= 10
     for row in rows:
         zone = re.search(r'<span class="tz">([^<]+)</span>', row)

@@ -1,0 +1,216 @@
+"""Fault proofs (issue 9 §7) on the production shape: the ledger on PostgreSQL, touch runs executed
+by `python -m flows.serve` on the session's Prefect server, email to a real SMTP server (aiosmtpd).
+
+The faults: the ledger's database briefly unreachable (its PostgreSQL server stopped and started
+again on the same data) while a webhook arrives, while a touch run is due and while one is in the
+middle of its SMTP transaction; the same webhook delivered twice at once and again; a deal
+cancelled while one of its touches is being delivered. Each test prints and asserts the three
+truths: messages at the SMTP server, touch and delivery states in the ledger, run states in
+Prefect. (A run killed mid-delivery and a Prefect restart with `serve`: tests/test_e2e_prefect.py;
+with workers of a process pool: tests/test_faults_pool.py.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from typing import Iterator
+
+import pytest
+
+from faults_site import (Inbox, delivery_states, make_site, payload, prefect_run, prefect_runs, runtime,
+                         seconds_until, start_inbox, touch_states, wait_until)
+from intake_site import serve as serve_app
+
+
+@pytest.fixture(scope="module")
+def faults_pg():
+    """A PostgreSQL cluster of this module's own: pausing it takes down no other test's database."""
+    from pgcluster import start_cluster
+
+    try:
+        cluster = start_cluster()
+    except RuntimeError as exc:
+        pytest.skip(f"no PostgreSQL for the fault tests: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def inbox() -> Iterator[Inbox]:
+    box, controller = start_inbox()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, faults_pg, inbox):
+    s = make_site(tmp_path_factory.mktemp("faults"), faults_pg.create_database("ledger_faults"), inbox.port)
+    s.ledger  # migrated once, before any process races to do it
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def served(hundred_deployments, site):
+    with hundred_deployments.serve(site.root / "home", env=site.env) as s:
+        yield s
+
+
+@contextlib.contextmanager
+def ledger_down(cluster) -> Iterator[None]:
+    """The ledger's database is unreachable inside the block (its connections cut), back after."""
+    cluster.pause()
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        cluster.resume()
+        print(f"ledger database down for {time.monotonic() - started:.1f} s")
+
+
+def report(site, api, deal_id: str, inbox: Inbox, address: str) -> dict:
+    figures = {"smtp": dict(inbox.subjects(address)), "touches": touch_states(site, deal_id),
+               "deliveries": delivery_states(site, deal_id), "runs": prefect_runs(api, deal_id)}
+    print(deal_id, json.dumps(figures, sort_keys=True))
+    return figures
+
+
+def test_a_webhook_while_the_ledger_is_down_is_503_and_its_repeats_start_one_journey(
+        site, served, faults_pg, hundred_deployments, inbox):
+    api = hundred_deployments.api_url
+    app = serve_app(site.settings)
+    first = json.dumps(payload("F-HOOK-1", "hook1@example.nl")).encode()
+    second = json.dumps(payload("F-HOOK-2", "hook2@example.nl")).encode()
+    try:
+        with ledger_down(faults_pg):  # the app has not opened its ledger yet
+            cold = app.post("/hooks/deal-closed", first)
+        assert app.post("/hooks/deal-closed", first).status_code == 202  # now stored: its pool is open
+        with ledger_down(faults_pg):  # the pool's connections are cut under it
+            warm = [app.post("/hooks/deal-closed", second) for _ in range(2)]
+        # the CRM sends again: twice at once, then once more
+        answers = app.post_at_once("/hooks/deal-closed", second, 2) + [app.post("/hooks/deal-closed", second)]
+    finally:
+        app.stop()
+    print("while down:", cold.status_code, [w.status_code for w in warm], "after:", [a.status_code for a in answers])
+    for refused in [cold, *warm]:
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "30", refused.text
+        assert "send it again" in refused.json()["error"]
+    assert [a.status_code for a in answers] == [202, 202, 202], [a.text for a in answers]
+    assert len({a.json()["intake"] for a in answers}) == 1 and len({a.json()["run"] for a in answers}) == 1
+    assert answers[2].json()["duplicate"] is True
+    assert len(site.ledger.intakes(deal_id="F-HOOK-2")) == 1 and len(site.ledger.intakes(deal_id="F-HOOK-1")) == 1
+
+    for deal, address in (("F-HOOK-1", "hook1@example.nl"), ("F-HOOK-2", "hook2@example.nl")):
+        wait_until(lambda: touch_states(site, deal).get("hello") == "delivered", 120, f"{deal}'s first email",
+                   log=served.log)
+        figures = report(site, api, deal, inbox, address)
+        assert figures["smtp"] == {"Hallo Ilse": 1}
+        assert figures["deliveries"]["hello"] == "sent"
+        assert figures["runs"][f"{deal} · deal closed"][0] == "COMPLETED"
+        assert figures["runs"][f"{deal} · hello"][0] == "COMPLETED"
+        assert [j.deal_id for j in site.ledger.journeys()].count(deal) == 1
+
+
+def _closed_with_later_due(site, api, deal_id: str, address: str, day: float):
+    """A deal whose `hello` goes at once and whose `later` is due `day` seconds after it was received."""
+    rt = runtime(site, api, day_seconds=day)
+    rt.deal_closed(payload(deal_id, address))
+    due = site.ledger.touch(deal_id, "later").due
+    wait_until(lambda: touch_states(site, deal_id)["hello"] == "delivered", 90, f"{deal_id}'s first email")
+    return due
+
+
+def test_a_touch_due_while_the_ledger_is_down_is_retried_by_prefect_and_sent_once(
+        site, served, faults_pg, hundred_deployments, inbox):
+    api = hundred_deployments.api_url
+    due = _closed_with_later_due(site, api, "F-DUE-1", "due1@example.nl", day=25)
+    run_id = site.ledger.touch("F-DUE-1", "later").flow_run_id
+    time.sleep(max(0.0, seconds_until(due) - 6))
+    with ledger_down(faults_pg):  # from before the run starts until its first attempt has failed
+        wait_until(lambda: prefect_run(api, run_id)["state"]["name"] == "AwaitingRetry", 90,
+                   "the run's first attempt to fail", log=served.log)
+    wait_until(lambda: touch_states(site, "F-DUE-1")["later"] == "delivered", 90, "the email due meanwhile",
+               log=served.log)
+    figures = report(site, api, "F-DUE-1", inbox, "due1@example.nl")
+    assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
+    assert figures["deliveries"] == {"hello": "sent", "later": "sent"}
+    state, run_count = figures["runs"]["F-DUE-1 · later"]
+    assert state == "COMPLETED" and run_count >= 2, "the run did not meet the outage"
+
+
+def test_a_touch_whose_retries_ran_out_while_the_ledger_was_down_is_run_again_by_reconcile(
+        site, served, faults_pg, hundred_deployments, inbox):
+    from flows.scheduling import submit_reconcile
+
+    api = hundred_deployments.api_url
+    due = _closed_with_later_due(site, api, "F-DUE-2", "due2@example.nl", day=25)
+    run_id = site.ledger.touch("F-DUE-2", "later").flow_run_id
+    time.sleep(max(0.0, seconds_until(due) - 6))
+    with ledger_down(faults_pg):  # longer than the run's retries (2 × 10 s)
+        wait_until(lambda: prefect_run(api, run_id)["state"]["type"] == "FAILED", 120, "the run to use up its retries",
+                   log=served.log)
+    print("after the outage:", touch_states(site, "F-DUE-2"), prefect_runs(api, "F-DUE-2"))
+    assert touch_states(site, "F-DUE-2")["later"] == "scheduled" and "Later" not in report(
+        site, api, "F-DUE-2", inbox, "due2@example.nl")["smtp"]
+    reconciled = submit_reconcile(api_url=api, reason="after the ledger outage")
+    wait_until(lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 90, "the reconcile run",
+               log=served.log)
+    wait_until(lambda: touch_states(site, "F-DUE-2")["later"] == "delivered", 90, "the email, run again",
+               log=served.log)
+    figures = report(site, api, "F-DUE-2", inbox, "due2@example.nl")
+    assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
+    assert figures["deliveries"] == {"hello": "sent", "later": "sent"}
+    assert figures["runs"]["F-DUE-2 · later"][0] == "COMPLETED"
+    assert [e.event for e in site.ledger.events(deal_id="F-DUE-2") if e.touch_id == "later"].count("delivered") == 1
+
+
+def test_the_ledger_going_down_in_the_middle_of_a_delivery_sends_it_once(
+        site, served, faults_pg, hundred_deployments, inbox):
+    api = hundred_deployments.api_url
+    address = "mid1@example.nl"
+    held = inbox.hold_for(address)
+    runtime(site, api, day_seconds=3600).deal_closed(payload("F-MID-1", address))
+    wait_until(held.is_set, 90, "the email's SMTP transaction (held at RCPT)", log=served.log)
+    assert touch_states(site, "F-MID-1")["hello"] == "running"
+    with ledger_down(faults_pg):  # the run cannot record `sending`: it must not send
+        inbox.release(address)
+        time.sleep(4)
+        assert inbox.count(address) == 0
+    wait_until(lambda: touch_states(site, "F-MID-1")["hello"] == "delivered", 90, "the email after the outage",
+               log=served.log)
+    figures = report(site, api, "F-MID-1", inbox, address)
+    assert figures["smtp"] == {"Hallo Ilse": 1} and figures["deliveries"]["hello"] == "sent"
+    state, run_count = figures["runs"]["F-MID-1 · hello"]
+    assert state == "COMPLETED" and run_count == 2
+
+
+def test_a_deal_cancelled_while_its_touch_is_being_delivered_sends_nothing_after_and_says_what_happened(
+        site, served, hundred_deployments, inbox):
+    api = hundred_deployments.api_url
+    address = "cancel1@example.nl"
+    held = inbox.hold_for(address)
+    runtime(site, api, day_seconds=30).deal_closed(payload("F-CANCEL-1", address))
+    later_due = site.ledger.touch("F-CANCEL-1", "later").due
+    wait_until(held.is_set, 90, "the email's SMTP transaction (held at RCPT)", log=served.log)
+    app = serve_app(site.settings)
+    try:
+        cancel = app.post("/hooks/deal-cancelled", {"id": "F-CANCEL-1", "reason": "churned"})
+    finally:
+        app.stop()
+    assert cancel.status_code == 202 and cancel.json()["state"] == "applied", cancel.text
+    inbox.release(address)
+    hello_run = site.ledger.touch("F-CANCEL-1", "hello").flow_run_id
+    wait_until(lambda: prefect_run(api, hello_run)["state"]["type"] in ("COMPLETED", "CANCELLED", "FAILED"), 60,
+               "the held run to end", log=served.log)
+    time.sleep(max(0.0, seconds_until(later_due) + 5))  # past the day-1 email
+    figures = report(site, api, "F-CANCEL-1", inbox, address)
+    assert site.ledger.journey("F-CANCEL-1").state == "exited"
+    assert "Later" not in figures["smtp"] and figures["touches"]["later"] == "cancelled"
+    assert figures["runs"]["F-CANCEL-1 · later"][0] == "CANCELLED"
+    sent = figures["smtp"].get("Hallo Ilse", 0)
+    # the held email either went (once, and the ledger says delivered) or did not (and it says cancelled)
+    assert (sent, figures["touches"]["hello"]) in ((1, "delivered"), (0, "cancelled")), figures
+    assert figures["runs"]["F-CANCEL-1 · hello"][0] == ("COMPLETED" if sent else "CANCELLED")
+    assert figures["deliveries"].get("hello") == ("sent" if sent else "pending")

@@ -371,6 +371,14 @@ class Runtime:
                     self.ledger.transition(row.deal_id, t.touch_id, "planned", from_states=["scheduled"],
                                            flow_run_id=None, event="run.missing", detail="its run was gone; re-created")
                     report.add("recreated", f"{row.deal_id} · {t.touch_id}: run was missing, re-created")
+                elif state in ("FAILED", "CRASHED"):
+                    # its run ended before it could claim the touch (e.g. the ledger was unreachable
+                    # through all its retries): nothing was sent, so the same run goes again now
+                    self.scheduler.retry(t.flow_run_id, now)
+                    self.ledger.record_event(row.deal_id, "run.retried", t.touch_id,
+                                             f"its run ended {state.lower()} before it ran the touch")
+                    report.add("retried", f"{row.deal_id} · {t.touch_id}: its run ended {state.lower()} "
+                                          "before it ran the touch; run again")
                 elif state in ("SCHEDULED", "PENDING") and t.due and t.due < now and t.outcome != "overdue":
                     self.ledger.update_touch(row.deal_id, t.touch_id, in_states=["scheduled"], outcome="overdue")
                     self.ledger.record_event(row.deal_id, "overdue", t.touch_id, f"due {iso_utc(t.due)}")

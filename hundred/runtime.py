@@ -61,6 +61,31 @@ class IntakeError(ValueError):
     """A deal that cannot start a journey: bad payload, unknown or invalid journey."""
 
 
+class Withdrawn(Exception):
+    """The touch was cancelled while it was being delivered, before anything left."""
+
+
+@dataclass
+class _UnlessCancelled:
+    """The ledger as the channels' delivery log, checking once more just before a message leaves
+    (when a channel records `sending`: before SMTP DATA, the webhook's POST, the outbox file) that
+    the touch was not cancelled meanwhile; a journey exited mid-delivery then sends nothing."""
+
+    ledger: Ledger
+    deal_id: str
+    touch_id: str
+
+    def begin_delivery(self, *args: Any, **kwargs: Any) -> Any:
+        return self.ledger.begin_delivery(*args, **kwargs)
+
+    def mark_delivery(self, key: str, state: str, detail: str | None = None, from_states: Any = None) -> bool:
+        if state == "sending":
+            row = self.ledger.touch(self.deal_id, self.touch_id)
+            if row is None or row.state == "cancelled":
+                raise Withdrawn("the journey exited before it left; nothing sent")
+        return self.ledger.mark_delivery(key, state, detail=detail, from_states=from_states)
+
+
 @dataclass
 class _Context:
     """A deal's journey as the ledger knows it, loaded once per call."""
@@ -217,7 +242,10 @@ class Runtime:
             return self._fail(deal_id, touch_id, f"cannot render: {exc}" + (f" ({exc.hint})" if exc.hint else ""))
         except ValueError as exc:
             return self._fail(deal_id, touch_id, f"cannot render: {exc}")
-        result = self._deliver(content)
+        try:
+            result = self._deliver(content)
+        except Withdrawn as exc:
+            return self._outcome(deal_id, touch_id, f"cancelled while it was being delivered: {exc}")
         if not result.delivered:
             return self._fail(deal_id, touch_id, result.detail)
         if result.letter is not None:
@@ -247,7 +275,7 @@ class Runtime:
         config = ChannelConfig(mail_from=s.mail_from, mail_domain=s.mail_domain, smtp_url=s.smtp_url,
                                outbox_dir=s.outbox_dir, letters_dir=s.letters_dir, webhook_secret=s.webhook_secret,
                                allow_private_webhooks=s.allow_private_webhooks)
-        return deliver(content, self.ledger, config)
+        return deliver(content, _UnlessCancelled(self.ledger, content.key.deal, content.key.touch), config)
 
     # -- completions and the gate --------------------------------------------------------------
 

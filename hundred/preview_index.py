@@ -22,6 +22,7 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from markupsafe import Markup
@@ -126,8 +127,8 @@ def _card(result: TouchPreview, item: PlannedTouch, start: date, labels: dict[st
         phase_colour=PHASE_COLOURS.get(item.phase, "#8a94a3"),
         date_long=w.date(item.due, "EEEE d MMMM y"), date_short=w.date(item.due, "EEE d MMM"),
         time=None if letter else w.time(item.due), day=(item.due.date() - start).days,
-        description=item.description, notes=[note_text(n, notes, item.due.date())[0] for n in item.notes], problems=list(result.problems),
-        skipped=item.condition_met is False,
+        description=item.description, problems=list(result.problems), skipped=item.condition_met is False,
+        notes=[note_text(n, notes, item.due.date())[0] for n in item.notes],
         files={p.suffix.lstrip("."): p.name for p in result.files})
     content = result.content
     if isinstance(content, LetterContent):
@@ -169,15 +170,14 @@ def index_html(the_plan: Plan, results: list[TouchPreview], w: Words, *, timelin
     items = {t.touch: t for t in the_plan.touches}
     notes = words(str(w.locale), "timeline")  # the planner's notes, said as the timeline says them
     cards = [_card(r, items[r.touch], the_plan.start_date, labels, w, notes) for r in results]
-    customer = " · ".join(x for x in (f"{deal.contact.first_name} {deal.contact.last_name}".strip(),
-                                      deal.company.name if deal.company else "") if x)
-    flagged = {str((x.get("mark") or {}).get("touch")): x for x in warnings or []
-               if isinstance(x, dict) and isinstance(x.get("mark"), dict)}
+    customer = str(the_plan.to_json()["customer"])
+    flagged = {str(x["mark"]["touch"]): x for x in warnings or []
+               if isinstance(x, dict) and isinstance(x.get("mark"), dict) and x["mark"].get("touch")}
     listed = [{"rule": str(x.get("rule") or ""), "message": str(x.get("message") or ""),
                "hint": str(x.get("hint") or "")} for x in warnings or [] if isinstance(x, dict)]
     counts = {ch: sum(1 for c in cards if c.channel == ch) for ch in _COUNT_WORDS}
     summary = [w.plural(*_COUNT_WORDS[ch], n) for ch, n in counts.items() if n]
-    closed_local = deal.closed_at.astimezone(_zone(journey.timezone))
+    closed_local = deal.closed_at.astimezone(ZoneInfo(journey.timezone))
     return _template().render(
         w=w, lang=w.lang, journey=journey, deal=deal, customer=customer, cards=cards,
         closed=f"{w.date(closed_local, 'EEEE d MMMM y')}, {w.time(closed_local)}",
@@ -190,12 +190,6 @@ _COUNT_WORDS = {
     "letter": ("{n} letter", "{n} letters"), "email": ("{n} email", "{n} emails"),
     "task": ("{n} task", "{n} tasks"), "webhook": ("{n} webhook", "{n} webhooks"),
 }
-
-
-def _zone(name: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
 
 
 __all__ = ["index_html", "brief_html", "pretty_json", "Card"]

@@ -298,3 +298,30 @@ def test_every_word_of_the_index_has_its_dutch_translation():
     en = words("en_GB", "preview")
     untranslated += sorted(m for m in plural if nl.plural(m, "", 2) == en.plural(m, "", 2) and m != "{n} webhook")
     assert not untranslated, untranslated
+
+
+def test_a_manifest_naming_files_elsewhere_deletes_nothing_there(make_journey, tmp_path):
+    """The list of files is only ever read as plain names in the folder itself: a hand-edited or
+    planted manifest cannot make a preview delete a file outside it, or a folder, or follow a link."""
+    import hashlib
+
+    from hundred.deal import load_deal
+    from hundred.preview import render_preview
+    from hundred.validate import load_journey
+
+    out, outside = tmp_path / "out", tmp_path / "outside.txt"
+    (out / "sub").mkdir(parents=True)
+    outside.write_text("outside")
+    (out / "sub" / "inner.txt").write_text("inner")
+    (out / "link.txt").symlink_to(outside)
+    digest = hashlib.sha256(b"outside").hexdigest()
+    planted = {"../outside.txt": digest, "sub/inner.txt": hashlib.sha256(b"inner").hexdigest(),
+               "sub": digest, "link.txt": digest, str(outside): digest}
+    (out / ".hundred-preview.json").write_text(json.dumps({"written_by": "hundred preview", "files": planted}))
+    journey, templates = load_journey(make_journey(journey_yaml(phase("affirm", task("call", 1)))))
+    result = render_preview(journey, load_deal(DEAL_NL), templates, out)
+    assert result.removed == []
+    assert outside.read_text() == "outside" and (out / "sub" / "inner.txt").read_text() == "inner"
+    assert (out / "link.txt").is_symlink()
+    kept = json.loads((out / ".hundred-preview.json").read_text())["files"]
+    assert sorted(kept) == ["call.ics", "call.md", "index.html", "timeline.html"]

@@ -87,20 +87,20 @@ def test_each_row_names_its_time_zone(at_root, monkeypatch, capsys, tmp_path):
     rows = re.findall(r'<tr id="row-\d+".*?</tr>', html, re.DOTALL)
     assert len(rows) >= 10
     for row in rows:
-        zone = re.search(r'<span class="tz">([^<]+)</span>', row)
+        zone = re.search(r'<span class="tz">(.+?)</span>', row)
         assert zone, row[:200]
         channel = re.search(r'data-channel="(\w+)"', row)[1]
         want = "America/New_York (journey)" if channel == "task" else "America/Los_Angeles (contact)"
-        assert zone[1] == want, (channel, zone[1])
+        assert zone[1].replace("<wbr>", "") == want, (channel, zone[1])
     dutch = plan_html(monkeypatch, capsys, tmp_path, "first-100-days", EN_DEAL)
-    assert "America/Los_Angeles (klant)" in dutch and "Europe/Amsterdam (traject)" in dutch
+    assert "America/<wbr>Los_Angeles (klant)" in dutch and "Europe/<wbr>Amsterdam (traject)" in dutch
     assert "Deal gesloten di 17 nov 2026, 19:15 (Europe/Amsterdam)" in text_of(dutch)
 
 
 def test_one_zone_for_everyone_is_named_plainly(at_root, monkeypatch, capsys, tmp_path):
     html = plan_html(monkeypatch, capsys, tmp_path, "first-100-days", NL_DEAL)
-    zones = set(re.findall(r'<span class="tz">([^<]+)</span>', html))
-    assert zones == {"Europe/Amsterdam"}
+    zones = set(re.findall(r'<span class="tz">(.+?)</span>', html))
+    assert zones == {"Europe/<wbr>Amsterdam"}
     assert "Tijdzone van de klant" not in html  # the same as the journey's: said once
 
 

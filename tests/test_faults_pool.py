@@ -1,0 +1,130 @@
+"""Fault proofs (issue 9 §7) on the scale-out shape (tests/prefect_pool.py): a Prefect server on
+PostgreSQL, the `hundred` process work pool deployed from prefect.yaml, `prefect worker` processes,
+the ledger on PostgreSQL, email to a real SMTP server.
+
+- a worker killed (SIGKILL to its process group: the worker and its flow run) while a touch run is
+  inside its SMTP transaction: after a new worker starts and reconcile runs, the email went out
+  exactly once and the ledger says delivered once;
+- the Prefect server stopped while a touch falls due, and started again: the workers carry on and
+  the touch is delivered once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from typing import Iterator
+
+import pytest
+
+from faults_site import (Inbox, delivery_states, make_site, payload, prefect_run, prefect_runs, runtime,
+                         seconds_until, start_inbox, touch_states, wait_until)
+from prefect_pool import Pool, Worker, asyncpg_url, start_pool
+from test_e2e_prefect import _flow_run_pid
+
+
+@pytest.fixture(scope="module")
+def inbox() -> Iterator[Inbox]:
+    box, controller = start_inbox()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, pg_cluster, inbox):
+    s = make_site(tmp_path_factory.mktemp("faults-pool"), pg_cluster.create_database("ledger_faults_pool"), inbox.port)
+    s.ledger  # migrated once, before any flow run races to do it
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory, pg_cluster, site) -> Iterator[Pool]:
+    prefect_db = asyncpg_url(pg_cluster.create_database("prefect_faults_pool"))
+    started = start_pool(tmp_path_factory.mktemp("pool"), prefect_db, site.env)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def host_dies(worker: Worker, run_id: str) -> int:
+    """SIGKILL to the worker's process group and to its flow run's (a process worker starts each
+    flow run in a session of its own, so killing the worker's group alone leaves the run going)."""
+    pid = _flow_run_pid(run_id)
+    assert pid, f"the flow run {run_id} is not a process here"
+    worker.kill()
+    os.killpg(pid, signal.SIGKILL)
+    wait_until(lambda: _flow_run_pid(run_id) is None, 10, "the flow run's process to be gone")
+    return pid
+
+
+def report(site, pool: Pool, deal_id: str, inbox: Inbox, address: str) -> dict:
+    figures = {"smtp": dict(inbox.subjects(address)), "touches": touch_states(site, deal_id),
+               "deliveries": delivery_states(site, deal_id), "runs": prefect_runs(pool.api_url, deal_id)}
+    print(deal_id, json.dumps(figures, sort_keys=True))
+    return figures
+
+
+def test_a_worker_killed_mid_delivery_and_a_new_worker_with_reconcile_send_the_email_once(site, pool, inbox):
+    from flows.scheduling import submit_reconcile
+
+    api = pool.api_url
+    address = "killed@example.nl"
+    first = pool.start_worker("worker-a", limit=4)
+    held = inbox.hold_for(address)
+    runtime(site, api, day_seconds=3600).deal_closed(payload("F-KILL-1", address))
+    wait_until(held.is_set, 120, "the email's SMTP transaction (held at RCPT)", log=first.log)
+    run_id = site.ledger.touch("F-KILL-1", "hello").flow_run_id
+    assert pool.worker_of(prefect_run(api, run_id)) == "worker-a"
+    host_dies(first, run_id)  # the worker and its flow run, in the middle of the SMTP transaction
+    assert not first.alive
+    inbox.release(address)
+    time.sleep(2)
+    assert inbox.count(address) == 0 and touch_states(site, "F-KILL-1")["hello"] == "running"
+    print("after the kill:", report(site, pool, "F-KILL-1", inbox, address))
+
+    # a new worker (its runs judge a touch stalled after 5 s instead of 10 minutes), then reconcile
+    pool.start_worker("worker-b", limit=4, env={"HUNDRED_RUN_LEASE_SECONDS": "5"})
+    time.sleep(6)
+    reconciled = submit_reconcile(api_url=api, reason="after a worker died")
+    wait_until(lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 120, "the reconcile run",
+               log=pool.workers["worker-b"].log)
+    wait_until(lambda: touch_states(site, "F-KILL-1")["hello"] == "delivered", 120, "the email, run again",
+               log=pool.workers["worker-b"].log)
+    figures = report(site, pool, "F-KILL-1", inbox, address)
+    assert figures["smtp"] == {"Hallo Ilse": 1}
+    assert figures["deliveries"]["hello"] == "sent"
+    assert figures["runs"]["F-KILL-1 · hello"][0] == "COMPLETED"
+    assert pool.worker_of(prefect_run(api, run_id)) == "worker-b"
+    events = [e.event for e in site.ledger.events(deal_id="F-KILL-1") if e.touch_id == "hello"]
+    assert events.count("delivered") == 1 and events.count("run.retried") == 1, events
+
+
+def test_after_a_prefect_server_restart_the_workers_deliver_what_fell_due_once(site, pool, inbox):
+    api = pool.api_url
+    address = "restart@example.nl"
+    for name in ("worker-c", "worker-d"):
+        if name not in pool.workers or not pool.workers[name].alive:
+            pool.start_worker(name, limit=4)
+    rt = runtime(site, api, day_seconds=30)
+    rt.deal_closed(payload("F-RESTART-1", address))
+    due = site.ledger.touch("F-RESTART-1", "later").due
+    wait_until(lambda: touch_states(site, "F-RESTART-1")["hello"] == "delivered", 120, "the first email")
+    rt.scheduler.close()
+    time.sleep(max(0.0, seconds_until(due) - 8))
+    pool.stop_server()
+    time.sleep(max(0.0, seconds_until(due) + 8))  # `later` falls due while the server is down
+    down_for = time.monotonic()
+    pool.start_server()
+    print(f"server back after {time.monotonic() - down_for:.1f} s of start-up; workers alive:",
+          {n: w.alive for n, w in pool.workers.items()})
+    wait_until(lambda: touch_states(site, "F-RESTART-1")["later"] == "delivered", 150, "the email due meanwhile",
+               log=pool.workers["worker-c"].log)
+    figures = report(site, pool, "F-RESTART-1", inbox, address)
+    assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
+    assert figures["deliveries"] == {"hello": "sent", "later": "sent"}
+    assert {state for state, _ in figures["runs"].values()} == {"COMPLETED"}
+    assert all(pool.workers[n].alive for n in ("worker-c", "worker-d")), pool.diagnostics()

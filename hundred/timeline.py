@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
+from markupsafe import Markup
 
 from .i18n import Words, words
 from .timeline_axis import calendar
@@ -71,6 +72,11 @@ def _template() -> jinja2.Template:
             hashlib.sha256(str(s).encode()).digest()).decode()
     text = resources.files("hundred").joinpath("timeline.html.j2").read_text(encoding="utf-8")
     return _env.from_string(text)
+
+
+def _css() -> Markup:
+    """The page's style sheet, inlined (the page loads nothing); ours, so not escaped."""
+    return Markup(resources.files("hundred").joinpath("timeline.css").read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -325,7 +331,7 @@ def render_timeline_html(plan: dict, *, title: str | None = None,
     heading = title or plan.get("name") or plan.get("journey") or w("Onboarding journey")
     journey_zone = str(plan.get("timezone") or "")
     return _template().render(
-        w=w, wn=w.plural, title=str(heading), plan=plan, journey=str(plan.get("journey") or ""),
+        css=_css(), w=w, wn=w.plural, title=str(heading), plan=plan, journey=str(plan.get("journey") or ""),
         customer=str(plan.get("customer") or ""), deal=str(plan.get("deal") or ""),
         timezone=journey_zone, contact_zone=contact_zone if contact_zone != journey_zone else "",
         start=w.date(start, LONG), end=w.date(start + timedelta(days=length), LONG), length=length,

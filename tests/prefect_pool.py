@@ -32,6 +32,8 @@ API (kept backward compatible; fault tests build on it):
 - `Pool.runs(deployment=None, **filters)`: flow runs as JSON dicts (POST /flow_runs/filter,
   paged); `Pool.worker_of(run)`: the name of the worker that submitted it (the
   `prefect.worker.name` label the worker gives the run), None if no worker took it.
+- `Pool.count_runs(deployment=None, states=())`: how many runs, e.g. `count_runs("run-touch/run-touch",
+  ("COMPLETED",))` (POST /flow_runs/count).
 - `Pool.online_workers()`: names the server lists as ONLINE in the pool.
 - `Pool.diagnostics()`: tails of the server's and every worker's log, for assertion messages.
 - `Pool.stop()`: every worker, then the server.
@@ -44,11 +46,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,8 +173,7 @@ class Pool:
         log = self.root / "workers" / f"{name}.log"
         with open(log, "ab") as out:
             proc = subprocess.Popen([sys.executable, "-m", "prefect", "worker", "start", "--pool", self.name,
-                                     "--name", name, "--limit", str(limit), "--type", "process",
-                                     "--no-create-pool-if-not-found"],
+                                     "--name", name, "--limit", str(limit), "--no-create-pool-if-not-found"],
                                     cwd=REPO, env=child_env, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True)
         worker = Worker(name, proc, log, limit)
@@ -206,6 +205,17 @@ class Pool:
             found.extend(page)
             if len(page) < 200:
                 return found
+
+    def count_runs(self, deployment: str | None = None, states: tuple[str, ...] = ()) -> int:
+        """How many flow runs (of one deployment; in one of `states`, e.g. ("COMPLETED",)) the server holds."""
+        body: dict[str, Any] = {}
+        if deployment:
+            dep = self.deployment(deployment)
+            assert dep is not None, f"no deployment {deployment}"
+            body["deployments"] = {"id": {"any_": [dep["id"]]}}
+        if states:
+            body["flow_runs"] = {"state": {"type": {"any_": list(states)}}}
+        return int(http_json("POST", f"{self.api_url}/flow_runs/count", body))
 
     @staticmethod
     def worker_of(run: dict) -> str | None:

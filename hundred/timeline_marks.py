@@ -73,6 +73,7 @@ def warning_marks(warnings: list[dict] | None, touches: list[dict], lanes: list[
         item["drawn"] = True
     bands = [m for m in marks if m["kind"] == "band"]
     for k, band in enumerate(bands):  # labels of overlapping bands stack instead of covering each other
-        band["row"] = sum(1 for other in bands[:k] if other["from"] < band["to"] and band["from"] < other["to"])
+        taken = {other["row"] for other in bands[:k] if other["from"] < band["to"] and band["from"] < other["to"]}
+        band["row"] = next(row for row in range(len(bands)) if row not in taken)  # the lowest free row
         band["end"] = band["left"] > 45 or band["left"] + band["width"] > 70  # label and hint open leftwards
     return marks, listed

@@ -151,3 +151,24 @@ def test_the_365_day_axis_labels_every_50_days(pages):
     days = re.findall(r'<div class="tick" style="left:[\d.]+%"><span>([\d.]+)<small>', html)
     assert days == [str(n) for n in range(0, 366, 50)]
     assert "Onboardingplan van 365 dagen" in html
+
+
+@pytest.mark.parametrize("viewport", [TABLET, DESKTOP], ids=["tablet", "desktop"])
+@pytest.mark.parametrize("name", ["nl-365", "en-365", "nl-200"])
+def test_warning_band_labels_never_cover_each_other(browser, pages, name, viewport):
+    """A long journey stretched from the 100-day one has many silent stretches, some overlapping:
+    each label stays inside its band, on a row of its own where bands overlap."""
+    page = open_page(browser, pages[name], viewport)
+    try:
+        labels = page.evaluate("""() => Array.from(document.querySelectorAll('.warn-band-label')).map(e => {
+            const r = e.getBoundingClientRect(), b = e.parentElement.getBoundingClientRect();
+            return {text: e.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+                    inside: r.left >= b.left - 0.5 && r.right <= b.right + 0.5}; })""")
+    finally:
+        page.context.close()
+    assert len(labels) >= 3
+    assert all(label["inside"] for label in labels), [label for label in labels if not label["inside"]]
+    clashes = [(a["text"], b["text"]) for i, a in enumerate(labels) for b in labels[i + 1:]
+               if a["left"] < b["right"] - 0.5 and b["left"] < a["right"] - 0.5
+               and a["top"] < b["bottom"] - 0.5 and b["top"] < a["bottom"] - 0.5]
+    assert not clashes, clashes

@@ -25,8 +25,12 @@ API (kept backward compatible; fault tests build on it):
 - `Pool.start_worker(name, *, limit=4, env=None, wait=True) -> Worker`: waits until the server
   lists the worker ONLINE in the pool. Its log is `root/workers/NAME.log`, its PREFECT_HOME
   `root/workers/NAME`; the worker is the leader of a new process group holding its flow runs.
-- `Worker.stop(timeout=30)` (SIGTERM to the group: the worker and its flow-run subprocesses),
-  `Worker.kill()` (SIGKILL to the group: a host dying), `Worker.alive`, `Worker.tail(lines)`.
+- `Worker.stop(timeout=30)`: SIGTERM to the worker's group (a service manager stopping it),
+  SIGKILL after `timeout`; flow runs left running are then killed, so none outlives a test.
+  `Worker.kill()`: a host dying, SIGKILL to the worker and every flow run it is running.
+  `Worker.flow_run_pids()`: its flow runs' processes now (Prefect 3.8 starts each in a session
+  of its own, so signals to the worker's group do not reach them). `Worker.alive`, `Worker.pid`,
+  `Worker.tail(lines)`.
 - `Pool.stop_server()` / `Pool.start_server()` / `Pool.restart_server()`: the same port and
   database, so workers and flow runs find it again.
 - `Pool.runs(deployment=None, **filters)`: flow runs as JSON dicts (POST /flow_runs/filter,
@@ -46,6 +50,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -73,9 +78,38 @@ def http_json(method: str, url: str, body: Any = None, timeout: float = 30.0) ->
         return json.loads(response.read() or b"null")
 
 
+def descendants(pid: int) -> set[int]:
+    """Every living process below `pid` (from /proc). Prefect 3.8's process worker starts each flow
+    run in a session of its own (a workspace supervisor that execs `python -m prefect.engine`), so
+    a signal to the worker's process group does not reach its flow runs."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def signal_all(pids: set[int], sig: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
 @dataclass
 class Worker:
-    """One `prefect worker start --pool NAME` process (leader of its own process group)."""
+    """One `prefect worker start --pool NAME` process (leader of its own process group); its flow
+    runs are its child processes, each in a session of its own."""
 
     name: str
     proc: subprocess.Popen
@@ -90,13 +124,23 @@ class Worker:
     def pid(self) -> int:
         return self.proc.pid
 
+    def flow_run_pids(self) -> set[int]:
+        """The processes of the flow runs this worker is running now (and anything they started)."""
+        return descendants(self.pid) if self.alive else set()
+
     def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM to the group (the worker and its flow runs), SIGKILL after `timeout`."""
+        """SIGTERM to the worker's group, as a service manager stops it; SIGKILL after `timeout`.
+        Flow runs still running when the worker has gone are killed too, so none outlives a test."""
+        runs = self.flow_run_pids()
         stop_group(self.proc, signal.SIGTERM, timeout)
+        signal_all(runs, signal.SIGKILL)
 
     def kill(self) -> None:
-        """SIGKILL to the whole group at once: the worker and its running flow runs die mid-step."""
+        """A host dying: SIGKILL to the worker and to every flow run it is running, mid-step."""
+        runs = self.flow_run_pids()
+        signal_all(runs, signal.SIGKILL)
         stop_group(self.proc, signal.SIGKILL, 5.0)
+        signal_all(runs, signal.SIGKILL)
 
     def tail(self, lines: int = 40) -> str:
         return tail(self.log, lines)

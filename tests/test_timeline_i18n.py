@@ -218,3 +218,17 @@ def test_english_notes_keep_their_dates_and_words():
     assert note_text("problem: no postal address", words("nl", "timeline"), date(2026, 1, 1))[0] == \
         "probleem: no postal address"
 
+
+
+def test_preview_passes_lang_to_its_pages(at_root, monkeypatch, capsys, tmp_path):
+    """`hundred preview --lang en` (the CLI's option, the preview's pages): the Dutch journey in English."""
+    out = tmp_path / "pv"
+    code, _, err = run_cli(monkeypatch, capsys, "preview", "first-100-days", "--deal", str(NL_DEAL), "--out", str(out),
+                           "--lang", "en")
+    assert code == 0, err
+    timeline = (out / "timeline.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in timeline and "Timeline" in text_of(timeline) and "Tijdlijn" not in text_of(timeline)
+    assert '<html lang="en">' in (out / "index.html").read_text(encoding="utf-8")
+    code, _, err = run_cli(monkeypatch, capsys, "preview", "first-100-days", "--deal", str(NL_DEAL), "--out", str(out))
+    assert code == 0, err
+    assert '<html lang="nl">' in (out / "timeline.html").read_text(encoding="utf-8")

@@ -198,7 +198,7 @@ def _lanes(plan: dict, touches: list[dict], span: int, w: Words,
     info = {str(p.get("phase")): p for p in plan.get("phases") or [] if p.get("phase")}
     names = [p for p in PHASES if p in info or p in empty or any(t["phase"] == p for t in touches)]
     names += [p for p in dict.fromkeys(list(info) + [t["phase"] for t in touches]) if p not in names]
-    gap = max(1, math.ceil(span * 0.028))  # days between markers sharing a row
+    gap = max(1, math.ceil(span * 0.05))  # days between markers sharing a row: 24 px apart on a 480 px track
     lanes, top = [], 0
     for name in names:
         p = info.get(name, {})

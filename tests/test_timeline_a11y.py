@@ -172,3 +172,21 @@ def test_warning_band_labels_never_cover_each_other(browser, pages, name, viewpo
                if a["left"] < b["right"] - 0.5 and b["left"] < a["right"] - 0.5
                and a["top"] < b["bottom"] - 0.5 and b["top"] < a["bottom"] - 0.5]
     assert not clashes, clashes
+
+
+@pytest.mark.parametrize("name", ["nl", "en", "en-200", "nl-365"])
+def test_markers_do_not_cover_each_other_at_tablet_width(browser, pages, name):
+    """Touches a few days apart share a row only when their 24 px markers still clear each other
+    on a tablet's narrow track; else the lane stacks them."""
+    page = open_page(browser, pages[name], TABLET)
+    try:
+        boxes = page.evaluate("""() => Array.from(document.querySelectorAll('.mk')).map(e => {
+            const r = e.getBoundingClientRect();
+            return {text: e.getAttribute('data-touch'), left: r.left, right: r.right, top: r.top, bottom: r.bottom}; })""")
+    finally:
+        page.context.close()
+    assert len(boxes) >= 10
+    clashes = [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+               if a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1
+               and a["top"] < b["bottom"] - 1 and b["top"] < a["bottom"] - 1]
+    assert not clashes, clashes

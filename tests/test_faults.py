@@ -214,3 +214,32 @@ def test_a_deal_cancelled_while_its_touch_is_being_delivered_sends_nothing_after
     assert (sent, figures["touches"]["hello"]) in ((1, "delivered"), (0, "cancelled")), figures
     assert figures["runs"]["F-CANCEL-1 · hello"][0] == ("COMPLETED" if sent else "CANCELLED")
     assert figures["deliveries"].get("hello") == ("sent" if sent else "pending")
+
+
+def test_a_deal_closed_run_whose_retries_ran_out_while_the_ledger_was_down_is_run_again_by_reconcile(
+        site, served, faults_pg, hundred_deployments, inbox):
+    """Stored and answered 202, then the ledger goes away before the deal-closed run reads it."""
+    from flows.scheduling import submit_reconcile
+
+    api = hundred_deployments.api_url
+    app = serve_app(site.settings)
+    try:
+        answer = app.post("/hooks/deal-closed", payload("F-CLOSED-1", "closed1@example.nl"))
+        assert answer.status_code == 202 and answer.json()["state"] == "submitted", answer.text
+        run_id = answer.json()["run"]
+        with ledger_down(faults_pg):  # longer than the deal-closed run's retries (2 × 5 s)
+            wait_until(lambda: prefect_run(api, run_id)["state"]["type"] == "FAILED", 120,
+                       "the deal-closed run to use up its retries", log=served.log)
+    finally:
+        app.stop()
+    assert site.ledger.journey("F-CLOSED-1") is None
+    assert site.ledger.intake(answer.json()["intake"]).state == "submitted"
+    reconciled = submit_reconcile(api_url=api, reason="after the ledger outage")
+    wait_until(lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 90, "the reconcile run",
+               log=served.log)
+    wait_until(lambda: touch_states(site, "F-CLOSED-1").get("hello") == "delivered", 120,
+               "the journey's first email", log=served.log)
+    figures = report(site, api, "F-CLOSED-1", inbox, "closed1@example.nl")
+    assert figures["smtp"] == {"Hallo Ilse": 1} and figures["deliveries"]["hello"] == "sent"
+    assert figures["runs"]["F-CLOSED-1 · deal closed"][0] == "COMPLETED"
+    assert [j.deal_id for j in site.ledger.journeys()].count("F-CLOSED-1") == 1

@@ -86,8 +86,11 @@ def _reconcile(rt: Any) -> Any:
     from hundred.intake import Intake
 
     report = rt.reconcile()
-    for row in Intake(rt.ledger, rt.settings, rt.scheduler).retry_pending():
+    intake = Intake(rt.ledger, rt.settings, rt.scheduler)
+    for row in intake.retry_pending():
         report.add("intake", f"intake {row.intake_id} (deal {row.deal_id}): {row.state}")
+    for row in intake.rerun_failed():
+        report.add("intake", f"intake {row.intake_id} (deal {row.deal_id}): its deal-closed run failed; run again")
     return report
 
 

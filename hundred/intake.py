@@ -276,6 +276,20 @@ class Intake:
             done += self.apply_held(deal_id)
         return done
 
+    def rerun_failed(self) -> list[IntakeRow]:
+        """Run again the deal-closed runs that ended Failed or Crashed before they started their
+        journey (e.g. the ledger was unreachable through all their retries): stored and answered
+        202, such a deal would otherwise never start. The reconcile flow calls this."""
+        done = []
+        for row in self.ledger.unstarted_intakes():
+            state = self.scheduler.run_state(row.run_id or "")
+            if state in ("FAILED", "CRASHED"):
+                self.scheduler.retry(row.run_id, self.now())
+                self.ledger.set_intake(row.intake_id, count_attempt=True,
+                                       reason=f"its deal-closed run ended {state.lower()} before the journey started; run again")
+                done.append(self.ledger.intake(row.intake_id) or row)
+        return done
+
     def apply_held(self, deal_id: str) -> list[IntakeRow]:
         """Apply the deal's held cancels once its journey exists (the deal-closed flow calls this
         right after starting the journey: a cancel that raced its deal-closed still stops it)."""

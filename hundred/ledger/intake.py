@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Collection
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .models import IntakeRecord
@@ -105,6 +105,17 @@ class IntakeLog:
             stmt = stmt.where(IntakeRecord.deal_id == deal_id)
         if kinds is not None:
             stmt = stmt.where(IntakeRecord.kind.in_(list(kinds)))
+        with self._read() as session:  # type: ignore[attr-defined]
+            return [_from_record(IntakeRow, r) for r in session.scalars(stmt)]
+
+    def unstarted_intakes(self, limit: int = 1000) -> list[IntakeRow]:
+        """Submitted deal-closed intakes whose deal has no journey yet (their run has not started
+        it: still to run, or it ended without doing so), oldest first."""
+        from .models import JourneyRecord
+
+        stmt = (select(IntakeRecord).where(IntakeRecord.state == "submitted", IntakeRecord.run_id.is_not(None),
+                                           ~exists().where(JourneyRecord.deal_id == IntakeRecord.deal_id))
+                .order_by(IntakeRecord.id).limit(limit))
         with self._read() as session:  # type: ignore[attr-defined]
             return [_from_record(IntakeRow, r) for r in session.scalars(stmt)]
 

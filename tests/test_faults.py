@@ -243,3 +243,24 @@ def test_a_deal_closed_run_whose_retries_ran_out_while_the_ledger_was_down_is_ru
     assert figures["smtp"] == {"Hallo Ilse": 1} and figures["deliveries"]["hello"] == "sent"
     assert figures["runs"]["F-CLOSED-1 · deal closed"][0] == "COMPLETED"
     assert [j.deal_id for j in site.ledger.journeys()].count("F-CLOSED-1") == 1
+
+
+def test_an_email_that_left_just_as_the_cancel_came_is_recorded_as_delivered(site):
+    """The cancel lands between the run's last check and the server's 250 (the window the check
+    before DATA cannot close): the ledger must say the email went, not that it was cancelled."""
+    from hundred.channels import DeliveryResult
+    from hundred.runtime import Runtime
+    from hundred.simulate import VirtualScheduler
+
+    def sent_while_cancelled(content):
+        rt.cancel("F-RACE-1", "churned")
+        return DeliveryResult("sent", "accepted by 127.0.0.1:25: 250 OK", "<F-RACE-1.faults.hello@example.nl>")
+
+    rt = Runtime(site.ledger, VirtualScheduler(), site.settings.model_copy(update={"day_seconds": 3600}),
+                 deliver_fn=sent_while_cancelled)
+    rt.deal_closed(payload("F-RACE-1", "race1@example.nl"))
+    outcome = rt.run_touch("F-RACE-1", "hello")
+    print(outcome, touch_states(site, "F-RACE-1"))
+    assert outcome.state == "delivered" and "250 OK" in outcome.detail
+    assert touch_states(site, "F-RACE-1") == {"hello": "delivered", "later": "cancelled"}
+    assert site.ledger.journey("F-RACE-1").state == "exited"

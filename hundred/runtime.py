@@ -255,7 +255,9 @@ class Runtime:
                                      signer_title=q.signer_title, print_by=q.print_by, pdf_path=str(q.pdf_path))
         after = engine.state_after_handover(item.channel, getattr(touch, "confirm", True))
         if after != "running":
-            if self.ledger.transition(deal_id, touch_id, after, from_states=["running", "failed"], outcome=result.detail):
+            # "cancelled" too: it left just as the journey was cancelled, and the ledger says it went
+            if self.ledger.transition(deal_id, touch_id, after, from_states=["running", "failed", "cancelled"],
+                                      outcome=result.detail):
                 self.after_complete(deal_id)
         else:
             self.ledger.update_touch(deal_id, touch_id, in_states=["running", "failed"], outcome=result.detail, error=None)

@@ -116,11 +116,11 @@ def test_after_a_prefect_server_restart_the_workers_deliver_what_fell_due_once(s
     rt.scheduler.close()
     time.sleep(max(0.0, seconds_until(due) - 8))
     pool.stop_server()
+    stopped = time.monotonic()
     time.sleep(max(0.0, seconds_until(due) + 8))  # `later` falls due while the server is down
-    down_for = time.monotonic()
     pool.start_server()
-    print(f"server back after {time.monotonic() - down_for:.1f} s of start-up; workers alive:",
-          {n: w.alive for n, w in pool.workers.items()})
+    print(f"Prefect server down for {time.monotonic() - stopped:.1f} s (`later` due {seconds_until(due):.1f} s from now);"
+          " workers alive:", {n: w.alive for n, w in pool.workers.items()})
     wait_until(lambda: touch_states(site, "F-RESTART-1")["later"] == "delivered", 150, "the email due meanwhile",
                log=pool.workers["worker-c"].log)
     figures = report(site, pool, "F-RESTART-1", inbox, address)

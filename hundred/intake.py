@@ -168,8 +168,10 @@ class Intake:
             self.ledger.set_intake(row.intake_id, from_states=["pending"], count_attempt=True,
                                    reason=f"stored; not yet submitted to Prefect: {type(exc).__name__}: {str(exc)[:300]}")
         else:
-            self.ledger.set_intake(row.intake_id, "submitted", from_states=["pending"], run_id=run_id, reason=None,
-                                   count_attempt=True)
+            submitted = self.ledger.update_intake(row.intake_id, "submitted", from_states=["pending"], run_id=run_id,
+                                                  reason=None, count_attempt=True)
+            if submitted is not None:
+                return submitted
         return self.ledger.intake(row.intake_id) or row
 
     # -- deal-updated and deal-cancelled --------------------------------------------------------

@@ -122,6 +122,13 @@ class IntakeLog:
     def set_intake(self, intake_id: str, state: str | None = None, *, from_states: Collection[str] | None = None,
                    count_attempt: bool = False, **fields: Any) -> bool:
         """Compare-and-set: True only when this call changed the row."""
+        return self.update_intake(intake_id, state, from_states=from_states, count_attempt=count_attempt,
+                                  **fields) is not None
+
+    def update_intake(self, intake_id: str, state: str | None = None, *, from_states: Collection[str] | None = None,
+                      count_attempt: bool = False, **fields: Any) -> IntakeRow | None:
+        """`set_intake` answering the row as this call left it (None: it did not change it), in
+        the same statement (UPDATE … RETURNING): the webhook answers without reading it again."""
         unknown = set(fields) - INTAKE_FIELDS
         if unknown:
             raise TypeError(f"not an intake field: {', '.join(sorted(unknown))}")
@@ -137,5 +144,7 @@ class IntakeLog:
         stmt = update(IntakeRecord).where(IntakeRecord.intake_id == intake_id)
         if from_states is not None:
             stmt = stmt.where(IntakeRecord.state.in_(list(from_states)))
+        stmt = stmt.values(**values).returning(IntakeRecord).execution_options(synchronize_session=False)
         with self._write() as session:  # type: ignore[attr-defined]
-            return session.execute(stmt.values(**values).execution_options(synchronize_session=False)).rowcount == 1
+            record = session.scalars(stmt).first()
+            return _from_record(IntakeRow, record) if record is not None else None

@@ -47,12 +47,13 @@ def main() -> None:
     parser.add_argument("--deals", type=int, default=50, help="deals per database (default 50)")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--threads", type=int, default=THREADS, help=f"concurrent senders (default {THREADS})")
+    parser.add_argument("--no-serve", action="store_true", help="skip 4: only the rates")
     parser.add_argument("--json", action="store_true", help="one line of JSON")
     args = parser.parse_args()
     results = []
     for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
         with stack(db) as s:
-            results.append(bench(s, args.deals, args.threads))
+            results.append(bench(s, args.deals, args.threads, serve=not args.no_serve))
     if args.json:
         print(json.dumps({"deals": args.deals, "threads": args.threads, "results": results}))
         return
@@ -65,7 +66,7 @@ def main() -> None:
               f"first POST (serve ready at {r['serve_ready_after_s']} s)")
 
 
-def bench(s: Stack, deals: int, threads: int) -> dict[str, Any]:
+def bench(s: Stack, deals: int, threads: int, serve: bool = True) -> dict[str, Any]:
     import httpx
 
     from hundred.ledger import Ledger
@@ -90,12 +91,14 @@ def bench(s: Stack, deals: int, threads: int) -> dict[str, Any]:
     accepted = [a for a in answers if a[0] == 202]
     latencies = [a[1] for a in answers]
     ledger = Ledger.open(s.ledger_url)
+    done_at, serve_ready = {"seconds": None, "deals": 0}, first_post
     try:
         first_phase = first_phase_touches(settings)
         ids = {p["id"] for p in payloads}
-        with s.server.serve(s.root / "serve-home", env=s.env()):
-            serve_ready = time.perf_counter()
-            done_at = wait_scheduled(ledger, ids, first_phase, first_post)
+        if serve:
+            with s.server.serve(s.root / "serve-home", env=s.env()):
+                serve_ready = time.perf_counter()
+                done_at = wait_scheduled(ledger, ids, first_phase, first_post)
     finally:
         ledger.close()
     rate = len(accepted) / posting_s

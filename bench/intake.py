@@ -18,7 +18,9 @@ Per database (bench/stack.py: a Prefect server and a ledger, both SQLite or both
    the time from the first POST until every deal's first-phase touches have their Prefect runs
    (the ledger says `scheduled`, with a run id).
 
-Both rates are measured with serve stopped, so they compare the intake with run creation and not
+CPU: what the Prefect server, PostgreSQL, the web app and this process spent per accepted deal
+and per raw run (unlike the rates, barely moved by the rest of the machine's load). Both rates
+are measured with serve stopped, so they compare the intake with run creation and not
 with the flows' CPU; the time in 4 counts serve's start.
 """
 
@@ -35,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import REPO, Stack, closed_deal, percentile, stack  # noqa: E402
+from stack import REPO, Stack, closed_deal, cpu_s, percentile, stack  # noqa: E402
 
 THREADS = 8
 SECRET = "whsec-bench-0123456789"
@@ -61,7 +63,8 @@ def main() -> None:
     for r in results:
         print(f"{r['db']:<10} hundred: {r['accepted']}/{r['deals']} accepted, {r['accepted_per_s']:.1f}/s, "
               f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms | raw Prefect: {r['raw_runs_per_s']:.1f} runs/s, "
-              f"p50 {r['raw_p50_ms']:.0f} ms | overhead {r['overhead'] * 100:+.0f} % | "
+              f"p50 {r['raw_p50_ms']:.0f} ms | overhead {r['overhead'] * 100:+.0f} % | CPU a deal {r['cpu_ms']:.0f} ms "
+              f"vs a raw run {r['raw_cpu_ms']:.0f} ms ({r['cpu_overhead'] * 100:+.0f} %) | "
               f"first-phase touches of {r['scheduled_deals']} deals scheduled {r['scheduled_after_s']} s after the "
               f"first POST (serve ready at {r['serve_ready_after_s']} s)")
 
@@ -81,10 +84,12 @@ def bench(s: Stack, deals: int, threads: int, serve: bool = True) -> dict[str, A
             # raw before and after hundred's deliveries: both see the server as full as the other
             before = raw_runs(s, [closed_deal(example, i, "RAW") for i in range(deals // 2)], threads)
             payloads = [closed_deal(example, i, "HOOK") for i in range(deals)]
+            cpu = cpu_s(*s.server_pids(), web["proc"].pid), time.process_time()
             first_post = time.perf_counter()
             with ThreadPoolExecutor(threads) as pool:
                 answers = list(pool.map(lambda p: post(http, web["url"], p), payloads))
             posting_s = time.perf_counter() - first_post
+            hook_cpu = cpu_s(*s.server_pids(), web["proc"].pid) - cpu[0] + time.process_time() - cpu[1]
             after = raw_runs(s, [closed_deal(example, i, "RAW") for i in range(deals // 2, deals)], threads)
     finally:
         stop(web["proc"])
@@ -105,11 +110,14 @@ def bench(s: Stack, deals: int, threads: int, serve: bool = True) -> dict[str, A
     raw = {"raw_runs_per_s": round((before["runs"] + after["runs"]) / (before["seconds"] + after["seconds"]), 1),
            "raw_p50_ms": round(percentile(before["took"] + after["took"], 50) * 1000, 1),
            "raw_p95_ms": round(percentile(before["took"] + after["took"], 95) * 1000, 1),
-           "raw_runs_per_s_before_after": [round(r["runs"] / r["seconds"], 1) for r in (before, after)]}
+           "raw_runs_per_s_before_after": [round(r["runs"] / r["seconds"], 1) for r in (before, after)],
+           "raw_cpu_ms": round((before["cpu"] + after["cpu"]) * 1000 / (before["runs"] + after["runs"]), 1)}
+    hook_cpu_ms = hook_cpu * 1000 / max(1, len(answers))
     return {"db": s.db, "deals": deals, "accepted": len(accepted), "posting_s": round(posting_s, 2),
             "accepted_per_s": round(rate, 1), "p50_ms": round(percentile(latencies, 50) * 1000, 1),
             "p95_ms": round(percentile(latencies, 95) * 1000, 1), **raw,
             "overhead": round(raw["raw_runs_per_s"] / rate - 1, 3) if rate else None,
+            "cpu_ms": round(hook_cpu_ms, 1), "cpu_overhead": round(hook_cpu_ms / raw["raw_cpu_ms"] - 1, 3),
             "scheduled_after_s": done_at["seconds"], "scheduled_deals": done_at["deals"],
             "serve_ready_after_s": round(serve_ready - first_post, 1),
             "statuses": sorted({a[0] for a in answers})}
@@ -146,11 +154,13 @@ def raw_runs(s: Stack, payloads: list[dict[str, Any]], threads: int) -> dict[str
                                                    idempotency_key=run.idempotency_key, name=run.name, tags=run.tags)
             return time.perf_counter() - t0
 
+        cpu = cpu_s(*s.server_pids()), time.process_time()
         started = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             took = list(pool.map(create, runs))
         seconds = time.perf_counter() - started
-    return {"runs": len(runs), "seconds": seconds, "took": took}
+        used = cpu_s(*s.server_pids()) - cpu[0] + time.process_time() - cpu[1]
+    return {"runs": len(runs), "seconds": seconds, "took": took, "cpu": used}
 
 
 def first_phase_touches(settings: Any) -> set[str]:

@@ -84,12 +84,17 @@ def bench(s: Stack, deals: int, threads: int, serve: bool = True) -> dict[str, A
             # raw before and after hundred's deliveries: both see the server as full as the other
             before = raw_runs(s, [closed_deal(example, i, "RAW") for i in range(deals // 2)], threads)
             payloads = [closed_deal(example, i, "HOOK") for i in range(deals)]
+            parts = {"prefect": [s.server_pids()[0]], "postgresql": s.server_pids()[1:], "web": [web["proc"].pid]}
             cpu = cpu_s(*s.server_pids(), web["proc"].pid), time.process_time()
+            split = {name: cpu_s(*pids) if pids else 0.0 for name, pids in parts.items()}
             first_post = time.perf_counter()
             with ThreadPoolExecutor(threads) as pool:
                 answers = list(pool.map(lambda p: post(http, web["url"], p), payloads))
             posting_s = time.perf_counter() - first_post
             hook_cpu = cpu_s(*s.server_pids(), web["proc"].pid) - cpu[0] + time.process_time() - cpu[1]
+            split = {name: round((cpu_s(*pids) - split[name]) * 1000 / deals, 1) if pids else 0.0
+                     for name, pids in parts.items()}
+            split["sender"] = round((time.process_time() - cpu[1]) * 1000 / deals, 1)
             after = raw_runs(s, [closed_deal(example, i, "RAW") for i in range(deals // 2, deals)], threads)
     finally:
         stop(web["proc"])
@@ -117,7 +122,7 @@ def bench(s: Stack, deals: int, threads: int, serve: bool = True) -> dict[str, A
             "accepted_per_s": round(rate, 1), "p50_ms": round(percentile(latencies, 50) * 1000, 1),
             "p95_ms": round(percentile(latencies, 95) * 1000, 1), **raw,
             "overhead": round(raw["raw_runs_per_s"] / rate - 1, 3) if rate else None,
-            "cpu_ms": round(hook_cpu_ms, 1), "cpu_overhead": round(hook_cpu_ms / raw["raw_cpu_ms"] - 1, 3),
+            "cpu_ms": round(hook_cpu_ms, 1), "cpu_ms_by_process": split, "cpu_overhead": round(hook_cpu_ms / raw["raw_cpu_ms"] - 1, 3),
             "scheduled_after_s": done_at["seconds"], "scheduled_deals": done_at["deals"],
             "serve_ready_after_s": round(serve_ready - first_post, 1),
             "statuses": sorted({a[0] for a in answers})}

@@ -44,18 +44,20 @@ HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
 
 
 class Inbox:
-    """A real SMTP server (aiosmtpd). RCPT for an address in `hold` waits until `release(address)`:
-    a delivery held mid-way, after the run claimed its touch and before DATA."""
+    """A real SMTP server (aiosmtpd) that can hold a delivery mid-way until `release(address)`."""
 
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
         self.hold: set[str] = set()
+        self.hold_data: set[str] = set()
         self.held: dict[str, threading.Event] = {}
         self._released: set[str] = set()
         self._lock = threading.Lock()
 
-    def hold_for(self, address: str) -> threading.Event:
-        self.hold.add(address)
+    def hold_for(self, address: str, at: str = "RCPT") -> threading.Event:
+        """Hold `address`'s transaction at RCPT (before the run claims `sending`) or at the end of
+        DATA (the message is in, the server's 250 not yet given)."""
+        (self.hold if at == "RCPT" else self.hold_data).add(address)
         return self.held.setdefault(address, threading.Event())
 
     def release(self, address: str) -> None:
@@ -70,6 +72,11 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        stalled = [a for a in envelope.rcpt_tos if a in self.hold_data]
+        if stalled:  # the message is complete; the 250 waits (the sender does not know yet)
+            self.held.setdefault(stalled[0], threading.Event()).set()
+            while stalled[0] not in self._released:
+                await asyncio.sleep(0.05)
         with self._lock:
             self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
         return "250 OK"

@@ -2,9 +2,11 @@
 by `python -m flows.serve` on the session's Prefect server, email to a real SMTP server (aiosmtpd).
 
 The faults: the ledger's database briefly unreachable (its PostgreSQL server stopped and started
-again on the same data) while a webhook arrives, while a touch run is due and while one is in the
-middle of its SMTP transaction; the same webhook delivered twice at once and again; a deal
-cancelled while one of its touches is being delivered. Each test prints and asserts the three
+again on the same data) while a webhook arrives, while a deal-closed run or a touch run is due
+(shorter and longer than the run's retries), while a touch is in the middle of its SMTP
+transaction, and between the server's 250 and `sent` (the one documented window: never sent
+twice); the same webhook delivered twice at once and again; a deal cancelled while one of its
+touches is being delivered, and just as its email left. Each test prints and asserts the three
 truths: messages at the SMTP server, touch and delivery states in the ledger, run states in
 Prefect. (A run killed mid-delivery and a Prefect restart with `serve`: tests/test_e2e_prefect.py;
 with workers of a process pool: tests/test_faults_pool.py.)
@@ -264,3 +266,25 @@ def test_an_email_that_left_just_as_the_cancel_came_is_recorded_as_delivered(sit
     assert outcome.state == "delivered" and "250 OK" in outcome.detail
     assert touch_states(site, "F-RACE-1") == {"hello": "delivered", "later": "cancelled"}
     assert site.ledger.journey("F-RACE-1").state == "exited"
+
+
+def test_the_ledger_going_down_between_the_servers_250_and_sent_never_sends_twice(
+        site, served, faults_pg, hundred_deployments, inbox):
+    """The one window the README documents: the server accepted, the run could not record `sent`.
+    Its retries send nothing more and fail the touch naming the Message-ID to look up."""
+    api = hundred_deployments.api_url
+    address = "window1@example.nl"
+    held = inbox.hold_for(address, at="DATA")
+    runtime(site, api, day_seconds=3600).deal_closed(payload("F-WINDOW-1", address))
+    wait_until(held.is_set, 90, "the email's DATA (held before the 250)", log=served.log)
+    with ledger_down(faults_pg):
+        inbox.release(address)
+        time.sleep(4)
+    run_id = site.ledger.touch("F-WINDOW-1", "hello").flow_run_id
+    wait_until(lambda: prefect_run(api, run_id)["state"]["type"] == "FAILED", 120, "the run's retries to end",
+               log=served.log)
+    figures = report(site, api, "F-WINDOW-1", inbox, address)
+    assert figures["smtp"] == {"Hallo Ilse": 1}
+    assert figures["touches"]["hello"] == "failed" and figures["deliveries"]["hello"] == "sending"
+    assert "<F-WINDOW-1.faults.hello@example.nl>" in site.ledger.touch("F-WINDOW-1", "hello").error
+    assert figures["runs"]["F-WINDOW-1 · hello"] == ("FAILED", 3)

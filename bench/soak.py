@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="one line of JSON")
     args = parser.parse_args()
     with stack("postgresql", work_pool=POOL) as s:
-        result = soak(s, args.deals, args.threads, args.reconcile_max, args.horizon, progress=not args.json)
+        result = soak(s, args.deals, args.threads, args.reconcile_max, args.horizon, progress=True)
     if args.json:
         print(json.dumps(result))
         return
@@ -126,8 +126,11 @@ def soak(s: Stack, deals: int, threads: int, reconcile_max: int, horizon: float 
     try:
         for mark in marks:
             with ThreadPoolExecutor(threads) as pool:
-                for _, made in pool.map(filler.put, range(done, mark - SAMPLE)):
+                for n, (_, made) in enumerate(pool.map(filler.put, range(done, mark - SAMPLE)), done + 1):
                     runs += made
+                    if progress and n % 50 == 0:
+                        print(f"  {time.perf_counter() - started:.0f} s: {n} deals, {runs} runs", file=sys.stderr,
+                              flush=True)
             done = max(done, mark - SAMPLE)
             cpu, took = cpu_s(*s.server_pids()), []
             for i in range(done, mark):  # alone: the time one deal takes at this fill

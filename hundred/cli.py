@@ -309,7 +309,8 @@ def up(
 
 
 def _print_plan(data: dict, w, zones: dict) -> None:
-    """The plan as a table in `w`'s language; each time says the zone it is in (plan_zones)."""
+    """The plan as a table in `w`'s language; each time says the zone it is in, each note is said
+    by its kind (both from plan_zones)."""
     import shutil
     from datetime import datetime
 
@@ -330,7 +331,7 @@ def _print_plan(data: dict, w, zones: dict) -> None:
     for t in data["touches"]:
         due = datetime.fromisoformat(t["due"])
         zone = zone_label(w, zones["zones"].get(t["touch"]), due, data["timezone"], zones["contact_timezone"])
-        notes = "; ".join(note_text(n, w, due.date())[0] for n in t["notes"])
+        notes = "; ".join(note_text(n, w) for n in zones["notes"].get(t["touch"], t["notes"]))
         title_cell = f"{escape(t['touch'])}\n[dim]{escape(t['title'])}[/dim]" if t["title"] else escape(t["touch"])
         table.add_row(w.number(t["day"]), w.date(due, SHORT + " y"), w.time(due), zone,
                       escape(labels.get(t["phase"], t["phase"])), title_cell,

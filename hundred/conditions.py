@@ -15,28 +15,30 @@ from . import templating
 from .context import merge_context
 from .deal import Deal
 from .journey import Journey
+from .plan_notes import FALSE, NOT_SET, TRUE, UNJUDGED, Note
 
 
 @dataclass(frozen=True)
 class Verdict:
     value: bool | None          # None: cannot be judged (see error)
-    note: str                   # for the plan: "true for this deal", "false for this deal: skipped", …
+    reason: Note | None         # for the plan, as data: true / false / not set / cannot be judged (plan_notes.py)
     error: str | None = None    # why it cannot be judged; the runtime fails the touch with it
+
+    @property
+    def note(self) -> str:
+        """The verdict in English ("true for this deal", "false for this deal: skipped", …)."""
+        return str(self.reason) if self.reason else ""
 
 
 def judge(journey: Journey, deal: Deal, touch: Any, phase: str, on: date) -> Verdict:
     if not touch.when:
-        return Verdict(True, "")
+        return Verdict(True, None)
     try:
         ctx = merge_context(journey, deal, touch, phase, on)
         result = templating.evaluate_condition(touch.when, ctx, touch.id, journey.locale)
     except templating.TemplateProblem as exc:
-        return Verdict(None, f"cannot be judged yet: {exc.message}",
+        return Verdict(None, Note(UNJUDGED, {"why": exc.message}),
                        f"the condition of '{touch.id}' ({touch.when}) cannot be evaluated: {exc.message}")
     if result.missing:
-        fields = ", ".join(result.missing)
-        verb = "is" if len(result.missing) == 1 else "are"
-        outcome = "true" if result.value else "false: skipped"
-        return Verdict(result.value, f"{fields} {verb} not set for this deal: {outcome} unless it is set "
-                                     f"before the touch runs")
-    return Verdict(result.value, "true for this deal" if result.value else "false for this deal: skipped")
+        return Verdict(result.value, Note(NOT_SET, {"fields": tuple(result.missing), "value": bool(result.value)}))
+    return Verdict(result.value, Note(TRUE if result.value else FALSE))

@@ -152,7 +152,7 @@ class _Linter:
         if day <= limit:
             return
         how = "arrives" if first.channel == "letter" else "reaches the customer"
-        moved = f" (planned for day {first.day}; {'; '.join(first.notes)})" if day != first.day else ""
+        moved = f" (planned for day {first.day}; {'; '.join(map(str, first.notes))})" if day != first.day else ""
         self.add("affirm-early",
                  f"the first affirm touch, '{first.touch}', {how} on day {day} ({_when(self.plan, day)}){moved}: "
                  f"more than {limit} days after the close",

@@ -34,18 +34,11 @@ from .conditions import judge
 from .context import merge_context
 from .deal import Deal
 from .journey import GATE_PHASE, Journey
+from .plan_notes import (AFTER_HOURS, AT_ONCE, LATE_CUTOFF, LATE_FIRST, MOVED, ONLY_IF, PRINT_BY, WAIT_MOVED,
+                         WAIT_PRINT, WAITS, Note, transit_english)
+from .plan_notes import short_day as short_day  # re-exported: simulate.py says its days in the notes' form
 from .rendering import home_country
 from .workdays import BusinessCalendar
-
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def short_day(day: date) -> str:
-    """`Sat 25 Apr`: the form notes use, independent of the process locale (babel's English
-    `EEE d MMM`, without loading its locale data: `validate` plans the typical deal, and fast)."""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
 @dataclass(frozen=True)
@@ -58,7 +51,11 @@ class Transit:
     country: str
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.days} business day{'' if self.days == 1 else 's'}"
+        return transit_english(self.kind, self.days)
+
+    def said(self) -> tuple[str, int]:
+        """(kind, days): the transit as a note carries it."""
+        return (self.kind, self.days)
 
     def to_json(self) -> dict[str, Any]:
         return {"lead_days": self.days, "kind": self.kind, "country": self.country}
@@ -95,7 +92,7 @@ class PlannedTouch:
     description: str | None = None
     when: str | None = None
     condition_met: bool | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # as data (plan_notes.py); `--json` says them in English
     order: int = 0
     transit: Transit | None = None
 
@@ -108,7 +105,7 @@ class PlannedTouch:
             "gated_by": self.gated_by,
             "shifted_from": self.shifted_from.isoformat() if self.shifted_from else None,
             "title": self.title, "description": self.description, "when": self.when,
-            "condition_met": self.condition_met, "notes": list(self.notes),
+            "condition_met": self.condition_met, "notes": [str(n) for n in self.notes],
             "transit": self.transit.to_json() if self.transit else None,
         }
 
@@ -178,18 +175,18 @@ def plan(journey: Journey, deal: Deal, facts: Facts | None = None, *, titles: bo
                             description=touch.description, when=touch.when)
         if on != target:
             item.shifted_from = target
-            item.notes.append(f"moved from {short_day(target)} ({calendar.closed_reason(target)})")
+            item.notes.append(Note(MOVED, {"day": target, "why": calendar.closed_reason(target)}))
         clock = touch.at_time or start
         item.due = local_instant(on, clock, zone)
         if touch.day == 0 and on == day0 and item.due <= closed_local:
             if start <= closed_local.time() < end:
                 item.due = closed_local
-                item.notes.append("at once (inside the send window)")
+                item.notes.append(Note(AT_ONCE))
             else:
                 nxt = calendar.next_open(day0 + timedelta(days=1))
                 item.due = local_instant(nxt, start, zone)
                 item.shifted_from = day0
-                item.notes.append(f"after hours: first thing {short_day(nxt)}")
+                item.notes.append(Note(AFTER_HOURS, {"day": nxt}))
         if touch.channel == "letter":
             _schedule_letter(item, journey, calendar, zone, deal.closed_at, post)
         if journey.is_gated(block, touch):
@@ -216,15 +213,15 @@ def _schedule_letter(item: PlannedTouch, journey: Journey, calendar: BusinessCal
         late = calendar.open_days_after(first, post.days)
         if late > arrival:
             closed = closed_at.astimezone(ZoneInfo(journey.timezone)).date()
-            why = (f"the deal closed after the {journey.letters.batch_time:%H:%M} batch of {short_day(closed)}"
-                   if missed else f"the first batch it can make is {short_day(first)}")
             day0 = closed_at.astimezone(zone).date()
             item.shifted_from = item.shifted_from or day0 + timedelta(days=item.day)
-            item.notes.append(f"late: arrives {short_day(late)} ({why})")
+            item.notes.append(Note(LATE_CUTOFF, {"day": late, "time": f"{journey.letters.batch_time:%H:%M}",
+                                                 "closed": closed})
+                              if missed else Note(LATE_FIRST, {"day": late, "first": first}))
             item.due = local_instant(late, item.due.timetz().replace(tzinfo=None), zone)
     item.print_by = print_by
     item.transit = post
-    item.notes.append(f"print by {short_day(print_by)} ({post})")
+    item.notes.append(Note(PRINT_BY, {"day": print_by, "transit": post.said()}))
 
 
 def _completes(item: PlannedTouch, facts: Facts) -> date:
@@ -260,20 +257,20 @@ def _apply_gate(planned: list[PlannedTouch], journey: Journey, calendar: Busines
             if item.print_by < earliest:
                 post = item.transit or Transit(journey.letters.lead_days, "domestic", "")
                 arrival = calendar.open_days_after(earliest, post.days)
-                item.notes = [n for n in item.notes if not n.startswith("print by")]
-                item.notes.append(f"waits for affirm: print by {short_day(earliest)}, arrives {short_day(arrival)} ({post})")
+                item.notes = [n for n in item.notes if n.kind != PRINT_BY]
+                item.notes.append(Note(WAIT_PRINT, {"day": earliest, "arrives": arrival, "transit": post.said()}))
                 item.shifted_from = item.shifted_from or item.due.date()
                 item.print_by = earliest
                 item.due = local_instant(arrival, item.due.timetz().replace(tzinfo=None), item.due.tzinfo)  # type: ignore[arg-type]
             else:
-                item.notes.append("waits for affirm")
+                item.notes.append(Note(WAITS))
             continue
         if item.due.date() < earliest:
             item.shifted_from = item.shifted_from or item.due.date()
             item.due = local_instant(earliest, item.due.timetz().replace(tzinfo=None), item.due.tzinfo)  # type: ignore[arg-type]
-            item.notes.append(f"waits for affirm: moved to {short_day(earliest)}")
+            item.notes.append(Note(WAIT_MOVED, {"day": earliest}))
         else:
-            item.notes.append("waits for affirm")
+            item.notes.append(Note(WAITS))
 
 
 def humanise(touch_id: str) -> str:
@@ -296,4 +293,4 @@ def _describe(item: PlannedTouch, journey: Journey, deal: Deal, touch: Any, titl
     if touch.when:
         verdict = judge(journey, deal, touch, item.phase, item.due.date())
         item.condition_met = verdict.value
-        item.notes.append(f"only if {touch.when} ({verdict.note})")
+        item.notes.append(Note(ONLY_IF, {"when": touch.when, "verdict": verdict.reason}))

@@ -20,6 +20,7 @@ from . import templating
 from .deal import Deal
 from .i18n import Words, words
 from .journey import Journey
+from .plan_notes import PROBLEM, Note
 from .planner import Plan, plan
 from .preview_files import PreviewFolder
 from .rendering import EmailContent, LetterContent, Rendered, TaskContent, WebhookContent, render_touch
@@ -124,12 +125,11 @@ def _timeline_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnin
     from .timeline import plan_zones, render_timeline_html
 
     data = the_plan.to_json()
-    by_id = {r.touch: r for r in results}
-    for t in data["touches"]:
-        for problem in by_id[t["touch"]].problems:
-            t["notes"].append(f"problem: {problem}")
+    extra = plan_zones(the_plan)
+    for r in results:
+        extra["notes"][r.touch] += [Note(PROBLEM, {"what": problem}) for problem in r.problems]
     return render_timeline_html(data, title=f"{w('Preview')} · {data['name']}", links=_links(results), warnings=warnings,
-                                lang=str(w.locale), **plan_zones(the_plan))
+                                lang=str(w.locale), **extra)
 
 
 def _index_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings: list[dict] | None) -> str:

@@ -128,7 +128,7 @@ def _card(result: TouchPreview, item: PlannedTouch, start: date, labels: dict[st
         date_long=w.date(item.due, "EEEE d MMMM y"), date_short=w.date(item.due, "EEE d MMM"),
         time=None if letter else w.time(item.due), day=(item.due.date() - start).days,
         description=item.description, problems=list(result.problems), skipped=item.condition_met is False,
-        notes=[note_text(n, notes, item.due.date())[0] for n in item.notes],
+        notes=[note_text(n, notes) for n in item.notes],
         files={p.suffix.lstrip("."): p.name for p in result.files})
     content = result.content
     if isinstance(content, LetterContent):

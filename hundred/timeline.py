@@ -13,10 +13,11 @@ clones, so no plan data is ever interpolated into JavaScript.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from typing import Any
@@ -28,7 +29,8 @@ from markupsafe import Markup
 from .i18n import Words, words
 from .timeline_axis import calendar
 from .timeline_marks import warning_marks
-from .timeline_notes import SHORT, note_text
+from .plan_notes import ONLY_IF, PRINT_KINDS, WAIT_KINDS, Note
+from .timeline_notes import SHORT, note_class, note_text
 
 __all__ = ["render_timeline_html", "plan_zones", "PHASES", "PHASE_COLOURS", "CHANNELS"]
 
@@ -60,18 +62,14 @@ ROW_PX = 32  # vertical distance between stacked markers
 LANE_PAD = 8  # space above and below the markers of a lane
 _SCHEME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.\-]*:")
 
-_env: jinja2.Environment | None = None
-
-
+@functools.lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
-    global _env
-    if _env is None:
-        _env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                                  undefined=jinja2.StrictUndefined)
-        _env.filters["csp_hash"] = lambda s: base64.b64encode(
-            hashlib.sha256(str(s).encode()).digest()).decode()
+    """The page template, compiled once per process (compiling it is ~0.1 s, a page's render far less)."""
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["csp_hash"] = lambda s: base64.b64encode(hashlib.sha256(str(s).encode()).digest()).decode()
     text = resources.files("hundred").joinpath("timeline.html.j2").read_text(encoding="utf-8")
-    return _env.from_string(text)
+    return env.from_string(text)
 
 
 def _css() -> Markup:
@@ -141,7 +139,7 @@ def zone_label(w: Words, zone: str | None, due: datetime | None, journey_zone: s
 
 
 def _touches(plan: dict, start: date, links: dict, w: Words, zones: Mapping[str, str],
-             contact_zone: str) -> list[dict]:
+             contact_zone: str, given: Mapping[str, Sequence[Note | str]]) -> list[dict]:
     out = []
     for i, t in enumerate(plan.get("touches") or []):
         tid = str(t.get("touch") or f"touch-{i + 1}")
@@ -153,15 +151,17 @@ def _touches(plan: dict, start: date, links: dict, w: Words, zones: Mapping[str,
         ch_label, ch_colour = CHANNELS.get(channel, OTHER_CHANNEL)
         phase = str(t.get("phase") or "")
         when_expr = str(t.get("when") or "")
-        raw = [str(n) for n in (t.get("notes") or []) if n is not None and str(n).strip()
-               and not (when_expr and str(n).startswith("only if "))]  # shown as "Only if"
+        raw = [n for n in (given[tid] if tid in given else t.get("notes") or []) if n is not None and str(n).strip()
+               and not (when_expr and isinstance(n, Note) and n.kind == ONLY_IF)]  # shown as "Only if"
+        kinds = {n.kind for n in raw if isinstance(n, Note)}
         met = t.get("condition_met")
         gated = t.get("gated_by")
         print_by = _date(t.get("print_by"))
-        notes = [_note(n, w, when) for n in raw]
-        if gated and not any("wait" in n for n in raw):
+        notes = [{"text": note_text(n, w), "cls": note_class(n)} for n in raw]
+        said = {n["text"] for n in notes}  # a plain plan dict's notes may say these already, as written
+        if gated and not kinds & WAIT_KINDS and w("waits for {what}", what=str(gated)) not in said:
             notes.append({"text": w("waits for {what}", what=str(gated)), "cls": "wait"})
-        if print_by and not any("print by" in n for n in raw):
+        if print_by and not kinds & PRINT_KINDS and w("print by {day}", day=w.date(print_by, SHORT)) not in said:
             notes.append({"text": w("print by {day}", day=w.date(print_by, SHORT)), "cls": ""})
         utc = _dt(t.get("due_utc"))
         item_links = []
@@ -185,12 +185,6 @@ def _touches(plan: dict, start: date, links: dict, w: Words, zones: Mapping[str,
     for n, t in enumerate(out):
         t["order"] = n
     return out
-
-
-def _note(note: str, w: Words, near: date) -> dict:
-    """A planner note in the page's language, with the class that styles it (a wait, a late letter)."""
-    cls = "wait" if note.startswith("waits for") else "warn" if note.startswith("late") else ""
-    return {"text": note_text(note, w, near)[0], "cls": cls}
 
 
 def _lanes(plan: dict, touches: list[dict], span: int, w: Words,
@@ -257,11 +251,13 @@ def _gates(lanes: list[dict], touches: list[dict], span: int, w: Words) -> list[
 
 # ------------------------------------------------------------------------------------------- main
 def plan_zones(the_plan: Any) -> dict[str, Any]:
-    """The time zones a `planner.Plan` used, for `render_timeline_html(..., **plan_zones(plan))`:
-    each touch's due time carries the zone the planner chose for it (the contact's, or the
-    journey's for tasks), so the page names it without a second copy of that rule."""
+    """What a `planner.Plan` knows beyond its JSON, for `render_timeline_html(..., **plan_zones(plan))`:
+    the time zone of each touch (its due time carries the zone the planner chose for it, the
+    contact's, or the journey's for tasks, so the page names it without a second copy of that rule),
+    and each touch's notes as data (plan_notes.Note), said in the page's language by their kind."""
     return {"zones": {t.touch: str(getattr(t.due.tzinfo, "key", "") or "") for t in the_plan.touches},
-            "contact_timezone": the_plan.deal.contact.timezone or the_plan.journey.timezone}
+            "contact_timezone": the_plan.deal.contact.timezone or the_plan.journey.timezone,
+            "notes": {t.touch: list(t.notes) for t in the_plan.touches}}
 
 
 def _closed_days(plan: dict) -> dict[date, str]:
@@ -290,7 +286,8 @@ def _closed_at(plan: dict, w: Words) -> str:
 def render_timeline_html(plan: dict, *, title: str | None = None,
                          links: dict[str, list[tuple[str, str]]] | None = None,
                          warnings: list[dict] | None = None, lang: str | None = None,
-                         zones: Mapping[str, str] | None = None, contact_timezone: str | None = None) -> str:
+                         zones: Mapping[str, str] | None = None, contact_timezone: str | None = None,
+                         notes: Mapping[str, Sequence[Note | str]] | None = None) -> str:
     """Return a self-contained HTML page showing `plan` (the `hundred plan --json` dict).
 
     `links` maps a touch id to (label, relative href) pairs, shown in the details and the table;
@@ -298,7 +295,9 @@ def render_timeline_html(plan: dict, *, title: str | None = None,
     `warnings` are the Coleman linter's (`validate --json`'s warnings): listed above the chart and
     marked on it (timeline_marks.py). `lang` overrides the plan's `locale` for the page's words,
     dates and numbers (`--lang`). `zones` (touch id → IANA zone) and `contact_timezone` come from
-    `plan_zones(plan)`: each row names its zone; without them a row shows its UTC offset.
+    `plan_zones(plan)`: each row names its zone; without them a row shows its UTC offset. So do
+    `notes` (touch id → its notes as data, said in the page's language); a touch not in them shows
+    the plan's own notes as written.
     """
     w = words(lang or plan.get("locale"), "timeline")
     touches_in = plan.get("touches") or []
@@ -308,7 +307,7 @@ def render_timeline_html(plan: dict, *, title: str | None = None,
         raise ValueError("plan has no start_date, closed_at or touch due date to anchor the timeline")
     length = _int(plan.get("length")) or 100
     contact_zone = str(contact_timezone or "")
-    touches = _touches(plan, start, links or {}, w, zones or {}, contact_zone)
+    touches = _touches(plan, start, links or {}, w, zones or {}, contact_zone, notes or {})
     span = max([length] + [t["offset"] for t in touches]) + 1
     empty = tuple(str(x["mark"].get("phase")) for x in warnings or []
                   if isinstance(x, dict) and isinstance(x.get("mark"), dict) and x["mark"].get("kind") == "phase")

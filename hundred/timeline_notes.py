@@ -1,51 +1,27 @@
-"""The planner's notes ("print by Mon 23 Nov (domestic: 2 business days)") in the reader's language.
+"""The planner's notes in the reader's language: each kind of note (plan_notes.py) said through the
+`timeline` catalog, its dates in the locale's own words ("ma 23 nov").
 
-The planner writes its notes in English, because `hundred plan --json` carries them and that
-output is a contract for programs. The timeline page and the plan table are for people, so each
-note the planner can make is recognised here by its English shape and said again through the
-`timeline` catalog, with its dates in the locale's own words ("ma 23 nov"). A note of a shape not
-listed here (a preview's "problem: …", a future planner note) is shown as written, never dropped;
-`tests/test_timeline_i18n.py` plans the shipped journeys and fails when a planner note is not
-recognised, so a reworded note in the planner is noticed at once.
+The planner records a note as data (`Note(kind, values)`); its English wording lives in
+plan_notes.py for `hundred plan --json`, and this module says the same note for people: the timeline
+page, the plan table and the preview index. Nothing here reads English back. A plain string (a
+note in a hand-made plan dict) is shown as written, never dropped. `tests/test_timeline_i18n.py`
+checks that every kind of note has its Dutch words here.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .i18n import Words
+from .plan_notes import (AFTER_HOURS, AT_ONCE, FALSE, LATE_CUTOFF, LATE_FIRST, LATE_KINDS, MOVED, NOT_SET, ONLY_IF,
+                         PRINT_BY, PROBLEM, TRUE, UNJUDGED, WAIT_KINDS, WAIT_MOVED, WAIT_PRINT, WAITS, Note)
 
 SHORT = "EEE d MMM"  # the notes' day format: "Mon 23 Nov" / "ma 23 nov"
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_DAY = rf"(?:{'|'.join(_WEEKDAYS)}) \d{{1,2}} (?:{'|'.join(_MONTHS)})"
-_TRANSIT = r"(?P<kind>[^:()]+): (?P<n>\d+) business days?"
-
-
-def english_day(text: str, near: date) -> date | None:
-    """"Mon 23 Nov" → the date with that weekday, day and month closest to `near` (the planner's
-    short form carries no year; a journey spans at most two, and the weekday settles which)."""
-    match = re.fullmatch(rf"({'|'.join(_WEEKDAYS)}) (\d{{1,2}}) ({'|'.join(_MONTHS)})", text.strip())
-    if not match:
-        return None
-    weekday, day, month = _WEEKDAYS.index(match[1]), int(match[2]), _MONTHS.index(match[3]) + 1
-    found = []
-    for year in range(near.year - 1, near.year + 3):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            continue
-        if candidate.weekday() == weekday:
-            found.append(candidate)
-    return min(found, key=lambda d: abs((d - near).days), default=None)
-
 
 def transit_text(w: Words, kind: str, n: int) -> str:
-    """"domestic: 2 business days" → "binnenland: 2 werkdagen"; a country code becomes its name."""
-    kind = kind.strip()
+    """("domestic", 2) → "binnenland: 2 werkdagen"; a country code becomes its name."""
     if kind == "domestic":
         where = w("domestic")
     elif kind == "abroad":
@@ -61,58 +37,76 @@ def reason_text(w: Words, reason: str) -> str:
     return fixed.get(reason, reason)
 
 
-def verdict_text(w: Words, note: str) -> str:
-    """conditions.judge's verdict notes."""
-    if note == "true for this deal":
-        return w("true for this deal")
-    if note in ("false for this deal: skipped", "false: skipped"):
-        return w("false for this deal: skipped")
-    if note.startswith("cannot be judged yet: "):
-        return w("cannot be judged yet: {why}", why=note.removeprefix("cannot be judged yet: "))
-    match = re.fullmatch(r"(?P<fields>.+) (?:is|are) not set for this deal: (?P<out>true|false: skipped) "
-                         r"unless it is set before the touch runs", note)
-    if match:
-        if match["out"] == "true":
-            return w("{fields} not set for this deal: true unless set before the touch runs", fields=match["fields"])
-        return w("{fields} not set for this deal: skipped unless set before the touch runs", fields=match["fields"])
-    return note
+def _not_set(w: Words, v: Mapping[str, Any]) -> str:
+    fields = ", ".join(v["fields"])
+    if v["value"]:
+        return w("{fields} not set for this deal: true unless set before the touch runs", fields=fields)
+    return w("{fields} not set for this deal: skipped unless set before the touch runs", fields=fields)
 
 
-def _rules(w: Words, day: Callable[[str], str]) -> list[tuple[str, Callable[[re.Match], str]]]:
-    return [
-        (rf"moved from (?P<d>{_DAY}) \((?P<why>.+)\)",
-         lambda m: w("moved from {day} ({why})", day=day(m["d"]), why=reason_text(w, m["why"]))),
-        (r"at once \(inside the send window\)", lambda m: w("at once (inside the send window)")),
-        (rf"after hours: first thing (?P<d>{_DAY})", lambda m: w("after hours: first thing {day}", day=day(m["d"]))),
-        (rf"late: arrives (?P<d>{_DAY}) \(the deal closed after the (?P<t>\d\d:\d\d) batch of (?P<c>{_DAY})\)",
-         lambda m: w("late: arrives {day} (the deal closed after the {time} batch of {closed})",
-                     day=day(m["d"]), time=m["t"], closed=day(m["c"]))),
-        (rf"late: arrives (?P<d>{_DAY}) \(the first batch it can make is (?P<f>{_DAY})\)",
-         lambda m: w("late: arrives {day} (the first batch it can make is {first})", day=day(m["d"]), first=day(m["f"]))),
-        (rf"print by (?P<d>{_DAY}) \({_TRANSIT}\)",
-         lambda m: w("print by {day} ({transit})", day=day(m["d"]), transit=transit_text(w, m["kind"], int(m["n"])))),
-        (rf"print by (?P<d>{_DAY})", lambda m: w("print by {day}", day=day(m["d"]))),
-        (rf"waits for affirm: print by (?P<d>{_DAY}), arrives (?P<a>{_DAY}) \({_TRANSIT}\)",
-         lambda m: w("waits for affirm: print by {day}, arrives {arrives} ({transit})", day=day(m["d"]),
-                     arrives=day(m["a"]), transit=transit_text(w, m["kind"], int(m["n"])))),
-        (rf"waits for affirm: moved to (?P<d>{_DAY})", lambda m: w("waits for affirm: moved to {day}", day=day(m["d"]))),
-        (r"waits for affirm", lambda m: w("waits for affirm")),
-        (r"waits for (?P<what>.+)", lambda m: w("waits for {what}", what=m["what"])),
-        (r"only if (?P<when>.+) \((?P<note>[^()]+(?:\([^()]*\)[^()]*)*)\)",
-         lambda m: w("only if {when} ({verdict})", when=m["when"], verdict=verdict_text(w, m["note"]))),
-        (r"problem: (?P<what>.+)", lambda m: w("problem: {what}", what=m["what"])),
-    ]
+def _sayings(w: Words) -> dict[str, Callable[[Mapping[str, Any]], str]]:
+    def day(value: Any) -> str:
+        return w.date(value, SHORT)
+
+    return {
+        MOVED: lambda v: w("moved from {day} ({why})", day=day(v["day"]), why=reason_text(w, v["why"])),
+        AT_ONCE: lambda v: w("at once (inside the send window)"),
+        AFTER_HOURS: lambda v: w("after hours: first thing {day}", day=day(v["day"])),
+        LATE_CUTOFF: lambda v: w("late: arrives {day} (the deal closed after the {time} batch of {closed})",
+                                 day=day(v["day"]), time=v["time"], closed=day(v["closed"])),
+        LATE_FIRST: lambda v: w("late: arrives {day} (the first batch it can make is {first})",
+                                day=day(v["day"]), first=day(v["first"])),
+        PRINT_BY: lambda v: w("print by {day} ({transit})", day=day(v["day"]), transit=transit_text(w, *v["transit"])),
+        WAIT_PRINT: lambda v: w("waits for affirm: print by {day}, arrives {arrives} ({transit})", day=day(v["day"]),
+                                arrives=day(v["arrives"]), transit=transit_text(w, *v["transit"])),
+        WAIT_MOVED: lambda v: w("waits for affirm: moved to {day}", day=day(v["day"])),
+        WAITS: lambda v: w("waits for affirm"),
+        ONLY_IF: lambda v: w("only if {when} ({verdict})", when=v["when"], verdict=note_text(v["verdict"], w)),
+        PROBLEM: lambda v: w("problem: {what}", what=v["what"]),
+        TRUE: lambda v: w("true for this deal"),
+        FALSE: lambda v: w("false for this deal: skipped"),
+        UNJUDGED: lambda v: w("cannot be judged yet: {why}", why=v["why"]),
+        NOT_SET: lambda v: _not_set(w, v),
+    }
 
 
-def note_text(note: str, w: Words, near: date) -> tuple[str, bool]:
-    """(the note in `w`'s language, whether its shape was recognised). `near` is a date close to
-    the note's dates (the touch's due date), to give the planner's short days their year."""
-    def day(text: str) -> str:
-        found = english_day(text, near)
-        return w.date(found, SHORT) if found else text
+def said_kinds(w: Words) -> frozenset[str]:
+    """The kinds of note this module can say (the test holds it to plan_notes.KINDS)."""
+    return frozenset(_sayings(w))
 
-    for pattern, say in _rules(w, day):
-        match = re.fullmatch(pattern, note, re.DOTALL)
-        if match:
-            return say(match), True
-    return note, False
+
+def note_text(note: Note | str | None, w: Words) -> str:
+    """A note in `w`'s language; a plain string as written; a kind not known here in English."""
+    if note is None:
+        return ""
+    if not isinstance(note, Note):
+        return str(note)
+    say = _sayings(w).get(note.kind)
+    return say(note.values) if say else str(note)
+
+
+def note_class(note: Note | str) -> str:
+    """How the page styles a note: "wait" for the affirm gate, "warn" for a late letter, else ""."""
+    kind = note.kind if isinstance(note, Note) else ""
+    return "wait" if kind in WAIT_KINDS else "warn" if kind in LATE_KINDS else ""
+
+
+def verdict_text(w: Words, verdict: Note | str) -> str:
+    """A `when:` verdict (conditions.judge's `reason`) in `w`'s language.
+
+    The ledger stores a skipped touch's verdict as its English (`Verdict.note`, the event's
+    detail), and `simulate` tells the story from the ledger, so it passes that string: the one place
+    a verdict is read back, kept to the shapes conditions.py makes; anything else is shown as written."""
+    if isinstance(verdict, Note):
+        return note_text(verdict, w)
+    if verdict in (str(Note(TRUE)), str(Note(FALSE)), "false: skipped"):
+        return note_text(Note(TRUE if verdict == str(Note(TRUE)) else FALSE), w)
+    if verdict.startswith("cannot be judged yet: "):
+        return note_text(Note(UNJUDGED, {"why": verdict.removeprefix("cannot be judged yet: ")}), w)
+    for verb in (" is", " are"):
+        for value in (True, False):
+            tail = str(Note(NOT_SET, {"fields": ("",), "value": value})).removeprefix(" is")
+            if verdict.endswith(verb + tail):
+                fields = verdict.removesuffix(verb + tail)
+                return note_text(Note(NOT_SET, {"fields": (fields,), "value": value}), w)
+    return verdict

@@ -216,6 +216,22 @@ def test_letter_that_cannot_make_it_prints_on_close_day_and_arrives_late(make_jo
     assert any("late" in n and "Tue 24 Nov" in n for n in letter_["notes"])
 
 
+def test_a_late_letters_notes_carry_their_dates_as_dates(make_journey, make_deal):
+    # the letter above: the pages take its dates from the notes' values, never from their English
+    from datetime import date
+
+    from hundred.plan_notes import LATE_FIRST, PRINT_BY
+
+    journey, _ = load_journey(make_journey(letter_journey(3)))
+    item = plan(journey, make_deal("2026-11-20T09:30:00+01:00")).touches[0]
+    late, print_by = item.notes
+    assert (late.kind, dict(late.values)) == (LATE_FIRST, {"day": date(2026, 11, 24), "first": date(2026, 11, 20)})
+    assert (print_by.kind, print_by.values["day"], print_by.values["transit"]) == \
+        (PRINT_BY, item.print_by, ("domestic", 2))
+    assert item.to_json()["notes"] == ["late: arrives Tue 24 Nov (the first batch it can make is Fri 20 Nov)",
+                                       "print by Fri 20 Nov (domestic: 2 business days)"]
+
+
 def test_letter_closed_on_saturday_prints_monday(make_journey, make_deal):
     # close Sat 21 Nov 2026; day 3 = Tue 24 Nov; 2 open days before is Fri 20 Nov, before the close.
     # Printing starts on the first open day, Mon 23 Nov; arrives Wed 25 Nov (Tue 24, Wed 25)

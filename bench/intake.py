@@ -53,8 +53,14 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="one line of JSON")
     args = parser.parse_args()
     results = []
-    for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
-        with stack(db) as s:
+    if args.db == "both":  # one process per database: Prefect's client reads its API URL once per process
+        for db in ("sqlite", "postgresql"):
+            cmd = [sys.executable, __file__, "--db", db, "--deals", str(args.deals), "--threads", str(args.threads),
+                   "--json"] + (["--no-serve"] if args.no_serve else [])
+            done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            results += json.loads(done.stdout.strip().splitlines()[-1])["results"]
+    else:
+        with stack(args.db) as s:
             results.append(bench(s, args.deals, args.threads, serve=not args.no_serve))
     if args.json:
         print(json.dumps({"deals": args.deals, "threads": args.threads, "results": results}))

@@ -24,6 +24,7 @@ from .engine import Clock
 from .identity import TouchKey
 from .journey import Journey
 from .ledger import Ledger, NewTouch
+from .ledger.guard import UnlessCancelled, Withdrawn
 from .ledger.rows import JourneyRow, TouchRow
 from .outcomes import ClosedResult, Report, TouchOutcome, iso_utc
 from .planner import Facts, Plan, PlannedTouch, plan
@@ -59,31 +60,6 @@ class Scheduler(Protocol):
 
 class IntakeError(ValueError):
     """A deal that cannot start a journey: bad payload, unknown or invalid journey."""
-
-
-class Withdrawn(Exception):
-    """The touch was cancelled while it was being delivered, before anything left."""
-
-
-@dataclass
-class _UnlessCancelled:
-    """The ledger as the channels' delivery log, checking once more just before a message leaves
-    (when a channel records `sending`: before SMTP DATA, the webhook's POST, the outbox file) that
-    the touch was not cancelled meanwhile; a journey exited mid-delivery then sends nothing."""
-
-    ledger: Ledger
-    deal_id: str
-    touch_id: str
-
-    def begin_delivery(self, *args: Any, **kwargs: Any) -> Any:
-        return self.ledger.begin_delivery(*args, **kwargs)
-
-    def mark_delivery(self, key: str, state: str, detail: str | None = None, from_states: Any = None) -> bool:
-        if state == "sending":
-            row = self.ledger.touch(self.deal_id, self.touch_id)
-            if row is None or row.state == "cancelled":
-                raise Withdrawn("the journey exited before it left; nothing sent")
-        return self.ledger.mark_delivery(key, state, detail=detail, from_states=from_states)
 
 
 @dataclass
@@ -277,7 +253,7 @@ class Runtime:
         config = ChannelConfig(mail_from=s.mail_from, mail_domain=s.mail_domain, smtp_url=s.smtp_url,
                                outbox_dir=s.outbox_dir, letters_dir=s.letters_dir, webhook_secret=s.webhook_secret,
                                allow_private_webhooks=s.allow_private_webhooks)
-        return deliver(content, _UnlessCancelled(self.ledger, content.key.deal, content.key.touch), config)
+        return deliver(content, UnlessCancelled(self.ledger, content.key.deal, content.key.touch), config)
 
     # -- completions and the gate --------------------------------------------------------------
 

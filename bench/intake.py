@@ -7,9 +7,9 @@ Per database (bench/stack.py: a Prefect server and a ledger, both SQLite or both
 
 1. the web app as `hundred up` runs it (`uvicorn --factory hundred.web:create_app`, its own
    process, real HTTP);
-2. raw: N deal-closed runs (half before 3, half after) made straight with Prefect's client (`create_flow_run_from_deployment`,
-   idempotency keys, the same parameters hundred sends), from THREADS threads; they are scheduled
-   a day ahead so nothing executes them;
+2. raw: N deal-closed runs (half before 3, half after) made straight with Prefect's client
+   (`create_flow_run_from_deployment`, idempotency keys, the same parameters, due at once as
+   hundred's), from THREADS threads; deleted again before serve starts;
 3. hundred: N different deals POSTed to /hooks/deal-closed with `X-Hundred-Signature`, from the
    same number of threads: accepted (202) per second, p50/p95 latency. Each is validated, stored
    in the ledger and submitted as a deal-closed run, as the CRM's deliveries are; overhead =
@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +71,8 @@ def main() -> None:
               f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms | raw Prefect: {r['raw_runs_per_s']:.1f} runs/s, "
               f"p50 {r['raw_p50_ms']:.0f} ms | overhead {r['overhead'] * 100:+.0f} % | CPU a deal {r['cpu_ms']:.0f} ms "
               f"vs a raw run {r['raw_cpu_ms']:.0f} ms ({r['cpu_overhead'] * 100:+.0f} %) | "
-              f"first-phase touches of {r['scheduled_deals']} deals scheduled {r['scheduled_after_s']} s after the "
-              f"first POST (serve ready at {r['serve_ready_after_s']} s)")
+              + (f"first-phase touches of {r['scheduled_deals']} deals scheduled {r['scheduled_after_s']} s after "
+                 f"the first POST (serve ready at {r['serve_ready_after_s']} s)" if r["scheduled_deals"] else "no serve"))
 
 
 def bench(s: Stack, deals: int, threads: int, serve: bool = True) -> dict[str, Any]:
@@ -102,6 +102,7 @@ def bench(s: Stack, deals: int, threads: int, serve: bool = True) -> dict[str, A
                      for name, pids in parts.items()}
             split["sender"] = round((time.process_time() - cpu[1]) * 1000 / deals, 1)
             after = raw_runs(s, [closed_deal(example, i, "RAW") for i in range(deals // 2, deals)], threads)
+            delete_runs(before["ids"] + after["ids"])
     finally:
         stop(web["proc"])
     accepted = [a for a in answers if a[0] == 202]
@@ -155,23 +156,34 @@ def raw_runs(s: Stack, payloads: list[dict[str, Any]], threads: int) -> dict[str
     from hundred.deal_run import deal_closed_run
 
     deployment_id = PrefectScheduler(s.api_url).deployment_id(DEAL_CLOSED_DEPLOYMENT)
-    later = datetime.now(timezone.utc) + timedelta(days=1)  # not executed by serve later on
+    now = datetime.now(timezone.utc)  # due at once, as hundred's (deleted before serve starts)
     runs = [deal_closed_run(parse_deal(p).model_dump(mode="json"), datetime.now(timezone.utc)) for p in payloads]
     with get_client(sync_client=True) as client:
-        def create(run: Any) -> float:
+        def create(run: Any) -> tuple[float, Any]:
             t0 = time.perf_counter()
-            client.create_flow_run_from_deployment(deployment_id, parameters=run.parameters,
-                                                   state=Scheduled(scheduled_time=later),
-                                                   idempotency_key=run.idempotency_key, name=run.name, tags=run.tags)
-            return time.perf_counter() - t0
+            made = client.create_flow_run_from_deployment(deployment_id, parameters=run.parameters,
+                                                          state=Scheduled(scheduled_time=now),
+                                                          idempotency_key=run.idempotency_key, name=run.name,
+                                                          tags=run.tags)
+            return time.perf_counter() - t0, made.id
 
         cpu = cpu_s(*s.server_pids()), time.process_time()
         started = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
-            took = list(pool.map(create, runs))
+            made = list(pool.map(create, runs))
         seconds = time.perf_counter() - started
         used = cpu_s(*s.server_pids()) - cpu[0] + time.process_time() - cpu[1]
-    return {"runs": len(runs), "seconds": seconds, "took": took, "cpu": used}
+    return {"runs": len(runs), "seconds": seconds, "took": [m[0] for m in made], "cpu": used,
+            "ids": [m[1] for m in made]}
+
+
+def delete_runs(ids: list[Any]) -> None:
+    """The raw runs go before serve starts: they were only there to be made."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        for run_id in ids:
+            client.delete_flow_run(run_id)
 
 
 def first_phase_touches(settings: Any) -> set[str]:

@@ -349,6 +349,11 @@ class Runtime:
             report.add("runs", f"{n} scheduled runs cancelled")
         return report
 
+    @property
+    def _lease(self) -> timedelta:
+        """How long a run may hold a touch (or be taken without starting it) before it counts as dead."""
+        return timedelta(seconds=self.settings.run_lease_seconds)
+
     def _stalled(self, row: JourneyRow, t: TouchRow, now: datetime) -> bool:
         """A touch whose run died between claiming it and handing it over: nothing to show for it
         (no sent email, no queued letter) and its run crashed, or has held it longer than a run
@@ -361,7 +366,7 @@ class Runtime:
             delivery = self.ledger.delivery(delivery_key(key, t.channel))
             if delivery is not None and delivery.state == "sent":
                 return False
-        if now - t.updated_at >= timedelta(seconds=self.settings.run_lease_seconds):
+        if now - t.updated_at >= self._lease:
             return True
         return t.flow_run_id is not None and self.scheduler.run_state(t.flow_run_id) in (None, "CRASHED", "FAILED")
 
@@ -385,6 +390,15 @@ class Runtime:
                                              f"its run ended {state.lower()} before it ran the touch")
                     report.add("retried", f"{row.deal_id} · {t.touch_id}: its run ended {state.lower()} "
                                           "before it ran the touch; run again")
+                elif state in ("PENDING", "RUNNING") and t.due and now - t.due >= self._lease:
+                    # a worker took its run and died before the run claimed the touch: Prefect shows it
+                    # taken for ever and no worker fetches it again; the claim before sending keeps a
+                    # run that was only slow from sending twice
+                    self.scheduler.retry(t.flow_run_id, now)
+                    self.ledger.record_event(row.deal_id, "run.retried", t.touch_id,
+                                             f"its run stayed {state.lower()} past its lease without running the touch")
+                    report.add("retried", f"{row.deal_id} · {t.touch_id}: its run stayed {state.lower()} "
+                                          "without running the touch; run again")
                 elif state in ("SCHEDULED", "PENDING") and t.due and t.due < now and t.outcome != "overdue":
                     self.ledger.update_touch(row.deal_id, t.touch_id, in_states=["scheduled"], outcome="overdue")
                     self.ledger.record_event(row.deal_id, "overdue", t.touch_id, f"due {iso_utc(t.due)}")

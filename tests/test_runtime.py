@@ -256,3 +256,20 @@ def test_a_run_of_a_gated_touch_before_the_gate_opens_does_nothing(harness):
     outcome = harness.runtime.run_touch("D-1", "referral")  # e.g. started by hand in the Prefect UI
     assert outcome.state == "waiting" and outcome.detail == "waits for the affirm phase"
     assert not [p for p in outbox(harness) if "Ilse" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("taken", ["PENDING", "RUNNING"])
+def test_reconcile_runs_again_a_run_a_dead_worker_took_but_never_started(harness, taken):
+    """A worker killed after taking a run (Prefect: PENDING, or RUNNING with no heartbeat) leaves
+    a run no worker fetches again; the touch is still `scheduled`, nothing was sent."""
+    harness.runtime.deal_closed(deal_payload())
+    row = harness.ledger.touch("D-1", "check-in")
+    harness.scheduler.runs[row.flow_run_id] = taken
+    harness.now = row.due + timedelta(seconds=5)
+    assert harness.runtime.reconcile().counts.get("retried") is None  # a run that is only starting
+    harness.now = row.due + timedelta(seconds=harness.settings.run_lease_seconds + 1)
+    assert harness.runtime.reconcile().counts["retried"] == 1
+    assert harness.scheduler.runs[row.flow_run_id] == "SCHEDULED"
+    harness.run_until(harness.now)
+    assert harness.state("check-in") == "delivered"
+    assert sum("ilse@example.nl" in p.read_text(encoding="utf-8") for p in outbox(harness)) == 1

@@ -29,14 +29,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import plan_notes as pn
 from . import templating
 from .conditions import judge
 from .context import merge_context
 from .deal import Deal
 from .journey import GATE_PHASE, Journey
-from .plan_notes import (AFTER_HOURS, AT_ONCE, LATE_CUTOFF, LATE_FIRST, MOVED, ONLY_IF, PRINT_BY, WAIT_MOVED,
-                         WAIT_PRINT, WAITS, Note, transit_english)
-from .plan_notes import short_day as short_day  # re-exported: simulate.py says its days in the notes' form
+from .plan_notes import Note, transit_english
 from .rendering import home_country
 from .workdays import BusinessCalendar
 
@@ -175,18 +174,18 @@ def plan(journey: Journey, deal: Deal, facts: Facts | None = None, *, titles: bo
                             description=touch.description, when=touch.when)
         if on != target:
             item.shifted_from = target
-            item.notes.append(Note(MOVED, {"day": target, "why": calendar.closed_reason(target)}))
+            item.notes.append(Note(pn.MOVED, {"day": target, "why": calendar.closed_reason(target)}))
         clock = touch.at_time or start
         item.due = local_instant(on, clock, zone)
         if touch.day == 0 and on == day0 and item.due <= closed_local:
             if start <= closed_local.time() < end:
                 item.due = closed_local
-                item.notes.append(Note(AT_ONCE))
+                item.notes.append(Note(pn.AT_ONCE))
             else:
                 nxt = calendar.next_open(day0 + timedelta(days=1))
                 item.due = local_instant(nxt, start, zone)
                 item.shifted_from = day0
-                item.notes.append(Note(AFTER_HOURS, {"day": nxt}))
+                item.notes.append(Note(pn.AFTER_HOURS, {"day": nxt}))
         if touch.channel == "letter":
             _schedule_letter(item, journey, calendar, zone, deal.closed_at, post)
         if journey.is_gated(block, touch):
@@ -215,13 +214,13 @@ def _schedule_letter(item: PlannedTouch, journey: Journey, calendar: BusinessCal
             closed = closed_at.astimezone(ZoneInfo(journey.timezone)).date()
             day0 = closed_at.astimezone(zone).date()
             item.shifted_from = item.shifted_from or day0 + timedelta(days=item.day)
-            item.notes.append(Note(LATE_CUTOFF, {"day": late, "time": f"{journey.letters.batch_time:%H:%M}",
+            item.notes.append(Note(pn.LATE_CUTOFF, {"day": late, "time": f"{journey.letters.batch_time:%H:%M}",
                                                  "closed": closed})
-                              if missed else Note(LATE_FIRST, {"day": late, "first": first}))
+                              if missed else Note(pn.LATE_FIRST, {"day": late, "first": first}))
             item.due = local_instant(late, item.due.timetz().replace(tzinfo=None), zone)
     item.print_by = print_by
     item.transit = post
-    item.notes.append(Note(PRINT_BY, {"day": print_by, "transit": post.said()}))
+    item.notes.append(Note(pn.PRINT_BY, {"day": print_by, "transit": post.said()}))
 
 
 def _completes(item: PlannedTouch, facts: Facts) -> date:
@@ -257,20 +256,20 @@ def _apply_gate(planned: list[PlannedTouch], journey: Journey, calendar: Busines
             if item.print_by < earliest:
                 post = item.transit or Transit(journey.letters.lead_days, "domestic", "")
                 arrival = calendar.open_days_after(earliest, post.days)
-                item.notes = [n for n in item.notes if n.kind != PRINT_BY]
-                item.notes.append(Note(WAIT_PRINT, {"day": earliest, "arrives": arrival, "transit": post.said()}))
+                item.notes = [n for n in item.notes if n.kind != pn.PRINT_BY]
+                item.notes.append(Note(pn.WAIT_PRINT, {"day": earliest, "arrives": arrival, "transit": post.said()}))
                 item.shifted_from = item.shifted_from or item.due.date()
                 item.print_by = earliest
                 item.due = local_instant(arrival, item.due.timetz().replace(tzinfo=None), item.due.tzinfo)  # type: ignore[arg-type]
             else:
-                item.notes.append(Note(WAITS))
+                item.notes.append(Note(pn.WAITS))
             continue
         if item.due.date() < earliest:
             item.shifted_from = item.shifted_from or item.due.date()
             item.due = local_instant(earliest, item.due.timetz().replace(tzinfo=None), item.due.tzinfo)  # type: ignore[arg-type]
-            item.notes.append(Note(WAIT_MOVED, {"day": earliest}))
+            item.notes.append(Note(pn.WAIT_MOVED, {"day": earliest}))
         else:
-            item.notes.append(Note(WAITS))
+            item.notes.append(Note(pn.WAITS))
 
 
 def humanise(touch_id: str) -> str:
@@ -293,4 +292,4 @@ def _describe(item: PlannedTouch, journey: Journey, deal: Deal, touch: Any, titl
     if touch.when:
         verdict = judge(journey, deal, touch, item.phase, item.due.date())
         item.condition_met = verdict.value
-        item.notes.append(Note(ONLY_IF, {"when": touch.when, "verdict": verdict.reason}))
+        item.notes.append(Note(pn.ONLY_IF, {"when": touch.when, "verdict": verdict.reason}))

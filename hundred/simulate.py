@@ -157,7 +157,7 @@ def simulate(journey: Journey, deal: Deal, templates_dir: Path, hold: set[str] |
 def _events(ledger: Ledger, deal_id: str, journey: Journey, zone: ZoneInfo, hold: set[str]) -> list[SimEvent]:
     phase_of = {t.id: b.phase for b, t in journey.touches()}
     channel_of = {t.id: t.channel for _, t in journey.touches()}
-    from .planner import short_day
+    from .plan_notes import short_day
 
     touches = ledger.touches(deal_id)
     due = {t.touch_id: t.due.astimezone(zone) for t in touches if t.due}

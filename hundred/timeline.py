@@ -27,9 +27,9 @@ import jinja2
 from markupsafe import Markup
 
 from .i18n import Words, words
+from .plan_notes import ONLY_IF, PRINT_KINDS, WAIT_KINDS, Note
 from .timeline_axis import calendar
 from .timeline_marks import warning_marks
-from .plan_notes import ONLY_IF, PRINT_KINDS, WAIT_KINDS, Note
 from .timeline_notes import SHORT, note_class, note_text
 
 __all__ = ["render_timeline_html", "plan_zones", "PHASES", "PHASE_COLOURS", "CHANNELS"]

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from . import plan_notes as pn
 from .i18n import Words
-from .plan_notes import (AFTER_HOURS, AT_ONCE, FALSE, LATE_CUTOFF, LATE_FIRST, LATE_KINDS, MOVED, NOT_SET, ONLY_IF,
-                         PRINT_BY, PROBLEM, TRUE, UNJUDGED, WAIT_KINDS, WAIT_MOVED, WAIT_PRINT, WAITS, Note)
+from .plan_notes import Note
 
 SHORT = "EEE d MMM"  # the notes' day format: "Mon 23 Nov" / "ma 23 nov"
 
@@ -49,24 +49,24 @@ def _sayings(w: Words) -> dict[str, Callable[[Mapping[str, Any]], str]]:
         return w.date(value, SHORT)
 
     return {
-        MOVED: lambda v: w("moved from {day} ({why})", day=day(v["day"]), why=reason_text(w, v["why"])),
-        AT_ONCE: lambda v: w("at once (inside the send window)"),
-        AFTER_HOURS: lambda v: w("after hours: first thing {day}", day=day(v["day"])),
-        LATE_CUTOFF: lambda v: w("late: arrives {day} (the deal closed after the {time} batch of {closed})",
+        pn.MOVED: lambda v: w("moved from {day} ({why})", day=day(v["day"]), why=reason_text(w, v["why"])),
+        pn.AT_ONCE: lambda v: w("at once (inside the send window)"),
+        pn.AFTER_HOURS: lambda v: w("after hours: first thing {day}", day=day(v["day"])),
+        pn.LATE_CUTOFF: lambda v: w("late: arrives {day} (the deal closed after the {time} batch of {closed})",
                                  day=day(v["day"]), time=v["time"], closed=day(v["closed"])),
-        LATE_FIRST: lambda v: w("late: arrives {day} (the first batch it can make is {first})",
+        pn.LATE_FIRST: lambda v: w("late: arrives {day} (the first batch it can make is {first})",
                                 day=day(v["day"]), first=day(v["first"])),
-        PRINT_BY: lambda v: w("print by {day} ({transit})", day=day(v["day"]), transit=transit_text(w, *v["transit"])),
-        WAIT_PRINT: lambda v: w("waits for affirm: print by {day}, arrives {arrives} ({transit})", day=day(v["day"]),
+        pn.PRINT_BY: lambda v: w("print by {day} ({transit})", day=day(v["day"]), transit=transit_text(w, *v["transit"])),
+        pn.WAIT_PRINT: lambda v: w("waits for affirm: print by {day}, arrives {arrives} ({transit})", day=day(v["day"]),
                                 arrives=day(v["arrives"]), transit=transit_text(w, *v["transit"])),
-        WAIT_MOVED: lambda v: w("waits for affirm: moved to {day}", day=day(v["day"])),
-        WAITS: lambda v: w("waits for affirm"),
-        ONLY_IF: lambda v: w("only if {when} ({verdict})", when=v["when"], verdict=note_text(v["verdict"], w)),
-        PROBLEM: lambda v: w("problem: {what}", what=v["what"]),
-        TRUE: lambda v: w("true for this deal"),
-        FALSE: lambda v: w("false for this deal: skipped"),
-        UNJUDGED: lambda v: w("cannot be judged yet: {why}", why=v["why"]),
-        NOT_SET: lambda v: _not_set(w, v),
+        pn.WAIT_MOVED: lambda v: w("waits for affirm: moved to {day}", day=day(v["day"])),
+        pn.WAITS: lambda v: w("waits for affirm"),
+        pn.ONLY_IF: lambda v: w("only if {when} ({verdict})", when=v["when"], verdict=note_text(v["verdict"], w)),
+        pn.PROBLEM: lambda v: w("problem: {what}", what=v["what"]),
+        pn.TRUE: lambda v: w("true for this deal"),
+        pn.FALSE: lambda v: w("false for this deal: skipped"),
+        pn.UNJUDGED: lambda v: w("cannot be judged yet: {why}", why=v["why"]),
+        pn.NOT_SET: lambda v: _not_set(w, v),
     }
 
 
@@ -88,7 +88,7 @@ def note_text(note: Note | str | None, w: Words) -> str:
 def note_class(note: Note | str) -> str:
     """How the page styles a note: "wait" for the affirm gate, "warn" for a late letter, else ""."""
     kind = note.kind if isinstance(note, Note) else ""
-    return "wait" if kind in WAIT_KINDS else "warn" if kind in LATE_KINDS else ""
+    return "wait" if kind in pn.WAIT_KINDS else "warn" if kind in pn.LATE_KINDS else ""
 
 
 def verdict_text(w: Words, verdict: Note | str) -> str:
@@ -99,14 +99,14 @@ def verdict_text(w: Words, verdict: Note | str) -> str:
     a verdict is read back, kept to the shapes conditions.py makes; anything else is shown as written."""
     if isinstance(verdict, Note):
         return note_text(verdict, w)
-    if verdict in (str(Note(TRUE)), str(Note(FALSE)), "false: skipped"):
-        return note_text(Note(TRUE if verdict == str(Note(TRUE)) else FALSE), w)
+    if verdict in (str(Note(pn.TRUE)), str(Note(pn.FALSE)), "false: skipped"):
+        return note_text(Note(pn.TRUE if verdict == str(Note(pn.TRUE)) else pn.FALSE), w)
     if verdict.startswith("cannot be judged yet: "):
-        return note_text(Note(UNJUDGED, {"why": verdict.removeprefix("cannot be judged yet: ")}), w)
+        return note_text(Note(pn.UNJUDGED, {"why": verdict.removeprefix("cannot be judged yet: ")}), w)
     for verb in (" is", " are"):
         for value in (True, False):
-            tail = str(Note(NOT_SET, {"fields": ("",), "value": value})).removeprefix(" is")
+            tail = str(Note(pn.NOT_SET, {"fields": ("",), "value": value})).removeprefix(" is")
             if verdict.endswith(verb + tail):
                 fields = verdict.removesuffix(verb + tail)
-                return note_text(Note(NOT_SET, {"fields": (fields,), "value": value}), w)
+                return note_text(Note(pn.NOT_SET, {"fields": (fields,), "value": value}), w)
     return verdict

@@ -24,13 +24,14 @@ from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL
 from prefect.states import Scheduled
 
 from hundred import deployments
 from hundred.deal_run import deal_closed_run
-from hundred.prefect_rest import retrying
+from hundred.prefect_rest import STATES_PER_CALL, chunks, retrying
 from hundred.identity import TouchKey
 
 TOUCH_DEPLOYMENT = deployments.RUN_TOUCH
@@ -125,6 +126,17 @@ class PrefectScheduler:
         except ObjectNotFound:
             return None
         return run.state.type.value if run.state else None
+
+    def run_states(self, run_ids: list[str]) -> dict[str, str | None]:
+        """Many runs' state types, 200 per call (the server's page limit); a run that is gone is None."""
+        found: dict[str, str | None] = dict.fromkeys(run_ids)
+        for chunk in chunks(run_ids, STATES_PER_CALL):
+            flt = FlowRunFilter(id=FlowRunFilterId(any_=[UUID(str(r)) for r in chunk]))
+            runs = self._retry(lambda: self.client.read_flow_runs(flow_run_filter=flt, limit=len(chunk)),
+                               f"read {len(chunk)} runs")
+            for run in runs:
+                found[str(run.id)] = run.state.type.value if run.state else None
+        return found
 
     def retry(self, run_id: str, at: datetime) -> None:
         """Run the same flow run again at `at` (forced: its process died while it was Running)."""

@@ -66,6 +66,9 @@ class _NoRuns:
     def run_state(self, run_id: str) -> None:
         return None
 
+    def run_states(self, run_ids: list[str]) -> dict[str, None]:
+        return dict.fromkeys(run_ids)
+
     def retry(self, *args: Any) -> None:
         raise self.Stop()
 
@@ -83,6 +86,9 @@ class NoPrefect:
 
     def run_state(self, run_id: str) -> None:
         return None
+
+    def run_states(self, run_ids: list[str]) -> dict[str, None]:
+        return dict.fromkeys(run_ids)
 
     def retry(self, *args: Any) -> None:
         raise ConnectionError("no Prefect API")

@@ -120,6 +120,15 @@ class RestScheduler:
             return None
         return (run.get("state") or {}).get("type")
 
+    def run_states(self, run_ids: list[str]) -> dict[str, str | None]:
+        """Many runs' state types, 200 per request; a run that is gone is None."""
+        found: dict[str, str | None] = dict.fromkeys(run_ids)
+        for chunk in chunks(run_ids, STATES_PER_CALL):
+            body = {"flow_runs": {"id": {"any_": [_run_path(r) for r in chunk]}}, "limit": len(chunk)}
+            for run in self._call("POST", "flow_runs/filter", "read runs", json=body) or []:
+                found[str(run["id"])] = (run.get("state") or {}).get("type")
+        return found
+
     def retry(self, run_id: str, at: datetime) -> None:
         self._call("POST", f"flow_runs/{_run_path(run_id)}/set_state", f"retry run {run_id}",
                    json={"state": _scheduled(at), "force": True})
@@ -168,6 +177,13 @@ class RestScheduler:
 def _run_path(run_id: str) -> str:
     """A run id is a UUID; anything else is refused before it reaches a URL."""
     return str(uuid.UUID(str(run_id)))
+
+
+STATES_PER_CALL = 200  # the Prefect server's default page limit
+
+
+def chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def retrying(call: Callable[[], T], what: str, attempts: int = 4, *,

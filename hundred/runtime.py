@@ -57,6 +57,9 @@ class Scheduler(Protocol):
     def retry(self, run_id: str, at: datetime) -> None:
         """Run the same run again at `at` (its process died mid-delivery)."""
 
+    def run_states(self, run_ids: list[str]) -> dict[str, str | None]:
+        """`run_state` of many runs in a few calls (reconcile reads every scheduled run's)."""
+
 
 class IntakeError(ValueError):
     """A deal that cannot start a journey: bad payload, unknown or invalid journey."""
@@ -375,9 +378,14 @@ class Runtime:
         lacks, gates whose completion was missed, finished journeys not closed; report overdue."""
         report = Report("reconcile")
         now = self.now()
-        for row in self.ledger.journeys(state="active"):
-            for t in self.ledger.touches(row.deal_id, states=["scheduled"]):
-                state = self.scheduler.run_state(t.flow_run_id) if t.flow_run_id else None
+        active = [(row, self.ledger.touches(row.deal_id, states=["scheduled"]))
+                  for row in self.ledger.journeys(state="active")]
+        # one read per 200 runs, not one per run: the cost of a pass must not grow with every
+        # future touch of every journey in flight (bench/soak.py)
+        states = self.scheduler.run_states([t.flow_run_id for _, ts in active for t in ts if t.flow_run_id])
+        for row, scheduled in active:
+            for t in scheduled:
+                state = states.get(t.flow_run_id) if t.flow_run_id else None
                 if state is None:
                     self.ledger.transition(row.deal_id, t.touch_id, "planned", from_states=["scheduled"],
                                            flow_run_id=None, event="run.missing", detail="its run was gone; re-created")

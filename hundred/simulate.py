@@ -86,6 +86,9 @@ class VirtualScheduler:
     def run_state(self, run_id: str) -> str | None:
         return self.runs.get(run_id)
 
+    def run_states(self, run_ids: list[str]) -> dict[str, str | None]:
+        return {run_id: self.runs.get(run_id) for run_id in run_ids}
+
     def retry(self, run_id: str, at: datetime) -> None:
         self.runs[run_id] = "SCHEDULED"
         self.push(at, "run", self._what[run_id], run_id)

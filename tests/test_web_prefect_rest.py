@@ -72,3 +72,28 @@ def test_rest_scheduler_refuses_a_naive_time_and_a_run_id_that_is_no_uuid(hundre
 def test_rest_scheduler_without_an_api_says_how_to_get_one():
     with pytest.raises(ValueError, match="PREFECT_API_URL"):
         RestScheduler("")
+
+
+def test_many_run_states_in_pages_agree_with_one_at_a_time_in_both_schedulers(hundred_deployments, monkeypatch):
+    """reconcile reads every scheduled run's state; in pages of STATES_PER_CALL (2 here), a gone
+    run is None, and both schedulers say what run_state says."""
+    import flows.scheduling
+    import hundred.prefect_rest
+    from flows.scheduling import PrefectScheduler
+
+    monkeypatch.setattr(hundred.prefect_rest, "STATES_PER_CALL", 2)
+    monkeypatch.setattr(flows.scheduling, "STATES_PER_CALL", 2)
+    api = hundred_deployments.api_url
+    deal = f"STATES-{uuid.uuid4().hex[:8]}"
+    due = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
+    with RestScheduler(api) as rest, PrefectScheduler(api) as prefect:
+        runs = [rest.schedule(TouchKey(deal, "j", "v1", f"t{i}"), due, "affirm", "email") for i in range(5)]
+        rest.cancel_deal(deal, "test")
+        rest.retry(runs[0], due)
+        httpx.delete(f"{api}/flow_runs/{runs[1]}").raise_for_status()
+        asked = [*runs, str(uuid.uuid4())]
+        expected = {r: rest.run_state(r) for r in asked}
+        assert expected[runs[0]] == "SCHEDULED" and expected[runs[1]] is None and expected[runs[2]] == "CANCELLED"
+        assert rest.run_states(asked) == expected
+        assert prefect.run_states(asked) == expected
+        assert rest.run_states([]) == {} == prefect.run_states([])

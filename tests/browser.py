@@ -144,3 +144,29 @@ def audit(page: Any, axe: str) -> list[dict[str, Any]]:
     violations = page.evaluate("async () => (await axe.run(document)).violations")
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["target"] for n in v["nodes"]][:5]} for v in violations]
+
+
+# -- fixtures (a test module imports the ones it uses: `from browser import browser, axe, shots`) --
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    """Debian's Chromium under Playwright, one per test module."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -c constraints.txt playwright")
+    executable = require_chromium()
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=executable, args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def axe() -> str:
+    return axe_source()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go for a person to look at: HUNDRED_TEST_SCREENSHOTS, or a temp folder."""
+    folder = Path(os.environ.get("HUNDRED_TEST_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -16,10 +16,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
 from conftest import deal_payload
 from intake_site import SECRET  # the secret intake_site.App signs with
@@ -98,6 +99,14 @@ def start_inbox() -> tuple[Inbox, Any]:
     controller.start()
     box.port = controller.port  # type: ignore[attr-defined]
     return box, controller
+
+
+@pytest.fixture(scope="module")
+def inbox() -> Iterator[Inbox]:
+    """A real SMTP server for one test module (import it: `from faults_site import inbox`)."""
+    box, controller = start_inbox()
+    yield box
+    controller.stop()
 
 
 @dataclass

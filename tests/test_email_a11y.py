@@ -7,11 +7,10 @@ import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from browser import ARGS, DESKTOP, audit, axe_source, require_chromium
+from browser import DESKTOP, audit, axe, browser  # noqa: F401 (fixtures)
 from hundred.deal import load_deal
 from hundred.planner import plan
 from hundred.rendering import EmailContent, render_touch
@@ -22,7 +21,6 @@ NOW = datetime(2026, 11, 21, tzinfo=timezone.utc)
 PHONE = {"width": 375, "height": 812}
 JOURNEYS = [("first-100-days.yaml", "deal-nl.json", "nl"), ("first-100-days-en.yaml", "deal-en.json", "en")]
 
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 def emails() -> list[tuple[str, str, EmailContent]]:
@@ -37,20 +35,6 @@ def emails() -> list[tuple[str, str, EmailContent]]:
 
 
 EMAILS = emails()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    executable = require_chromium()
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def axe() -> str:
-    return axe_source()
 
 
 @pytest.fixture(scope="module")

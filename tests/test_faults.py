@@ -21,8 +21,9 @@ from typing import Iterator
 
 import pytest
 
-from faults_site import (Inbox, delivery_states, make_site, payload, prefect_run, prefect_runs, runtime,
-                         seconds_until, start_inbox, touch_states, wait_until)
+from faults_site import (Inbox, inbox,  # noqa: F401 (inbox: a fixture)
+                         delivery_states, make_site, payload, prefect_run, prefect_runs, runtime,
+                         seconds_until, touch_states, wait_until)
 from intake_site import serve as serve_app
 
 
@@ -37,13 +38,6 @@ def faults_pg():
         pytest.skip(f"no PostgreSQL for the fault tests: {exc}")
     yield cluster
     cluster.stop()
-
-
-@pytest.fixture(scope="module")
-def inbox() -> Iterator[Inbox]:
-    box, controller = start_inbox()
-    yield box
-    controller.stop()
 
 
 @pytest.fixture(scope="module")

@@ -19,17 +19,11 @@ from typing import Iterator
 
 import pytest
 
-from faults_site import (Inbox, delivery_states, make_site, payload, prefect_run, prefect_runs, runtime,
-                         seconds_until, start_inbox, touch_states, wait_until)
+from faults_site import (Inbox, inbox,  # noqa: F401 (inbox: a fixture)
+                         delivery_states, make_site, payload, prefect_run, prefect_runs, runtime,
+                         seconds_until, touch_states, wait_until)
 from prefect_pool import Pool, Worker, asyncpg_url, start_pool
 from test_e2e_prefect import _flow_run_pid
-
-
-@pytest.fixture(scope="module")
-def inbox() -> Iterator[Inbox]:
-    box, controller = start_inbox()
-    yield box
-    controller.stop()
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,12 @@ Screenshots land in HUNDRED_TEST_SCREENSHOTS (default: the test's temp folder)."
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from browser import ARGS, DESKTOP, TABLET, audit, axe_source, require_chromium
+from browser import DESKTOP, TABLET, audit, axe_source, browser, shots  # noqa: F401 (fixtures)
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -c constraints.txt playwright")
 
 ROOT = Path(__file__).resolve().parent.parent
 JOURNEYS = {"nl": ("first-100-days.yaml", "deal-nl.json"), "en": ("first-100-days-en.yaml", "deal-en.json")}
@@ -32,22 +29,6 @@ def previews(tmp_path_factory) -> dict[str, Path]:
         render_preview(journey, load_deal(ROOT / "examples" / deal_file), templates, out)
         made[lang] = out / "index.html"
     return made
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    executable = require_chromium()
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("HUNDRED_TEST_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

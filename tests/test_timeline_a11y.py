@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 from babel.dates import format_date
-from browser import ARGS, DESKTOP, TABLET, audit, axe_source, require_chromium
+from browser import DESKTOP, TABLET, audit, axe, browser  # noqa: F401 (fixtures)
 from test_timeline_i18n import EN_DEAL, NL_DEAL, ROOT, long_journey
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -c constraints.txt playwright")
 
 
 def page_html(journey: Path, deal: Path, lang: str | None = None) -> str:
@@ -46,20 +45,6 @@ def pages(tmp_path_factory) -> dict[str, Path]:
         files[name] = root / f"{name}.html"
         files[name].write_text(html, encoding="utf-8")
     return files
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    executable = require_chromium()
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def axe() -> str:
-    return axe_source()
 
 
 def open_page(browser: Any, path: Path, viewport: dict[str, int], shots: str | None = None) -> Any:

@@ -8,16 +8,14 @@ test's temp folder) so a person can look at them.
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from browser import ARGS, DESKTOP, TABLET, audit, axe_source, require_chromium
+from browser import DESKTOP, TABLET, audit, axe_source, browser, shots  # noqa: F401 (fixtures)
 from web_site import DEAL, PASSWORD, build_site, serve
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -c constraints.txt playwright")
 
 @pytest.fixture(scope="module")
 def room(tmp_path_factory, hundred_deployments):
@@ -32,22 +30,6 @@ def room(tmp_path_factory, hundred_deployments):
     server.stop()
     scheduler.close()
     site.ledger.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("HUNDRED_TEST_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    executable = require_chromium()
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 def new_page(browser: Any, viewport: dict[str, int]) -> Any:

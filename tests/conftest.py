@@ -189,7 +189,7 @@ def repo() -> Path:
 
 
 # A real Prefect server for the session (started on first use; see tests/prefect_server.py).
-from prefect_server import hundred_deployments, prefect_server  # noqa: E402,F401
+from prefect_server import hundred_deployments, note_when_the_test_started, prefect_server  # noqa: E402,F401
 
 
 

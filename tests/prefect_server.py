@@ -104,6 +104,44 @@ def base_env(prefect_home: Path, api_url: str | None = None) -> dict[str, str]:
     return env
 
 
+_TEST_STARTED: list[float] = [0.0]
+
+
+@pytest.fixture(autouse=True)
+def note_when_the_test_started() -> Iterator[None]:
+    """For `PrefectServer.serve`: runs created before this moment belong to earlier tests."""
+    _TEST_STARTED[0] = time.time()
+    yield
+
+
+def cancel_runs_of_earlier_tests(api_url: str, before: float) -> int:
+    """Cancel the runs earlier tests left on the shared server still to do (due touches of deals
+    whose homes are gone, runs awaiting a retry): a serve for this test would otherwise spend its
+    slots on them and fail them against the wrong ledger. Runs this test made are kept."""
+    from datetime import datetime
+
+    stale, offset = [], 0
+    while True:
+        body = {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED", "PENDING"]}}}, "limit": 200, "offset": offset}
+        request = urllib.request.Request(f"{api_url}/flow_runs/filter", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            page = json.loads(response.read())
+        stale += [run["id"] for run in page
+                  if datetime.fromisoformat(run["created"].replace("Z", "+00:00")).timestamp() < before]
+        if len(page) < 200:
+            break
+        offset += 200
+    for run_id in stale:
+        state = {"state": {"type": "CANCELLED", "name": "Cancelled", "message": "left by an earlier test"},
+                 "force": True}
+        request = urllib.request.Request(f"{api_url}/flow_runs/{run_id}/set_state", data=json.dumps(state).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(request, timeout=30).close()
+    return len(stale)
+
+
 @dataclass
 class Served:
     """A running `python -m flows.serve`."""
@@ -136,6 +174,7 @@ class PrefectServer:
         Waits until serve has polled (all of hundred's deployments READY)."""
         assert not self._serving, "one serve per server at a time (they share deployment names)"
         hundred_home.mkdir(parents=True, exist_ok=True)
+        cancel_runs_of_earlier_tests(self.api_url, _TEST_STARTED[0])
         child_env = base_env(self.home, self.api_url)
         child_env.update({"HUNDRED_HOME": str(hundred_home), "PREFECT_RUNNER_POLL_FREQUENCY": "1",
                           "PREFECT_LOGGING_LEVEL": "INFO"})

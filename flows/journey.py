@@ -16,7 +16,7 @@ from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed
 from prefect.states import Failed
 
-from .wiring import as_json, with_runtime
+from flows.wiring import as_json, with_runtime
 
 RECONCILE_EVERY = timedelta(minutes=15)
 
@@ -94,6 +94,6 @@ def _reconcile(rt: Any) -> Any:
     return report
 
 
-from .print_batch import print_batch  # noqa: E402  (one tuple of every flow hundred serves)
+from flows.print_batch import print_batch  # noqa: E402  (one tuple of every flow hundred serves)
 
 FLOWS = (deal_closed, run_touch, cancel_journey, reconcile, print_batch)

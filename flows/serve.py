@@ -20,8 +20,8 @@ from prefect import serve
 from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
-from .journey import RECONCILE_EVERY, cancel_journey, deal_closed, reconcile, run_touch
-from .print_batch import print_batch
+from flows.journey import RECONCILE_EVERY, cancel_journey, deal_closed, reconcile, run_touch
+from flows.print_batch import print_batch
 
 
 def print_batch_schedule() -> Cron:

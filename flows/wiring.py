@@ -21,7 +21,7 @@ def runtime() -> "Runtime":
     from hundred.runtime import Runtime
     from hundred.settings import Settings
 
-    from .scheduling import PrefectScheduler
+    from flows.scheduling import PrefectScheduler
 
     return Runtime(Ledger.open(), PrefectScheduler(), Settings())
 

@@ -24,7 +24,7 @@ def folder_journeys(folder: Path) -> list[Path]:
 
 def journey_id(path: Path) -> str | None:
     """The file's `journey:` id: from its `journey:` line when it has a plain one, else by loading it."""
-    from .yamlsource import YamlProblem, load_yaml, read_yaml_file
+    from hundred.yamlsource import YamlProblem, load_yaml, read_yaml_file
 
     try:
         text = read_yaml_file(path)
@@ -56,7 +56,7 @@ def find_journey(name: str, folder: Path) -> Path:
         matches = [f for f in files if f.stem == name]
     if matches:
         return matches[0]
-    from .schema_errors import did_you_mean
+    from hundred.schema_errors import did_you_mean
 
     known = sorted({jid for jid in ids.values() if jid})
     hint = did_you_mean(name, known) or (f"journeys here: {', '.join(known)}" if known else f"{folder}/ holds no journeys")

@@ -20,8 +20,8 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer  # noqa: E402  (after the environment above)
 
-from .cli_paths import JOURNEYS_DIR, UserError, input_file, journey_files, output_path, resolve_journey, shown, write_error
-from .problems import Invalid
+from hundred.cli_paths import JOURNEYS_DIR, UserError, input_file, journey_files, output_path, resolve_journey, shown, write_error
+from hundred.problems import Invalid
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="hundred: every closed deal becomes a 100-day onboarding journey.")
@@ -87,8 +87,8 @@ def validate(
       hundred validate --strict journeys/first-100-days.yaml
       hundred validate --json
     """
-    from .shorten import clip_quoted
-    from .validate import check_file
+    from hundred.shorten import clip_quoted
+    from hundred.validate import check_file
 
     files = journey_files(paths or [JOURNEYS_DIR])
     failed = 0
@@ -149,7 +149,7 @@ def _duplicate_id(path: Path, journey_id: str, first: Path):
     """Two files claiming one journey id would make `hundred plan first-100-days` ambiguous."""
     import re
 
-    from .problems import Problem
+    from hundred.problems import Problem
 
     text = path.read_text(encoding="utf-8")
     match = re.search(r"^journey:", text, re.MULTILINE)
@@ -166,7 +166,7 @@ def schema() -> None:
     Example:
       hundred schema > hundred/journey.schema.json
     """
-    from .journey import json_schema
+    from hundred.journey import json_schema
 
     print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
@@ -178,7 +178,7 @@ def _load(journey: str, deal: Path):
 
 def _load_linted(journey: str, deal: Path, lint: bool = True):
     """Journey, templates folder, deal, and the Coleman linter's warnings (as JSON, for the timeline)."""
-    from .validate import load_checked
+    from hundred.validate import load_checked
 
     path = resolve_journey(journey)
     input_file(deal, "--deal", "a deal file (JSON)")  # every path is checked before any work is done
@@ -188,7 +188,7 @@ def _load_linted(journey: str, deal: Path, lint: bool = True):
 
 def read_deal(deal: Path):
     """A deal file as a Deal, or one UserError line per problem, each naming its field."""
-    from .deal import DealError, load_deal
+    from hundred.deal import DealError, load_deal
 
     input_file(deal, "--deal", "a deal file (JSON)")
     try:
@@ -214,8 +214,8 @@ def plan(
       hundred plan first-100-days --deal examples/deal-nl.json --html plan.html
       hundred plan first-100-days --deal examples/deal-nl.json --lang en
     """
-    from .planner import plan as make_plan
-    from .timeline import plan_zones
+    from hundred.planner import plan as make_plan
+    from hundred.timeline import plan_zones
 
     if html:
         output_path(html, "--html", folder=False)
@@ -223,7 +223,7 @@ def plan(
     result = make_plan(model, deal_model)
     data = result.to_json()
     if html:
-        from .timeline import render_timeline_html
+        from hundred.timeline import render_timeline_html
 
         try:
             html.parent.mkdir(parents=True, exist_ok=True)
@@ -234,7 +234,7 @@ def plan(
     if as_json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    from .i18n import words
+    from hundred.i18n import words
 
     w = words(lang or model.locale, "timeline")
     _print_plan(data, w, plan_zones(result))
@@ -263,7 +263,7 @@ def preview(
       hundred preview first-100-days-en --deal examples/deal-en.json --out preview-en/
       hundred preview first-100-days --deal examples/deal-nl.json --out preview/ --lang en
     """
-    from .preview import render_preview
+    from hundred.preview import render_preview
 
     output_path(out_dir, "--out", folder=True)
     model, templates_dir, deal_model, warnings = _load_linted(journey, deal)
@@ -301,7 +301,7 @@ def up(
       hundred up --demo --day-seconds 5
       hundred up --port 8080 --prefect-port 4300
     """
-    from .up import main as run_up  # imports Prefect only once the server is up
+    from hundred.up import main as run_up  # imports Prefect only once the server is up
 
     code = run_up(demo=demo, day_seconds=day_seconds, port=port, prefect_port=prefect_port)
     if code:
@@ -318,8 +318,8 @@ def _print_plan(data: dict, w, zones: dict) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from .timeline import CHANNELS, zone_label
-    from .timeline_notes import SHORT, note_text
+    from hundred.timeline import CHANNELS, zone_label
+    from hundred.timeline_notes import SHORT, note_text
 
     closed = datetime.fromisoformat(data["closed_at"])
     title = w("{name} · {customer} · deal {deal} · closed {closed}", name=data["name"], customer=data["customer"],
@@ -343,7 +343,7 @@ def _closed_words(w, closed, zone_name: str) -> str:
     """The close time in the journey's zone, naming it (as the timeline page's header does)."""
     from zoneinfo import ZoneInfo
 
-    from .timeline_notes import SHORT
+    from hundred.timeline_notes import SHORT
 
     local = closed.astimezone(ZoneInfo(zone_name))
     return w("{date}, {time} ({zone})", date=w.date(local, SHORT + " y"), time=w.time(local), zone=zone_name)
@@ -354,13 +354,13 @@ def main() -> None:
     try:
         app()  # standalone: click prints usage errors and exits 2 itself
     except Invalid as exc:
-        from .shorten import clip_quoted
+        from hundred.shorten import clip_quoted
 
         for problem in exc.problems:
             err.print(clip_quoted(str(problem)))
         sys.exit(1)
     except UserError as exc:
-        from .shorten import clip_quoted
+        from hundred.shorten import clip_quoted
 
         err.print(clip_quoted(str(exc)))
         sys.exit(1)
@@ -377,9 +377,9 @@ def main() -> None:
         sys.exit(1)
 
 
-from . import cli_runtime  # noqa: E402,F401  (registers simulate, status, cancel and task on `app`)
-from . import cli_letters  # noqa: E402,F401  (registers the print room's `letters` commands)
-from . import cli_intake  # noqa: E402,F401  (registers `intake` and `import`: the CRM's way in)
+from hundred import cli_runtime  # noqa: E402,F401  (registers simulate, status, cancel and task on `app`)
+from hundred import cli_letters  # noqa: E402,F401  (registers the print room's `letters` commands)
+from hundred import cli_intake  # noqa: E402,F401  (registers `intake` and `import`: the CRM's way in)
 
 if __name__ == "__main__":
     from hundred.cli import main as _main  # the package's own module, on which every command is registered

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import UserError, app, err, out
+from hundred.cli import UserError, app, err, out
 
 intake_app = typer.Typer(help="What the CRM sent: list, replay a dead letter, retry pending deals.",
                          no_args_is_help=True)
@@ -22,11 +22,11 @@ app.add_typer(intake_app, name="intake")
 
 
 def _intake(must_exist: bool = True) -> Any:
-    from .cli_runtime import _ledger
-    from .intake import Intake, NoPrefect
-    from .local import prefect_api_url
-    from .prefect_rest import RestScheduler
-    from .settings import Settings
+    from hundred.cli_runtime import _ledger
+    from hundred.intake import Intake, NoPrefect
+    from hundred.local import prefect_api_url
+    from hundred.prefect_rest import RestScheduler
+    from hundred.settings import Settings
 
     settings = Settings()
     api = prefect_api_url(settings.home)
@@ -45,7 +45,7 @@ def intake_list(
       hundred intake list
       hundred intake list --state dead --json
     """
-    from .ledger import INTAKE_STATES
+    from hundred.ledger import INTAKE_STATES
 
     if state != "all" and state not in INTAKE_STATES:
         raise UserError(f"--state: '{state}' is not one of {', '.join(INTAKE_STATES)}, all")
@@ -122,8 +122,8 @@ def import_deals(
     """
     from rich.progress import Progress
 
-    from .flatdeal import read_rows
-    from .intake import NoPrefect
+    from hundred.flatdeal import read_rows
+    from hundred.intake import NoPrefect
 
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -132,9 +132,9 @@ def import_deals(
     rows = list(read_rows(text))
     intake = _intake(must_exist=False) if not dry_run else None
     if dry_run:
-        from .intake import Intake
-        from .ledger import Ledger
-        from .settings import Settings
+        from hundred.intake import Intake
+        from hundred.ledger import Ledger
+        from hundred.settings import Settings
 
         intake = Intake(Ledger.memory(), Settings(), NoPrefect())
     counts = {"accepted": 0, "pending": 0, "duplicate": 0, "bad": 0}

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from . import cli_runtime
-from .cli import UserError, app, err, out
+from hundred import cli_runtime
+from hundred.cli import UserError, app, err, out
 
 letters_app = typer.Typer(help="The print room: batches of letters, printed, posted, spoiled, reprinted.",
                           no_args_is_help=True)
@@ -25,8 +25,8 @@ app.add_typer(letters_app, name="letters")
 
 def _room(runtime: Any = None) -> Any:
     """The print room on this home's ledger; posting goes through the runtime when one is given."""
-    from .printroom import PrintRoom
-    from .settings import Settings
+    from hundred.printroom import PrintRoom
+    from hundred.settings import Settings
 
     ledger = runtime.ledger if runtime is not None else cli_runtime._ledger()
     return PrintRoom(ledger, Settings(), runtime.letter_posted if runtime is not None else None)
@@ -48,7 +48,7 @@ def letters_list(
       hundred letters list
       hundred letters list --state queued --json
     """
-    from .ledger import LETTER_STATES
+    from hundred.ledger import LETTER_STATES
 
     if state is not None and state not in LETTER_STATES:
         raise UserError(f"--state {state}: not a letter state; one of {', '.join(LETTER_STATES)}")
@@ -242,10 +242,10 @@ def letters_alignment(
       hundred letters alignment
       hundred letters alignment --paper letter --out alignment.pdf
     """
-    from .letters.model import PAPERS
-    from .printroom.service import write_atomically
-    from .printroom.sheets import draw_alignment
-    from .settings import Settings
+    from hundred.letters.model import PAPERS
+    from hundred.printroom.service import write_atomically
+    from hundred.printroom.sheets import draw_alignment
+    from hundred.settings import Settings
 
     chosen = next((p for p in PAPERS if p.lower() == paper.lower()), None)
     if chosen is None:

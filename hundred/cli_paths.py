@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .catalog import JOURNEY_SUFFIXES, JourneyNotFound, find_journey, folder_journeys
+from hundred.catalog import JOURNEY_SUFFIXES, JourneyNotFound, find_journey, folder_journeys
 
 
 class UserError(Exception):
@@ -22,7 +22,7 @@ JOURNEYS_DIR = Path("journeys")
 
 
 def shown(path: Path | str) -> str:
-    from .shorten import clip
+    from hundred.shorten import clip
 
     return clip(path, 120)
 

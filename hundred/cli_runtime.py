@@ -15,7 +15,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .cli import LangOption, UserError, app, err, out, read_deal
+from hundred.cli import LangOption, UserError, app, err, out, read_deal
 
 task_app = typer.Typer(help="Tasks for account managers: mark one done.", no_args_is_help=True)
 app.add_typer(task_app, name="task")
@@ -25,8 +25,8 @@ def _ledger(must_exist: bool = True) -> Any:
     """The ledger of this HUNDRED_HOME (or HUNDRED_DATABASE_URL); a clear error when there is none."""
     from sqlalchemy.engine import make_url
 
-    from .ledger import Ledger
-    from .settings import Settings
+    from hundred.ledger import Ledger
+    from hundred.settings import Settings
 
     settings = Settings()
     url = make_url(settings.ledger_url)
@@ -44,9 +44,9 @@ def _runtime() -> Any:
     """A Runtime on this home's ledger and the running Prefect API."""
     from flows.scheduling import PrefectScheduler
 
-    from .local import prefect_api_url
-    from .runtime import Runtime
-    from .settings import Settings
+    from hundred.local import prefect_api_url
+    from hundred.runtime import Runtime
+    from hundred.settings import Settings
 
     settings = Settings()
     api = prefect_api_url(settings.home)
@@ -77,8 +77,8 @@ def simulate(
       hundred simulate first-100-days --deal examples/deal-nl.json --json
       hundred simulate first-100-days --deal examples/deal-nl.json --lang en
     """
-    from .cli import _load
-    from .simulate import simulate as run_simulation
+    from hundred.cli import _load
+    from hundred.simulate import simulate as run_simulation
 
     model, templates_dir, deal_model = _load(journey, deal)
     unknown = sorted(set(hold or ()) - {t.id for _, t in model.touches()})
@@ -96,8 +96,8 @@ def _print_simulation(result: Any, lang: str | None = None) -> None:
     journey's time zone, as the first line says."""
     from zoneinfo import ZoneInfo
 
-    from .i18n import words
-    from .timeline_notes import SHORT, verdict_text
+    from hundred.i18n import words
+    from hundred.timeline_notes import SHORT, verdict_text
 
     w = words(lang or result.journey.locale, "simulate")
     zone = ZoneInfo(result.journey.timezone)
@@ -160,7 +160,7 @@ def deal_closed(
     Example:
       hundred deal-closed examples/deal-nl.json
     """
-    from .runtime import IntakeError
+    from hundred.runtime import IntakeError
 
     data = read_deal(payload)
     runtime = _runtime()
@@ -178,7 +178,7 @@ def deal_closed(
 
 def _print_touches(touches: list[Any], journey: Any) -> None:
     """One line per touch; a waiting touch says which affirm touches hold it (a failed one first)."""
-    from .engine import gate_blockers
+    from hundred.engine import gate_blockers
 
     holding = sorted(gate_blockers(journey, {t.touch_id: t.state for t in touches}), key=lambda h: h[1] != "failed")
     waits = "waits for " + ", ".join(f"{tid} ({state})" for tid, state in holding) if holding else ""
@@ -202,7 +202,7 @@ def status(
       hundred status D-1042
       hundred status D-1042 --json
     """
-    from .outcomes import touch_json
+    from hundred.outcomes import touch_json
 
     ledger = _ledger()
     if deal is None:

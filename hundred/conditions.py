@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from . import templating
-from .context import merge_context
-from .deal import Deal
-from .journey import Journey
-from .plan_notes import FALSE, NOT_SET, TRUE, UNJUDGED, Note
+from hundred import templating
+from hundred.context import merge_context
+from hundred.deal import Deal
+from hundred.journey import Journey
+from hundred.plan_notes import FALSE, NOT_SET, TRUE, UNJUDGED, Note
 
 
 @dataclass(frozen=True)

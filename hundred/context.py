@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from . import templating
-from .deal import Deal
-from .journey import Journey
+from hundred import templating
+from hundred.deal import Deal
+from hundred.journey import Journey
 
 
 def merge_context(journey: Journey, deal: Deal, touch: Any = None, phase: str | None = None,

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .flatdeal import unflatten
+from hundred.flatdeal import unflatten
 
 DEFAULT_MAPPING = Path(__file__).with_name("crm_mapping.json")
 VENDORS = ("hubspot", "pipedrive")

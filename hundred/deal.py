@@ -21,9 +21,9 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       ValidationInfo, field_validator, model_validator)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from . import deal_checks as checks
-from . import deal_json
-from .deal_checks import DealProblem
+from hundred import deal_checks as checks
+from hundred import deal_json
+from hundred.deal_checks import DealProblem
 
 __all__ = ["Address", "Company", "Contact", "Deal", "DealError", "DealProblem", "Owner", "load_deal",
            "merge_field_tree", "parse_deal", "parse_deal_json"]

@@ -11,8 +11,7 @@ import json
 import re
 from typing import Any
 
-from .deal_checks import (MAX_INT_DIGITS, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, DealProblem, HugeInt, path_of,
-                          show)
+from hundred.deal_checks import MAX_INT_DIGITS, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, DealProblem, HugeInt, path_of, show
 
 
 class _Object(dict):

@@ -15,8 +15,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from .journey import GATE_PHASE, Journey
-from .planner import PlannedTouch, local_instant
+from hundred.journey import GATE_PHASE, Journey
+from hundred.planner import PlannedTouch, local_instant
 
 # Touch states, in the order a touch usually moves through them (`hundred status --json`).
 STATES: tuple[str, ...] = ("planned", "waiting", "scheduled", "running", "delivered", "done",

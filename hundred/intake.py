@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from . import deployments
-from .catalog import JourneyNotFound, find_journey
-from .deal import Deal, DealError, DealProblem, parse_deal, parse_deal_json
-from .deal_run import deal_closed_key, deal_closed_run
-from .ledger import IntakeRow, Ledger
-from .runtime import IntakeError, Runtime
-from .settings import Settings
+from hundred import deployments
+from hundred.catalog import JourneyNotFound, find_journey
+from hundred.deal import Deal, DealError, DealProblem, parse_deal, parse_deal_json
+from hundred.deal_run import deal_closed_key, deal_closed_run
+from hundred.ledger import IntakeRow, Ledger
+from hundred.runtime import IntakeError, Runtime
+from hundred.settings import Settings
 
 log = logging.getLogger("hundred.intake")
 KEPT_HEADERS = ("content-type", "content-length", "user-agent", "idempotency-key", "x-request-id",
@@ -266,7 +266,7 @@ class Intake:
         if row.kind == "deal-cancelled":
             return self.cancelled(row.raw, source=row.source, headers=row.headers, replaying=row)
         if row.kind in ("hubspot", "pipedrive"):
-            from .crm import map_payload
+            from hundred.crm import map_payload
 
             data, problem = map_payload(row.kind, row.raw or "", self.settings)
             if problem:

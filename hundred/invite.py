@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterable
 
-from .identity import TouchKey
+from hundred.identity import TouchKey
 
 PRODID = "-//hundred//onboarding journeys//EN"
 INVITE_LENGTH = timedelta(minutes=30)
@@ -91,7 +91,7 @@ def calendar(key: TouchKey, *, title: str, brief: str, start: datetime, made_at:
     (Markdown) as a plain-text DESCRIPTION."""
     from icalendar import Calendar, Event
 
-    from .messages import single_line  # header rules; imported here: messages imports rendering
+    from hundred.messages import single_line  # header rules; imported here: messages imports rendering
 
     cal = Calendar()
     cal.add("prodid", PRODID)

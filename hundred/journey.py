@@ -101,7 +101,7 @@ BATCH_EARLIEST, BATCH_LATEST = time(4, 0), time(16, 0)
 def _country_key(value: str) -> str:
     """A destination in `lead_days_by_country`: an ISO 3166 alpha-2 code in capitals, checked
     against the list deal addresses are checked with (loaded only when the map is used)."""
-    from .deal_checks import _COUNTRY_HINTS, countries
+    from hundred.deal_checks import _COUNTRY_HINTS, countries
 
     known = countries()
     if value in known:

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from .journey import LINT_RULES, PHASES, Journey
-from .lint_hints import missing_phase
-from .planner import Plan, PlannedTouch
-from .problems import Problem
-from .shorten import clip
-from .typical import typical_plan
-from .yamlsource import SourceMap
+from hundred.journey import LINT_RULES, PHASES, Journey
+from hundred.lint_hints import missing_phase
+from hundred.planner import Plan, PlannedTouch
+from hundred.problems import Problem
+from hundred.shorten import clip
+from hundred.typical import typical_plan
+from hundred.yamlsource import SourceMap
 
 CUSTOMER_FACING = ("letter", "email", "task")  # a task is the owner calling, visiting or sending; a webhook is a system
 __all__ = ["LINT_RULES", "CUSTOMER_FACING", "Finding", "Linted", "lint", "silences"]

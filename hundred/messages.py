@@ -22,9 +22,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from .identity import TouchKey
-from .invite import INVITE_LENGTH, PRODID  # noqa: F401  (one home: hundred/invite.py)
-from .rendering import EmailContent, TaskContent
+from hundred.identity import TouchKey
+from hundred.invite import INVITE_LENGTH, PRODID  # noqa: F401  (one home: hundred/invite.py)
+from hundred.rendering import EmailContent, TaskContent
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 
@@ -151,7 +151,7 @@ def invite(key: TouchKey, *, title: str, description: str, start: datetime,
            now: datetime | None = None, length: timedelta = INVITE_LENGTH) -> bytes:
     """A VCALENDAR (METHOD:REQUEST) with one VEVENT, built by `invite.calendar` (one home for
     the VTIMEZONE, DTSTAMP and plain-text DESCRIPTION rules)."""
-    from . import invite as ics
+    from hundred import invite as ics
 
     return ics.calendar(key, title=title, brief=description, start=start, made_at=now or datetime.now(timezone.utc),
                         length=length, organizer=_cal_address(organizer) if organizer else None,
@@ -165,7 +165,7 @@ def as_request(ics: bytes | None, key: TouchKey, *, organizer: Address, attendee
     rendered invite, one is built."""
     from icalendar import Calendar
 
-    from .invite import add_timezones
+    from hundred.invite import add_timezones
 
     if not ics:
         return invite(key, title=title, description=description, start=start,

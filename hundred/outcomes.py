@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .ledger.rows import TouchRow
+from hundred.ledger.rows import TouchRow
 
 
 @dataclass(frozen=True)

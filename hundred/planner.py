@@ -29,15 +29,15 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import plan_notes as pn
-from . import templating
-from .conditions import judge
-from .context import merge_context
-from .deal import Deal
-from .journey import GATE_PHASE, Journey
-from .plan_notes import Note, transit_english
-from .rendering import home_country
-from .workdays import BusinessCalendar
+from hundred import plan_notes as pn
+from hundred import templating
+from hundred.conditions import judge
+from hundred.context import merge_context
+from hundred.deal import Deal
+from hundred.journey import GATE_PHASE, Journey
+from hundred.plan_notes import Note, transit_english
+from hundred.rendering import home_country
+from hundred.workdays import BusinessCalendar
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from typing import Any, Callable, TypeVar
 
 import httpx
 
-from . import deployments
-from .identity import TouchKey
+from hundred import deployments
+from hundred.identity import TouchKey
 
 TOUCH_DEPLOYMENT = deployments.RUN_TOUCH
 API_VERSION = "0.8.4"  # the X-PREFECT-API-VERSION Prefect 3.8's client sends

@@ -16,14 +16,14 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import templating
-from .deal import Deal
-from .i18n import Words, words
-from .journey import Journey
-from .plan_notes import PROBLEM, Note
-from .planner import Plan, plan
-from .preview_files import PreviewFolder
-from .rendering import EmailContent, LetterContent, Rendered, TaskContent, WebhookContent, render_touch
+from hundred import templating
+from hundred.deal import Deal
+from hundred.i18n import Words, words
+from hundred.journey import Journey
+from hundred.plan_notes import PROBLEM, Note
+from hundred.planner import Plan, plan
+from hundred.preview_files import PreviewFolder
+from hundred.rendering import EmailContent, LetterContent, Rendered, TaskContent, WebhookContent, render_touch
 
 INDEX, TIMELINE = "index.html", "timeline.html"
 SUFFIXES = {"letter": (".pdf", ".png"), "email": (".html", ".txt"), "task": (".md", ".ics"), "webhook": (".json",)}
@@ -92,8 +92,8 @@ def render_preview(journey: Journey, deal: Deal, templates_dir: Path, out: Path,
 
 def _write(content: Rendered, folder: PreviewFolder, name: str, result: TouchPreview) -> None:
     if isinstance(content, LetterContent):
-        from .letters import render_letters
-        from .preview_thumbs import thumbnail
+        from hundred.letters import render_letters
+        from hundred.preview_thumbs import thumbnail
 
         buffer = io.BytesIO()
         for rendered in render_letters([content.letter], content.style, buffer):
@@ -122,7 +122,7 @@ def _links(results: list[TouchPreview]) -> dict[str, list[tuple[str, str]]]:
 
 
 def _timeline_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings: list[dict] | None) -> str:
-    from .timeline import plan_zones, render_timeline_html
+    from hundred.timeline import plan_zones, render_timeline_html
 
     data = the_plan.to_json()
     extra = plan_zones(the_plan)
@@ -133,7 +133,7 @@ def _timeline_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnin
 
 
 def _index_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings: list[dict] | None) -> str:
-    from .preview_index import index_html
+    from hundred.preview_index import index_html
 
     return index_html(the_plan, results, w, timeline=TIMELINE, warnings=warnings)
 

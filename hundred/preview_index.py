@@ -27,14 +27,14 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from .i18n import Words, words
-from .rendering import EmailContent, LetterContent, TaskContent, WebhookContent
-from .timeline import CHANNELS, OTHER_CHANNEL, PHASE_COLOURS
-from .timeline_notes import note_text
+from hundred.i18n import Words, words
+from hundred.rendering import EmailContent, LetterContent, TaskContent, WebhookContent
+from hundred.timeline import CHANNELS, OTHER_CHANNEL, PHASE_COLOURS
+from hundred.timeline_notes import note_text
 
 if TYPE_CHECKING:
-    from .planner import Plan, PlannedTouch
-    from .preview import TouchPreview
+    from hundred.planner import Plan, PlannedTouch
+    from hundred.preview import TouchPreview
 
 # The channel names, written out so the catalog extractor (and a translator) sees them.
 CHANNEL_WORDS = {"letter": "Letter", "email": "Email", "task": "Task", "webhook": "Webhook"}

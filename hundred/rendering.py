@@ -16,11 +16,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import templating
-from .context import merge_context
-from .deal import Deal
-from .identity import TouchKey
-from .journey import Journey
+from hundred import templating
+from hundred.context import merge_context
+from hundred.deal import Deal
+from hundred.identity import TouchKey
+from hundred.journey import Journey
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def dated(channel: str, due: datetime, print_by: date | None) -> date:
 
 
 def letter_style(journey: Journey) -> Any:
-    from .letters.model import LetterStyle  # not the renderer: reportlab loads only to draw
+    from hundred.letters.model import LetterStyle  # not the renderer: reportlab loads only to draw
 
     s = journey.letters
     return LetterStyle(paper=s.paper, envelope=s.envelope, hand=s.hand, ink=s.ink,
@@ -135,7 +135,7 @@ def home_country(journey: Journey) -> str:
 
 
 def postal_address(deal: Deal) -> Any:
-    from .letters.model import PostalAddress  # not the renderer: reportlab loads only to draw
+    from hundred.letters.model import PostalAddress  # not the renderer: reportlab loads only to draw
 
     if deal.address is None:
         return None
@@ -146,7 +146,7 @@ def postal_address(deal: Deal) -> Any:
 
 
 def build_letter(job: _Job) -> Any:
-    from .letters.model import Letter  # not the renderer: reportlab loads only to draw
+    from hundred.letters.model import Letter  # not the renderer: reportlab loads only to draw
 
     address = postal_address(job.deal)
     if address is None:  # window or label: either way the letter has to reach someone
@@ -178,7 +178,7 @@ def _email(job: _Job) -> EmailContent:
 def _task(job: _Job, made_at: datetime, phase: str) -> TaskContent:
     from icalendar import vCalAddress
 
-    from . import invite
+    from hundred import invite
 
     touch, deal = job.touch, job.deal
     title = job.inline(touch.title, "title")

@@ -15,24 +15,24 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import engine
-from .catalog import JourneyNotFound, find_journey
-from .conditions import judge
-from .channels import ChannelConfig, DeliveryResult, deliver, delivery_key
-from .deal import Deal, DealError, parse_deal
-from .engine import Clock
-from .identity import TouchKey
-from .journey import Journey
-from .ledger import Ledger, NewTouch
-from .ledger.guard import UnlessCancelled, Withdrawn
-from .ledger.rows import JourneyRow, TouchRow
-from .outcomes import ClosedResult, Report, TouchOutcome, iso_utc
-from .planner import Facts, Plan, PlannedTouch, plan
-from .problems import Invalid
-from .rendering import Rendered, render_touch
-from .settings import Settings
-from .templating import TemplateProblem
-from .validate import load_journey
+from hundred import engine
+from hundred.catalog import JourneyNotFound, find_journey
+from hundred.conditions import judge
+from hundred.channels import ChannelConfig, DeliveryResult, deliver, delivery_key
+from hundred.deal import Deal, DealError, parse_deal
+from hundred.engine import Clock
+from hundred.identity import TouchKey
+from hundred.journey import Journey
+from hundred.ledger import Ledger, NewTouch
+from hundred.ledger.guard import UnlessCancelled, Withdrawn
+from hundred.ledger.rows import JourneyRow, TouchRow
+from hundred.outcomes import ClosedResult, Report, TouchOutcome, iso_utc
+from hundred.planner import Facts, Plan, PlannedTouch, plan
+from hundred.problems import Invalid
+from hundred.rendering import Rendered, render_touch
+from hundred.settings import Settings
+from hundred.templating import TemplateProblem
+from hundred.validate import load_journey
 
 
 HORIZON_FLOOR = timedelta(hours=1)  # the reconcile flow runs every 15 minutes: at least four passes ahead

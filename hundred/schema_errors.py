@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .journey import CHANNELS, PHASES, TOUCH_MODELS, Calendar, Journey, LetterSettings, LintSettings, PhaseBlock, Sender
-from .problems import Problem
-from .shorten import clip
-from .yamlsource import SourceMap
+from hundred.journey import CHANNELS, PHASES, TOUCH_MODELS, Calendar, Journey, LetterSettings, LintSettings, PhaseBlock, Sender
+from hundred.problems import Problem
+from hundred.shorten import clip
+from hundred.yamlsource import SourceMap
 
 Loc = tuple[str | int, ...]
 
@@ -265,7 +265,7 @@ CLOCK_HINT = 'write times as "HH:MM" in quotes, e.g. at: "09:30" or send_window:
 
 
 def _range_hint(field: str) -> str:
-    from .journey import Journey, LetterSettings
+    from hundred.journey import Journey, LetterSettings
 
     if len(field) == 2 and field.isupper():  # a country in lead_days_by_country
         field = "abroad_lead_days"  # the same range

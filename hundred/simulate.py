@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import engine
-from .channels import DeliveryResult, QueuedLetter
-from .deal import Deal
-from .identity import TouchKey
-from .journey import Journey
-from .ledger import Ledger
-from .planner import local_instant
-from .rendering import LetterContent, Rendered
-from .runtime import Runtime
-from .settings import Settings
+from hundred import engine
+from hundred.channels import DeliveryResult, QueuedLetter
+from hundred.deal import Deal
+from hundred.identity import TouchKey
+from hundred.journey import Journey
+from hundred.ledger import Ledger
+from hundred.planner import local_instant
+from hundred.rendering import LetterContent, Rendered
+from hundred.runtime import Runtime
+from hundred.settings import Settings
 
 # What a marketer reads: the ledger's events, named for the story (a letter's delivery is its posting).
 _SHOWN = {"scheduled": "scheduled", "waiting": "waiting", "delivered": "delivered", "done": "done",
@@ -160,7 +160,7 @@ def simulate(journey: Journey, deal: Deal, templates_dir: Path, hold: set[str] |
 def _events(ledger: Ledger, deal_id: str, journey: Journey, zone: ZoneInfo, hold: set[str]) -> list[SimEvent]:
     phase_of = {t.id: b.phase for b, t in journey.touches()}
     channel_of = {t.id: t.channel for _, t in journey.touches()}
-    from .plan_notes import short_day
+    from hundred.plan_notes import short_day
 
     touches = ledger.touches(deal_id)
     due = {t.touch_id: t.due.astimezone(zone) for t in touches if t.due}

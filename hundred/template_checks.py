@@ -21,11 +21,11 @@ from typing import Any, Callable
 
 from jinja2 import TemplateNotFound, nodes
 
-from . import templating
-from . import template_limits as limits
-from .template_filters import GUARDED_FILTERS
-from .template_limits import MAX_SOURCE, LimitExceeded, PrivateName
-from .template_loader import TemplateRefused, display_root, resolve_template
+from hundred import templating
+from hundred import template_limits as limits
+from hundred.template_filters import GUARDED_FILTERS
+from hundred.template_limits import MAX_SOURCE, LimitExceeded, PrivateName
+from hundred.template_loader import TemplateRefused, display_root, resolve_template
 
 INCLUDES = {nodes.Include: "include", nodes.Extends: "extends", nodes.Import: "import", nodes.FromImport: "from … import"}
 

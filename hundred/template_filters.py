@@ -13,9 +13,8 @@ from typing import Any, Callable
 from jinja2 import Undefined, pass_context
 from jinja2.filters import FILTERS
 
-from .template_limits import (MAX_DIGITS, MAX_VALUE, LimitExceeded, PrivateName, check_printf, check_size,
-                              check_width, estimate, join_estimate, replace_estimate)
-from .template_values import json_filter
+from hundred.template_limits import MAX_DIGITS, MAX_VALUE, LimitExceeded, PrivateName, check_printf, check_size, check_width, estimate, join_estimate, replace_estimate
+from hundred.template_values import json_filter
 
 
 def _strict(fn: Callable[..., str]) -> Callable[..., str]:
@@ -90,7 +89,7 @@ def locale_filters(locale: str) -> dict[str, Callable[..., Any]]:
     def postcode_filter(context: Any, value: Any, country: str | None = None) -> str:
         if isinstance(value, Undefined):
             value._fail_with_undefined_error()
-        from .letters.address import normalise_postcode  # the same rules the address block prints with
+        from hundred.letters.address import normalise_postcode  # the same rules the address block prints with
 
         address = context.get("address") or {}
         home = country or (address.get("country") if isinstance(address, dict) else None) or "NL"

@@ -27,7 +27,7 @@ from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .template_values import note_read
+from hundred.template_values import note_read
 
 MAX_OUTPUT = 100_000          # characters a template may render; a letter that long is a broken template
 MAX_BUFFERED = 1_000_000      # characters built up in set/macro/filter/call blocks during one render

@@ -21,11 +21,11 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateNotFound, nodes
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
 
-from . import template_limits as limits
-from .template_filters import capped_filters, locale_filters
-from .template_limits import MAX_OUTPUT, MAX_SOURCE, LimitExceeded, PrivateName, Sandbox
-from .template_loader import TemplatesLoader, display_root
-from .template_values import EmptyFieldError, listening, wrap_context
+from hundred import template_limits as limits
+from hundred.template_filters import capped_filters, locale_filters
+from hundred.template_limits import MAX_OUTPUT, MAX_SOURCE, LimitExceeded, PrivateName, Sandbox
+from hundred.template_loader import TemplatesLoader, display_root
+from hundred.template_values import EmptyFieldError, listening, wrap_context
 
 __all__ = ["MAX_OUTPUT", "TemplateProblem", "ConditionResult", "environment", "parse", "render",
            "render_file", "evaluate", "evaluate_condition", "field_uses", "unknown_fields",

@@ -26,11 +26,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jinja2
 from markupsafe import Markup
 
-from .i18n import Words, words
-from .plan_notes import ONLY_IF, PRINT_KINDS, WAIT_KINDS, Note
-from .timeline_axis import calendar
-from .timeline_marks import warning_marks
-from .timeline_notes import SHORT, note_class, note_text
+from hundred.i18n import Words, words
+from hundred.plan_notes import ONLY_IF, PRINT_KINDS, WAIT_KINDS, Note
+from hundred.timeline_axis import calendar
+from hundred.timeline_marks import warning_marks
+from hundred.timeline_notes import SHORT, note_class, note_text
 
 __all__ = ["render_timeline_html", "plan_zones", "PHASES", "PHASE_COLOURS", "CHANNELS"]
 

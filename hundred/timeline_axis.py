@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .i18n import Words
-from .timeline_notes import SHORT, reason_text
+from hundred.i18n import Words
+from hundred.timeline_notes import SHORT, reason_text
 
 MAX_LABELS = 10
 STEPS = (1, 2, 5, 10, 20, 30, 50, 100)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .i18n import Words, words
+from hundred.i18n import Words, words
 
 
 def _band_label(w: Words, rule: str, days: int) -> str:

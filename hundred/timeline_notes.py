@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import plan_notes as pn
-from .i18n import Words
-from .plan_notes import Note
+from hundred import plan_notes as pn
+from hundred.i18n import Words
+from hundred.plan_notes import Note
 
 SHORT = "EEE d MMM"  # the notes' day format: "Mon 23 Nov" / "ma 23 nov"
 

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from .journey import parse_clock
-from .problems import Problem
-from .shorten import clip
-from .urlsafety import ENV as URL_ENV
-from .urlsafety import allow_private_webhooks, check_webhook_url
+from hundred.journey import parse_clock
+from hundred.problems import Problem
+from hundred.shorten import clip
+from hundred.urlsafety import ENV as URL_ENV
+from hundred.urlsafety import allow_private_webhooks, check_webhook_url
 
 PEOPLE_CHANNELS = ("email", "task", "letter")  # they go out in the send window; a webhook at any hour
 MAX_PROBLEMS = 50  # per file: more only bury the first one, which often explains the rest

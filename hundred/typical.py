@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from .deal import Contact, Deal, Owner
-from .journey import Journey
-from .planner import Plan, plan
+from hundred.deal import Contact, Deal, Owner
+from hundred.journey import Journey
+from hundred.planner import Plan, plan
 
 # A Tuesday (1 September 2026) with no holiday in most calendars in the 100 days after it, so
 # what the linter says depends on the journey, not on where Easter falls.

@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from .local import lock_file, read_up, up_file, write_json_atomic
+from hundred.local import lock_file, read_up, up_file, write_json_atomic
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parent.parent
@@ -315,7 +315,7 @@ class DemoView:
         self.next_poll = time.monotonic() + 1.0
         try:
             if self.ledger is None:
-                from .ledger import Ledger
+                from hundred.ledger import Ledger
 
                 self.ledger = Ledger.open()
             events = self.ledger.events(after_id=self.after_id, deal_id=self.deal_id)
@@ -362,8 +362,8 @@ class DemoView:
         if self.runtime is None:
             from flows.scheduling import PrefectScheduler
 
-            from .runtime import Runtime
-            from .settings import Settings
+            from hundred.runtime import Runtime
+            from hundred.settings import Settings
 
             self.runtime = Runtime(self.ledger, PrefectScheduler(self.api_url), Settings())
         for touch in due:
@@ -398,7 +398,7 @@ def print_room_login() -> str:
 def main(*, demo: bool = False, day_seconds: float | None = None, port: int = 8000,
          prefect_port: int = 4200) -> int:
     """Run until Ctrl-C / SIGTERM; the exit status."""
-    from .settings import Settings
+    from hundred.settings import Settings
 
     if day_seconds is not None:
         os.environ["HUNDRED_DAY_SECONDS"] = repr(float(day_seconds))

@@ -19,16 +19,16 @@ from babel import Locale, UnknownLocaleError
 from jinja2 import TemplateNotFound
 from pydantic import ValidationError
 
-from . import templating
-from .deal import merge_field_tree
-from .journey import GATE_PHASE, PHASES, Journey
-from .problems import Invalid, Problem
-from .schema_errors import describe, did_you_mean, schema_problems, value_at
-from .template_checks import TemplateChecker, includes, over_budget, private_names
-from .template_loader import TemplateRefused, resolve_template
-from .touch_rules import capped, touch_problems, zone_hint
-from .workdays import UnknownHolidays, check_region, country_code_for
-from .yamlsource import Mark, SourceMap, YamlProblem, load_yaml, read_yaml_file
+from hundred import templating
+from hundred.deal import merge_field_tree
+from hundred.journey import GATE_PHASE, PHASES, Journey
+from hundred.problems import Invalid, Problem
+from hundred.schema_errors import describe, did_you_mean, schema_problems, value_at
+from hundred.template_checks import TemplateChecker, includes, over_budget, private_names
+from hundred.template_loader import TemplateRefused, resolve_template
+from hundred.touch_rules import capped, touch_problems, zone_hint
+from hundred.workdays import UnknownHolidays, check_region, country_code_for
+from hundred.yamlsource import Mark, SourceMap, YamlProblem, load_yaml, read_yaml_file
 
 INLINE_TEMPLATES = ("title", "subject")
 
@@ -94,7 +94,7 @@ def check_file(path: str | Path, templates_dir: Path | None = None, *, lint: boo
     if result.problems:
         result.journey = None
     elif result.journey is not None and lint:
-        from .lint import lint as coleman
+        from hundred.lint import lint as coleman
 
         linted = coleman(result.journey, data, smap, shown)
         result.warnings, result.lint, result.silenced = linted.warnings, linted.marks, linted.silenced

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import holidays as holidays_pkg
 
-from .journey import WEEKDAYS, Calendar
+from hundred.journey import WEEKDAYS, Calendar
 
 
 class UnknownHolidays(ValueError):

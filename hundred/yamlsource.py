@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from .shorten import clip
+from hundred.shorten import clip
 
 Path_ = tuple[str | int, ...]
 

@@ -7,11 +7,11 @@ core (and smtplib, httpx, icalendar); the delivery log is any object with the `D
 
 from __future__ import annotations
 
-from ..rendering import EmailContent, LetterContent, Rendered, TaskContent, WebhookContent
-from .base import ChannelConfig, DeliveryLog, DeliveryResult, DeliveryRowLike, delivery_key
-from .email import deliver_email, parse_smtp_url
-from .letter import QueuedLetter, deliver_letter
-from .task import deliver_task
+from hundred.rendering import EmailContent, LetterContent, Rendered, TaskContent, WebhookContent
+from hundred.channels.base import ChannelConfig, DeliveryLog, DeliveryResult, DeliveryRowLike, delivery_key
+from hundred.channels.email import deliver_email, parse_smtp_url
+from hundred.channels.letter import QueuedLetter, deliver_letter
+from hundred.channels.task import deliver_task
 
 __all__ = ["ChannelConfig", "DeliveryLog", "DeliveryResult", "DeliveryRowLike", "QueuedLetter",
            "deliver", "delivery_key", "parse_smtp_url"]
@@ -24,7 +24,7 @@ def deliver(content: Rendered, log: DeliveryLog, config: ChannelConfig) -> Deliv
     if isinstance(content, TaskContent):
         return deliver_task(content, log, config)
     if isinstance(content, WebhookContent):
-        from .webhook import deliver_webhook  # httpx only when a webhook is due
+        from hundred.channels.webhook import deliver_webhook  # httpx only when a webhook is due
 
         return deliver_webhook(content, log, config)
     if isinstance(content, LetterContent):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal, Protocol
 
-from ..identity import TouchKey
+from hundred.identity import TouchKey
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 ResultState = Literal["sent", "already-sent", "failed", "uncertain"]

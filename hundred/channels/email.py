@@ -31,10 +31,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .. import messages
-from ..identity import TouchKey
-from ..rendering import EmailContent
-from .base import FAILED, PENDING, SENDING, SENT, ChannelConfig, DeliveryLog, DeliveryResult, begin, current_state
+from hundred import messages
+from hundred.identity import TouchKey
+from hundred.rendering import EmailContent
+from hundred.channels.base import FAILED, PENDING, SENDING, SENT, ChannelConfig, DeliveryLog, DeliveryResult, begin, current_state
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 

@@ -17,8 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..rendering import LetterContent
-from .base import ChannelConfig, DeliveryResult
+from hundred.rendering import LetterContent
+from hundred.channels.base import ChannelConfig, DeliveryResult
 
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 
@@ -55,7 +55,7 @@ def letter_path(content: LetterContent, letters_dir: Path) -> Path:
 
 def render_letter(content: LetterContent, letters_dir: Path) -> QueuedLetter:
     """Render the PDF atomically (tmp + rename) and return the print queue's inputs."""
-    from ..letters import render_letters  # reportlab: only when a letter is rendered
+    from hundred.letters import render_letters  # reportlab: only when a letter is rendered
 
     letter, style = content.letter, content.style
     path = letter_path(content, letters_dir)

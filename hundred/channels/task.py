@@ -7,10 +7,10 @@ owner runs `hundred task done DEAL TOUCH` (the email says so).
 
 from __future__ import annotations
 
-from .. import messages
-from ..rendering import TaskContent
-from .base import ChannelConfig, DeliveryLog, DeliveryResult
-from .email import deliver_built
+from hundred import messages
+from hundred.rendering import TaskContent
+from hundred.channels.base import ChannelConfig, DeliveryLog, DeliveryResult
+from hundred.channels.email import deliver_built
 
 
 def deliver_task(content: TaskContent, log: DeliveryLog, config: ChannelConfig) -> DeliveryResult:

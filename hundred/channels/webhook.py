@@ -28,10 +28,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from ..rendering import WebhookContent
-from ..signature import secrets_of, sign, verify_signature  # noqa: F401  (one home: hundred/signature.py)
-from ..urlsafety import check_resolved_webhook_url
-from .base import FAILED, PENDING, SENDING, SENT, ChannelConfig, DeliveryLog, DeliveryResult, begin
+from hundred.rendering import WebhookContent
+from hundred.signature import secrets_of, sign, verify_signature  # noqa: F401  (one home: hundred/signature.py)
+from hundred.urlsafety import check_resolved_webhook_url
+from hundred.channels.base import FAILED, PENDING, SENDING, SENT, ChannelConfig, DeliveryLog, DeliveryResult, begin
 
 USER_AGENT = "hundred-webhook/1"
 

@@ -4,12 +4,11 @@ SQLite file under HUNDRED_HOME by default, PostgreSQL by HUNDRED_DATABASE_URL; m
 Alembic on open. Imports only the core and SQLAlchemy/Alembic (never Prefect or the web app).
 """
 
-from .batches import BatchEntry, BatchRow
-from .db import HEAD, LedgerError
-from .intake import INTAKE_STATES, IntakeRow
-from .rows import (COMPLETE_TOUCH_STATES, DELIVERY_STATES, JOURNEY_STATES, LETTER_STATES, PENDING_TOUCH_STATES,
-                   TOUCH_STATES, DeliveryRow, EventRow, JourneyRow, LetterRow, NewTouch, TouchRow)
-from .store import Ledger, default_url
+from hundred.ledger.batches import BatchEntry, BatchRow
+from hundred.ledger.db import HEAD, LedgerError
+from hundred.ledger.intake import INTAKE_STATES, IntakeRow
+from hundred.ledger.rows import COMPLETE_TOUCH_STATES, DELIVERY_STATES, JOURNEY_STATES, LETTER_STATES, PENDING_TOUCH_STATES, TOUCH_STATES, DeliveryRow, EventRow, JourneyRow, LetterRow, NewTouch, TouchRow
+from hundred.ledger.store import Ledger, default_url
 
 __all__ = [
     "BatchEntry", "BatchRow", "COMPLETE_TOUCH_STATES", "DELIVERY_STATES", "HEAD", "INTAKE_STATES", "IntakeRow", "JOURNEY_STATES", "LETTER_STATES", "PENDING_TOUCH_STATES",

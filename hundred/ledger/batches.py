@@ -22,8 +22,8 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from .models import BatchLetterRecord, BatchRecord, LetterRecord
-from .rows import LetterRow, _from_record
+from hundred.ledger.models import BatchLetterRecord, BatchRecord, LetterRecord
+from hundred.ledger.rows import LetterRow, _from_record
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .store import Ledger
+from hundred.ledger.store import Ledger
 
 
 class Withdrawn(Exception):

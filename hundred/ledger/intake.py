@@ -16,8 +16,8 @@ from typing import Any, Collection
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .models import IntakeRecord
-from .rows import _from_record
+from hundred.ledger.models import IntakeRecord
+from hundred.ledger.rows import _from_record
 
 INTAKE_STATES = ("pending", "submitted", "applied", "held", "dead")
 RAW_MAX = 64 * 1024  # characters of a refused body kept with its dead letter
@@ -111,7 +111,7 @@ class IntakeLog:
     def unstarted_intakes(self, limit: int = 1000) -> list[IntakeRow]:
         """Submitted deal-closed intakes whose deal has no journey yet (their run has not started
         it: still to run, or it ended without doing so), oldest first."""
-        from .models import JourneyRecord
+        from hundred.ledger.models import JourneyRecord
 
         stmt = (select(IntakeRecord).where(IntakeRecord.state == "submitted", IntakeRecord.run_id.is_not(None),
                                            ~exists().where(JourneyRecord.deal_id == IntakeRecord.deal_id))

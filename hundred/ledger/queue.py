@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .models import DeliveryRecord, LetterRecord
-from .rows import DELIVERY_STATES, LETTER_STATES, DeliveryRow, LetterRow, _from_record, check_state
+from hundred.ledger.models import DeliveryRecord, LetterRecord
+from hundred.ledger.rows import DELIVERY_STATES, LETTER_STATES, DeliveryRow, LetterRow, _from_record, check_state
 
 # Where a delivery may come from when the caller does not say: `sent` is never left.
 DELIVERY_FROM: dict[str, tuple[str, ...]] = {

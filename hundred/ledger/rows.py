@@ -10,8 +10,8 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, Collection
 
-from ..engine import COMPLETE, STATES
-from ..journey import Journey
+from hundred.engine import COMPLETE, STATES
+from hundred.journey import Journey
 
 JOURNEY_STATES: tuple[str, ...] = ("active", "exited", "completed")
 # The touch states and what completes the gate are the engine's (one home for each rule).

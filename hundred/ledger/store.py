@@ -25,15 +25,14 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..deal import Deal
-from ..journey import Journey
-from . import db
-from .models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord, utcnow
-from .batches import Batches
-from .intake import IntakeLog
-from .queue import DeliveriesAndLetters
-from .rows import (COMPLETE_TOUCH_STATES, JOURNEY_STATES, PENDING_TOUCH_STATES, TOUCH_STATES, EventRow,
-                   JourneyRow, NewTouch, TouchRow, _from_record, check_state)
+from hundred.deal import Deal
+from hundred.journey import Journey
+from hundred.ledger import db
+from hundred.ledger.models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord, utcnow
+from hundred.ledger.batches import Batches
+from hundred.ledger.intake import IntakeLog
+from hundred.ledger.queue import DeliveriesAndLetters
+from hundred.ledger.rows import COMPLETE_TOUCH_STATES, JOURNEY_STATES, PENDING_TOUCH_STATES, TOUCH_STATES, EventRow, JourneyRow, NewTouch, TouchRow, _from_record, check_state
 
 Clock = Callable[[], datetime]
 TOUCH_FIELDS = frozenset({"due", "flow_run_id", "error", "outcome", "completed_at", "attempts"})

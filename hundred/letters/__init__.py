@@ -6,14 +6,14 @@ batch is written, `hand` for the humanised layout and `fonts` for the prepared f
 """
 from typing import Any
 
-from .model import Letter, LetterStyle, PostalAddress, RenderedLetter
+from hundred.letters.model import Letter, LetterStyle, PostalAddress, RenderedLetter
 
 
 def __getattr__(name: str) -> Any:
     """`render_letters` is imported on first use: it loads reportlab, which building a Letter
     (the planner, the runtime, `simulate`) never needs."""
     if name == "render_letters":
-        from .render import render_letters
+        from hundred.letters.render import render_letters
 
         return render_letters
     raise AttributeError(f"module 'hundred.letters' has no attribute {name!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .model import PostalAddress
+from hundred.letters.model import PostalAddress
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from reportlab.lib.rl_accel import escapePDF
 from reportlab.pdfbase import pdfmetrics
 
-from .hand import FIXED, Glyph, Run
-from .pen import KEY_SEP
+from hundred.letters.hand import FIXED, Glyph, Run
+from hundred.letters.pen import KEY_SEP
 
 CMYK = tuple[float, float, float, float]
 _CACHE_ATTR = "_hundred_glyph_encodings"

@@ -27,7 +27,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from .pen import Pen
+from hundred.letters.pen import Pen
 
 MM = 72 / 25.4
 SQ6 = math.sqrt(6.0)  # (u1 + u2 - 1) has variance 1/6

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .fonts import Face
-from .hand import Frame, Run
+from hundred.letters.fonts import Face
+from hundred.letters.hand import Frame, Run
 
 MM = 72 / 25.4
 INCH = 72.0

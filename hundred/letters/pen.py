@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .fonts import Face, HandFace, font_book
+from hundred.letters.fonts import Face, HandFace, font_book
 
 # Handwriting is big (about 18-20 pt of Caveat); sizes are set by x-height so the two hands
 # write at the same physical size.

@@ -24,16 +24,16 @@ from typing import BinaryIO
 from reportlab import rl_config
 from reportlab.pdfgen.canvas import Canvas
 
-from .address import address_lines
-from .emit import emit_glyphs, emit_path, emit_rules, emit_runs
-from .fonts import FontBook, font_book
-from .hand import HAND, Frame, Written, write
-from .model import INKS, Letter, LetterStyle, PostalAddress, RenderedLetter
-from .page import MM, Geometry, geometry, mark_segments, place_address, place_return_address
-from .pen import Pen, pen_for
-from .signature import SIZE as SIGNATURE_SIZE
-from .signature import Signature, sign
-from .text import clean_field, clean_line, clean_text, normalise
+from hundred.letters.address import address_lines
+from hundred.letters.emit import emit_glyphs, emit_path, emit_rules, emit_runs
+from hundred.letters.fonts import FontBook, font_book
+from hundred.letters.hand import HAND, Frame, Written, write
+from hundred.letters.model import INKS, Letter, LetterStyle, PostalAddress, RenderedLetter
+from hundred.letters.page import MM, Geometry, geometry, mark_segments, place_address, place_return_address
+from hundred.letters.pen import Pen, pen_for
+from hundred.letters.signature import SIZE as SIGNATURE_SIZE
+from hundred.letters.signature import Signature, sign
+from hundred.letters.text import clean_field, clean_line, clean_text, normalise
 
 ADDRESS_INK = (0.0, 0.0, 0.0, 1.0)
 FOOTER_INK = (0.0, 0.0, 0.0, 0.5)

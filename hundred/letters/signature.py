@@ -12,10 +12,10 @@ import math
 import random
 from dataclasses import dataclass
 
-from .fonts import Face
-from .hand import FIXED, SQ6, Glyph
-from .pen import glyph_key
-from .text import font_index
+from hundred.letters.fonts import Face
+from hundred.letters.hand import FIXED, SQ6, Glyph
+from hundred.letters.pen import glyph_key
+from hundred.letters.text import font_index
 
 SIZE = 28.0  # pt; a signature is larger than the writing
 

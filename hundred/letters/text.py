@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from .fonts import Face
+from hundred.letters.fonts import Face
 
 SUBSTITUTIONS: dict[str, str] = {
     "\u0133": "ij",  # ĳ  (Kalam has no glyph; "ij" is how the Dutch write it anyway)

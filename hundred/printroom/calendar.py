@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..workdays import BusinessCalendar
+from hundred.workdays import BusinessCalendar
 
 FALLBACK_TZ = "Europe/Amsterdam"
 DEFAULT_BATCH_AT = time(10, 0)  # the journey language's default morning cut-off (letters.batch_at)
@@ -42,8 +42,8 @@ class PrintCalendar:
 
 def print_calendar(settings: Any) -> PrintCalendar:
     """The default journey's calendar; Mon–Fri in Europe/Amsterdam (NL holidays) when it cannot be read."""
-    from ..catalog import find_journey
-    from ..validate import load_journey
+    from hundred.catalog import find_journey
+    from hundred.validate import load_journey
 
     try:
         path = find_journey(settings.default_journey, Path(settings.journeys_dir))

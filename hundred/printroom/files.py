@@ -11,12 +11,12 @@ import csv
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from ..ledger import BatchEntry, BatchRow, LetterRow
-from .order import country, is_domestic
-from .service import BatchResult, letter_of, style_of, write_atomically
+from hundred.ledger import BatchEntry, BatchRow, LetterRow
+from hundred.printroom.order import country, is_domestic
+from hundred.printroom.service import BatchResult, letter_of, style_of, write_atomically
 
 if TYPE_CHECKING:
-    from .service import PrintRoom
+    from hundred.printroom.service import PrintRoom
 
 MANIFEST_COLUMNS = ("sequence", "letter", "deal", "touch", "name", "postcode", "city", "country",
                     "first_page", "last_page", "seed", "problems")
@@ -43,8 +43,8 @@ def summary(rows: list[LetterRow]) -> dict[str, Any]:
 
 def write_batch(room: "PrintRoom", batch: BatchRow, entries: list[tuple[BatchEntry, LetterRow]], *,
                 labels: bool) -> BatchResult:
-    from ..letters.render import render_batch
-    from . import sheets
+    from hundred.letters.render import render_batch
+    from hundred.printroom import sheets
 
     rows = [row for _, row in entries]
     printed_on = batch.created_at.astimezone(room.tz).date()  # the batch's day, stored: re-renders stay identical

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ..ledger import LetterRow
-from ..letters.address import normalise_postcode
+from hundred.ledger import LetterRow
+from hundred.letters.address import normalise_postcode
 
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _PARTS = re.compile(r"\d+|[^\d\s]+")

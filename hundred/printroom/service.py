@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from ..ledger import BatchRow, Ledger, LetterRow
-from ..letters.model import Letter, LetterStyle, PostalAddress
-from .order import is_domestic, print_order, safe_name
+from hundred.ledger import BatchRow, Ledger, LetterRow
+from hundred.letters.model import Letter, LetterStyle, PostalAddress
+from hundred.printroom.order import is_domestic, print_order, safe_name
 
 KINDS = ("pdf", "manifest", "labels")
 UNFINISHED_AFTER = timedelta(minutes=10)  # a batch of 1,000 letters renders in a few seconds
@@ -74,7 +74,7 @@ class BatchResult:
 def letter_of(row: LetterRow, printed_on: date | None = None) -> Letter:
     """The renderer's Letter from the ledger's stored inputs (never the template); printed on
     another day than its print-by day, it carries the day it is printed (letters/dating.py)."""
-    from ..letters.dating import redate
+    from hundred.letters.dating import redate
 
     body = row.text if printed_on is None else redate(row.text, row.print_by, printed_on, row.layout.get("locale"))
     return Letter(letter_id=row.letter_id, body=body, signer=row.signer,
@@ -112,7 +112,7 @@ class PrintRoom:
         self.settings = settings
         self.on_posted = on_posted
         if timezone is None:
-            from .calendar import print_calendar
+            from hundred.printroom.calendar import print_calendar
 
             timezone = print_calendar(settings).timezone
         self.tz = ZoneInfo(timezone)
@@ -225,7 +225,7 @@ class PrintRoom:
 
     @staticmethod
     def _unprintable(row: LetterRow) -> str | None:
-        from ..letters.render import check_letter
+        from hundred.letters.render import check_letter
 
         try:
             check_letter(letter_of(row))
@@ -236,7 +236,7 @@ class PrintRoom:
 
     def render_batch(self, batch_id: str, *, labels: bool | None = None) -> BatchResult:
         """Write the batch's files from the ledger: the same inputs give the same bytes."""
-        from . import files
+        from hundred.printroom import files
 
         batch = self._batch(batch_id)
         entries = self.ledger.batch_entries(batch_id)
@@ -307,7 +307,7 @@ class PrintRoom:
 
     @staticmethod
     def _render_one(row: LetterRow) -> bytes:
-        from ..letters.render import render_letters
+        from hundred.letters.render import render_letters
 
         buf = io.BytesIO()
         render_letters([letter_of(row)], style_of(row), buf)

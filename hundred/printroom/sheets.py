@@ -12,12 +12,12 @@ from typing import Any, BinaryIO
 
 from reportlab.pdfgen.canvas import Canvas
 
-from ..ledger import BatchRow, LetterRow
-from ..letters.address import address_lines
-from ..letters.fonts import font_book
-from ..letters.model import PostalAddress
-from ..letters.page import INCH, MM, PAPER_SIZES
-from ..letters.text import normalise
+from hundred.ledger import BatchRow, LetterRow
+from hundred.letters.address import address_lines
+from hundred.letters.fonts import font_book
+from hundred.letters.model import PostalAddress
+from hundred.letters.page import INCH, MM, PAPER_SIZES
+from hundred.letters.text import normalise
 
 BAND = 14 * MM  # black band at the top of cover and separator: visible on the stack's edge
 

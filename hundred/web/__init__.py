@@ -4,6 +4,6 @@ It never imports Prefect or `flows`: it learns about the other parts from the su
 `HUNDRED_HOME/up.json` and checks them over plain HTTP.
 """
 
-from .app import create_app
+from hundred.web.app import create_app
 
 __all__ = ["create_app"]

@@ -14,8 +14,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from .. import deployments
-from ..local import UP_FILE
+from hundred import deployments
+from hundred.local import UP_FILE
 
 DEPLOYMENTS = deployments.ALL
 TIMEOUT = 2.0
@@ -110,14 +110,14 @@ def create_app(home: Path | None = None, *, settings: Any = None, printroom: Any
     that ledger and Prefect's REST API) can be handed in by tests. The CRM's hooks are in hooks.py."""
     home = Path(home or os.environ.get("HUNDRED_HOME") or ".hundred").absolute()
     app = FastAPI(title="hundred", docs_url=None, redoc_url=None, openapi_url=None)
-    from .site import install_print_room
+    from hundred.web.site import install_print_room
 
     if settings is None:
-        from ..settings import Settings
+        from hundred.settings import Settings
 
         settings = Settings(home=home)
     install_print_room(app, home, settings, printroom)
-    from .hooks import IntakeServices, build_hooks_router
+    from hundred.web.hooks import IntakeServices, build_hooks_router
 
     app.state.intake_services = IntakeServices(home, settings, intake)
     app.include_router(build_hooks_router(app.state.intake_services))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from .auth import SESSION_COOKIE, Auth
+from hundred.web.auth import SESSION_COOKIE, Auth
 
 MAX_FORM_BYTES = 16 * 1024
 BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")

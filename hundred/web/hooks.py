@@ -19,8 +19,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from ..crm import basic_auth_valid, hubspot_valid, map_payload
-from ..signature import HEADER, verify_signature
+from hundred.crm import basic_auth_valid, hubspot_valid, map_payload
+from hundred.signature import HEADER, verify_signature
 
 log = logging.getLogger("hundred.web.hooks")
 
@@ -42,10 +42,10 @@ class IntakeServices:
     def intake(self) -> Any:
         if self._intake is not None:
             return self._intake
-        from ..intake import Intake, NoPrefect
-        from ..ledger import Ledger
-        from ..local import prefect_api_url
-        from ..prefect_rest import RestScheduler
+        from hundred.intake import Intake, NoPrefect
+        from hundred.ledger import Ledger
+        from hundred.local import prefect_api_url
+        from hundred.prefect_rest import RestScheduler
 
         api = prefect_api_url(self.home)
         with self._lock:
@@ -122,8 +122,8 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
         return await signed(request, lambda intake, body, headers: intake.cancelled(body, source="hook", headers=headers))
 
     def vendor(intake: Any, name: str, body: bytes, headers: Any) -> Any:
-        from ..deal import DealProblem
-        from ..intake import Answer
+        from hundred.deal import DealProblem
+        from hundred.intake import Answer
 
         data, problem = map_payload(name, body, settings)
         if problem:

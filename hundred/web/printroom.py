@@ -24,8 +24,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from .guard import Caller, Guard, Refused, valid_batch_id, valid_letter_id
-from .views import Views
+from hundred.web.guard import Caller, Guard, Refused, valid_batch_id, valid_letter_id
+from hundred.web.views import Views
 
 log = logging.getLogger("hundred.web")
 KINDS = {"pdf": ("application/pdf", "pdf"), "manifest": ("text/csv; charset=utf-8", "csv"),
@@ -46,8 +46,8 @@ class Services:
     def printroom(self) -> Any:
         with self._lock:
             if self._printroom is None:
-                from ..ledger import Ledger
-                from ..printroom.service import PrintRoom
+                from hundred.ledger import Ledger
+                from hundred.printroom.service import PrintRoom
 
                 self.ledger = Ledger.open(self.settings.ledger_url)
                 self._printroom = PrintRoom(self.ledger, self.settings, on_posted=self.on_posted)
@@ -64,9 +64,9 @@ class Services:
         Without a Prefect API the letter is not marked posted (ValueError: the page says why). When
         Prefect fails after the touch completed, the released touches stay `planned` and the next
         reconcile schedules them: the letter stays posted, the failure is logged."""
-        from ..local import prefect_api_url
-        from ..prefect_rest import PrefectAPIError, RestScheduler
-        from ..runtime import Runtime
+        from hundred.local import prefect_api_url
+        from hundred.prefect_rest import PrefectAPIError, RestScheduler
+        from hundred.runtime import Runtime
 
         api = prefect_api_url(self.home)
         if not api:

@@ -10,15 +10,15 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .auth import SESSION_COOKIE, Auth
-from .guard import Guard, LoginRequired, Refused, login_required_response, security_headers, wants_html
-from .printroom import Services, build_router
-from .views import STYLE_HASH, Views, build_login_router
+from hundred.web.auth import SESSION_COOKIE, Auth
+from hundred.web.guard import Guard, LoginRequired, Refused, login_required_response, security_headers, wants_html
+from hundred.web.printroom import Services, build_router
+from hundred.web.views import STYLE_HASH, Views, build_login_router
 
 
 def install_print_room(app: FastAPI, home: Path, settings: Any = None, printroom: Any = None) -> None:
     if settings is None:
-        from ..settings import Settings
+        from hundred.settings import Settings
 
         settings = Settings(home=home)
     auth = Auth(password=settings.print_password, password_hash=settings.print_password_hash,

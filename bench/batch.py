@@ -8,6 +8,7 @@ the one directly rendered PDF (cover, separator, letters in postcode order), the
 (and the label sheet with --labels). Prints seconds, pages and MB; ``--json`` prints exactly one
 line: {"letters": .., "seconds": .., "mb": ..}. Goal: 1,000 letters in at most 10 s on one core.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,10 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the package from a checkout; tests/printroom_data.py
 
-from hundred.ledger import Ledger  # noqa: E402
-from hundred.printroom import PrintRoom  # noqa: E402
 from printroom_data import fill  # noqa: E402
+
+from hundred import bootstrap  # noqa: E402
+from hundred.adapters.ledger import Ledger  # noqa: E402
 
 DAY = date(2026, 11, 30)
 
@@ -39,8 +41,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hundred-bench-") as tmp:
         ledger = Ledger.open(f"sqlite:///{tmp}/ledger.db")
         fill(ledger, args.n, print_by=DAY, spread_days=3)
-        room = PrintRoom(ledger, SimpleNamespace(letters_dir=Path(tmp) / "letters"))
-        from hundred.letters.fonts import font_book
+        room = bootstrap.print_room(SimpleNamespace(letters_dir=Path(tmp) / "letters"), ledger_=ledger)
+        from hundred.rendering.handwriting.fonts import font_book
 
         font_book()  # fonts are prepared once per process (cached on disk), not per batch: not timed
         started = time.perf_counter()
@@ -51,8 +53,10 @@ def main() -> None:
     if args.json:
         print(json.dumps({"letters": result.letters, "seconds": round(seconds, 2), "mb": round(mb, 2)}))
         return
-    print(f"{result.letters} letters → {result.pages} pages in {seconds:.2f} s "
-          f"({result.letters / seconds:.0f} letters/s), {mb:.1f} MB ({mb * 1000 / max(result.letters, 1):.0f} kB a letter)")
+    print(
+        f"{result.letters} letters → {result.pages} pages in {seconds:.2f} s "
+        f"({result.letters / seconds:.0f} letters/s), {mb:.1f} MB ({mb * 1000 / max(result.letters, 1):.0f} kB a letter)"
+    )
 
 
 if __name__ == "__main__":

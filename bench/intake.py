@@ -32,12 +32,12 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import REPO, Stack, closed_deal, cpu_s, percentile, stack  # noqa: E402
+from stack import REPO, Stack, closed_deal, cpu_s, percentile, stack
 
 THREADS = 8
 SECRET = "whsec-bench-0123456789"
@@ -55,8 +55,17 @@ def main() -> None:
     results = []
     if args.db == "both":  # one process per database: Prefect's client reads its API URL once per process
         for db in ("sqlite", "postgresql"):
-            cmd = [sys.executable, __file__, "--db", db, "--deals", str(args.deals), "--threads", str(args.threads),
-                   "--json"] + (["--no-serve"] if args.no_serve else [])
+            cmd = [
+                sys.executable,
+                __file__,
+                "--db",
+                db,
+                "--deals",
+                str(args.deals),
+                "--threads",
+                str(args.threads),
+                "--json",
+            ] + (["--no-serve"] if args.no_serve else [])
             done = subprocess.run(cmd, capture_output=True, text=True, check=True)
             results += json.loads(done.stdout.strip().splitlines()[-1])["results"]
     else:
@@ -67,18 +76,24 @@ def main() -> None:
         return
     print(f"{args.deals} deals per database, {args.threads} concurrent senders")
     for r in results:
-        print(f"{r['db']:<10} hundred: {r['accepted']}/{r['deals']} accepted, {r['accepted_per_s']:.1f}/s, "
-              f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms | raw Prefect: {r['raw_runs_per_s']:.1f} runs/s, "
-              f"p50 {r['raw_p50_ms']:.0f} ms | overhead {r['overhead'] * 100:+.0f} % | CPU a deal {r['cpu_ms']:.0f} ms "
-              f"vs a raw run {r['raw_cpu_ms']:.0f} ms ({r['cpu_overhead'] * 100:+.0f} %) | "
-              + (f"first-phase touches of {r['scheduled_deals']} deals scheduled {r['scheduled_after_s']} s after "
-                 f"the first POST (serve ready at {r['serve_ready_after_s']} s)" if r["scheduled_deals"] else "no serve"))
+        print(
+            f"{r['db']:<10} hundred: {r['accepted']}/{r['deals']} accepted, {r['accepted_per_s']:.1f}/s, "
+            f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms | raw Prefect: {r['raw_runs_per_s']:.1f} runs/s, "
+            f"p50 {r['raw_p50_ms']:.0f} ms | overhead {r['overhead'] * 100:+.0f} % | CPU a deal {r['cpu_ms']:.0f} ms "
+            f"vs a raw run {r['raw_cpu_ms']:.0f} ms ({r['cpu_overhead'] * 100:+.0f} %) | "
+            + (
+                f"first-phase touches of {r['scheduled_deals']} deals scheduled {r['scheduled_after_s']} s after "
+                f"the first POST (serve ready at {r['serve_ready_after_s']} s)"
+                if r["scheduled_deals"]
+                else "no serve"
+            )
+        )
 
 
 def bench(s: Stack, deals: int, threads: int, serve: bool = True) -> dict[str, Any]:
     import httpx
 
-    from hundred.ledger import Ledger
+    from hundred.adapters.ledger import Ledger
 
     settings = s.settings(webhook_secret=SECRET, print_password="bench-not-used-123")
     web = start_web(s)
@@ -98,8 +113,10 @@ def bench(s: Stack, deals: int, threads: int, serve: bool = True) -> dict[str, A
                 answers = list(pool.map(lambda p: post(http, web["url"], p), payloads))
             posting_s = time.perf_counter() - first_post
             hook_cpu = cpu_s(*s.server_pids(), web["proc"].pid) - cpu[0] + time.process_time() - cpu[1]
-            split = {name: round((cpu_s(*pids) - split[name]) * 1000 / deals, 1) if pids else 0.0
-                     for name, pids in parts.items()}
+            split = {
+                name: round((cpu_s(*pids) - split[name]) * 1000 / deals, 1) if pids else 0.0
+                for name, pids in parts.items()
+            }
             split["sender"] = round((time.process_time() - cpu[1]) * 1000 / deals, 1)
             after = raw_runs(s, [closed_deal(example, i, "RAW") for i in range(deals // 2, deals)], threads)
             delete_runs(before["ids"] + after["ids"])
@@ -119,25 +136,37 @@ def bench(s: Stack, deals: int, threads: int, serve: bool = True) -> dict[str, A
     finally:
         ledger.close()
     rate = len(accepted) / posting_s
-    raw = {"raw_runs_per_s": round((before["runs"] + after["runs"]) / (before["seconds"] + after["seconds"]), 1),
-           "raw_p50_ms": round(percentile(before["took"] + after["took"], 50) * 1000, 1),
-           "raw_p95_ms": round(percentile(before["took"] + after["took"], 95) * 1000, 1),
-           "raw_runs_per_s_before_after": [round(r["runs"] / r["seconds"], 1) for r in (before, after)],
-           "raw_cpu_ms": round((before["cpu"] + after["cpu"]) * 1000 / (before["runs"] + after["runs"]), 1)}
+    raw = {
+        "raw_runs_per_s": round((before["runs"] + after["runs"]) / (before["seconds"] + after["seconds"]), 1),
+        "raw_p50_ms": round(percentile(before["took"] + after["took"], 50) * 1000, 1),
+        "raw_p95_ms": round(percentile(before["took"] + after["took"], 95) * 1000, 1),
+        "raw_runs_per_s_before_after": [round(r["runs"] / r["seconds"], 1) for r in (before, after)],
+        "raw_cpu_ms": round((before["cpu"] + after["cpu"]) * 1000 / (before["runs"] + after["runs"]), 1),
+    }
     hook_cpu_ms = hook_cpu * 1000 / max(1, len(answers))
-    return {"db": s.db, "deals": deals, "accepted": len(accepted), "posting_s": round(posting_s, 2),
-            "accepted_per_s": round(rate, 1), "p50_ms": round(percentile(latencies, 50) * 1000, 1),
-            "p95_ms": round(percentile(latencies, 95) * 1000, 1), **raw,
-            "overhead": round(raw["raw_runs_per_s"] / rate - 1, 3) if rate else None,
-            "cpu_ms": round(hook_cpu_ms, 1), "cpu_ms_by_process": split, "cpu_overhead": round(hook_cpu_ms / raw["raw_cpu_ms"] - 1, 3),
-            "scheduled_after_s": done_at["seconds"], "scheduled_deals": done_at["deals"],
-            "serve_ready_after_s": round(serve_ready - first_post, 1),
-            "statuses": sorted({a[0] for a in answers})}
+    return {
+        "db": s.db,
+        "deals": deals,
+        "accepted": len(accepted),
+        "posting_s": round(posting_s, 2),
+        "accepted_per_s": round(rate, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        **raw,
+        "overhead": round(raw["raw_runs_per_s"] / rate - 1, 3) if rate else None,
+        "cpu_ms": round(hook_cpu_ms, 1),
+        "cpu_ms_by_process": split,
+        "cpu_overhead": round(hook_cpu_ms / raw["raw_cpu_ms"] - 1, 3),
+        "scheduled_after_s": done_at["seconds"],
+        "scheduled_deals": done_at["deals"],
+        "serve_ready_after_s": round(serve_ready - first_post, 1),
+        "statuses": sorted({a[0] for a in answers}),
+    }
 
 
 def post(http: Any, url: str, payload: dict[str, Any]) -> tuple[int, float]:
     """One signed delivery: (status, seconds)."""
-    from hundred.signature import sign
+    from hundred.adapters.channels.signing import sign
 
     body = json.dumps(payload).encode()
     headers = {"content-type": "application/json", "X-Hundred-Signature": sign(body, SECRET, int(time.time()))}
@@ -151,20 +180,26 @@ def raw_runs(s: Stack, payloads: list[dict[str, Any]], threads: int) -> dict[str
     from prefect.client.orchestration import get_client
     from prefect.states import Scheduled
 
-    from flows.scheduling import DEAL_CLOSED_DEPLOYMENT, PrefectScheduler
-    from hundred.deal import parse_deal
-    from hundred.deal_run import deal_closed_run
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
+    from hundred.deals.model import parse_deal
+    from hundred.service import deployments
+    from hundred.service.deal_run import deal_closed_run
 
-    deployment_id = PrefectScheduler(s.api_url).deployment_id(DEAL_CLOSED_DEPLOYMENT)
-    now = datetime.now(timezone.utc)  # due at once, as hundred's (deleted before serve starts)
-    runs = [deal_closed_run(parse_deal(p).model_dump(mode="json"), datetime.now(timezone.utc)) for p in payloads]
+    deployment_id = PrefectScheduler(s.api_url).deployment_id(deployments.DEAL_CLOSED)
+    now = datetime.now(UTC)  # due at once, as hundred's (deleted before serve starts)
+    runs = [deal_closed_run(parse_deal(p).model_dump(mode="json"), datetime.now(UTC)) for p in payloads]
     with get_client(sync_client=True) as client:
+
         def create(run: Any) -> tuple[float, Any]:
             t0 = time.perf_counter()
-            made = client.create_flow_run_from_deployment(deployment_id, parameters=run.parameters,
-                                                          state=Scheduled(scheduled_time=now),
-                                                          idempotency_key=run.idempotency_key, name=run.name,
-                                                          tags=run.tags)
+            made = client.create_flow_run_from_deployment(
+                deployment_id,
+                parameters=run.parameters,
+                state=Scheduled(scheduled_time=now),
+                idempotency_key=run.idempotency_key,
+                name=run.name,
+                tags=run.tags,
+            )
             return time.perf_counter() - t0, made.id
 
         cpu = cpu_s(*s.server_pids()), time.process_time()
@@ -173,8 +208,13 @@ def raw_runs(s: Stack, payloads: list[dict[str, Any]], threads: int) -> dict[str
             made = list(pool.map(create, runs))
         seconds = time.perf_counter() - started
         used = cpu_s(*s.server_pids()) - cpu[0] + time.process_time() - cpu[1]
-    return {"runs": len(runs), "seconds": seconds, "took": [m[0] for m in made], "cpu": used,
-            "ids": [m[1] for m in made]}
+    return {
+        "runs": len(runs),
+        "seconds": seconds,
+        "took": [m[0] for m in made],
+        "cpu": used,
+        "ids": [m[1] for m in made],
+    }
 
 
 def delete_runs(ids: list[Any]) -> None:
@@ -188,8 +228,8 @@ def delete_runs(ids: list[Any]) -> None:
 
 def first_phase_touches(settings: Any) -> set[str]:
     """The touch ids of the shipped journey's first phase."""
-    from hundred.catalog import find_journey
-    from hundred.validate import load_journey
+    from hundred.journeys.catalog import find_journey
+    from hundred.validation.validate import load_journey
 
     journey, _ = load_journey(find_journey(settings.default_journey, settings.journeys_dir), settings.templates_dir)
     first = journey.phases[0].phase
@@ -215,17 +255,37 @@ def wait_scheduled(ledger: Any, ids: set[str], first_phase: set[str], since: flo
 def start_web(s: Stack) -> dict[str, Any]:
     """`uvicorn --factory hundred.web:create_app` as `hundred up` starts it, on a free port."""
     import httpx
-
     from prefect_server import base_env, free_port
 
     port = free_port()
-    env = {**base_env(s.root / "prefect", s.api_url), **s.env(), "HUNDRED_WEBHOOK_SECRET": SECRET,
-           "HUNDRED_PRINT_PASSWORD": "bench-not-used-123"}
+    env = {
+        **base_env(s.root / "prefect", s.api_url),
+        **s.env(),
+        "HUNDRED_WEBHOOK_SECRET": SECRET,
+        "HUNDRED_PRINT_PASSWORD": "bench-not-used-123",
+    }
     log = s.root / "web.log"
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "hundred.web:create_app", "--host",
-                                 "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                                env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "hundred.web:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

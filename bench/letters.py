@@ -8,6 +8,7 @@ humanised, and as plain text in the same font (``humanise=False``).  Prints lett
 for both, their ratio and the humanised batch's size per letter.  ``--json`` prints exactly one
 line: {"humanised_per_s": .., "plain_per_s": .., "ratio": .., "kb_per_letter": ..}.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,22 +22,63 @@ import time
 from pathlib import Path
 
 try:
-    import hundred.letters  # noqa: F401
+    import hundred.rendering.handwriting  # noqa: F401
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hundred.letters import Letter, LetterStyle, PostalAddress, render_letters
+from hundred.rendering.handwriting import Letter, LetterStyle, PostalAddress, render_letters
 
-FIRST = ["Ilse", "Sanne", "Jeroen", "Anouk", "Daan", "Fleur", "Bram", "Zoë", "Łukasz", "Agnieszka",
-         "Małgorzata", "Jiří", "Kateřina", "Zoltán", "Réka", "Gergő", "Jürgen", "Käthe", "Søren", "Anaïs"]
-LAST = ["Jansen", "de Vries", "van den Berg", "Bakker", "IJsselmuiden", "Wąsowska", "Łęcki", "Dvořák",
-        "Čapek", "Szőke", "Győri", "Müller", "Straßburger", "Ørsted", "van Dijk", "Visser"]
+FIRST = [
+    "Ilse",
+    "Sanne",
+    "Jeroen",
+    "Anouk",
+    "Daan",
+    "Fleur",
+    "Bram",
+    "Zoë",
+    "Łukasz",
+    "Agnieszka",
+    "Małgorzata",
+    "Jiří",
+    "Kateřina",
+    "Zoltán",
+    "Réka",
+    "Gergő",
+    "Jürgen",
+    "Käthe",
+    "Søren",
+    "Anaïs",
+]
+LAST = [
+    "Jansen",
+    "de Vries",
+    "van den Berg",
+    "Bakker",
+    "IJsselmuiden",
+    "Wąsowska",
+    "Łęcki",
+    "Dvořák",
+    "Čapek",
+    "Szőke",
+    "Győri",
+    "Müller",
+    "Straßburger",
+    "Ørsted",
+    "van Dijk",
+    "Visser",
+]
 PLACES = [  # street, postcode, city, country
-    ("Dorpsstraat 12", "8011ab", "Zwolle", "NL"), ("Oudegracht 231", "3511 NK", "Utrecht", "NL"),
-    ("Kerkstraat 5a", "1017 GB", "Amsterdam", "NL"), ("Molenweg 88", "9712CP", "Groningen", "NL"),
-    ("Hauptstraße 7", "10115", "Berlin", "DE"), ("ul. Piotrkowska 104", "90-004", "Łódź", "PL"),
-    ("Vodičkova 36", "11000", "Praha", "CZ"), ("Baross tér 3", "9021", "Győr", "HU"),
-    ("Rue de la Loi 16", "1000", "Bruxelles", "BE"), ("Königsallee 2", "40212", "Düsseldorf", "DE"),
+    ("Dorpsstraat 12", "8011ab", "Zwolle", "NL"),
+    ("Oudegracht 231", "3511 NK", "Utrecht", "NL"),
+    ("Kerkstraat 5a", "1017 GB", "Amsterdam", "NL"),
+    ("Molenweg 88", "9712CP", "Groningen", "NL"),
+    ("Hauptstraße 7", "10115", "Berlin", "DE"),
+    ("ul. Piotrkowska 104", "90-004", "Łódź", "PL"),
+    ("Vodičkova 36", "11000", "Praha", "CZ"),
+    ("Baross tér 3", "9021", "Győr", "HU"),
+    ("Rue de la Loi 16", "1000", "Bruxelles", "BE"),
+    ("Königsallee 2", "40212", "Düsseldorf", "DE"),
 ]
 PRODUCTS = ["wandelschoenen", "jaarabonnement", "koffiemachine", "fietstassen", "kookcursus"]
 TEMPLATE = """Beste {first},
@@ -64,13 +106,18 @@ def make_letters(n: int) -> list[Letter]:
         first, last = rng.choice(FIRST), rng.choice(LAST)
         street, postcode, city, country = rng.choice(PLACES)
         company = rng.choice([None, None, f"{last.split()[-1]} & Partners B.V."])
-        body = TEMPLATE.format(first=first, shop=rng.choice(["Utrecht", "Zwolle", "Den Haag"]),
-                               product=rng.choice(PRODUCTS), amount=f"{rng.randint(5, 60)},50",
-                               date=f"{rng.randint(1, 28)} december 2026",
-                               order=f"K-{rng.randint(10000, 99999)}")
+        body = TEMPLATE.format(
+            first=first,
+            shop=rng.choice(["Utrecht", "Zwolle", "Den Haag"]),
+            product=rng.choice(PRODUCTS),
+            amount=f"{rng.randint(5, 60)},50",
+            date=f"{rng.randint(1, 28)} december 2026",
+            order=f"K-{rng.randint(10000, 99999)}",
+        )
         address = PostalAddress(f"{first} {last}", company, street, postcode, city, None, country)
-        letters.append(Letter(f"D-{1000 + i}/thank-you-letter", body, "Sanne de Vries", address,
-                              signer_title="Accountmanager"))
+        letters.append(
+            Letter(f"D-{1000 + i}/thank-you-letter", body, "Sanne de Vries", address, signer_title="Accountmanager")
+        )
     return letters
 
 
@@ -111,9 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
     else:
         print(f"{args.n} letters, one batch PDF each; rates per CPU second (one core)")
-        print(f"humanised: {t_human:.2f} s CPU ({wall_human:.2f} s wall)  "
-              f"{result['humanised_per_s']:.1f} letters/s  "
-              f"{size / 1024 / 1024:.1f} MB ({result['kb_per_letter']:.1f} KB/letter)")
+        print(
+            f"humanised: {t_human:.2f} s CPU ({wall_human:.2f} s wall)  "
+            f"{result['humanised_per_s']:.1f} letters/s  "
+            f"{size / 1024 / 1024:.1f} MB ({result['kb_per_letter']:.1f} KB/letter)"
+        )
         print(f"plain:     {t_plain:.2f} s CPU ({wall_plain:.2f} s wall)  {result['plain_per_s']:.1f} letters/s")
         print(f"ratio humanised/plain: {result['ratio']:.3f}")
     return 0

@@ -19,8 +19,10 @@ import os
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from hundred import bootstrap
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # the same server starter the tests use
@@ -57,42 +59,51 @@ def run(api_url: str, root: Path, deals: int) -> dict:
     from prefect.client.orchestration import get_client
     from prefect.states import Scheduled
 
-    from flows.scheduling import TOUCH_DEPLOYMENT, PrefectScheduler
     from flows.serve import deployments
-    from hundred.ledger import Ledger
-    from hundred.runtime import Runtime
-    from hundred.settings import Settings
+    from hundred.adapters.ledger import Ledger
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
+    from hundred.service import deployments as names
+    from hundred.service.settings import Settings
 
     for deployment in deployments():
         deployment.apply()
     example = json.loads((REPO / "examples" / "deal-nl.json").read_text(encoding="utf-8"))
-    settings = Settings(home=root / "home", journeys_dir=REPO / "journeys", templates_dir=REPO / "templates",
-                        day_seconds=None)
+    settings = Settings(
+        home=root / "home", journeys_dir=REPO / "journeys", templates_dir=REPO / "templates", day_seconds=None
+    )
     scheduler = PrefectScheduler(api_url)
-    runtime = Runtime(Ledger.open(settings.ledger_url), scheduler, settings)
-    deployment_id = scheduler.deployment_id(TOUCH_DEPLOYMENT)
+    runtime = bootstrap.runtime(settings, ledger_=Ledger.open(settings.ledger_url), scheduler_=scheduler)
+    deployment_id = scheduler.deployment_id(names.RUN_TOUCH)
     hundred_s = raw_s = 0.0
     runs = 0
     with get_client(sync_client=True) as client:
         for i in range(deals):
-            payload = {**example, "id": f"BENCH-{i}", "closed_at": datetime.now(timezone.utc).isoformat()}
+            payload = {**example, "id": f"BENCH-{i}", "closed_at": datetime.now(UTC).isoformat()}
             started = time.perf_counter()
             result = runtime.deal_closed(payload)
             hundred_s += time.perf_counter() - started
             made = sum(1 for t in result.touches if t.state == "scheduled")
             runs += made
-            due = datetime.now(timezone.utc) + timedelta(days=30)
+            due = datetime.now(UTC) + timedelta(days=30)
             started = time.perf_counter()
             for n in range(made):
                 client.create_flow_run_from_deployment(
-                    deployment_id, parameters={"deal": f"RAW-{i}", "touch": f"t{n}"},
-                    state=Scheduled(scheduled_time=due), idempotency_key=f"RAW-{i}/x/t{n}",
+                    deployment_id,
+                    parameters={"deal": f"RAW-{i}", "touch": f"t{n}"},
+                    state=Scheduled(scheduled_time=due),
+                    idempotency_key=f"RAW-{i}/x/t{n}",
                     tags=[f"deal:RAW-{i}", "journey:x", "phase:affirm", f"touch:t{n}", "channel:email"],
-                    name=f"RAW-{i} · t{n}")
+                    name=f"RAW-{i} · t{n}",
+                )
             raw_s += time.perf_counter() - started
     hundred_rate, raw_rate = runs / hundred_s, runs / raw_s
-    return {"deals": deals, "runs": runs, "hundred_runs_per_s": round(hundred_rate, 2),
-            "raw_runs_per_s": round(raw_rate, 2), "overhead": round(raw_rate / hundred_rate - 1, 3)}
+    return {
+        "deals": deals,
+        "runs": runs,
+        "hundred_runs_per_s": round(hundred_rate, 2),
+        "raw_runs_per_s": round(raw_rate, 2),
+        "overhead": round(raw_rate / hundred_rate - 1, 3),
+    }
 
 
 if __name__ == "__main__":

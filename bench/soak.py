@@ -34,17 +34,19 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from hundred import bootstrap
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import REPO, Stack, closed_deal, cpu_s, rss_mb, stack  # noqa: E402
+from stack import REPO, Stack, closed_deal, cpu_s, rss_mb, stack
 
 POOL = "hundred"
 FILLS = (0.1, 0.5, 1.0)
-POLLS = 15          # calls per poll measurement
-SAMPLE = 20         # deals put in one by one at each mark: "time to schedule one deal"
+POLLS = 15  # calls per poll measurement
+SAMPLE = 20  # deals put in one by one at each mark: "time to schedule one deal"
 RECONCILE_SAMPLE = 200
 
 
@@ -52,10 +54,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, default=2000, help="closed deals to put in (default 2000)")
     parser.add_argument("--threads", type=int, default=3, help="threads filling between the marks (default 3)")
-    parser.add_argument("--reconcile-max", type=int, default=6000,
-                        help="run a whole reconcile pass up to this many scheduled runs, estimate above (default 6000)")
-    parser.add_argument("--horizon", type=float, default=None, metavar="DAYS",
-                        help="HUNDRED_SCHEDULE_HORIZON_DAYS: runs only for touches due within DAYS (default: none)")
+    parser.add_argument(
+        "--reconcile-max",
+        type=int,
+        default=6000,
+        help="run a whole reconcile pass up to this many scheduled runs, estimate above (default 6000)",
+    )
+    parser.add_argument(
+        "--horizon",
+        type=float,
+        default=None,
+        metavar="DAYS",
+        help="HUNDRED_SCHEDULE_HORIZON_DAYS: runs only for touches due within DAYS (default: none)",
+    )
     parser.add_argument("--json", action="store_true", help="one line of JSON")
     args = parser.parse_args()
     with stack("postgresql", work_pool=POOL) as s:
@@ -63,22 +74,30 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{result['deals']} deals, {result['runs']} scheduled runs on PostgreSQL, schedule horizon "
-          f"{result['horizon_days'] or 'none'}, {result['seconds']:.0f} s")
-    print(f"{'fill':>5} {'deals':>6} {'runs':>6} {'deal ms':>12} {'RSS MB':>7} {'serve poll':>12} {'pool poll':>12} "
-          f"{'status 1':>8} {'status all':>10} {'cancel ms':>11} {'reconcile s':>14} {'PG MB':>6}")
+    print(
+        f"{result['deals']} deals, {result['runs']} scheduled runs on PostgreSQL, schedule horizon "
+        f"{result['horizon_days'] or 'none'}, {result['seconds']:.0f} s"
+    )
+    print(
+        f"{'fill':>5} {'deals':>6} {'runs':>6} {'deal ms':>12} {'RSS MB':>7} {'serve poll':>12} {'pool poll':>12} "
+        f"{'status 1':>8} {'status all':>10} {'cancel ms':>11} {'reconcile s':>14} {'PG MB':>6}"
+    )
     for m in result["fills"]:
         sp, pp, rc = m["serve_poll_ms"], m["pool_poll_ms"], m["reconcile"]
-        print(f"{m['fill']:>5.0%} {m['deals']:>6} {m['runs_on_server']:>6} {m['deal_ms']:>5.0f} ({m['deal_server_cpu_ms']:>4.0f}) "
-              f"{m['server_rss_mb']:>7.0f} {sp['p50']:>5.1f} ({sp['server_cpu_ms']:>4.1f}) "
-              f"{pp['p50']:>5.1f} ({pp['server_cpu_ms']:>4.1f}) {m['status_one_s']:>8.2f} {m['status_all_s']:>10.2f} "
-              f"{m['cancel_ms']:>4.0f} ({m['cancel_server_cpu_ms']:>4.0f}) "
-              f"{rc['seconds']:>6.1f}{'~' if rc['estimated'] else ' '}({rc['server_cpu_s']:>5.1f}) "
-              f"{m['prefect_db_mb'] or 0:>6.0f}")
-    print("runs: SCHEDULED runs on the server; in brackets: CPU the Prefect server and PostgreSQL spent on it (ms, "
-          f"reconcile: s); deal: Runtime.deal_closed, mean of {SAMPLE} deals; polls: p50 ms of {POLLS} calls; "
-          "status: the CLI in s; cancel: Runtime.cancel of one journey; reconcile: one pass, ~ estimated; "
-          "PG MB: the Prefect database")
+        print(
+            f"{m['fill']:>5.0%} {m['deals']:>6} {m['runs_on_server']:>6} {m['deal_ms']:>5.0f} ({m['deal_server_cpu_ms']:>4.0f}) "
+            f"{m['server_rss_mb']:>7.0f} {sp['p50']:>5.1f} ({sp['server_cpu_ms']:>4.1f}) "
+            f"{pp['p50']:>5.1f} ({pp['server_cpu_ms']:>4.1f}) {m['status_one_s']:>8.2f} {m['status_all_s']:>10.2f} "
+            f"{m['cancel_ms']:>4.0f} ({m['cancel_server_cpu_ms']:>4.0f}) "
+            f"{rc['seconds']:>6.1f}{'~' if rc['estimated'] else ' '}({rc['server_cpu_s']:>5.1f}) "
+            f"{m['prefect_db_mb'] or 0:>6.0f}"
+        )
+    print(
+        "runs: SCHEDULED runs on the server; in brackets: CPU the Prefect server and PostgreSQL spent on it (ms, "
+        f"reconcile: s); deal: Runtime.deal_closed, mean of {SAMPLE} deals; polls: p50 ms of {POLLS} calls; "
+        "status: the CLI in s; cancel: Runtime.cancel of one journey; reconcile: one pass, ~ estimated; "
+        "PG MB: the Prefect database"
+    )
 
 
 class Filler:
@@ -93,11 +112,12 @@ class Filler:
 
     def runtime(self) -> Any:
         if not hasattr(self.local, "runtime"):
-            from flows.scheduling import PrefectScheduler
-            from hundred.ledger import Ledger
-            from hundred.runtime import Runtime
+            from hundred.adapters.ledger import Ledger
+            from hundred.adapters.prefect.scheduler import PrefectScheduler
 
-            runtime = Runtime(Ledger.open(self.s.ledger_url), PrefectScheduler(self.s.api_url), self.settings)
+            runtime = bootstrap.runtime(
+                self.settings, ledger_=Ledger.open(self.s.ledger_url), scheduler_=PrefectScheduler(self.s.api_url)
+            )
             self.local.runtime = runtime
             with self.lock:
                 self.opened.append(runtime)
@@ -115,8 +135,9 @@ class Filler:
             runtime.ledger.close()
 
 
-def soak(s: Stack, deals: int, threads: int, reconcile_max: int, horizon: float | None = None,
-         progress: bool = False) -> dict[str, Any]:
+def soak(
+    s: Stack, deals: int, threads: int, reconcile_max: int, horizon: float | None = None, progress: bool = False
+) -> dict[str, Any]:
     settings = s.settings(schedule_horizon_days=horizon)
     filler = Filler(s, settings)
     marks = sorted({max(SAMPLE, round(deals * f)) for f in FILLS})
@@ -129,8 +150,11 @@ def soak(s: Stack, deals: int, threads: int, reconcile_max: int, horizon: float 
                 for n, (_, made) in enumerate(pool.map(filler.put, range(done, mark - SAMPLE)), done + 1):
                     runs += made
                     if progress and n % 50 == 0:
-                        print(f"  {time.perf_counter() - started:.0f} s: {n} deals, {runs} runs", file=sys.stderr,
-                              flush=True)
+                        print(
+                            f"  {time.perf_counter() - started:.0f} s: {n} deals, {runs} runs",
+                            file=sys.stderr,
+                            flush=True,
+                        )
             done = max(done, mark - SAMPLE)
             cpu, took = cpu_s(*s.server_pids()), []
             for i in range(done, mark):  # alone: the time one deal takes at this fill
@@ -139,16 +163,27 @@ def soak(s: Stack, deals: int, threads: int, reconcile_max: int, horizon: float 
                 runs += made
             server_ms = (cpu_s(*s.server_pids()) - cpu) * 1000 / len(took)
             done = mark
-            m = {"fill": round(mark / deals, 2), "deals": mark, "runs": runs,
-                 "deal_ms": round(statistics.mean(took) * 1000, 1), "deal_server_cpu_ms": round(server_ms, 1),
-                 **measure(s, filler.runtime(), f"SOAK-{mark - 1:05d}", f"SOAK-{mark // 2:05d}", reconcile_max)}
+            m = {
+                "fill": round(mark / deals, 2),
+                "deals": mark,
+                "runs": runs,
+                "deal_ms": round(statistics.mean(took) * 1000, 1),
+                "deal_server_cpu_ms": round(server_ms, 1),
+                **measure(s, filler.runtime(), f"SOAK-{mark - 1:05d}", f"SOAK-{mark // 2:05d}", reconcile_max),
+            }
             fills.append(m)
             if progress:
                 print(f"  {time.perf_counter() - started:.0f} s: {json.dumps(m)}", file=sys.stderr, flush=True)
     finally:
         filler.close()
-    return {"deals": deals, "runs": runs, "db": s.db, "seconds": round(time.perf_counter() - started, 1),
-            "horizon_days": settings.schedule_horizon_days, "fills": fills}
+    return {
+        "deals": deals,
+        "runs": runs,
+        "db": s.db,
+        "seconds": round(time.perf_counter() - started, 1),
+        "horizon_days": settings.schedule_horizon_days,
+        "fills": fills,
+    }
 
 
 def measure(s: Stack, runtime: Any, cancel_id: str, one_id: str, reconcile_max: int) -> dict[str, Any]:
@@ -162,16 +197,21 @@ def measure(s: Stack, runtime: Any, cancel_id: str, one_id: str, reconcile_max: 
         took, found = [], 0
         cpu = cpu_s(*pids)
         for _ in range(POLLS):
-            soon = (datetime.now(timezone.utc) + timedelta(seconds=10)).isoformat()
+            soon = (datetime.now(UTC) + timedelta(seconds=10)).isoformat()
             t0 = time.perf_counter()
             answer = http.request("POST", path, json={**body, "scheduled_before": soon})
             took.append((time.perf_counter() - t0) * 1000)
             found = len(answer.json())
-        return {"p50": round(statistics.median(took), 1), "max": round(max(took), 1), "found": found,
-                "server_cpu_ms": round((cpu_s(*pids) - cpu) * 1000 / POLLS, 1)}
+        return {
+            "p50": round(statistics.median(took), 1),
+            "max": round(max(took), 1),
+            "found": found,
+            "server_cpu_ms": round((cpu_s(*pids) - cpu) * 1000 / POLLS, 1),
+        }
 
-    scheduled = http.request("POST", "/flow_runs/count",
-                             json={"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}).json()
+    scheduled = http.request(
+        "POST", "/flow_runs/count", json={"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
+    ).json()
     serve_poll = poll("/deployments/get_scheduled_flow_runs", {"deployment_ids": deployment_ids})
     pool_poll = poll(f"/work_pools/{POOL}/get_scheduled_flow_runs", {"work_queue_names": []})
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("HUNDRED_")}, **s.env()}
@@ -185,13 +225,20 @@ def measure(s: Stack, runtime: Any, cancel_id: str, one_id: str, reconcile_max: 
     report = runtime.cancel(cancel_id, "soak: cancel one journey")
     cancel_s = time.perf_counter() - t0
     cancel_cpu = cpu_s(*pids) - cpu
-    return {"runs_on_server": scheduled, "server_rss_mb": rss_mb(pids[0]),
-            "serve_poll_ms": serve_poll, "pool_poll_ms": pool_poll,
-            "status_one_s": status_one, "status_all_s": status_all,
-            "cancel_ms": round(cancel_s * 1000, 1), "cancel_server_cpu_ms": round(cancel_cpu * 1000, 1),
-            "cancelled_runs": report.counts.get("runs", 0) and int(report.lines[-1].split()[0]),
-            "reconcile": reconcile(s, runtime, scheduled, reconcile_max),
-            "prefect_db_mb": s.pg_size_mb("prefect"), "ledger_db_mb": s.pg_size_mb("ledger")}
+    return {
+        "runs_on_server": scheduled,
+        "server_rss_mb": rss_mb(pids[0]),
+        "serve_poll_ms": serve_poll,
+        "pool_poll_ms": pool_poll,
+        "status_one_s": status_one,
+        "status_all_s": status_all,
+        "cancel_ms": round(cancel_s * 1000, 1),
+        "cancel_server_cpu_ms": round(cancel_cpu * 1000, 1),
+        "cancelled_runs": report.counts.get("runs", 0) and int(report.lines[-1].split()[0]),
+        "reconcile": reconcile(s, runtime, scheduled, reconcile_max),
+        "prefect_db_mb": s.pg_size_mb("prefect"),
+        "ledger_db_mb": s.pg_size_mb("ledger"),
+    }
 
 
 def reconcile(s: Stack, runtime: Any, scheduled: int, reconcile_max: int) -> dict[str, Any]:
@@ -201,14 +248,23 @@ def reconcile(s: Stack, runtime: Any, scheduled: int, reconcile_max: int) -> dic
     cpu, t0 = cpu_s(*pids), time.perf_counter()
     if scheduled <= reconcile_max:
         report = runtime.reconcile()
-        return {"seconds": round(time.perf_counter() - t0, 1), "server_cpu_s": round(cpu_s(*pids) - cpu, 1),
-                "estimated": False, "reads": scheduled, "repairs": dict(report.counts)}
+        return {
+            "seconds": round(time.perf_counter() - t0, 1),
+            "server_cpu_s": round(cpu_s(*pids) - cpu, 1),
+            "estimated": False,
+            "reads": scheduled,
+            "repairs": dict(report.counts),
+        }
     touches = runtime.ledger.touches(states=["scheduled"])[:RECONCILE_SAMPLE]
     for t in touches:
         runtime.scheduler.run_state(t.flow_run_id)
     factor = scheduled / max(1, len(touches))
-    return {"seconds": round((time.perf_counter() - t0) * factor, 1),
-            "server_cpu_s": round((cpu_s(*pids) - cpu) * factor, 1), "estimated": True, "reads": scheduled}
+    return {
+        "seconds": round((time.perf_counter() - t0) * factor, 1),
+        "server_cpu_s": round((cpu_s(*pids) - cpu) * factor, 1),
+        "estimated": True,
+        "reads": scheduled,
+    }
 
 
 def _cli(args: list[str], env: dict[str, str], repeat: int = 3) -> float:
@@ -216,8 +272,14 @@ def _cli(args: list[str], env: dict[str, str], repeat: int = 3) -> float:
     took = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        done = subprocess.run([str(Path(sys.executable).parent / "hundred"), *args], env=env, cwd=REPO,
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "hundred"), *args],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         took.append(time.perf_counter() - t0)
         if done.returncode != 0:
             raise RuntimeError(f"hundred {' '.join(args)} failed: {done.stderr[-500:]}")

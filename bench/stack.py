@@ -18,10 +18,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the package from a checkout; the tests' starters
@@ -29,27 +30,35 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the package from a checkout; 
 from pgcluster import Cluster, start_cluster  # noqa: E402
 from prefect_server import PrefectServer, start_prefect_server  # noqa: E402
 
-
 NAMES = ["Ilse", "Daan", "Sanne", "Bram", "Femke", "Joris", "Lotte", "Ruben"]
-PLACES = [("NL", "8011 AB", "Zwolle"), ("NL", "1012 JS", "Amsterdam"), ("BE", "2000", "Antwerpen"),
-          ("NL", "3511 LX", "Utrecht")]
+PLACES = [
+    ("NL", "8011 AB", "Zwolle"),
+    ("NL", "1012 JS", "Amsterdam"),
+    ("BE", "2000", "Antwerpen"),
+    ("NL", "3511 LX", "Utrecht"),
+]
 
 
 def closed_deal(example: dict[str, Any], i: int, prefix: str) -> dict[str, Any]:
     """Deal i: the shipped example with its own id, segment, contact and address, closed now."""
     country, postcode, city = PLACES[i % len(PLACES)]
     name = NAMES[i % len(NAMES)]
-    return {**example, "id": f"{prefix}-{i:05d}", "closed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "segment": "AB"[i % 2], "amount": f"{5000 + 37 * i}.00",
-            "contact": {**example["contact"], "first_name": name, "email": f"{name.lower()}.{i}@example.nl"},
-            "company": {"name": f"Klant {i} B.V."},
-            "address": {**example["address"], "postcode": postcode, "city": city, "country": country}}
+    return {
+        **example,
+        "id": f"{prefix}-{i:05d}",
+        "closed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "segment": "AB"[i % 2],
+        "amount": f"{5000 + 37 * i}.00",
+        "contact": {**example["contact"], "first_name": name, "email": f"{name.lower()}.{i}@example.nl"},
+        "company": {"name": f"Klant {i} B.V."},
+        "address": {**example["address"], "postcode": postcode, "city": city, "country": country},
+    }
 
 
 @dataclass
 class Stack:
-    db: str                  # "sqlite" or "postgresql"
-    root: Path               # a temporary folder for everything of this stack
+    db: str  # "sqlite" or "postgresql"
+    root: Path  # a temporary folder for everything of this stack
     server: PrefectServer
     ledger_url: str
     cluster: Cluster | None
@@ -60,10 +69,15 @@ class Stack:
 
     def settings(self, **values: Any) -> Any:
         """hundred's settings for this stack: the shipped journeys and templates, the stack's ledger."""
-        from hundred.settings import Settings
+        from hundred.service.settings import Settings
 
-        base = dict(home=self.root / "home", journeys_dir=self.root / "journeys", templates_dir=self.root / "templates",
-                    database_url=self.ledger_url, day_seconds=None)
+        base = dict(
+            home=self.root / "home",
+            journeys_dir=self.root / "journeys",
+            templates_dir=self.root / "templates",
+            database_url=self.ledger_url,
+            day_seconds=None,
+        )
         base.update(values)
         settings = Settings(**base)
         settings.home.mkdir(parents=True, exist_ok=True)
@@ -71,9 +85,13 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         """The environment a `hundred` command needs to see this stack."""
-        return {"HUNDRED_HOME": str(self.root / "home"), "HUNDRED_DATABASE_URL": self.ledger_url,
-                "HUNDRED_JOURNEYS_DIR": str(self.root / "journeys"), "HUNDRED_TEMPLATES_DIR": str(self.root / "templates"),
-                "PREFECT_API_URL": self.api_url}
+        return {
+            "HUNDRED_HOME": str(self.root / "home"),
+            "HUNDRED_DATABASE_URL": self.ledger_url,
+            "HUNDRED_JOURNEYS_DIR": str(self.root / "journeys"),
+            "HUNDRED_TEMPLATES_DIR": str(self.root / "templates"),
+            "PREFECT_API_URL": self.api_url,
+        }
 
     def server_pids(self) -> list[int]:
         """The Prefect server's process, and PostgreSQL's postmaster when there is one."""
@@ -138,8 +156,14 @@ def register_deployments(made: Stack, work_pool: str | None) -> None:
 
     if work_pool:
         env = {k: v for k, v in os.environ.items()}
-        subprocess.run([sys.executable, "-m", "prefect", "work-pool", "create", work_pool, "--type", "process"],
-                       env=env, cwd=made.root, check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "prefect", "work-pool", "create", work_pool, "--type", "process"],
+            env=env,
+            cwd=made.root,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     for deployment in deployments():
         deployment.apply(work_pool_name=work_pool) if work_pool else deployment.apply()
 
@@ -155,7 +179,7 @@ def _tree(pid: int) -> list[list[str]]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         children.setdefault(int(fields[1]), []).append(int(entry.name))
         stats[int(entry.name)] = fields
     found, todo = [], [pid]

@@ -17,10 +17,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROBE = ("import sys; sys.argv = ['hundred', 'validate', 'journeys']\n"
-         "from hundred.cli import main\n"
-         "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
-         "print('PREFECT_IMPORTED' if 'prefect' in sys.modules else 'PREFECT_NOT_IMPORTED', file=sys.stderr)\n")
+PROBE = (
+    "import sys; sys.argv = ['hundred', 'validate', 'journeys']\n"
+    "from hundred.cli import main\n"
+    "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+    "print('PREFECT_IMPORTED' if 'prefect' in sys.modules else 'PREFECT_NOT_IMPORTED', file=sys.stderr)\n"
+)
 
 
 def main() -> None:
@@ -36,13 +38,19 @@ def main() -> None:
         if done.returncode != 0 and "PREFECT" not in done.stderr:
             sys.exit(f"validate failed:\n{done.stderr}")
         prefect = prefect or "PREFECT_IMPORTED" in done.stderr
-    result = {"median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3),
-              "runs": args.runs, "prefect_imported": prefect}
+    result = {
+        "median_s": round(statistics.median(times), 3),
+        "max_s": round(max(times), 3),
+        "runs": args.runs,
+        "prefect_imported": prefect,
+    }
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"hundred validate journeys/: median {result['median_s']} s, worst {result['max_s']} s "
-              f"over {args.runs} runs; prefect imported: {prefect}")
+        print(
+            f"hundred validate journeys/: median {result['median_s']} s, worst {result['max_s']} s "
+            f"over {args.runs} runs; prefect imported: {prefect}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""hundred's journey flows (the print room's `print-batch` is in print_batch.py). Each is a short script around one call of `hundred.runtime`.
+"""hundred's journey flows (the print room's `print-batch` is in print_batch.py). Each is a short script around one call of `hundred.service.runtime`.
 
 The decisions (what to schedule, whether a touch may run, what opens the affirm gate) live in the
 runtime and the engine; these flows only give Prefect something to run, retry and show.
@@ -13,8 +13,7 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.runtime import flow_run
-from prefect.states import Cancelled, Completed
-from prefect.states import Failed
+from prefect.states import Cancelled, Completed, Failed
 
 from flows.wiring import as_json, with_runtime
 
@@ -33,7 +32,7 @@ def artifact_key(prefix: str, name: str) -> str:
 @flow(name="deal-closed", retries=2, retry_delay_seconds=5)
 async def deal_closed(payload: dict[str, Any], received_at: str | None = None) -> Any:
     """A closed deal: record it, write its plan, schedule every touch the gate does not hold."""
-    from hundred.runtime import IntakeError
+    from hundred.service.runtime import IntakeError  # lazy: serving the deployments needs only Prefect
 
     received = datetime.fromisoformat(received_at) if received_at else None
     try:
@@ -41,8 +40,11 @@ async def deal_closed(payload: dict[str, Any], received_at: str | None = None) -
     except IntakeError as exc:  # a deal hundred refuses: retrying cannot help, so fail without retries
         return Failed(message=f"deal refused: {exc}")
     await with_runtime(lambda rt: _apply_held(rt, result.deal))  # a cancel from the CRM that raced this run
-    await acreate_markdown_artifact(markdown=result.markdown(), key=artifact_key("journey", str(payload.get("id", ""))),
-                                    description="The journey planned for this deal")
+    await acreate_markdown_artifact(
+        markdown=result.markdown(),
+        key=artifact_key("journey", str(payload.get("id", ""))),
+        description="The journey planned for this deal",
+    )
     return as_json(result)
 
 
@@ -71,22 +73,25 @@ async def reconcile() -> dict[str, Any]:
     """Repair what the ledger expects and Prefect lacks; report what was repaired. Also submits the
     CRM deliveries stored while Prefect was unreachable and applies cancels that came early."""
     report = await with_runtime(_reconcile)
-    await acreate_markdown_artifact(markdown=report.markdown(), key="reconcile",
-                                    description="What the last reconcile repaired")
+    await acreate_markdown_artifact(
+        markdown=report.markdown(), key="reconcile", description="What the last reconcile repaired"
+    )
     return as_json(report)
 
 
-def _apply_held(rt: Any, deal_id: str) -> Any:
-    from hundred.intake import Intake
+def _intake(rt: Any) -> Any:
+    from hundred import bootstrap  # lazy: serving the deployments needs only Prefect
 
-    return Intake(rt.ledger, rt.settings, rt.scheduler).apply_held(deal_id)
+    return bootstrap.intake(rt.settings, ledger_=rt.ledger, scheduler_=rt.scheduler)
+
+
+def _apply_held(rt: Any, deal_id: str) -> Any:
+    return _intake(rt).apply_held(deal_id)
 
 
 def _reconcile(rt: Any) -> Any:
-    from hundred.intake import Intake
-
     report = rt.reconcile()
-    intake = Intake(rt.ledger, rt.settings, rt.scheduler)
+    intake = _intake(rt)
     for row in intake.retry_pending():
         report.add("intake", f"intake {row.intake_id} (deal {row.deal_id}): {row.state}")
     for row in intake.rerun_failed():

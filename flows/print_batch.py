@@ -2,7 +2,7 @@
 
 Scheduled by cron on the default journey's workdays in its time zone (flows/serve.py, prefect.yaml);
 a holiday or closed day of that journey's calendar is skipped here (cron cannot know holidays).
-The work is `hundred.printroom.PrintRoom.make_batch`; a markdown artifact summarises the batch.
+The work is `hundred.service.printroom.PrintRoom.make_batch`; a markdown artifact summarises the batch.
 """
 
 from __future__ import annotations
@@ -20,16 +20,25 @@ def batch_markdown(result: Any, summary: dict[str, Any] | None, day: str, calend
         lines = [f"# Print batch · {day}", "", "No letters to print today."]
     else:
         abroad = ", ".join(f"{c} {n}" for c, n in (summary or {}).get("countries", {}).items())
-        lines = [f"# Print batch {result.batch_id} · {day}", "",
-                 "| | |", "|---|---|",
-                 f"| letters | {result.letters} (domestic {summary['domestic']}, abroad {summary['abroad']}"
-                 + (f": {abroad}" if abroad else "") + ") |",
-                 f"| pages | {result.pages} |",
-                 f"| PDF | `{result.pdf}` |", f"| manifest | `{result.manifest}` |"]
+        lines = [
+            f"# Print batch {result.batch_id} · {day}",
+            "",
+            "| | |",
+            "|---|---|",
+            f"| letters | {result.letters} (domestic {summary['domestic']}, abroad {summary['abroad']}"
+            + (f": {abroad}" if abroad else "")
+            + ") |",
+            f"| pages | {result.pages} |",
+            f"| PDF | `{result.pdf}` |",
+            f"| manifest | `{result.manifest}` |",
+        ]
         if result.labels:
             lines.append(f"| labels | `{result.labels}` |")
-        lines += ["", f"Print at 100 %, then `hundred letters mark-printed {result.batch_id}`; after posting, "
-                      f"`hundred letters mark-posted {result.batch_id}`."]
+        lines += [
+            "",
+            f"Print at 100 %, then `hundred letters mark-printed {result.batch_id}`; after posting, "
+            f"`hundred letters mark-posted {result.batch_id}`.",
+        ]
     if result.problems:
         lines += ["", f"## Problems ({len(result.problems)})", ""] + [f"- {p}" for p in result.problems[:50]]
     lines += ["", f"_Calendar: {calendar_source}_"]
@@ -38,17 +47,15 @@ def batch_markdown(result: Any, summary: dict[str, Any] | None, day: str, calend
 
 def make_todays_batch(duplex: bool, labels: bool, force: bool, clock: Any = None) -> tuple[dict[str, Any], str]:
     """Make today's batch unless today is closed in the default journey's calendar; (result, markdown)."""
-    from hundred.ledger import Ledger
-    from hundred.printroom import PrintRoom
-    from hundred.printroom.calendar import print_calendar
-    from hundred.printroom.files import summary
-    from hundred.settings import Settings
+    from hundred import bootstrap  # lazy: serving the deployments needs only Prefect
+    from hundred.adapters.printfiles.files import summary  # lazy: as above
+    from hundred.service.printroom.calendar import print_calendar  # lazy: as above
 
-    settings = Settings()
+    settings = bootstrap.settings()
     calendar = print_calendar(settings)
-    ledger = Ledger.open(settings.ledger_url, **({"clock": clock} if clock else {}))
+    ledger = bootstrap.ledger(settings) if clock is None else bootstrap.clocked_ledger(settings, clock)
     try:
-        room = PrintRoom(ledger, settings, timezone=calendar.timezone)
+        room = bootstrap.print_room(settings, ledger_=ledger, timezone=calendar.timezone)
         today = room.today()
         closed = calendar.closed_reason(today)
         if closed and not force:
@@ -59,7 +66,8 @@ def make_todays_batch(duplex: bool, labels: bool, force: bool, clock: Any = None
         data = {**result.to_json(), "problems": result.problems}
         return data, batch_markdown(result, summary(rows) if rows else None, today.isoformat(), calendar.source)
     finally:
-        ledger.close()
+        if clock is not None:
+            ledger.close()
 
 
 @flow(name="print-batch")

@@ -27,8 +27,8 @@ from flows.print_batch import print_batch
 def print_batch_schedule() -> Cron:
     """Workday mornings at the letters' cut-off, in the default journey's time zone
     (e.g. "0 10 * * 1-5" in Europe/Amsterdam); the flow skips its calendar's holidays."""
-    from hundred.printroom.calendar import print_calendar
-    from hundred.settings import Settings
+    from hundred.service.printroom.calendar import print_calendar  # lazy: keep serving light
+    from hundred.service.settings import Settings  # lazy: as above
 
     calendar = print_calendar(Settings())
     return Cron(calendar.cron, timezone=calendar.timezone)
@@ -41,10 +41,18 @@ def deployments() -> list:
         deal_closed.to_deployment(name="deal-closed", description="A closed deal starts its journey.", **module),
         run_touch.to_deployment(name="run-touch", description="One touch of one customer's journey.", **module),
         cancel_journey.to_deployment(name="cancel-journey", description="Stop a deal's journey.", **module),
-        reconcile.to_deployment(name="reconcile", interval=RECONCILE_EVERY, **module,
-                                description="Repair what the ledger expects and Prefect lacks."),
-        print_batch.to_deployment(name="print-batch", schedule=print_batch_schedule(), **module,
-                                  description="Workday mornings: the day's print batch of letters."),
+        reconcile.to_deployment(
+            name="reconcile",
+            interval=RECONCILE_EVERY,
+            **module,
+            description="Repair what the ledger expects and Prefect lacks.",
+        ),
+        print_batch.to_deployment(
+            name="print-batch",
+            schedule=print_batch_schedule(),
+            **module,
+            description="Workday mornings: the day's print batch of letters.",
+        ),
     ]
 
 

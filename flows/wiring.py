@@ -1,4 +1,4 @@
-"""The one place the flows build hundred's runtime: the ledger, Prefect as scheduler, settings.
+"""How the flows reach hundred: a runtime built by `hundred.bootstrap`, called off the event loop.
 
 hundred's runtime is imported when a flow runs, not when `flows.journey` is imported, so
 registering or serving the deployments needs only Prefect.
@@ -7,31 +7,29 @@ registering or serving the deployments needs only Prefect.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from hundred.runtime import Runtime
+    from hundred.service.runtime import Runtime
 
 T = TypeVar("T")
 
 
-def runtime() -> "Runtime":
-    """A runtime for one flow run: `Runtime(Ledger.open(), PrefectScheduler(), Settings())`."""
-    from hundred.ledger import Ledger
-    from hundred.runtime import Runtime
-    from hundred.settings import Settings
+def runtime() -> Runtime:
+    """The runtime for one flow run: this process's ledger, Prefect as scheduler, the settings."""
+    from hundred import bootstrap  # lazy: serving the deployments needs only Prefect
 
-    from flows.scheduling import PrefectScheduler
-
-    return Runtime(Ledger.open(), PrefectScheduler(), Settings())
+    return bootstrap.runtime()
 
 
-async def with_runtime(call: Callable[["Runtime"], T]) -> T:
+async def with_runtime(call: Callable[[Runtime], T]) -> T:
     """`call(runtime())` in a worker thread, so the (sync) runtime never blocks the flow's loop.
 
     The flows are async on purpose: Prefect's sync flow engine joins its heartbeat thread on exit,
     which costs up to a second per run; the async engine does not wait for it.
     """
+
     def run() -> T:
         return call(runtime())
 

@@ -22,9 +22,17 @@ _install_tried = False
 _install_error = ""
 
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--disable-extensions", "--mute-audio",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--disable-extensions",
+    "--mute-audio",
 )
 
 
@@ -50,8 +58,13 @@ def require_chromium() -> str:
         if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
             try:
                 for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-                    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
-                                          env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+                    done = subprocess.run(
+                        cmd,
+                        capture_output=True,
+                        text=True,
+                        timeout=900,
+                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                    )
                     if done.returncode:
                         _install_error = f"{' '.join(cmd)} failed: {done.stderr.strip()[-300:]}"
                         break
@@ -62,23 +75,25 @@ def require_chromium() -> str:
         path = _find()
         if path:
             return path
-    pytest.skip(f"Chromium is not installed ({_install_error or 'install failed'}); "
-                "install it with `apt-get install -y chromium` to run the browser checks")
+    pytest.skip(
+        f"Chromium is not installed ({_install_error or 'install failed'}); "
+        "install it with `apt-get install -y chromium` to run the browser checks"
+    )
 
 
 def chromium_run(args: list[str], *, timeout: int = 90) -> subprocess.CompletedProcess:
     """Run headless Chromium with a throwaway profile; `args` are extra flags plus the URL."""
     binary = require_chromium()
     with tempfile.TemporaryDirectory(prefix="hundred-chromium-") as profile:
-        return subprocess.run([binary, *FLAGS, f"--user-data-dir={profile}", *args],
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [binary, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=timeout
+        )
 
 
 def screenshot(html_file: Path, png: Path, *, width: int = 1400, height: int = 1000) -> Path:
     """Screenshot a local HTML file; returns the PNG path (asserts that it was written)."""
     png.unlink(missing_ok=True)
-    done = chromium_run([f"--screenshot={png}", f"--window-size={width},{height}",
-                         html_file.resolve().as_uri()])
+    done = chromium_run([f"--screenshot={png}", f"--window-size={width},{height}", html_file.resolve().as_uri()])
     assert png.is_file(), f"no screenshot written: {done.stderr[-800:]}"
     return png
 
@@ -97,8 +112,8 @@ def png_pixels(png: Path) -> tuple[int, int, int, bytes]:
     pos, idat, width = 8, b"", 0
     height = bpp = 0
     while pos < len(data):
-        size = int.from_bytes(data[pos:pos + 4], "big")
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + size]
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + size]
         if kind == b"IHDR":
             width, height = int.from_bytes(body[0:4], "big"), int.from_bytes(body[4:8], "big")
             bpp = {0: 1, 2: 3, 4: 2, 6: 4}.get(body[9], 1)
@@ -119,8 +134,16 @@ def assert_not_blank(png: Path) -> None:
 # -- Playwright and axe-core (shared by every page test) ---------------------------------------
 
 TABLET, DESKTOP = {"width": 768, "height": 1024}, {"width": 1366, "height": 900}
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-extensions", "--mute-audio"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-extensions",
+    "--mute-audio",
+]
 AXE_CACHE = Path(os.environ.get("HUNDRED_TEST_CACHE", Path.home() / ".cache" / "hundred-tests")) / "axe-core"
 
 
@@ -132,8 +155,12 @@ def axe_source() -> str:
         if npm is None:
             pytest.skip("npm is not installed (apt-get install -y npm), so axe-core cannot be had")
         AXE_CACHE.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run([npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund", "axe-core@4"],
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund", "axe-core@4"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if done.returncode or not script.is_file():
             pytest.skip(f"npm install axe-core@4 failed: {done.stderr.strip()[-400:]}")
     return script.read_text(encoding="utf-8")
@@ -142,11 +169,14 @@ def axe_source() -> str:
 def audit(page: Any, axe: str) -> list[dict[str, Any]]:
     page.add_script_tag(content=axe)
     violations = page.evaluate("async () => (await axe.run(document)).violations")
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]} for v in violations]
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in violations
+    ]
 
 
 # -- fixtures (a test module imports the ones it uses: `from browser import browser, axe, shots`) --
+
 
 @pytest.fixture(scope="module")
 def browser() -> Any:

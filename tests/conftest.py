@@ -9,13 +9,14 @@ import itertools
 import json
 import os
 import textwrap
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from hundred.deal import Deal, parse_deal
+from hundred.deals.model import Deal, parse_deal
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DEAL_NL = REPO / "examples" / "deal-nl.json"
@@ -50,8 +51,13 @@ def journey_yaml(*phases: str, head: str = "", tail: str = "", journey: str = "x
     """
     blocks = "".join(textwrap.indent(textwrap.dedent(p).strip("\n") + "\n", "  ") for p in phases)
     head = textwrap.dedent(head).strip("\n")
-    return (f"journey: {journey}\nname: {name}\n" + (head + "\n" if head else "")
-            + "phases:\n" + blocks + textwrap.dedent(tail))
+    return (
+        f"journey: {journey}\nname: {name}\n"
+        + (head + "\n" if head else "")
+        + "phases:\n"
+        + blocks
+        + textwrap.dedent(tail)
+    )
 
 
 def letter(tid: str, day: int, extra: str = "", template: str = "letters/thanks.txt") -> str:
@@ -60,13 +66,17 @@ def letter(tid: str, day: int, extra: str = "", template: str = "letters/thanks.
 
 
 def email(tid: str, day: int, extra: str = "") -> str:
-    return (f"- id: {tid}\n  day: {day}\n  channel: email\n  subject: Hallo\n  template: emails/hello.html\n"
-            + textwrap.indent(extra, "  "))
+    return (
+        f"- id: {tid}\n  day: {day}\n  channel: email\n  subject: Hallo\n  template: emails/hello.html\n"
+        + textwrap.indent(extra, "  ")
+    )
 
 
 def task(tid: str, day: int, extra: str = "") -> str:
-    return (f"- id: {tid}\n  day: {day}\n  channel: task\n  title: Bellen\n  template: tasks/call.md\n"
-            + textwrap.indent(extra, "  "))
+    return (
+        f"- id: {tid}\n  day: {day}\n  channel: task\n  title: Bellen\n  template: tasks/call.md\n"
+        + textwrap.indent(extra, "  ")
+    )
 
 
 def phase(name: str, *touches: str) -> str:
@@ -92,8 +102,7 @@ def make_journey(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..
     """
     monkeypatch.chdir(tmp_path)
 
-    def make(text: str, templates: dict[str, str] | None = None, name: str = "x.yaml",
-             defaults: bool = True) -> Path:
+    def make(text: str, templates: dict[str, str] | None = None, name: str = "x.yaml", defaults: bool = True) -> Path:
         for rel, body in {**(DEFAULT_TEMPLATES if defaults else {}), **(templates or {})}.items():
             target = tmp_path / "templates" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -106,15 +115,26 @@ def make_journey(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..
     return make
 
 
-def deal_payload(closed_at: str = "2026-11-20T14:03:00+01:00", contact_tz: str | None = "Europe/Amsterdam",
-                 **overrides: Any) -> dict[str, Any]:
+def deal_payload(
+    closed_at: str = "2026-11-20T14:03:00+01:00", contact_tz: str | None = "Europe/Amsterdam", **overrides: Any
+) -> dict[str, Any]:
     """A small, valid deal payload; `contact_tz=None` leaves the contact without a time zone."""
     payload: dict[str, Any] = {
-        "id": "D-1", "closed_at": closed_at, "journey": "x", "amount": "12500.00", "currency": "EUR",
-        "product": "Jaarabonnement", "segment": "A",
+        "id": "D-1",
+        "closed_at": closed_at,
+        "journey": "x",
+        "amount": "12500.00",
+        "currency": "EUR",
+        "product": "Jaarabonnement",
+        "segment": "A",
         "owner": {"name": "Sanne de Vries", "email": "sanne@example.nl", "title": "Accountmanager"},
-        "contact": {"first_name": "Ilse", "last_name": "Jansen", "email": "ilse@example.nl",
-                    "phone": "+31 6 1234 5678", "locale": "nl_NL"},
+        "contact": {
+            "first_name": "Ilse",
+            "last_name": "Jansen",
+            "email": "ilse@example.nl",
+            "phone": "+31 6 1234 5678",
+            "locale": "nl_NL",
+        },
         "company": {"name": "Bakkerij Jansen B.V."},
         "address": {"street": "Dorpsstraat 12", "postcode": "8011 AB", "city": "Zwolle", "country": "NL"},
     }
@@ -128,8 +148,9 @@ def deal_payload(closed_at: str = "2026-11-20T14:03:00+01:00", contact_tz: str |
 def make_deal() -> Callable[..., Deal]:
     """`make_deal("2026-11-20T14:03:00+01:00", contact_tz="America/New_York", segment="C")`."""
 
-    def make(closed_at: str = "2026-11-20T14:03:00+01:00", contact_tz: str | None = "Europe/Amsterdam",
-             **overrides: Any) -> Deal:
+    def make(
+        closed_at: str = "2026-11-20T14:03:00+01:00", contact_tz: str | None = "Europe/Amsterdam", **overrides: Any
+    ) -> Deal:
         # judged an hour after it closed, so a test's date is never "in the future" or "too old"
         now = datetime.fromisoformat(closed_at) + timedelta(hours=1)
         return parse_deal(deal_payload(closed_at, contact_tz, **overrides), now=now)
@@ -174,6 +195,7 @@ def pg_cluster() -> Any:
 @pytest.fixture
 def pg_database(request: pytest.FixtureRequest) -> Callable[[str], str]:
     """`pg_database("ledger")`: the URL of a new, empty database in the session's cluster."""
+
     def make(prefix: str) -> str:
         return request.getfixturevalue("pg_cluster").create_database(f"{prefix}_{os.getpid()}_{next(_PG_DATABASES)}")
 
@@ -190,7 +212,6 @@ def repo() -> Path:
 
 # A real Prefect server for the session (started on first use; see tests/prefect_server.py).
 from prefect_server import hundred_deployments, note_when_the_test_started, prefect_server  # noqa: E402,F401
-
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -66,9 +66,9 @@ class CrashingLog:
 
 def _ledger():
     try:
-        from hundred.ledger import Ledger
+        from hundred.adapters.ledger import Ledger
     except ImportError as exc:  # the ledger is being written alongside
-        pytest.skip(f"hundred.ledger not importable: {exc}")
+        pytest.skip(f"hundred.adapters.ledger not importable: {exc}")
     ledger = Ledger.memory()
     ledger.state = lambda key: ledger.delivery(key).state  # type: ignore[attr-defined]
     return ledger

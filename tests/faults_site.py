@@ -13,18 +13,20 @@ import email.policy
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-
 from conftest import deal_payload
 from intake_site import SECRET  # the secret intake_site.App signs with
 from prefect_server import free_port
+
+from hundred import bootstrap
 
 DAY = 600.0  # seconds per journey day for deals the flows start (webhooks): their day 1 never comes in a test
 JOURNEY = """\
@@ -64,7 +66,7 @@ class Inbox:
     def release(self, address: str) -> None:
         self._released.add(address)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.hold:
             self.held.setdefault(address, threading.Event()).set()
             while address not in self._released:
@@ -72,7 +74,7 @@ class Inbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         stalled = [a for a in envelope.rcpt_tos if a in self.hold_data]
         if stalled:  # the message is complete; the 250 waits (the sender does not know yet)
             self.held.setdefault(stalled[0], threading.Event()).set()
@@ -121,7 +123,7 @@ class Site:
 
     @property
     def ledger(self) -> Any:
-        from hundred.ledger import Ledger
+        from hundred.adapters.ledger import Ledger
 
         if self._ledger is None:
             self._ledger = Ledger.open(self.url)
@@ -133,23 +135,37 @@ class Site:
 
 
 def make_site(root: Path, url: str, smtp_port: int, **env: str) -> Site:
-    from hundred.settings import Settings
+    from hundred.service.settings import Settings
 
     (root / "journeys").mkdir(parents=True, exist_ok=True)
     (root / "journeys" / "faults.yaml").write_text(JOURNEY, encoding="utf-8")
     (root / "templates" / "emails").mkdir(parents=True, exist_ok=True)
     (root / "templates" / "emails" / "hello.html").write_text(HELLO, encoding="utf-8")
-    values = {"HUNDRED_HOME": str(root / "home"), "HUNDRED_DATABASE_URL": url,
-              "HUNDRED_JOURNEYS_DIR": str(root / "journeys"), "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
-              "HUNDRED_LETTERS_DIR": str(root / "letters"), "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?starttls=false",
-              "HUNDRED_MAIL_FROM": "Onboarding <onboarding@example.nl>", "HUNDRED_DAY_SECONDS": str(DAY),
-              "HUNDRED_WEBHOOK_SECRET": SECRET, **env}
+    values = {
+        "HUNDRED_HOME": str(root / "home"),
+        "HUNDRED_DATABASE_URL": url,
+        "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
+        "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
+        "HUNDRED_LETTERS_DIR": str(root / "letters"),
+        "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?starttls=false",
+        "HUNDRED_MAIL_FROM": "Onboarding <onboarding@example.nl>",
+        "HUNDRED_DAY_SECONDS": str(DAY),
+        "HUNDRED_WEBHOOK_SECRET": SECRET,
+        **env,
+    }
     (root / "home").mkdir(parents=True, exist_ok=True)
-    settings = Settings(home=root / "home", database_url=url, journeys_dir=root / "journeys",
-                        templates_dir=root / "templates", letters_dir=root / "letters",
-                        smtp_url=values["HUNDRED_SMTP_URL"], mail_from=values["HUNDRED_MAIL_FROM"],
-                        webhook_secret=SECRET, day_seconds=float(values["HUNDRED_DAY_SECONDS"]),
-                        print_password="not-used-here-123")
+    settings = Settings(
+        home=root / "home",
+        database_url=url,
+        journeys_dir=root / "journeys",
+        templates_dir=root / "templates",
+        letters_dir=root / "letters",
+        smtp_url=values["HUNDRED_SMTP_URL"],
+        mail_from=values["HUNDRED_MAIL_FROM"],
+        webhook_secret=SECRET,
+        day_seconds=float(values["HUNDRED_DAY_SECONDS"]),
+        print_password="not-used-here-123",
+    )
     return Site(root, url, values, settings)
 
 
@@ -167,10 +183,11 @@ def payload(deal_id: str, contact: str, closed_at: datetime | None = None) -> di
 
 def runtime(site: Site, api_url: str, **settings: Any) -> Any:
     """The runtime as the flows build it (ledger on PostgreSQL, Prefect as scheduler)."""
-    from flows.scheduling import PrefectScheduler
-    from hundred.runtime import Runtime
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
 
-    return Runtime(site.ledger, PrefectScheduler(api_url), site.settings.model_copy(update=settings))
+    return bootstrap.runtime(
+        site.settings.model_copy(update=settings), ledger_=site.ledger, scheduler_=PrefectScheduler(api_url)
+    )
 
 
 def touch_states(site: Site, deal_id: str) -> dict[str, str]:
@@ -208,7 +225,7 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.5, log:
     while time.monotonic() < deadline:
         try:
             value = predicate()
-        except Exception:  # noqa: BLE001 - the database may still be coming back
+        except Exception:
             value = None
         if value:
             return value
@@ -217,4 +234,4 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.5, log:
 
 
 def seconds_until(moment: datetime) -> float:
-    return (moment - datetime.now(timezone.utc)).total_seconds()
+    return (moment - datetime.now(UTC)).total_seconds()

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from web_site import Served
 
 SECRET = "whsec-test-0123456789"
@@ -37,15 +36,21 @@ HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
 
 
 def make_home(root: Path, **settings: Any) -> Any:
-    from hundred.settings import Settings
+    from hundred.service.settings import Settings
 
     (root / "journeys").mkdir(parents=True, exist_ok=True)
     (root / "journeys" / "first-100-days.yaml").write_text(JOURNEY, encoding="utf-8")
     (root / "templates" / "emails").mkdir(parents=True, exist_ok=True)
     (root / "templates" / "emails" / "hello.html").write_text(HELLO, encoding="utf-8")
-    values = dict(home=root / "home", journeys_dir=root / "journeys", templates_dir=root / "templates",
-                  webhook_secret=f"{SECRET},{OLD_SECRET}", hubspot_secret=HUBSPOT_SECRET,
-                  pipedrive_auth=PIPEDRIVE_AUTH, print_password="not-used-here-123")
+    values = dict(
+        home=root / "home",
+        journeys_dir=root / "journeys",
+        templates_dir=root / "templates",
+        webhook_secret=f"{SECRET},{OLD_SECRET}",
+        hubspot_secret=HUBSPOT_SECRET,
+        pipedrive_auth=PIPEDRIVE_AUTH,
+        print_password="not-used-here-123",
+    )
     values.update(settings)
     home = Settings(**values)
     home.home.mkdir(parents=True, exist_ok=True)
@@ -53,8 +58,11 @@ def make_home(root: Path, **settings: Any) -> Any:
 
 
 def env_of(settings: Any, api_url: str | None) -> dict[str, str]:
-    env = {"HUNDRED_HOME": str(settings.home), "HUNDRED_JOURNEYS_DIR": str(settings.journeys_dir),
-           "HUNDRED_TEMPLATES_DIR": str(settings.templates_dir)}
+    env = {
+        "HUNDRED_HOME": str(settings.home),
+        "HUNDRED_JOURNEYS_DIR": str(settings.journeys_dir),
+        "HUNDRED_TEMPLATES_DIR": str(settings.templates_dir),
+    }
     if api_url:
         env["PREFECT_API_URL"] = api_url
     return env
@@ -69,9 +77,17 @@ class App:
     def url(self) -> str:
         return self.served.url
 
-    def post(self, path: str, body: bytes | dict[str, Any], *, secret: str = SECRET, at: float | None = None,
-             signature: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
-        from hundred.signature import sign
+    def post(
+        self,
+        path: str,
+        body: bytes | dict[str, Any],
+        *,
+        secret: str = SECRET,
+        at: float | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        from hundred.adapters.channels.signing import sign
 
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         sig = signature if signature is not None else sign(raw, secret, int(at if at is not None else time.time()))
@@ -109,5 +125,8 @@ def hubspot_headers(url: str, body: bytes, *, secret: str = HUBSPOT_SECRET, at_m
 
     ts = str(at_ms if at_ms is not None else int(time.time() * 1000))
     mac = hmac.new(secret.encode(), b"POST" + url.encode() + body + ts.encode(), hashlib.sha256).digest()
-    return {"content-type": "application/json", "X-HubSpot-Signature-v3": base64.b64encode(mac).decode(),
-            "X-HubSpot-Request-Timestamp": ts}
+    return {
+        "content-type": "application/json",
+        "X-HubSpot-Signature-v3": base64.b64encode(mac).decode(),
+        "X-HubSpot-Request-Timestamp": ts,
+    }

@@ -3,6 +3,7 @@
 `require_poppler()` installs poppler-utils when it is missing and we are root (CI machines are
 fresh), and otherwise skips the calling test with the reason.
 """
+
 from __future__ import annotations
 
 import html
@@ -38,8 +39,9 @@ def require_poppler() -> None:
 def pdftotext(path: str | Path, *args: str) -> str:
     """Text of the PDF as pdftotext extracts it (UTF-8)."""
     require_poppler()
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", *args, str(path), "-"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", *args, str(path), "-"], capture_output=True, text=True, check=True
+    )
     return out.stdout
 
 
@@ -64,8 +66,7 @@ def words(path: str | Path, page: int = 1) -> tuple[tuple[float, float], list[Wo
     size = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', out)
     found = [
         Word(html.unescape(m.group(5)), float(m.group(1)), float(m.group(2)), float(m.group(3)), float(m.group(4)))
-        for m in re.finditer(
-            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', out)
+        for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', out)
     ]
     return (float(size.group(1)), float(size.group(2))), found
 

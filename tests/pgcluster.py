@@ -58,10 +58,13 @@ class Cluster:
         """Start the server on the existing data folder (after `pause`): same port, same data."""
         # 100 connections: the scale-out test holds a Prefect server (17 seen at peak) and the
         # ledgers of eight concurrent flow runs and the web app (11) in one cluster, with room to spare.
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-t", "60", "-o", options,
-                  "start")
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-t", "60", "-o", options, "start"
+        )
 
     def pause(self) -> None:
         """Stop the server and keep its data (the database is unreachable until `resume`); open

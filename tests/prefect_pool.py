@@ -55,9 +55,10 @@ import signal
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from prefect_server import REPO, PrefectServer, base_env, http_get, start_prefect_server, stop_group, tail, wait_for
 
@@ -181,8 +182,14 @@ class Pool:
 
     def prefect(self, *args: str, check: bool = True, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
         """`prefect ARGS` against this server, run from the repository root as an operator would."""
-        done = subprocess.run([sys.executable, "-m", "prefect", *args], cwd=REPO, env=self.env,
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-m", "prefect", *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and done.returncode != 0:
             raise AssertionError(f"prefect {' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
         return done
@@ -193,12 +200,14 @@ class Pool:
     def deploy(self) -> subprocess.CompletedProcess:
         """`prefect deploy --all` with the repository's prefect.yaml; every deployment lands in the pool."""
         done = self.prefect("--no-prompt", "deploy", "--all")
-        from hundred import deployments
+        from hundred.service import deployments
 
         for name in deployments.ALL:
             dep = self.deployment(name)
             assert dep is not None, f"prefect deploy --all did not create {name}\n{done.stdout}\n{done.stderr}"
-            assert dep.get("work_pool_name") == self.name, f"{name} is not in pool {self.name}: {dep.get('work_pool_name')}"
+            assert dep.get("work_pool_name") == self.name, (
+                f"{name} is not in pool {self.name}: {dep.get('work_pool_name')}"
+            )
         return done
 
     def deployment(self, name: str) -> dict | None:
@@ -207,8 +216,9 @@ class Pool:
 
     # -- workers -------------------------------------------------------------------------------
 
-    def start_worker(self, name: str, *, limit: int = 4, env: dict[str, str] | None = None,
-                     wait: bool = True, timeout: float = 120.0) -> Worker:
+    def start_worker(
+        self, name: str, *, limit: int = 4, env: dict[str, str] | None = None, wait: bool = True, timeout: float = 120.0
+    ) -> Worker:
         """`prefect worker start --pool NAME --name NAME --limit N` in a new process group."""
         home = self.root / "workers" / name
         home.mkdir(parents=True, exist_ok=True)
@@ -216,10 +226,27 @@ class Pool:
         child_env.update(env or {})
         log = self.root / "workers" / f"{name}.log"
         with open(log, "ab") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "prefect", "worker", "start", "--pool", self.name,
-                                     "--name", name, "--limit", str(limit), "--no-create-pool-if-not-found"],
-                                    cwd=REPO, env=child_env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "prefect",
+                    "worker",
+                    "start",
+                    "--pool",
+                    self.name,
+                    "--name",
+                    name,
+                    "--limit",
+                    str(limit),
+                    "--no-create-pool-if-not-found",
+                ],
+                cwd=REPO,
+                env=child_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         worker = Worker(name, proc, log, limit)
         self.workers[name] = worker
         if wait:
@@ -244,8 +271,11 @@ class Pool:
             body["deployments"] = {"id": {"any_": [dep["id"]]}}
         found: list[dict] = []
         while True:
-            page = http_json("POST", f"{self.api_url}/flow_runs/filter",
-                             {**body, "limit": 200, "offset": len(found), "sort": "ID_DESC"})
+            page = http_json(
+                "POST",
+                f"{self.api_url}/flow_runs/filter",
+                {**body, "limit": 200, "offset": len(found), "sort": "ID_DESC"},
+            )
             found.extend(page)
             if len(page) < 200:
                 return found
@@ -276,8 +306,9 @@ class Pool:
         self.stop_server()
 
 
-def start_pool(root: Path, database_url: str, hundred_env: dict[str, str], *, name: str = POOL,
-               deploy: bool = True) -> Pool:
+def start_pool(
+    root: Path, database_url: str, hundred_env: dict[str, str], *, name: str = POOL, deploy: bool = True
+) -> Pool:
     """A PG-backed Prefect server with the work pool created and prefect.yaml deployed; no workers yet."""
     root.mkdir(parents=True, exist_ok=True)
     env = base_env(root / "cli")
@@ -296,8 +327,9 @@ def start_pool(root: Path, database_url: str, hundred_env: dict[str, str], *, na
 
 
 @contextlib.contextmanager
-def running_pool(root: Path, database_url: str, hundred_env: dict[str, str], *, name: str = POOL,
-                 deploy: bool = True) -> Iterator[Pool]:
+def running_pool(
+    root: Path, database_url: str, hundred_env: dict[str, str], *, name: str = POOL, deploy: bool = True
+) -> Iterator[Pool]:
     pool = start_pool(root, database_url, hundred_env, name=name, deploy=deploy)
     try:
         yield pool

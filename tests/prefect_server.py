@@ -24,13 +24,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from hundred import deployments
+from hundred.service import deployments
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_TIMEOUT = float(os.environ.get("HUNDRED_TEST_PREFECT_TIMEOUT", "180"))
@@ -54,8 +54,14 @@ def http_get(url: str, timeout: float = 3.0) -> tuple[int, bytes]:
         return 0, b""
 
 
-def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None,
-             log: Path | None = None, interval: float = 0.25):
+def wait_for(
+    predicate,
+    timeout: float,
+    what: str,
+    proc: subprocess.Popen | None = None,
+    log: Path | None = None,
+    interval: float = 0.25,
+):
     """Poll `predicate()` until truthy; fail with the log's tail on timeout or an early exit."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -91,14 +97,16 @@ def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float
 
 def base_env(prefect_home: Path, api_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUNDRED_"))}
-    env.update({
-        "PREFECT_HOME": str(prefect_home),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_UI_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
-        "PYDANTIC_DISABLE_PLUGINS": "__all__",
-    })
+    env.update(
+        {
+            "PREFECT_HOME": str(prefect_home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_UI_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+            "PYDANTIC_DISABLE_PLUGINS": "__all__",
+        }
+    )
     if api_url:
         env["PREFECT_API_URL"] = api_url
     return env
@@ -123,20 +131,33 @@ def cancel_runs_of_earlier_tests(api_url: str, before: float) -> int:
     stale, offset = [], 0
     while True:
         body = {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED", "PENDING"]}}}, "limit": 200, "offset": offset}
-        request = urllib.request.Request(f"{api_url}/flow_runs/filter", data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
+        request = urllib.request.Request(
+            f"{api_url}/flow_runs/filter",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             page = json.loads(response.read())
-        stale += [run["id"] for run in page
-                  if datetime.fromisoformat(run["created"].replace("Z", "+00:00")).timestamp() < before]
+        stale += [
+            run["id"]
+            for run in page
+            if datetime.fromisoformat(run["created"].replace("Z", "+00:00")).timestamp() < before
+        ]
         if len(page) < 200:
             break
         offset += 200
     for run_id in stale:
-        state = {"state": {"type": "CANCELLED", "name": "Cancelled", "message": "left by an earlier test"},
-                 "force": True}
-        request = urllib.request.Request(f"{api_url}/flow_runs/{run_id}/set_state", data=json.dumps(state).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
+        state = {
+            "state": {"type": "CANCELLED", "name": "Cancelled", "message": "left by an earlier test"},
+            "force": True,
+        }
+        request = urllib.request.Request(
+            f"{api_url}/flow_runs/{run_id}/set_state",
+            data=json.dumps(state).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with contextlib.suppress(urllib.error.HTTPError):
             urllib.request.urlopen(request, timeout=30).close()
     return len(stale)
@@ -167,8 +188,7 @@ class PrefectServer:
         return json.loads(body) if status == 200 else None
 
     @contextlib.contextmanager
-    def serve(self, hundred_home: Path, env: dict[str, str] | None = None,
-              timeout: float = 120.0) -> Iterator[Served]:
+    def serve(self, hundred_home: Path, env: dict[str, str] | None = None, timeout: float = 120.0) -> Iterator[Served]:
         """`python -m flows.serve` against this server with HUNDRED_HOME=hundred_home, until exit.
 
         Waits until serve has polled (all of hundred's deployments READY)."""
@@ -176,13 +196,20 @@ class PrefectServer:
         hundred_home.mkdir(parents=True, exist_ok=True)
         cancel_runs_of_earlier_tests(self.api_url, _TEST_STARTED[0])
         child_env = base_env(self.home, self.api_url)
-        child_env.update({"HUNDRED_HOME": str(hundred_home), "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-                          "PREFECT_LOGGING_LEVEL": "INFO"})
+        child_env.update(
+            {"HUNDRED_HOME": str(hundred_home), "PREFECT_RUNNER_POLL_FREQUENCY": "1", "PREFECT_LOGGING_LEVEL": "INFO"}
+        )
         child_env.update(env or {})
         log = hundred_home / "serve.log"
         with open(log, "ab") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "flows.serve"], env=child_env, cwd=REPO,
-                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "flows.serve"],
+                env=child_env,
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         served = Served(proc, hundred_home, log)
         self._serving.append(served)
         try:
@@ -215,8 +242,9 @@ def _polled_since(deployment: dict, started: float) -> bool:
     return datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp() >= started - 1
 
 
-def start_prefect_server(prefect_home: Path, port: int | None = None,
-                         timeout: float = SERVER_TIMEOUT, database_url: str | None = None) -> PrefectServer:
+def start_prefect_server(
+    prefect_home: Path, port: int | None = None, timeout: float = SERVER_TIMEOUT, database_url: str | None = None
+) -> PrefectServer:
     """`prefect server start` on a free port; returns once /api/health is 200.
 
     Its database is a fresh SQLite file in `prefect_home`, or `database_url` (e.g. a test
@@ -229,9 +257,14 @@ def start_prefect_server(prefect_home: Path, port: int | None = None,
     if database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                 "--port", str(port)], env=env, cwd=prefect_home,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=prefect_home,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = PrefectServer(api_url, prefect_home, proc, log)
     try:
         wait_for(lambda: http_get(f"{api_url}/health")[0] == 200, timeout, "the Prefect server", proc, log, 0.25)

@@ -1,6 +1,13 @@
-"""The import rules that keep hundred one-way: a pure core, adapters around it, Prefect at the edge.
+"""The import rules that keep hundred one-way, per folder (docs/architecture.md draws them).
 
-Read from the source (every import, also those inside functions), so a lazy import cannot hide.
+Read from the source (every import, also those inside functions and under TYPE_CHECKING), so a
+lazy import cannot hide an arrow. The rings, from the bottom:
+
+    core      deals → journeys → templating → planning → validation, rendering → reports
+    service   ports, records, runtime, intake, print room, settings (speaks to ports only)
+    adapters  ledger, channels, prefect, print files, crm (the core and the service's ports)
+    bootstrap the one module that builds adapters and hands them to the service
+    entry     cli, web, up (and the top-level `flows` package, Prefect's entrypoints)
 """
 
 from __future__ import annotations
@@ -11,11 +18,38 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNTIME_LIBRARIES = {"prefect", "sqlalchemy", "alembic", "fastapi", "starlette", "uvicorn", "smtplib", "httpx",
-                     "psycopg", "pydantic_settings", "flows"}
-ADAPTERS = {"hundred.ledger", "hundred.channels", "hundred.runtime", "hundred.outcomes", "hundred.settings", "hundred.web", "hundred.up",
-            "hundred.simulate", "hundred.local", "hundred.cli", "hundred.cli_runtime", "hundred.cli_paths",
-            "hundred.prefect_rest", "hundred.printroom", "hundred.cli_letters", "hundred.intake", "hundred.cli_intake"}
+
+# Each folder of `hundred` and the folders of hundred it may import (itself always).
+CORE_ORDER = ["deals", "journeys", "templating", "planning", "validation", "rendering", "reports"]
+MAY_IMPORT: dict[str, set[str]] = {
+    "deals": set(),
+    "journeys": {"deals"},
+    "templating": {"deals", "journeys"},
+    "planning": {"deals", "journeys", "templating"},
+    "validation": {"deals", "journeys", "templating", "planning"},
+    "rendering": {"deals", "journeys", "templating", "planning"},
+    "reports": {"deals", "journeys", "templating", "planning", "rendering", "validation"},
+    "service": set(CORE_ORDER),
+    "adapters": set(CORE_ORDER) | {"service"},
+    "bootstrap": set(CORE_ORDER) | {"service", "adapters"},
+    "cli": set(CORE_ORDER) | {"service", "bootstrap", "adapters", "up"},
+    "web": set(CORE_ORDER) | {"service", "bootstrap", "adapters"},
+    "up": set(CORE_ORDER) | {"service", "bootstrap", "adapters"},
+}
+# Libraries that belong to the runtime's edges: never in the core, never in the service.
+RUNTIME_LIBRARIES = {
+    "prefect",
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "smtplib",
+    "httpx",
+    "psycopg",
+    "flows",
+}
+SETTINGS_LIBRARIES = {"pydantic_settings"}  # the service's settings only
 
 
 def module_name(path: Path) -> str:
@@ -45,71 +79,134 @@ def uses(found: set[str], names: set[str]) -> set[str]:
     return {m for m in found for n in names if m == n or m.startswith(n + ".")}
 
 
-SOURCES = sorted((ROOT / "hundred").rglob("*.py")) + sorted((ROOT / "flows").rglob("*.py"))
+SOURCES = sorted(p for p in (ROOT / "hundred").rglob("*.py") if "migrations" not in p.parts)
+FLOWS = sorted((ROOT / "flows").rglob("*.py"))
 
 
-def under(prefix: str) -> list[Path]:
-    return [p for p in SOURCES if module_name(p) == prefix or module_name(p).startswith(prefix + ".")]
+def folder(path: Path) -> str | None:
+    """The first folder of hundred a module lives in (`hundred/planning/engine.py` → planning);
+    `hundred/bootstrap.py` counts as the folder `bootstrap`."""
+    parts = module_name(path).split(".")
+    return parts[1] if len(parts) > 1 else None
 
 
-CORE = [p for p in under("hundred") if not any(module_name(p) == a or module_name(p).startswith(a + ".")
-                                                for a in ADAPTERS) and module_name(p) != "hundred"]
+def hundred_folders(found: set[str]) -> set[str]:
+    return {m.split(".")[1] for m in found if m.startswith("hundred.") and len(m.split(".")) > 1}
 
 
-@pytest.mark.parametrize("path", CORE, ids=lambda p: module_name(p))
-def test_the_core_imports_no_runtime_library_and_no_adapter(path):
+@pytest.mark.parametrize("path", [p for p in SOURCES if folder(p)], ids=module_name)
+def test_each_folder_imports_only_the_folders_below_it(path):
+    own = folder(path)
+    assert own in MAY_IMPORT, f"{module_name(path)}: folder '{own}' has no rule in tests/test_architecture.py"
+    wrong = hundred_folders(imports(path)) - MAY_IMPORT[own] - {own}
+    assert not wrong, f"{module_name(path)} ({own}) imports {', '.join(sorted(wrong))}, which it may not"
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if folder(p) in set(CORE_ORDER) | {"service"}], ids=module_name)
+def test_the_core_and_the_service_import_no_runtime_library(path):
     found = imports(path)
-    assert not uses(found, RUNTIME_LIBRARIES), f"{module_name(path)} imports {uses(found, RUNTIME_LIBRARIES)}"
-    assert not uses(found, ADAPTERS), f"{module_name(path)} imports the adapters {uses(found, ADAPTERS)}"
+    allowed = SETTINGS_LIBRARIES if module_name(path) == "hundred.service.settings" else set()
+    bad = uses(found, RUNTIME_LIBRARIES | (SETTINGS_LIBRARIES - allowed))
+    assert not bad, f"{module_name(path)} imports {bad}"
 
 
-def test_the_core_is_what_we_think_it_is():
-    names = {module_name(p) for p in CORE}
-    assert {"hundred.engine", "hundred.planner", "hundred.rendering", "hundred.identity", "hundred.journey",
-            "hundred.deal", "hundred.templating", "hundred.validate", "hundred.messages"} <= names
-
-
-@pytest.mark.parametrize("package,also_forbidden", [
-    ("hundred.ledger", {"prefect", "fastapi", "starlette", "uvicorn", "smtplib", "httpx", "flows"}),
-    ("hundred.channels", {"prefect", "sqlalchemy", "alembic", "fastapi", "uvicorn", "flows"}),
-])
-def test_the_ledger_and_channels_import_only_the_core(package, also_forbidden):
-    for path in under(package):
-        found = imports(path)
-        assert not uses(found, also_forbidden), f"{module_name(path)} imports {uses(found, also_forbidden)}"
-        others = uses(found, ADAPTERS) - {m for m in found if m.startswith(package)}
-        assert not others, f"{module_name(path)} imports the adapters {others}"
-
-
-def test_the_print_room_imports_only_the_core_and_the_ledger():
-    forbidden = {"prefect", "fastapi", "starlette", "uvicorn", "smtplib", "httpx", "flows"}
-    for path in under("hundred.printroom"):
-        found = imports(path)
-        assert not uses(found, forbidden), f"{module_name(path)} imports {uses(found, forbidden)}"
-        others = uses(found, ADAPTERS) - uses(found, {"hundred.printroom", "hundred.ledger"})
-        assert not others, f"{module_name(path)} imports the adapters {others}"
-
-
-def test_validate_never_imports_the_print_room():
-    for path in CORE:
-        assert not uses(imports(path), {"hundred.printroom", "hundred.cli_letters"}), module_name(path)
-
-
-def test_the_web_app_never_imports_flows_or_prefect():
-    for path in under("hundred.web"):
-        assert not uses(imports(path), {"flows", "prefect"}), module_name(path)
-
-
-def test_only_flows_and_the_up_supervisor_import_prefect():
-    allowed = {"hundred.up"}
+def test_only_bootstrap_and_the_entry_points_import_adapters():
     for path in SOURCES:
-        name = module_name(path)
-        if name.startswith("flows") or name in allowed:
+        if folder(path) in {"adapters", "bootstrap", "cli", "web", "up"}:
             continue
-        assert not uses(imports(path), {"prefect"}), f"{name} imports Prefect"
+        assert not uses(imports(path), {"hundred.adapters"}), f"{module_name(path)} imports an adapter"
 
 
-def test_the_runtime_reaches_prefect_only_through_the_scheduler_it_is_handed():
-    for name in ("hundred.runtime", "hundred.simulate"):
-        path = ROOT / (name.replace(".", "/") + ".py")
-        assert not uses(imports(path), {"prefect", "flows"}), name
+def test_no_module_of_hundred_imports_flows():
+    for path in SOURCES:
+        assert not uses(imports(path), {"flows"}), f"{module_name(path)} imports the flows package"
+
+
+def test_the_web_app_never_imports_prefect():
+    for path in SOURCES:
+        if folder(path) == "web":
+            assert not uses(imports(path), {"prefect", "flows"}), module_name(path)
+
+
+def test_only_the_prefect_adapter_and_the_flows_import_prefect():
+    for path in SOURCES:
+        if module_name(path).startswith("hundred.adapters.prefect"):
+            continue
+        assert not uses(imports(path), {"prefect"}), f"{module_name(path)} imports Prefect"
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=module_name)
+def test_the_flows_call_hundred_through_bootstrap_and_the_service(path):
+    wrong = hundred_folders(imports(path)) - {"bootstrap", "service", "adapters", *CORE_ORDER}
+    assert not wrong, f"{module_name(path)} imports {wrong}"
+
+
+def test_no_import_circle_anywhere():
+    graph = {module_name(p): {m for m in imports(p) if m != module_name(p)} for p in SOURCES}
+    names = set(graph)
+    edges = {m: {t for t in targets if t in names and not m.startswith(t + ".")} for m, targets in graph.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    circles: list[list[str]] = []
+    counter = [0]
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                circles.append(sorted(comp))
+
+    for v in sorted(names):
+        if v not in index:
+            visit(v)
+    assert not circles, f"import circles: {circles}"
+
+
+def test_imports_inside_functions_say_why():
+    """An import inside a function is allowed only to keep the marketer's commands fast (or to
+    load a heavy tool only where it is needed); each group of them says so in a `# lazy:` comment."""
+    bare = []
+    for path in SOURCES + FLOWS:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        tree = ast.parse("\n".join(lines))
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for block in ast.walk(node):
+                body = getattr(block, "body", None)
+                if (
+                    not isinstance(body, list)
+                    or block is not node
+                    and isinstance(block, (ast.FunctionDef, ast.AsyncFunctionDef))
+                ):
+                    continue
+                group: list[ast.stmt] = []
+                for stmt in body + [None]:  # type: ignore[list-item]
+                    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                        group.append(stmt)
+                        continue
+                    if group:
+                        first, last = group[0].lineno, group[-1].end_lineno or group[-1].lineno
+                        text = "\n".join(lines[first - 2 : last])
+                        if "lazy:" not in text:
+                            bare.append(f"{path.relative_to(ROOT)}:{first}")
+                    group = []
+    assert not sorted(set(bare)), f"imports inside functions without a '# lazy:' reason: {sorted(set(bare))}"

@@ -21,9 +21,9 @@ from aiosmtpd.smtp import AuthResult
 from deliverylog import Crash, CrashingLog, MemoryLog, log  # noqa: F401  (log is a fixture)
 from icalendar import Calendar
 
-from hundred.channels import ChannelConfig, deliver, delivery_key, parse_smtp_url
-from hundred.identity import TouchKey
-from hundred.rendering import EmailContent, TaskContent
+from hundred.adapters.channels import ChannelConfig, deliver, parse_smtp_url
+from hundred.planning.identity import TouchKey
+from hundred.rendering.content import EmailContent, TaskContent
 
 KEY = TouchKey("D-1042", "onboarding", "v1", "welcome")
 TASK_KEY = TouchKey("D-1042", "onboarding", "v1", "call")
@@ -31,12 +31,20 @@ MAIL_FROM = "hundred <hello@acme.nl>"
 
 
 def contact_email(key: TouchKey = KEY) -> EmailContent:
-    return EmailContent(key, "anna@example.nl", "Anna de Vries", "Welkom, Anna", "Hallo Anna!\n",
-                        "<html><body><p>Hallo Anna!</p></body></html>", "Jörg Müller", "jorg@acme.nl")
+    return EmailContent(
+        key,
+        "anna@example.nl",
+        "Anna de Vries",
+        "Welkom, Anna",
+        "Hallo Anna!\n",
+        "<html><body><p>Hallo Anna!</p></body></html>",
+        "Jörg Müller",
+        "jorg@acme.nl",
+    )
 
 
 def owner_task() -> TaskContent:
-    due = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.timezone.utc)
+    due = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
     return TaskContent(TASK_KEY, "jorg@acme.nl", "Jörg Müller", "Bel Anna", "Vraag hoe het gaat.", b"", due, True)
 
 
@@ -83,19 +91,27 @@ def cert(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("tls")
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256()))
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 
@@ -110,6 +126,7 @@ def check_login(logins: list[str]):
         ok = auth_data.login == b"mailer" and auth_data.password == b"s3cret:/@"
         logins.append(f"{mechanism}:{auth_data.login.decode()}:{ok}")
         return AuthResult(success=ok, handled=False)
+
     return authenticator
 
 
@@ -125,14 +142,20 @@ def smtp():
         controller.start()
         controllers.append(controller)
         return inbox, port
+
     yield start
     for controller in controllers:
         controller.stop()
 
 
 def config(tmp_path: Path, smtp_url: str | None, **changes) -> ChannelConfig:
-    return ChannelConfig(mail_from=MAIL_FROM, smtp_url=smtp_url, outbox_dir=tmp_path / "outbox",
-                         smtp_timeout=changes.pop("smtp_timeout", 5.0), **changes)
+    return ChannelConfig(
+        mail_from=MAIL_FROM,
+        smtp_url=smtp_url,
+        outbox_dir=tmp_path / "outbox",
+        smtp_timeout=changes.pop("smtp_timeout", 5.0),
+        **changes,
+    )
 
 
 def test_email_arrives_with_the_headers_a_person_sees(smtp, log, tmp_path):
@@ -148,7 +171,7 @@ def test_email_arrives_with_the_headers_a_person_sees(smtp, log, tmp_path):
     assert msg["Message-ID"] == KEY.message_id("acme.nl")
     assert msg.get_body(("plain",)).get_content().strip() == "Hallo Anna!"
     assert "<p>Hallo Anna!</p>" in msg.get_body(("html",)).get_content()
-    assert log.state(delivery_key(KEY, "email")) == "sent"
+    assert log.state(KEY.delivery_key("email")) == "sent"
 
 
 def test_task_reaches_the_owner_with_an_invite(smtp, log, tmp_path):
@@ -163,14 +186,18 @@ def test_task_reaches_the_owner_with_an_invite(smtp, log, tmp_path):
     cal = Calendar.from_ical(invite.get_content())
     (event,) = cal.walk("VEVENT")
     assert str(cal["METHOD"]) == "REQUEST" and str(event["UID"]) == TASK_KEY.ics_uid
-    assert abs(event.decoded("DTSTAMP") - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=1)
-    assert log.state(delivery_key(TASK_KEY, "task")) == "sent"
+    assert abs(event.decoded("DTSTAMP") - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+    assert log.state(TASK_KEY.delivery_key("task")) == "sent"
 
 
 def test_starttls_with_credentials(smtp, cert, log, tmp_path):
     logins: list[str] = []
-    inbox, port = smtp(tls_context=server_context(cert), require_starttls=True,
-                       authenticator=check_login(logins), auth_require_tls=True)
+    inbox, port = smtp(
+        tls_context=server_context(cert),
+        require_starttls=True,
+        authenticator=check_login(logins),
+        auth_require_tls=True,
+    )
     url = f"smtp://mailer:s3cret%3A%2F%40@localhost:{port}?starttls=true&cafile={cert[0]}"
     result = deliver(contact_email(), log, config(tmp_path, url))
     assert result.state == "sent", result.detail
@@ -188,7 +215,7 @@ def test_untrusted_certificate_is_a_clean_failure(smtp, cert, log, tmp_path):
     inbox, port = smtp(tls_context=server_context(cert), require_starttls=True)
     result = deliver(contact_email(), log, config(tmp_path, f"smtp://localhost:{port}?starttls=true"))
     assert result.state == "failed" and "CERTIFICATE_VERIFY_FAILED" in result.detail
-    assert inbox.messages == [] and log.state(delivery_key(KEY, "email")) == "failed"
+    assert inbox.messages == [] and log.state(KEY.delivery_key("email")) == "failed"
 
 
 def test_wrong_password_fails_and_password_never_goes_out_in_clear(smtp, cert, log, tmp_path):
@@ -211,7 +238,7 @@ def test_crash_between_pending_and_send_then_retry_sends_once(smtp, log, tmp_pat
     cfg = config(tmp_path, f"smtp://127.0.0.1:{port}")
     with pytest.raises(Crash):
         deliver(contact_email(), CrashingLog(log, at="sending"), cfg)
-    assert log.state(delivery_key(KEY, "email")) == "pending" and inbox.messages == []
+    assert log.state(KEY.delivery_key("email")) == "pending" and inbox.messages == []
     assert deliver(contact_email(), log, cfg).state == "sent"
     assert deliver(contact_email(), log, cfg).state == "already-sent"
     assert len(inbox.messages) == 1
@@ -223,7 +250,7 @@ def test_crash_after_the_server_accepted_is_uncertain_not_resent(smtp, log, tmp_
     cfg = config(tmp_path, f"smtp://127.0.0.1:{port}")
     with pytest.raises(Crash):
         deliver(contact_email(), CrashingLog(log, at="sent"), cfg)
-    assert len(inbox.messages) == 1 and log.state(delivery_key(KEY, "email")) == "sending"
+    assert len(inbox.messages) == 1 and log.state(KEY.delivery_key("email")) == "sending"
     result = deliver(contact_email(), log, cfg)
     assert result.state == "uncertain"
     assert "may already have been delivered" in result.detail and KEY.message_id("acme.nl") in result.detail
@@ -259,7 +286,7 @@ def test_connection_lost_after_data_is_uncertain(smtp, log, tmp_path):
     assert inbox.arrived.wait(5)
     assert deliver(contact_email(), log, config(tmp_path, f"smtp://127.0.0.1:{port}")).state == "uncertain"
     time.sleep(0.2)
-    assert len(inbox.messages) == 1 and log.state(delivery_key(KEY, "email")) == "sending"
+    assert len(inbox.messages) == 1 and log.state(KEY.delivery_key("email")) == "sending"
 
 
 def test_sent_is_never_sent_again(smtp, log, tmp_path):
@@ -279,7 +306,7 @@ def test_clean_refusal_fails_and_a_retry_sends(smtp, log, tmp_path, refusal):
     cfg = config(tmp_path, f"smtp://127.0.0.1:{port}")
     result = deliver(contact_email(), log, cfg)
     assert result.state == "failed" and ("550" in result.detail or "554" in result.detail)
-    assert log.state(delivery_key(KEY, "email")) == "failed" and inbox.messages == []
+    assert log.state(KEY.delivery_key("email")) == "failed" and inbox.messages == []
     inbox.refuse_rcpt = inbox.refuse_data = None
     assert deliver(contact_email(), log, cfg).state == "sent"
     assert len(inbox.messages) == 1
@@ -288,7 +315,7 @@ def test_clean_refusal_fails_and_a_retry_sends(smtp, log, tmp_path, refusal):
 def test_connection_refused_fails_retryably(log, tmp_path):
     result = deliver(contact_email(), log, config(tmp_path, f"smtp://127.0.0.1:{free_port()}"))
     assert result.state == "failed" and "could not connect" in result.detail
-    assert log.state(delivery_key(KEY, "email")) == "failed"
+    assert log.state(KEY.delivery_key("email")) == "failed"
 
 
 def test_outbox_writes_one_eml_and_a_second_delivery_none(log, tmp_path):
@@ -299,7 +326,7 @@ def test_outbox_writes_one_eml_and_a_second_delivery_none(log, tmp_path):
     assert path.name == "D-1042.onboarding.welcome.eml"
     msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert msg["Message-ID"] == KEY.message_id("acme.nl") and msg["Subject"] == "Welkom, Anna"
-    assert log.state(delivery_key(KEY, "email")) == "sent"
+    assert log.state(KEY.delivery_key("email")) == "sent"
 
 
 def test_outbox_file_left_by_a_crashed_run_counts_as_sent(tmp_path):
@@ -307,10 +334,10 @@ def test_outbox_file_left_by_a_crashed_run_counts_as_sent(tmp_path):
     cfg = config(tmp_path, None)
     with pytest.raises(Crash):
         deliver(contact_email(), CrashingLog(log, at="sent"), cfg)
-    assert log.state(delivery_key(KEY, "email")) == "sending"
+    assert log.state(KEY.delivery_key("email")) == "sending"
     assert deliver(contact_email(), log, cfg).state == "already-sent"
     assert len(list((tmp_path / "outbox").iterdir())) == 1
-    assert log.state(delivery_key(KEY, "email")) == "sent"
+    assert log.state(KEY.delivery_key("email")) == "sent"
 
 
 def test_outbox_task_has_its_invite(log, tmp_path):
@@ -328,20 +355,24 @@ def test_unbuildable_email_fails_before_anything_is_recorded(tmp_path):
     assert log.rows == {}
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("smtp://mail.acme.nl", ("mail.acme.nl", 25, "auto", None, None)),
-    ("smtp://u%40x:p%3Aw@mail.acme.nl:587?starttls=true", ("mail.acme.nl", 587, "starttls", "u@x", "p:w")),
-    ("smtp://mail.acme.nl:2525?starttls=false", ("mail.acme.nl", 2525, "none", None, None)),
-    ("smtps://mail.acme.nl", ("mail.acme.nl", 465, "implicit", None, None)),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("smtp://mail.acme.nl", ("mail.acme.nl", 25, "auto", None, None)),
+        ("smtp://u%40x:p%3Aw@mail.acme.nl:587?starttls=true", ("mail.acme.nl", 587, "starttls", "u@x", "p:w")),
+        ("smtp://mail.acme.nl:2525?starttls=false", ("mail.acme.nl", 2525, "none", None, None)),
+        ("smtps://mail.acme.nl", ("mail.acme.nl", 465, "implicit", None, None)),
+    ],
+)
 def test_smtp_url_forms(url, expected):
     target = parse_smtp_url(url)
     assert (target.host, target.port, target.tls, target.username, target.password) == expected
     assert "p:w" not in repr(target)
 
 
-@pytest.mark.parametrize("url", ["http://mail.acme.nl", "smtp://", "smtp://h?starttls=maybe",
-                                 "smtps://h?starttls=true", "smtp://h?tls=1"])
+@pytest.mark.parametrize(
+    "url", ["http://mail.acme.nl", "smtp://", "smtp://h?starttls=maybe", "smtps://h?starttls=true", "smtp://h?tls=1"]
+)
 def test_bad_smtp_url_is_refused(url):
     with pytest.raises(ValueError):
         parse_smtp_url(url)
@@ -351,8 +382,10 @@ def test_channels_import_only_the_core():
     import subprocess
     import sys
 
-    code = ("import sys, hundred.messages; assert not {'smtplib', 'httpx'} & set(sys.modules), 'core'; "
-            "import hundred.channels, hundred.channels.webhook; "
-            "bad = {m for m in sys.modules if m.split('.')[0] in ('prefect', 'sqlalchemy', 'fastapi')"
-            " or m.startswith(('hundred.ledger', 'hundred.settings', 'hundred.runtime'))}; assert not bad, bad")
+    code = (
+        "import sys, hundred.rendering.messages; assert not {'smtplib', 'httpx'} & set(sys.modules), 'core'; "
+        "import hundred.adapters.channels, hundred.adapters.channels.webhook; "
+        "bad = {m for m in sys.modules if m.split('.')[0] in ('prefect', 'sqlalchemy', 'fastapi')"
+        " or m.startswith(('hundred.adapters.ledger', 'hundred.service.settings', 'hundred.service.runtime'))}; assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

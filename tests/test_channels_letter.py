@@ -7,19 +7,33 @@ from datetime import date
 
 from pypdf import PdfReader
 
-from hundred.channels import ChannelConfig, QueuedLetter, deliver
-from hundred.identity import TouchKey
-from hundred.letters import Letter, LetterStyle, PostalAddress
-from hundred.rendering import LetterContent
+from hundred.adapters.channels import ChannelConfig, deliver
+from hundred.planning.identity import TouchKey
+from hundred.rendering.content import LetterContent
+from hundred.rendering.handwriting import Letter, LetterStyle, PostalAddress
+from hundred.service.ports import QueuedLetter
 
-ADDRESS = PostalAddress(name="Anna de Vries", company="Ács BV", street="Keizersgracht 1", postcode="1015 CJ",
-                        city="Amsterdam", state=None, country="NL")
+ADDRESS = PostalAddress(
+    name="Anna de Vries",
+    company="Ács BV",
+    street="Keizersgracht 1",
+    postcode="1015 CJ",
+    city="Amsterdam",
+    state=None,
+    country="NL",
+)
 
 
 def letter_content(deal: str = "D-1042") -> LetterContent:
     key = TouchKey(deal, "onboarding", "v1", "thanks")
-    letter = Letter(letter_id=key.reference, body="Beste Anna,\n\nDank je wel.", signer="Jörg Müller",
-                    address=ADDRESS, seed=key.seed, signer_title="Oprichter")
+    letter = Letter(
+        letter_id=key.reference,
+        body="Beste Anna,\n\nDank je wel.",
+        signer="Jörg Müller",
+        address=ADDRESS,
+        seed=key.seed,
+        signer_title="Oprichter",
+    )
     return LetterContent(key, letter, LetterStyle(hand="kalam"), date(2026, 12, 4))
 
 
@@ -31,9 +45,20 @@ def test_letter_is_rendered_once_per_touch_and_handed_to_the_print_queue(tmp_pat
     assert queued.pdf_path == tmp_path / "letters" / "D-1042" / "thanks.pdf"
     assert "Dank je wel" in PdfReader(queued.pdf_path).pages[0].extract_text()
     assert (queued.letter_id, queued.text, queued.seed, queued.hand) == (
-        "D-1042/thanks", "Beste Anna,\n\nDank je wel.", "D-1042/thanks", "kalam")
-    assert queued.layout == {"paper": "A4", "envelope": "DL", "ink": "blue", "return_address": "",
-                             "sender_country": "NL", "humanise": True, "locale": ""}  # locale: how the date is written
+        "D-1042/thanks",
+        "Beste Anna,\n\nDank je wel.",
+        "D-1042/thanks",
+        "kalam",
+    )
+    assert queued.layout == {
+        "paper": "A4",
+        "envelope": "DL",
+        "ink": "blue",
+        "return_address": "",
+        "sender_country": "NL",
+        "humanise": True,
+        "locale": "",
+    }  # locale: how the date is written
     assert queued.address == asdict(ADDRESS)
     assert (queued.signer, queued.signer_title, queued.print_by) == ("Jörg Müller", "Oprichter", date(2026, 12, 4))
     pdf = queued.pdf_path.read_bytes()

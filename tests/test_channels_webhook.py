@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from deliverylog import Crash, CrashingLog, MemoryLog, log  # noqa: F401  (log is a fixture)
 
-from hundred.channels import ChannelConfig, deliver, delivery_key
-from hundred.channels.webhook import resolved_addresses_refused, sign, verify_signature
-from hundred.identity import TouchKey
-from hundred.rendering import WebhookContent
+from hundred.adapters.channels import ChannelConfig, deliver
+from hundred.adapters.channels.webhook import resolved_addresses_refused, sign, verify_signature
+from hundred.planning.identity import TouchKey
+from hundred.rendering.content import WebhookContent
 
 KEY = TouchKey("D-1042", "onboarding", "v1", "crm-update")
 SECRET = "whsec-test-1"
@@ -73,8 +73,14 @@ def hook(url: str, secret_env: str | None = None) -> WebhookContent:
 
 
 def config(**changes) -> ChannelConfig:
-    values = dict(webhook_secret=SECRET, allow_private_webhooks=True, webhook_attempts=4,
-                  webhook_backoff=0.05, webhook_timeout=2.0, webhook_deadline=10.0)
+    values = dict(
+        webhook_secret=SECRET,
+        allow_private_webhooks=True,
+        webhook_attempts=4,
+        webhook_backoff=0.05,
+        webhook_timeout=2.0,
+        webhook_deadline=10.0,
+    )
     values.update(changes)
     return ChannelConfig(**values)
 
@@ -93,7 +99,7 @@ def test_signed_post_verifies(receiver, log):
     assert verify_signature(headers["X-Hundred-Signature"], body, SECRET)
     assert not verify_signature(headers["X-Hundred-Signature"], body + b" ", SECRET)
     assert not verify_signature(headers["X-Hundred-Signature"], body, "other secret")
-    assert log.state(delivery_key(KEY, "webhook")) == "sent"
+    assert log.state(KEY.delivery_key("webhook")) == "sent"
 
 
 def test_retries_on_503_then_succeeds_with_one_idempotency_key(receiver, log):
@@ -118,7 +124,7 @@ def test_no_retry_on_400(receiver, log):
     result = deliver(hook(receiver.url), log, config())
     assert result.state == "failed" and "HTTP 400" in result.detail and "refused by the receiver" in result.detail
     assert len(receiver.requests) == 1
-    assert log.state(delivery_key(KEY, "webhook")) == "failed"
+    assert log.state(KEY.delivery_key("webhook")) == "failed"
 
 
 def test_redirect_is_not_followed(receiver, log):
@@ -149,7 +155,7 @@ def test_deadline_bounds_the_attempts(receiver):
 def test_left_sending_by_a_crash_is_sent_again_with_the_same_key(receiver, log):
     with pytest.raises(Crash):
         deliver(hook(receiver.url), CrashingLog(log, at="sent"), config())
-    assert log.state(delivery_key(KEY, "webhook")) == "sending"
+    assert log.state(KEY.delivery_key("webhook")) == "sending"
     assert deliver(hook(receiver.url), log, config()).state == "sent"
     assert deliver(hook(receiver.url), log, config()).state == "already-sent"
     assert [h["Idempotency-Key"] for _, h, _ in receiver.requests] == [KEY.idempotency_key] * 2
@@ -159,14 +165,27 @@ def test_loopback_is_refused_unless_allowed(receiver, log):
     result = deliver(hook(receiver.url), log, config(allow_private_webhooks=False))
     assert result.state == "failed" and "127.0.0.1" in result.detail and "refused" in result.detail
     assert receiver.requests == []
-    assert log.state(delivery_key(KEY, "webhook")) == "failed"
+    assert log.state(KEY.delivery_key("webhook")) == "failed"
     assert deliver(hook(receiver.url), log, config(allow_private_webhooks=True)).state == "sent"
 
 
-@pytest.mark.parametrize("url", ["http://localhost/x", "http://10.1.2.3/x", "http://192.168.0.1/",
-                                 "http://169.254.169.254/latest", "http://[::1]:8080/", "http://[fd00::1]/",
-                                 "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/", "http://100.64.0.1/",
-                                 "ftp://example.com/", "file:///etc/passwd", "http:///nohost"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost/x",
+        "http://10.1.2.3/x",
+        "http://192.168.0.1/",
+        "http://169.254.169.254/latest",
+        "http://[::1]:8080/",
+        "http://[fd00::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0/",
+        "http://100.64.0.1/",
+        "ftp://example.com/",
+        "file:///etc/passwd",
+        "http:///nohost",
+    ],
+)
 def test_non_public_or_non_http_targets_are_refused(url):
     assert resolved_addresses_refused(url) is not None
 
@@ -181,6 +200,7 @@ def fake_dns(monkeypatch, answers: dict[str, list[str]]) -> list[str]:
         asked.append(host)
         ip = answers[host][min(len(asked), len(answers[host])) - 1]
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port or 0))]
+
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return asked
 
@@ -189,8 +209,9 @@ def test_request_is_pinned_to_the_checked_address(receiver, monkeypatch):
     """A name that answers differently on the second lookup (DNS rebinding) is not looked up again."""
     asked = fake_dns(monkeypatch, {"hooks.test": ["127.0.0.1", "10.255.255.1"]})
     port = receiver.server.server_address[1]
-    result = deliver(hook(f"http://hooks.test:{port}/hooks/hundred"), MemoryLog(),
-                     config(webhook_timeout=1.0, webhook_attempts=1))
+    result = deliver(
+        hook(f"http://hooks.test:{port}/hooks/hundred"), MemoryLog(), config(webhook_timeout=1.0, webhook_attempts=1)
+    )
     assert result.state == "sent", result.detail
     assert asked == ["hooks.test"]
     ((path, headers, _),) = receiver.requests
@@ -212,7 +233,7 @@ def test_public_address_passes():
 def test_secret_from_the_touchs_secret_env(receiver):
     cfg = config(webhook_secret=None, environ={"CRM_SECRET": "crm-only"})
     assert deliver(hook(receiver.url, "CRM_SECRET"), MemoryLog(), cfg).state == "sent"
-    (_, headers, body), = receiver.requests
+    ((_, headers, body),) = receiver.requests
     assert verify_signature(headers["X-Hundred-Signature"], body, "crm-only")
 
 
@@ -221,11 +242,12 @@ def test_missing_secret_fails_before_anything_is_sent(receiver):
     assert deliver(hook(receiver.url), log, config(webhook_secret=None)).state == "failed"
     result = deliver(hook(receiver.url, "NOT_SET"), log, config(environ={}))
     assert result.state == "failed" and "NOT_SET" in result.detail
-    assert receiver.requests == [] and log.state(delivery_key(KEY, "webhook")) == "failed"
+    assert receiver.requests == [] and log.state(KEY.delivery_key("webhook")) == "failed"
 
 
 def test_signature_format_is_stable():
     assert sign(b"{}", "k", 1700000000) == (
-        "t=1700000000,v1=" + hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest())
+        "t=1700000000,v1=" + hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
+    )
     assert not verify_signature(sign(b"{}", "k", 1700000000), b"{}", "k")  # too old
     assert verify_signature(sign(b"{}", "k", 1700000000), b"{}", "k", now=1700000100)

@@ -1,6 +1,6 @@
 """The `hundred` command line as a person uses it: exit codes, messages, and the --json contract.
 
-Commands run in-process through `hundred.cli.main` (the console entry point, with its error
+Commands run in-process through `hundred.cli.app.main` (the console entry point, with its error
 handling), so they are fast; only the "no Prefect import" check needs a fresh interpreter.
 """
 
@@ -14,10 +14,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import MINIMAL_JOURNEY, REPO, deal_payload, email, journey_yaml, letter, phase, run_cli
-from hundred import cli
 
+from hundred import cli
 
 run = run_cli  # (monkeypatch, capsys, *args) -> (exit code, stdout, stderr)
 
@@ -87,8 +86,9 @@ def test_validate_prints_every_problem_as_path_line_col_then_hint(cmd, make_jour
 
 def test_validate_a_crashing_file_does_not_stop_the_others(cmd, make_journey):
     # an impossible date made PyYAML raise ValueError out of check_file (yamlsource.py:105)
-    make_journey(journey_yaml(phase("affirm", letter("thanks", 1)), head="calendar:\n  closed: [2026-13-01]"),
-                 name="a.yaml")
+    make_journey(
+        journey_yaml(phase("affirm", letter("thanks", 1)), head="calendar:\n  closed: [2026-13-01]"), name="a.yaml"
+    )
     make_journey(MINIMAL_JOURNEY.replace("journey: x", "journey: good"), name="b.yaml")
     code, out, err = cmd("validate")
     assert code == 1
@@ -110,13 +110,16 @@ def test_validate_empty_folder_is_a_user_error(cmd, tmp_path, monkeypatch):
     assert code == 1 and "journeys" in err and "no .yaml" in err
 
 
-@pytest.mark.parametrize("args", [
-    ("validate", "--bogus"),
-    ("plan",),                      # missing JOURNEY
-    ("plan", "first-100-days"),     # missing --deal
-    ("plan", "first-100-days", "--deal"),  # --deal without its value
-    ("no-such-command",),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("validate", "--bogus"),
+        ("plan",),  # missing JOURNEY
+        ("plan", "first-100-days"),  # missing --deal
+        ("plan", "first-100-days", "--deal"),  # --deal without its value
+        ("no-such-command",),
+    ],
+)
 def test_usage_errors_exit_2(cmd, in_repo, args):
     code, out, err = cmd(*args)
     assert code == 2, (out, err)
@@ -124,11 +127,15 @@ def test_usage_errors_exit_2(cmd, in_repo, args):
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("argv", [
-    ["validate", "journeys"],
-    ["plan", "first-100-days", "--deal", "examples/deal-nl.json", "--json"],
-    ["preview", "first-100-days", "--deal", "examples/deal-nl.json", "--out", "{tmp}"],
-], ids=["validate", "plan", "preview"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", "journeys"],
+        ["plan", "first-100-days", "--deal", "examples/deal-nl.json", "--json"],
+        ["preview", "first-100-days", "--deal", "examples/deal-nl.json", "--out", "{tmp}"],
+    ],
+    ids=["validate", "plan", "preview"],
+)
 def test_marketer_commands_do_not_import_prefect(argv, tmp_path):
     argv = [a.replace("{tmp}", str(tmp_path / "out")) for a in argv]
     code = textwrap.dedent(f"""
@@ -174,8 +181,9 @@ def test_schema_matches_the_committed_file(cmd):
         pytest.skip("hundred/journey.schema.json is not generated yet (hundred schema > hundred/journey.schema.json)")
     code, out, _ = cmd("schema")
     assert code == 0
-    assert json.loads(out) == json.loads(committed.read_text(encoding="utf-8")), \
+    assert json.loads(out) == json.loads(committed.read_text(encoding="utf-8")), (
         "the committed schema is stale: run `hundred schema > hundred/journey.schema.json`"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,6 +252,7 @@ def deal_file(tmp_path):
         path = tmp_path / "deal.json"
         path.write_text(text, encoding="utf-8")
         return path
+
     return write
 
 
@@ -277,12 +286,12 @@ def test_plan_missing_deal_file(cmd, in_repo):
 
 
 def test_unexpected_error_is_one_line_pointing_at_debug(cmd, in_repo, monkeypatch):
-    import hundred.planner
+    import hundred.planning.planner
 
     def boom(*_args, **_kwargs):
         raise RuntimeError("the planner fell over")
 
-    monkeypatch.setattr(hundred.planner, "plan", boom)
+    monkeypatch.setattr(hundred.planning.planner, "plan", boom)
     code, out, err = cmd("plan", "first-100-days", "--deal", "examples/deal-nl.json")
     assert code == 1
     assert "Traceback" not in err
@@ -291,13 +300,15 @@ def test_unexpected_error_is_one_line_pointing_at_debug(cmd, in_repo, monkeypatc
 
 
 def test_debug_shows_the_real_error(in_repo, monkeypatch, capsys):
-    import hundred.planner
+    import hundred.planning.planner
 
     def boom(*_args, **_kwargs):
         raise RuntimeError("the planner fell over")
 
-    monkeypatch.setattr(hundred.planner, "plan", boom)
-    monkeypatch.setattr(sys, "argv", ["hundred", "--debug", "plan", "first-100-days", "--deal", "examples/deal-nl.json"])
+    monkeypatch.setattr(hundred.planning.planner, "plan", boom)
+    monkeypatch.setattr(
+        sys, "argv", ["hundred", "--debug", "plan", "first-100-days", "--deal", "examples/deal-nl.json"]
+    )
     with pytest.raises(RuntimeError, match="fell over"):
         cli.main()
 

@@ -16,15 +16,16 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-
 from conftest import deal_payload
 from prefect_server import REPO, base_env, free_port, start_prefect_server, wait_for
+
+from hundred import bootstrap
 
 DAY = 3.0
 JOURNEY = """\
@@ -62,7 +63,7 @@ class Inbox:
         self.held = threading.Event()
         self._release = threading.Event()
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.hold and not self._release.is_set():
             self.held.set()
             import asyncio
@@ -72,7 +73,7 @@ class Inbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
         return "250 OK"
 
@@ -102,10 +103,15 @@ def site(tmp_path_factory, inbox) -> dict[str, str]:
     for name, text in TEMPLATES.items():
         (root / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "templates" / name).write_text(text, encoding="utf-8")
-    return {"HUNDRED_HOME": str(root / "home"), "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
-            "HUNDRED_TEMPLATES_DIR": str(root / "templates"), "HUNDRED_LETTERS_DIR": str(root / "letters"),
-            "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{inbox.port}?starttls=false",
-            "HUNDRED_MAIL_FROM": "Bakkerij Onboarding <onboarding@example.nl>", "HUNDRED_DAY_SECONDS": str(DAY)}
+    return {
+        "HUNDRED_HOME": str(root / "home"),
+        "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
+        "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
+        "HUNDRED_LETTERS_DIR": str(root / "letters"),
+        "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{inbox.port}?starttls=false",
+        "HUNDRED_MAIL_FROM": "Bakkerij Onboarding <onboarding@example.nl>",
+        "HUNDRED_DAY_SECONDS": str(DAY),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -117,15 +123,16 @@ def served(prefect_server, site):
 def hundred(site: dict[str, str], api_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = base_env(Path(site["HUNDRED_HOME"]) / "cli-prefect", api_url)
     env.update(site)
-    done = subprocess.run([sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     if check:
         assert done.returncode == 0, done.stderr + done.stdout
     return done
 
 
 def close_deal(site, api_url, tmp_path, deal_id: str, contact_email: str, closed_at: datetime | None = None) -> Path:
-    closed = closed_at or datetime.now(timezone.utc)
+    closed = closed_at or datetime.now(UTC)
     payload = deal_payload(closed_at=closed.isoformat(), id=deal_id, journey="e2e")
     payload["contact"]["email"] = contact_email
     path = tmp_path / f"{deal_id}.json"
@@ -153,7 +160,8 @@ def runs_of(api_url: str, deal_id: str) -> list[Any]:
 
 
 def test_a_closed_deal_plays_out_in_order_and_the_referral_waits_for_the_posted_letter(
-        prefect_server, served, site, inbox, tmp_path):
+    prefect_server, served, site, inbox, tmp_path
+):
     api = prefect_server.api_url
     path = close_deal(site, api, tmp_path, "E2E-1", "ilse@example.nl")
     first = states(site, api, "E2E-1")
@@ -162,8 +170,14 @@ def test_a_closed_deal_plays_out_in_order_and_the_referral_waits_for_the_posted_
     again = hundred(site, api, "deal-closed", str(path))
     assert "already running; nothing new scheduled" in again.stdout
 
-    wait_for(lambda: inbox.to("ilse@example.nl") and letters_of(site, api, "E2E-1"),
-             120, "the welcome task, the email and the queued letter", served.proc, served.log, 1)
+    wait_for(
+        lambda: inbox.to("ilse@example.nl") and letters_of(site, api, "E2E-1"),
+        120,
+        "the welcome task, the email and the queued letter",
+        served.proc,
+        served.log,
+        1,
+    )
     owner = inbox.to("sanne@example.nl")
     assert len(owner) == 1 and owner[0]["Subject"] == "Bel Ilse"
     invite = next(p for p in owner[0].walk() if p.get_content_type() == "text/calendar")
@@ -179,7 +193,7 @@ def test_a_closed_deal_plays_out_in_order_and_the_referral_waits_for_the_posted_
     time.sleep(3 * DAY)  # long past the referral's planned day 2: the unposted letter holds the gate
     assert states(site, api, "E2E-1")["referral"] == "waiting"
     assert len(inbox.to("ilse@example.nl")) == 1
-    posted_at = datetime.now(timezone.utc)
+    posted_at = datetime.now(UTC)
     hundred(site, api, "letters", "mark-posted", "E2E-1/thanks")
     assert states(site, api, "E2E-1")["referral"] == "scheduled"
     wait_for(lambda: len(inbox.to("ilse@example.nl")) == 2, 60, "the referral email", served.proc, served.log, 1)
@@ -230,33 +244,41 @@ def test_a_run_killed_mid_delivery_and_run_again_sends_one_email(prefect_server,
     inbox.release()
     assert states(site, api, "E2E-3")["hello"] == "running"
 
-    from flows.scheduling import PrefectScheduler
-    from hundred.ledger import Ledger
-    from hundred.runtime import Runtime
-    from hundred.settings import Settings
+    from hundred.adapters.ledger import Ledger
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
+    from hundred.service.settings import Settings
 
     settings = Settings(home=Path(site["HUNDRED_HOME"]), run_lease_seconds=0.5)
-    runtime = Runtime(Ledger.open(settings.ledger_url), PrefectScheduler(api), settings)
+    runtime = bootstrap.runtime(settings, ledger_=Ledger.open(settings.ledger_url), scheduler_=PrefectScheduler(api))
     time.sleep(1)
     assert runtime.reconcile().counts.get("retried") == 1
-    wait_for(lambda: states(site, api, "E2E-3")["hello"] == "delivered", 60, "the email, run again",
-             served.proc, served.log, 1)
+    wait_for(
+        lambda: states(site, api, "E2E-3")["hello"] == "delivered",
+        60,
+        "the email, run again",
+        served.proc,
+        served.log,
+        1,
+    )
     assert len(inbox.to("kees@example.nl")) == 1
 
 
 def test_reconcile_recreates_a_scheduled_run_that_was_deleted(hundred_deployments, site, tmp_path):
     from prefect.client.orchestration import get_client
 
-    from flows.scheduling import PrefectScheduler
-    from hundred.ledger import Ledger
-    from hundred.runtime import Runtime
-    from hundred.settings import Settings
+    from hundred.adapters.ledger import Ledger
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
+    from hundred.service.settings import Settings
 
     api = hundred_deployments.api_url
-    settings = Settings(home=tmp_path / "home", journeys_dir=Path(site["HUNDRED_JOURNEYS_DIR"]),
-                        templates_dir=Path(site["HUNDRED_TEMPLATES_DIR"]), day_seconds=3600)
-    runtime = Runtime(Ledger.open(settings.ledger_url), PrefectScheduler(api), settings)
-    runtime.deal_closed(deal_payload(closed_at=datetime.now(timezone.utc).isoformat(), id="E2E-4", journey="e2e"))
+    settings = Settings(
+        home=tmp_path / "home",
+        journeys_dir=Path(site["HUNDRED_JOURNEYS_DIR"]),
+        templates_dir=Path(site["HUNDRED_TEMPLATES_DIR"]),
+        day_seconds=3600,
+    )
+    runtime = bootstrap.runtime(settings, ledger_=Ledger.open(settings.ledger_url), scheduler_=PrefectScheduler(api))
+    runtime.deal_closed(deal_payload(closed_at=datetime.now(UTC).isoformat(), id="E2E-4", journey="e2e"))
     lost = runtime.ledger.touch("E2E-4", "hello").flow_run_id
     with get_client(sync_client=True) as client:
         client.delete_flow_run(lost)

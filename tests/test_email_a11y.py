@@ -1,26 +1,27 @@
 """Every shipped HTML email (Dutch and English), rendered for the example deals by render_touch (the
 call delivery makes), passes axe-core in real Chromium with no serious or critical violation, at a
 phone's width and a desktop's. Screenshots go to HUNDRED_TEST_SCREENSHOTS when it is set."""
+
 from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from browser import DESKTOP, audit, axe, browser  # noqa: F401 (fixtures)
-from hundred.deal import load_deal
-from hundred.planner import plan
-from hundred.rendering import EmailContent, render_touch
-from hundred.validate import load_journey
+
+from hundred.deals.model import load_deal
+from hundred.planning.planner import plan
+from hundred.rendering.content import EmailContent
+from hundred.rendering.touch import render_touch
+from hundred.validation.validate import load_journey
 
 ROOT = Path(__file__).resolve().parents[1]
-NOW = datetime(2026, 11, 21, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, tzinfo=UTC)
 PHONE = {"width": 375, "height": 812}
 JOURNEYS = [("first-100-days.yaml", "deal-nl.json", "nl"), ("first-100-days-en.yaml", "deal-en.json", "en")]
-
 
 
 def emails() -> list[tuple[str, str, EmailContent]]:
@@ -46,7 +47,10 @@ def shots(tmp_path_factory) -> Path:
 
 def test_all_six_shipped_emails_are_checked():
     assert sorted((lang, touch) for lang, touch, _ in EMAILS) == sorted(
-        (lang, touch) for lang in ("nl", "en") for touch in ("next-steps-email", "one-month-email", "hundred-days-email"))
+        (lang, touch)
+        for lang in ("nl", "en")
+        for touch in ("next-steps-email", "one-month-email", "hundred-days-email")
+    )
 
 
 @pytest.mark.parametrize("lang, touch, content", EMAILS, ids=[f"{lang}-{touch}" for lang, touch, _ in EMAILS])

@@ -17,13 +17,22 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-
-from faults_site import (Inbox, inbox,  # noqa: F401 (inbox: a fixture)
-                         delivery_states, make_site, payload, prefect_run, prefect_runs, runtime,
-                         seconds_until, touch_states, wait_until)
+from faults_site import (  # noqa: F401 (inbox: a fixture)
+    Inbox,
+    delivery_states,
+    inbox,
+    make_site,
+    payload,
+    prefect_run,
+    prefect_runs,
+    runtime,
+    seconds_until,
+    touch_states,
+    wait_until,
+)
 from intake_site import serve as serve_app
 
 
@@ -67,14 +76,19 @@ def ledger_down(cluster) -> Iterator[None]:
 
 
 def report(site, api, deal_id: str, inbox: Inbox, address: str) -> dict:
-    figures = {"smtp": dict(inbox.subjects(address)), "touches": touch_states(site, deal_id),
-               "deliveries": delivery_states(site, deal_id), "runs": prefect_runs(api, deal_id)}
+    figures = {
+        "smtp": dict(inbox.subjects(address)),
+        "touches": touch_states(site, deal_id),
+        "deliveries": delivery_states(site, deal_id),
+        "runs": prefect_runs(api, deal_id),
+    }
     print(deal_id, json.dumps(figures, sort_keys=True))
     return figures
 
 
 def test_a_webhook_while_the_ledger_is_down_is_503_and_its_repeats_start_one_journey(
-        site, served, faults_pg, hundred_deployments, inbox):
+    site, served, faults_pg, hundred_deployments, inbox
+):
     api = hundred_deployments.api_url
     app = serve_app(site.settings)
     first = json.dumps(payload("F-HOOK-1", "hook1@example.nl")).encode()
@@ -99,8 +113,12 @@ def test_a_webhook_while_the_ledger_is_down_is_503_and_its_repeats_start_one_jou
     assert len(site.ledger.intakes(deal_id="F-HOOK-2")) == 1 and len(site.ledger.intakes(deal_id="F-HOOK-1")) == 1
 
     for deal, address in (("F-HOOK-1", "hook1@example.nl"), ("F-HOOK-2", "hook2@example.nl")):
-        wait_until(lambda: touch_states(site, deal).get("hello") == "delivered", 120, f"{deal}'s first email",
-                   log=served.log)
+        wait_until(
+            lambda deal=deal: touch_states(site, deal).get("hello") == "delivered",
+            120,
+            f"{deal}'s first email",
+            log=served.log,
+        )
         figures = report(site, api, deal, inbox, address)
         assert figures["smtp"] == {"Hallo Ilse": 1}
         assert figures["deliveries"]["hello"] == "sent"
@@ -119,16 +137,22 @@ def _closed_with_later_due(site, api, deal_id: str, address: str, day: float):
 
 
 def test_a_touch_due_while_the_ledger_is_down_is_retried_by_prefect_and_sent_once(
-        site, served, faults_pg, hundred_deployments, inbox):
+    site, served, faults_pg, hundred_deployments, inbox
+):
     api = hundred_deployments.api_url
     due = _closed_with_later_due(site, api, "F-DUE-1", "due1@example.nl", day=25)
     run_id = site.ledger.touch("F-DUE-1", "later").flow_run_id
     time.sleep(max(0.0, seconds_until(due) - 6))
     with ledger_down(faults_pg):  # from before the run starts until its first attempt has failed
-        wait_until(lambda: prefect_run(api, run_id)["state"]["name"] == "AwaitingRetry", 90,
-                   "the run's first attempt to fail", log=served.log)
-    wait_until(lambda: touch_states(site, "F-DUE-1")["later"] == "delivered", 90, "the email due meanwhile",
-               log=served.log)
+        wait_until(
+            lambda: prefect_run(api, run_id)["state"]["name"] == "AwaitingRetry",
+            90,
+            "the run's first attempt to fail",
+            log=served.log,
+        )
+    wait_until(
+        lambda: touch_states(site, "F-DUE-1")["later"] == "delivered", 90, "the email due meanwhile", log=served.log
+    )
     figures = report(site, api, "F-DUE-1", inbox, "due1@example.nl")
     assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
     assert figures["deliveries"] == {"hello": "sent", "later": "sent"}
@@ -137,24 +161,33 @@ def test_a_touch_due_while_the_ledger_is_down_is_retried_by_prefect_and_sent_onc
 
 
 def test_a_touch_whose_retries_ran_out_while_the_ledger_was_down_is_run_again_by_reconcile(
-        site, served, faults_pg, hundred_deployments, inbox):
-    from flows.scheduling import submit_reconcile
+    site, served, faults_pg, hundred_deployments, inbox
+):
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
 
     api = hundred_deployments.api_url
     due = _closed_with_later_due(site, api, "F-DUE-2", "due2@example.nl", day=25)
     run_id = site.ledger.touch("F-DUE-2", "later").flow_run_id
     time.sleep(max(0.0, seconds_until(due) - 6))
     with ledger_down(faults_pg):  # longer than the run's retries (2 × 10 s)
-        wait_until(lambda: prefect_run(api, run_id)["state"]["type"] == "FAILED", 120, "the run to use up its retries",
-                   log=served.log)
+        wait_until(
+            lambda: prefect_run(api, run_id)["state"]["type"] == "FAILED",
+            120,
+            "the run to use up its retries",
+            log=served.log,
+        )
     print("after the outage:", touch_states(site, "F-DUE-2"), prefect_runs(api, "F-DUE-2"))
-    assert touch_states(site, "F-DUE-2")["later"] == "scheduled" and "Later" not in report(
-        site, api, "F-DUE-2", inbox, "due2@example.nl")["smtp"]
-    reconciled = submit_reconcile(api_url=api, reason="after the ledger outage")
-    wait_until(lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 90, "the reconcile run",
-               log=served.log)
-    wait_until(lambda: touch_states(site, "F-DUE-2")["later"] == "delivered", 90, "the email, run again",
-               log=served.log)
+    assert (
+        touch_states(site, "F-DUE-2")["later"] == "scheduled"
+        and "Later" not in report(site, api, "F-DUE-2", inbox, "due2@example.nl")["smtp"]
+    )
+    reconciled = PrefectScheduler(api).submit_reconcile("after the ledger outage")
+    wait_until(
+        lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 90, "the reconcile run", log=served.log
+    )
+    wait_until(
+        lambda: touch_states(site, "F-DUE-2")["later"] == "delivered", 90, "the email, run again", log=served.log
+    )
     figures = report(site, api, "F-DUE-2", inbox, "due2@example.nl")
     assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
     assert figures["deliveries"] == {"hello": "sent", "later": "sent"}
@@ -163,7 +196,8 @@ def test_a_touch_whose_retries_ran_out_while_the_ledger_was_down_is_run_again_by
 
 
 def test_the_ledger_going_down_in_the_middle_of_a_delivery_sends_it_once(
-        site, served, faults_pg, hundred_deployments, inbox):
+    site, served, faults_pg, hundred_deployments, inbox
+):
     api = hundred_deployments.api_url
     address = "mid1@example.nl"
     held = inbox.hold_for(address)
@@ -174,8 +208,9 @@ def test_the_ledger_going_down_in_the_middle_of_a_delivery_sends_it_once(
         inbox.release(address)
         time.sleep(4)
         assert inbox.count(address) == 0
-    wait_until(lambda: touch_states(site, "F-MID-1")["hello"] == "delivered", 90, "the email after the outage",
-               log=served.log)
+    wait_until(
+        lambda: touch_states(site, "F-MID-1")["hello"] == "delivered", 90, "the email after the outage", log=served.log
+    )
     figures = report(site, api, "F-MID-1", inbox, address)
     assert figures["smtp"] == {"Hallo Ilse": 1} and figures["deliveries"]["hello"] == "sent"
     state, run_count = figures["runs"]["F-MID-1 · hello"]
@@ -183,7 +218,8 @@ def test_the_ledger_going_down_in_the_middle_of_a_delivery_sends_it_once(
 
 
 def test_a_deal_cancelled_while_its_touch_is_being_delivered_sends_nothing_after_and_says_what_happened(
-        site, served, hundred_deployments, inbox):
+    site, served, hundred_deployments, inbox
+):
     api = hundred_deployments.api_url
     address = "cancel1@example.nl"
     held = inbox.hold_for(address)
@@ -198,8 +234,12 @@ def test_a_deal_cancelled_while_its_touch_is_being_delivered_sends_nothing_after
     assert cancel.status_code == 202 and cancel.json()["state"] == "applied", cancel.text
     inbox.release(address)
     hello_run = site.ledger.touch("F-CANCEL-1", "hello").flow_run_id
-    wait_until(lambda: prefect_run(api, hello_run)["state"]["type"] in ("COMPLETED", "CANCELLED", "FAILED"), 60,
-               "the held run to end", log=served.log)
+    wait_until(
+        lambda: prefect_run(api, hello_run)["state"]["type"] in ("COMPLETED", "CANCELLED", "FAILED"),
+        60,
+        "the held run to end",
+        log=served.log,
+    )
     time.sleep(max(0.0, seconds_until(later_due) + 5))  # past the day-1 email
     figures = report(site, api, "F-CANCEL-1", inbox, address)
     assert site.ledger.journey("F-CANCEL-1").state == "exited"
@@ -213,9 +253,10 @@ def test_a_deal_cancelled_while_its_touch_is_being_delivered_sends_nothing_after
 
 
 def test_a_deal_closed_run_whose_retries_ran_out_while_the_ledger_was_down_is_run_again_by_reconcile(
-        site, served, faults_pg, hundred_deployments, inbox):
+    site, served, faults_pg, hundred_deployments, inbox
+):
     """Stored and answered 202, then the ledger goes away before the deal-closed run reads it."""
-    from flows.scheduling import submit_reconcile
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
 
     api = hundred_deployments.api_url
     app = serve_app(site.settings)
@@ -224,17 +265,26 @@ def test_a_deal_closed_run_whose_retries_ran_out_while_the_ledger_was_down_is_ru
         assert answer.status_code == 202 and answer.json()["state"] == "submitted", answer.text
         run_id = answer.json()["run"]
         with ledger_down(faults_pg):  # longer than the deal-closed run's retries (2 × 5 s)
-            wait_until(lambda: prefect_run(api, run_id)["state"]["type"] == "FAILED", 120,
-                       "the deal-closed run to use up its retries", log=served.log)
+            wait_until(
+                lambda: prefect_run(api, run_id)["state"]["type"] == "FAILED",
+                120,
+                "the deal-closed run to use up its retries",
+                log=served.log,
+            )
     finally:
         app.stop()
     assert site.ledger.journey("F-CLOSED-1") is None
     assert site.ledger.intake(answer.json()["intake"]).state == "submitted"
-    reconciled = submit_reconcile(api_url=api, reason="after the ledger outage")
-    wait_until(lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 90, "the reconcile run",
-               log=served.log)
-    wait_until(lambda: touch_states(site, "F-CLOSED-1").get("hello") == "delivered", 120,
-               "the journey's first email", log=served.log)
+    reconciled = PrefectScheduler(api).submit_reconcile("after the ledger outage")
+    wait_until(
+        lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 90, "the reconcile run", log=served.log
+    )
+    wait_until(
+        lambda: touch_states(site, "F-CLOSED-1").get("hello") == "delivered",
+        120,
+        "the journey's first email",
+        log=served.log,
+    )
     figures = report(site, api, "F-CLOSED-1", inbox, "closed1@example.nl")
     assert figures["smtp"] == {"Hallo Ilse": 1} and figures["deliveries"]["hello"] == "sent"
     assert figures["runs"]["F-CLOSED-1 · deal closed"][0] == "COMPLETED"
@@ -244,16 +294,20 @@ def test_a_deal_closed_run_whose_retries_ran_out_while_the_ledger_was_down_is_ru
 def test_an_email_that_left_just_as_the_cancel_came_is_recorded_as_delivered(site):
     """The cancel lands between the run's last check and the server's 250 (the window the check
     before DATA cannot close): the ledger must say the email went, not that it was cancelled."""
-    from hundred.channels import DeliveryResult
-    from hundred.runtime import Runtime
-    from hundred.simulate import VirtualScheduler
+    from hundred.service.ports import DeliveryResult
+    from hundred.service.runtime import Runtime
+    from hundred.service.simulate import VirtualScheduler
 
-    def sent_while_cancelled(content):
+    def sent_while_cancelled(content, log):
         rt.cancel("F-RACE-1", "churned")
         return DeliveryResult("sent", "accepted by 127.0.0.1:25: 250 OK", "<F-RACE-1.faults.hello@example.nl>")
 
-    rt = Runtime(site.ledger, VirtualScheduler(), site.settings.model_copy(update={"day_seconds": 3600}),
-                 deliver_fn=sent_while_cancelled)
+    rt = Runtime(
+        site.ledger,
+        VirtualScheduler(),
+        site.settings.model_copy(update={"day_seconds": 3600}),
+        deliver=sent_while_cancelled,
+    )
     rt.deal_closed(payload("F-RACE-1", "race1@example.nl"))
     outcome = rt.run_touch("F-RACE-1", "hello")
     print(outcome, touch_states(site, "F-RACE-1"))
@@ -263,7 +317,8 @@ def test_an_email_that_left_just_as_the_cancel_came_is_recorded_as_delivered(sit
 
 
 def test_the_ledger_going_down_between_the_servers_250_and_sent_never_sends_twice(
-        site, served, faults_pg, hundred_deployments, inbox):
+    site, served, faults_pg, hundred_deployments, inbox
+):
     """The one window the README documents: the server accepted, the run could not record `sent`.
     Its retries send nothing more and fail the touch naming the Message-ID to look up."""
     api = hundred_deployments.api_url
@@ -275,8 +330,9 @@ def test_the_ledger_going_down_between_the_servers_250_and_sent_never_sends_twic
         inbox.release(address)
         time.sleep(4)
     run_id = site.ledger.touch("F-WINDOW-1", "hello").flow_run_id
-    wait_until(lambda: prefect_run(api, run_id)["state"]["type"] == "FAILED", 120, "the run's retries to end",
-               log=served.log)
+    wait_until(
+        lambda: prefect_run(api, run_id)["state"]["type"] == "FAILED", 120, "the run's retries to end", log=served.log
+    )
     figures = report(site, api, "F-WINDOW-1", inbox, address)
     assert figures["smtp"] == {"Hallo Ilse": 1}
     assert figures["touches"]["hello"] == "failed" and figures["deliveries"]["hello"] == "sending"

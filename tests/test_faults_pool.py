@@ -15,13 +15,22 @@ import json
 import os
 import signal
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-
-from faults_site import (Inbox, inbox,  # noqa: F401 (inbox: a fixture)
-                         delivery_states, make_site, payload, prefect_run, prefect_runs, runtime,
-                         seconds_until, touch_states, wait_until)
+from faults_site import (  # noqa: F401 (inbox: a fixture)
+    Inbox,
+    delivery_states,
+    inbox,
+    make_site,
+    payload,
+    prefect_run,
+    prefect_runs,
+    runtime,
+    seconds_until,
+    touch_states,
+    wait_until,
+)
 from prefect_pool import Pool, Worker, asyncpg_url, start_pool
 from test_e2e_prefect import _flow_run_pid
 
@@ -56,14 +65,18 @@ def host_dies(worker: Worker, run_id: str) -> int:
 
 
 def report(site, pool: Pool, deal_id: str, inbox: Inbox, address: str) -> dict:
-    figures = {"smtp": dict(inbox.subjects(address)), "touches": touch_states(site, deal_id),
-               "deliveries": delivery_states(site, deal_id), "runs": prefect_runs(pool.api_url, deal_id)}
+    figures = {
+        "smtp": dict(inbox.subjects(address)),
+        "touches": touch_states(site, deal_id),
+        "deliveries": delivery_states(site, deal_id),
+        "runs": prefect_runs(pool.api_url, deal_id),
+    }
     print(deal_id, json.dumps(figures, sort_keys=True))
     return figures
 
 
 def test_a_worker_killed_mid_delivery_and_a_new_worker_with_reconcile_send_the_email_once(site, pool, inbox):
-    from flows.scheduling import submit_reconcile
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
 
     api = pool.api_url
     address = "killed@example.nl"
@@ -83,11 +96,19 @@ def test_a_worker_killed_mid_delivery_and_a_new_worker_with_reconcile_send_the_e
     # a new worker (its runs judge a touch stalled after 5 s instead of 10 minutes), then reconcile
     pool.start_worker("worker-b", limit=4, env={"HUNDRED_RUN_LEASE_SECONDS": "5"})
     time.sleep(6)
-    reconciled = submit_reconcile(api_url=api, reason="after a worker died")
-    wait_until(lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 120, "the reconcile run",
-               log=pool.workers["worker-b"].log)
-    wait_until(lambda: touch_states(site, "F-KILL-1")["hello"] == "delivered", 120, "the email, run again",
-               log=pool.workers["worker-b"].log)
+    reconciled = PrefectScheduler(api).submit_reconcile("after a worker died")
+    wait_until(
+        lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED",
+        120,
+        "the reconcile run",
+        log=pool.workers["worker-b"].log,
+    )
+    wait_until(
+        lambda: touch_states(site, "F-KILL-1")["hello"] == "delivered",
+        120,
+        "the email, run again",
+        log=pool.workers["worker-b"].log,
+    )
     figures = report(site, pool, "F-KILL-1", inbox, address)
     assert figures["smtp"] == {"Hallo Ilse": 1}
     assert figures["deliveries"]["hello"] == "sent"
@@ -113,10 +134,17 @@ def test_after_a_prefect_server_restart_the_workers_deliver_what_fell_due_once(s
     stopped = time.monotonic()
     time.sleep(max(0.0, seconds_until(due) + 8))  # `later` falls due while the server is down
     pool.start_server()
-    print(f"Prefect server down for {time.monotonic() - stopped:.1f} s (`later` due {seconds_until(due):.1f} s from now);"
-          " workers alive:", {n: w.alive for n, w in pool.workers.items()})
-    wait_until(lambda: touch_states(site, "F-RESTART-1")["later"] == "delivered", 150, "the email due meanwhile",
-               log=pool.workers["worker-c"].log)
+    print(
+        f"Prefect server down for {time.monotonic() - stopped:.1f} s (`later` due {seconds_until(due):.1f} s from now);"
+        " workers alive:",
+        {n: w.alive for n, w in pool.workers.items()},
+    )
+    wait_until(
+        lambda: touch_states(site, "F-RESTART-1")["later"] == "delivered",
+        150,
+        "the email due meanwhile",
+        log=pool.workers["worker-c"].log,
+    )
     figures = report(site, pool, "F-RESTART-1", inbox, address)
     assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
     assert figures["deliveries"] == {"hello": "sent", "later": "sent"}

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLE_DEAL_NL, MINIMAL_JOURNEY, run_cli
 
 
@@ -43,8 +42,9 @@ def one_line_error(code: int, err: str, expected_code: int, *words: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("journey_id, file", [("first-100-days", "onboarding.yaml"), ("welcome", "Welcome.YAML"),
-                                              ("short", "s.yml")])
+@pytest.mark.parametrize(
+    "journey_id, file", [("first-100-days", "onboarding.yaml"), ("welcome", "Welcome.YAML"), ("short", "s.yml")]
+)
 def test_plan_finds_a_journey_by_its_id_whatever_the_file_is_called(cmd, project, journey_id, file):
     code, out, err = cmd("plan", journey_id, "--deal", "deal.json", "--json")
     assert code == 0, err
@@ -55,23 +55,36 @@ def test_validate_on_a_folder_includes_yml_and_upper_case_yaml(cmd, project):
     code, out, err = cmd("validate", "journeys")
     assert code == 0, err
     assert {"journeys/onboarding.yaml", "journeys/Welcome.YAML", "journeys/s.yml"} == {
-        line.split(":")[0].split()[-1] for line in out.splitlines()}
+        line.split(":")[0].split()[-1] for line in out.splitlines()
+    }
 
 
 def test_two_files_with_one_id_is_a_clear_error(cmd, project, make_journey):
     make_journey(MINIMAL_JOURNEY.replace("journey: x", "journey: welcome"), name="copy.yml")
-    line = one_line_error(*cmd("plan", "welcome", "--deal", "deal.json")[::2], 1,
-                          "journey id 'welcome' is used by 2 files", "journeys/Welcome.YAML", "journeys/copy.yml")
+    line = one_line_error(
+        *cmd("plan", "welcome", "--deal", "deal.json")[::2],
+        1,
+        "journey id 'welcome' is used by 2 files",
+        "journeys/Welcome.YAML",
+        "journeys/copy.yml",
+    )
     assert "own 'journey:' id" in line
 
 
 def test_an_unknown_id_suggests_the_near_one(cmd, project):
-    one_line_error(*cmd("plan", "first-100-dayz", "--deal", "deal.json")[::2], 1,
-                   "first-100-dayz", "no journey", "did you mean 'first-100-days'?")
+    one_line_error(
+        *cmd("plan", "first-100-dayz", "--deal", "deal.json")[::2],
+        1,
+        "first-100-dayz",
+        "no journey",
+        "did you mean 'first-100-days'?",
+    )
 
 
 def test_a_missing_journey_file_is_named(cmd, project):
-    one_line_error(*cmd("plan", "journeys/nope.yaml", "--deal", "deal.json")[::2], 1, "journeys/nope.yaml", "no such journey file")
+    one_line_error(
+        *cmd("plan", "journeys/nope.yaml", "--deal", "deal.json")[::2], 1, "journeys/nope.yaml", "no such journey file"
+    )
 
 
 def test_a_folder_as_the_journey_is_refused(cmd, project):
@@ -88,8 +101,11 @@ def test_finding_an_id_reads_little(cmd, project, make_journey):
 
 
 def test_an_id_in_a_file_written_in_flow_style_is_found_by_loading(cmd, project, make_journey):
-    make_journey('{journey: flowing, name: F, phases: [{phase: affirm, touches: [{id: t, day: 1, channel: letter, '
-                 'template: letters/thanks.txt}]}]}\n', name="f.yaml")
+    make_journey(
+        "{journey: flowing, name: F, phases: [{phase: affirm, touches: [{id: t, day: 1, channel: letter, "
+        "template: letters/thanks.txt}]}]}\n",
+        name="f.yaml",
+    )
     code, out, err = cmd("plan", "flowing", "--deal", "deal.json", "--json")
     assert code == 0, err
 
@@ -104,45 +120,65 @@ def test_deal_that_is_a_folder(cmd, project):
 
 
 def test_deal_that_is_missing(cmd, project):
-    one_line_error(*cmd("preview", "short", "--deal", "nope.json", "--out", "out")[::2], 1, "--deal nope.json: no such file")
+    one_line_error(
+        *cmd("preview", "short", "--deal", "nope.json", "--out", "out")[::2], 1, "--deal nope.json: no such file"
+    )
 
 
 def test_html_that_is_a_folder(cmd, project):
     (project / "site").mkdir()
-    line = one_line_error(*cmd("plan", "short", "--deal", "deal.json", "--html", "site")[::2], 1, "--html site: is a folder")
+    line = one_line_error(
+        *cmd("plan", "short", "--deal", "deal.json", "--html", "site")[::2], 1, "--html site: is a folder"
+    )
     assert "site/plan.html" in line
 
 
 def test_html_below_a_file(cmd, project):
-    one_line_error(*cmd("plan", "short", "--deal", "deal.json", "--html", "deal.json/plan.html")[::2], 1,
-                   "deal.json is a file, not a folder")
+    one_line_error(
+        *cmd("plan", "short", "--deal", "deal.json", "--html", "deal.json/plan.html")[::2],
+        1,
+        "deal.json is a file, not a folder",
+    )
 
 
 def test_html_in_an_unwritable_place(cmd, project):
-    one_line_error(*cmd("plan", "short", "--deal", "deal.json", "--html", "/proc/hundred-test/plan.html")[::2], 1,
-                   "--html /proc/hundred-test/plan.html")
+    one_line_error(
+        *cmd("plan", "short", "--deal", "deal.json", "--html", "/proc/hundred-test/plan.html")[::2],
+        1,
+        "--html /proc/hundred-test/plan.html",
+    )
 
 
 def test_out_that_is_a_file(cmd, project):
-    one_line_error(*cmd("preview", "short", "--deal", "deal.json", "--out", "deal.json")[::2], 1,
-                   "--out deal.json: is a file", "folder")
+    one_line_error(
+        *cmd("preview", "short", "--deal", "deal.json", "--out", "deal.json")[::2],
+        1,
+        "--out deal.json: is a file",
+        "folder",
+    )
 
 
 def test_out_below_a_file(cmd, project):
-    one_line_error(*cmd("preview", "short", "--deal", "deal.json", "--out", "deal.json/out")[::2], 1,
-                   "deal.json is a file, not a folder")
+    one_line_error(
+        *cmd("preview", "short", "--deal", "deal.json", "--out", "deal.json/out")[::2],
+        1,
+        "deal.json is a file, not a folder",
+    )
 
 
 def test_out_in_an_unwritable_place(cmd, project):
-    one_line_error(*cmd("preview", "short", "--deal", "deal.json", "--out", "/proc/hundred-test")[::2], 1,
-                   "--out /proc/hundred-test")
+    one_line_error(
+        *cmd("preview", "short", "--deal", "deal.json", "--out", "/proc/hundred-test")[::2],
+        1,
+        "--out /proc/hundred-test",
+    )
 
 
 def test_wrong_paths_fail_before_any_work(cmd, project, monkeypatch):
-    import hundred.validate
+    import hundred.validation.validate
 
-    monkeypatch.setattr(hundred.validate, "load_journey", lambda *a, **k: pytest.fail("loaded the journey"))
-    monkeypatch.setattr(hundred.validate, "load_checked", lambda *a, **k: pytest.fail("loaded the journey"))
+    monkeypatch.setattr(hundred.validation.validate, "load_journey", lambda *a, **k: pytest.fail("loaded the journey"))
+    monkeypatch.setattr(hundred.validation.validate, "load_checked", lambda *a, **k: pytest.fail("loaded the journey"))
     (project / "site").mkdir()
     assert cmd("plan", "short", "--deal", "deal.json", "--html", "site")[0] == 1
 

@@ -9,11 +9,11 @@ import ipaddress
 from datetime import timedelta
 
 import pytest
-
 from conftest import MINIMAL_JOURNEY, email, journey_yaml, letter, line_of, phase, task
-from hundred.journey import parse_duration
-from hundred.urlsafety import (allow_private_webhooks, check_resolved_webhook_url, check_webhook_url)
-from hundred.validate import check_file
+
+from hundred.journeys.model import parse_duration
+from hundred.journeys.webhook_urls import allow_private_webhooks, check_resolved_webhook_url, check_webhook_url
+from hundred.validation.validate import check_file
 
 FILE = "journeys/x.yaml"
 
@@ -43,26 +43,32 @@ def one(make_journey, text: str, *words: str, marker: str | None = None, col: in
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, shown, hint", [
-    ("true", "got true", "for example"),
-    ('"3"', 'got "3"', "remove the quotes"),
-    ("3.0", "got 3.0", "without a decimal point"),
-    ("three", 'got "three"', "for example"),
-    ("[3]", "got a list", "for example"),
-])
+@pytest.mark.parametrize(
+    "value, shown, hint",
+    [
+        ("true", "got true", "for example"),
+        ('"3"', 'got "3"', "remove the quotes"),
+        ("3.0", "got 3.0", "without a decimal point"),
+        ("three", 'got "three"', "for example"),
+        ("[3]", "got a list", "for example"),
+    ],
+)
 def test_day_must_be_a_whole_number(make_journey, value, shown, hint):
     text = MINIMAL_JOURNEY.replace("day: 1", f"day: {value}")
     problem = one(make_journey, text, "day in touch 'thanks' must be a whole number", shown, marker="day:", col=14)
     assert hint in problem.hint
 
 
-@pytest.mark.parametrize("head, words, marker", [
-    ("length: '120'", ("length", "whole number"), "length:"),
-    ("letters:\n  lead_days: 2.0", ("lead_days", "whole number"), "lead_days"),
-    ("calendar:\n  closed: [20261224]", ("is not a date",), "closed:"),
-    ("locale: 12", ("locale", "must be text"), "locale:"),
-    ("send_window: 900", ("send_window", "must be text"), "send_window"),
-])
+@pytest.mark.parametrize(
+    "head, words, marker",
+    [
+        ("length: '120'", ("length", "whole number"), "length:"),
+        ("letters:\n  lead_days: 2.0", ("lead_days", "whole number"), "lead_days"),
+        ("calendar:\n  closed: [20261224]", ("is not a date",), "closed:"),
+        ("locale: 12", ("locale", "must be text"), "locale:"),
+        ("send_window: 900", ("send_window", "must be text"), "send_window"),
+    ],
+)
 def test_settings_are_strictly_typed(make_journey, head, words, marker):
     one(make_journey, journey_yaml(phase("affirm", letter("thanks", 1)), head=head), *words, marker=marker)
 
@@ -107,19 +113,52 @@ def test_a_journey_whose_phases_are_all_empty_is_refused(make_journey):
     assert "add touches" in problem.hint
 
 
-@pytest.mark.parametrize("text, words, marker", [
-    (journey_yaml(phase("affirm", email("e", 2).replace("subject: Hallo", 'subject: ""'))), "subject of touch 'e' is empty", "subject"),
-    (journey_yaml(phase("affirm", email("e", 2).replace("subject: Hallo", 'subject: "   "'))), "subject of touch 'e' is empty", "subject"),
-    (journey_yaml(phase("affirm", task("t", 2).replace("title: Bellen", "title: ' '"))), "title of touch 't' is empty", "title"),
-    (journey_yaml(phase("affirm", letter("l", 2)), name="'  '"), "name of the journey is empty", "name:"),
-    (journey_yaml(phase("affirm", letter("l", 2)), head='sender:\n  name: " "'), "name of sender is empty", "  name:"),
-    (journey_yaml("- phase: affirm\n  label: ''\n  touches:\n" + "    - {id: l, day: 2, channel: letter, template: letters/thanks.txt}\n"),
-     "label of phase 'affirm' is empty", "label"),
-    (journey_yaml(phase("affirm", email("e", 2).replace("subject: Hallo", 'subject: "Hallo\\r\\nBcc: x@evil.example"'))),
-     "subject of touch 'e' holds a line break", "subject"),
-    (journey_yaml(phase("affirm", email("e", 2).replace("subject: Hallo", "subject: " + "a" * 300))),
-     "subject in touch 'e' is too long", "subject"),
-])
+@pytest.mark.parametrize(
+    "text, words, marker",
+    [
+        (
+            journey_yaml(phase("affirm", email("e", 2).replace("subject: Hallo", 'subject: ""'))),
+            "subject of touch 'e' is empty",
+            "subject",
+        ),
+        (
+            journey_yaml(phase("affirm", email("e", 2).replace("subject: Hallo", 'subject: "   "'))),
+            "subject of touch 'e' is empty",
+            "subject",
+        ),
+        (
+            journey_yaml(phase("affirm", task("t", 2).replace("title: Bellen", "title: ' '"))),
+            "title of touch 't' is empty",
+            "title",
+        ),
+        (journey_yaml(phase("affirm", letter("l", 2)), name="'  '"), "name of the journey is empty", "name:"),
+        (
+            journey_yaml(phase("affirm", letter("l", 2)), head='sender:\n  name: " "'),
+            "name of sender is empty",
+            "  name:",
+        ),
+        (
+            journey_yaml(
+                "- phase: affirm\n  label: ''\n  touches:\n"
+                + "    - {id: l, day: 2, channel: letter, template: letters/thanks.txt}\n"
+            ),
+            "label of phase 'affirm' is empty",
+            "label",
+        ),
+        (
+            journey_yaml(
+                phase("affirm", email("e", 2).replace("subject: Hallo", 'subject: "Hallo\\r\\nBcc: x@evil.example"'))
+            ),
+            "subject of touch 'e' holds a line break",
+            "subject",
+        ),
+        (
+            journey_yaml(phase("affirm", email("e", 2).replace("subject: Hallo", "subject: " + "a" * 300))),
+            "subject in touch 'e' is too long",
+            "subject",
+        ),
+    ],
+)
 def test_empty_or_multi_line_text_is_refused(make_journey, text, words, marker):
     one(make_journey, text, words, marker=marker)
 
@@ -156,18 +195,32 @@ def test_expires_after_is_a_duration(make_journey):
     assert e.expires_after_delta == timedelta(days=1, hours=12) and l.expires_after_delta is None
 
 
-@pytest.mark.parametrize("value, words", [
-    ('"0h"', "longer than zero"), ('"2 days"', "is not a duration"), ("2", "must be text"),
-    ('"99999d"', "is not a duration"), ('"800d"', "longer than two years"), ('"-1d"', "is not a duration"),
-])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ('"0h"', "longer than zero"),
+        ('"2 days"', "is not a duration"),
+        ("2", "must be text"),
+        ('"99999d"', "is not a duration"),
+        ('"800d"', "longer than two years"),
+        ('"-1d"', "is not a duration"),
+    ],
+)
 def test_bad_expires_after_is_refused(make_journey, value, words):
     text = journey_yaml(phase("affirm", email("e", 2, f"expires_after: {value}\n")))
     problem = one(make_journey, text, "expires_after", words, marker="expires_after")
     assert '"2d"' in problem.message + problem.hint or "leave it out" in problem.hint or "730d" in problem.hint
 
 
-@pytest.mark.parametrize("text, delta", [("2d", timedelta(days=2)), ("12h", timedelta(hours=12)),
-                                          ("30m", timedelta(minutes=30)), ("1h30m", timedelta(minutes=90))])
+@pytest.mark.parametrize(
+    "text, delta",
+    [
+        ("2d", timedelta(days=2)),
+        ("12h", timedelta(hours=12)),
+        ("30m", timedelta(minutes=30)),
+        ("1h30m", timedelta(minutes=90)),
+    ],
+)
 def test_parse_duration(text, delta):
     assert parse_duration(text) == delta
 
@@ -177,15 +230,29 @@ def test_parse_duration(text, delta):
 # --------------------------------------------------------------------------------------------
 
 REFUSED = [
-    ("http://127.0.0.1/hook", "loopback"), ("http://127.1/", "loopback"), ("http://2130706433/", "loopback"),
-    ("http://0x7f000001/", "loopback"), ("http://0177.0.0.1/", "loopback"), ("http://[::1]:8080/", "loopback"),
-    ("http://[::ffff:127.0.0.1]/", "loopback"), ("http://169.254.169.254/latest/meta-data/", "link-local"),
-    ("http://[fe80::1]/", "link-local"), ("http://10.0.0.5/", "private"), ("http://172.16.3.4/", "private"),
-    ("http://172.31.255.255/", "private"), ("http://192.168.1.10/", "private"), ("http://[fd12:3456::1]/", "private"),
-    ("http://0.0.0.0/", "unspecified"), ("http://[::]/", "unspecified"), ("http://localhost:8000/", "local or internal"),
-    ("http://api.localhost/", "local or internal"), ("http://metadata.google.internal/", "local or internal"),
-    ("http://printer.local/", "local or internal"), ("http://crm/", "local or internal"),
-    ("https://user:secret@hooks.example.com/", "password"), ("http://100.64.0.1/", "not a public"),
+    ("http://127.0.0.1/hook", "loopback"),
+    ("http://127.1/", "loopback"),
+    ("http://2130706433/", "loopback"),
+    ("http://0x7f000001/", "loopback"),
+    ("http://0177.0.0.1/", "loopback"),
+    ("http://[::1]:8080/", "loopback"),
+    ("http://[::ffff:127.0.0.1]/", "loopback"),
+    ("http://169.254.169.254/latest/meta-data/", "link-local"),
+    ("http://[fe80::1]/", "link-local"),
+    ("http://10.0.0.5/", "private"),
+    ("http://172.16.3.4/", "private"),
+    ("http://172.31.255.255/", "private"),
+    ("http://192.168.1.10/", "private"),
+    ("http://[fd12:3456::1]/", "private"),
+    ("http://0.0.0.0/", "unspecified"),
+    ("http://[::]/", "unspecified"),
+    ("http://localhost:8000/", "local or internal"),
+    ("http://api.localhost/", "local or internal"),
+    ("http://metadata.google.internal/", "local or internal"),
+    ("http://printer.local/", "local or internal"),
+    ("http://crm/", "local or internal"),
+    ("https://user:secret@hooks.example.com/", "password"),
+    ("http://100.64.0.1/", "not a public"),
 ]
 
 
@@ -197,8 +264,15 @@ def test_webhook_url_safety_function(url, words):
         assert check_webhook_url(url, allow_private=True) is None
 
 
-@pytest.mark.parametrize("url", ["https://hooks.example.com/x", "http://8.8.8.8/", "https://[2606:4700::1111]/a",
-                                 "https://crm.example.nl:8443/hooks/new?x=1"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/x",
+        "http://8.8.8.8/",
+        "https://[2606:4700::1111]/a",
+        "https://crm.example.nl:8443/hooks/new?x=1",
+    ],
+)
 def test_public_webhook_urls_are_fine(url):
     assert check_webhook_url(url) is None
 
@@ -212,8 +286,9 @@ def test_validate_refuses_private_webhooks_at_the_url(make_journey, monkeypatch,
     assert "HUNDRED_ALLOW_PRIVATE_WEBHOOKS=1" in problem.hint
 
 
-@pytest.mark.parametrize("value, allowed", [("1", True), ("true", True), ("YES", True), ("0", False), ("", False),
-                                            ("false", False)])
+@pytest.mark.parametrize(
+    "value, allowed", [("1", True), ("true", True), ("YES", True), ("0", False), ("", False), ("false", False)]
+)
 def test_the_setting_allows_private_webhooks(make_journey, monkeypatch, value, allowed):
     monkeypatch.setenv("HUNDRED_ALLOW_PRIVATE_WEBHOOKS", value)
     assert allow_private_webhooks() is allowed
@@ -225,6 +300,7 @@ def fake_dns(*addresses: str):
     def getaddrinfo(host, port, family=0, type=0, *rest):
         family_of = {4: 2, 6: 10}
         return [(family_of[ipaddress.ip_address(a).version], 1, 6, "", (a, 0)) for a in addresses]
+
     return getaddrinfo
 
 
@@ -241,6 +317,7 @@ def test_send_time_check_resolves_and_refuses_any_private_answer():
 def test_send_time_check_reports_a_name_that_does_not_resolve():
     def failing(*args):
         raise OSError("Name or service not known")
+
     reason = check_resolved_webhook_url("https://nope.example/", getaddrinfo=failing)
     assert reason and "does not resolve" in reason
 
@@ -248,4 +325,5 @@ def test_send_time_check_reports_a_name_that_does_not_resolve():
 def test_send_time_check_never_resolves_what_the_pure_check_refuses():
     def boom(*args):
         raise AssertionError("resolved")
+
     assert "loopback" in check_resolved_webhook_url("http://127.0.0.1/", getaddrinfo=boom)

@@ -10,11 +10,11 @@ import json
 import time
 
 import pytest
-
 from conftest import MINIMAL_JOURNEY, line_of
-from hundred.journey import json_schema
-from hundred.validate import check_file
-from hundred.yamlsource import MAX_BYTES, MAX_DEPTH, MAX_VALUES, YamlProblem, load_yaml
+
+from hundred.journeys.model import json_schema
+from hundred.journeys.source import MAX_BYTES, MAX_DEPTH, MAX_VALUES, YamlProblem, load_yaml
+from hundred.validation.validate import check_file
 
 FILE = "journeys/x.yaml"
 
@@ -41,7 +41,8 @@ def only_problem(make_journey, text: str | bytes, seconds: float = 5.0):
 # --------------------------------------------------------------------------------------------
 
 BILLION_LAUGHS = "x-a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-    f"x-{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi"))
+    f"x-{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=False)
+)
 
 
 def test_billion_laughs_is_refused_fast_naming_the_alias_and_its_line(make_journey):
@@ -54,7 +55,7 @@ def test_billion_laughs_is_refused_fast_naming_the_alias_and_its_line(make_journ
 
 def test_laughs_through_merge_keys_are_refused(make_journey):
     text = "x-a: &a {k0: 1, k1: 1, k2: 1, k3: 1, k4: 1, k5: 1, k6: 1, k7: 1, k8: 1, k9: 1}\n"
-    text += "".join(f"x-{b}: &{b} [{', '.join(['*' + a] * 10)}]\n" for a, b in zip("abcde", "bcdef"))
+    text += "".join(f"x-{b}: &{b} [{', '.join(['*' + a] * 10)}]\n" for a, b in zip("abcde", "bcdef", strict=False))
     problem = only_problem(make_journey, text, seconds=1.0)
     assert "alias '*" in problem.message and "expands" in problem.message
 
@@ -68,12 +69,16 @@ def test_billion_laughs_in_a_touch_value_stops_before_building_anything():
     assert "alias" in info.value.message
 
 
-@pytest.mark.parametrize("text", [
-    "journey: " + "[" * 100_000 + "]" * 100_000 + "\n",
-    "journey: " + "{a: " * 5_000 + "1" + "}" * 5_000 + "\n",
-    "".join(" " * i + f"k{i}:\n" for i in range(200)) + " " * 200 + "v\n",
-    "- " * 3_000 + "x\n",
-], ids=["flow-lists", "flow-mappings", "block-mappings", "block-lists"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "journey: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "journey: " + "{a: " * 5_000 + "1" + "}" * 5_000 + "\n",
+        "".join(" " * i + f"k{i}:\n" for i in range(200)) + " " * 200 + "v\n",
+        "- " * 3_000 + "x\n",
+    ],
+    ids=["flow-lists", "flow-mappings", "block-mappings", "block-lists"],
+)
 def test_deep_nesting_is_refused_without_recursion_error(make_journey, text):
     problem = only_problem(make_journey, text)
     assert f"nested more than {MAX_DEPTH} levels deep" in problem.message
@@ -112,7 +117,7 @@ def test_undecodable_byte_is_reported_at_its_own_line_and_column(make_journey):
 
 
 def test_undecodable_byte_after_multibyte_text_has_the_right_column(make_journey):
-    text = "journey: x\nname: ééé \xff\n".encode("utf-8").replace("\xff".encode("utf-8"), b"\xff")
+    text = "journey: x\nname: ééé \xff\n".encode().replace("\xff".encode(), b"\xff")
     problem = only_problem(make_journey, text)
     assert (problem.line, problem.col) == (2, 11)
 
@@ -141,13 +146,16 @@ def test_control_character_is_reported_at_its_place(make_journey, char):
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("tail, tag", [
-    ("description: !!python/object/apply:os.system ['echo hi']\n", "!!python/object/apply:os.system"),
-    ("description: !!python/name:os.system\n", "!!python/name:os.system"),
-    ("description: !!binary aGVsbG8=\n", "!!binary"),
-    ("description: !vault secret\n", "!vault"),
-    ("description: !!set {a, b}\n", "!!set"),
-])
+@pytest.mark.parametrize(
+    "tail, tag",
+    [
+        ("description: !!python/object/apply:os.system ['echo hi']\n", "!!python/object/apply:os.system"),
+        ("description: !!python/name:os.system\n", "!!python/name:os.system"),
+        ("description: !!binary aGVsbG8=\n", "!!binary"),
+        ("description: !vault secret\n", "!vault"),
+        ("description: !!set {a, b}\n", "!!set"),
+    ],
+)
 def test_tags_other_than_plain_ones_are_refused(make_journey, tail, tag):
     text = MINIMAL_JOURNEY + tail
     problem = only_problem(make_journey, text)
@@ -166,12 +174,15 @@ def test_several_documents_are_a_clear_error(make_journey):
     assert "---" in problem.hint
 
 
-@pytest.mark.parametrize("tail, words", [
-    ("? [a, b]\n: 1\n", "a key must be a plain word"),
-    ("{a: 1}: 2\n", "a key must be a plain word"),
-    ("x-a: &a [*a]\n", "alias '*a' has no anchor"),
-    ("description: *nowhere\n", "alias '*nowhere' has no anchor"),
-])
+@pytest.mark.parametrize(
+    "tail, words",
+    [
+        ("? [a, b]\n: 1\n", "a key must be a plain word"),
+        ("{a: 1}: 2\n", "a key must be a plain word"),
+        ("x-a: &a [*a]\n", "alias '*a' has no anchor"),
+        ("description: *nowhere\n", "alias '*nowhere' has no anchor"),
+    ],
+)
 def test_odd_keys_and_aliases_are_refused(make_journey, tail, words):
     problem = only_problem(make_journey, MINIMAL_JOURNEY + tail)
     assert words in problem.message and problem.line == 10
@@ -217,11 +228,17 @@ def test_merge_keys_work_and_own_keys_win(make_journey):
 
 def test_x_keys_are_ignored_by_the_model_and_the_version(make_journey):
     with_x = check_file(make_journey(MERGED)).journey
-    plain = MERGED.replace("        <<: *letter\n        day: 2\n",
-                           "        channel: letter\n        day: 2\n        template: letters/thanks.txt\n")
-    plain = plain.replace("        <<: [*late, *letter]\n",
-                          "        day: 50\n        description: late\n        channel: letter\n        template: letters/thanks.txt\n")
-    plain = "\n".join(line for line in plain.splitlines() if not line.startswith(("x-", "  channel", "  day: 9", "  template")))
+    plain = MERGED.replace(
+        "        <<: *letter\n        day: 2\n",
+        "        channel: letter\n        day: 2\n        template: letters/thanks.txt\n",
+    )
+    plain = plain.replace(
+        "        <<: [*late, *letter]\n",
+        "        day: 50\n        description: late\n        channel: letter\n        template: letters/thanks.txt\n",
+    )
+    plain = "\n".join(
+        line for line in plain.splitlines() if not line.startswith(("x-", "  channel", "  day: 9", "  template"))
+    )
     without = check_file(make_journey(plain + "\n")).journey
     assert with_x is not None and without is not None
     assert with_x.version() == without.version()

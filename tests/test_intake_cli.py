@@ -7,14 +7,14 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
-
 from conftest import deal_payload
 from intake_site import JOURNEY, env_of, make_home, serve
+
+from hundred import bootstrap
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -23,15 +23,16 @@ def hundred(settings, api_url, *args, check=None):
     env = {**os.environ, **env_of(settings, api_url)}
     if api_url is None:
         env.pop("PREFECT_API_URL", None)
-    done = subprocess.run([sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
+    )
     if check is not None:
         assert done.returncode == check, done.stdout + done.stderr
     return done
 
 
 def recent(days: float = 0.1, **overrides):
-    closed = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+    closed = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
     return deal_payload(closed_at=closed, **{"journey": "first-100-days", **overrides})
 
 
@@ -54,8 +55,9 @@ def test_a_dead_letter_is_listed_and_starts_when_replayed_after_the_fix(tmp_path
 
     still = hundred(settings, api, "intake", "replay", intake_id, check=1)  # not fixed yet: still dead
     assert f"{intake_id}: journey:" in still.stderr and "still a dead letter" in still.stderr
-    (settings.journeys_dir / "welcome-back.yaml").write_text(JOURNEY.replace("first-100-days", "welcome-back"),
-                                                              encoding="utf-8")
+    (settings.journeys_dir / "welcome-back.yaml").write_text(
+        JOURNEY.replace("first-100-days", "welcome-back"), encoding="utf-8"
+    )
     fixed = hundred(settings, api, "intake", "replay", intake_id, check=0)
     assert "submitted (deal CLI-1), run " in fixed.stdout
     row = json.loads(hundred(settings, api, "intake", "list", "--json", check=0).stdout)[0]
@@ -66,18 +68,24 @@ def test_a_dead_letter_is_listed_and_starts_when_replayed_after_the_fix(tmp_path
 
 
 def write_csv(path: Path) -> None:
-    closed = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat(timespec="seconds")
-    head = ("id,closed_at,journey,amount,currency,owner.name,owner.email,contact.first_name,contact.email,"
-            "company.name,address.street,address.postcode,address.city,address.country,fields.source")
-    row = "{id},{closed},first-100-days,100.00,EUR,Sanne de Vries,sanne@example.nl,{first},ilse@example.nl," \
-          "Bakkerij,Dorpsstraat 12,8011 AB,Zwolle,NL,backfill"
-    lines = [head,
-             row.format(id="IMP-1", closed=closed, first="Ilse"),
-             row.format(id="IMP-2", closed=closed, first=" "),                 # line 3: blank name
-             row.format(id="IMP-3", closed=closed, first="Pieter"),
-             row.format(id="IMP-4", closed="yesterday", first="Anna"),       # line 5: bad time
-             "IMP-5,too,few",                                                # line 6: short row
-             row.format(id="IMP-6", closed=closed, first="Joost")]
+    closed = (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="seconds")
+    head = (
+        "id,closed_at,journey,amount,currency,owner.name,owner.email,contact.first_name,contact.email,"
+        "company.name,address.street,address.postcode,address.city,address.country,fields.source"
+    )
+    row = (
+        "{id},{closed},first-100-days,100.00,EUR,Sanne de Vries,sanne@example.nl,{first},ilse@example.nl,"
+        "Bakkerij,Dorpsstraat 12,8011 AB,Zwolle,NL,backfill"
+    )
+    lines = [
+        head,
+        row.format(id="IMP-1", closed=closed, first="Ilse"),
+        row.format(id="IMP-2", closed=closed, first=" "),  # line 3: blank name
+        row.format(id="IMP-3", closed=closed, first="Pieter"),
+        row.format(id="IMP-4", closed="yesterday", first="Anna"),  # line 5: bad time
+        "IMP-5,too,few",  # line 6: short row
+        row.format(id="IMP-6", closed=closed, first="Joost"),
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -117,17 +125,21 @@ def test_import_without_prefect_stores_pending_and_retry_submits(tmp_path, hundr
 
 
 def test_a_backfilled_deal_expires_long_overdue_touches_instead_of_sending_them(tmp_path):
-    from hundred.channels import DeliveryResult
-    from hundred.ledger import Ledger
-    from hundred.runtime import Runtime
-    from hundred.simulate import VirtualScheduler
+    from hundred.adapters.ledger import Ledger
+    from hundred.service.ports import DeliveryResult
+    from hundred.service.runtime import Runtime
+    from hundred.service.simulate import VirtualScheduler
 
     settings = make_home(tmp_path)
     sent = []
-    runtime = Runtime(Ledger.memory(), VirtualScheduler(), settings,
-                      deliver_fn=lambda content: sent.append(content) or DeliveryResult("sent", "ok"))
-    runtime.deal_closed(recent(days=60, id="OLD"))           # day 1 and day 40 are 59 and 20 days overdue
-    runtime.deal_closed(recent(days=3, id="FRESH"))          # day 1 is 2 days overdue: within the grace
+    runtime = Runtime(
+        Ledger.memory(),
+        VirtualScheduler(),
+        settings,
+        deliver=lambda content, log: sent.append(content) or DeliveryResult("sent", "ok"),
+    )
+    runtime.deal_closed(recent(days=60, id="OLD"))  # day 1 and day 40 are 59 and 20 days overdue
+    runtime.deal_closed(recent(days=3, id="FRESH"))  # day 1 is 2 days overdue: within the grace
     for touch in ("hello", "later"):
         outcome = runtime.run_touch("OLD", touch)
         assert outcome.state == "expired" and "backfill: due" in outcome.detail, outcome
@@ -136,17 +148,16 @@ def test_a_backfilled_deal_expires_long_overdue_touches_instead_of_sending_them(
 
 def test_the_reconcile_flow_submits_what_was_stored_while_prefect_was_down(tmp_path, hundred_deployments):
     from flows.journey import _reconcile
-    from flows.scheduling import PrefectScheduler
-    from hundred.intake import Intake, NoPrefect
-    from hundred.ledger import Ledger
-    from hundred.runtime import Runtime
+    from hundred.adapters.ledger import Ledger
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
+    from hundred.service.intake import Intake, NoPrefect
 
     settings = make_home(tmp_path)
     ledger = Ledger.open(settings.ledger_url)
     answer = Intake(ledger, settings, NoPrefect()).closed(json.dumps(recent(id="REC-1")).encode())
     assert answer.status == 202 and answer.body["state"] == "pending"
     with PrefectScheduler(hundred_deployments.api_url) as scheduler:
-        report = _reconcile(Runtime(ledger, scheduler, settings))
+        report = _reconcile(bootstrap.runtime(settings, ledger_=ledger, scheduler_=scheduler))
     assert report.counts["intake"] == 1
     row = ledger.intake(answer.body["intake"])
     assert row.state == "submitted" and row.run_id

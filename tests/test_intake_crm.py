@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from intake_site import HUBSPOT_SECRET, PIPEDRIVE_AUTH, hubspot_headers, make_home, serve
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "crm"
@@ -27,7 +26,7 @@ def app(tmp_path_factory, hundred_deployments):
 
 @pytest.fixture(scope="module")
 def ledger(app):
-    from hundred.ledger import Ledger
+    from hundred.adapters.ledger import Ledger
 
     led = Ledger.open(app.settings.ledger_url)
     yield led
@@ -39,20 +38,40 @@ def basic(auth: str) -> dict[str, str]:
 
 
 def test_the_shipped_mapping_reads_both_samples_onto_the_deal():
-    from hundred.crm import load_mapping, map_deal
-    from hundred.deal import parse_deal
+    from hundred.deals.crm import load_mapping, map_deal
+    from hundred.deals.model import parse_deal
 
     hub, problem = map_deal("hubspot", json.loads(HUBSPOT), load_mapping())
     assert problem is None
     deal = parse_deal(hub)
-    assert (deal.id, deal.closed_at.isoformat(), deal.contact.first_name, deal.contact.email, deal.company.name,
-            deal.address.postcode, deal.owner.name, str(deal.amount)) == (
-        "9823471102", "2026-11-20T13:03:00+00:00", "Ilse", "ilse@example.nl", "Bakkerij Jansen B.V.", "8011 AB",
-        "Sanne de Vries", "12500")
+    assert (
+        deal.id,
+        deal.closed_at.isoformat(),
+        deal.contact.first_name,
+        deal.contact.email,
+        deal.company.name,
+        deal.address.postcode,
+        deal.owner.name,
+        str(deal.amount),
+    ) == (
+        "9823471102",
+        "2026-11-20T13:03:00+00:00",
+        "Ilse",
+        "ilse@example.nl",
+        "Bakkerij Jansen B.V.",
+        "8011 AB",
+        "Sanne de Vries",
+        "12500",
+    )
     pipe, problem = map_deal("pipedrive", json.loads(PIPEDRIVE), load_mapping())
     deal = parse_deal(pipe)
-    assert (deal.id, deal.closed_at.isoformat(), deal.contact.first_name, deal.contact.last_name, deal.address.city) == (
-        "4711", "2026-11-20T13:03:00+00:00", "Ilse", "Jansen", "Zwolle")
+    assert (
+        deal.id,
+        deal.closed_at.isoformat(),
+        deal.contact.first_name,
+        deal.contact.last_name,
+        deal.address.city,
+    ) == ("4711", "2026-11-20T13:03:00+00:00", "Ilse", "Jansen", "Zwolle")
 
 
 def test_hubspot_v3_signature_accepted_and_refused(app, ledger):
@@ -61,10 +80,12 @@ def test_hubspot_v3_signature_accepted_and_refused(app, ledger):
     assert response.status_code == 202, response.text
     body = response.json()
     assert body["deal"] == "9823471102" and body["run"] and ledger.intake(body["intake"]).source == "hubspot"
-    for headers in (hubspot_headers(url, HUBSPOT, secret="wrong"),
-                    hubspot_headers(url, HUBSPOT, at_ms=int(time.time() * 1000) - 301_000),
-                    hubspot_headers(url + "?x=1", HUBSPOT),  # signed for another URI
-                    {"content-type": "application/json"}):
+    for headers in (
+        hubspot_headers(url, HUBSPOT, secret="wrong"),
+        hubspot_headers(url, HUBSPOT, at_ms=int(time.time() * 1000) - 301_000),
+        hubspot_headers(url + "?x=1", HUBSPOT),  # signed for another URI
+        {"content-type": "application/json"},
+    ):
         assert httpx.post(url, content=HUBSPOT, headers=headers, timeout=30).status_code == 401
 
 
@@ -97,7 +118,8 @@ def test_pipedrive_basic_auth_accepted_and_refused(app, ledger):
 
 def test_a_custom_mapping_file_connects_another_field_layout(tmp_path, hundred_deployments):
     mapping = tmp_path / "mapping.yaml"
-    mapping.write_text("""\
+    mapping.write_text(
+        """\
 pipedrive:
   won: {path: data.status, in: [won]}
   fields:
@@ -112,12 +134,23 @@ pipedrive:
     address.country: {value: NL}
     owner.name: {value: Sanne de Vries}
     owner.email: {value: sanne@example.nl}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     served = serve(make_home(tmp_path / "home", crm_mapping=mapping))
     try:
-        body = {"data": {"id": 99, "status": "won", "won_time": "2026-11-20 09:00:00", "org": "Bakkerij",
-                         "person": {"first": "Ilse", "email": "ilse@example.nl"}, "street": "Dorpsstraat 12",
-                         "zip": "8011 AB", "city": "Zwolle"}}
+        body = {
+            "data": {
+                "id": 99,
+                "status": "won",
+                "won_time": "2026-11-20 09:00:00",
+                "org": "Bakkerij",
+                "person": {"first": "Ilse", "email": "ilse@example.nl"},
+                "street": "Dorpsstraat 12",
+                "zip": "8011 AB",
+                "city": "Zwolle",
+            }
+        }
         response = httpx.post(served.url + "/hooks/pipedrive", json=body, headers=basic(PIPEDRIVE_AUTH), timeout=60)
         assert response.status_code == 202, response.text
         assert response.json()["deal"] == "99"
@@ -126,10 +159,24 @@ pipedrive:
 
 
 def test_the_hubspot_signature_is_the_documented_one():
-    from hundred.crm import hubspot_signature, hubspot_valid
+    from hundred.deals.crm import hubspot_signature, hubspot_valid
 
     sig = hubspot_signature(HUBSPOT_SECRET, "POST", "https://hooks.example.com/hooks/hubspot", b"{}", "1700000000000")
-    assert hubspot_valid(HUBSPOT_SECRET, "POST", "https://hooks.example.com/hooks/hubspot", b"{}", sig, "1700000000000",
-                         now_ms=1700000100000)
-    assert not hubspot_valid(HUBSPOT_SECRET, "POST", "https://hooks.example.com/hooks/hubspot", b"{}", sig,
-                             "1700000000000", now_ms=1700000400000)
+    assert hubspot_valid(
+        HUBSPOT_SECRET,
+        "POST",
+        "https://hooks.example.com/hooks/hubspot",
+        b"{}",
+        sig,
+        "1700000000000",
+        now_ms=1700000100000,
+    )
+    assert not hubspot_valid(
+        HUBSPOT_SECRET,
+        "POST",
+        "https://hooks.example.com/hooks/hubspot",
+        b"{}",
+        sig,
+        "1700000000000",
+        now_ms=1700000400000,
+    )

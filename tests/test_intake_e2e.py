@@ -4,20 +4,19 @@ session Prefect server: the same deal delivered at once, and in two versions, is
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
-
 from conftest import deal_payload
 from intake_site import env_of, make_home, serve
 from prefect_server import wait_for
 
 
 def test_deliveries_at_once_and_a_corrected_payload_start_one_journey(tmp_path, hundred_deployments):
-    from hundred.ledger import Ledger
+    from hundred.adapters.ledger import Ledger
 
     settings = make_home(tmp_path)
-    closed = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(timespec="seconds")
+    closed = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
     payload = deal_payload(closed_at=closed, id="E2E-IN-1", journey="first-100-days")
     raw = json.dumps(payload).encode()
     app = serve(settings)
@@ -30,14 +29,19 @@ def test_deliveries_at_once_and_a_corrected_payload_start_one_journey(tmp_path, 
             ledger = Ledger.open(settings.ledger_url)
 
             def both_runs_done() -> bool:
-                states = [httpx.get(f"{hundred_deployments.api_url}/flow_runs/{r}", timeout=10).json()["state"]["type"]
-                          for r in (answers[0].json()["run"], corrected.json()["run"])]
+                states = [
+                    httpx.get(f"{hundred_deployments.api_url}/flow_runs/{r}", timeout=10).json()["state"]["type"]
+                    for r in (answers[0].json()["run"], corrected.json()["run"])
+                ]
                 return states == ["COMPLETED", "COMPLETED"]
 
             wait_for(both_runs_done, 120, "both deal-closed runs", served.proc, served.log, 0.5)
             journeys = [j for j in ledger.journeys() if j.deal_id == "E2E-IN-1"]
             assert len(journeys) == 1 and journeys[0].state == "active"
-            assert {t.touch_id: t.state for t in ledger.touches("E2E-IN-1")} == {"hello": "scheduled", "later": "scheduled"}
+            assert {t.touch_id: t.state for t in ledger.touches("E2E-IN-1")} == {
+                "hello": "scheduled",
+                "later": "scheduled",
+            }
             ledger.close()
     finally:
         app.stop()

@@ -6,17 +6,18 @@ from __future__ import annotations
 import json
 import socket
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-
 from conftest import deal_payload
 from intake_site import OLD_SECRET, SECRET, make_home, serve
 
+from hundred import bootstrap
+
 
 def recent(**overrides):
-    closed = (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat(timespec="seconds")
+    closed = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
     return deal_payload(closed_at=closed, **{"journey": "first-100-days", **overrides})
 
 
@@ -34,7 +35,7 @@ def app(home, hundred_deployments):
 
 @pytest.fixture(scope="module")
 def ledger(home, app):
-    from hundred.ledger import Ledger
+    from hundred.adapters.ledger import Ledger
 
     led = Ledger.open(home.ledger_url)
     yield led
@@ -48,8 +49,8 @@ def prefect_run(api: str, run_id: str) -> dict:
 
 
 def test_an_accepted_deal_is_stored_then_submitted_with_its_key(app, ledger, hundred_deployments):
-    from hundred.deal import parse_deal
-    from hundred.deal_run import deal_closed_key
+    from hundred.deals.model import parse_deal
+    from hundred.service.deal_run import deal_closed_key
 
     payload = recent(id="H-1")
     response = app.post("/hooks/deal-closed", payload)
@@ -80,9 +81,18 @@ def test_the_same_delivery_at_once_starts_one_journey(app, ledger):
 def test_a_bad_signature_is_401_and_not_stored(app, ledger, case):
     payload = recent(id=f"H-401-{case}")
     now = time.time()
-    kwargs = {"missing": {"signature": ""}, "wrong": {"secret": "not-the-secret"}, "old": {"at": now - 301},
-              "future": {"at": now + 301}, "garbled": {"signature": "t=abc,v1=zz"},
-              "other-body": {"signature": __import__("hundred.signature").signature.sign(b"{}", SECRET, int(now))}}[case]
+    kwargs = {
+        "missing": {"signature": ""},
+        "wrong": {"secret": "not-the-secret"},
+        "old": {"at": now - 301},
+        "future": {"at": now + 301},
+        "garbled": {"signature": "t=abc,v1=zz"},
+        "other-body": {
+            "signature": __import__("hundred.adapters.channels.signing", fromlist=["sign"]).sign(
+                b"{}", SECRET, int(now)
+            )
+        },
+    }[case]
     response = app.post("/hooks/deal-closed", payload, **kwargs)
     assert response.status_code == 401, response.text
     assert "X-Hundred-Signature" in response.json()["error"]
@@ -102,10 +112,15 @@ def test_a_body_over_the_limit_is_413_without_reading_it_all(app, ledger):
         yield b'{"id": "H-BIG2", "pad": "'
         for _ in range(300):
             yield b"y" * 4096
-    from hundred.signature import sign
 
-    response = httpx.post(app.url + "/hooks/deal-closed", content=chunks(),
-                          headers={"X-Hundred-Signature": sign(b"", SECRET, int(time.time()))}, timeout=30)
+    from hundred.adapters.channels.signing import sign
+
+    response = httpx.post(
+        app.url + "/hooks/deal-closed",
+        content=chunks(),
+        headers={"X-Hundred-Signature": sign(b"", SECRET, int(time.time()))},
+        timeout=30,
+    )
     assert response.status_code == 413
     assert not ledger.intakes(deal_id="H-BIG") and not ledger.intakes(deal_id="H-BIG2")
 
@@ -121,7 +136,10 @@ def test_an_invalid_payload_is_422_with_field_errors_and_kept_as_a_dead_letter(a
     assert row.state == "dead" and "contact.first_name: is blank" in row.reason and row.deal_id == "H-422"
     assert json.loads(row.raw)["id"] == "H-422" and row.headers["content-type"] == "application/json"
     assert app.post("/hooks/deal-closed", b"{not json").status_code == 422
-    assert app.post("/hooks/deal-closed", recent(id="H-NOJ", journey="no-such-journey")).json()["errors"][0]["field"] == "journey"
+    assert (
+        app.post("/hooks/deal-closed", recent(id="H-NOJ", journey="no-such-journey")).json()["errors"][0]["field"]
+        == "journey"
+    )
 
 
 def closed_port() -> int:
@@ -131,10 +149,10 @@ def closed_port() -> int:
 
 
 def test_prefect_down_answers_202_pending_and_a_retry_submits_it(home, app, ledger, hundred_deployments):
-    from hundred.intake import Intake
-    from hundred.prefect_rest import RestScheduler
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
+    from hundred.service.intake import Intake
 
-    down = Intake(ledger, home, RestScheduler(f"http://127.0.0.1:{closed_port()}/api", attempts=1, timeout=2))
+    down = Intake(ledger, home, PrefectScheduler(f"http://127.0.0.1:{closed_port()}/api", attempts=1, timeout=2))
     served = serve(home, intake=down)
     try:
         response = served.post("/hooks/deal-closed", recent(id="H-DOWN"))
@@ -146,7 +164,10 @@ def test_prefect_down_answers_202_pending_and_a_retry_submits_it(home, app, ledg
     # the next delivery to the app on a live Prefect submits what was left pending
     assert app.post("/hooks/deal-closed", recent(id="H-NEXT")).status_code == 202
     row = ledger.intake(row.intake_id)
-    assert row.state == "submitted" and prefect_run(hundred_deployments.api_url, row.run_id)["name"] == "H-DOWN · deal closed"
+    assert (
+        row.state == "submitted"
+        and prefect_run(hundred_deployments.api_url, row.run_id)["name"] == "H-DOWN · deal closed"
+    )
 
 
 def test_a_cancel_before_its_deal_closed_starts_the_journey_exited(app, ledger):
@@ -163,18 +184,16 @@ def test_a_cancel_before_its_deal_closed_starts_the_journey_exited(app, ledger):
 
 
 def test_a_cancel_of_a_running_journey_exits_it(home, app, ledger):
-    from hundred.runtime import Runtime
-    from hundred.simulate import VirtualScheduler
+    from hundred.service.simulate import VirtualScheduler
 
-    Runtime(ledger, VirtualScheduler(), home).deal_closed(recent(id="H-RUN"))
+    bootstrap.runtime(home, ledger_=ledger, scheduler_=VirtualScheduler()).deal_closed(recent(id="H-RUN"))
     response = app.post("/hooks/deal-cancelled", {"id": "H-RUN"})
     assert response.status_code == 202 and response.json()["state"] == "applied"
     assert ledger.journey("H-RUN").state == "exited"
 
 
 def test_deal_updated_changes_what_when_sees_and_an_unknown_deal_is_404(home, app, ledger):
-    from hundred.runtime import Runtime
-    from hundred.simulate import VirtualScheduler
+    from hundred.service.simulate import VirtualScheduler
 
     unknown = app.post("/hooks/deal-updated", recent(id="H-NOBODY"))
     assert unknown.status_code == 404 and unknown.json()["errors"][0]["field"] == "id"
@@ -182,7 +201,7 @@ def test_deal_updated_changes_what_when_sees_and_an_unknown_deal_is_404(home, ap
     bad = app.post("/hooks/deal-updated", {**recent(id="H-UPD"), "currency": "XXX"})
     assert bad.status_code == 422
 
-    runtime = Runtime(ledger, VirtualScheduler(), home)
+    runtime = bootstrap.runtime(home, ledger_=ledger, scheduler_=VirtualScheduler())
     first = recent(id="H-UPD", segment="A")
     runtime.deal_closed(first)
     response = app.post("/hooks/deal-updated", {**first, "segment": "C"})
@@ -210,13 +229,12 @@ def test_a_ledger_that_cannot_be_written_is_503_so_the_crm_sends_again(home):
 
 def test_a_cancel_that_raced_its_deal_closed_is_applied_by_the_deal_closed_flow(home, ledger):
     from flows.journey import _apply_held
-    from hundred.intake import Intake, NoPrefect
-    from hundred.runtime import Runtime
-    from hundred.simulate import VirtualScheduler
+    from hundred.service.intake import Intake, NoPrefect
+    from hundred.service.simulate import VirtualScheduler
 
     intake = Intake(ledger, home, NoPrefect())
     assert intake.cancelled(json.dumps({"id": "H-RACE"}).encode()).body["state"] == "held"
-    runtime = Runtime(ledger, VirtualScheduler(), home)
+    runtime = bootstrap.runtime(home, ledger_=ledger, scheduler_=VirtualScheduler())
     runtime.deal_closed(recent(id="H-RACE"))  # the deal-closed run that was already under way
     applied = _apply_held(runtime, "H-RACE")
     assert [r.state for r in applied] == ["applied"] and ledger.journey("H-RACE").state == "exited"

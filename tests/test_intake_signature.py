@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hundred.signature import secrets_of, sign, verify_signature
+from hundred.adapters.channels.signing import secrets_of, sign, verify_signature
 
 
 def test_sign_and_verify_with_rotation_and_the_time_window():
@@ -18,8 +18,8 @@ def test_sign_and_verify_with_rotation_and_the_time_window():
 
 
 def test_the_webhook_channel_signs_with_the_first_secret_in_the_same_format():
-    from hundred.channels import webhook
-    from hundred.channels.base import ChannelConfig
+    from hundred.adapters.channels import webhook
+    from hundred.adapters.channels.base import ChannelConfig
 
     assert webhook.sign is sign and webhook.verify_signature is verify_signature
     content = type("C", (), {"secret_env": None})()

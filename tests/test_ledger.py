@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,27 +18,43 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from hundred.deal import Deal, parse_deal
-from hundred.journey import Journey
-from hundred.ledger import HEAD, Ledger, LedgerError, NewTouch, default_url
-from hundred.ledger import db
+from hundred.adapters.ledger import HEAD, Ledger, LedgerError, NewTouch, db, default_url
+from hundred.deals.model import Deal, parse_deal
+from hundred.journeys.model import Journey
 
-
-T0 = datetime(2026, 11, 20, 13, 3, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 13, 3, tzinfo=UTC)
 
 JOURNEY: dict[str, Any] = {
-    "journey": "x", "name": "X",
+    "journey": "x",
+    "name": "X",
     "phases": [
-        {"phase": "affirm", "touches": [
-            {"id": "thanks", "day": 1, "channel": "letter", "template": "letters/thanks.txt"},
-            {"id": "hello", "day": 2, "channel": "email", "subject": "Hallo", "template": "emails/hello.html"}]},
-        {"phase": "advocate", "touches": [
-            {"id": "referral", "day": 60, "channel": "email", "subject": "Ken je iemand?",
-             "template": "emails/hello.html", "referral": True}]},
+        {
+            "phase": "affirm",
+            "touches": [
+                {"id": "thanks", "day": 1, "channel": "letter", "template": "letters/thanks.txt"},
+                {"id": "hello", "day": 2, "channel": "email", "subject": "Hallo", "template": "emails/hello.html"},
+            ],
+        },
+        {
+            "phase": "advocate",
+            "touches": [
+                {
+                    "id": "referral",
+                    "day": 60,
+                    "channel": "email",
+                    "subject": "Ken je iemand?",
+                    "template": "emails/hello.html",
+                    "referral": True,
+                }
+            ],
+        },
     ],
 }
 DEAL: dict[str, Any] = {
-    "id": "D-1", "closed_at": "2026-11-20T14:03:00+01:00", "journey": "x", "amount": "12500.00",
+    "id": "D-1",
+    "closed_at": "2026-11-20T14:03:00+01:00",
+    "journey": "x",
+    "amount": "12500.00",
     "owner": {"name": "Sanne de Vries", "email": "sanne@example.nl"},
     "contact": {"first_name": "Ilse", "last_name": "Jansen", "email": "ilse@example.nl"},
     "address": {"street": "Dorpsstraat 12", "postcode": "8011 AB", "city": "Zwolle", "country": "NL"},
@@ -54,9 +70,17 @@ def deal(deal_id: str = "D-1", **changes: Any) -> Deal:
 
 
 def plan(j: Journey, received_at: datetime = T0) -> list[NewTouch]:
-    return [NewTouch(t.id, b.phase, t.channel, received_at + timedelta(days=t.day), gated=j.is_gated(b, t),
-                     due=None if j.is_gated(b, t) else received_at + timedelta(days=t.day))
-            for b, t in j.touches()]
+    return [
+        NewTouch(
+            t.id,
+            b.phase,
+            t.channel,
+            received_at + timedelta(days=t.day),
+            gated=j.is_gated(b, t),
+            due=None if j.is_gated(b, t) else received_at + timedelta(days=t.day),
+        )
+        for b, t in j.touches()
+    ]
 
 
 def start(ledger: Ledger, deal_id: str = "D-1") -> bool:
@@ -86,6 +110,7 @@ def db_url(request: pytest.FixtureRequest, file_url: str) -> str:
 
 
 # -- journeys -------------------------------------------------------------------------------------
+
 
 def test_start_journey_is_idempotent(ledger: Ledger) -> None:
     assert start(ledger) is True
@@ -128,7 +153,10 @@ def test_exit_cancels_pending_touches_once(ledger: Ledger) -> None:
     row = ledger.journey("D-1")
     assert (row.state, row.exit_reason) == ("exited", "deal.cancelled")
     assert {t.touch_id: t.state for t in ledger.touches("D-1")} == {
-        "thanks": "running", "hello": "cancelled", "referral": "cancelled"}
+        "thanks": "running",
+        "hello": "cancelled",
+        "referral": "cancelled",
+    }
     assert ledger.complete_journey("D-1") is False
     assert ledger.set_gate_opened("D-1", T0) is False
 
@@ -148,6 +176,7 @@ def test_gate_opens_once_and_journey_completes(ledger: Ledger) -> None:
 
 # -- touches --------------------------------------------------------------------------------------
 
+
 def test_transition_is_compare_and_set(ledger: Ledger) -> None:
     start(ledger)
     due = T0 + timedelta(days=1)
@@ -164,9 +193,14 @@ def test_transition_is_compare_and_set(ledger: Ledger) -> None:
     assert touch.error == "template letters/thanks.txt: boom"  # kept until a caller clears it
     assert touch.complete and touch.completed_at is not None
     events = [(e.touch_id, e.event, e.detail) for e in ledger.events(deal_id="D-1") if e.touch_id == "thanks"]
-    assert events == [("thanks", "planned", None), ("thanks", "scheduled", None), ("thanks", "running", None),
-                      ("thanks", "failed", "template letters/thanks.txt: boom"), ("thanks", "running", None),
-                      ("thanks", "posted", "posted")]
+    assert events == [
+        ("thanks", "planned", None),
+        ("thanks", "scheduled", None),
+        ("thanks", "running", None),
+        ("thanks", "failed", "template letters/thanks.txt: boom"),
+        ("thanks", "running", None),
+        ("thanks", "posted", "posted"),
+    ]
     assert ledger.touch("D-1", "nope") is None
     assert not ledger.transition("D-1", "nope", "running")
 
@@ -220,12 +254,13 @@ def test_times_are_aware_utc_and_the_clock_is_injectable() -> None:
     led.transition("D-1", "thanks", "done", completed_at=virtual[0])
     touch = led.touch("D-1", "thanks")
     for value in (touch.planned_due, touch.updated_at, touch.completed_at, led.journey("D-1").received_at):
-        assert value.tzinfo is timezone.utc
-    assert touch.completed_at == datetime(2027, 1, 5, 8, 0, tzinfo=timezone.utc)
+        assert value.tzinfo is UTC
+    assert touch.completed_at == datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
     assert led.events()[-1].at == virtual[0]
 
 
 # -- deliveries and letters -----------------------------------------------------------------------
+
 
 def test_delivery_insert_or_get_and_sent_is_final(ledger: Ledger) -> None:
     key = "D-1/x/hello#email"
@@ -248,11 +283,18 @@ def test_delivery_insert_or_get_and_sent_is_final(ledger: Ledger) -> None:
 
 def queue(ledger: Ledger, letter_id: str = "D-1/thanks", **changes: Any) -> tuple[Any, bool]:
     args: dict[str, Any] = dict(
-        letter_id=letter_id, deal_id="D-1", touch_id="thanks", text="Beste Ilse,\n\nDank je wel.", seed=letter_id,
-        hand="caveat", layout={"paper": "A4", "envelope": "DL", "ink": "blue", "return_address": "",
-                               "sender_country": "NL"},
+        letter_id=letter_id,
+        deal_id="D-1",
+        touch_id="thanks",
+        text="Beste Ilse,\n\nDank je wel.",
+        seed=letter_id,
+        hand="caveat",
+        layout={"paper": "A4", "envelope": "DL", "ink": "blue", "return_address": "", "sender_country": "NL"},
         address={"name": "Ilse Jansen", "street": "Dorpsstraat 12", "city": "Zwolle", "country": "NL"},
-        signer="Sanne de Vries", signer_title="Accountmanager", print_by=date(2026, 11, 23))
+        signer="Sanne de Vries",
+        signer_title="Accountmanager",
+        print_by=date(2026, 11, 23),
+    )
     args.update(changes)
     return ledger.queue_letter(**args)
 
@@ -272,15 +314,21 @@ def test_letter_queue_is_idempotent(ledger: Ledger) -> None:
     assert ledger.set_letter_state("D-1/thanks", "posted", ["printed"])
     posted = ledger.letter("D-1/thanks")
     assert (posted.state, posted.batch_id, posted.pdf_path) == ("posted", "B-1", "letters/B-1.pdf")
-    assert posted.posted_at is not None and posted.posted_at.tzinfo is timezone.utc
+    assert posted.posted_at is not None and posted.posted_at.tzinfo is UTC
     assert [r.letter_id for r in ledger.letters(state="queued", deal_id="D-1")] == ["D-1/later"]
     assert [e.event for e in ledger.events() if e.event.startswith("letter.")] == [
-        "letter.queued", "letter.queued", "letter.batched", "letter.printed", "letter.posted"]
+        "letter.queued",
+        "letter.queued",
+        "letter.batched",
+        "letter.printed",
+        "letter.posted",
+    ]
     with pytest.raises(TypeError):
         ledger.set_letter_state("D-1/later", "batched", None, state="x")
 
 
 # -- speed ----------------------------------------------------------------------------------------
+
 
 def test_memory_is_fast() -> None:
     began = time.perf_counter()
@@ -291,6 +339,7 @@ def test_memory_is_fast() -> None:
 
 
 # -- files, migrations --------------------------------------------------------------------------
+
 
 def test_open_creates_a_migrated_wal_file(file_url: str, tmp_path: Path) -> None:
     led = Ledger.open(file_url)
@@ -310,7 +359,7 @@ def test_head_matches_the_migrations_and_the_models(db_url: str) -> None:
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from hundred.ledger.models import Base
+    from hundred.adapters.ledger.models import Base
 
     assert ScriptDirectory.from_config(db.alembic_config()).get_current_head() == HEAD
     led = Ledger.open(db_url)
@@ -369,7 +418,7 @@ def _racer(url: str, barrier: Any, results: Any) -> None:
         barrier.wait(timeout=60)
         out["transition"] = led.transition("D-1", "thanks", "scheduled", from_states=["planned"])
         barrier.wait(timeout=60)
-        out["gate"] = led.set_gate_opened("D-1", datetime.now(timezone.utc))
+        out["gate"] = led.set_gate_opened("D-1", datetime.now(UTC))
         barrier.wait(timeout=60)
         out["delivery"] = led.begin_delivery("D-1/x/hello#email", "D-1", "hello", "email").state
         out["sending"] = led.mark_delivery("D-1/x/hello#email", "sending")
@@ -414,8 +463,10 @@ def test_the_ledger_imports_only_the_core_and_sqlalchemy() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, hundred.ledger; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'fastapi', 'flows', 'httpx', "
-            "'alembic', 'pydantic_settings') or m in ('hundred.settings', 'hundred.runtime', 'hundred.channels')))")
+    code = (
+        "import sys, hundred.adapters.ledger; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'fastapi', 'flows', 'httpx', "
+        "'alembic', 'pydantic_settings') or m in ('hundred.service.settings', 'hundred.service.runtime', 'hundred.adapters.channels')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"  # Alembic too: it loads only when a ledger file needs migrating

@@ -1,4 +1,5 @@
 """Prepared fonts: static Caveat plus one copy per stylistic set, cached and built atomically."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from hundred.letters import fonts
+from hundred.rendering.handwriting import fonts
 
 
 def test_stylistic_set_copies_map_real_code_points_to_alternate_glyphs(tmp_path):

@@ -3,20 +3,20 @@
 Positions come from `pdftotext -bbox` (top-left origin, points).  Word boxes there use the
 font's full ascent and descent, so they are taller than the ink.
 """
+
 from __future__ import annotations
 
 import pytest
-
-from hundred.letters import Letter, LetterStyle, PostalAddress, render_letters
-from hundred.letters.fonts import font_book
-from hundred.letters.page import geometry, mark_segments
 from pdftools import Word, require_poppler, words
+
+from hundred.rendering.handwriting import Letter, LetterStyle, PostalAddress, render_letters
+from hundred.rendering.handwriting.fonts import font_book
+from hundred.rendering.handwriting.page import geometry, mark_segments
 
 MM = 72 / 25.4
 INCH = 72.0
 NL = PostalAddress("Ilse Jansen", "Bakkerij Jansen B.V.", "Dorpsstraat 12", "8011 AB", "Zwolle", None, "NL")
-US = PostalAddress("John Smith", "Acme Widgets Inc.", "1600 Pennsylvania Ave NW", "20500", "Washington",
-                   "DC", "US")
+US = PostalAddress("John Smith", "Acme Widgets Inc.", "1600 Pennsylvania Ave NW", "20500", "Washington", "DC", "US")
 BODY = "Beste Ilse,\n\nDank je wel voor je bestelling. We wensen je er veel plezier mee.\n\nGroet,"
 ADDRESS_WORDS_NL = {"Bakkerij", "Jansen", "B.V.", "Ilse", "Dorpsstraat", "12", "8011", "AB", "ZWOLLE"}
 
@@ -64,8 +64,15 @@ def test_a4_address_sits_in_the_din_5008_form_b_field(tmp_path, envelope, visibl
 
 
 def test_six_line_address_still_fits_the_din_recipient_zone(tmp_path):
-    addr = PostalAddress("Prof. dr. Wilhelmina van Oranje-Nassau", "Stichting Het Grote Voorbeeld",
-                         "Lange Voorhout 34", "2514ee", "'s-Gravenhage", None, "DE")
+    addr = PostalAddress(
+        "Prof. dr. Wilhelmina van Oranje-Nassau",
+        "Stichting Het Grote Voorbeeld",
+        "Lange Voorhout 34",
+        "2514ee",
+        "'s-Gravenhage",
+        None,
+        "DE",
+    )
     (_, _), found, result = render(tmp_path, LetterStyle(sender_country="NL"), addr)
     lines = {round(x.y0, 1) for x in found if x.y0 < 90 * MM and x.y0 > (45 + 17.7) * MM - 1}
     assert len(lines) == 5  # company, name, street, postcode + town, country
@@ -76,19 +83,42 @@ def test_six_line_address_still_fits_the_din_recipient_zone(tmp_path):
 
 
 def test_too_many_address_lines_are_flagged(tmp_path):
-    long = PostalAddress("A " * 30 + "Jansen", "Een heel lang bedrijf met een naam die niet past B.V.",
-                         "Dorpsstraat 12", "8011 AB", "Zwolle", None, "NL")
+    long = PostalAddress(
+        "A " * 30 + "Jansen",
+        "Een heel lang bedrijf met een naam die niet past B.V.",
+        "Dorpsstraat 12",
+        "8011 AB",
+        "Zwolle",
+        None,
+        "NL",
+    )
     _, _, result = render(tmp_path, LetterStyle(), long)
     assert any("does not fit the DL window" in p for p in result.problems)
 
 
 def test_us_letter_address_stays_in_the_number_10_window(tmp_path):
-    style = LetterStyle(paper="letter", envelope="US10", sender_country="US",
-                        return_address="Acme Corp · PO Box 12 · Springfield, IL 62701")
+    style = LetterStyle(
+        paper="letter",
+        envelope="US10",
+        sender_country="US",
+        return_address="Acme Corp · PO Box 12 · Springfield, IL 62701",
+    )
     (w, h), found, result = render(tmp_path, style, US)
     assert (w, h) == (612, 792)
-    expected = {"JOHN", "SMITH", "ACME", "WIDGETS", "INC.", "1600", "PENNSYLVANIA", "AVE", "NW",
-                "WASHINGTON", "DC", "20500"}
+    expected = {
+        "JOHN",
+        "SMITH",
+        "ACME",
+        "WIDGETS",
+        "INC.",
+        "1600",
+        "PENNSYLVANIA",
+        "AVE",
+        "NW",
+        "WASHINGTON",
+        "DC",
+        "20500",
+    }
     block = [x for x in found if x.text in expected]
     assert {x.text for x in block} == expected
     sans = font_book().sans
@@ -119,8 +149,13 @@ def test_no_envelope_means_no_address_on_the_letter(tmp_path):
 
 
 def test_handwriting_stays_inside_the_paper_margins(tmp_path):
-    body = "\n\n".join(["Dit is een lange regel tekst die de hele breedte van het papier gebruikt, "
-                        "zodat we kunnen zien of de rechtermarge wordt gerespecteerd door de hand."] * 5)
+    body = "\n\n".join(
+        [
+            "Dit is een lange regel tekst die de hele breedte van het papier gebruikt, "
+            "zodat we kunnen zien of de rechtermarge wordt gerespecteerd door de hand."
+        ]
+        * 5
+    )
     for style in (LetterStyle(), LetterStyle(paper="letter", envelope="US10", hand="kalam")):
         (w, h), found, _ = render(tmp_path, style, NL if style.paper == "A4" else US, body)
         hand = [x for x in found if x.y0 > 3.3 * INCH and x.y1 < h - 0.6 * INCH]

@@ -1,4 +1,5 @@
 """The humanised layout itself (no PDF): alternates, variation, wrapping, determinism."""
+
 from __future__ import annotations
 
 import math
@@ -7,22 +8,28 @@ import statistics
 
 import pytest
 
-from hundred.letters.hand import FIXED, Frame, write
-from hundred.letters.pen import KEY_SEP, pen_for
+from hundred.rendering.handwriting.hand import FIXED, Frame, write
+from hundred.rendering.handwriting.pen import KEY_SEP, pen_for
 
 FRAME = Frame(left=70, width=470, first_baseline=520, next_baseline=760, bottom=70)
-TEXT = ["Beste Annemieke,", "",
-        "Wat fijn dat je vorige week bij ons in de winkel was! Ik hoop dat de nieuwe "
-        "wandelschoenen goed zitten en dat je er veel mooie tochten mee gaat maken, "
-        "zoals de bookkeeper zei: 'eeeee, committee, Mississippi, success'."]
+TEXT = [
+    "Beste Annemieke,",
+    "",
+    "Wat fijn dat je vorige week bij ons in de winkel was! Ik hoop dat de nieuwe "
+    "wandelschoenen goed zitten en dat je er veel mooie tochten mee gaat maken, "
+    "zoals de bookkeeper zei: 'eeeee, committee, Mississippi, success'.",
+]
 
 
 def glyphs(seed: int = 1, text=TEXT, hand: str = "caveat", frame: Frame = FRAME):
     """Placed glyphs as (key, a, b, c, d, x, y): matrix relative to the font size, x/y in pt."""
     written = write(text, pen_for(hand), frame, random.Random(seed))
     em = pen_for(hand).size * FIXED
-    return [(g[0], g[1] / em, g[2] / em, g[3] / em, g[4] / em, g[5] / FIXED, g[6] / FIXED)
-            for page in written.pages for g in page]
+    return [
+        (g[0], g[1] / em, g[2] / em, g[3] / em, g[4] / em, g[5] / FIXED, g[6] / FIXED)
+        for page in written.pages
+        for g in page
+    ]
 
 
 def font_and_text(glyph) -> tuple[str, str]:
@@ -40,7 +47,7 @@ def test_a_repeated_letter_never_shows_the_same_form_nearby():
         for j, (font, ch) in enumerate(placed):
             for i in seen.get(ch, [])[-2:]:
                 if j - i <= 4:
-                    assert placed[i][0] != font, f"seed {seed}: {flat[max(0, i - 3):j + 3]!r}"
+                    assert placed[i][0] != font, f"seed {seed}: {flat[max(0, i - 3) : j + 3]!r}"
             seen.setdefault(ch, []).append(j)
 
 
@@ -59,9 +66,9 @@ def test_variation_is_smooth_not_white_noise():
     xs, ys = [g[5] for g in line], [g[6] for g in line]
     n = len(xs)
     mx, my = sum(xs) / n, sum(ys) / n
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
-    res = [y - my - slope * (x - mx) for x, y in zip(xs, ys)]
-    lag1 = sum(a * b for a, b in zip(res, res[1:])) / sum(r * r for r in res)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False)) / sum((x - mx) ** 2 for x in xs)
+    res = [y - my - slope * (x - mx) for x, y in zip(xs, ys, strict=False)]
+    lag1 = sum(a * b for a, b in zip(res, res[1:], strict=False)) / sum(r * r for r in res)
     assert lag1 > 0.3
     assert 0.2 < statistics.pstdev(res) < 2.5  # visible, but well under a line's x-height
 
@@ -125,8 +132,8 @@ def test_text_continues_on_a_new_page_at_the_top_margin():
 
 
 def test_signature_is_whole_words_and_differs_per_letter_but_not_per_reprint():
-    from hundred.letters.fonts import font_book
-    from hundred.letters.signature import sign
+    from hundred.rendering.handwriting.fonts import font_book
+    from hundred.rendering.handwriting.signature import sign
 
     faces = [font_book().signature, *pen_for("caveat").faces]
     a = sign("Sanne de Vries", faces, 100, 200, random.Random(1))

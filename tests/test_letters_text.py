@@ -1,11 +1,12 @@
 """Text clean-up: substitutions, per-character font fallback, reported drops."""
+
 from __future__ import annotations
 
 import unicodedata
 
-from hundred.letters.fonts import font_book
-from hundred.letters.pen import pen_for
-from hundred.letters.text import clean_line, clean_text, font_index, normalise
+from hundred.rendering.handwriting.fonts import font_book
+from hundred.rendering.handwriting.pen import pen_for
+from hundred.rendering.handwriting.text import clean_line, clean_text, font_index, normalise
 
 
 def faces(hand: str = "caveat"):
@@ -42,8 +43,10 @@ def test_character_missing_in_the_hand_comes_from_the_fallback_hand():
 def test_lookalike_when_no_font_has_the_character():
     problems: list[str] = []
     # neither hand has U+201F, U+2011 or U+2015: they print as plain ASCII look-alikes
-    assert clean_line("\u201fja\u201d, non\u2011stop \u2015 klaar", faces(), "body line 1", problems) \
+    assert (
+        clean_line("\u201fja\u201d, non\u2011stop \u2015 klaar", faces(), "body line 1", problems)
         == '"ja\u201d, non-stop - klaar'
+    )
     assert problems == []
 
 
@@ -56,7 +59,7 @@ def test_symbol_without_glyph_or_lookalike_is_dropped_and_reported():
 
 def test_emoji_dropped_and_reported_with_line_number():
     problems: list[str] = []
-    lines = clean_text("Hoi,\n\nDank! \U0001F44D\ufe0f Tot snel \u2713", faces(), "body", problems)
+    lines = clean_text("Hoi,\n\nDank! \U0001f44d\ufe0f Tot snel \u2713", faces(), "body", problems)
     assert lines == ["Hoi,", "", "Dank! Tot snel"]
     assert problems == [
         "dropped U+1F44D THUMBS UP SIGN (no glyph in Caveat, Kalam) in body line 3",

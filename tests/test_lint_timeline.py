@@ -9,24 +9,44 @@ import re
 from pathlib import Path
 
 import pytest
-
 from browser import assert_not_blank, dump_dom, screenshot
 from conftest import run_cli
-from test_lint import GOOD, sub
+from test_lint import sub
 from test_timeline import _parse, sample_plan
-from hundred.timeline import render_timeline_html
 
-SILENCE = {"severity": "warning", "rule": "silence", "file": "journeys/x.yaml", "line": 40, "col": 9,
-           "message": "30 days without a customer-facing touch, from day 45 (Fri 16 Oct 2026, 'first-result-letter') "
-                      "to day 75 (Sun 15 Nov 2026, 'small-gift')",
-           "hint": "customers leave when they stop hearing from you: add a touch around day 60",
-           "mark": {"kind": "band", "from_day": 45, "to_day": 75, "from_touch": None, "to_touch": None}}
-REFERRAL = {"severity": "warning", "rule": "referral-late", "file": "journeys/x.yaml", "line": 50, "col": 19,
-            "message": "referral touch 'referral-request' asks on day 20 <b>", "hint": "ask once the customer has a result",
-            "mark": {"kind": "flag", "touch": "referral-request", "day": 20}}
-MISSING = {"severity": "warning", "rule": "phases", "file": "journeys/x.yaml", "line": 3, "col": 1,
-           "message": "phase 'adopt' has no touch", "hint": "for example a needs check around day 60",
-           "mark": {"kind": "phase", "phase": "adopt"}}
+from hundred.reports.timeline.page import render_timeline_html
+
+SILENCE = {
+    "severity": "warning",
+    "rule": "silence",
+    "file": "journeys/x.yaml",
+    "line": 40,
+    "col": 9,
+    "message": "30 days without a customer-facing touch, from day 45 (Fri 16 Oct 2026, 'first-result-letter') "
+    "to day 75 (Sun 15 Nov 2026, 'small-gift')",
+    "hint": "customers leave when they stop hearing from you: add a touch around day 60",
+    "mark": {"kind": "band", "from_day": 45, "to_day": 75, "from_touch": None, "to_touch": None},
+}
+REFERRAL = {
+    "severity": "warning",
+    "rule": "referral-late",
+    "file": "journeys/x.yaml",
+    "line": 50,
+    "col": 19,
+    "message": "referral touch 'referral-request' asks on day 20 <b>",
+    "hint": "ask once the customer has a result",
+    "mark": {"kind": "flag", "touch": "referral-request", "day": 20},
+}
+MISSING = {
+    "severity": "warning",
+    "rule": "phases",
+    "file": "journeys/x.yaml",
+    "line": 3,
+    "col": 1,
+    "message": "phase 'adopt' has no touch",
+    "hint": "for example a needs check around day 60",
+    "mark": {"kind": "phase", "phase": "adopt"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +89,7 @@ def test_a_missing_phase_gets_an_empty_lane_with_a_flag(page):
 
 def test_every_warning_is_listed_in_words(page):
     listed = re.search(r'<div class="lint" role="region"(.*?)</div>', page, re.S).group(1)
-    assert "3 warnings" in listed and listed.count("<li id=\"warn-") == 3
+    assert "3 warnings" in listed and listed.count('<li id="warn-') == 3
     assert "[silence]" in listed and "hint: ask once the customer has a result" in listed
 
 
@@ -86,12 +106,19 @@ def test_no_warnings_no_marks():
 
 @pytest.fixture
 def noisy(make_journey, tmp_path):
-    text = sub("      - {id: check-in, day: 78, channel: email, subject: Hi, template: emails/hello.html}\n", "",
-               sub("{id: referral, day: 64,", "{id: referral, day: 25,"))
+    text = sub(
+        "      - {id: check-in, day: 78, channel: email, subject: Hi, template: emails/hello.html}\n",
+        "",
+        sub("{id: referral, day: 64,", "{id: referral, day: 25,"),
+    )
     make_journey(text)
     deal = tmp_path / "deal.json"
-    deal.write_text((Path(__file__).resolve().parent.parent / "examples" / "deal-nl.json").read_text().replace(
-        '"journey": "first-100-days"', '"journey": "x"'), encoding="utf-8")
+    deal.write_text(
+        (Path(__file__).resolve().parent.parent / "examples" / "deal-nl.json")
+        .read_text()
+        .replace('"journey": "first-100-days"', '"journey": "x"'),
+        encoding="utf-8",
+    )
     return deal
 
 
@@ -120,7 +147,9 @@ def test_band_and_flag_in_chromium(noisy, monkeypatch, capsys, tmp_path):
     dom = dump_dom(html_file.resolve().as_uri())
     assert 'data-js="ready"' in dom
     probe = html_file.read_text()
-    probe = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", probe).replace("</body>", """<script>
+    probe = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", probe).replace(
+        "</body>",
+        """<script>
 var out = [];
 document.querySelectorAll(".warn-band, .warn-flag").forEach(function (el) {
   el.focus();
@@ -132,7 +161,8 @@ document.querySelectorAll(".warn-band, .warn-flag").forEach(function (el) {
   out.push(el.getAttribute("data-rule") + ":" + (document.activeElement === el) + ":" + shown);
 });
 document.body.setAttribute("data-probe", out.join("|"));
-</script></body>""")
+</script></body>""",
+    )
     probe_file = tmp_path / "probe.html"
     probe_file.write_text(probe, encoding="utf-8")
     found = re.search(r'data-probe="([^"]*)"', dump_dom(probe_file.resolve().as_uri())).group(1).split("|")

@@ -1,35 +1,50 @@
-"""hundred.messages: the emails a contact and an owner receive, parsed back as a mail client would."""
+"""hundred.rendering.messages: the emails a contact and an owner receive, parsed back as a mail client would."""
 
 from __future__ import annotations
 
 import email
 import email.policy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
-from hundred import messages
-from hundred.identity import TouchKey
-from hundred.rendering import EmailContent, TaskContent
+from hundred.planning.identity import TouchKey
+from hundred.rendering import messages
+from hundred.rendering.content import EmailContent, TaskContent
 
 KEY = TouchKey("D-1042", "onboarding", "v1", "welcome")
-NOW = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 DUE = datetime(2026, 12, 3, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 
 
 def contact_email(**changes) -> EmailContent:
-    values = dict(key=KEY, to="anna@example.nl", to_name="Anna de Vries, CEO", subject="Welkom bij Ács, Anna",
-                  text="Hallo Anna — welkom!\n", html="<!DOCTYPE html><html><body><p>Hallo Anna — welkom!</p></body></html>",
-                  sender_name="Jörg Müller", reply_to="jorg@acme.nl")
+    values = dict(
+        key=KEY,
+        to="anna@example.nl",
+        to_name="Anna de Vries, CEO",
+        subject="Welkom bij Ács, Anna",
+        text="Hallo Anna — welkom!\n",
+        html="<!DOCTYPE html><html><body><p>Hallo Anna — welkom!</p></body></html>",
+        sender_name="Jörg Müller",
+        reply_to="jorg@acme.nl",
+    )
     values.update(changes)
     return EmailContent(**values)
 
 
 def task(**changes) -> TaskContent:
-    values = dict(key=KEY, to="jorg@acme.nl", to_name="Jörg Müller", title="Bel Anna",
-                  brief="Vraag hoe de eerste week ging.\n\nTelefoon: 06 1234", ics=b"", due=DUE, confirm=True)
+    values = dict(
+        key=KEY,
+        to="jorg@acme.nl",
+        to_name="Jörg Müller",
+        title="Bel Anna",
+        brief="Vraag hoe de eerste week ging.\n\nTelefoon: 06 1234",
+        ics=b"",
+        due=DUE,
+        confirm=True,
+    )
     values.update(changes)
     return TaskContent(**values)
 
@@ -74,18 +89,21 @@ def test_text_only_email_without_html():
     assert content(msg) == "Hallo Anna — welkom!\n"
 
 
-@pytest.mark.parametrize("field, value", [
-    ("subject", "Hallo\r\nBcc: everyone@example.com"),
-    ("subject", "Hallo\nX-Evil: 1"),
-    ("to_name", "Anna\r\nBcc: everyone@example.com"),
-    ("sender_name", "Jörg\nBcc: x@example.com"),
-    ("to", "anna@example.nl\r\nBcc: x@example.com"),
-    ("to", "anna@example.nl, boss@example.com"),
-    ("reply_to", "jorg@acme.nl\nBcc: x@example.com"),
-    ("to", ""),
-    ("to", "not an address"),
-    ("to", "jörg@example.nl"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("subject", "Hallo\r\nBcc: everyone@example.com"),
+        ("subject", "Hallo\nX-Evil: 1"),
+        ("to_name", "Anna\r\nBcc: everyone@example.com"),
+        ("sender_name", "Jörg\nBcc: x@example.com"),
+        ("to", "anna@example.nl\r\nBcc: x@example.com"),
+        ("to", "anna@example.nl, boss@example.com"),
+        ("reply_to", "jorg@acme.nl\nBcc: x@example.com"),
+        ("to", ""),
+        ("to", "not an address"),
+        ("to", "jörg@example.nl"),
+    ],
+)
 def test_no_line_break_or_second_address_reaches_a_header(field, value):
     with pytest.raises(ValueError):
         messages.build_email(contact_email(**{field: value}), mail_from="hello@acme.nl")
@@ -137,8 +155,9 @@ def test_task_email_carries_the_brief_and_a_request_invite():
 
 
 def test_rendered_invite_is_made_a_request_with_the_touch_uid():
-    rendered = messages.invite(TouchKey("other", "j", "v", "t"), title="Bel Anna", description="brief",
-                               start=DUE, now=NOW - timedelta(days=3))
+    rendered = messages.invite(
+        TouchKey("other", "j", "v", "t"), title="Bel Anna", description="brief", start=DUE, now=NOW - timedelta(days=3)
+    )
     cal = Calendar.from_ical(rendered)
     cal.pop("METHOD")
     msg = received(messages.build_task_email(task(ics=cal.to_ical()), mail_from="hello@acme.nl", now=NOW))

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import email, journey_yaml, letter, phase, task
-from hundred.planner import plan
-from hundred.validate import load_journey
+
+from hundred.planning.planner import plan
+from hundred.validation.validate import load_journey
 
 
 def plan_json(make_journey, text: str, deal) -> dict:
@@ -96,15 +96,26 @@ def test_weekend_days_move_to_monday_and_say_so(make_journey, make_deal):
     text = journey_yaml(phase("affirm", email("sat", 1), email("sun", 2), email("mon", 3)))
     t = touches(make_journey, text, make_deal("2026-11-20T14:03:00+01:00"))
     assert t["sat"]["due"] == t["sun"]["due"] == t["mon"]["due"] == "2026-11-23T09:00:00+01:00"
-    assert (t["sat"]["shifted_from"], t["sun"]["shifted_from"], t["mon"]["shifted_from"]) == \
-        ("2026-11-21", "2026-11-22", None)
+    assert (t["sat"]["shifted_from"], t["sun"]["shifted_from"], t["mon"]["shifted_from"]) == (
+        "2026-11-21",
+        "2026-11-22",
+        None,
+    )
     assert "moved from Sat 21 Nov (weekend)" in t["sat"]["notes"]
 
 
 HOLIDAYS = journey_yaml(
-    phase("affirm", email("easter-monday", 7), email("kings-day", 28), email("ascension", 45),
-          email("whit-monday", 56), email("christmas", 270), email("boxing-day", 271)),
-    head="length: 300\ncalendar:\n  workdays: [mon, tue, wed, thu, fri, sat]\n  holidays: NL")
+    phase(
+        "affirm",
+        email("easter-monday", 7),
+        email("kings-day", 28),
+        email("ascension", 45),
+        email("whit-monday", 56),
+        email("christmas", 270),
+        email("boxing-day", 271),
+    ),
+    head="length: 300\ncalendar:\n  workdays: [mon, tue, wed, thu, fri, sat]\n  holidays: NL",
+)
 
 
 def test_dutch_holidays_move_touches_to_the_next_open_day(make_journey, make_deal):
@@ -148,19 +159,27 @@ def test_closed_dates_move_touches(make_journey, make_deal):
     # close Mon 7 Dec 2026; `closed:` Tue 8 Dec and Thu 24 Dec
     #   day 1  Tue 8 Dec (closed)                                        -> Wed 9 Dec
     #   day 17 Thu 24 Dec (closed), Fri 25 Eerste kerstdag, Sat, Sun    -> Mon 28 Dec
-    text = journey_yaml(phase("affirm", email("tuesday", 1), email("christmas-eve", 17)),
-                        head="calendar:\n  holidays: NL\n  closed: [2026-12-08, 2026-12-24]")
+    text = journey_yaml(
+        phase("affirm", email("tuesday", 1), email("christmas-eve", 17)),
+        head="calendar:\n  holidays: NL\n  closed: [2026-12-08, 2026-12-24]",
+    )
     t = touches(make_journey, text, make_deal("2026-12-07T10:00:00+01:00"))
     assert (t["tuesday"]["shifted_from"], t["tuesday"]["due"]) == ("2026-12-08", "2026-12-09T09:00:00+01:00")
-    assert (t["christmas-eve"]["shifted_from"], t["christmas-eve"]["due"]) == ("2026-12-24", "2026-12-28T09:00:00+01:00")
+    assert (t["christmas-eve"]["shifted_from"], t["christmas-eve"]["due"]) == (
+        "2026-12-24",
+        "2026-12-28T09:00:00+01:00",
+    )
     assert "moved from Thu 24 Dec (closed)" in t["christmas-eve"]["notes"]
 
 
 def test_custom_workdays(make_journey, make_deal):
     # a shop open Tue-Sat: close Mon 2 Nov 2026 at 10:00 (a Monday, closed) -> day 0 goes Tue 3 Nov;
     # day 5 = Sat 7 Nov is open; day 6 = Sun 8 Nov and Mon 9 Nov are closed -> Tue 10 Nov
-    text = journey_yaml(phase("admit", email("hello", 0)), phase("affirm", email("sat", 5), email("sun", 6)),
-                        head="calendar:\n  workdays: [tue, wed, thu, fri, sat]")
+    text = journey_yaml(
+        phase("admit", email("hello", 0)),
+        phase("affirm", email("sat", 5), email("sun", 6)),
+        head="calendar:\n  workdays: [tue, wed, thu, fri, sat]",
+    )
     t = touches(make_journey, text, make_deal("2026-11-02T10:00:00+01:00"))
     assert t["hello"]["due"] == "2026-11-03T09:00:00+01:00"
     assert t["sat"]["due"] == "2026-11-07T09:00:00+01:00"
@@ -173,8 +192,9 @@ def test_custom_workdays(make_journey, make_deal):
 
 
 def letter_journey(day: int, lead_days: int = 2) -> str:
-    return journey_yaml(phase("affirm", letter("thanks", day)),
-                        head=f"calendar:\n  holidays: NL\nletters:\n  lead_days: {lead_days}")
+    return journey_yaml(
+        phase("affirm", letter("thanks", day)), head=f"calendar:\n  holidays: NL\nletters:\n  lead_days: {lead_days}"
+    )
 
 
 def test_letter_print_by_product_example(make_journey, make_deal):
@@ -199,8 +219,11 @@ def test_letter_arriving_on_a_weekend_arrives_monday(make_journey, make_deal):
     # close Mon 2 Nov 2026; day 12 = Sat 14 Nov -> arrives Mon 16 Nov; print by Thu 12 Nov
     # (Fri 13 is the 1st open day before Mon 16, Thu 12 the 2nd)
     t = touches(make_journey, letter_journey(12), make_deal("2026-11-02T10:00:00+01:00"))
-    assert (t["thanks"]["due"], t["thanks"]["print_by"], t["thanks"]["shifted_from"]) == \
-        ("2026-11-16T09:00:00+01:00", "2026-11-12", "2026-11-14")
+    assert (t["thanks"]["due"], t["thanks"]["print_by"], t["thanks"]["shifted_from"]) == (
+        "2026-11-16T09:00:00+01:00",
+        "2026-11-12",
+        "2026-11-14",
+    )
 
 
 def test_letter_that_cannot_make_it_prints_on_close_day_and_arrives_late(make_journey, make_deal):
@@ -220,16 +243,21 @@ def test_a_late_letters_notes_carry_their_dates_as_dates(make_journey, make_deal
     # the letter above: the pages take its dates from the notes' values, never from their English
     from datetime import date
 
-    from hundred.plan_notes import LATE_FIRST, PRINT_BY
+    from hundred.planning.notes import LATE_FIRST, PRINT_BY
 
     journey, _ = load_journey(make_journey(letter_journey(3)))
     item = plan(journey, make_deal("2026-11-20T09:30:00+01:00")).touches[0]
     late, print_by = item.notes
     assert (late.kind, dict(late.values)) == (LATE_FIRST, {"day": date(2026, 11, 24), "first": date(2026, 11, 20)})
-    assert (print_by.kind, print_by.values["day"], print_by.values["transit"]) == \
-        (PRINT_BY, item.print_by, ("domestic", 2))
-    assert item.to_json()["notes"] == ["late: arrives Tue 24 Nov (the first batch it can make is Fri 20 Nov)",
-                                       "print by Fri 20 Nov (domestic: 2 business days)"]
+    assert (print_by.kind, print_by.values["day"], print_by.values["transit"]) == (
+        PRINT_BY,
+        item.print_by,
+        ("domestic", 2),
+    )
+    assert item.to_json()["notes"] == [
+        "late: arrives Tue 24 Nov (the first batch it can make is Fri 20 Nov)",
+        "print by Fri 20 Nov (domestic: 2 business days)",
+    ]
 
 
 def test_letter_closed_on_saturday_prints_monday(make_journey, make_deal):
@@ -274,8 +302,10 @@ def test_autumn_dst_in_amsterdam(make_journey, make_deal):
     assert when(t["after"]) == ("2026-10-26T09:00:00+01:00", "2026-10-26T08:00:00Z")
 
 
-ZONES = journey_yaml(phase("admit", email("hello", 0)),
-                     phase("affirm", email("friday", 4), email("monday", 7), task("call", 7), task("call-friday", 4)))
+ZONES = journey_yaml(
+    phase("admit", email("hello", 0)),
+    phase("affirm", email("friday", 4), email("monday", 7), task("call", 7), task("call-friday", 4)),
+)
 
 
 def test_new_york_contact_spring_us_dst(make_journey, make_deal):
@@ -310,8 +340,10 @@ def test_day0_is_the_close_date_in_the_contacts_zone(make_journey, make_deal):
     #   email day 7: Mon 9 Mar + 7 = Mon 16 Mar 09:00 -04:00
     #   task day 0:  Amsterdam's day 0 is Tue 10 Mar, 02:00 is before hours -> Tue 10 Mar 09:00 +01:00
     #   task day 7:  Tue 10 Mar + 7 = Tue 17 Mar 09:00 +01:00
-    text = journey_yaml(phase("admit", email("hello", 0), task("call", 0)),
-                        phase("affirm", email("monday", 7), task("tuesday", 7), letter("thanks", 3)))
+    text = journey_yaml(
+        phase("admit", email("hello", 0), task("call", 0)),
+        phase("affirm", email("monday", 7), task("tuesday", 7), letter("thanks", 3)),
+    )
     t = touches(make_journey, text, make_deal("2026-03-10T02:00:00+01:00", contact_tz="America/New_York"))
     assert when(t["hello"]) == ("2026-03-10T09:00:00-04:00", "2026-03-10T13:00:00Z")
     assert t["hello"]["shifted_from"] == "2026-03-09"
@@ -338,8 +370,14 @@ def test_contact_without_zone_uses_the_journeys(make_journey, make_deal):
 def test_at_overrides_the_window_start(make_journey, make_deal):
     # close Fri 20 Nov 2026; day 3 = Mon 23 Nov. Email at 10:30, task at 16:45; an unquoted
     # time (`at: 11:15`) means the same as a quoted one
-    text = journey_yaml(phase("affirm", email("mail", 3, 'at: "10:30"\n'), task("call", 3, 'at: "16:45"\n'),
-                              email("plain", 3, "at: 11:15\n")))
+    text = journey_yaml(
+        phase(
+            "affirm",
+            email("mail", 3, 'at: "10:30"\n'),
+            task("call", 3, 'at: "16:45"\n'),
+            email("plain", 3, "at: 11:15\n"),
+        )
+    )
     t = touches(make_journey, text, make_deal("2026-11-20T14:03:00+01:00"))
     assert t["mail"]["due"] == "2026-11-23T10:30:00+01:00"
     assert t["call"]["due"] == "2026-11-23T16:45:00+01:00"
@@ -362,17 +400,25 @@ def test_advocate_and_referral_touches_are_gated_by_affirm(make_journey, make_de
         phase("admit", task("call", 0)),
         phase("affirm", letter("thanks", 3)),
         phase("activate", email("ask", 40, "referral: true\n"), task("kickoff", 40)),
-        phase("advocate", task("review", 95), email("bye", 100)))
+        phase("advocate", task("review", 95), email("bye", 100)),
+    )
     t = touches(make_journey, text, make_deal())
     assert {tid: x["gated_by"] for tid, x in t.items()} == {
-        "call": None, "thanks": None, "ask": "affirm", "kickoff": None, "review": "affirm", "bye": "affirm"}
+        "call": None,
+        "thanks": None,
+        "ask": "affirm",
+        "kickoff": None,
+        "review": "affirm",
+        "bye": "affirm",
+    }
 
 
 GATE = journey_yaml(
     phase("affirm", letter("thanks", 10)),
     phase("activate", email("ask", 5, "referral: true\n")),
     phase("advocate", task("review", 20)),
-    head="calendar:\n  holidays: NL")
+    head="calendar:\n  holidays: NL",
+)
 
 
 def test_gated_touch_waits_one_open_day_after_affirm_completes(make_journey, make_deal):
@@ -392,8 +438,10 @@ def test_gate_waits_for_the_last_affirm_touch(make_journey, make_deal):
     # close Mon 2 Nov 2026. Affirm: a letter printed by Tue 10 Nov, and an email day 14 = Mon 16 Nov.
     # The last completes Mon 16 Nov; the gate opens Tue 17 Nov. The advocate call of day 10
     # (Thu 12 Nov) moves to Tue 17 Nov and keeps its own time of day (at 14:00).
-    text = journey_yaml(phase("affirm", letter("thanks", 10), email("check-in", 14)),
-                        phase("advocate", task("review", 10, 'at: "14:00"\n')))
+    text = journey_yaml(
+        phase("affirm", letter("thanks", 10), email("check-in", 14)),
+        phase("advocate", task("review", 10, 'at: "14:00"\n')),
+    )
     t = touches(make_journey, text, make_deal("2026-11-02T10:00:00+01:00"))
     assert t["review"]["due"] == "2026-11-17T14:00:00+01:00"
     assert t["review"]["shifted_from"] == "2026-11-12"
@@ -405,8 +453,9 @@ def test_gated_letter_is_not_printed_before_the_gate_opens(make_journey, make_de
     # Gated, it may print no earlier than Wed 11 Nov, and then arrives two open days later, Fri 13 Nov.
     text = journey_yaml(phase("affirm", letter("thanks", 10)), phase("advocate", letter("referral", 5)))
     t = touches(make_journey, text, make_deal("2026-11-02T10:00:00+01:00"))
-    assert t["referral"]["print_by"] >= "2026-11-11", \
+    assert t["referral"]["print_by"] >= "2026-11-11", (
         "planner.py _apply_gate moves a gated letter's due date but keeps its old print_by"
+    )
     assert (t["referral"]["print_by"], t["referral"]["due"]) == ("2026-11-11", "2026-11-13T09:00:00+01:00")
 
 
@@ -428,7 +477,9 @@ def test_when_condition_is_evaluated_for_the_deal(make_journey, make_deal, segme
 
 
 def test_titles_are_rendered_for_the_customer(make_journey, make_deal):
-    text = journey_yaml(phase("admit", task("call", 0).replace("title: Bellen", 'title: "Bel {{ contact.first_name }}"')))
+    text = journey_yaml(
+        phase("admit", task("call", 0).replace("title: Bellen", 'title: "Bel {{ contact.first_name }}"'))
+    )
     t = touches(make_journey, text, make_deal())
     assert t["call"]["title"] == "Bel Ilse"
 

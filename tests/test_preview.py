@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-
 from pdftools import require_poppler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,11 +46,15 @@ def test_index_links_every_file_and_is_self_contained(dutch_preview):
 
 def test_letter_pdf_reads_as_the_letter(dutch_preview):
     require_poppler()
-    text = subprocess.run(["pdftotext", "-layout", str(dutch_preview / "thank-you-letter.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(dutch_preview / "thank-you-letter.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "Beste Ilse," in text
     assert re.search(r"8011 AB\s+ZWOLLE", text)  # PostNL format in the window
-    assert "D-1042/thank-you-letter" in text    # the reference line that links paper to the ledger
+    assert "D-1042/thank-you-letter" in text  # the reference line that links paper to the ledger
 
 
 def test_email_has_subject_and_both_parts(dutch_preview):
@@ -87,13 +90,15 @@ def test_a_deal_without_address_fails_only_its_letters(tmp_path):
 
 
 def test_webhook_touch_previews_its_json_body(make_journey, tmp_path):
-    from hundred.deal import load_deal
-    from hundred.preview import render_preview
-    from hundred.validate import load_journey
+    from hundred.deals.model import load_deal
+    from hundred.reports.preview.render import render_preview
+    from hundred.validation.validate import load_journey
 
-    path = make_journey("journey: hook\nname: Hook\nphases:\n  - phase: admit\n    touches:\n"
-                        "      - id: tell-crm\n        day: 0\n        channel: webhook\n"
-                        "        url: https://crm.example/hooks/onboarding\n")
+    path = make_journey(
+        "journey: hook\nname: Hook\nphases:\n  - phase: admit\n    touches:\n"
+        "      - id: tell-crm\n        day: 0\n        channel: webhook\n"
+        "        url: https://crm.example/hooks/onboarding\n"
+    )
     journey, templates = load_journey(path)
     preview = render_preview(journey, load_deal(ROOT / "examples" / "deal-nl.json"), templates, tmp_path / "out")
     body = json.loads((tmp_path / "out" / "tell-crm.json").read_text())

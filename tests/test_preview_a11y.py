@@ -8,9 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from browser import DESKTOP, TABLET, audit, axe_source, browser, shots  # noqa: F401 (fixtures)
-
 
 ROOT = Path(__file__).resolve().parent.parent
 JOURNEYS = {"nl": ("first-100-days.yaml", "deal-nl.json"), "en": ("first-100-days-en.yaml", "deal-en.json")}
@@ -18,9 +16,9 @@ JOURNEYS = {"nl": ("first-100-days.yaml", "deal-nl.json"), "en": ("first-100-day
 
 @pytest.fixture(scope="module")
 def previews(tmp_path_factory) -> dict[str, Path]:
-    from hundred.deal import load_deal
-    from hundred.preview import render_preview
-    from hundred.validate import load_journey
+    from hundred.deals.model import load_deal
+    from hundred.reports.preview.render import render_preview
+    from hundred.validation.validate import load_journey
 
     made = {}
     for lang, (journey_file, deal_file) in JOURNEYS.items():

@@ -13,25 +13,35 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageFilter
-
 from conftest import journey_yaml, letter, phase, task
 from pdftools import require_poppler
+from PIL import Image, ImageFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 HUNDRED = [sys.executable, "-m", "hundred.cli"]
 DEAL_NL = ROOT / "examples" / "deal-nl.json"
 
 
-def preview(journey: str, out: Path, *extra: str, deal: Path = DEAL_NL, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([*HUNDRED, "preview", journey, "--deal", str(deal), "--out", str(out), *extra],
-                          cwd=cwd, capture_output=True, text=True, timeout=120)
+def preview(
+    journey: str, out: Path, *extra: str, deal: Path = DEAL_NL, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*HUNDRED, "preview", journey, "--deal", str(deal), "--out", str(out), *extra],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def cards(index: str) -> dict[str, str]:
     """touch id → the HTML of its card, in page order."""
-    return {touch: block for block, touch in
-            re.findall(r'(<li class="card [^"]*" id="[^"]+" data-touch="([^"]+)".*?\n</li>)', index, re.DOTALL)}
+    return {
+        touch: block
+        for block, touch in re.findall(
+            r'(<li class="card [^"]*" id="[^"]+" data-touch="([^"]+)".*?\n</li>)', index, re.DOTALL
+        )
+    }
 
 
 def text(fragment: str) -> str:
@@ -62,12 +72,21 @@ def read(out: Path) -> str:
 
 # -- language -------------------------------------------------------------------------------------
 
+
 def test_the_dutch_journey_gets_a_dutch_index(nl):
     page = read(nl)
     assert '<html lang="nl">' in page
     words = text(page)
-    for dutch in ("Alle contactmomenten, op datum", "In één oogopslag", "Gesloten", "Open de tijdlijn",
-                  "4 brieven, 3 e-mails, 9 taken", "Ligt op de mat", "Onderwerp", "Versie zonder opmaak"):
+    for dutch in (
+        "Alle contactmomenten, op datum",
+        "In één oogopslag",
+        "Gesloten",
+        "Open de tijdlijn",
+        "4 brieven, 3 e-mails, 9 taken",
+        "Ligt op de mat",
+        "Onderwerp",
+        "Versie zonder opmaak",
+    ):
         assert dutch in words, dutch
     assert "vrijdag 20 november 2026, 14:03" in words  # babel's Dutch date, the deal's close
     assert "maandag 23 november 2026" in words and "Dag 3" in words
@@ -80,8 +99,16 @@ def test_the_english_journey_gets_an_english_index(en):
     page = read(en)
     assert '<html lang="en">' in page
     words = text(page)
-    for english in ("Every touch, in date order", "At a glance", "Closed", "Open the timeline", "Subject",
-                    "Arrives", "Plain-text version", "Day 3"):
+    for english in (
+        "Every touch, in date order",
+        "At a glance",
+        "Closed",
+        "Open the timeline",
+        "Subject",
+        "Arrives",
+        "Plain-text version",
+        "Day 3",
+    ):
         assert english in words, english
     assert re.search(r"(Monday|Tuesday|Wednesday|Thursday|Friday) \d{1,2} (November|December) 2026", words)
     for dutch in ("contactmomenten", "Onderwerp", "vrijdag", "Dag 3"):
@@ -100,10 +127,14 @@ def test_lang_overrides_the_journeys_locale(tmp_path):
 
 # -- every channel inline -------------------------------------------------------------------------
 
+
 def test_a_letter_is_a_thumbnail_of_its_own_first_page_linking_the_pdf(nl):
     card = cards(read(nl))["thank-you-letter"]
-    assert re.search(r'<a class="thumb" href="thank-you-letter\.pdf"><img src="thank-you-letter\.png" '
-                     r'width="\d+" height="\d+" alt="[^"]*Handgeschreven bedankbrief aan Ilse"', card)
+    assert re.search(
+        r'<a class="thumb" href="thank-you-letter\.pdf"><img src="thank-you-letter\.png" '
+        r'width="\d+" height="\d+" alt="[^"]*Handgeschreven bedankbrief aan Ilse"',
+        card,
+    )
     thumb = Image.open(nl / "thank-you-letter.png").convert("RGB")
     assert thumb.width == 360 and 500 < thumb.height < 515  # A4's proportions
     # Not blank: blue handwriting on white paper.
@@ -112,9 +143,27 @@ def test_a_letter_is_a_thumbnail_of_its_own_first_page_linking_the_pdf(nl):
     assert inked > 800, inked
     # And it is this PDF's page: poppler draws the same page to (nearly) the same pixels.
     require_poppler()
-    subprocess.run(["pdftoppm", "-png", "-r", "72", "-scale-to-x", "360", "-scale-to-y", str(thumb.height),
-                    "-f", "1", "-l", "1", "-singlefile", str(nl / "thank-you-letter.pdf"), str(nl.parent / "poppler")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "72",
+            "-scale-to-x",
+            "360",
+            "-scale-to-y",
+            str(thumb.height),
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(nl / "thank-you-letter.pdf"),
+            str(nl.parent / "poppler"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     poppler = blurred(nl.parent / "poppler.png")
     assert correlation(blurred(nl / "thank-you-letter.png"), poppler) > 0.95
     assert correlation(blurred(nl / "referral-letter.png"), poppler) < 0.8  # another letter is not "the same"
@@ -154,22 +203,31 @@ def test_a_task_brief_is_html_with_headings_and_lists(nl):
 
 
 def test_html_in_a_brief_is_shown_as_text_and_a_webhook_body_is_pretty(make_journey, tmp_path):
-    from hundred.deal import load_deal
-    from hundred.preview import render_preview
-    from hundred.validate import load_journey
+    from hundred.deals.model import load_deal
+    from hundred.reports.preview.render import render_preview
+    from hundred.validation.validate import load_journey
 
-    text_yaml = journey_yaml(phase("admit", task("call", 0), """\
+    text_yaml = journey_yaml(
+        phase(
+            "admit",
+            task("call", 0),
+            """\
 - id: tell-crm
   day: 0
   channel: webhook
   url: https://crm.example/hooks/onboarding
   template: hooks/tell.json
-"""))
-    path = make_journey(text_yaml, {
-        "tasks/call.md": "# Bellen\n\n## Doel\n\n<script>alert(1)</script> en **vet** <b>niet</b>\n\n- een\n- twee\n\n"
-                         "[klik](javascript:alert(1)) [crm](https://crm.example/deal)\n",
-        "hooks/tell.json": '{"deal": {{ deal.id | json }}, "items": [1, 2]}',
-    })
+""",
+        )
+    )
+    path = make_journey(
+        text_yaml,
+        {
+            "tasks/call.md": "# Bellen\n\n## Doel\n\n<script>alert(1)</script> en **vet** <b>niet</b>\n\n- een\n- twee\n\n"
+            "[klik](javascript:alert(1)) [crm](https://crm.example/deal)\n",
+            "hooks/tell.json": '{"deal": {{ deal.id | json }}, "items": [1, 2]}',
+        },
+    )
     journey, templates = load_journey(path)
     result = render_preview(journey, load_deal(DEAL_NL), templates, tmp_path / "out")
     assert not result.problems
@@ -185,6 +243,7 @@ def test_html_in_a_brief_is_shown_as_text_and_a_webhook_body_is_pretty(make_jour
 
 # -- titles and order -----------------------------------------------------------------------------
 
+
 def test_touches_have_human_titles_never_file_paths(nl, en):
     for out in (nl, en):
         seen = text(read(out))
@@ -195,13 +254,20 @@ def test_touches_have_human_titles_never_file_paths(nl, en):
 
 
 def test_a_letter_without_title_is_named_by_its_id_in_words(make_journey, tmp_path):
-    from hundred.deal import load_deal
-    from hundred.planner import plan
-    from hundred.preview import render_preview
-    from hundred.validate import load_journey
+    from hundred.deals.model import load_deal
+    from hundred.planning.planner import plan
+    from hundred.reports.preview.render import render_preview
+    from hundred.validation.validate import load_journey
 
-    path = make_journey(journey_yaml(phase("affirm", letter("thank-you-letter", 3),
-                                           letter("note", 5, 'title: "Kaartje voor {{ contact.first_name }}"\n'))))
+    path = make_journey(
+        journey_yaml(
+            phase(
+                "affirm",
+                letter("thank-you-letter", 3),
+                letter("note", 5, 'title: "Kaartje voor {{ contact.first_name }}"\n'),
+            )
+        )
+    )
     journey, templates = load_journey(path)
     titles = {t.touch: t.title for t in plan(journey, load_deal(DEAL_NL)).touches}
     assert titles == {"thank-you-letter": "Thank you letter", "note": "Kaartje voor Ilse"}
@@ -218,8 +284,15 @@ def test_a_letter_title_is_one_line_like_every_title(make_journey, tmp_path, mon
 
 
 def test_every_touch_is_on_the_index_in_date_order(nl):
-    plan = json.loads(subprocess.run([*HUNDRED, "plan", "first-100-days", "--deal", str(DEAL_NL), "--json"],
-                                     cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    plan = json.loads(
+        subprocess.run(
+            [*HUNDRED, "plan", "first-100-days", "--deal", str(DEAL_NL), "--json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     shown = list(cards(read(nl)))
     assert shown == [t["touch"] for t in plan["touches"]]
     dues = [t["due_utc"] for t in plan["touches"]]
@@ -228,10 +301,11 @@ def test_every_touch_is_on_the_index_in_date_order(nl):
 
 # -- hygiene --------------------------------------------------------------------------------------
 
+
 def test_a_second_preview_leaves_no_stale_files_and_no_one_elses_file_is_touched(make_journey, tmp_path):
-    from hundred.deal import load_deal
-    from hundred.preview import render_preview
-    from hundred.validate import load_journey
+    from hundred.deals.model import load_deal
+    from hundred.reports.preview.render import render_preview
+    from hundred.validation.validate import load_journey
 
     out = tmp_path / "out"
     out.mkdir()
@@ -286,12 +360,16 @@ def test_previewing_twice_into_the_same_folder_works(nl):
 
 def test_every_word_of_the_index_has_its_dutch_translation():
     """A new label without a Dutch entry would show in English on a Dutch index: caught here."""
-    from hundred import preview_index
-    from hundred.i18n import words
+    from hundred.rendering.i18n import words
+    from hundred.reports.preview import index as preview_index
 
-    sources = (ROOT / "hundred" / "preview_index.html.j2").read_text() + (ROOT / "hundred" / "preview_index.py").read_text()
+    sources = (ROOT / "hundred" / "reports" / "preview" / "index.html.j2").read_text() + (
+        ROOT / "hundred" / "reports" / "preview" / "index.py"
+    ).read_text()
     singular = set(re.findall(r'\bw\(\s*"([^"]+)"', sources)) | set(preview_index.CHANNEL_WORDS.values())
-    plural = set(re.findall(r'\bw\.plural\(\s*"([^"]+)"', sources)) | {s for s, _ in preview_index._COUNT_WORDS.values()}
+    plural = set(re.findall(r'\bw\.plural\(\s*"([^"]+)"', sources)) | {
+        s for s, _ in preview_index._COUNT_WORDS.values()
+    }
     assert len(singular) > 30 and len(plural) >= 6
     nl = words("nl_NL", "preview")
     untranslated = sorted(m for m in singular if nl(m) == m and m not in ("Deal", "Webhook"))
@@ -305,9 +383,9 @@ def test_a_manifest_naming_files_elsewhere_deletes_nothing_there(make_journey, t
     planted manifest cannot make a preview delete a file outside it, or a folder, or follow a link."""
     import hashlib
 
-    from hundred.deal import load_deal
-    from hundred.preview import render_preview
-    from hundred.validate import load_journey
+    from hundred.deals.model import load_deal
+    from hundred.reports.preview.render import render_preview
+    from hundred.validation.validate import load_journey
 
     out, outside = tmp_path / "out", tmp_path / "outside.txt"
     (out / "sub").mkdir(parents=True)
@@ -315,8 +393,13 @@ def test_a_manifest_naming_files_elsewhere_deletes_nothing_there(make_journey, t
     (out / "sub" / "inner.txt").write_text("inner")
     (out / "link.txt").symlink_to(outside)
     digest = hashlib.sha256(b"outside").hexdigest()
-    planted = {"../outside.txt": digest, "sub/inner.txt": hashlib.sha256(b"inner").hexdigest(),
-               "sub": digest, "link.txt": digest, str(outside): digest}
+    planted = {
+        "../outside.txt": digest,
+        "sub/inner.txt": hashlib.sha256(b"inner").hexdigest(),
+        "sub": digest,
+        "link.txt": digest,
+        str(outside): digest,
+    }
     (out / ".hundred-preview.json").write_text(json.dumps({"written_by": "hundred preview", "files": planted}))
     journey, templates = load_journey(make_journey(journey_yaml(phase("affirm", task("call", 1)))))
     result = render_preview(journey, load_deal(DEAL_NL), templates, out)

@@ -1,25 +1,26 @@
 """A print batch checked with real PDF tools: page counts (pdfinfo), the order of the recipients
 and the cover's text (pdftotext), duplex padding, qpdf --check; the manifest; the label sheet;
 an empty queue; a batch rendered again from the ledger is byte-identical."""
+
 from __future__ import annotations
 
 import csv
 import os
 import shutil
 import subprocess
-from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-
-from hundred.ledger import Ledger
-from hundred.printroom import PrintRoom
-from hundred.settings import Settings
 from pdftools import page_count, page_texts, require_poppler
 from printroom_data import fill, letter_inputs
 
-NOW = datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)  # Mon 30 Nov, 08:00 in Amsterdam
+from hundred import bootstrap
+from hundred.adapters.ledger import Ledger
+from hundred.service.printroom import PrintRoom
+from hundred.service.settings import Settings
+
+NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Mon 30 Nov, 08:00 in Amsterdam
 DAY = date(2026, 11, 30)
 
 
@@ -50,7 +51,7 @@ def ledger() -> Ledger:
 
 @pytest.fixture
 def room(ledger: Ledger, tmp_path: Path) -> PrintRoom:
-    return PrintRoom(ledger, Settings(home=tmp_path / "home", letters_dir=tmp_path / "letters"))
+    return bootstrap.print_room(Settings(home=tmp_path / "home", letters_dir=tmp_path / "letters"), ledger_=ledger)
 
 
 def manifest(path: Path) -> list[dict[str, str]]:
@@ -69,12 +70,24 @@ def test_a_batch_is_one_pdf_in_postcode_order_domestic_first_with_cover_and_mani
     rows = manifest(result.manifest)
     assert [r["sequence"] for r in rows] == [str(i) for i in range(1, 25)]
     assert sorted(r["letter"] for r in rows) == sorted(ids)
-    assert list(rows[0]) == ["sequence", "letter", "deal", "touch", "name", "postcode", "city", "country",
-                             "first_page", "last_page", "seed", "problems"]
+    assert list(rows[0]) == [
+        "sequence",
+        "letter",
+        "deal",
+        "touch",
+        "name",
+        "postcode",
+        "city",
+        "country",
+        "first_page",
+        "last_page",
+        "seed",
+        "problems",
+    ]
     countries = [r["country"] for r in rows]
     domestic = [c for c in countries if c == "NL"]
-    assert countries[:len(domestic)] == domestic  # domestic first
-    assert countries[len(domestic):] == sorted(countries[len(domestic):])  # then abroad by country
+    assert countries[: len(domestic)] == domestic  # domestic first
+    assert countries[len(domestic) :] == sorted(countries[len(domestic) :])  # then abroad by country
     for country in set(countries):
         codes = [r["postcode"].replace(" ", "").upper() for r in rows if r["country"] == country]
         assert codes == sorted(codes, key=lambda c: (len(c) if c.isdigit() else 0, c))

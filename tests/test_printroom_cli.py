@@ -1,14 +1,16 @@
 """`hundred letters …`: exit codes, one-line errors, --json contracts, worked examples in --help."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
-from hundred.ledger import Ledger
 from printroom_data import fill
+
+from hundred import bootstrap
+from hundred.adapters.ledger import Ledger
 
 COMMANDS = ("list", "batch", "batches", "mark-printed", "mark-posted", "spoil", "reprint", "alignment")
 
@@ -35,18 +37,22 @@ def queued(home: Path) -> list[str]:
 def cli(monkeypatch, capsys):
     def run(*args: str) -> tuple[int, str, str]:
         return run_cli(monkeypatch, capsys, "letters", *args)
+
     return run
 
 
 @pytest.fixture
 def runtime_here(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`mark-posted` goes through the runtime; here with the simulator's scheduler (no Prefect)."""
-    from hundred import cli_runtime
-    from hundred.runtime import Runtime
-    from hundred.settings import Settings
-    from hundred.simulate import VirtualScheduler
+    from hundred.cli import operate as cli_runtime
+    from hundred.service.settings import Settings
+    from hundred.service.simulate import VirtualScheduler
 
-    monkeypatch.setattr(cli_runtime, "_runtime", lambda: Runtime(cli_runtime._ledger(), VirtualScheduler(), Settings()))
+    monkeypatch.setattr(
+        cli_runtime,
+        "_runtime",
+        lambda: bootstrap.runtime(Settings(), ledger_=cli_runtime._ledger(), scheduler_=VirtualScheduler()),
+    )
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -111,12 +117,14 @@ def test_mark_posted_one_letter_or_a_deal(cli, queued, runtime_here):
 
 
 def test_user_errors_are_one_line_and_exit_1(cli, queued):
-    for args, message in ((("mark-printed", "nope"), "no batch nope"),
-                          (("batch", "--date", "tomorrow"), "not a date"),
-                          (("batch", "--again", "nope"), "no batch nope"),
-                          (("spoil", queued[0]), "still in the queue"),
-                          (("reprint", "D-9/none"), "no letter D-9/none"),
-                          (("alignment", "--paper", "A5"), "use one of")):
+    for args, message in (
+        (("mark-printed", "nope"), "no batch nope"),
+        (("batch", "--date", "tomorrow"), "not a date"),
+        (("batch", "--again", "nope"), "no batch nope"),
+        (("spoil", queued[0]), "still in the queue"),
+        (("reprint", "D-9/none"), "no letter D-9/none"),
+        (("alignment", "--paper", "A5"), "use one of"),
+    ):
         code, out, err = cli(*args)
         assert code == 1 and message in err and err.count("\n") == 1, (args, err)
 

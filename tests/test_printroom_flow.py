@@ -1,26 +1,37 @@
 """The `print-batch` flow's schedule and work: cron at the cut-off on the journey's workdays in its
 time zone, holidays skipped by the flow, a markdown summary (the Prefect artifact)."""
+
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
-
 from conftest import journey_yaml, letter, phase
-from hundred.ledger import Ledger
-from hundred.printroom.calendar import print_calendar
-from hundred.settings import Settings
 from printroom_data import fill
+
+from hundred.adapters.ledger import Ledger
+from hundred.service.printroom.calendar import print_calendar
+from hundred.service.settings import Settings
 
 
 @pytest.fixture
 def site(make_journey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    make_journey(journey_yaml(phase("affirm", letter("thanks", 1)), journey="first-100-days",
-                              head='timezone: Europe/Amsterdam\ncalendar:\n  workdays: [mon, tue, wed, thu, fri]\n'
-                                   '  holidays: NL\n  closed: ["2026-12-01"]\n'), name="first-100-days.yaml")
-    for key, value in {"HUNDRED_HOME": tmp_path / "home", "HUNDRED_LETTERS_DIR": tmp_path / "letters",
-                       "HUNDRED_JOURNEYS_DIR": tmp_path / "journeys", "HUNDRED_TEMPLATES_DIR": tmp_path / "templates"}.items():
+    make_journey(
+        journey_yaml(
+            phase("affirm", letter("thanks", 1)),
+            journey="first-100-days",
+            head="timezone: Europe/Amsterdam\ncalendar:\n  workdays: [mon, tue, wed, thu, fri]\n"
+            '  holidays: NL\n  closed: ["2026-12-01"]\n',
+        ),
+        name="first-100-days.yaml",
+    )
+    for key, value in {
+        "HUNDRED_HOME": tmp_path / "home",
+        "HUNDRED_LETTERS_DIR": tmp_path / "letters",
+        "HUNDRED_JOURNEYS_DIR": tmp_path / "journeys",
+        "HUNDRED_TEMPLATES_DIR": tmp_path / "templates",
+    }.items():
         monkeypatch.setenv(key, str(value))
     monkeypatch.delenv("HUNDRED_DATABASE_URL", raising=False)
     return tmp_path
@@ -55,10 +66,10 @@ def test_the_flow_batches_on_a_workday_and_skips_a_closed_day(site):
     led = Ledger.open(Settings().ledger_url)
     fill(led, 4, print_by=datetime(2026, 11, 30).date())
     led.close()
-    closed = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)  # a closed day of the journey's calendar
+    closed = datetime(2026, 12, 1, 9, tzinfo=UTC)  # a closed day of the journey's calendar
     data, markdown = make_todays_batch(False, False, False, clock=lambda: closed)
     assert data["batch"] is None and "not a workday (closed)" in data["skipped"] and "not a workday" in markdown
-    monday = datetime(2026, 11, 30, 9, tzinfo=timezone.utc)
+    monday = datetime(2026, 11, 30, 9, tzinfo=UTC)
     data, markdown = make_todays_batch(True, True, False, clock=lambda: monday)
     assert data["letters"] == 4 and Path(data["pdf"]).exists() and Path(data["labels"]).exists()
     assert f"# Print batch {data['batch']}" in markdown and "| letters | 4" in markdown

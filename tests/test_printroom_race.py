@@ -1,6 +1,7 @@
 """Batch runs at the same moment never take the same letter, and none is lost: real processes
 (spawn) on one SQLite file and on a throwaway PostgreSQL cluster (tests/pgcluster.py; under
 CI=true it must run, never skip)."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -10,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from hundred.ledger import Ledger
-from hundred.printroom.order import print_order
 from printroom_data import fill
+
+from hundred import bootstrap
+from hundred.adapters.ledger import Ledger
+from hundred.service.printroom.order import print_order
 
 RACERS = 4
 LETTERS = 40
@@ -32,12 +34,10 @@ def _racer(url: str, letters_dir: str, how: str, barrier: Any, results: Any) -> 
     claim with every letter id as candidates, so the claims surely overlap)."""
     from types import SimpleNamespace
 
-    from hundred.printroom import PrintRoom
-
     out: dict[str, Any] = {}
     try:
         led = Ledger.open(url)
-        room = PrintRoom(led, SimpleNamespace(letters_dir=letters_dir))
+        room = bootstrap.print_room(SimpleNamespace(letters_dir=letters_dir), ledger_=led)
         ids = [r.letter_id for r in led.letters(state="queued")]
         barrier.wait(timeout=60)
         if how == "service":

@@ -1,21 +1,21 @@
 """Letter states through the print room with the real runtime: queued → batched → printed →
 posted (which delivers the touch and opens the affirm gate), spoil (back to the queue, next
 batch), reprint (byte-identical, no state change), withdrawn letters, the queue by print-by day."""
+
 from __future__ import annotations
 
 import heapq
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import deal_payload, email, journey_yaml, letter, phase, task
-from hundred.ledger import Ledger
-from hundred.printroom import PrintRoom
-from hundred.runtime import Runtime
-from hundred.settings import Settings
-from hundred.simulate import VirtualScheduler
 from printroom_data import fill
+
+from hundred import bootstrap
+from hundred.adapters.ledger import Ledger
+from hundred.service.settings import Settings
+from hundred.service.simulate import VirtualScheduler
 
 JOURNEY = journey_yaml(
     phase("admit", task("welcome", 0, "confirm: false\n")),
@@ -29,13 +29,20 @@ class World:
     """A runtime on a ledger whose clock the test moves, and the print room on the same ledger."""
 
     def __init__(self, root: Path):
-        self.now = datetime(2026, 11, 20, 13, 3, tzinfo=timezone.utc)
+        self.now = datetime(2026, 11, 20, 13, 3, tzinfo=UTC)
         self.ledger = Ledger.memory(clock=lambda: self.now)
         self.scheduler = VirtualScheduler()
-        self.settings = Settings(home=root / "home", letters_dir=root / "letters", journeys_dir=root / "journeys",
-                                 templates_dir=root / "templates", day_seconds=None)
-        self.runtime = Runtime(self.ledger, self.scheduler, self.settings, clock=lambda: self.now)
-        self.room = PrintRoom(self.ledger, self.settings, self.runtime.letter_posted)
+        self.settings = Settings(
+            home=root / "home",
+            letters_dir=root / "letters",
+            journeys_dir=root / "journeys",
+            templates_dir=root / "templates",
+            day_seconds=None,
+        )
+        self.runtime = bootstrap.runtime(
+            self.settings, ledger_=self.ledger, scheduler_=self.scheduler, clock=lambda: self.now
+        )
+        self.room = bootstrap.print_room(self.settings, ledger_=self.ledger, on_posted=self.runtime.letter_posted)
 
     def run_until(self, until: datetime) -> None:
         while self.scheduler.heap and self.scheduler.heap[0][0] <= until:
@@ -55,7 +62,7 @@ def world(make_journey, tmp_path) -> World:
     make_journey(JOURNEY)
     w = World(tmp_path)
     w.runtime.deal_closed(deal_payload())
-    w.run_until(datetime(2026, 11, 27, tzinfo=timezone.utc))
+    w.run_until(datetime(2026, 11, 27, tzinfo=UTC))
     assert [l.state for l in w.ledger.letters()] == ["queued"]
     return w
 
@@ -91,7 +98,7 @@ def test_spoil_sends_the_letter_back_to_the_queue_and_into_the_next_batch(world)
     world.room.spoil(row.letter_id, "printer jam")
     again = world.ledger.letter(row.letter_id)
     assert (again.state, again.batch_id) == ("queued", None)
-    (entry, _), = world.ledger.batch_entries(first.batch_id)
+    ((entry, _),) = world.ledger.batch_entries(first.batch_id)
     assert entry.spoil_reason == "printer jam" and entry.spoiled_at is not None
     assert any(e.event == "letter.spoiled" and "printer jam" in (e.detail or "") for e in world.ledger.events())
     second = world.room.make_batch(until=FAR)
@@ -135,14 +142,17 @@ def test_a_cancelled_journeys_letter_is_withdrawn_never_batched_or_posted(world)
 
 
 def test_the_queue_groups_by_print_by_day_overdue_first(tmp_path):
-    led = Ledger.memory(clock=lambda: datetime(2026, 11, 30, 7, tzinfo=timezone.utc))
-    room = PrintRoom(led, Settings(home=tmp_path, letters_dir=tmp_path / "letters"))
+    led = Ledger.memory(clock=lambda: datetime(2026, 11, 30, 7, tzinfo=UTC))
+    room = bootstrap.print_room(Settings(home=tmp_path, letters_dir=tmp_path / "letters"), ledger_=led)
     fill(led, 3, print_by=date(2026, 11, 27))
     fill(led, 2, print_by=date(2026, 12, 2), start=10)
     fill(led, 1, print_by=date(2026, 11, 30), start=20)
     days = room.queue()
     assert [(d.day, d.count, d.overdue) for d in days] == [
-        (date(2026, 11, 27), 3, True), (date(2026, 11, 30), 1, False), (date(2026, 12, 2), 2, False)]
+        (date(2026, 11, 27), 3, True),
+        (date(2026, 11, 30), 1, False),
+        (date(2026, 12, 2), 2, False),
+    ]
     assert room.today() == date(2026, 11, 30)
     assert room.make_batch().letters == 4  # default: due by today (in Amsterdam)
     assert [d.day for d in room.queue()] == [date(2026, 12, 2)]
@@ -151,14 +161,13 @@ def test_the_queue_groups_by_print_by_day_overdue_first(tmp_path):
 
 def test_a_batch_that_cannot_be_rendered_puts_its_letters_back(tmp_path, monkeypatch):
     led = Ledger.memory()
-    room = PrintRoom(led, Settings(home=tmp_path, letters_dir=tmp_path / "letters"))
+    room = bootstrap.print_room(Settings(home=tmp_path, letters_dir=tmp_path / "letters"), ledger_=led)
     fill(led, 3)
-    from hundred.printroom import files
 
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(files, "write_batch", boom)
+    monkeypatch.setattr(room, "files", boom)
     with pytest.raises(OSError):
         room.make_batch(until=FAR)
     assert {l.state for l in led.letters()} == {"queued"} and room.batches() == []
@@ -167,18 +176,18 @@ def test_a_batch_that_cannot_be_rendered_puts_its_letters_back(tmp_path, monkeyp
 
 
 def test_a_batch_left_without_files_by_a_crash_is_written_by_the_next_run(tmp_path):
-    from hundred.printroom.order import print_order
+    from hundred.service.printroom.order import print_order
 
-    now = [datetime(2026, 11, 30, 9, tzinfo=timezone.utc)]
+    now = [datetime(2026, 11, 30, 9, tzinfo=UTC)]
     led = Ledger.memory(clock=lambda: now[0])
-    room = PrintRoom(led, Settings(home=tmp_path, letters_dir=tmp_path / "letters"))
+    room = bootstrap.print_room(Settings(home=tmp_path, letters_dir=tmp_path / "letters"), ledger_=led)
     ids = fill(led, 3)
     led.claim_batch("crashed", ids, until=FAR, duplex=False, labels=False, order=print_order)  # then the run died
     fill(led, 2, start=10)
     assert room.make_batch(until=FAR).problems == []  # a batch made a moment ago may still be rendering
     assert not room.batch_path("crashed", "pdf").exists()
     fill(led, 2, start=20)
-    now[0] = datetime(2026, 11, 30, 9, 11, tzinfo=timezone.utc)
+    now[0] = datetime(2026, 11, 30, 9, 11, tzinfo=UTC)
     result = room.make_batch(until=FAR)
     assert result.letters == 2 and any("batch crashed had no files" in p for p in result.problems)
     assert room.batch_path("crashed", "pdf").exists() and room.batch("crashed").pages > 0

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from conftest import deal_payload, email, journey_yaml, letter, phase, task
-from hundred.ledger import Ledger
-from hundred.runtime import IntakeError, Runtime
-from hundred.settings import Settings
-from hundred.simulate import VirtualScheduler
+
+from hundred import bootstrap
+from hundred.adapters.ledger import Ledger
+from hundred.service.runtime import IntakeError
+from hundred.service.settings import Settings
+from hundred.service.simulate import VirtualScheduler
 
 AFFIRM = ("thanks", "check-in", "call")
 JOURNEY = journey_yaml(
@@ -31,13 +32,20 @@ class Harness:
     """A Runtime whose clock the test moves; runs start when `run_until` reaches them."""
 
     def __init__(self, root: Path, ledger: Ledger | None = None, start: datetime | None = None):
-        self.now = start or datetime(2026, 11, 20, 13, 3, tzinfo=timezone.utc)
+        self.now = start or datetime(2026, 11, 20, 13, 3, tzinfo=UTC)
         self.ledger = ledger or Ledger.memory(clock=lambda: self.now)
         self.ledger.clock = lambda: self.now
         self.scheduler = VirtualScheduler()
-        self.settings = Settings(home=root / "home", letters_dir=root / "letters", journeys_dir=root / "journeys",
-                                 templates_dir=root / "templates", day_seconds=None)
-        self.runtime = Runtime(self.ledger, self.scheduler, self.settings, clock=lambda: self.now)
+        self.settings = Settings(
+            home=root / "home",
+            letters_dir=root / "letters",
+            journeys_dir=root / "journeys",
+            templates_dir=root / "templates",
+            day_seconds=None,
+        )
+        self.runtime = bootstrap.runtime(
+            self.settings, ledger_=self.ledger, scheduler_=self.scheduler, clock=lambda: self.now
+        )
 
     def run_until(self, until: datetime, skip: tuple[str, ...] = ()) -> list[str]:
         """Start every run due by `until`, in due order; returns the touches that ran."""
@@ -82,8 +90,13 @@ def test_deal_closed_schedules_ungated_touches_once(harness):
     again = harness.runtime.deal_closed(deal_payload())
     assert first.created and not again.created
     states = {t.touch_id: t.state for t in again.touches}
-    assert states == {"welcome": "scheduled", "thanks": "scheduled", "check-in": "scheduled",
-                      "call": "scheduled", "referral": "waiting"}
+    assert states == {
+        "welcome": "scheduled",
+        "thanks": "scheduled",
+        "check-in": "scheduled",
+        "call": "scheduled",
+        "referral": "waiting",
+    }
     assert len(harness.scheduler.runs) == 4  # one run per ungated touch, whatever the repeats
 
 
@@ -96,19 +109,19 @@ def test_a_deal_for_an_unknown_journey_is_refused_with_its_name(harness):
 @pytest.mark.parametrize("order", list(itertools.permutations(["thanks", "call"])))
 def test_referral_waits_for_the_last_affirm_touch_whatever_the_order(harness, order):
     harness.runtime.deal_closed(deal_payload())
-    harness.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))  # everything ungated has run
+    harness.run_until(datetime(2026, 11, 26, tzinfo=UTC))  # everything ungated has run
     assert harness.state("check-in") == "delivered"
     assert harness.state("thanks") == "running" and harness.state("call") == "running"
     first, last = order
-    harness.now = datetime(2026, 11, 30, 10, tzinfo=timezone.utc)
+    harness.now = datetime(2026, 11, 30, 10, tzinfo=UTC)
     harness.complete(first)
     assert harness.state("referral") == "waiting"
-    harness.now = datetime(2026, 12, 2, 10, tzinfo=timezone.utc)   # a Wednesday
+    harness.now = datetime(2026, 12, 2, 10, tzinfo=UTC)  # a Wednesday
     harness.complete(last)
     referral = harness.ledger.touch("D-1", "referral")
     assert referral.state == "scheduled"
     # planned for day 4 (Tue 24 Nov); the gate opened Wed 2 Dec, so one business day later
-    assert referral.due.astimezone(timezone.utc).date().isoformat() == "2026-12-03"
+    assert referral.due.astimezone(UTC).date().isoformat() == "2026-12-03"
 
 
 def test_completions_racing_open_the_gate_once(make_journey, tmp_path):
@@ -140,12 +153,15 @@ def test_completions_racing_open_the_gate_once(make_journey, tmp_path):
 
 
 def test_an_affirm_touch_whose_condition_is_false_does_not_hold_the_gate(make_journey, tmp_path):
-    make_journey(journey_yaml(
-        phase("affirm", letter("thanks", 1), email("check-in", 2, "when: \"deal.segment == 'C'\"\n")),
-        phase("advocate", email("referral", 4, "referral: true\n"))))
+    make_journey(
+        journey_yaml(
+            phase("affirm", letter("thanks", 1), email("check-in", 2, "when: \"deal.segment == 'C'\"\n")),
+            phase("advocate", email("referral", 4, "referral: true\n")),
+        )
+    )
     h = Harness(tmp_path)
     h.runtime.deal_closed(deal_payload(segment="A"))
-    h.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))
+    h.run_until(datetime(2026, 11, 26, tzinfo=UTC))
     assert h.state("check-in") == "skipped"
     h.complete("thanks")
     assert h.state("referral") == "scheduled"
@@ -153,7 +169,7 @@ def test_an_affirm_touch_whose_condition_is_false_does_not_hold_the_gate(make_jo
 
 def test_email_goes_out_once_however_often_its_run_repeats(harness):
     harness.runtime.deal_closed(deal_payload())
-    harness.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))
+    harness.run_until(datetime(2026, 11, 26, tzinfo=UTC))
     for _ in range(3):
         outcome = harness.runtime.run_touch("D-1", "check-in")
         assert outcome.state == "delivered"
@@ -164,7 +180,7 @@ def test_email_goes_out_once_however_often_its_run_repeats(harness):
 def test_cancel_stops_what_has_not_happened_and_pulls_queued_letters(harness):
     # closed before the 10:00 batch, so the day-1 letter (arrives Mon 23 Nov) prints on day 0
     harness.runtime.deal_closed(deal_payload(closed_at="2026-11-20T09:30:00+01:00"))
-    harness.run_until(datetime(2026, 11, 20, 23, tzinfo=timezone.utc))  # the letter is queued on day 0
+    harness.run_until(datetime(2026, 11, 20, 23, tzinfo=UTC))  # the letter is queued on day 0
     assert [l.state for l in harness.ledger.letters(deal_id="D-1")] == ["queued"]
     report = harness.runtime.cancel("D-1", "deal churned")
     assert report.counts["exited"] == 1 and report.counts["letters"] == 1
@@ -180,7 +196,7 @@ def test_a_late_run_past_expires_after_expires_instead_of_sending(make_journey, 
     make_journey(journey_yaml(phase("admit", email("hello", 1, "expires_after: 2d\n"))))
     h = Harness(tmp_path)
     h.runtime.deal_closed(deal_payload())
-    h.now = datetime(2026, 12, 1, tzinfo=timezone.utc)  # due Mon 23 Nov 09:00; the worker was down a week
+    h.now = datetime(2026, 12, 1, tzinfo=UTC)  # due Mon 23 Nov 09:00; the worker was down a week
     outcome = h.runtime.run_touch("D-1", "hello")
     assert outcome.state == "expired" and "expires after 2 days" in outcome.detail
     assert not outbox(h)
@@ -190,7 +206,7 @@ def test_a_broken_template_fails_the_touch_and_a_fixed_one_is_used_on_retry(harn
     harness.runtime.deal_closed(deal_payload())
     template = tmp_path / "templates" / "emails" / "hello.html"
     template.write_text("<p>Hallo {{ contact.frist_name }}</p>\n", encoding="utf-8")
-    harness.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))
+    harness.run_until(datetime(2026, 11, 26, tzinfo=UTC))
     row = harness.ledger.touch("D-1", "check-in")
     assert row.state == "failed" and "templates/emails/hello.html:1" in row.error and "frist_name" in row.error
     template.write_text("<p>Hallo {{ contact.first_name }}, opnieuw</p>\n", encoding="utf-8")
@@ -201,7 +217,7 @@ def test_a_broken_template_fails_the_touch_and_a_fixed_one_is_used_on_retry(harn
 def test_a_journey_in_flight_keeps_its_version_when_the_yaml_changes_or_goes(harness, tmp_path):
     started = harness.runtime.deal_closed(deal_payload())
     (tmp_path / "journeys" / "x.yaml").unlink()
-    harness.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))
+    harness.run_until(datetime(2026, 11, 26, tzinfo=UTC))
     assert harness.state("check-in") == "delivered"
     assert harness.ledger.journey("D-1").version == started.version
 
@@ -243,7 +259,7 @@ def test_a_failed_touch_is_run_again_on_request_and_only_when_failed(harness, tm
         harness.runtime.retry("D-1", "check-in")
     template = tmp_path / "templates" / "emails" / "hello.html"
     template.write_text("<p>{{ contact.frist_name }}</p>\n", encoding="utf-8")
-    harness.run_until(datetime(2026, 11, 26, tzinfo=timezone.utc))
+    harness.run_until(datetime(2026, 11, 26, tzinfo=UTC))
     assert harness.state("check-in") == "failed"
     template.write_text("<p>Hallo {{ contact.first_name }}</p>\n", encoding="utf-8")
     harness.runtime.retry("D-1", "check-in")

@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -42,7 +42,6 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-
 from conftest import deal_payload
 from prefect_pool import Pool, asyncpg_url, running_pool
 from prefect_server import REPO, base_env, free_port, http_get, stop_group, tail, wait_for
@@ -110,13 +109,15 @@ class ConnectionPeak:
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
             self.limit = int(conn.execute("SHOW max_connections").fetchone()[0])
             while not self._stop.wait(0.5):
-                rows = conn.execute("SELECT datname, count(*) FROM pg_stat_activity "
-                                    "WHERE backend_type = 'client backend' GROUP BY datname").fetchall()
+                rows = conn.execute(
+                    "SELECT datname, count(*) FROM pg_stat_activity "
+                    "WHERE backend_type = 'client backend' GROUP BY datname"
+                ).fetchall()
                 self.peak = max(self.peak, sum(n for _, n in rows))
                 for name, n in rows:
                     self.per_database[name] = max(self.per_database.get(name, 0), n)
 
-    def __enter__(self) -> "ConnectionPeak":
+    def __enter__(self) -> ConnectionPeak:
         self._thread.start()
         return self
 
@@ -131,11 +132,17 @@ def hundred_env(root: Path, ledger_url: str, smtp_port: int) -> dict[str, str]:
     (root / "journeys" / "scaleout.yaml").write_text(JOURNEY, encoding="utf-8")
     (root / "templates" / "emails").mkdir(parents=True)
     (root / "templates" / "emails" / "hello.html").write_text(HELLO, encoding="utf-8")
-    return {"HUNDRED_HOME": str(root / "home"), "HUNDRED_DATABASE_URL": ledger_url,
-            "HUNDRED_JOURNEYS_DIR": str(root / "journeys"), "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
-            "HUNDRED_LETTERS_DIR": str(root / "letters"), "HUNDRED_WEBHOOK_SECRET": SECRET,
-            "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?starttls=false",
-            "HUNDRED_MAIL_FROM": "Onboarding <onboarding@example.nl>", "HUNDRED_DAY_SECONDS": str(DAY)}
+    return {
+        "HUNDRED_HOME": str(root / "home"),
+        "HUNDRED_DATABASE_URL": ledger_url,
+        "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
+        "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
+        "HUNDRED_LETTERS_DIR": str(root / "letters"),
+        "HUNDRED_WEBHOOK_SECRET": SECRET,
+        "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?starttls=false",
+        "HUNDRED_MAIL_FROM": "Onboarding <onboarding@example.nl>",
+        "HUNDRED_DAY_SECONDS": str(DAY),
+    }
 
 
 def start_web(pool: Pool, root: Path) -> tuple[subprocess.Popen, str, Path]:
@@ -145,9 +152,26 @@ def start_web(pool: Pool, root: Path) -> tuple[subprocess.Popen, str, Path]:
     env = base_env(root / "web-prefect", pool.api_url)
     env.update({k: v for k, v in pool.env.items() if k.startswith("HUNDRED_")})
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "hundred.web:create_app",
-                                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "hundred.web:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     wait_for(lambda: http_get(f"{url}/healthz")[0] != 0, 60, "the web app", proc, log, 0.25)
     return proc, url, log
@@ -155,9 +179,9 @@ def start_web(pool: Pool, root: Path) -> tuple[subprocess.Popen, str, Path]:
 
 def send_deals(url: str, deals: list[str]) -> list[httpx.Response]:
     """One won deal per id, signed as the CRM signs them, four requests in flight at a time."""
-    from hundred.signature import HEADER, sign
+    from hundred.adapters.channels.signing import HEADER, sign
 
-    closed = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(timespec="seconds")
+    closed = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
 
     def send(deal: str) -> httpx.Response:
         payload = deal_payload(closed_at=closed, id=deal, journey="scaleout")
@@ -170,8 +194,7 @@ def send_deals(url: str, deals: list[str]) -> list[httpx.Response]:
         return list(threads.map(send, deals))
 
 
-def test_two_workers_on_postgresql_deliver_every_touch_of_every_deal_exactly_once(
-        tmp_path, pg_cluster, inbox, capsys):
+def test_two_workers_on_postgresql_deliver_every_touch_of_every_deal_exactly_once(tmp_path, pg_cluster, inbox, capsys):
     ledger_url = pg_cluster.create_database(f"scaleout_ledger_{os.getpid()}")
     prefect_url = asyncpg_url(pg_cluster.create_database(f"scaleout_prefect_{os.getpid()}"))
     env = hundred_env(tmp_path, ledger_url, inbox.port)
@@ -211,8 +234,9 @@ def test_two_workers_on_postgresql_deliver_every_touch_of_every_deal_exactly_onc
         # 3. Prefect: one COMPLETED run per deal and per touch; both workers ran some of them
         deal_runs, touch_runs = pool.runs("deal-closed/deal-closed"), pool.runs("run-touch/run-touch")
         assert sorted(r["parameters"]["payload"]["id"] for r in deal_runs) == deals
-        assert sorted((r["parameters"]["deal"], r["parameters"]["touch"]) for r in touch_runs) \
-            == sorted((deal, touch) for deal in deals for touch in TOUCHES)
+        assert sorted((r["parameters"]["deal"], r["parameters"]["touch"]) for r in touch_runs) == sorted(
+            (deal, touch) for deal in deals for touch in TOUCHES
+        )
         runs = deal_runs + touch_runs
         assert collections.Counter(r["state_type"] for r in runs) == {"COMPLETED": len(runs)}
         per_worker = collections.Counter(pool.worker_of(r) for r in runs)
@@ -233,8 +257,11 @@ def wait_until_delivered(pool: Pool, inbox: Inbox, expected: set[str], started: 
         got = len(expected & set(inbox.message_ids()))
         if time.monotonic() - last[0] >= 30:
             last[0] = time.monotonic()
-            print(f"  {last[0] - started:4.0f} s: {got}/{len(expected)} touches delivered, "
-                  f"{pool.count_runs(states=('COMPLETED',))} runs completed", flush=True)
+            print(
+                f"  {last[0] - started:4.0f} s: {got}/{len(expected)} touches delivered, "
+                f"{pool.count_runs(states=('COMPLETED',))} runs completed",
+                flush=True,
+            )
         return got == len(expected) and pool.count_runs("run-touch/run-touch", ("COMPLETED",)) == len(expected)
 
     wait_for(delivered, budget, f"{len(expected)} touches delivered", interval=3)
@@ -243,7 +270,7 @@ def wait_until_delivered(pool: Pool, inbox: Inbox, expected: set[str], started: 
 def ledger_counts(url: str) -> dict[str, Any]:
     """What the ledger holds: the journeys' deals, touch states, and how many `delivered` events
     each touch has (as {events per touch: touches}), and operator/reconcile re-runs."""
-    from hundred.ledger import Ledger
+    from hundred.adapters.ledger import Ledger
 
     ledger = Ledger.open(url)
     try:
@@ -252,16 +279,26 @@ def ledger_counts(url: str) -> dict[str, Any]:
             events.extend(page)
             after = page[-1].id
         delivered = collections.Counter((e.deal_id, e.touch_id) for e in events if e.event == "delivered")
-        return {"journeys": sorted(j.deal_id for j in ledger.journeys()),
-                "states": dict(collections.Counter(t.state for t in ledger.touches())),
-                "delivered_events": dict(collections.Counter(delivered.values())),
-                "retried": sum(1 for e in events if e.event == "run.retried")}
+        return {
+            "journeys": sorted(j.deal_id for j in ledger.journeys()),
+            "states": dict(collections.Counter(t.state for t in ledger.touches())),
+            "delivered_events": dict(collections.Counter(delivered.values())),
+            "retried": sum(1 for e in events if e.event == "run.retried"),
+        }
     finally:
         ledger.close()
 
 
-def report(deal_runs: list[dict], touch_runs: list[dict], expected: set[str], received: collections.Counter,
-           ledger: dict[str, Any], sent: float, elapsed: float, connections: ConnectionPeak) -> str:
+def report(
+    deal_runs: list[dict],
+    touch_runs: list[dict],
+    expected: set[str],
+    received: collections.Counter,
+    ledger: dict[str, Any],
+    sent: float,
+    elapsed: float,
+    connections: ConnectionPeak,
+) -> str:
     runs = deal_runs + touch_runs
     split: dict[Any, collections.Counter] = collections.defaultdict(collections.Counter)
     for kind, some in (("deal-closed", deal_runs), ("run-touch", touch_runs)):
@@ -270,18 +307,22 @@ def report(deal_runs: list[dict], touch_runs: list[dict], expected: set[str], re
     late = [seconds(r["start_time"]) - seconds(r["expected_start_time"]) for r in runs]
     took = [seconds(r["end_time"]) - seconds(r["start_time"]) for r in runs]
     retries = sum(r["run_count"] - 1 for r in runs)
-    return (f"\nscale-out: {len(deal_runs)} deals by signed POST /hooks/deal-closed (all answered 202 in {sent:.1f} s); "
-            f"{len(deal_runs)} deal-closed + {len(touch_runs)} touch runs on 2 process workers "
-            f"(limit {WORKER_LIMIT} each), Prefect server and ledger on PostgreSQL\n"
-            f"  runs per worker: " + "; ".join(f"{w}: {sum(c.values())} ({dict(c)})" for w, c in sorted(split.items())) + "\n"
-            f"  touches delivered: {sum(received.values())} received by SMTP, {ledger['states'].get('delivered', 0)} in the "
-            f"ledger; duplicates {sum(n - 1 for n in received.values())}, lost {len(expected - set(received))}\n"
-            f"  elapsed {elapsed:.0f} s from the first POST to the last touch: {len(runs) / elapsed * 60:.1f} runs/min; "
-            f"retries: Prefect {retries}, ledger run.retried {ledger['retried']}\n"
-            f"  a run started {median(late):.1f} s after it was due (median; max {max(late):.1f} s) "
-            f"and ran {median(took):.1f} s (median; max {max(took):.1f} s)\n"
-            f"  PostgreSQL: at most {connections.peak} of {connections.limit} connections "
-            f"(peak per database: {connections.per_database})")
+    return (
+        f"\nscale-out: {len(deal_runs)} deals by signed POST /hooks/deal-closed (all answered 202 in {sent:.1f} s); "
+        f"{len(deal_runs)} deal-closed + {len(touch_runs)} touch runs on 2 process workers "
+        f"(limit {WORKER_LIMIT} each), Prefect server and ledger on PostgreSQL\n"
+        f"  runs per worker: "
+        + "; ".join(f"{w}: {sum(c.values())} ({dict(c)})" for w, c in sorted(split.items()))
+        + "\n"
+        f"  touches delivered: {sum(received.values())} received by SMTP, {ledger['states'].get('delivered', 0)} in the "
+        f"ledger; duplicates {sum(n - 1 for n in received.values())}, lost {len(expected - set(received))}\n"
+        f"  elapsed {elapsed:.0f} s from the first POST to the last touch: {len(runs) / elapsed * 60:.1f} runs/min; "
+        f"retries: Prefect {retries}, ledger run.retried {ledger['retried']}\n"
+        f"  a run started {median(late):.1f} s after it was due (median; max {max(late):.1f} s) "
+        f"and ran {median(took):.1f} s (median; max {max(took):.1f} s)\n"
+        f"  PostgreSQL: at most {connections.peak} of {connections.limit} connections "
+        f"(peak per database: {connections.per_database})"
+    )
 
 
 def seconds(stamp: str) -> float:

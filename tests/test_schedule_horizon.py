@@ -8,23 +8,23 @@ with the simulator's in-memory scheduler and a clock the test moves, as in test_
 from __future__ import annotations
 
 import heapq
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from conftest import deal_payload, email, journey_yaml, phase
-from hundred.ledger import Ledger
-from hundred.runtime import Runtime
-from hundred.settings import Settings
-from hundred.simulate import VirtualScheduler
 
-CLOSED = datetime(2026, 11, 20, 13, 3, tzinfo=timezone.utc)
+from hundred import bootstrap
+from hundred.adapters.ledger import Ledger
+from hundred.service.settings import Settings
+from hundred.service.simulate import VirtualScheduler
+
+CLOSED = datetime(2026, 11, 20, 13, 3, tzinfo=UTC)
 JOURNEY = journey_yaml(
     phase("affirm", email("soon", 1)),
     phase("activate", email("mid", 20), email("late", 40)),
-    head='timezone: Europe/Amsterdam\ncalendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}\n'
-         'send_window: "00:00-23:59"\n',
+    head="timezone: Europe/Amsterdam\ncalendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}\n"
+    'send_window: "00:00-23:59"\n',
 )
 
 
@@ -33,9 +33,16 @@ class World:
         self.now = CLOSED
         self.ledger = Ledger.memory(clock=lambda: self.now)
         self.scheduler = VirtualScheduler()
-        settings = Settings(home=root / "home", journeys_dir=root / "journeys", templates_dir=root / "templates",
-                            day_seconds=day_seconds, schedule_horizon_days=horizon)
-        self.runtime = Runtime(self.ledger, self.scheduler, settings, clock=lambda: self.now)
+        settings = Settings(
+            home=root / "home",
+            journeys_dir=root / "journeys",
+            templates_dir=root / "templates",
+            day_seconds=day_seconds,
+            schedule_horizon_days=horizon,
+        )
+        self.runtime = bootstrap.runtime(
+            settings, ledger_=self.ledger, scheduler_=self.scheduler, clock=lambda: self.now
+        )
 
     def states(self) -> dict[str, str]:
         return {t.touch_id: t.state for t in self.ledger.touches("D-1")}
@@ -100,12 +107,15 @@ def test_without_a_horizon_every_run_is_made_when_the_deal_closes(world):
 
 
 def test_simulate_shows_every_touch_whatever_the_horizon(make_journey, tmp_path, monkeypatch):
-    from hundred.deal import parse_deal
-    from hundred.simulate import simulate
-    from hundred.validate import load_journey
+    from hundred.bootstrap import memory_ledger
+    from hundred.deals.model import parse_deal
+    from hundred.service.simulate import simulate
+    from hundred.validation.validate import load_journey
 
     monkeypatch.setenv("HUNDRED_SCHEDULE_HORIZON_DAYS", "3")
     journey, templates = load_journey(make_journey(JOURNEY), tmp_path / "templates")
-    result = simulate(journey, parse_deal(deal_payload(closed_at=CLOSED.isoformat()), now=CLOSED), templates)
+    result = simulate(
+        journey, parse_deal(deal_payload(closed_at=CLOSED.isoformat()), now=CLOSED), templates, memory_ledger
+    )
     sent = {e.touch for e in result.events if e.event == "delivered"}
     assert sent == {"soon", "mid", "late"}, [(e.touch, e.event) for e in result.events]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hundred.identity import TouchKey
+from hundred.planning.identity import TouchKey
+from hundred.service import deployments
 
 pytestmark = pytest.mark.usefixtures("hundred_deployments")
 
@@ -18,14 +19,18 @@ def _deal() -> str:
 
 def _due(days: float) -> datetime:
     """Far enough ahead that no serve running elsewhere in the session picks the run up."""
-    return (datetime.now(timezone.utc) + timedelta(days=days)).replace(microsecond=0)
+    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0)
 
 
 @pytest.fixture
 def scheduler(prefect_server):
-    from flows.scheduling import PrefectScheduler
+    """hundred's scheduler, with Prefect's own client beside it (`.client`) to look at the runs."""
+    from prefect.client.orchestration import SyncPrefectClient
 
-    with PrefectScheduler(prefect_server.api_url) as s:
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
+
+    with PrefectScheduler(prefect_server.api_url) as s, SyncPrefectClient(prefect_server.api_url) as client:
+        s.client = client  # type: ignore[attr-defined]
         yield s
 
 
@@ -43,13 +48,14 @@ def test_schedule_is_idempotent_with_name_tags_time_and_parameters(scheduler):
     assert run.parameters == {"deal": key.deal, "touch": "thank-you-letter"}
     assert run.state.type.value == "SCHEDULED"
     assert run.state.state_details.scheduled_time == due
-    assert run.deployment_id == scheduler.deployment_id("run-touch/run-touch")
+    assert str(run.deployment_id) == scheduler.deployment_id("run-touch/run-touch")
     assert scheduler.run_state(first) == "SCHEDULED"
 
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
     runs = scheduler.client.read_flow_runs(
-        flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"deal:{key.deal}"])))
+        flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"deal:{key.deal}"]))
+    )
     assert [str(r.id) for r in runs] == [first]
 
 
@@ -64,8 +70,7 @@ def test_cancel_deal_cancels_only_that_deals_scheduled_runs(scheduler):
 
     deal, other = _deal(), _deal()
     # 55 runs: more than one bulk call (the server takes 50 at a time).
-    ids = [scheduler.schedule(TouchKey(deal, "j", "v", f"t{i:02}"), _due(30 + i), "affirm", "email")
-           for i in range(55)]
+    ids = [scheduler.schedule(TouchKey(deal, "j", "v", f"t{i:02}"), _due(30 + i), "affirm", "email") for i in range(55)]
     done = ids[0]
     scheduler.client.set_flow_run_state(uuid.UUID(done), Completed(), force=True)
     others = [scheduler.schedule(TouchKey(other, "j", "v", f"t{i}"), _due(30), "affirm", "email") for i in range(3)]
@@ -92,32 +97,34 @@ def test_run_state_is_none_once_the_run_is_deleted(scheduler):
 
 
 def test_submit_deal_closed_is_one_run_per_deal_and_payload(prefect_server):
-    from flows.scheduling import PrefectScheduler, submit_deal_closed
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
 
     deal = _deal()
     payload = {"id": deal, "closed_at": "2026-11-20T14:03:00+01:00"}
-    later = datetime.now(timezone.utc) + timedelta(days=30)  # not run by a serve elsewhere
-    first = submit_deal_closed(payload, received_at=later, api_url=prefect_server.api_url)
-    assert submit_deal_closed(payload, api_url=prefect_server.api_url) == first
-    corrected = submit_deal_closed({**payload, "segment": "B"}, received_at=later, api_url=prefect_server.api_url)
+    later = datetime.now(UTC) + timedelta(days=30)  # not run by a serve elsewhere
+    first = PrefectScheduler(prefect_server.api_url).submit_deal_closed(payload, received_at=later)
+    assert PrefectScheduler(prefect_server.api_url).submit_deal_closed(payload) == first
+    corrected = PrefectScheduler(prefect_server.api_url).submit_deal_closed(
+        {**payload, "segment": "B"}, received_at=later
+    )
     assert corrected != first  # a fixed payload after a refused one is not stuck on the refused run
-    with PrefectScheduler(prefect_server.api_url) as s:
-        run = s.client.read_flow_run(uuid.UUID(first))
-        s.client.delete_flow_run(run.id)  # keep the session's server free of a due deal-closed
-        s.client.delete_flow_run(uuid.UUID(corrected))
+    from prefect.client.orchestration import SyncPrefectClient
+
+    with SyncPrefectClient(prefect_server.api_url) as client:
+        run = client.read_flow_run(uuid.UUID(first))
+        client.delete_flow_run(run.id)  # keep the session's server free of a due deal-closed
+        client.delete_flow_run(uuid.UUID(corrected))
     assert run.idempotency_key.startswith(f"deal-closed:{deal}:")
-    assert run.parameters == {"payload": payload, "received_at": later.astimezone(timezone.utc).isoformat()}
+    assert run.parameters == {"payload": payload, "received_at": later.astimezone(UTC).isoformat()}
 
 
 def test_no_api_url_is_a_clear_error_not_an_ephemeral_server(prefect_server):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.scheduling import NoPrefectAPI, PrefectScheduler
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
 
-    with temporary_settings(restore_defaults={PREFECT_API_URL}):
-        scheduler = PrefectScheduler()
-        with pytest.raises(NoPrefectAPI, match="PREFECT_API_URL"):
-            scheduler.schedule(TouchKey("D", "j", "v", "t"), _due(1), "affirm", "email")
+    with temporary_settings(restore_defaults={PREFECT_API_URL}), pytest.raises(ValueError, match="PREFECT_API_URL"):
+        PrefectScheduler("")
 
 
 def _wait_run(scheduler, run_id: str, states=("COMPLETED", "FAILED", "CRASHED"), timeout: float = 90) -> str:
@@ -131,36 +138,48 @@ def test_served_flows_start_a_journey_deliver_its_first_touch_and_cancel_it(pref
     import json
 
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-
-    from flows.scheduling import CANCEL_DEPLOYMENT, PrefectScheduler, submit_deal_closed, submit_reconcile
-    from hundred.ledger import Ledger
     from prefect_server import REPO, wait_for
+
+    from hundred.adapters.ledger import Ledger
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
 
     home = tmp_path / "home"
     payload = json.loads((REPO / "examples" / "deal-nl.json").read_text())
     payload["id"] = deal = f"E2E-{uuid.uuid4().hex[:6]}"
-    payload["closed_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with prefect_server.serve(home, env={"HUNDRED_DAY_SECONDS": "3"}) as served, \
-            PrefectScheduler(prefect_server.api_url) as scheduler:
-        closed = submit_deal_closed(payload, api_url=prefect_server.api_url)
+    payload["closed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    with (
+        prefect_server.serve(home, env={"HUNDRED_DAY_SECONDS": "3"}) as served,
+        PrefectScheduler(prefect_server.api_url) as scheduler,
+    ):
+        closed = PrefectScheduler(prefect_server.api_url).submit_deal_closed(payload)
         assert _wait_run(scheduler, closed) == "COMPLETED", served.log.read_text()[-3000:]
         ledger = Ledger.open(f"sqlite:///{home / 'ledger.db'}")
         touches = {t.touch_id: t for t in ledger.touches(deal)}
         assert touches["next-steps-email"].flow_run_id
         assert touches["referral-letter"].state == "waiting" and not touches["referral-letter"].flow_run_id
-        artifacts = scheduler.client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"journey-{deal.lower()}"])))
+        from prefect.client.orchestration import SyncPrefectClient
+
+        with SyncPrefectClient(prefect_server.api_url) as client:
+            artifacts = client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"journey-{deal.lower()}"]))
+            )
         assert artifacts and artifacts[0].type == "markdown"
 
-        wait_for(lambda: ledger.touch(deal, "next-steps-email").state == "delivered", 90,
-                 "the first email to be delivered", served.proc, served.log, 0.5)
+        wait_for(
+            lambda: ledger.touch(deal, "next-steps-email").state == "delivered",
+            90,
+            "the first email to be delivered",
+            served.proc,
+            served.log,
+            0.5,
+        )
         assert list((home / "outbox").glob(f"{deal}.*next-steps-email*.eml"))
         assert scheduler.run_state(ledger.touch(deal, "next-steps-email").flow_run_id) in ("RUNNING", "COMPLETED")
 
-        cancel = scheduler.create_run(CANCEL_DEPLOYMENT, {"deal": deal, "reason": "test churn"})
+        cancel = scheduler.create_run(deployments.CANCEL_JOURNEY, {"deal": deal, "reason": "test churn"})
         assert _wait_run(scheduler, cancel) == "COMPLETED", served.log.read_text()[-3000:]
         assert ledger.journey(deal).state == "exited"
         later = [t for t in ledger.touches(deal) if t.flow_run_id and t.touch_id in ("small-gift", "needs-check")]
         assert later and {scheduler.run_state(t.flow_run_id) for t in later} == {"CANCELLED"}
 
-        assert _wait_run(scheduler, submit_reconcile(api_url=prefect_server.api_url)) == "COMPLETED"
+        assert _wait_run(scheduler, PrefectScheduler(prefect_server.api_url).submit_reconcile()) == "COMPLETED"

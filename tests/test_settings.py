@@ -8,10 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from hundred.settings import Settings
+from hundred.service.settings import Settings
 
-VARS = ("HOME", "DATABASE_URL", "SMTP_URL", "MAIL_FROM", "MAIL_DOMAIN", "WEBHOOK_SECRET", "ALLOW_PRIVATE_WEBHOOKS",
-        "LETTERS_DIR", "JOURNEYS_DIR", "TEMPLATES_DIR", "DAY_SECONDS")
+VARS = (
+    "HOME",
+    "DATABASE_URL",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "MAIL_DOMAIN",
+    "WEBHOOK_SECRET",
+    "ALLOW_PRIVATE_WEBHOOKS",
+    "LETTERS_DIR",
+    "JOURNEYS_DIR",
+    "TEMPLATES_DIR",
+    "DAY_SECONDS",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +79,7 @@ def test_day_seconds_must_be_positive(monkeypatch: pytest.MonkeyPatch, value: st
 
 
 def test_ledger_default_url_agrees_with_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from hundred.ledger import default_url
+    from hundred.adapters.ledger import default_url
 
     assert default_url() == Settings().ledger_url
     monkeypatch.setenv("HUNDRED_HOME", "~/elsewhere")
@@ -78,18 +89,22 @@ def test_ledger_default_url_agrees_with_settings(monkeypatch: pytest.MonkeyPatch
 
 
 def test_settings_import_no_runtime_libraries() -> None:
-    code = ("import sys, hundred.settings; "
-            "print(sorted(m for m in ('prefect', 'sqlalchemy', 'alembic', 'fastapi', 'httpx') if m in sys.modules))")
+    code = (
+        "import sys, hundred.service.settings; "
+        "print(sorted(m for m in ('prefect', 'sqlalchemy', 'alembic', 'fastapi', 'httpx') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_validate_imports_neither_settings_nor_the_ledger() -> None:
     repo = Path(__file__).resolve().parent.parent
-    code = ("import sys\nfrom hundred.cli import main\n"
-            "sys.argv = ['hundred', 'validate', 'journeys/first-100-days.yaml']\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print('LOADED', sorted(m for m in ('hundred.settings', 'hundred.ledger', 'pydantic_settings',"
-            " 'sqlalchemy') if m in sys.modules))")
+    code = (
+        "import sys\nfrom hundred.cli import main\n"
+        "sys.argv = ['hundred', 'validate', 'journeys/first-100-days.yaml']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in ('hundred.service.settings', 'hundred.adapters.ledger', 'pydantic_settings',"
+        " 'sqlalchemy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo).stdout
     assert "LOADED []" in out, out

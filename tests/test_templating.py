@@ -1,21 +1,24 @@
 """The sandboxed template set-up: filters in the journey's locale, strict fields, data stays data."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from hundred import templating
-from hundred.deal import merge_field_tree
-from hundred.templating import TemplateProblem, render
+from hundred.deals.model import merge_field_tree
+from hundred.templating import sandbox as templating
+from hundred.templating.sandbox import TemplateProblem, render
 
 NBSP = "\u00a0"
 
 
 def ctx(**over):
     base = {
-        "deal": {"currency": "EUR", "amount": Decimal("12500.00"),
-                 "closed_at": datetime(2026, 11, 20, 13, 3, tzinfo=timezone.utc)},
+        "deal": {
+            "currency": "EUR",
+            "amount": Decimal("12500.00"),
+            "closed_at": datetime(2026, 11, 20, 13, 3, tzinfo=UTC),
+        },
         "contact": {"first_name": "Ilse"},
         "address": {"country": "NL", "postcode": "3511ab"},
     }
@@ -24,8 +27,13 @@ def ctx(**over):
 
 
 def test_dutch_dates_money_and_numbers():
-    out = render("{{ deal.closed_at | date }}|{{ deal.closed_at | date('full') }}|{{ deal.amount | money }}|"
-                 "{{ 1234567.5 | number }}", ctx(), "letters/x.txt", "nl_NL")
+    out = render(
+        "{{ deal.closed_at | date }}|{{ deal.closed_at | date('full') }}|{{ deal.amount | money }}|"
+        "{{ 1234567.5 | number }}",
+        ctx(),
+        "letters/x.txt",
+        "nl_NL",
+    )
     assert out == f"20 november 2026|vrijdag 20 november 2026|€{NBSP}12.500,00|1.234.567,5"
 
 
@@ -44,8 +52,10 @@ def test_postcode_normalises_dutch_and_leaves_others_tidy():
 
 def test_merge_data_is_printed_as_written():
     evil = ctx(contact={"first_name": "{{ 7*7 }} <script>alert(1)</script> & Zn"})
-    assert render("Beste {{ contact.first_name }},", evil, "letters/x.txt") == \
-        "Beste {{ 7*7 }} <script>alert(1)</script> & Zn,"
+    assert (
+        render("Beste {{ contact.first_name }},", evil, "letters/x.txt")
+        == "Beste {{ 7*7 }} <script>alert(1)</script> & Zn,"
+    )
     html = render("<p>{{ contact.first_name }}</p>", evil, "emails/x.html")
     assert html == "<p>{{ 7*7 }} &lt;script&gt;alert(1)&lt;/script&gt; &amp; Zn</p>"
 
@@ -83,8 +93,11 @@ def test_syntax_error_has_its_line():
 
 
 def test_unknown_fields_finds_typos_but_allows_loops_and_crm_fields():
-    tree = templating.parse("{% for k in deal.fields %}{{ k }}{% endfor %}{{ deal.fields.anything }}"
-                            "{{ contact.frist_name }}{{ owner.name.upper() }}{{ touch.date | date }}", "x")
+    tree = templating.parse(
+        "{% for k in deal.fields %}{{ k }}{% endfor %}{{ deal.fields.anything }}"
+        "{{ contact.frist_name }}{{ owner.name.upper() }}{{ touch.date | date }}",
+        "x",
+    )
     bad = [name for _, name in templating.unknown_fields(tree, merge_field_tree())]
     assert bad == ["contact.frist_name"]
 

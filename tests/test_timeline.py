@@ -1,91 +1,165 @@
-"""The HTML timeline page (hundred/timeline.py): self-contained, complete, escaped, renders."""
+"""The HTML timeline page (hundred/reports/timeline/page.py): self-contained, complete, escaped, renders."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from browser import assert_not_blank, dump_dom, screenshot
-from hundred.timeline import render_timeline_html
+
+from hundred.reports.timeline.page import render_timeline_html
 
 START = date(2026, 11, 20)  # a Friday; CET (+01:00) for the whole journey
 CET = timezone(timedelta(hours=1))
 
 
-def _touch(tid, phase, channel, day, *, actual=None, at="09:00", title=None, notes=(),
-           print_by=None, gated=None, when=None, description=None):
+def _touch(
+    tid,
+    phase,
+    channel,
+    day,
+    *,
+    actual=None,
+    at="09:00",
+    title=None,
+    notes=(),
+    print_by=None,
+    gated=None,
+    when=None,
+    description=None,
+):
     d = START + timedelta(days=day if actual is None else actual)
     hh, mm = map(int, at.split(":"))
     due = datetime(d.year, d.month, d.day, hh, mm, tzinfo=CET)
     notes = list(notes)
     if actual is not None and actual != day:
-        notes.insert(0, f"moved from {START + timedelta(days=day):%a} {(START + timedelta(days=day)).day}"
-                        f" {START + timedelta(days=day):%b}")
+        notes.insert(
+            0,
+            f"moved from {START + timedelta(days=day):%a} {(START + timedelta(days=day)).day}"
+            f" {START + timedelta(days=day):%b}",
+        )
     if print_by:
         notes.append(f"print by {print_by:%a} {print_by.day} {print_by:%b}")
     if gated:
         notes.append(f"waits for {gated}")
     return {
-        "touch": tid, "phase": phase, "channel": channel, "day": day,
-        "due": due.isoformat(), "due_utc": due.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "print_by": print_by.isoformat() if print_by else None, "gated_by": gated,
+        "touch": tid,
+        "phase": phase,
+        "channel": channel,
+        "day": day,
+        "due": due.isoformat(),
+        "due_utc": due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "print_by": print_by.isoformat() if print_by else None,
+        "gated_by": gated,
         "shifted_from": (START + timedelta(days=day)).isoformat() if actual not in (None, day) else None,
-        "title": title or tid, "description": description, "when": when, "notes": notes,
+        "title": title or tid,
+        "description": description,
+        "when": when,
+        "notes": notes,
     }
 
 
 def sample_plan() -> dict:
     """A realistic plan: 17 touches over all eight phases, a moved one, letters, a gate."""
     touches = [
-        _touch("kickoff-brief", "assess", "task", 0, at="14:03", title="Lees de verkoopnotities",
-               notes=["at once (inside the send window)"]),
-        _touch("welcome-call", "admit", "task", 0, at="14:03", title="Bel Ilse om te feliciteren",
-               description="Kort en persoonlijk; geen verkooppraatje.",
-               notes=["at once (inside the send window)"]),
-        _touch("welcome-email", "admit", "email", 0, at="14:03", title="Welkom bij Voorbeeld, Ilse!",
-               notes=["at once (inside the send window)"]),
+        _touch(
+            "kickoff-brief",
+            "assess",
+            "task",
+            0,
+            at="14:03",
+            title="Lees de verkoopnotities",
+            notes=["at once (inside the send window)"],
+        ),
+        _touch(
+            "welcome-call",
+            "admit",
+            "task",
+            0,
+            at="14:03",
+            title="Bel Ilse om te feliciteren",
+            description="Kort en persoonlijk; geen verkooppraatje.",
+            notes=["at once (inside the send window)"],
+        ),
+        _touch(
+            "welcome-email",
+            "admit",
+            "email",
+            0,
+            at="14:03",
+            title="Welkom bij Voorbeeld, Ilse!",
+            notes=["at once (inside the send window)"],
+        ),
         _touch("crm-tag", "admit", "webhook", 0, at="14:03", title="POST crm/onboarding-started"),
-        _touch("thank-you-letter", "affirm", "letter", 5, title="letters/thank-you.txt",
-               print_by=date(2026, 11, 23)),
+        _touch("thank-you-letter", "affirm", "letter", 5, title="letters/thank-you.txt", print_by=date(2026, 11, 23)),
         _touch("onboarding-call", "affirm", "task", 7, title="Onboardinggesprek plannen"),
-        _touch("check-in", "affirm", "email", 8, actual=10, title="Hoe bevalt het, Ilse?",
-               when="deal.segment != 'C'"),
+        _touch("check-in", "affirm", "email", 8, actual=10, title="Hoe bevalt het, Ilse?", when="deal.segment != 'C'"),
         _touch("training-invite", "activate", "email", 14, title="Uitnodiging: training"),
         _touch("crm-sync", "activate", "webhook", 14, title="POST crm/activate"),
         _touch("tips-email", "acclimate", "email", 21, title="Drie tips voor december"),
         _touch("usage-check", "acclimate", "task", 30, actual=31, title="Gebruik bekijken"),
-        _touch("holiday-card", "acclimate", "letter", 32, title="letters/holiday-card.txt",
-               print_by=date(2026, 12, 18)),
+        _touch(
+            "holiday-card", "acclimate", "letter", 32, title="letters/holiday-card.txt", print_by=date(2026, 12, 18)
+        ),
         _touch("milestone-email", "accomplish", "email", 45, title="Je eerste mijlpaal!"),
         _touch("qbr", "accomplish", "task", 60, title="Kwartaalgesprek voorbereiden"),
         _touch("power-tips", "adopt", "email", 70, title="Tips voor gevorderden"),
         _touch("nps", "adopt", "webhook", 80, title="POST nps/survey"),
-        _touch("referral-request", "advocate", "letter", 75, title="letters/referral.txt",
-               print_by=date(2027, 2, 1), gated="affirm", when="deal.segment != 'C'"),
-        _touch("review-request", "advocate", "email", 90, title="Wil je een review schrijven?",
-               gated="affirm"),
-        _touch("anniversary-letter", "advocate", "letter", 100, actual=101,
-               title="letters/day-100.txt", print_by=date(2027, 2, 25), gated="affirm"),
+        _touch(
+            "referral-request",
+            "advocate",
+            "letter",
+            75,
+            title="letters/referral.txt",
+            print_by=date(2027, 2, 1),
+            gated="affirm",
+            when="deal.segment != 'C'",
+        ),
+        _touch("review-request", "advocate", "email", 90, title="Wil je een review schrijven?", gated="affirm"),
+        _touch(
+            "anniversary-letter",
+            "advocate",
+            "letter",
+            100,
+            actual=101,
+            title="letters/day-100.txt",
+            print_by=date(2027, 2, 25),
+            gated="affirm",
+        ),
     ]
     phases = []
     for name in ("assess", "admit", "affirm", "activate", "acclimate", "accomplish", "adopt", "advocate"):
         days = [t["day"] for t in touches if t["phase"] == name]
-        phases.append({"phase": name, "label": name.capitalize(), "first_day": min(days),
-                       "last_day": max(days), "touches": len(days)})
+        phases.append(
+            {
+                "phase": name,
+                "label": name.capitalize(),
+                "first_day": min(days),
+                "last_day": max(days),
+                "touches": len(days),
+            }
+        )
     return {
-        "journey": "first-100-days", "deal": "D-1042", "name": "De eerste 100 dagen",
-        "locale": "nl_NL", "timezone": "Europe/Amsterdam", "length": 100,
-        "closed_at": "2026-11-20T14:03:00+01:00", "start_date": START.isoformat(),
-        "customer": "Ilse Jansen · Bakkerij Jansen B.V.", "phases": phases,
-        "closed_days": [{"date": "2026-12-25", "reason": "Eerste Kerstdag"},
-                        {"date": "2026-12-26", "reason": "Tweede Kerstdag"},
-                        {"date": "2027-01-01", "reason": "Nieuwjaarsdag"}],
+        "journey": "first-100-days",
+        "deal": "D-1042",
+        "name": "De eerste 100 dagen",
+        "locale": "nl_NL",
+        "timezone": "Europe/Amsterdam",
+        "length": 100,
+        "closed_at": "2026-11-20T14:03:00+01:00",
+        "start_date": START.isoformat(),
+        "customer": "Ilse Jansen · Bakkerij Jansen B.V.",
+        "phases": phases,
+        "closed_days": [
+            {"date": "2026-12-25", "reason": "Eerste Kerstdag"},
+            {"date": "2026-12-26", "reason": "Tweede Kerstdag"},
+            {"date": "2027-01-01", "reason": "Nieuwjaarsdag"},
+        ],
         "touches": touches,
     }
 
@@ -191,9 +265,14 @@ def test_markers_by_actual_date_and_stacked(page):
 
 
 def test_links_shown_and_unsafe_hrefs_dropped():
-    html = render_timeline_html(sample_plan(), links={
-        **SAMPLE_LINKS, "nps": [("Evil", "javascript:alert(1)"), ("Far", "//evil.example/x"),
-                                ("Quote", 'a"b.pdf')]}, lang="en")
+    html = render_timeline_html(
+        sample_plan(),
+        links={
+            **SAMPLE_LINKS,
+            "nps": [("Evil", "javascript:alert(1)"), ("Far", "//evil.example/x"), ("Quote", 'a"b.pdf')],
+        },
+        lang="en",
+    )
     hrefs = [a["href"] for t, a in _parse(html).tags if t == "a"]
     assert hrefs.count("thank-you-letter.pdf") == 2  # details card and table
     assert "emails/welcome-email.html" in hrefs and 'a"b.pdf' in hrefs
@@ -234,15 +313,30 @@ def test_escaping_of_plan_data():
 
 
 def test_brief_example_and_sparse_plans():
-    plan = {"journey": "j", "start_date": "2026-11-20", "length": 100,
-            "phases": [{"phase": "assess", "label": "Assess", "first_day": 0, "last_day": 0,
-                        "touches": 0}],
-            "touches": [{"touch": "referral-request", "phase": "advocate", "channel": "letter",
-                         "day": 75, "due": "...", "due_utc": "...", "print_by": "...",
-                         "gated_by": "affirm", "shifted_from": None, "title": "letters/referral.txt",
-                         "description": None, "when": "deal.segment != 'C'",
-                         "notes": ["waits for affirm"]},
-                        {"touch": "ping", "phase": "activate", "channel": "sms", "day": 3}]}
+    plan = {
+        "journey": "j",
+        "start_date": "2026-11-20",
+        "length": 100,
+        "phases": [{"phase": "assess", "label": "Assess", "first_day": 0, "last_day": 0, "touches": 0}],
+        "touches": [
+            {
+                "touch": "referral-request",
+                "phase": "advocate",
+                "channel": "letter",
+                "day": 75,
+                "due": "...",
+                "due_utc": "...",
+                "print_by": "...",
+                "gated_by": "affirm",
+                "shifted_from": None,
+                "title": "letters/referral.txt",
+                "description": None,
+                "when": "deal.segment != 'C'",
+                "notes": ["waits for affirm"],
+            },
+            {"touch": "ping", "phase": "activate", "channel": "sms", "day": 3},
+        ],
+    }
     html = render_timeline_html(plan)
     assert "letters/referral.txt" in html and "Other" in html and "waits for affirm" in html
     assert "Wed 3 Feb 2027" in html  # no due: placed on start + day
@@ -317,8 +411,22 @@ def test_shipped_journey_timeline_opens_in_chromium(tmp_path):
 
     repo = Path(__file__).resolve().parent.parent
     html_file = tmp_path / "plan.html"
-    subprocess.run([sys.executable, "-m", "hundred.cli", "plan", "first-100-days", "--deal",
-                    "examples/deal-nl.json", "--html", str(html_file)], cwd=repo, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hundred.cli",
+            "plan",
+            "first-100-days",
+            "--deal",
+            "examples/deal-nl.json",
+            "--html",
+            str(html_file),
+        ],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
     dom = dump_dom(html_file.as_uri())
     for touch in ("welcome-call", "thank-you-letter", "referral-letter", "hundred-days-email"):
         assert touch in dom

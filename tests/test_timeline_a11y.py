@@ -17,13 +17,12 @@ from browser import DESKTOP, TABLET, audit, axe, browser  # noqa: F401 (fixtures
 from test_timeline_i18n import EN_DEAL, NL_DEAL, ROOT, long_journey
 
 
-
 def page_html(journey: Path, deal: Path, lang: str | None = None) -> str:
     """What `hundred plan JOURNEY --deal DEAL --html` writes (warnings, zones and all)."""
-    from hundred.deal import load_deal
-    from hundred.planner import plan
-    from hundred.timeline import plan_zones, render_timeline_html
-    from hundred.validate import load_checked
+    from hundred.deals.model import load_deal
+    from hundred.planning.planner import plan
+    from hundred.reports.timeline.page import plan_zones, render_timeline_html
+    from hundred.validation.validate import load_checked
 
     checked = load_checked(journey, lint=True)
     the_plan = plan(checked.journey, load_deal(deal))
@@ -33,8 +32,10 @@ def page_html(journey: Path, deal: Path, lang: str | None = None) -> str:
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("timeline-a11y")
-    out = {"nl": page_html(ROOT / "journeys" / "first-100-days.yaml", NL_DEAL),
-           "en": page_html(ROOT / "journeys" / "first-100-days-en.yaml", EN_DEAL)}
+    out = {
+        "nl": page_html(ROOT / "journeys" / "first-100-days.yaml", NL_DEAL),
+        "en": page_html(ROOT / "journeys" / "first-100-days-en.yaml", EN_DEAL),
+    }
     for length in (30, 200, 365):
         journey = long_journey(root, length)
         out[f"nl-{length}"] = page_html(journey, NL_DEAL)
@@ -93,7 +94,7 @@ _LABELS = """() => {
 def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
     found = []
     ordered = sorted(boxes, key=lambda b: b["left"])
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in zip(ordered, ordered[1:], strict=False):
         if a["right"] > b["left"] + 0.5 and a["bottom"] > b["top"] and b["bottom"] > a["top"]:
             found.append((a["text"], b["text"]))
     return found
@@ -153,9 +154,15 @@ def test_warning_band_labels_never_cover_each_other(browser, pages, name, viewpo
         page.context.close()
     assert len(labels) >= 3
     assert all(label["inside"] for label in labels), [label for label in labels if not label["inside"]]
-    clashes = [(a["text"], b["text"]) for i, a in enumerate(labels) for b in labels[i + 1:]
-               if a["left"] < b["right"] - 0.5 and b["left"] < a["right"] - 0.5
-               and a["top"] < b["bottom"] - 0.5 and b["top"] < a["bottom"] - 0.5]
+    clashes = [
+        (a["text"], b["text"])
+        for i, a in enumerate(labels)
+        for b in labels[i + 1 :]
+        if a["left"] < b["right"] - 0.5
+        and b["left"] < a["right"] - 0.5
+        and a["top"] < b["bottom"] - 0.5
+        and b["top"] < a["bottom"] - 0.5
+    ]
     assert not clashes, clashes
 
 
@@ -171,7 +178,13 @@ def test_markers_do_not_cover_each_other_at_tablet_width(browser, pages, name):
     finally:
         page.context.close()
     assert len(boxes) >= 10
-    clashes = [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
-               if a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1
-               and a["top"] < b["bottom"] - 1 and b["top"] < a["bottom"] - 1]
+    clashes = [
+        (a["text"], b["text"])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a["left"] < b["right"] - 1
+        and b["left"] < a["right"] - 1
+        and a["top"] < b["bottom"] - 1
+        and b["top"] < a["bottom"] - 1
+    ]
     assert not clashes, clashes

@@ -9,28 +9,30 @@ journeys here count business days on the NL calendar; the cut-off is 10:00 Amste
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import pytest
-
 from conftest import MINIMAL_JOURNEY, REPO, journey_yaml, letter, line_of, phase
-from hundred import engine
-from hundred.journey import Journey
-from hundred.planner import plan
-from hundred.simulate import simulate
-from hundred.validate import check_file, load_journey
+
+from hundred.bootstrap import memory_ledger
+from hundred.journeys.model import Journey
+from hundred.planning import engine
+from hundred.planning.planner import plan
+from hundred.service.simulate import simulate
+from hundred.validation.validate import check_file, load_journey
 
 NL = "calendar:\n  holidays: NL\n"
 TRANSIT = NL + "letters:\n  lead_days: 2\n  abroad_lead_days: 6\n  lead_days_by_country: {BE: 3, DE: 4}\n"
-ADDRESS = {"NL": {"street": "Dorpsstraat 12", "postcode": "8011 AB", "city": "Zwolle", "country": "NL"},
-           "BE": {"street": "Grote Markt 1", "postcode": "1000", "city": "Brussel", "country": "BE"},
-           "DE": {"street": "Unter den Linden 5", "postcode": "10117", "city": "Berlin", "country": "DE"},
-           "US": {"street": "1420 SE Alder Street", "postcode": "97214", "city": "Portland", "state": "OR",
-                  "country": "US"}}
+ADDRESS = {
+    "NL": {"street": "Dorpsstraat 12", "postcode": "8011 AB", "city": "Zwolle", "country": "NL"},
+    "BE": {"street": "Grote Markt 1", "postcode": "1000", "city": "Brussel", "country": "BE"},
+    "DE": {"street": "Unter den Linden 5", "postcode": "10117", "city": "Berlin", "country": "DE"},
+    "US": {"street": "1420 SE Alder Street", "postcode": "97214", "city": "Portland", "state": "OR", "country": "US"},
+}
 
 
-def letter_plan(make_journey, make_deal, head: str, day: int, closed_at: str, country: str | None = "NL",
-                **deal) -> dict:
+def letter_plan(
+    make_journey, make_deal, head: str, day: int, closed_at: str, country: str | None = "NL", **deal
+) -> dict:
     journey, _ = load_journey(make_journey(journey_yaml(phase("affirm", letter("thanks", day)), head=head)))
     extra = {"address": ADDRESS[country] if country else None, **deal}
     return next(t for t in plan(journey, make_deal(closed_at, **extra)).to_json()["touches"] if t["touch"] == "thanks")
@@ -43,15 +45,18 @@ def letter_plan(make_journey, make_deal, head: str, day: int, closed_at: str, co
 MON_0900 = "2026-11-02T09:00:00+01:00"  # before the cut-off: nothing here is about the batch
 
 
-@pytest.mark.parametrize("country, print_by, note", [
-    # day 17 = Thu 19 Nov. Open days before it: Wed 18 (1), Tue 17 (2), Mon 16 (3), Fri 13 (4),
-    # Thu 12 (5), Wed 11 (6)
-    ("NL", "2026-11-17", "print by Tue 17 Nov (domestic: 2 business days)"),
-    ("BE", "2026-11-16", "print by Mon 16 Nov (BE: 3 business days)"),
-    ("DE", "2026-11-13", "print by Fri 13 Nov (DE: 4 business days)"),
-    ("US", "2026-11-11", "print by Wed 11 Nov (abroad: 6 business days)"),
-    (None, "2026-11-17", "print by Tue 17 Nov (domestic: 2 business days)"),  # no address: domestic
-])
+@pytest.mark.parametrize(
+    "country, print_by, note",
+    [
+        # day 17 = Thu 19 Nov. Open days before it: Wed 18 (1), Tue 17 (2), Mon 16 (3), Fri 13 (4),
+        # Thu 12 (5), Wed 11 (6)
+        ("NL", "2026-11-17", "print by Tue 17 Nov (domestic: 2 business days)"),
+        ("BE", "2026-11-16", "print by Mon 16 Nov (BE: 3 business days)"),
+        ("DE", "2026-11-13", "print by Fri 13 Nov (DE: 4 business days)"),
+        ("US", "2026-11-11", "print by Wed 11 Nov (abroad: 6 business days)"),
+        (None, "2026-11-17", "print by Tue 17 Nov (domestic: 2 business days)"),  # no address: domestic
+    ],
+)
 def test_the_destination_chooses_the_lead_days(make_journey, make_deal, country, print_by, note):
     t = letter_plan(make_journey, make_deal, TRANSIT, 17, MON_0900, country)
     assert (t["due"], t["print_by"]) == ("2026-11-19T09:00:00+01:00", print_by)
@@ -116,11 +121,14 @@ def test_a_close_before_the_cutoff_makes_that_mornings_batch(make_journey, make_
     assert "late: arrives Tue 24 Nov (the first batch it can make is Fri 20 Nov)" in t["notes"]
 
 
-@pytest.mark.parametrize("batch_at, closed_at, print_by", [
-    ('"15:00"', FRI_1403, "2026-11-20"),                    # a later cut-off: 14:03 still makes it
-    ('"10:00"', "2026-11-20T10:00:00+01:00", "2026-11-23"),  # at the cut-off is too late
-    ('"09:45"', "2026-11-20T09:50:00+01:00", "2026-11-23"),
-])
+@pytest.mark.parametrize(
+    "batch_at, closed_at, print_by",
+    [
+        ('"15:00"', FRI_1403, "2026-11-20"),  # a later cut-off: 14:03 still makes it
+        ('"10:00"', "2026-11-20T10:00:00+01:00", "2026-11-23"),  # at the cut-off is too late
+        ('"09:45"', "2026-11-20T09:50:00+01:00", "2026-11-23"),
+    ],
+)
 def test_batch_at_sets_the_cutoff(make_journey, make_deal, batch_at, closed_at, print_by):
     t = letter_plan(make_journey, make_deal, NL + f"letters: {{lead_days: 2, batch_at: {batch_at}}}", 3, closed_at)
     assert t["print_by"] == print_by
@@ -168,14 +176,19 @@ def test_a_gated_letter_waits_with_its_own_transit(make_journey, make_deal):
     t = {x["touch"]: x for x in plan(journey, make_deal(MON_0900, address=ADDRESS["US"])).to_json()["touches"]}
     assert t["thanks"]["print_by"] == "2026-11-04"
     assert (t["referral"]["print_by"], t["referral"]["due"]) == ("2026-11-05", "2026-11-13T09:00:00+01:00")
-    assert "waits for affirm: print by Thu 5 Nov, arrives Fri 13 Nov (abroad: 6 business days)" in t["referral"]["notes"]
+    assert (
+        "waits for affirm: print by Thu 5 Nov, arrives Fri 13 Nov (abroad: 6 business days)" in t["referral"]["notes"]
+    )
 
 
-@pytest.mark.parametrize("head, run", [
-    (TRANSIT, "2026-11-23T09:00:00+01:00"),                                       # window start
-    (NL + 'letters: {batch_at: "08:30"}', "2026-11-23T07:30:00+01:00"),          # an hour before the batch
-    (NL + 'send_window: "07:00-17:00"', "2026-11-23T07:00:00+01:00"),
-])
+@pytest.mark.parametrize(
+    "head, run",
+    [
+        (TRANSIT, "2026-11-23T09:00:00+01:00"),  # window start
+        (NL + 'letters: {batch_at: "08:30"}', "2026-11-23T07:30:00+01:00"),  # an hour before the batch
+        (NL + 'send_window: "07:00-17:00"', "2026-11-23T07:00:00+01:00"),
+    ],
+)
 def test_a_letter_runs_on_its_print_by_day_before_the_cutoff(make_journey, make_deal, head, run):
     journey, _ = load_journey(make_journey(journey_yaml(phase("affirm", letter("thanks", 3)), head=head)))
     item = next(t for t in plan(journey, make_deal(FRI_1403)).touches if t.touch == "thanks")
@@ -185,13 +198,16 @@ def test_a_letter_runs_on_its_print_by_day_before_the_cutoff(make_journey, make_
 
 
 def test_simulate_posts_letters_on_the_plans_print_by_day(make_journey, make_deal, tmp_path):
-    text = journey_yaml(phase("affirm", letter("thanks", 3), letter("later", 12)),
-                        phase("advocate", letter("referral", 20)), head=TRANSIT)
+    text = journey_yaml(
+        phase("affirm", letter("thanks", 3), letter("later", 12)),
+        phase("advocate", letter("referral", 20)),
+        head=TRANSIT,
+    )
     journey, templates = load_journey(make_journey(text))
     for country in ("NL", "US"):
         deal = make_deal(FRI_1403, address=ADDRESS[country])
         planned = {t.touch: t.print_by for t in plan(journey, deal).touches}
-        run = simulate(journey, deal, templates)
+        run = simulate(journey, deal, templates, memory_ledger)
         posted = {e.touch: e.at.date() for e in run.events if e.event == "posted"}
         assert posted == planned, country
 
@@ -224,24 +240,46 @@ def in_repo_cmd(monkeypatch, capsys):
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("setting, marker, message, hint", [
-    ("lead_days_by_country: {BE: 3, UK: 2}", "UK", "unknown country code 'UK' in letters.lead_days_by_country",
-     "did you mean 'GB'?"),
-    ("lead_days_by_country: {de: 3}", "de", "unknown country code 'de'", "did you mean 'DE'?"),
-    ("lead_days_by_country: {Germany: 3}", "Germany", "unknown country code 'Germany'", "did you mean 'DE'?"),
-    ("lead_days_by_country: {ZZ: 3}", "ZZ", "unknown country code 'ZZ'", "ISO 3166 alpha-2"),
-    ("lead_days_by_country: {BE: 31}", "31", "BE in letters.lead_days_by_country", "use a value from 0 to 30"),
-    ('lead_days_by_country: {BE: "3"}', '"3"', "must be a whole number", "remove the quotes: 'BE: 3'"),
-    ("lead_days_by_country: [BE]", "[BE]", "lead_days_by_country must be a set of 'key: value' lines", "indentation"),
-    ("abroad_lead_days: -1", "-1", "abroad_lead_days in letters", "use a value from 0 to 30"),
-    ("abroad_lead_days: 6.0", "6.0", "abroad_lead_days in letters must be a whole number", "without a decimal point"),
-    ("abroad_lead_days: true", "true", "abroad_lead_days in letters must be a whole number", "abroad_lead_days: 3"),
-    ('batch_at: "18:00"', '"18:00"', "'18:00' is not a morning cut-off", 'use a time from "04:00" to "16:00"'),
-    ('batch_at: "03:59"', '"03:59"', "not a morning cut-off", "batches are made in the morning"),
-    ('batch_at: "9.30"', '"9.30"', "'9.30' is not a time of day", 'HH:MM, e.g. "09:30"'),
-    ("batch_at: 10", "10", "batch_at in letters must be text", 'batch_at: "10:00"'),
-    ("abroad_leaddays: 6", "abroad_leaddays", "unknown key 'abroad_leaddays' in letters", "did you mean 'abroad_lead_days'?"),
-])
+@pytest.mark.parametrize(
+    "setting, marker, message, hint",
+    [
+        (
+            "lead_days_by_country: {BE: 3, UK: 2}",
+            "UK",
+            "unknown country code 'UK' in letters.lead_days_by_country",
+            "did you mean 'GB'?",
+        ),
+        ("lead_days_by_country: {de: 3}", "de", "unknown country code 'de'", "did you mean 'DE'?"),
+        ("lead_days_by_country: {Germany: 3}", "Germany", "unknown country code 'Germany'", "did you mean 'DE'?"),
+        ("lead_days_by_country: {ZZ: 3}", "ZZ", "unknown country code 'ZZ'", "ISO 3166 alpha-2"),
+        ("lead_days_by_country: {BE: 31}", "31", "BE in letters.lead_days_by_country", "use a value from 0 to 30"),
+        ('lead_days_by_country: {BE: "3"}', '"3"', "must be a whole number", "remove the quotes: 'BE: 3'"),
+        (
+            "lead_days_by_country: [BE]",
+            "[BE]",
+            "lead_days_by_country must be a set of 'key: value' lines",
+            "indentation",
+        ),
+        ("abroad_lead_days: -1", "-1", "abroad_lead_days in letters", "use a value from 0 to 30"),
+        (
+            "abroad_lead_days: 6.0",
+            "6.0",
+            "abroad_lead_days in letters must be a whole number",
+            "without a decimal point",
+        ),
+        ("abroad_lead_days: true", "true", "abroad_lead_days in letters must be a whole number", "abroad_lead_days: 3"),
+        ('batch_at: "18:00"', '"18:00"', "'18:00' is not a morning cut-off", 'use a time from "04:00" to "16:00"'),
+        ('batch_at: "03:59"', '"03:59"', "not a morning cut-off", "batches are made in the morning"),
+        ('batch_at: "9.30"', '"9.30"', "'9.30' is not a time of day", 'HH:MM, e.g. "09:30"'),
+        ("batch_at: 10", "10", "batch_at in letters must be text", 'batch_at: "10:00"'),
+        (
+            "abroad_leaddays: 6",
+            "abroad_leaddays",
+            "unknown key 'abroad_leaddays' in letters",
+            "did you mean 'abroad_lead_days'?",
+        ),
+    ],
+)
 def test_bad_transit_settings_are_located_with_a_hint(make_journey, setting, marker, message, hint):
     text = journey_yaml(phase("affirm", letter("thanks", 3)), head=f"letters:\n  lead_days: 2\n  {setting}")
     problems = check_file(make_journey(text)).problems
@@ -253,9 +291,13 @@ def test_bad_transit_settings_are_located_with_a_hint(make_journey, setting, mar
 
 
 def test_good_transit_settings_validate(make_journey):
-    text = journey_yaml(phase("affirm", letter("thanks", 3)), head=(
-        'letters:\n  lead_days: 0\n  abroad_lead_days: 30\n  batch_at: "4:00"\n'
-        "  lead_days_by_country:\n    NO: 5\n    XK: 9\n    US: 10\n"))
+    text = journey_yaml(
+        phase("affirm", letter("thanks", 3)),
+        head=(
+            'letters:\n  lead_days: 0\n  abroad_lead_days: 30\n  batch_at: "4:00"\n'
+            "  lead_days_by_country:\n    NO: 5\n    XK: 9\n    US: 10\n"
+        ),
+    )
     checked = check_file(make_journey(text))
     assert checked.ok, checked.problems
     settings = checked.journey.letters
@@ -275,7 +317,7 @@ def test_the_schema_has_the_keys():
 
 
 def test_the_version_is_unchanged_while_the_new_keys_are_absent():
-    from hundred.yamlsource import load_yaml
+    from hundred.journeys.source import load_yaml
 
     data, _ = load_yaml(MINIMAL_JOURNEY)
     assert Journey.model_validate(data).version() == "18544cea4f24"  # the hash before these keys existed

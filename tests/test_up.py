@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from prefect_server import REPO, base_env, free_port, http_get, stop_group, tail, wait_for
 
-from hundred.local import is_running, local_prefect_api_url, prefect_api_url
+from hundred.service.local import is_running, local_prefect_api_url, prefect_api_url
 
 UP_TIMEOUT = float(os.environ.get("HUNDRED_TEST_UP_TIMEOUT", "240"))
 
@@ -22,10 +22,15 @@ UP_TIMEOUT = float(os.environ.get("HUNDRED_TEST_UP_TIMEOUT", "240"))
 def _up(home: Path, port: int, prefect_port: int, *extra: str, stdout: Any = subprocess.PIPE) -> subprocess.Popen:
     env = base_env(home / "unused-prefect-home")
     env["HUNDRED_HOME"] = str(home)
-    return subprocess.Popen([sys.executable, "-m", "hundred.cli", "up", "--port", str(port),
-                             "--prefect-port", str(prefect_port), *extra],
-                            env=env, cwd=REPO, stdout=stdout, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hundred.cli", "up", "--port", str(port), "--prefect-port", str(prefect_port), *extra],
+        env=env,
+        cwd=REPO,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _groups_members(pgids: set[int]) -> set[int]:
@@ -71,14 +76,23 @@ def test_up_demo_delivers_restarts_a_part_and_stops_cleanly_on_ctrl_c(running_up
 
     # --demo: the example deal's first touches are delivered, and shown, within a minute.
     demo_started = time.monotonic()
-    wait_for(lambda: " delivered" in out_path.read_text(), 60, "the demo's first delivered touch", proc,
-             home / "logs" / "serve.log", 0.5)
+    wait_for(
+        lambda: " delivered" in out_path.read_text(),
+        60,
+        "the demo's first delivered touch",
+        proc,
+        home / "logs" / "serve.log",
+        0.5,
+    )
     print(f"first touch delivered {time.monotonic() - demo_started:.1f} s after up was healthy")
     assert "demo: deal DEMO-" in out_path.read_text()
 
     health = _healthz(port)
-    assert {name: part["state"] for name, part in health["parts"].items()} == \
-        {"prefect": "up", "serve": "up", "web": "up"}
+    assert {name: part["state"] for name, part in health["parts"].items()} == {
+        "prefect": "up",
+        "serve": "up",
+        "web": "up",
+    }
 
     status, page = http_get(f"http://127.0.0.1:{prefect_port}/")
     assert status == 200 and b"<html" in page.lower(), "the Prefect UI answers"

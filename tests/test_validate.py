@@ -13,10 +13,10 @@ from datetime import time
 from pathlib import Path
 
 import pytest
-
 from conftest import MINIMAL_JOURNEY, REPO, email, journey_yaml, letter, line_of, phase, task
-from hundred.problems import Invalid, Problem
-from hundred.validate import check_file, load_journey
+
+from hundred.journeys.problems import Invalid, Problem
+from hundred.validation.validate import check_file, load_journey
 
 FILE = "journeys/x.yaml"  # how a problem names the file, seen from the journey's repository
 
@@ -52,228 +52,782 @@ AFFIRM = phase("affirm", letter("thanks", 1))
 
 CASES: list[Case] = [
     # ---- YAML syntax -------------------------------------------------------------------------
-    Case("yaml-indent-shallow", sub("        channel: letter", "       channel: letter"),
-         "       channel: letter", None, ("YAML syntax error",), ("indent",)),
-    Case("yaml-indent-deep", sub("        channel: letter", "          channel: letter"),
-         "          channel: letter", None, ("YAML syntax error",), ("indent",)),
-    Case("yaml-tab-indent", sub("        channel: letter", "\tchannel: letter"),
-         "\tchannel: letter", 1, ("YAML syntax error",), ("tab",)),
-    Case("yaml-tab-list-item", "journey: x\nname: X\nphases:\n\t- phase: affirm\n",
-         "\t- phase", 1, ("YAML syntax error",), ("tab",)),
-    Case("yaml-key-value-value", sub("name: X", "name: Welkom: de eerste dagen"),
-         "name: Welkom", 13, ("YAML syntax error",), ("quote",)),
-    Case("yaml-unclosed-quote-last", sub("name: X", 'name: "De eerste dagen'),
-         'name: "De eerste', None, ("YAML syntax error",), ("quote",)),
-    Case("yaml-unclosed-quote", sub("        day: 1\n", '        day: 1\n        description: "Een brief\n'),
-         'description: "Een brief', None, ("YAML syntax error",), ("quote",)),
-    Case("yaml-duplicate-top-key", sub("name: X\n", "name: X\nname: Y\n"),
-         "name: Y", 1, ("duplicate key 'name'", "first at line 2"), ("remove one",)),
-    Case("yaml-duplicate-touch-key", sub("        channel: letter\n", "        channel: letter\n        day: 2\n"),
-         "day: 2", 9, ("duplicate key 'day'", "first at line 7"), ("remove one",)),
-    Case("yaml-undefined-alias", sub("name: X", "name: *sterretje"),
-         "name: *", 7, ("YAML syntax error",), ("quote",)),
+    Case(
+        "yaml-indent-shallow",
+        sub("        channel: letter", "       channel: letter"),
+        "       channel: letter",
+        None,
+        ("YAML syntax error",),
+        ("indent",),
+    ),
+    Case(
+        "yaml-indent-deep",
+        sub("        channel: letter", "          channel: letter"),
+        "          channel: letter",
+        None,
+        ("YAML syntax error",),
+        ("indent",),
+    ),
+    Case(
+        "yaml-tab-indent",
+        sub("        channel: letter", "\tchannel: letter"),
+        "\tchannel: letter",
+        1,
+        ("YAML syntax error",),
+        ("tab",),
+    ),
+    Case(
+        "yaml-tab-list-item",
+        "journey: x\nname: X\nphases:\n\t- phase: affirm\n",
+        "\t- phase",
+        1,
+        ("YAML syntax error",),
+        ("tab",),
+    ),
+    Case(
+        "yaml-key-value-value",
+        sub("name: X", "name: Welkom: de eerste dagen"),
+        "name: Welkom",
+        13,
+        ("YAML syntax error",),
+        ("quote",),
+    ),
+    Case(
+        "yaml-unclosed-quote-last",
+        sub("name: X", 'name: "De eerste dagen'),
+        'name: "De eerste',
+        None,
+        ("YAML syntax error",),
+        ("quote",),
+    ),
+    Case(
+        "yaml-unclosed-quote",
+        sub("        day: 1\n", '        day: 1\n        description: "Een brief\n'),
+        'description: "Een brief',
+        None,
+        ("YAML syntax error",),
+        ("quote",),
+    ),
+    Case(
+        "yaml-duplicate-top-key",
+        sub("name: X\n", "name: X\nname: Y\n"),
+        "name: Y",
+        1,
+        ("duplicate key 'name'", "first at line 2"),
+        ("remove one",),
+    ),
+    Case(
+        "yaml-duplicate-touch-key",
+        sub("        channel: letter\n", "        channel: letter\n        day: 2\n"),
+        "day: 2",
+        9,
+        ("duplicate key 'day'", "first at line 7"),
+        ("remove one",),
+    ),
+    Case("yaml-undefined-alias", sub("name: X", "name: *sterretje"), "name: *", 7, ("YAML syntax error",), ("quote",)),
     # ---- not a journey -----------------------------------------------------------------------
     Case("empty-file", "", "", 1, ("not a journey",), ("journey:", "phases:")),
     Case("only-comments", "# nog leeg\n", "# nog leeg", 1, ("not a journey",), ("journey:",)),
     Case("list-not-mapping", "- journey: x\n  name: X\n", "- journey", 1, ("not a journey",), ("journey:",)),
     Case("plain-text", "De eerste honderd dagen\n", "honderd", 1, ("not a journey",), ("journey:",)),
     # ---- unknown keys at every level ---------------------------------------------------------
-    Case("unknown-top-key", MINIMAL_JOURNEY + "nmae: Y\n", "nmae", 1,
-         ("unknown key 'nmae'",), ("did you mean 'name'?",)),
-    Case("unknown-top-key-timezone", sub("name: X\n", "name: X\ntimzone: Europe/Amsterdam\n"), "timzone", 1,
-         ("unknown key 'timzone'",), ("did you mean 'timezone'?",)),
-    Case("unknown-calendar-key", journey_yaml(AFFIRM, head="calendar:\n  workday: [mon]"), "workday:", 3,
-         ("unknown key 'workday'", "calendar"), ("did you mean 'workdays'?",)),
-    Case("unknown-calendar-key-holiday", journey_yaml(AFFIRM, head="calendar:\n  holiday: NL"), "holiday:", 3,
-         ("unknown key 'holiday'", "calendar"), ("did you mean 'holidays'?",)),
-    Case("unknown-letters-key", journey_yaml(AFFIRM, head="letters:\n  lead_day: 2"), "lead_day", 3,
-         ("unknown key 'lead_day'", "letters"), ("did you mean 'lead_days'?",)),
-    Case("unknown-sender-key", journey_yaml(AFFIRM, head="sender:\n  name: Sanne\n  titel: Accountmanager"),
-         "titel", 3, ("unknown key 'titel'", "sender"), ("did you mean 'title'?",)),
-    Case("unknown-phase-key", journey_yaml("- phase: affirm\n  lable: Bevestigen\n  touches:\n"
-                                           + textwrap.indent(letter("thanks", 1), "    ")),
-         "lable", 5, ("unknown key 'lable'", "phase 'affirm'"), ("did you mean 'label'?",)),
-    Case("unknown-letter-touch-key", journey_yaml(phase("affirm", letter("thanks", 1, "descripton: Bedankt\n"))),
-         "descripton", 9, ("unknown key 'descripton'", "touch 'thanks'"), ("did you mean 'description'?",)),
-    Case("unknown-email-touch-key", journey_yaml(phase("affirm", email("hello", 1, "subjcet: Hoi\n"))),
-         "subjcet", 9, ("unknown key 'subjcet'", "touch 'hello'"), ("did you mean 'subject'?",)),
-    Case("unknown-task-touch-key", journey_yaml(phase("affirm", task("call", 1, "confrim: false\n"))),
-         "confrim", 9, ("unknown key 'confrim'", "touch 'call'"), ("did you mean 'confirm'?",)),
-    Case("unknown-webhook-touch-key",
-         journey_yaml(phase("affirm", "- id: crm\n  day: 1\n  channel: webhook\n  url: https://crm.example/h\n  secret: X\n")),
-         "secret", 9, ("unknown key 'secret'", "touch 'crm'"), ("did you mean 'secret_env'?",)),
+    Case(
+        "unknown-top-key", MINIMAL_JOURNEY + "nmae: Y\n", "nmae", 1, ("unknown key 'nmae'",), ("did you mean 'name'?",)
+    ),
+    Case(
+        "unknown-top-key-timezone",
+        sub("name: X\n", "name: X\ntimzone: Europe/Amsterdam\n"),
+        "timzone",
+        1,
+        ("unknown key 'timzone'",),
+        ("did you mean 'timezone'?",),
+    ),
+    Case(
+        "unknown-calendar-key",
+        journey_yaml(AFFIRM, head="calendar:\n  workday: [mon]"),
+        "workday:",
+        3,
+        ("unknown key 'workday'", "calendar"),
+        ("did you mean 'workdays'?",),
+    ),
+    Case(
+        "unknown-calendar-key-holiday",
+        journey_yaml(AFFIRM, head="calendar:\n  holiday: NL"),
+        "holiday:",
+        3,
+        ("unknown key 'holiday'", "calendar"),
+        ("did you mean 'holidays'?",),
+    ),
+    Case(
+        "unknown-letters-key",
+        journey_yaml(AFFIRM, head="letters:\n  lead_day: 2"),
+        "lead_day",
+        3,
+        ("unknown key 'lead_day'", "letters"),
+        ("did you mean 'lead_days'?",),
+    ),
+    Case(
+        "unknown-sender-key",
+        journey_yaml(AFFIRM, head="sender:\n  name: Sanne\n  titel: Accountmanager"),
+        "titel",
+        3,
+        ("unknown key 'titel'", "sender"),
+        ("did you mean 'title'?",),
+    ),
+    Case(
+        "unknown-phase-key",
+        journey_yaml(
+            "- phase: affirm\n  lable: Bevestigen\n  touches:\n" + textwrap.indent(letter("thanks", 1), "    ")
+        ),
+        "lable",
+        5,
+        ("unknown key 'lable'", "phase 'affirm'"),
+        ("did you mean 'label'?",),
+    ),
+    Case(
+        "unknown-letter-touch-key",
+        journey_yaml(phase("affirm", letter("thanks", 1, "descripton: Bedankt\n"))),
+        "descripton",
+        9,
+        ("unknown key 'descripton'", "touch 'thanks'"),
+        ("did you mean 'description'?",),
+    ),
+    Case(
+        "unknown-email-touch-key",
+        journey_yaml(phase("affirm", email("hello", 1, "subjcet: Hoi\n"))),
+        "subjcet",
+        9,
+        ("unknown key 'subjcet'", "touch 'hello'"),
+        ("did you mean 'subject'?",),
+    ),
+    Case(
+        "unknown-task-touch-key",
+        journey_yaml(phase("affirm", task("call", 1, "confrim: false\n"))),
+        "confrim",
+        9,
+        ("unknown key 'confrim'", "touch 'call'"),
+        ("did you mean 'confirm'?",),
+    ),
+    Case(
+        "unknown-webhook-touch-key",
+        journey_yaml(
+            phase("affirm", "- id: crm\n  day: 1\n  channel: webhook\n  url: https://crm.example/h\n  secret: X\n")
+        ),
+        "secret",
+        9,
+        ("unknown key 'secret'", "touch 'crm'"),
+        ("did you mean 'secret_env'?",),
+    ),
     # ---- a key of another channel --------------------------------------------------------------
-    Case("subject-on-letter", journey_yaml(phase("affirm", letter("thanks", 1, "subject: Bedankt\n"))),
-         "subject", 9, ("unknown key 'subject'", "touch 'thanks'"), ("subject", "email")),
-    Case("title-on-email", journey_yaml(phase("affirm", email("hello", 1, "title: Bellen\n"))),
-         "title", 9, ("unknown key 'title'", "touch 'hello'"), ("title", "task")),
-    Case("url-on-task", journey_yaml(phase("affirm", task("call", 1, "url: https://x.example\n"))),
-         "url:", 9, ("unknown key 'url'",), ("url", "webhook")),
+    Case(
+        "subject-on-letter",
+        journey_yaml(phase("affirm", letter("thanks", 1, "subject: Bedankt\n"))),
+        "subject",
+        9,
+        ("unknown key 'subject'", "touch 'thanks'"),
+        ("subject", "email"),
+    ),
+    Case(
+        "title-on-email",
+        journey_yaml(phase("affirm", email("hello", 1, "title: Bellen\n"))),
+        "title",
+        9,
+        ("unknown key 'title'", "touch 'hello'"),
+        ("title", "task"),
+    ),
+    Case(
+        "url-on-task",
+        journey_yaml(phase("affirm", task("call", 1, "url: https://x.example\n"))),
+        "url:",
+        9,
+        ("unknown key 'url'",),
+        ("url", "webhook"),
+    ),
     # ---- missing required keys -----------------------------------------------------------------
-    Case("missing-journey", MINIMAL_JOURNEY.replace("journey: x\n", ""), "name: X", None,
-         ("missing 'journey'",), ("journey:",)),
-    Case("missing-name", MINIMAL_JOURNEY.replace("name: X\n", ""), "journey: x", None,
-         ("missing 'name'",), ("name:",)),
+    Case(
+        "missing-journey",
+        MINIMAL_JOURNEY.replace("journey: x\n", ""),
+        "name: X",
+        None,
+        ("missing 'journey'",),
+        ("journey:",),
+    ),
+    Case("missing-name", MINIMAL_JOURNEY.replace("name: X\n", ""), "journey: x", None, ("missing 'name'",), ("name:",)),
     Case("missing-phases", "journey: x\nname: X\n", "journey: x", None, ("missing 'phases'",), ("phases:",)),
     Case("phases-empty", "journey: x\nname: X\nphases: []\n", "phases:", None, ("no phases",), ("phase",)),
-    Case("touch-missing-id", journey_yaml(phase("affirm", "- day: 1\n  channel: letter\n  template: letters/thanks.txt\n")),
-         "- day: 1", 9, ("missing 'id'",), ("id:",)),
-    Case("touch-missing-day", journey_yaml(phase("affirm", "- id: thanks\n  channel: letter\n  template: letters/thanks.txt\n")),
-         "- id: thanks", 9, ("touch 'thanks'", "missing 'day'"), ("day:",)),
-    Case("touch-missing-channel", journey_yaml(phase("affirm", "- id: thanks\n  day: 1\n  template: letters/thanks.txt\n")),
-         "- id: thanks", 9, ("touch 'thanks'", "no channel"), ("channel:", "letter", "email", "task", "webhook")),
-    Case("letter-missing-template", journey_yaml(phase("affirm", "- id: thanks\n  day: 1\n  channel: letter\n")),
-         "- id: thanks", 9, ("touch 'thanks'", "missing 'template'"), ("template:",)),
-    Case("email-missing-subject", journey_yaml(phase("affirm", "- id: hello\n  day: 1\n  channel: email\n  template: emails/hello.html\n")),
-         "- id: hello", 9, ("touch 'hello'", "missing 'subject'"), ("subject:",)),
-    Case("email-missing-template", journey_yaml(phase("affirm", "- id: hello\n  day: 1\n  channel: email\n  subject: Hoi\n")),
-         "- id: hello", 9, ("touch 'hello'", "missing 'template'"), ("template:",)),
-    Case("task-missing-title", journey_yaml(phase("affirm", "- id: call\n  day: 1\n  channel: task\n  template: tasks/call.md\n")),
-         "- id: call", 9, ("touch 'call'", "missing 'title'"), ("title:",)),
-    Case("task-missing-template", journey_yaml(phase("affirm", "- id: call\n  day: 1\n  channel: task\n  title: Bellen\n")),
-         "- id: call", 9, ("touch 'call'", "missing 'template'"), ("template:",)),
-    Case("webhook-missing-url", journey_yaml(phase("affirm", "- id: crm\n  day: 1\n  channel: webhook\n")),
-         "- id: crm", 9, ("touch 'crm'", "missing 'url'"), ("url:",)),
-    Case("webhook-bad-url", journey_yaml(phase("affirm", "- id: crm\n  day: 1\n  channel: webhook\n  url: crm.example/hook\n")),
-         "url:", 14, ("url 'crm.example/hook'",), ("https://",)),
-    Case("sender-missing-name", journey_yaml(AFFIRM, head="sender:\n  title: Accountmanager"),
-         "title: Accountmanager", None, ("sender", "missing 'name'"), ("name:",)),
+    Case(
+        "touch-missing-id",
+        journey_yaml(phase("affirm", "- day: 1\n  channel: letter\n  template: letters/thanks.txt\n")),
+        "- day: 1",
+        9,
+        ("missing 'id'",),
+        ("id:",),
+    ),
+    Case(
+        "touch-missing-day",
+        journey_yaml(phase("affirm", "- id: thanks\n  channel: letter\n  template: letters/thanks.txt\n")),
+        "- id: thanks",
+        9,
+        ("touch 'thanks'", "missing 'day'"),
+        ("day:",),
+    ),
+    Case(
+        "touch-missing-channel",
+        journey_yaml(phase("affirm", "- id: thanks\n  day: 1\n  template: letters/thanks.txt\n")),
+        "- id: thanks",
+        9,
+        ("touch 'thanks'", "no channel"),
+        ("channel:", "letter", "email", "task", "webhook"),
+    ),
+    Case(
+        "letter-missing-template",
+        journey_yaml(phase("affirm", "- id: thanks\n  day: 1\n  channel: letter\n")),
+        "- id: thanks",
+        9,
+        ("touch 'thanks'", "missing 'template'"),
+        ("template:",),
+    ),
+    Case(
+        "email-missing-subject",
+        journey_yaml(phase("affirm", "- id: hello\n  day: 1\n  channel: email\n  template: emails/hello.html\n")),
+        "- id: hello",
+        9,
+        ("touch 'hello'", "missing 'subject'"),
+        ("subject:",),
+    ),
+    Case(
+        "email-missing-template",
+        journey_yaml(phase("affirm", "- id: hello\n  day: 1\n  channel: email\n  subject: Hoi\n")),
+        "- id: hello",
+        9,
+        ("touch 'hello'", "missing 'template'"),
+        ("template:",),
+    ),
+    Case(
+        "task-missing-title",
+        journey_yaml(phase("affirm", "- id: call\n  day: 1\n  channel: task\n  template: tasks/call.md\n")),
+        "- id: call",
+        9,
+        ("touch 'call'", "missing 'title'"),
+        ("title:",),
+    ),
+    Case(
+        "task-missing-template",
+        journey_yaml(phase("affirm", "- id: call\n  day: 1\n  channel: task\n  title: Bellen\n")),
+        "- id: call",
+        9,
+        ("touch 'call'", "missing 'template'"),
+        ("template:",),
+    ),
+    Case(
+        "webhook-missing-url",
+        journey_yaml(phase("affirm", "- id: crm\n  day: 1\n  channel: webhook\n")),
+        "- id: crm",
+        9,
+        ("touch 'crm'", "missing 'url'"),
+        ("url:",),
+    ),
+    Case(
+        "webhook-bad-url",
+        journey_yaml(phase("affirm", "- id: crm\n  day: 1\n  channel: webhook\n  url: crm.example/hook\n")),
+        "url:",
+        14,
+        ("url 'crm.example/hook'",),
+        ("https://",),
+    ),
+    Case(
+        "sender-missing-name",
+        journey_yaml(AFFIRM, head="sender:\n  title: Accountmanager"),
+        "title: Accountmanager",
+        None,
+        ("sender", "missing 'name'"),
+        ("name:",),
+    ),
     # ---- ids and phases --------------------------------------------------------------------------
-    Case("journey-slug-underscore", sub("journey: x", "journey: First_100"), "journey: First_100", 10,
-         ("journey 'First_100'", "lowercase"), ("-",)),
-    Case("touch-id-spaces", sub("id: thanks", "id: Thank You"), "id: Thank You", 13,
-         ("id 'Thank You'", "lowercase"), ("thank-you",)),
-    Case("unknown-phase", sub("phase: affirm", "phase: afirm"), "phase: afirm", 12,
-         ("'afirm'", "Coleman"), ("did you mean 'affirm'?",)),
-    Case("unknown-phase-far", sub("phase: affirm", "phase: onboarding"), "phase: onboarding", 12,
-         ("'onboarding'", "Coleman"), ("assess", "admit", "affirm", "advocate")),
-    Case("phase-out-of-order", journey_yaml(AFFIRM, phase("admit", letter("hello", 0))), "phase: admit", 12,
-         ("'admit'", "out of order", "affirm"), ("assess, admit, affirm, activate",)),
+    Case(
+        "journey-slug-underscore",
+        sub("journey: x", "journey: First_100"),
+        "journey: First_100",
+        10,
+        ("journey 'First_100'", "lowercase"),
+        ("-",),
+    ),
+    Case(
+        "touch-id-spaces",
+        sub("id: thanks", "id: Thank You"),
+        "id: Thank You",
+        13,
+        ("id 'Thank You'", "lowercase"),
+        ("thank-you",),
+    ),
+    Case(
+        "unknown-phase",
+        sub("phase: affirm", "phase: afirm"),
+        "phase: afirm",
+        12,
+        ("'afirm'", "Coleman"),
+        ("did you mean 'affirm'?",),
+    ),
+    Case(
+        "unknown-phase-far",
+        sub("phase: affirm", "phase: onboarding"),
+        "phase: onboarding",
+        12,
+        ("'onboarding'", "Coleman"),
+        ("assess", "admit", "affirm", "advocate"),
+    ),
+    Case(
+        "phase-out-of-order",
+        journey_yaml(AFFIRM, phase("admit", letter("hello", 0))),
+        "phase: admit",
+        12,
+        ("'admit'", "out of order", "affirm"),
+        ("assess, admit, affirm, activate",),
+    ),
     # the second '- phase: affirm' (line 10) is the one to fix; the message names the first
-    Case("phase-twice", journey_yaml(AFFIRM, phase("affirm", letter("again", 2))), "phase: affirm", 12,
-         ("'affirm'", "twice", "line 4"), ("one '- phase: affirm'",), occurrence=2),
+    Case(
+        "phase-twice",
+        journey_yaml(AFFIRM, phase("affirm", letter("again", 2))),
+        "phase: affirm",
+        12,
+        ("'affirm'", "twice", "line 4"),
+        ("one '- phase: affirm'",),
+        occurrence=2,
+    ),
     # the second 'id: hello' (line 15) is the one to fix; the message names the first (line 6)
-    Case("duplicate-touch-id",
-         journey_yaml(phase("admit", letter("hello", 0)), phase("affirm", letter("thanks", 1), letter("hello", 2))),
-         "id: hello", 13, ("touch id 'hello'", "used twice", "first at line 6"), ("unique",), occurrence=2),
+    Case(
+        "duplicate-touch-id",
+        journey_yaml(phase("admit", letter("hello", 0)), phase("affirm", letter("thanks", 1), letter("hello", 2))),
+        "id: hello",
+        13,
+        ("touch id 'hello'", "used twice", "first at line 6"),
+        ("unique",),
+        occurrence=2,
+    ),
     # ---- days ------------------------------------------------------------------------------------
     Case("day-negative", sub("day: 1", "day: -1"), "day: -1", 14, ("day -1", "outside", "0..100"), ("0 to 100",)),
     Case("day-over-100", sub("day: 1", "day: 101"), "day: 101", 14, ("day 101", "0..100"), ("length:",)),
-    Case("day-over-length", sub("name: X\n", "name: X\nlength: 30\n").replace("day: 1", "day: 31"),
-         "day: 31", 14, ("day 31", "0..30"), ("0 to 30",)),
+    Case(
+        "day-over-length",
+        sub("name: X\n", "name: X\nlength: 30\n").replace("day: 1", "day: 31"),
+        "day: 31",
+        14,
+        ("day 31", "0..30"),
+        ("0 to 30",),
+    ),
     Case("day-word", sub("day: 1", "day: three"), "day: three", 14, ("day", "whole number", "three"), ("day: 3",)),
     Case("day-fraction", sub("day: 1", "day: 1.5"), "day: 1.5", 14, ("day", "whole number"), ("day: 3",)),
     # ---- channels --------------------------------------------------------------------------------
-    Case("channel-unknown", sub("channel: letter", "channel: sms"), "channel: sms", 18,
-         ("unknown channel 'sms'", "touch 'thanks'"), ("letter", "email", "task", "webhook")),
-    Case("channel-typo", sub("channel: letter", "channel: emial"), "channel: emial", 18,
-         ("unknown channel 'emial'",), ("did you mean 'email'?",)),
+    Case(
+        "channel-unknown",
+        sub("channel: letter", "channel: sms"),
+        "channel: sms",
+        18,
+        ("unknown channel 'sms'", "touch 'thanks'"),
+        ("letter", "email", "task", "webhook"),
+    ),
+    Case(
+        "channel-typo",
+        sub("channel: letter", "channel: emial"),
+        "channel: emial",
+        18,
+        ("unknown channel 'emial'",),
+        ("did you mean 'email'?",),
+    ),
     # ---- times -----------------------------------------------------------------------------------
     Case("at-25h", sub("day: 1\n", 'day: 1\n        at: "25:00"\n'), 'at: "25:00"', 13, ("'25:00'", "time of day"), ()),
-    Case("at-dot-quoted", sub("day: 1\n", 'day: 1\n        at: "9.30"\n'), 'at: "9.30"', 13, ("'9.30'", "time of day"), ()),
+    Case(
+        "at-dot-quoted",
+        sub("day: 1\n", 'day: 1\n        at: "9.30"\n'),
+        'at: "9.30"',
+        13,
+        ("'9.30'", "time of day"),
+        (),
+    ),
     Case("at-dot-unquoted", sub("day: 1\n", "day: 1\n        at: 9.30\n"), "at: 9.30", 13, ("at",), ("09:30",)),
-    Case("window-reversed", sub("name: X\n", 'name: X\nsend_window: "17:00-09:00"\n'), "send_window", 14,
-         ("17:00-09:00", "ends before it starts"), ()),
-    Case("window-hours-only", sub("name: X\n", 'name: X\nsend_window: "9-5"\n'), "send_window", 14,
-         ("send_window", "'9'"), ()),
+    Case(
+        "window-reversed",
+        sub("name: X\n", 'name: X\nsend_window: "17:00-09:00"\n'),
+        "send_window",
+        14,
+        ("17:00-09:00", "ends before it starts"),
+        (),
+    ),
+    Case(
+        "window-hours-only",
+        sub("name: X\n", 'name: X\nsend_window: "9-5"\n'),
+        "send_window",
+        14,
+        ("send_window", "'9'"),
+        (),
+    ),
     # ---- locale, zone, holidays ------------------------------------------------------------------
-    Case("unknown-locale", sub("name: X\n", "name: X\nlocale: xx_YY\n"), "locale", 9, ("unknown locale 'xx_YY'",), ("nl_NL",)),
-    Case("locale-word", sub("name: X\n", "name: X\nlocale: dutch\n"), "locale", 9, ("unknown locale 'dutch'",), ("nl_NL",)),
-    Case("unknown-timezone", sub("name: X\n", "name: X\ntimezone: Europe/Amsterdm\n"), "timezone", 11,
-         ("unknown time zone 'Europe/Amsterdm'",), ("Europe/Amsterdam",)),
-    Case("unknown-holidays-country", journey_yaml(AFFIRM, head="calendar:\n  holidays: XX"), "holidays", 13,
-         ("unknown holidays region 'XX'",), ("NL",)),
-    Case("unknown-holidays-subdivision", journey_yaml(AFFIRM, head="calendar:\n  holidays: DE/XY"), "holidays", 13,
-         ("unknown holidays region 'DE/XY'", "XY"), ("DE/BY",)),
+    Case(
+        "unknown-locale",
+        sub("name: X\n", "name: X\nlocale: xx_YY\n"),
+        "locale",
+        9,
+        ("unknown locale 'xx_YY'",),
+        ("nl_NL",),
+    ),
+    Case(
+        "locale-word",
+        sub("name: X\n", "name: X\nlocale: dutch\n"),
+        "locale",
+        9,
+        ("unknown locale 'dutch'",),
+        ("nl_NL",),
+    ),
+    Case(
+        "unknown-timezone",
+        sub("name: X\n", "name: X\ntimezone: Europe/Amsterdm\n"),
+        "timezone",
+        11,
+        ("unknown time zone 'Europe/Amsterdm'",),
+        ("Europe/Amsterdam",),
+    ),
+    Case(
+        "unknown-holidays-country",
+        journey_yaml(AFFIRM, head="calendar:\n  holidays: XX"),
+        "holidays",
+        13,
+        ("unknown holidays region 'XX'",),
+        ("NL",),
+    ),
+    Case(
+        "unknown-holidays-subdivision",
+        journey_yaml(AFFIRM, head="calendar:\n  holidays: DE/XY"),
+        "holidays",
+        13,
+        ("unknown holidays region 'DE/XY'", "XY"),
+        ("DE/BY",),
+    ),
     # ---- letters ---------------------------------------------------------------------------------
-    Case("a4-with-us10", journey_yaml(AFFIRM, head="letters:\n  paper: A4\n  envelope: US10"), "paper: A4", None,
-         ("US10", "letter"), ()),
-    Case("letter-with-dl", journey_yaml(AFFIRM, head="letters:\n  paper: letter\n  envelope: DL"), "paper: letter", None,
-         ("DL", "A4"), ()),
-    Case("unknown-ink", journey_yaml(AFFIRM, head="letters:\n  ink: red"), "ink", 8, ("ink", "'red'"), ("blue", "black")),
-    Case("unknown-hand", journey_yaml(AFFIRM, head="letters:\n  hand: cavet"), "hand", 9, ("hand", "'cavet'"),
-         ("did you mean 'caveat'?",)),
-    Case("unknown-paper", journey_yaml(AFFIRM, head="letters:\n  paper: A5"), "paper", 10, ("paper", "'A5'"), ("A4", "letter")),
-    Case("unknown-envelope", journey_yaml(AFFIRM, head="letters:\n  envelope: C4"), "envelope", 13,
-         ("envelope", "'C4'"), ("DL", "C5", "US10")),
-    Case("lead-days-negative", journey_yaml(AFFIRM, head="letters:\n  lead_days: -1"), "lead_days", 14, ("lead_days",), ()),
-    Case("lead-days-too-many", journey_yaml(AFFIRM, head="letters:\n  lead_days: 30"), "lead_days", 14, ("lead_days", "20"), ()),
+    Case(
+        "a4-with-us10",
+        journey_yaml(AFFIRM, head="letters:\n  paper: A4\n  envelope: US10"),
+        "paper: A4",
+        None,
+        ("US10", "letter"),
+        (),
+    ),
+    Case(
+        "letter-with-dl",
+        journey_yaml(AFFIRM, head="letters:\n  paper: letter\n  envelope: DL"),
+        "paper: letter",
+        None,
+        ("DL", "A4"),
+        (),
+    ),
+    Case(
+        "unknown-ink", journey_yaml(AFFIRM, head="letters:\n  ink: red"), "ink", 8, ("ink", "'red'"), ("blue", "black")
+    ),
+    Case(
+        "unknown-hand",
+        journey_yaml(AFFIRM, head="letters:\n  hand: cavet"),
+        "hand",
+        9,
+        ("hand", "'cavet'"),
+        ("did you mean 'caveat'?",),
+    ),
+    Case(
+        "unknown-paper",
+        journey_yaml(AFFIRM, head="letters:\n  paper: A5"),
+        "paper",
+        10,
+        ("paper", "'A5'"),
+        ("A4", "letter"),
+    ),
+    Case(
+        "unknown-envelope",
+        journey_yaml(AFFIRM, head="letters:\n  envelope: C4"),
+        "envelope",
+        13,
+        ("envelope", "'C4'"),
+        ("DL", "C5", "US10"),
+    ),
+    Case(
+        "lead-days-negative",
+        journey_yaml(AFFIRM, head="letters:\n  lead_days: -1"),
+        "lead_days",
+        14,
+        ("lead_days",),
+        (),
+    ),
+    Case(
+        "lead-days-too-many",
+        journey_yaml(AFFIRM, head="letters:\n  lead_days: 30"),
+        "lead_days",
+        14,
+        ("lead_days", "20"),
+        (),
+    ),
     # ---- calendar --------------------------------------------------------------------------------
-    Case("closed-not-a-date", journey_yaml(AFFIRM, head="calendar:\n  closed: [kerstavond]"), "closed", 12,
-         ("closed", "'kerstavond'", "not a date"), ("2026-12-24",)),
-    Case("closed-impossible-date", journey_yaml(AFFIRM, head="calendar:\n  closed: [2026-13-01]"), "closed", None,
-         ("2026-13-01",), ("2026-12-24",)),
-    Case("closed-feb-30", journey_yaml(AFFIRM, head="calendar:\n  closed: [2026-02-30]"), "closed", None,
-         ("2026-02-30",), ("2026-12-24",)),
-    Case("workdays-typo", journey_yaml(AFFIRM, head="calendar:\n  workdays: [mon, tues]"), "workdays", 19,
-         ("workdays", "'tues'"), ("did you mean 'tue'?",)),
-    Case("exit-on-unknown", MINIMAL_JOURNEY + "exit_on: [deal.canceled]\n", "exit_on", 11,
-         ("exit_on", "'deal.canceled'"), ("did you mean 'deal.cancelled'?",)),
+    Case(
+        "closed-not-a-date",
+        journey_yaml(AFFIRM, head="calendar:\n  closed: [kerstavond]"),
+        "closed",
+        12,
+        ("closed", "'kerstavond'", "not a date"),
+        ("2026-12-24",),
+    ),
+    Case(
+        "closed-impossible-date",
+        journey_yaml(AFFIRM, head="calendar:\n  closed: [2026-13-01]"),
+        "closed",
+        None,
+        ("2026-13-01",),
+        ("2026-12-24",),
+    ),
+    Case(
+        "closed-feb-30",
+        journey_yaml(AFFIRM, head="calendar:\n  closed: [2026-02-30]"),
+        "closed",
+        None,
+        ("2026-02-30",),
+        ("2026-12-24",),
+    ),
+    Case(
+        "workdays-typo",
+        journey_yaml(AFFIRM, head="calendar:\n  workdays: [mon, tues]"),
+        "workdays",
+        19,
+        ("workdays", "'tues'"),
+        ("did you mean 'tue'?",),
+    ),
+    Case(
+        "exit-on-unknown",
+        MINIMAL_JOURNEY + "exit_on: [deal.canceled]\n",
+        "exit_on",
+        11,
+        ("exit_on", "'deal.canceled'"),
+        ("did you mean 'deal.cancelled'?",),
+    ),
     # ---- referral and the affirm gate --------------------------------------------------------------
-    Case("referral-in-affirm", journey_yaml(phase("affirm", letter("thanks", 1, "referral: true\n"))), "referral", 19,
-         ("referral", "'affirm'"), ("advocate",)),
-    Case("referral-in-admit", journey_yaml(phase("admit", letter("ask", 0, "referral: true\n")), AFFIRM), "referral", 19,
-         ("referral", "'admit'"), ("advocate",)),
+    Case(
+        "referral-in-affirm",
+        journey_yaml(phase("affirm", letter("thanks", 1, "referral: true\n"))),
+        "referral",
+        19,
+        ("referral", "'affirm'"),
+        ("advocate",),
+    ),
+    Case(
+        "referral-in-admit",
+        journey_yaml(phase("admit", letter("ask", 0, "referral: true\n")), AFFIRM),
+        "referral",
+        19,
+        ("referral", "'admit'"),
+        ("advocate",),
+    ),
     # `referral: yes` is refused outright (strict true/false): a gate flag must not be guessed at
-    Case("referral-yes-in-affirm", journey_yaml(phase("affirm", letter("thanks", 1, "referral: yes\n"))), "referral", 19,
-         ("referral", "must be true or false"), ("referral: true",)),
-    Case("referral-without-affirm", journey_yaml(phase("activate", letter("ask", 9, "referral: true\n"))), "id: ask", None,
-         ("referral", "no affirm touches"), ("affirm",)),
-    Case("advocate-without-affirm", journey_yaml(phase("advocate", letter("ask", 90))), "id: ask", None,
-         ("advocate", "no affirm touches"), ("affirm",)),
-    Case("advocate-with-empty-affirm", journey_yaml(phase("affirm"), phase("advocate", letter("ask", 90))), "id: ask", None,
-         ("advocate", "no affirm touches"), ("affirm",)),
+    Case(
+        "referral-yes-in-affirm",
+        journey_yaml(phase("affirm", letter("thanks", 1, "referral: yes\n"))),
+        "referral",
+        19,
+        ("referral", "must be true or false"),
+        ("referral: true",),
+    ),
+    Case(
+        "referral-without-affirm",
+        journey_yaml(phase("activate", letter("ask", 9, "referral: true\n"))),
+        "id: ask",
+        None,
+        ("referral", "no affirm touches"),
+        ("affirm",),
+    ),
+    Case(
+        "advocate-without-affirm",
+        journey_yaml(phase("advocate", letter("ask", 90))),
+        "id: ask",
+        None,
+        ("advocate", "no affirm touches"),
+        ("affirm",),
+    ),
+    Case(
+        "advocate-with-empty-affirm",
+        journey_yaml(phase("affirm"), phase("advocate", letter("ask", 90))),
+        "id: ask",
+        None,
+        ("advocate", "no affirm touches"),
+        ("affirm",),
+    ),
     # ---- template files --------------------------------------------------------------------------
-    Case("template-missing", sub("letters/thanks.txt", "letters/thank.txt"), "template:", 19,
-         ("'letters/thank.txt'", "does not exist", "templates/"), ("did you mean 'letters/thanks.txt'?",)),
-    Case("template-outside", sub("letters/thanks.txt", "../secrets.txt"), "template:", 19,
-         ("'../secrets.txt'", "outside the templates folder"), ("relative to templates/",)),
-    Case("template-absolute", sub("letters/thanks.txt", "/etc/passwd"), "template:", 19,
-         ("'/etc/passwd'", "outside the templates folder"), ("relative to templates/",)),
-    Case("template-syntax", sub("letters/thanks.txt", "letters/broken.txt"), "template:", 19,
-         ("templates/letters/broken.txt:3", "does not parse"), ("{{ }}",),
-         templates={"letters/broken.txt": "Beste lezer,\n\nBeste {{ contact.first_name },\n"}),
-    Case("template-unclosed-block", sub("letters/thanks.txt", "letters/broken.txt"), "template:", 19,
-         ("templates/letters/broken.txt", "does not parse", "endif"), (),
-         templates={"letters/broken.txt": "{% if deal.segment == 'A' %}\nBeste klant,\n"}),
-    Case("template-unknown-field", sub("letters/thanks.txt", "letters/typo.txt"), "template:", 19,
-         ("unknown field 'contact.frist_name'", "templates/letters/typo.txt:3:18"), ("did you mean 'contact.first_name'?",),
-         templates={"letters/typo.txt": "Hallo,\n\nBeste {{ contact.frist_name }},\n"}),
-    Case("template-unknown-root", sub("letters/thanks.txt", "letters/typo.txt"), "template:", 19,
-         ("unknown field 'customer'", "templates/letters/typo.txt:1:"), ("contact", "company", "deal"),
-         templates={"letters/typo.txt": "Beste {{ customer.name }},\n"}),
-    Case("template-unknown-deal-field", sub("letters/thanks.txt", "letters/typo.txt"), "template:", 19,
-         ("unknown field 'deal.ammount'", "templates/letters/typo.txt:2:"), ("did you mean 'deal.amount'?",),
-         templates={"letters/typo.txt": "Bedankt\n{{ deal.ammount | money }}\n"}),
-    Case("template-unknown-filter", sub("letters/thanks.txt", "letters/typo.txt"), "template:", 19,
-         ("mony", "templates/letters/typo.txt"), ("money",),
-         templates={"letters/typo.txt": "Bedrag: {{ deal.amount | mony }}\n"}),
-    Case("template-sandbox-attribute", sub("letters/thanks.txt", "letters/typo.txt"), "template:", 19,
-         ("deal.__class__",), (), templates={"letters/typo.txt": "{{ deal.__class__ }}\n"}),
+    Case(
+        "template-missing",
+        sub("letters/thanks.txt", "letters/thank.txt"),
+        "template:",
+        19,
+        ("'letters/thank.txt'", "does not exist", "templates/"),
+        ("did you mean 'letters/thanks.txt'?",),
+    ),
+    Case(
+        "template-outside",
+        sub("letters/thanks.txt", "../secrets.txt"),
+        "template:",
+        19,
+        ("'../secrets.txt'", "outside the templates folder"),
+        ("relative to templates/",),
+    ),
+    Case(
+        "template-absolute",
+        sub("letters/thanks.txt", "/etc/passwd"),
+        "template:",
+        19,
+        ("'/etc/passwd'", "outside the templates folder"),
+        ("relative to templates/",),
+    ),
+    Case(
+        "template-syntax",
+        sub("letters/thanks.txt", "letters/broken.txt"),
+        "template:",
+        19,
+        ("templates/letters/broken.txt:3", "does not parse"),
+        ("{{ }}",),
+        templates={"letters/broken.txt": "Beste lezer,\n\nBeste {{ contact.first_name },\n"},
+    ),
+    Case(
+        "template-unclosed-block",
+        sub("letters/thanks.txt", "letters/broken.txt"),
+        "template:",
+        19,
+        ("templates/letters/broken.txt", "does not parse", "endif"),
+        (),
+        templates={"letters/broken.txt": "{% if deal.segment == 'A' %}\nBeste klant,\n"},
+    ),
+    Case(
+        "template-unknown-field",
+        sub("letters/thanks.txt", "letters/typo.txt"),
+        "template:",
+        19,
+        ("unknown field 'contact.frist_name'", "templates/letters/typo.txt:3:18"),
+        ("did you mean 'contact.first_name'?",),
+        templates={"letters/typo.txt": "Hallo,\n\nBeste {{ contact.frist_name }},\n"},
+    ),
+    Case(
+        "template-unknown-root",
+        sub("letters/thanks.txt", "letters/typo.txt"),
+        "template:",
+        19,
+        ("unknown field 'customer'", "templates/letters/typo.txt:1:"),
+        ("contact", "company", "deal"),
+        templates={"letters/typo.txt": "Beste {{ customer.name }},\n"},
+    ),
+    Case(
+        "template-unknown-deal-field",
+        sub("letters/thanks.txt", "letters/typo.txt"),
+        "template:",
+        19,
+        ("unknown field 'deal.ammount'", "templates/letters/typo.txt:2:"),
+        ("did you mean 'deal.amount'?",),
+        templates={"letters/typo.txt": "Bedankt\n{{ deal.ammount | money }}\n"},
+    ),
+    Case(
+        "template-unknown-filter",
+        sub("letters/thanks.txt", "letters/typo.txt"),
+        "template:",
+        19,
+        ("mony", "templates/letters/typo.txt"),
+        ("money",),
+        templates={"letters/typo.txt": "Bedrag: {{ deal.amount | mony }}\n"},
+    ),
+    Case(
+        "template-sandbox-attribute",
+        sub("letters/thanks.txt", "letters/typo.txt"),
+        "template:",
+        19,
+        ("deal.__class__",),
+        (),
+        templates={"letters/typo.txt": "{{ deal.__class__ }}\n"},
+    ),
     # ---- inline templates --------------------------------------------------------------------------
-    Case("title-syntax", journey_yaml(phase("affirm", task("call", 1).replace("title: Bellen", 'title: "Bel {{ contact.first_name }"'))),
-         "title:", 16, ("title of touch 'call'", "does not parse"), ("{{ }}",)),
-    Case("title-unknown-field", journey_yaml(phase("affirm", task("call", 1).replace("title: Bellen", 'title: "Bel {{ contact.frist_name }}"'))),
-         "title:", 16, ("title of touch 'call'", "unknown field 'contact.frist_name'"), ("did you mean 'contact.first_name'?",)),
-    Case("subject-unknown-field", journey_yaml(phase("affirm", email("hello", 1).replace("subject: Hallo", 'subject: "Hoi {{ contakt.first_name }}"'))),
-         "subject:", 18, ("subject of touch 'hello'", "unknown field 'contakt'"), ("did you mean 'contact'?",)),
-    Case("subject-syntax", journey_yaml(phase("affirm", email("hello", 1).replace("subject: Hallo", 'subject: "Hoi {% if %}"'))),
-         "subject:", 18, ("subject of touch 'hello'", "does not parse"), ()),
-    Case("sender-name-syntax", journey_yaml(AFFIRM, head='sender: {name: "{{ deal.owner.name"}'), "sender:", None,
-         ("sender.name", "does not parse"), ()),
-    Case("sender-name-unknown-field", journey_yaml(AFFIRM, head='sender:\n  name: "{{ deal.owner.nmae }}"'), "name: \"{{", 9,
-         ("sender.name", "unknown field 'deal.owner.nmae'"), ("did you mean 'deal.owner.name'?",)),
-    Case("sender-title-unknown-field", journey_yaml(AFFIRM, head='sender:\n  name: Sanne\n  title: "{{ owner.titel }}"'), "title:", 10,
-         ("sender.title", "unknown field 'owner.titel'"), ("did you mean 'owner.title'?",)),
+    Case(
+        "title-syntax",
+        journey_yaml(phase("affirm", task("call", 1).replace("title: Bellen", 'title: "Bel {{ contact.first_name }"'))),
+        "title:",
+        16,
+        ("title of touch 'call'", "does not parse"),
+        ("{{ }}",),
+    ),
+    Case(
+        "title-unknown-field",
+        journey_yaml(
+            phase("affirm", task("call", 1).replace("title: Bellen", 'title: "Bel {{ contact.frist_name }}"'))
+        ),
+        "title:",
+        16,
+        ("title of touch 'call'", "unknown field 'contact.frist_name'"),
+        ("did you mean 'contact.first_name'?",),
+    ),
+    Case(
+        "subject-unknown-field",
+        journey_yaml(
+            phase("affirm", email("hello", 1).replace("subject: Hallo", 'subject: "Hoi {{ contakt.first_name }}"'))
+        ),
+        "subject:",
+        18,
+        ("subject of touch 'hello'", "unknown field 'contakt'"),
+        ("did you mean 'contact'?",),
+    ),
+    Case(
+        "subject-syntax",
+        journey_yaml(phase("affirm", email("hello", 1).replace("subject: Hallo", 'subject: "Hoi {% if %}"'))),
+        "subject:",
+        18,
+        ("subject of touch 'hello'", "does not parse"),
+        (),
+    ),
+    Case(
+        "sender-name-syntax",
+        journey_yaml(AFFIRM, head='sender: {name: "{{ deal.owner.name"}'),
+        "sender:",
+        None,
+        ("sender.name", "does not parse"),
+        (),
+    ),
+    Case(
+        "sender-name-unknown-field",
+        journey_yaml(AFFIRM, head='sender:\n  name: "{{ deal.owner.nmae }}"'),
+        'name: "{{',
+        9,
+        ("sender.name", "unknown field 'deal.owner.nmae'"),
+        ("did you mean 'deal.owner.name'?",),
+    ),
+    Case(
+        "sender-title-unknown-field",
+        journey_yaml(AFFIRM, head='sender:\n  name: Sanne\n  title: "{{ owner.titel }}"'),
+        "title:",
+        10,
+        ("sender.title", "unknown field 'owner.titel'"),
+        ("did you mean 'owner.title'?",),
+    ),
     # ---- conditions --------------------------------------------------------------------------------
-    Case("when-syntax", sub("day: 1\n", "day: 1\n        when: \"deal.segment ==\"\n"), "when:", 15,
-         ("condition of touch 'thanks'", "does not parse"), ("deal.segment != 'C'",)),
-    Case("when-template-braces", sub("day: 1\n", "day: 1\n        when: \"{{ deal.segment }}\"\n"), "when:", 15,
-         ("condition of touch 'thanks'", "does not parse"), ("Jinja expression",)),
-    Case("when-unknown-field", sub("day: 1\n", "day: 1\n        when: \"deal.segmnt != 'C'\"\n"), "when:", 15,
-         ("condition of touch 'thanks'", "unknown field 'deal.segmnt'"), ("did you mean 'deal.segment'?",)),
+    Case(
+        "when-syntax",
+        sub("day: 1\n", 'day: 1\n        when: "deal.segment =="\n'),
+        "when:",
+        15,
+        ("condition of touch 'thanks'", "does not parse"),
+        ("deal.segment != 'C'",),
+    ),
+    Case(
+        "when-template-braces",
+        sub("day: 1\n", 'day: 1\n        when: "{{ deal.segment }}"\n'),
+        "when:",
+        15,
+        ("condition of touch 'thanks'", "does not parse"),
+        ("Jinja expression",),
+    ),
+    Case(
+        "when-unknown-field",
+        sub("day: 1\n", "day: 1\n        when: \"deal.segmnt != 'C'\"\n"),
+        "when:",
+        15,
+        ("condition of touch 'thanks'", "unknown field 'deal.segmnt'"),
+        ("did you mean 'deal.segment'?",),
+    ),
 ]
-
 
 
 def _expected_line(case: Case) -> int:
@@ -325,8 +879,9 @@ def test_every_problem_comes_with_a_hint(make_journey):
         for p in check(make_journey, case.text, case.templates).problems:
             if not p.hint.strip():
                 bare.append(f"{case.id}: {p}")
-    assert not bare, ("BUG schema_errors.py:140-143 (range and value errors) give no hint; problems without one:\n"
-                      + "\n".join(bare))
+    assert not bare, (
+        "BUG schema_errors.py:140-143 (range and value errors) give no hint; problems without one:\n" + "\n".join(bare)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -348,7 +903,7 @@ def test_minimal_journey_is_valid(make_journey):
 def test_unquoted_at_is_a_time_not_base_60(make_journey):
     # YAML 1.1 reads 10:30 as 630 (sexagesimal); a marketer means half past ten
     journey = _ok(make_journey, sub("day: 1\n", "day: 1\n        at: 10:30\n"))
-    (_, touch), = journey.touches()
+    ((_, touch),) = journey.touches()
     assert touch.at == "10:30" and touch.at_time == time(10, 30)
 
 
@@ -395,8 +950,12 @@ def test_referral_yes_without_affirm_is_refused(make_journey):
 
 
 def test_label_renames_a_phase(make_journey):
-    journey = _ok(make_journey, journey_yaml("- phase: affirm\n  label: Bevestigen\n  touches:\n"
-                                             + textwrap.indent(letter("thanks", 1), "    ")))
+    journey = _ok(
+        make_journey,
+        journey_yaml(
+            "- phase: affirm\n  label: Bevestigen\n  touches:\n" + textwrap.indent(letter("thanks", 1), "    ")
+        ),
+    )
     assert journey.phases[0].title == "Bevestigen"
 
 
@@ -406,11 +965,15 @@ def test_deal_fields_take_any_key(make_journey):
 
 
 def test_loop_and_set_variables_are_not_merge_fields(make_journey):
-    body = ("{% set who = contact.first_name %}Beste {{ who }},\n"
-            "{% for item in deal.fields.lines %}- {{ item.name }} ({{ loop.index }})\n{% endfor %}")
+    body = (
+        "{% set who = contact.first_name %}Beste {{ who }},\n"
+        "{% for item in deal.fields.lines %}- {{ item.name }} ({{ loop.index }})\n{% endfor %}"
+    )
     checked = check(make_journey, sub("letters/thanks.txt", "letters/f.txt"), {"letters/f.txt": body})
-    assert checked.ok, ("BUG templating.py:168/206: Jinja's `loop` inside a for loop is taken for a merge field\n"
-                        + "\n".join(map(str, checked.problems)))
+    assert checked.ok, (
+        "BUG templating.py:168/206: Jinja's `loop` inside a for loop is taken for a merge field\n"
+        + "\n".join(map(str, checked.problems))
+    )
 
 
 def test_loop_item_variable_is_not_a_merge_field(make_journey):
@@ -419,9 +982,11 @@ def test_loop_item_variable_is_not_a_merge_field(make_journey):
 
 
 def test_filters_and_every_documented_merge_part_are_known(make_journey):
-    body = ("{{ deal.closed_at | date('full') }} {{ deal.amount | money }} {{ address.postcode | postcode }}\n"
-            "{{ company.name }} {{ owner.name }} {{ journey.name }} {{ touch.id }} {{ sender.name }}\n"
-            "{{ contact.first_name | upper }} {{ deal.amount | number }}\n")
+    body = (
+        "{{ deal.closed_at | date('full') }} {{ deal.amount | money }} {{ address.postcode | postcode }}\n"
+        "{{ company.name }} {{ owner.name }} {{ journey.name }} {{ touch.id }} {{ sender.name }}\n"
+        "{{ contact.first_name | upper }} {{ deal.amount | number }}\n"
+    )
     _ok(make_journey, sub("letters/thanks.txt", "letters/f.txt"), {"letters/f.txt": body})
 
 
@@ -431,7 +996,12 @@ def test_valid_conditions_are_accepted(make_journey):
 
 
 def test_a_webhook_needs_no_template(make_journey):
-    _ok(make_journey, journey_yaml(AFFIRM, phase("activate", "- id: crm\n  day: 5\n  channel: webhook\n  url: https://crm.example/hook\n")))
+    _ok(
+        make_journey,
+        journey_yaml(
+            AFFIRM, phase("activate", "- id: crm\n  day: 5\n  channel: webhook\n  url: https://crm.example/hook\n")
+        ),
+    )
 
 
 @pytest.mark.parametrize("name", ["first-100-days.yaml", "first-100-days-en.yaml"])
@@ -535,11 +1105,14 @@ def test_a_single_equals_sign_in_a_condition_gets_the_comparison_hint(make_journ
     assert "does not parse" in problem.message and "==" in problem.hint
 
 
-@pytest.mark.parametrize("line, expected_hint", [
-    ("locale: nl-NL", "write it with an underscore: 'nl_NL'"),
-    ("timezone: Amsterdam", "did you mean 'Europe/Amsterdam'?"),
-    ("calendar:\n  holidays: Netherlands", "did you mean 'NL'?"),
-])
+@pytest.mark.parametrize(
+    "line, expected_hint",
+    [
+        ("locale: nl-NL", "write it with an underscore: 'nl_NL'"),
+        ("timezone: Amsterdam", "did you mean 'Europe/Amsterdam'?"),
+        ("calendar:\n  holidays: Netherlands", "did you mean 'NL'?"),
+    ],
+)
 def test_common_spellings_of_settings_get_the_right_suggestion(make_journey, line, expected_hint):
     text = MINIMAL_JOURNEY.replace("name: X\n", f"name: X\n{line}\n", 1)
     assert text != MINIMAL_JOURNEY

@@ -7,18 +7,35 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from hundred.simulate import VirtualScheduler
-from hundred.web.auth import Auth, PasswordHash, hash_password
 from web_site import PASSWORD, TOKEN, build_site, csrf_of, login, serve
+
+from hundred.service.simulate import VirtualScheduler
+from hundred.web.auth import Auth, PasswordHash, hash_password
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 # Every route of the print room, with a request a browser or a script would send.
-GETS = ["/print", "/print/letter?id=D-PRINT-1%2Fthanks", "/print/letter.pdf?id=D-PRINT-1%2Fthanks",
-        "/print/batches/BATCH/pdf", "/print/batches/BATCH/manifest", "/print/batches/BATCH/labels",
-        "/print/api/letters", "/print/api/batches", "/", "/print/no-such-page", "/print/batches/../../ledger.db"]
-POSTS = ["/print/batches", "/print/batches/BATCH/printed", "/print/batches/BATCH/posted", "/print/letter/posted",
-         "/print/letter/spoil", "/print/letter/reprint", "/logout"]
+GETS = [
+    "/print",
+    "/print/letter?id=D-PRINT-1%2Fthanks",
+    "/print/letter.pdf?id=D-PRINT-1%2Fthanks",
+    "/print/batches/BATCH/pdf",
+    "/print/batches/BATCH/manifest",
+    "/print/batches/BATCH/labels",
+    "/print/api/letters",
+    "/print/api/batches",
+    "/",
+    "/print/no-such-page",
+    "/print/batches/../../ledger.db",
+]
+POSTS = [
+    "/print/batches",
+    "/print/batches/BATCH/printed",
+    "/print/batches/BATCH/posted",
+    "/print/letter/posted",
+    "/print/letter/spoil",
+    "/print/letter/reprint",
+    "/logout",
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +59,20 @@ def user(served):
 @pytest.fixture(scope="module")
 def batch_id(served):
     site, server = served
-    made = httpx.post(f"{server.url}/print/batches", headers={"authorization": f"Bearer {TOKEN}"},
-                      data={"labels": "on", "until": site.ledger.letter(site.letter_id).print_by.isoformat()})
+    made = httpx.post(
+        f"{server.url}/print/batches",
+        headers={"authorization": f"Bearer {TOKEN}"},
+        data={"labels": "on", "until": site.ledger.letter(site.letter_id).print_by.isoformat()},
+    )
     assert made.status_code == 200, made.text
     assert made.json()["letters"] == 2  # the affirm letter and the overdue one; the later one waits
     return made.json()["batch"]
 
 
 def _routes(batch_id: str) -> list[tuple[str, str]]:
-    return [("GET", p.replace("BATCH", batch_id)) for p in GETS] + [("POST", p.replace("BATCH", batch_id)) for p in POSTS]
+    return [("GET", p.replace("BATCH", batch_id)) for p in GETS] + [
+        ("POST", p.replace("BATCH", batch_id)) for p in POSTS
+    ]
 
 
 def test_without_a_login_every_route_redirects_a_browser_and_refuses_a_script(served, batch_id):
@@ -106,12 +128,22 @@ def test_logged_in_pages_and_files_answer_with_safe_headers(user, served, batch_
     assert preview.status_code == 200 and preview.content.startswith(b"%PDF")
 
 
-@pytest.mark.parametrize("path", [
-    "/print/batches/..%2F..%2Fhome%2Fledger.db/pdf", "/print/batches/%2E%2E/pdf", "/print/batches/x%00y/pdf",
-    "/print/batches/no-such-batch/pdf", "/print/batches/BATCH/passwd", "/print/batches/BATCH/..%2Fmanifest",
-    "/print/letter.pdf?id=..%2F..%2Fhome%2Fledger.db", "/print/letter.pdf?id=%2Fetc%2Fpasswd",
-    "/print/letter.pdf?id=D-PRINT-1%2F..%2F..%2Fledger.db", "/print/letter?id=nope%2Fnope", "/print/letter.pdf",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/print/batches/..%2F..%2Fhome%2Fledger.db/pdf",
+        "/print/batches/%2E%2E/pdf",
+        "/print/batches/x%00y/pdf",
+        "/print/batches/no-such-batch/pdf",
+        "/print/batches/BATCH/passwd",
+        "/print/batches/BATCH/..%2Fmanifest",
+        "/print/letter.pdf?id=..%2F..%2Fhome%2Fledger.db",
+        "/print/letter.pdf?id=%2Fetc%2Fpasswd",
+        "/print/letter.pdf?id=D-PRINT-1%2F..%2F..%2Fledger.db",
+        "/print/letter?id=nope%2Fnope",
+        "/print/letter.pdf",
+    ],
+)
 def test_ids_never_reach_the_file_system(user, batch_id, path):
     response = user.get(path.replace("BATCH", batch_id), headers=HTML)
     assert response.status_code == 404, (path, response.status_code)
@@ -122,10 +154,14 @@ def test_a_form_post_without_the_csrf_token_or_from_another_site_is_refused(user
     site, server = served
     token = csrf_of(user)
     before = site.ledger.letters(state="queued")
-    for data, headers in (({}, {}), ({"csrf": "forged"}, {}), ({"csrf": "x" * 43}, {}),
-                          ({"csrf": token}, {"origin": "https://evil.example"}),
-                          ({"csrf": token}, {"origin": "null"}),
-                          ({"csrf": token}, {"sec-fetch-site": "cross-site"})):
+    for data, headers in (
+        ({}, {}),
+        ({"csrf": "forged"}, {}),
+        ({"csrf": "x" * 43}, {}),
+        ({"csrf": token}, {"origin": "https://evil.example"}),
+        ({"csrf": token}, {"origin": "null"}),
+        ({"csrf": token}, {"sec-fetch-site": "cross-site"}),
+    ):
         response = user.post("/print/batches", data={**data, "until": "2099-01-01"}, headers={**HTML, **headers})
         assert response.status_code == 403, (data, headers, response.status_code)
     assert site.ledger.letters(state="queued") == before  # nothing was batched
@@ -141,8 +177,10 @@ def test_a_form_token_belongs_to_its_session(served, user):
     with httpx.Client(base_url=server.url, follow_redirects=False) as other:
         assert login(other).status_code == 303
         assert other.post("/print/batches", data={"csrf": mine, "until": "2000-01-01"}, headers=HTML).status_code == 403
-        assert other.post("/print/batches", data={"csrf": csrf_of(other), "until": "2000-01-01"},
-                          headers=HTML).status_code == 303
+        assert (
+            other.post("/print/batches", data={"csrf": csrf_of(other), "until": "2000-01-01"}, headers=HTML).status_code
+            == 303
+        )
 
 
 def test_logout_ends_the_session_even_for_a_kept_cookie(served):
@@ -159,8 +197,9 @@ def test_logout_ends_the_session_even_for_a_kept_cookie(served):
 
 def test_a_wrong_password_is_refused_slowly_and_then_throttled(served):
     site, server = served
-    from hundred.web import create_app
     from web_site import Served, replace_settings
+
+    from hundred.web import create_app
 
     other = Served(create_app(site.settings.home, settings=replace_settings(site.settings)))
     try:
@@ -210,8 +249,9 @@ def test_password_hashes_are_scrypt_and_compared_whole():
 
 def test_the_app_keeps_no_plain_password(served):
     site, server = served
-    from hundred.web import create_app
     from web_site import replace_settings
+
+    from hundred.web import create_app
 
     settings = replace_settings(site.settings)
     create_app(site.settings.home, settings=settings)
@@ -222,8 +262,14 @@ def test_templates_ship_with_the_package():
     import hundred.web
 
     folder = Path(hundred.web.__file__).parent / "templates"
-    assert {p.name for p in folder.iterdir()} >= {"base.html.j2", "login.html.j2", "print.html.j2",
-                                                  "letter.html.j2", "error.html.j2", "print.css"}
+    assert {p.name for p in folder.iterdir()} >= {
+        "base.html.j2",
+        "login.html.j2",
+        "print.html.j2",
+        "letter.html.j2",
+        "error.html.j2",
+        "print.css",
+    }
     pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
     assert '"hundred.web" = ["templates/*.j2", "templates/*.css"]' in pyproject
 
@@ -231,8 +277,11 @@ def test_templates_ship_with_the_package():
 def test_without_a_prefect_api_nothing_is_marked_posted_and_the_page_says_why(served, monkeypatch):
     site, server = served
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    response = httpx.post(f"{server.url}/print/letter/posted", headers={"authorization": f"Bearer {TOKEN}"},
-                          data={"letter": site.later_id})
+    response = httpx.post(
+        f"{server.url}/print/letter/posted",
+        headers={"authorization": f"Bearer {TOKEN}"},
+        data={"letter": site.later_id},
+    )
     assert response.status_code == 409 and "no Prefect API" in response.json()["error"]
     assert site.ledger.letter(site.later_id).state == "queued"
 
@@ -244,8 +293,11 @@ def test_print_staff_mark_printed_spoil_and_reprint_from_the_page(served, user, 
     assert printed.status_code == 303 and site.ledger.letter(site.overdue_id).state == "printed"
     assert "2 letters marked printed" in user.get("/print", headers=HTML).text
 
-    spoiled = user.post("/print/letter/spoil", headers=headers,
-                        data={"csrf": csrf_of(user), "letter": site.overdue_id, "reason": "paper jam <b>"})
+    spoiled = user.post(
+        "/print/letter/spoil",
+        headers=headers,
+        data={"csrf": csrf_of(user), "letter": site.overdue_id, "reason": "paper jam <b>"},
+    )
     assert spoiled.status_code == 303 and spoiled.headers["location"] == "/print/letter?id=D-OTHER-overdue%2Fthanks"
     page = user.get(spoiled.headers["location"], headers=HTML).text
     assert "spoiled (paper jam &lt;b&gt;)" in page  # shown, escaped
@@ -255,7 +307,9 @@ def test_print_staff_mark_printed_spoil_and_reprint_from_the_page(served, user, 
     assert again.status_code == 303  # the print room's refusal comes back as a message on the letter's page
     assert "still in the queue" in user.get(again.headers["location"], headers=HTML).text
 
-    reprint = user.post("/print/letter/reprint", headers=headers, data={"csrf": csrf_of(user), "letter": site.letter_id})
+    reprint = user.post(
+        "/print/letter/reprint", headers=headers, data={"csrf": csrf_of(user), "letter": site.letter_id}
+    )
     assert reprint.status_code == 200 and reprint.content.startswith(b"%PDF")
     assert reprint.headers["content-disposition"].startswith("attachment")
     assert reprint.content == user.get("/print/letter.pdf", params={"id": site.letter_id}).content  # byte-identical

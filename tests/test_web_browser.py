@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from browser import DESKTOP, TABLET, audit, axe_source, browser, shots  # noqa: F401 (fixtures)
 from web_site import DEAL, PASSWORD, build_site, serve
 
@@ -20,10 +19,10 @@ from web_site import DEAL, PASSWORD, build_site, serve
 @pytest.fixture(scope="module")
 def room(tmp_path_factory, hundred_deployments):
     """The ledger with DEAL's affirm letter queued (runs on the session's Prefect server), served."""
-    from hundred.prefect_rest import RestScheduler
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
 
     root = tmp_path_factory.mktemp("web-browser")
-    scheduler = RestScheduler(hundred_deployments.api_url)
+    scheduler = PrefectScheduler(hundred_deployments.api_url)
     site = build_site(root, scheduler)
     server = serve(site)
     yield site, server
@@ -124,7 +123,7 @@ def test_print_staff_log_in_batch_download_and_post_by_keyboard_and_the_gate_ope
         page.keyboard.press("Enter")
     data = Path(info.value.path()).read_bytes()
     assert data.startswith(b"%PDF")
-    from hundred.ledger import Ledger
+    from hundred.adapters.ledger import Ledger
 
     ledger = Ledger.open(site.settings.ledger_url)
     batch_row = ledger.batch_row(batch)

@@ -1,16 +1,16 @@
-"""RestScheduler (Prefect's REST API over httpx, for the web app) against the session's real
+"""PrefectScheduler (Prefect's REST API over httpx, for the web app) against the session's real
 Prefect server: it makes the very runs PrefectScheduler makes, once per touch."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from hundred.identity import TouchKey
-from hundred.prefect_rest import RestScheduler
+from hundred.adapters.prefect.scheduler import PrefectScheduler
+from hundred.planning.identity import TouchKey
 
 
 def _run(api_url: str, run_id: str) -> dict:
@@ -20,18 +20,23 @@ def _run(api_url: str, run_id: str) -> dict:
 
 
 def _comparable(run: dict) -> dict:
-    return {"name": run["name"], "parameters": run["parameters"], "tags": sorted(run["tags"]),
-            "state": run["state"]["type"], "scheduled": run["state"]["state_details"]["scheduled_time"],
-            "deployment_id": run["deployment_id"]}
+    return {
+        "name": run["name"],
+        "parameters": run["parameters"],
+        "tags": sorted(run["tags"]),
+        "state": run["state"]["type"],
+        "scheduled": run["state"]["state_details"]["scheduled_time"],
+        "deployment_id": run["deployment_id"],
+    }
 
 
 def test_rest_scheduler_makes_the_runs_prefect_scheduler_makes_once_per_touch(hundred_deployments):
-    from flows.scheduling import PrefectScheduler
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
 
     api = hundred_deployments.api_url
     deal = f"REST-{uuid.uuid4().hex[:8]}"
-    due = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
-    with RestScheduler(api) as rest, PrefectScheduler(api) as prefect:
+    due = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    with PrefectScheduler(api) as rest, PrefectScheduler(api) as prefect:
         run_a = rest.schedule(TouchKey(deal, "j", "v1", "a"), due, "affirm", "letter")
         assert rest.schedule(TouchKey(deal, "j", "v2", "a"), due + timedelta(hours=1), "affirm", "letter") == run_a
         assert prefect.schedule(TouchKey(deal, "j", "v1", "a"), due, "affirm", "letter") == run_a
@@ -53,7 +58,7 @@ def test_rest_scheduler_makes_the_runs_prefect_scheduler_makes_once_per_touch(hu
         assert rest.run_state(run_a) == "CANCELLED" and prefect.run_state(run_b) == "CANCELLED"
         assert rest.cancel_deal(deal, "again") == 0
 
-        rest.retry(run_a, datetime.now(timezone.utc) + timedelta(days=9))
+        rest.retry(run_a, datetime.now(UTC) + timedelta(days=9))
         assert rest.run_state(run_a) == "SCHEDULED"
 
         httpx.delete(f"{api}/flow_runs/{run_a}").raise_for_status()
@@ -62,7 +67,7 @@ def test_rest_scheduler_makes_the_runs_prefect_scheduler_makes_once_per_touch(hu
 
 
 def test_rest_scheduler_refuses_a_naive_time_and_a_run_id_that_is_no_uuid(hundred_deployments):
-    with RestScheduler(hundred_deployments.api_url) as rest:
+    with PrefectScheduler(hundred_deployments.api_url) as rest:
         with pytest.raises(ValueError, match="no time zone"):
             rest.schedule(TouchKey("D", "j", "v", "t"), datetime(2026, 1, 1), "affirm", "letter")
         with pytest.raises(ValueError):
@@ -71,22 +76,19 @@ def test_rest_scheduler_refuses_a_naive_time_and_a_run_id_that_is_no_uuid(hundre
 
 def test_rest_scheduler_without_an_api_says_how_to_get_one():
     with pytest.raises(ValueError, match="PREFECT_API_URL"):
-        RestScheduler("")
+        PrefectScheduler("")
 
 
 def test_many_run_states_in_pages_agree_with_one_at_a_time_in_both_schedulers(hundred_deployments, monkeypatch):
     """reconcile reads every scheduled run's state; in pages of STATES_PER_CALL (2 here), a gone
     run is None, and both schedulers say what run_state says."""
-    import flows.scheduling
-    import hundred.prefect_rest
-    from flows.scheduling import PrefectScheduler
+    import hundred.adapters.prefect.scheduler
 
-    monkeypatch.setattr(hundred.prefect_rest, "STATES_PER_CALL", 2)
-    monkeypatch.setattr(flows.scheduling, "STATES_PER_CALL", 2)
+    monkeypatch.setattr(hundred.adapters.prefect.scheduler, "STATES_PER_CALL", 2)
     api = hundred_deployments.api_url
     deal = f"STATES-{uuid.uuid4().hex[:8]}"
-    due = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
-    with RestScheduler(api) as rest, PrefectScheduler(api) as prefect:
+    due = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    with PrefectScheduler(api) as rest, PrefectScheduler(api) as prefect:
         runs = [rest.schedule(TouchKey(deal, "j", "v1", f"t{i}"), due, "affirm", "email") for i in range(5)]
         rest.cancel_deal(deal, "test")
         rest.retry(runs[0], due)

@@ -3,7 +3,7 @@ queued (its referral waits on it), two more queued letters (one overdue, one for
 web app served by uvicorn in a thread on a free port.
 
 The letter is made the way production makes it: `Runtime.deal_closed` schedules the touches on the
-scheduler it is handed (a RestScheduler on the session's Prefect server in the browser test, the
+scheduler it is handed (a PrefectScheduler on the session's Prefect server in the browser test, the
 simulator's in-memory one elsewhere) and `Runtime.run_touch` renders and queues it.
 """
 
@@ -13,14 +13,15 @@ import re
 import threading
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-
 from conftest import deal_payload
 from prefect_server import free_port
+
+from hundred import bootstrap
 
 PASSWORD = "correct horse battery"
 TOKEN = "print-room-test-token-0123456789"
@@ -59,37 +60,56 @@ class Site:
 
 
 def build_site(root: Path, scheduler: Any) -> Site:
-    from hundred.ledger import Ledger
-    from hundred.runtime import Runtime
-    from hundred.settings import Settings
+    from hundred.adapters.ledger import Ledger
+    from hundred.service.settings import Settings
 
     (root / "journeys").mkdir(parents=True, exist_ok=True)
     (root / "journeys" / "printroom.yaml").write_text(JOURNEY, encoding="utf-8")
     for name, text in TEMPLATES.items():
         (root / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "templates" / name).write_text(text, encoding="utf-8")
-    settings = Settings(home=root / "home", letters_dir=root / "letters", journeys_dir=root / "journeys",
-                        templates_dir=root / "templates", day_seconds=None, print_password=PASSWORD,
-                        print_token=TOKEN)
+    settings = Settings(
+        home=root / "home",
+        letters_dir=root / "letters",
+        journeys_dir=root / "journeys",
+        templates_dir=root / "templates",
+        day_seconds=None,
+        print_password=PASSWORD,
+        print_token=TOKEN,
+    )
     settings.home.mkdir(parents=True, exist_ok=True)
     ledger = Ledger.open(settings.ledger_url)
-    runtime = Runtime(ledger, scheduler, settings)
-    now = datetime.now(timezone.utc)
-    runtime.deal_closed(deal_payload(closed_at=(now - timedelta(minutes=5)).isoformat(timespec="seconds"),
-                                     id=DEAL, journey="printroom"))
+    runtime = bootstrap.runtime(settings, ledger_=ledger, scheduler_=scheduler)
+    now = datetime.now(UTC)
+    runtime.deal_closed(
+        deal_payload(closed_at=(now - timedelta(minutes=5)).isoformat(timespec="seconds"), id=DEAL, journey="printroom")
+    )
     outcome = runtime.run_touch(DEAL, "thanks")
     assert outcome.state == "running", outcome
     letter = ledger.letters(deal_id=DEAL)[0]
     today = letter.print_by or now.date()
     extra = {}
-    for suffix, print_by, country in (("overdue", today - timedelta(days=2), "NL"), ("later", today + timedelta(days=3), "DE")):
+    for suffix, print_by, country in (
+        ("overdue", today - timedelta(days=2), "NL"),
+        ("later", today + timedelta(days=3), "DE"),
+    ):
         letter_id = f"D-OTHER-{suffix}/thanks"
         address = {**letter.address, "name": f"Klant {suffix.title()}", "country": country}
         if country == "DE":
             address.update(postcode="10115", city="Berlin")
-        ledger.queue_letter(letter_id=letter_id, deal_id=f"D-OTHER-{suffix}", touch_id="thanks", text=letter.text,
-                            seed=letter_id, hand=letter.hand, layout=letter.layout, address=address,
-                            signer=letter.signer, signer_title=letter.signer_title, print_by=print_by)
+        ledger.queue_letter(
+            letter_id=letter_id,
+            deal_id=f"D-OTHER-{suffix}",
+            touch_id="thanks",
+            text=letter.text,
+            seed=letter_id,
+            hand=letter.hand,
+            layout=letter.layout,
+            address=address,
+            signer=letter.signer,
+            signer_title=letter.signer_title,
+            print_by=print_by,
+        )
         extra[suffix] = letter_id
     return Site(root, settings, ledger, runtime, scheduler, letter.letter_id, extra["overdue"], extra["later"])
 
@@ -102,8 +122,9 @@ class Served:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 30
@@ -134,8 +155,11 @@ def login(client: httpx.Client, password: str = PASSWORD) -> httpx.Response:
     """Log in as a browser would: fetch the form (its token and pre-login cookie), post it."""
     page = client.get("/login", headers={"accept": "text/html"})
     token = CSRF.search(page.text).group(1)
-    return client.post("/login", data={"csrf": token, "password": password, "next": "/print"},
-                       headers={"accept": "text/html", "origin": str(client.base_url).rstrip("/")})
+    return client.post(
+        "/login",
+        data={"csrf": token, "password": password, "next": "/print"},
+        headers={"accept": "text/html", "origin": str(client.base_url).rstrip("/")},
+    )
 
 
 def csrf_of(client: httpx.Client) -> str:

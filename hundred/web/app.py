@@ -14,8 +14,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from hundred import deployments
-from hundred.local import UP_FILE
+from hundred.service import deployments
+from hundred.service.local import UP_FILE
+from hundred.service.settings import Settings
+from hundred.web.hooks import IntakeServices, build_hooks_router
+from hundred.web.site import install_print_room
 
 DEPLOYMENTS = deployments.ALL
 TIMEOUT = 2.0
@@ -50,8 +53,11 @@ def _prefect(api: str | None, part: dict[str, Any]) -> dict[str, Any]:
     status, _ = _get_json(f"{api}/health")
     if status == 200 and part.get("state", "running") == "running":
         return {"state": "up", "url": api}
-    return {"state": "down" if status != 200 else part.get("state", "unknown"),
-            "detail": f"{api}/health answered {status or 'nothing'}", "url": api}
+    return {
+        "state": "down" if status != 200 else part.get("state", "unknown"),
+        "detail": f"{api}/health answered {status or 'nothing'}",
+        "url": api,
+    }
 
 
 def _polled_since(last_polled: Any, started: Any) -> bool:
@@ -74,8 +80,12 @@ def _serve(api: str | None, part: dict[str, Any]) -> dict[str, Any]:
     waiting = []
     for name in DEPLOYMENTS:
         status, body = _get_json(f"{api}/deployments/name/{urllib.parse.quote(name)}")
-        if status != 200 or not isinstance(body, dict) or body.get("status") != "READY" \
-                or not _polled_since(body.get("last_polled"), part.get("started")):
+        if (
+            status != 200
+            or not isinstance(body, dict)
+            or body.get("status") != "READY"
+            or not _polled_since(body.get("last_polled"), part.get("started"))
+        ):
             waiting.append(name)
     if waiting:
         return {"state": "starting", "detail": "waiting for " + ", ".join(waiting)}
@@ -99,25 +109,23 @@ def health(home: Path) -> tuple[bool, dict[str, Any]]:
         if "restarts" in (parts_in.get(name) or {}):
             part["restarts"] = parts_in[name]["restarts"]
     ok = all(p["state"] == "up" for p in parts.values())
-    return ok, {"status": "ok" if ok else "starting", "parts": parts,
-                "urls": {k: up[k] for k in ("prefect_ui_url", "web_url") if k in up}}
+    return ok, {
+        "status": "ok" if ok else "starting",
+        "parts": parts,
+        "urls": {k: up[k] for k in ("prefect_ui_url", "web_url") if k in up},
+    }
 
 
-def create_app(home: Path | None = None, *, settings: Any = None, printroom: Any = None,
-               intake: Any = None) -> FastAPI:
+def create_app(home: Path | None = None, *, settings: Any = None, printroom: Any = None, intake: Any = None) -> FastAPI:
     """The app; `settings` (default: from the environment) and `printroom` (default: a PrintRoom
-    on the home's ledger, posting through the runtime) and `intake` (default: hundred.intake.Intake on
+    on the home's ledger, posting through the runtime) and `intake` (default: hundred.service.intake.Intake on
     that ledger and Prefect's REST API) can be handed in by tests. The CRM's hooks are in hooks.py."""
     home = Path(home or os.environ.get("HUNDRED_HOME") or ".hundred").absolute()
     app = FastAPI(title="hundred", docs_url=None, redoc_url=None, openapi_url=None)
-    from hundred.web.site import install_print_room
 
     if settings is None:
-        from hundred.settings import Settings
-
         settings = Settings(home=home)
     install_print_room(app, home, settings, printroom)
-    from hundred.web.hooks import IntakeServices, build_hooks_router
 
     app.state.intake_services = IntakeServices(home, settings, intake)
     app.include_router(build_hooks_router(app.state.intake_services))

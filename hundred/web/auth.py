@@ -36,7 +36,7 @@ LOGIN_SECONDS = 1800
 WINDOW = 900.0
 PER_CLIENT = 5
 OVERALL = 50
-SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
@@ -63,19 +63,27 @@ class PasswordHash:
     digest: bytes
 
     @classmethod
-    def parse(cls, text: str) -> "PasswordHash":
+    def parse(cls, text: str) -> PasswordHash:
         parts = text.strip().split("$")
         if len(parts) != 6 or parts[0] != "scrypt":
-            raise ValueError("HUNDRED_PRINT_PASSWORD_HASH is not scrypt$n$r$p$salt$hash "
-                             "(make one with `python -m hundred.web.auth`)")
+            raise ValueError(
+                "HUNDRED_PRINT_PASSWORD_HASH is not scrypt$n$r$p$salt$hash (make one with `python -m hundred.web.auth`)"
+            )
         n, r, p = (int(x) for x in parts[1:4])
-        if n < 2 ** 10 or n > 2 ** 20 or n & (n - 1) or not (1 <= r <= 32) or not (1 <= p <= 16):
+        if n < 2**10 or n > 2**20 or n & (n - 1) or not (1 <= r <= 32) or not (1 <= p <= 16):
             raise ValueError("HUNDRED_PRINT_PASSWORD_HASH has scrypt parameters out of range")
         return cls(n, r, p, _unb64(parts[4]), _unb64(parts[5]))
 
     def matches(self, password: str) -> bool:
-        candidate = hashlib.scrypt(password.encode(), salt=self.salt, n=self.n, r=self.r, p=self.p,
-                                   dklen=len(self.digest), maxmem=256 * 1024 * 1024)
+        candidate = hashlib.scrypt(
+            password.encode(),
+            salt=self.salt,
+            n=self.n,
+            r=self.r,
+            p=self.p,
+            dklen=len(self.digest),
+            maxmem=256 * 1024 * 1024,
+        )
         return hmac.compare_digest(candidate, self.digest)
 
 
@@ -125,12 +133,23 @@ class Throttle:
 class Auth:
     """Checks passwords, tokens, sessions and CSRF tokens for one web app."""
 
-    def __init__(self, *, password: str | None = None, password_hash: str | None = None,
-                 token: str | None = None, secret: str | None = None):
-        self._hash = PasswordHash.parse(password_hash) if password_hash else (
-            PasswordHash.parse(hash_password(password)) if password else None)
+    def __init__(
+        self,
+        *,
+        password: str | None = None,
+        password_hash: str | None = None,
+        token: str | None = None,
+        secret: str | None = None,
+    ):
+        self._hash = (
+            PasswordHash.parse(password_hash)
+            if password_hash
+            else (PasswordHash.parse(hash_password(password)) if password else None)
+        )
         self._token = hashlib.sha256(token.encode()).digest() if token else None
-        self._key = hashlib.sha256(b"hundred-print:" + (secret.encode() if secret else secrets.token_bytes(32))).digest()
+        self._key = hashlib.sha256(
+            b"hundred-print:" + (secret.encode() if secret else secrets.token_bytes(32))
+        ).digest()
         self._revoked: dict[str, float] = {}
         self._lock = threading.Lock()
         self.throttle = Throttle()
@@ -171,8 +190,12 @@ class Auth:
             payload = json.loads(_unb64(body))
         except ValueError:
             return None
-        if not isinstance(payload, dict) or not isinstance(payload.get("exp"), (int, float)) \
-                or payload["exp"] < time.time() or not isinstance(payload.get("sid"), str):
+        if (
+            not isinstance(payload, dict)
+            or not isinstance(payload.get("exp"), (int, float))
+            or payload["exp"] < time.time()
+            or not isinstance(payload.get("sid"), str)
+        ):
             return None
         return payload
 

@@ -48,8 +48,14 @@ def own_origin(request: Request) -> str:
 
 def safe_next(value: str | None) -> str:
     """Only a path of the print room itself (no scheme, no //host, no backslash)."""
-    if value and value.startswith("/print") and not value.startswith("//") and "\\" not in value \
-            and not _CONTROL.search(value) and len(value) < 512:
+    if (
+        value
+        and value.startswith("/print")
+        and not value.startswith("//")
+        and "\\" not in value
+        and not _CONTROL.search(value)
+        and len(value) < 512
+    ):
         return value
     return "/print"
 
@@ -100,26 +106,35 @@ class Guard:
             if len(body) > MAX_FORM_BYTES:
                 raise Refused(413, "form too large")
         try:
-            pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20,
-                                           strict_parsing=False)
+            pairs = urllib.parse.parse_qsl(
+                body.decode("utf-8"), keep_blank_values=True, max_num_fields=20, strict_parsing=False
+            )
         except (UnicodeDecodeError, ValueError):
             raise Refused(400, "malformed form") from None
         form = {}
         for key, value in pairs:
             form.setdefault(key, value)
-        if caller is not None and caller.kind == "session" and not self.auth.csrf_ok(caller.sid or "", form.get("csrf")):
+        if (
+            caller is not None
+            and caller.kind == "session"
+            and not self.auth.csrf_ok(caller.sid or "", form.get("csrf"))
+        ):
             raise Refused(403, "the form's security token is missing or stale: reload the page and try again")
         return form
 
 
 def login_required_response(request: Request, exc: LoginRequired) -> Response:
     if exc.api:
-        return JSONResponse({"error": exc.detail}, status_code=401,
-                            headers={"WWW-Authenticate": 'Bearer realm="hundred print room"', "Cache-Control": "no-store"})
+        return JSONResponse(
+            {"error": exc.detail},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="hundred print room"', "Cache-Control": "no-store"},
+        )
     target = "/login"
     if request.method == "GET":
-        target += "?" + urllib.parse.urlencode({"next": safe_next(request.url.path + (
-            "?" + request.url.query if request.url.query else ""))})
+        target += "?" + urllib.parse.urlencode(
+            {"next": safe_next(request.url.path + ("?" + request.url.query if request.url.query else ""))}
+        )
     return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
 
 
@@ -129,9 +144,11 @@ def security_headers(response: Response, style_hash: str) -> None:
         # no sandbox or default-src: browsers' PDF viewers refuse to show a PDF under them
         headers.setdefault("Content-Security-Policy", "frame-ancestors 'self'")
     else:
-        headers.setdefault("Content-Security-Policy",
-                           f"default-src 'none'; style-src '{style_hash}'; img-src 'self' data:; form-action 'self'; "
-                           "frame-ancestors 'none'; base-uri 'none'")
+        headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'none'; style-src '{style_hash}'; img-src 'self' data:; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'",
+        )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")  # so the browser sends Origin on our POSTs
     headers.setdefault("X-Frame-Options", "SAMEORIGIN")

@@ -4,7 +4,7 @@ Not behind the print room login: each route checks its sender itself (hundred's 
 `X-Hundred-Signature`, HubSpot's v3 signature, Pipedrive's Basic auth) and answers 401 otherwise.
 The body is read up to the limit (`intake_max_bytes`, 1 MiB) and no further: 413 above it. A
 refused sender (401) or an oversized body (413) is not written to the ledger (anyone can send
-those); everything else goes through `hundred.intake.Intake`: stored before the answer, 202 when
+those); everything else goes through `hundred.service.intake.Intake`: stored before the answer, 202 when
 accepted, 422 (404 for an update of an unknown deal) with the field errors, kept as a dead letter.
 """
 
@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from hundred.crm import basic_auth_valid, hubspot_valid, map_payload
-from hundred.signature import HEADER, verify_signature
+from hundred import bootstrap
+from hundred.adapters.channels.signing import HEADER, verify_signature
+from hundred.deals.crm import basic_auth_valid, hubspot_valid
 
 log = logging.getLogger("hundred.web.hooks")
 
@@ -42,18 +44,13 @@ class IntakeServices:
     def intake(self) -> Any:
         if self._intake is not None:
             return self._intake
-        from hundred.intake import Intake, NoPrefect
-        from hundred.ledger import Ledger
-        from hundred.local import prefect_api_url
-        from hundred.prefect_rest import RestScheduler
-
-        api = prefect_api_url(self.home)
+        api = bootstrap.prefect_api(self.settings)
         with self._lock:
             if self._ledger is None:
-                self._ledger = Ledger.open(self.settings.ledger_url)
-            if self._scheduler is None or self._scheduler.api_url != (api or "").rstrip("/"):
-                self._scheduler = RestScheduler(api, attempts=2, timeout=10.0) if api else NoPrefect()
-            return Intake(self._ledger, self.settings, self._scheduler)
+                self._ledger = bootstrap.ledger(self.settings)
+            if self._scheduler is None or getattr(self._scheduler, "api_url", "") != (api or "").rstrip("/"):
+                self._scheduler = bootstrap.scheduler(self.settings, attempts=2, timeout=10.0)
+            return bootstrap.intake(self.settings, ledger_=self._ledger, scheduler_=self._scheduler)
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -86,7 +83,9 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
         try:
             return await read_limited(request, settings.intake_max_bytes)
         except TooLarge:
-            return JSONResponse({"error": f"the body is larger than {settings.intake_max_bytes:,} bytes"}, status_code=413)
+            return JSONResponse(
+                {"error": f"the body is larger than {settings.intake_max_bytes:,} bytes"}, status_code=413
+            )
 
     async def signed(request: Request, call: Callable[[Any, bytes, Any], Any]) -> Response:
         body = await body_or_413(request)
@@ -95,8 +94,10 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
         if not settings.webhook_secret:
             return _refused("hooks are closed: no HUNDRED_WEBHOOK_SECRET is configured")
         if not verify_signature(request.headers.get(HEADER), body, settings.webhook_secret):
-            return _refused(f"missing, wrong or expired {HEADER} (t=<unix seconds>,v1=<hex HMAC-SHA256 of "
-                            "'<t>.<body>'>, at most 5 minutes old)")
+            return _refused(
+                f"missing, wrong or expired {HEADER} (t=<unix seconds>,v1=<hex HMAC-SHA256 of "
+                "'<t>.<body>'>, at most 5 minutes old)"
+            )
         return await _stored(call, body, request.headers)
 
     async def _stored(call: Callable[..., Any], *args: Any) -> Response:
@@ -106,8 +107,11 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
             return _json(await run_in_threadpool(lambda: call(services.intake(), *args)))
         except Exception as exc:
             log.exception("intake failed")
-            return JSONResponse({"error": f"could not take the delivery ({type(exc).__name__}): send it again "
-                                          "(a repeat is safe)"}, status_code=503, headers={"Retry-After": "30"})
+            return JSONResponse(
+                {"error": f"could not take the delivery ({type(exc).__name__}): send it again (a repeat is safe)"},
+                status_code=503,
+                headers={"Retry-After": "30"},
+            )
 
     @router.post("/deal-closed")
     async def deal_closed(request: Request) -> Response:
@@ -119,18 +123,12 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
 
     @router.post("/deal-cancelled")
     async def deal_cancelled(request: Request) -> Response:
-        return await signed(request, lambda intake, body, headers: intake.cancelled(body, source="hook", headers=headers))
+        return await signed(
+            request, lambda intake, body, headers: intake.cancelled(body, source="hook", headers=headers)
+        )
 
     def vendor(intake: Any, name: str, body: bytes, headers: Any) -> Any:
-        from hundred.deal import DealProblem
-        from hundred.intake import Answer
-
-        data, problem = map_payload(name, body, settings)
-        if problem:
-            return intake._dead(name, name, body, headers, [DealProblem("", problem)], 422, None, None)
-        if data is None:
-            return Answer(200, {"ignored": f"not a won deal (see the '{name}.won' rule of the CRM mapping)"})
-        return intake.closed(body, source=name, headers=headers, data=data, kind=name)
+        return intake.crm(name, body, headers=headers)
 
     def public_uri(request: Request) -> str:
         if settings.public_url:
@@ -143,10 +141,17 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
         body = await body_or_413(request)
         if isinstance(body, Response):
             return body
-        if not hubspot_valid(settings.hubspot_secret, "POST", public_uri(request), body,
-                             request.headers.get("x-hubspot-signature-v3"),
-                             request.headers.get("x-hubspot-request-timestamp")):
-            return _refused("missing, wrong or expired X-HubSpot-Signature-v3 (HUNDRED_HUBSPOT_SECRET is the app secret)")
+        if not hubspot_valid(
+            settings.hubspot_secret,
+            "POST",
+            public_uri(request),
+            body,
+            request.headers.get("x-hubspot-signature-v3"),
+            request.headers.get("x-hubspot-request-timestamp"),
+        ):
+            return _refused(
+                "missing, wrong or expired X-HubSpot-Signature-v3 (HUNDRED_HUBSPOT_SECRET is the app secret)"
+            )
         return await _stored(vendor, "hubspot", body, request.headers)
 
     @router.post("/pipedrive")
@@ -155,8 +160,11 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
         if isinstance(body, Response):
             return body
         if not basic_auth_valid(settings.pipedrive_auth, request.headers.get("authorization")):
-            return JSONResponse({"error": "missing or wrong HTTP Basic auth (HUNDRED_PIPEDRIVE_AUTH)"}, status_code=401,
-                                headers={"WWW-Authenticate": 'Basic realm="hundred"'})
+            return JSONResponse(
+                {"error": "missing or wrong HTTP Basic auth (HUNDRED_PIPEDRIVE_AUTH)"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="hundred"'},
+            )
         return await _stored(vendor, "pipedrive", body, request.headers)
 
     return router

@@ -3,7 +3,7 @@
 Server-rendered HTML (Jinja2 templates shipped in the package, no scripts, no build step), laid
 out for a tablet. Everything here goes through `Guard.caller` first (hundred/web/guard.py), and
 every form POST through `Guard.form` (CSRF token + Origin). Marking letters posted calls
-`PrintRoom.mark_posted`, whose `on_posted` is the runtime's `letter_posted` on a `RestScheduler`,
+`PrintRoom.mark_posted`, whose `on_posted` is the runtime's `letter_posted` on Prefect's scheduler,
 so the touch completes and the affirm gate opens (the referral is scheduled on Prefect).
 
 Letter ids contain '/', so they travel as a query parameter or a form field and are only ever
@@ -13,23 +13,31 @@ and must exist before a file is served.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from hundred import bootstrap
+from hundred.adapters.prefect.scheduler import PrefectAPIError
 from hundred.web.guard import Caller, Guard, Refused, valid_batch_id, valid_letter_id
 from hundred.web.views import Views
 
 log = logging.getLogger("hundred.web")
-KINDS = {"pdf": ("application/pdf", "pdf"), "manifest": ("text/csv; charset=utf-8", "csv"),
-         "labels": ("application/pdf", "labels.pdf")}
+KINDS = {
+    "pdf": ("application/pdf", "pdf"),
+    "manifest": ("text/csv; charset=utf-8", "csv"),
+    "labels": ("application/pdf", "labels.pdf"),
+}
 
 
 class Services:
@@ -46,11 +54,8 @@ class Services:
     def printroom(self) -> Any:
         with self._lock:
             if self._printroom is None:
-                from hundred.ledger import Ledger
-                from hundred.printroom.service import PrintRoom
-
-                self.ledger = Ledger.open(self.settings.ledger_url)
-                self._printroom = PrintRoom(self.ledger, self.settings, on_posted=self.on_posted)
+                self.ledger = bootstrap.ledger(self.settings)
+                self._printroom = bootstrap.print_room(self.settings, ledger_=self.ledger, on_posted=self.on_posted)
             return self._printroom
 
     def letter(self, letter_id: str) -> Any:
@@ -64,21 +69,19 @@ class Services:
         Without a Prefect API the letter is not marked posted (ValueError: the page says why). When
         Prefect fails after the touch completed, the released touches stay `planned` and the next
         reconcile schedules them: the letter stays posted, the failure is logged."""
-        from hundred.local import prefect_api_url
-        from hundred.prefect_rest import PrefectAPIError, RestScheduler
-        from hundred.runtime import Runtime
-
-        api = prefect_api_url(self.home)
+        api = bootstrap.prefect_api(self.settings)
         if not api:
-            raise ValueError("no Prefect API (start hundred with `hundred up`, or set PREFECT_API_URL), "
-                             "so posting cannot complete the letter's touch; nothing was marked posted")
+            raise ValueError(
+                "no Prefect API (start hundred with `hundred up`, or set PREFECT_API_URL), "
+                "so posting cannot complete the letter's touch; nothing was marked posted"
+            )
         with self._lock:
             if self._scheduler is None or self._scheduler.api_url != api.rstrip("/"):
-                self._scheduler = RestScheduler(api)
+                self._scheduler = bootstrap.scheduler(self.settings)
             scheduler = self._scheduler
         ledger = self.ledger if self.ledger is not None else self.printroom().ledger
         try:
-            return Runtime(ledger, scheduler, self.settings).letter_posted(letter_id)
+            return bootstrap.runtime(self.settings, ledger_=ledger, scheduler_=scheduler).letter_posted(letter_id)
         except (PrefectAPIError, httpx.HTTPError) as exc:
             log.warning("letter %s posted; scheduling what it releases failed (reconcile will): %s", letter_id, exc)
             return None
@@ -126,23 +129,39 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
         queue = await call(room.queue, today)
         batches = await call(room.batches)
         in_batches = [row for state in ("batched", "printed") for row in await call(room.letters, state)]
-        return views.page(request, "print.html.j2", caller, title="Print room", today=today, queue=queue,
-                          batches=batches, in_batches=in_batches, flashes=views.take_flashes(caller.sid))
+        return views.page(
+            request,
+            "print.html.j2",
+            caller,
+            title="Print room",
+            today=today,
+            queue=queue,
+            batches=batches,
+            in_batches=in_batches,
+            flashes=views.take_flashes(caller.sid),
+        )
 
     @router.get("/print/letter", response_class=HTMLResponse)
     async def letter_page(request: Request, id: str = "") -> Response:
         caller = guard.caller(request)
         row = await call(known_letter, id)
-        return views.page(request, "letter.html.j2", caller, title=f"Letter {row.letter_id}", letter=row,
-                          flashes=views.take_flashes(caller.sid))
+        return views.page(
+            request,
+            "letter.html.j2",
+            caller,
+            title=f"Letter {row.letter_id}",
+            letter=row,
+            flashes=views.take_flashes(caller.sid),
+        )
 
     @router.get("/print/letter.pdf")
     async def letter_pdf(request: Request, id: str = "") -> Response:
         guard.caller(request)
         row = await call(known_letter, id)
         pdf = await call(services.printroom().preview, row.letter_id)
-        return Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": 'inline; filename="letter-preview.pdf"'})
+        return Response(
+            pdf, media_type="application/pdf", headers={"Content-Disposition": 'inline; filename="letter-preview.pdf"'}
+        )
 
     @router.get("/print/batches/{batch_id}/{kind}")
     async def batch_file(request: Request, batch_id: str, kind: str) -> Response:
@@ -157,8 +176,9 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
         if not path.is_file():
             raise Refused(404, "this batch has no such file")
         media, suffix = KINDS[kind]
-        return FileResponse(path, media_type=media, filename=f"{batch_id}.{suffix}",
-                            content_disposition_type="attachment")
+        return FileResponse(
+            path, media_type=media, filename=f"{batch_id}.{suffix}", content_disposition_type="attachment"
+        )
 
     @router.post("/print/batches")
     async def make_batch(request: Request) -> Response:
@@ -170,14 +190,23 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
                 until = date.fromisoformat(form["until"])
             except ValueError:
                 raise Refused(400, "the date must look like 2026-12-01") from None
-        result = await act(caller, "/print", services.printroom().make_batch, until=until, duplex=form.get("duplex") == "on",
-                            labels=form.get("labels") == "on")
+        result = await act(
+            caller,
+            "/print",
+            services.printroom().make_batch,
+            until=until,
+            duplex=form.get("duplex") == "on",
+            labels=form.get("labels") == "on",
+        )
         data = _plain(result)
         letters = data.get("letters", 0)
         if not letters:
             return done(caller, "Nothing to print: no queued letter is due by then.", data)
-        return done(caller, f"Batch {data.get('batch')} made: {letters} letters, {data.get('pages')} pages. "
-                            "Download the PDF below.", data)
+        return done(
+            caller,
+            f"Batch {data.get('batch')} made: {letters} letters, {data.get('pages')} pages. Download the PDF below.",
+            data,
+        )
 
     @router.post("/print/batches/{batch_id}/printed")
     async def mark_printed(request: Request, batch_id: str) -> Response:
@@ -193,19 +222,28 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
         await guard.form(request, caller)
         await call(known_batch, batch_id)
         posted = await act(caller, "/print", services.printroom().mark_posted, batch_id=batch_id)
-        return done(caller, f"Batch {batch_id}: {len(posted)} letters marked posted.",
-                    {"batch": batch_id, "posted": list(posted)})
+        return done(
+            caller,
+            f"Batch {batch_id}: {len(posted)} letters marked posted.",
+            {"batch": batch_id, "posted": list(posted)},
+        )
 
     @router.post("/print/letter/posted")
     async def mark_letter_posted(request: Request) -> Response:
         caller = guard.caller(request)
         form = await guard.form(request, caller)
         row = await call(known_letter, form.get("letter"))
-        posted = await act(caller, _letter_url(row.letter_id), services.printroom().mark_posted,
-                           letter_id=row.letter_id)
-        return done(caller, f"Letter {row.letter_id} marked posted." if posted else
-                    f"Letter {row.letter_id} was not marked posted (it is {row.state}).",
-                    {"posted": list(posted)}, to=_letter_url(row.letter_id))
+        posted = await act(
+            caller, _letter_url(row.letter_id), services.printroom().mark_posted, letter_id=row.letter_id
+        )
+        return done(
+            caller,
+            f"Letter {row.letter_id} marked posted."
+            if posted
+            else f"Letter {row.letter_id} was not marked posted (it is {row.state}).",
+            {"posted": list(posted)},
+            to=_letter_url(row.letter_id),
+        )
 
     @router.post("/print/letter/spoil")
     async def spoil(request: Request) -> Response:
@@ -214,8 +252,12 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
         row = await call(known_letter, form.get("letter"))
         reason = (form.get("reason") or "").strip()[:200] or "spoiled in the print room"
         await act(caller, _letter_url(row.letter_id), services.printroom().spoil, row.letter_id, reason)
-        return done(caller, f"Letter {row.letter_id} spoiled ({reason}): it is back in the queue for the next batch.",
-                    {"letter": row.letter_id}, to=_letter_url(row.letter_id))
+        return done(
+            caller,
+            f"Letter {row.letter_id} spoiled ({reason}): it is back in the queue for the next batch.",
+            {"letter": row.letter_id},
+            to=_letter_url(row.letter_id),
+        )
 
     @router.post("/print/letter/reprint")
     async def reprint(request: Request) -> Response:
@@ -223,8 +265,9 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
         form = await guard.form(request, caller)
         row = await call(known_letter, form.get("letter"))
         path = Path(await call(services.printroom().reprint, row.letter_id))
-        return FileResponse(path, media_type="application/pdf", filename="reprint.pdf",
-                            content_disposition_type="attachment")
+        return FileResponse(
+            path, media_type="application/pdf", filename="reprint.pdf", content_disposition_type="attachment"
+        )
 
     @router.get("/print/api/letters")
     async def api_letters(request: Request, state: str | None = None) -> Response:
@@ -243,14 +286,12 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
 
 
 def _letter_url(letter_id: str) -> str:
-    from urllib.parse import quote
 
     return "/print/letter?id=" + quote(letter_id, safe="")
 
 
 def _plain(value: Any) -> dict[str, Any]:
     """A row or result as JSON-safe data (dataclass, object with to_json, or mapping)."""
-    import dataclasses
 
     if hasattr(value, "to_json"):
         data = value.to_json()
@@ -258,5 +299,7 @@ def _plain(value: Any) -> dict[str, Any]:
         data = dataclasses.asdict(value)
     else:
         data = dict(value)
-    return {k: (v.isoformat() if isinstance(v, (date, datetime)) else str(v) if isinstance(v, Path) else v)
-            for k, v in data.items()}
+    return {
+        k: (v.isoformat() if isinstance(v, (date, datetime)) else str(v) if isinstance(v, Path) else v)
+        for k, v in data.items()
+    }

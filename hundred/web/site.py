@@ -10,6 +10,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hundred.service.settings import Settings
 from hundred.web.auth import SESSION_COOKIE, Auth
 from hundred.web.guard import Guard, LoginRequired, Refused, login_required_response, security_headers, wants_html
 from hundred.web.printroom import Services, build_router
@@ -18,11 +19,13 @@ from hundred.web.views import STYLE_HASH, Views, build_login_router
 
 def install_print_room(app: FastAPI, home: Path, settings: Any = None, printroom: Any = None) -> None:
     if settings is None:
-        from hundred.settings import Settings
-
         settings = Settings(home=home)
-    auth = Auth(password=settings.print_password, password_hash=settings.print_password_hash,
-                token=settings.print_token, secret=settings.print_secret)
+    auth = Auth(
+        password=settings.print_password,
+        password_hash=settings.print_password_hash,
+        token=settings.print_token,
+        secret=settings.print_secret,
+    )
     settings.print_password = None  # only its hash stays in memory
     guard, views = Guard(auth), Views(auth)
     services = Services(home, settings, printroom)
@@ -47,8 +50,14 @@ def install_print_room(app: FastAPI, home: Path, settings: Any = None, printroom
                 views.flash(sid, exc.detail, "error")
                 return RedirectResponse(exc.back, status_code=303)
             csrf = auth.csrf_token(sid) if sid else ""
-            return views.render("error.html.j2", status=exc.status, title="Not possible", detail=exc.detail,
-                                logged_in=bool(sid), csrf=csrf)
+            return views.render(
+                "error.html.j2",
+                status=exc.status,
+                title="Not possible",
+                detail=exc.detail,
+                logged_in=bool(sid),
+                csrf=csrf,
+            )
         return JSONResponse({"error": exc.detail}, status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
@@ -61,8 +70,14 @@ def install_print_room(app: FastAPI, home: Path, settings: Any = None, printroom
                 return login_required_response(request, missing)
         sid = auth.session_id(request.cookies.get(SESSION_COOKIE))
         if wants_html(request) and exc.status_code == 404:
-            return views.render("error.html.j2", status=404, title="Not found", detail="There is no such page.",
-                                logged_in=bool(sid), csrf=auth.csrf_token(sid) if sid else "")
+            return views.render(
+                "error.html.j2",
+                status=404,
+                title="Not found",
+                detail="There is no such page.",
+                logged_in=bool(sid),
+                csrf=auth.csrf_token(sid) if sid else "",
+            )
         return await http_exception_handler(request, exc)
 
     @app.middleware("http")

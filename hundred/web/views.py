@@ -39,8 +39,12 @@ def _day(value: date | datetime | None) -> str:
 class Views:
     def __init__(self, auth: Auth):
         self.auth = auth
-        self.env = Environment(loader=PackageLoader("hundred.web", "templates"),
-                               autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+        self.env = Environment(
+            loader=PackageLoader("hundred.web", "templates"),
+            autoescape=select_autoescape(["html", "j2"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         self.env.filters["day"] = _day
         self.env.filters["q"] = lambda value: quote(str(value), safe="")
         self._flashes: dict[str, list[tuple[str, str]]] = {}
@@ -82,11 +86,25 @@ def build_login_router(guard: Guard, views: Views) -> APIRouter:
     def login_form(request: Request, next_url: str, error: str | None = None, status: int = 200) -> Response:
         nonce = auth.new_login_nonce()
         nonce_id = auth.login_nonce_id(nonce) or ""
-        response = views.render("login.html.j2", status=status, title="Log in to the print room", next=next_url,
-                                csrf=auth.csrf_token("login:" + nonce_id), error=error,
-                                configured=auth.has_password, logged_in=False)
-        response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_SECONDS, path="/login", httponly=True,
-                            samesite="strict", secure=_secure(request))
+        response = views.render(
+            "login.html.j2",
+            status=status,
+            title="Log in to the print room",
+            next=next_url,
+            csrf=auth.csrf_token("login:" + nonce_id),
+            error=error,
+            configured=auth.has_password,
+            logged_in=False,
+        )
+        response.set_cookie(
+            LOGIN_COOKIE,
+            nonce,
+            max_age=LOGIN_SECONDS,
+            path="/login",
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request),
+        )
         return response
 
     @router.get("/login", response_class=HTMLResponse)
@@ -105,8 +123,9 @@ def build_login_router(guard: Guard, views: Views) -> APIRouter:
         client = _client(request)
         wait = auth.throttle.retry_after(client)
         if wait:
-            response = login_form(request, next_url, f"Too many wrong passwords. Try again in {wait // 60 + 1} "
-                                                     "minutes.", 429)
+            response = login_form(
+                request, next_url, f"Too many wrong passwords. Try again in {wait // 60 + 1} minutes.", 429
+            )
             response.headers["Retry-After"] = str(wait)
             return response
         if not await run_in_threadpool(auth.password_ok, form.get("password", "")):
@@ -115,8 +134,15 @@ def build_login_router(guard: Guard, views: Views) -> APIRouter:
             return login_form(request, next_url, "That password is not right.", 401)
         auth.throttle.succeeded(client)
         response = RedirectResponse(next_url, status_code=303)
-        response.set_cookie(SESSION_COOKIE, auth.new_session(), max_age=SESSION_SECONDS, path="/", httponly=True,
-                            samesite="strict", secure=_secure(request))
+        response.set_cookie(
+            SESSION_COOKIE,
+            auth.new_session(),
+            max_age=SESSION_SECONDS,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request),
+        )
         response.delete_cookie(LOGIN_COOKIE, path="/login")
         return response
 

@@ -1,0 +1,407 @@
+"""The `Ledger`: what happened to every journey, touch, delivery and letter.
+
+Prefect owns time (when a touch runs); the ledger owns truth (what it did). Every write is
+idempotent or a compare-and-set, so two workers, a retried flow run and a duplicated deal-closed
+event all leave one journey, one set of touches and one transition each:
+
+- `start_journey` inserts under a unique deal id, in one transaction with its touches;
+- `transition` is `UPDATE touches SET state=:to WHERE ... AND state IN (:from) AND state != :to`,
+  and only the caller whose UPDATE changed the row gets True (and writes the event);
+- `set_gate_opened` is `... WHERE gate_opened_at IS NULL`: the referral is scheduled by exactly one
+  of however many racing affirm completions.
+
+Transactions are short and never span a delivery; rows come back as frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Collection, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hundred.adapters.ledger import db
+from hundred.adapters.ledger.batches import Batches
+from hundred.adapters.ledger.intake import IntakeLog
+from hundred.adapters.ledger.models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord, utcnow
+from hundred.adapters.ledger.queue import DeliveriesAndLetters
+from hundred.deals.model import Deal
+from hundred.journeys.model import Journey
+from hundred.service.records import (
+    COMPLETE_TOUCH_STATES,
+    JOURNEY_STATES,
+    PENDING_TOUCH_STATES,
+    TOUCH_STATES,
+    EventRow,
+    JourneyRow,
+    NewTouch,
+    TouchRow,
+    _from_record,
+    check_state,
+)
+
+Clock = Callable[[], datetime]
+TOUCH_FIELDS = frozenset({"due", "flow_run_id", "error", "outcome", "completed_at", "attempts"})
+
+
+def default_url(environ: Mapping[str, str] = os.environ) -> str:
+    """HUNDRED_DATABASE_URL, else the SQLite file `$HUNDRED_HOME/ledger.db` (HUNDRED_HOME default
+    `.hundred`): the same rule as `Settings.ledger_url`, restated here so the ledger does not
+    import the settings layer (a test keeps the two equal)."""
+    url = (environ.get("HUNDRED_DATABASE_URL") or "").strip()
+    if url:
+        return url
+    home = Path(environ.get("HUNDRED_HOME") or ".hundred").expanduser().absolute()
+    return f"sqlite:///{home / 'ledger.db'}"
+
+
+class Ledger(DeliveriesAndLetters, Batches, IntakeLog):
+    """One ledger database. Cheap to keep for a process's lifetime; `close()` releases connections.
+
+    `clock` stamps every row and event: `hundred simulate` passes its virtual clock, so the event
+    log reads in simulated time.
+    """
+
+    def __init__(self, writer: Engine, reader: Engine | None = None, *, clock: Clock = utcnow):
+        self.engine = writer
+        self.clock = clock
+        self._writer = sessionmaker(writer, expire_on_commit=False)
+        self._reader = sessionmaker(reader or writer, expire_on_commit=False)
+        self._engines = {writer, reader or writer}
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str | None = None, *, clock: Clock = utcnow) -> Ledger:
+        """The ledger at `url` (default: `default_url()`), migrated to this hundred's schema.
+
+        Migration runs only when the ledger is behind (one query otherwise) and is serialised
+        across processes, so starting two workers on an old ledger upgrades it once.
+        """
+        writer, reader = db.make_engines(url or default_url())
+        db.ensure_schema(writer, reader)
+        return cls(writer, reader, clock=clock)
+
+    @classmethod
+    def memory(cls, *, clock: Clock = utcnow) -> Ledger:
+        """A throwaway in-memory ledger (create_all, no Alembic): for `hundred simulate` and tests."""
+        writer, _ = db.make_engines("sqlite://")
+        Base.metadata.create_all(writer)
+        return cls(writer, clock=clock)
+
+    def close(self) -> None:
+        for engine in self._engines:
+            engine.dispose()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Session]:
+        try:
+            with self._writer() as session, session.begin():
+                yield session
+        except StatementError as exc:  # our own ValueError from a column type (a naive datetime)
+            if not isinstance(exc, DBAPIError) and isinstance(exc.orig, ValueError):
+                raise exc.orig from None
+            raise
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Session]:
+        with self._reader() as session, session.begin():
+            yield session
+
+    def _event(
+        self, session: Session, deal_id: str, event: str, touch_id: str | None = None, detail: str | None = None
+    ) -> None:
+        session.add(EventRecord(at=self.clock(), deal_id=deal_id, touch_id=touch_id, event=event, detail=detail))
+
+    def record_event(self, deal_id: str, event: str, touch_id: str | None = None, detail: str | None = None) -> None:
+        """Append a note to the event log (e.g. "retrying after SMTP timeout") with no state change."""
+        with self._write() as session:
+            self._event(session, deal_id, event, touch_id, detail)
+
+    # -- journeys and deals --------------------------------------------------------------------
+
+    def start_journey(
+        self,
+        deal: Deal,
+        journey: Journey,
+        templates_dir: str,
+        touches: list[NewTouch],
+        received_at: datetime,
+        day_seconds: float | None = None,
+    ) -> bool:
+        """Record a deal's journey, its deal payload and its touches, all or nothing.
+
+        False when the deal already has a journey (a repeated deal-closed, or another worker won
+        the race): nothing is changed then. The unique deal id decides, not a prior read.
+        """
+        ids = [t.touch_id for t in touches]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"touch ids repeat in {ids}")
+        now = self.clock()
+        version = journey.version()
+        try:
+            with self._write() as session:
+                session.add(
+                    JourneyRecord(
+                        deal_id=deal.id,
+                        journey_id=journey.journey,
+                        version=version,
+                        snapshot=journey.model_dump(mode="json"),
+                        templates_dir=str(templates_dir),
+                        state="active",
+                        received_at=received_at,
+                        day_seconds=day_seconds,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                session.flush()  # the unique deal_id: a second journey for the deal fails here
+                self._put_deal(session, deal.id, deal.model_dump(mode="json"), now)
+                for touch in touches:
+                    session.add(
+                        TouchRecord(
+                            deal_id=deal.id,
+                            touch_id=touch.touch_id,
+                            phase=touch.phase,
+                            channel=touch.channel,
+                            gated=touch.gated,
+                            planned_due=touch.planned_due,
+                            due=touch.due,
+                            state=touch.initial_state,
+                            attempts=0,
+                            updated_at=now,
+                        )
+                    )
+                self._event(session, deal.id, "journey.started", detail=f"{journey.journey}@{version}")
+                for touch in touches:
+                    self._event(session, deal.id, touch.initial_state, touch.touch_id)
+        except IntegrityError:
+            if self.journey(deal.id) is None:
+                raise
+            return False
+        return True
+
+    def journey(self, deal_id: str) -> JourneyRow | None:
+        with self._read() as session:
+            record = session.scalar(select(JourneyRecord).where(JourneyRecord.deal_id == deal_id))
+            return _from_record(JourneyRow, record) if record else None
+
+    def journeys(self, state: str | None = None) -> list[JourneyRow]:
+        """All journeys (or those in `state`), oldest received first."""
+        stmt = select(JourneyRecord).order_by(JourneyRecord.received_at, JourneyRecord.id)
+        if state is not None:
+            check_state(state, JOURNEY_STATES, "journey")
+            stmt = stmt.where(JourneyRecord.state == state)
+        with self._read() as session:
+            return [_from_record(JourneyRow, r) for r in session.scalars(stmt)]
+
+    def deal_payload(self, deal_id: str) -> dict[str, Any] | None:
+        """The deal as last sent by the CRM (JSON); `parse_deal` turns it back into a Deal."""
+        with self._read() as session:
+            return session.scalar(select(DealRecord.payload).where(DealRecord.deal_id == deal_id))
+
+    def update_deal(self, deal_id: str, payload: Mapping[str, Any] | Deal) -> None:
+        """Replace the stored deal payload (a `when:` condition reads the newest one at run time)."""
+        data = payload.model_dump(mode="json") if isinstance(payload, Deal) else dict(payload)
+        try:
+            with self._write() as session:
+                self._put_deal(session, deal_id, data, self.clock())
+        except IntegrityError:  # another writer inserted it first: ours is the newer payload
+            with self._write() as session:
+                self._put_deal(session, deal_id, data, self.clock())
+
+    def _put_deal(self, session: Session, deal_id: str, payload: dict[str, Any], now: datetime) -> None:
+        changed = session.execute(
+            update(DealRecord)
+            .where(DealRecord.deal_id == deal_id)
+            .values(payload=payload, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not changed:
+            session.add(DealRecord(deal_id=deal_id, payload=payload, updated_at=now))
+            session.flush()
+
+    def _journey_cas(self, session: Session, deal_id: str, where: list[Any], **values: Any) -> bool:
+        stmt = (
+            update(JourneyRecord)
+            .where(JourneyRecord.deal_id == deal_id, *where)
+            .values(updated_at=self.clock(), **values)
+            .execution_options(synchronize_session=False)
+        )
+        return session.execute(stmt).rowcount == 1
+
+    def exit_journey(self, deal_id: str, reason: str) -> bool:
+        """Active → exited, and every touch not yet started (planned, waiting, scheduled) →
+        cancelled, in one transaction. False when the journey is not active. Touches already
+        running (a queued letter, a task with its owner) are left for the runtime to decide."""
+        with self._write() as session:
+            if not self._journey_cas(
+                session, deal_id, [JourneyRecord.state == "active"], state="exited", exit_reason=reason
+            ):
+                return False
+            self._event(session, deal_id, "journey.exited", detail=reason)
+            pending = session.scalars(
+                select(TouchRecord.touch_id).where(
+                    TouchRecord.deal_id == deal_id, TouchRecord.state.in_(PENDING_TOUCH_STATES)
+                )
+            ).all()
+            for touch_id in pending:
+                if self._touch_cas(session, deal_id, touch_id, "cancelled", PENDING_TOUCH_STATES, {}):
+                    self._event(session, deal_id, "cancelled", touch_id, reason)
+            return True
+
+    def complete_journey(self, deal_id: str) -> bool:
+        """Active → completed (every touch finished); False when it was not active."""
+        with self._write() as session:
+            if not self._journey_cas(session, deal_id, [JourneyRecord.state == "active"], state="completed"):
+                return False
+            self._event(session, deal_id, "journey.completed")
+            return True
+
+    def set_gate_opened(self, deal_id: str, at: datetime) -> bool:
+        """Record that the affirm gate opened at `at`, once: True only for the one caller that
+        set it (compare-and-set on `gate_opened_at IS NULL`), so that caller alone schedules the
+        gated touches. False when already open or the journey is not active."""
+        with self._write() as session:
+            if not self._journey_cas(
+                session,
+                deal_id,
+                [JourneyRecord.gate_opened_at.is_(None), JourneyRecord.state == "active"],
+                gate_opened_at=at,
+            ):
+                return False
+            self._event(session, deal_id, "gate.opened")
+            return True
+
+    # -- touches -------------------------------------------------------------------------------
+
+    def touches(
+        self, deal_id: str | None = None, *, states: Collection[str] | None = None, due_before: datetime | None = None
+    ) -> list[TouchRow]:
+        """One deal's touches in plan order, or (deal_id None) every deal's, filtered by state and
+        due time: `touches(states=["scheduled"], due_before=now)` is what reconcile checks."""
+        stmt = select(TouchRecord).order_by(TouchRecord.deal_id, TouchRecord.planned_due, TouchRecord.id)
+        if deal_id is not None:
+            stmt = stmt.where(TouchRecord.deal_id == deal_id)
+        if states is not None:
+            stmt = stmt.where(TouchRecord.state.in_(list(states)))
+        if due_before is not None:
+            stmt = stmt.where(TouchRecord.due < due_before)
+        with self._read() as session:
+            return [_from_record(TouchRow, r) for r in session.scalars(stmt)]
+
+    def touch(self, deal_id: str, touch_id: str) -> TouchRow | None:
+        with self._read() as session:
+            record = session.scalar(
+                select(TouchRecord).where(TouchRecord.deal_id == deal_id, TouchRecord.touch_id == touch_id)
+            )
+            return _from_record(TouchRow, record) if record else None
+
+    def _touch_values(self, fields: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(fields) - TOUCH_FIELDS
+        if unknown:
+            raise TypeError(
+                f"not a touch field: {', '.join(sorted(unknown))} (one of {', '.join(sorted(TOUCH_FIELDS))})"
+            )
+        return {**fields, "updated_at": self.clock()}
+
+    def _touch_cas(
+        self,
+        session: Session,
+        deal_id: str,
+        touch_id: str,
+        to_state: str | None,
+        from_states: Collection[str] | None,
+        values: dict[str, Any],
+    ) -> bool:
+        stmt = update(TouchRecord).where(TouchRecord.deal_id == deal_id, TouchRecord.touch_id == touch_id)
+        if to_state is not None:
+            stmt = stmt.where(TouchRecord.state != to_state)
+            values = {**values, "state": to_state}
+        if from_states is not None:
+            stmt = stmt.where(TouchRecord.state.in_(list(from_states)))
+        values.setdefault("updated_at", self.clock())
+        stmt = stmt.values(**values).execution_options(synchronize_session=False)
+        return session.execute(stmt).rowcount == 1
+
+    def transition(
+        self,
+        deal_id: str,
+        touch_id: str,
+        to_state: str,
+        *,
+        from_states: Collection[str] | None = None,
+        count_attempt: bool = False,
+        event: str | None = None,
+        detail: str | None = None,
+        **fields: Any,
+    ) -> bool:
+        """Move a touch to `to_state` if it is in one of `from_states` (any other state when None)
+        and not already there; set `fields` (due, flow_run_id, error, outcome, completed_at,
+        attempts) in the same UPDATE. True only for the caller whose UPDATE changed the row; that
+        caller's change is logged as `event` (default: the new state) with `detail` (default: the
+        error or outcome). `count_attempt` adds one to attempts; entering a complete state stamps
+        completed_at unless given."""
+        check_state(to_state, TOUCH_STATES, "touch")
+        values = self._touch_values(fields)
+        if count_attempt:
+            values["attempts"] = TouchRecord.attempts + 1
+        if to_state in COMPLETE_TOUCH_STATES:
+            values.setdefault("completed_at", self.clock())
+        with self._write() as session:
+            if not self._touch_cas(session, deal_id, touch_id, to_state, from_states, values):
+                return False
+            self._event(
+                session,
+                deal_id,
+                event or to_state,
+                touch_id,
+                detail if detail is not None else fields.get("error") or fields.get("outcome"),
+            )
+            return True
+
+    def update_touch(
+        self,
+        deal_id: str,
+        touch_id: str,
+        *,
+        in_states: Collection[str] | None = None,
+        count_attempt: bool = False,
+        **fields: Any,
+    ) -> bool:
+        """Set fields without a state change (e.g. the flow run id once Prefect has created the
+        run), optionally only while the touch is in `in_states`. No event is written."""
+        values = self._touch_values(fields)
+        if count_attempt:
+            values["attempts"] = TouchRecord.attempts + 1
+        with self._write() as session:
+            return self._touch_cas(session, deal_id, touch_id, None, in_states, values)
+
+    # -- events --------------------------------------------------------------------------------
+
+    def events(self, after_id: int = 0, deal_id: str | None = None, limit: int = 1000) -> list[EventRow]:
+        """Events with id > after_id, oldest first: poll with the last id seen to follow live.
+
+        On PostgreSQL ids are handed out at insert, so a transaction that commits late can land
+        an id below one already seen; a live view that must see everything re-reads a short tail.
+        """
+        stmt = select(EventRecord).where(EventRecord.id > after_id).order_by(EventRecord.id).limit(limit)
+        if deal_id is not None:
+            stmt = stmt.where(EventRecord.deal_id == deal_id)
+        with self._read() as session:
+            return [_from_record(EventRow, r) for r in session.scalars(stmt)]
+
+    def counts(self) -> dict[str, int]:
+        """Touches per state across all journeys (for `status` and health checks)."""
+        with self._read() as session:
+            rows = session.execute(select(TouchRecord.state, func.count()).group_by(TouchRecord.state)).all()
+            return {state: n for state, n in rows}
+
+
+__all__ = ["Ledger", "default_url"]

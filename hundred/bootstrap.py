@@ -1,0 +1,172 @@
+"""The one place hundred is wired: settings, the ledger, the scheduler, the channels, the print files.
+
+Every entry point (the flows, the CLI's operator commands, the web app, `hundred up`, the benches)
+builds its runtime, intake and print room here, so each rule of assembly has one home: which
+ledger a home means, which Prefect API a running `hundred up` offers, which clock a journey keeps.
+
+- One ledger engine per process and database URL (`ledger()` caches it), closed at exit.
+- The scheduler is `PrefectScheduler` over Prefect's REST API, for every caller; without a Prefect
+  API (nothing running, no PREFECT_API_URL) callers get `NoPrefect`, which stores and explains.
+- Operator commands take the running system's clock: `settings()` reads the `hundred up` that
+  owns HUNDRED_HOME (its `--day-seconds`), so a deal submitted by hand plays on the same clock
+  as the ones from the webhook.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from hundred.adapters.channels import ChannelConfig, deliver as deliver_through
+from hundred.adapters.ledger import Ledger as SqlLedger
+from hundred.adapters.prefect.scheduler import PrefectScheduler
+from hundred.adapters.printfiles.files import write_batch
+from hundred.rendering.content import Rendered
+from hundred.service.intake import Intake, NoPrefect
+from hundred.service.local import prefect_api_url, read_up
+from hundred.service.ports import Deliver, DeliveryLog, DeliveryResult, Ledger, Scheduler
+from hundred.service.printroom.service import PrintRoom
+from hundred.service.runtime import Runtime, utcnow
+from hundred.service.settings import Settings
+
+_ledgers: dict[str, SqlLedger] = {}
+_lock = threading.Lock()
+
+
+def settings(**overrides: Any) -> Settings:
+    """The environment's settings; with no HUNDRED_DAY_SECONDS of its own, a command takes the
+    clock of the `hundred up` running on its home (one journey clock on every path)."""
+    base = Settings(**overrides)
+    if "day_seconds" not in overrides and not os.environ.get("HUNDRED_DAY_SECONDS"):
+        running = read_up(base.home) or {}
+        seconds = running.get("day_seconds")
+        if isinstance(seconds, (int, float)) and seconds > 0:
+            base = Settings(**{**overrides, "day_seconds": float(seconds)})
+    return base
+
+
+def ledger(config: Settings | None = None, *, url: str | None = None) -> SqlLedger:
+    """The ledger of these settings (HUNDRED_DATABASE_URL, or the SQLite file in HUNDRED_HOME),
+    opened and migrated once per process and URL."""
+    target = url or (config or Settings()).ledger_url
+    with _lock:
+        if target not in _ledgers:
+            _ledgers[target] = SqlLedger.open(target)
+        return _ledgers[target]
+
+
+def clocked_ledger(config: Settings, clock: Callable[[], datetime]) -> SqlLedger:
+    """A ledger of its own on these settings' database, stamping with `clock` (tests, simulations
+    of a day); the caller closes it."""
+    return SqlLedger.open(config.ledger_url, clock=clock)
+
+
+def memory_ledger(clock: Callable[[], datetime] = utcnow) -> SqlLedger:
+    """A throwaway in-memory ledger: for `hundred simulate` and `import --dry-run`."""
+    return SqlLedger.memory(clock=clock)
+
+
+def close_ledgers() -> None:
+    with _lock:
+        for opened in _ledgers.values():
+            opened.close()
+        _ledgers.clear()
+
+
+atexit.register(close_ledgers)
+
+
+def channel_config(config: Settings) -> ChannelConfig:
+    return ChannelConfig(
+        mail_from=config.mail_from,
+        mail_domain=config.mail_domain,
+        smtp_url=config.smtp_url,
+        outbox_dir=config.outbox_dir,
+        letters_dir=config.letters_dir,
+        webhook_secret=config.webhook_secret,
+        allow_private_webhooks=config.allow_private_webhooks,
+    )
+
+
+def channels(config: Settings) -> Deliver:
+    """Deliver a rendered touch through its channel, configured from the settings."""
+    bound = channel_config(config)
+
+    def deliver(content: Rendered, log: DeliveryLog) -> DeliveryResult:
+        return deliver_through(content, log, bound)
+
+    return deliver
+
+
+def prefect_api(config: Settings) -> str | None:
+    """PREFECT_API_URL when set, else the Prefect server of the `hundred up` on this home."""
+    return prefect_api_url(config.home)
+
+
+def scheduler(config: Settings, *, attempts: int = 4, timeout: float = 30.0) -> PrefectScheduler | NoPrefect:
+    """Prefect as scheduler; `NoPrefect` (stores, explains) when no Prefect API is known."""
+    api = prefect_api(config)
+    return PrefectScheduler(api, attempts=attempts, timeout=timeout) if api else NoPrefect()
+
+
+def runtime(
+    config: Settings | None = None,
+    *,
+    ledger_: Ledger | None = None,
+    scheduler_: Scheduler | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Runtime:
+    """The runtime on this home's ledger and Prefect (or the ones given)."""
+    config = config or settings()
+    return Runtime(
+        ledger_ if ledger_ is not None else ledger(config),
+        scheduler_ if scheduler_ is not None else scheduler(config),  # type: ignore[arg-type]
+        config,
+        clock=clock,
+        deliver=channels(config),
+    )
+
+
+def intake(
+    config: Settings | None = None,
+    *,
+    ledger_: Ledger | None = None,
+    scheduler_: Any = None,
+    attempts: int = 2,
+    timeout: float = 10.0,
+) -> Intake:
+    """The CRM's intake on this home's ledger and Prefect (or the ones given)."""
+    config = config or settings()
+    return Intake(
+        ledger_ if ledger_ is not None else ledger(config),
+        config,
+        scheduler_ if scheduler_ is not None else scheduler(config, attempts=attempts, timeout=timeout),
+    )
+
+
+def print_room(
+    config: Settings | None = None,
+    *,
+    ledger_: Ledger | None = None,
+    on_posted: Callable[[str], Any] | None = None,
+    timezone: str | None = None,
+) -> PrintRoom:
+    """The print room on this home's ledger, writing batch files with the print files adapter."""
+    config = config or settings()
+    return PrintRoom(
+        ledger_ if ledger_ is not None else ledger(config), config, on_posted, timezone=timezone, files=write_batch
+    )
+
+
+def posting_print_room(config: Settings | None = None) -> PrintRoom:
+    """The print room whose posted letters complete their touches through the runtime."""
+    config = config or settings()
+    rt = runtime(config)
+    return print_room(config, ledger_=rt.ledger, on_posted=rt.letter_posted)
+
+
+__all__ = ["channels", "intake", "ledger", "memory_ledger", "print_room", "runtime", "scheduler", "settings"]

@@ -1,0 +1,5 @@
+"""`python -m hundred.cli …` runs the `hundred` command."""
+
+from hundred.cli import main
+
+main()

@@ -1,0 +1,144 @@
+"""The `hundred` command line's base: the Typer app, its output, the shared options and loaders,
+and `main` with the error handling every command shares (the commands are in the modules beside
+this one: journeys.py, operate.py, printroom.py, intake.py; `hundred.cli` registers them).
+
+Exit codes: 0 success, 1 a problem in the user's input (with a message that names what to fix),
+2 a usage error. No traceback reaches a marketer; `--debug` shows one for developers. Commands
+that need no Prefect never import it, so `hundred validate` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+# pydantic scans every installed distribution's entry points for plugins the first time a model
+# is built: a quarter of `hundred validate`'s start-up with Prefect's dependencies installed.
+# hundred uses no pydantic plugins; an operator can still opt in by setting the variable.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+import typer
+
+from hundred.cli.paths import UserError, input_file, resolve_journey, shown
+from hundred.journeys.problems import Invalid
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="hundred: every closed deal becomes a 100-day onboarding journey.",
+)
+
+
+class _Plain:
+    """Plain line output; rich is imported only where a table needs it, to keep validate fast."""
+
+    def __init__(self, stream_name: str):
+        self.stream_name = stream_name
+
+    def print(self, text: str) -> None:
+        print(text, file=getattr(sys, self.stream_name), flush=True)
+
+
+out = _Plain("stdout")
+err = _Plain("stderr")
+_state = {"debug": False}
+
+
+def _check_lang(value: str | None) -> str | None:
+    """`--lang nl`, `en`, `nl_NL`, `en-GB`: a language babel knows, else a usage error (exit 2)."""
+    if value is None:
+        return None
+    from babel import (  # lazy: babel costs a tenth of `hundred validate`; only formatting needs it
+        Locale,
+        UnknownLocaleError,
+    )
+
+    try:
+        Locale.parse(value.strip().replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        raise typer.BadParameter(f"unknown language '{value}'; use a language code such as nl, en or nl_NL") from None
+    return value.strip().replace("-", "_")
+
+
+# `--lang` of the commands a marketer reads (plan, preview, simulate); --json output never changes.
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        callback=_check_lang,
+        help="Language of the table and pages (nl, en, nl_NL ...); default: the journey's locale. Not --json.",
+    ),
+]
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _load(journey: str, deal: Path):
+    model, templates_dir, deal_model, _ = _load_linted(journey, deal, lint=False)
+    return model, templates_dir, deal_model
+
+
+def _load_linted(journey: str, deal: Path, lint: bool = True):
+    """Journey, templates folder, deal, and the Coleman linter's warnings (as JSON, for the timeline)."""
+    from hundred.validation.validate import (
+        load_checked,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
+    )
+
+    path = resolve_journey(journey)
+    input_file(deal, "--deal", "a deal file (JSON)")  # every path is checked before any work is done
+    checked = load_checked(path, lint=lint)
+    return checked.journey, checked.templates_dir, read_deal(deal), checked.lint
+
+
+def read_deal(deal: Path):
+    """A deal file as a Deal, or one UserError line per problem, each naming its field."""
+    from hundred.deals.model import (  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
+        DealError,
+        load_deal,
+    )
+
+    input_file(deal, "--deal", "a deal file (JSON)")
+    try:
+        return load_deal(deal)
+    except DealError as exc:
+        raise UserError(str(exc)) from None
+
+
+def main() -> None:
+    """Console entry point: user errors print a message, unexpected ones a single line."""
+    try:
+        app()  # standalone: click prints usage errors and exits 2 itself
+    except Invalid as exc:
+        from hundred.journeys.shorten import (
+            clip_quoted,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
+        )
+
+        for problem in exc.problems:
+            err.print(clip_quoted(str(problem)))
+        sys.exit(1)
+    except UserError as exc:
+        from hundred.journeys.shorten import (
+            clip_quoted,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
+        )
+
+        err.print(clip_quoted(str(exc)))
+        sys.exit(1)
+    except OSError as exc:  # a file that went away or cannot be read, after the checks above
+        err.print(f"{shown(exc.filename or '')}: {exc.strerror or exc}".lstrip(": "))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        err.print(f"unexpected error: {type(exc).__name__}: {exc} (run again with --debug for details)")
+        sys.exit(1)

@@ -1,0 +1,182 @@
+"""The engine's decisions, written once: what to schedule, whether a touch may run now, what
+completes the affirm phase, and how journey time maps onto the wall clock.
+
+Pure: no Prefect, no database. `runtime.Runtime` asks these questions with facts from the ledger
+and acts on the answers; `hundred simulate` drives the same Runtime with a virtual clock and an
+in-memory scheduler, and the Prefect flows with the real clock and Prefect. A rule changed here
+changes for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from hundred.journeys.model import GATE_PHASE, Journey
+from hundred.planning.planner import PlannedTouch, local_instant
+
+# Touch states, in the order a touch usually moves through them (`hundred status --json`).
+STATES: tuple[str, ...] = (
+    "planned",
+    "waiting",
+    "scheduled",
+    "running",
+    "delivered",
+    "done",
+    "skipped",
+    "expired",
+    "failed",
+    "cancelled",
+)
+COMPLETE = frozenset({"delivered", "done", "skipped", "expired"})  # counts for the affirm gate
+FINAL = COMPLETE | {"cancelled"}  # nothing more will happen
+STOPPABLE = frozenset({"planned", "waiting", "scheduled", "failed", "running"})  # a cancel ends these
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Journey time ↔ wall time. Normally the same; with `--day-seconds N` a journey's clock starts
+    when its deal was received and every planned offset from the close (computed with the real
+    calendar, so weekends and holidays still shape the journey) is scaled by N/86400."""
+
+    closed_at: datetime
+    received_at: datetime
+    day_seconds: float | None = None
+
+    @property
+    def factor(self) -> float:
+        return self.day_seconds / 86400 if self.day_seconds else 1.0
+
+    def to_wall(self, moment: datetime) -> datetime:
+        if not self.day_seconds:
+            return moment
+        return self.received_at + max(moment - self.closed_at, timedelta(0)) * self.factor
+
+    def to_journey(self, wall: datetime) -> datetime:
+        if not self.day_seconds:
+            return wall
+        return self.closed_at + max(wall - self.received_at, timedelta(0)) / self.factor
+
+    def scale(self, span: timedelta) -> timedelta:
+        return span * self.factor
+
+
+QUEUE_BEFORE_BATCH = timedelta(hours=1)
+
+
+def queue_time(journey: Journey) -> time:
+    """When a letter's run starts on its print-by day (journey zone): the start of the working day
+    (the send window), and at least an hour before the morning batch (`letters.batch_at`)."""
+    cutoff = datetime.combine(date.min, journey.letters.batch_time) - QUEUE_BEFORE_BATCH
+    return min(journey.window[0], cutoff.time())
+
+
+def run_at(item: PlannedTouch, journey: Journey) -> datetime:
+    """When a touch's run starts, in journey time. A letter runs on its print-by day at
+    `queue_time`, so it is in the queue before that morning's batch (a deal that closed after
+    the cut-off has a print-by day after it: see planner.first_batch); any other touch runs at
+    its due moment."""
+    if item.print_by is not None:
+        return local_instant(item.print_by, queue_time(journey), ZoneInfo(journey.timezone))
+    return item.due
+
+
+def affirm_touches(journey: Journey) -> list[str]:
+    return [t.id for block, t in journey.touches() if block.phase == GATE_PHASE]
+
+
+def gated_touches(journey: Journey) -> list[str]:
+    return [t.id for block, t in journey.touches() if journey.is_gated(block, t)]
+
+
+def gate_blockers(journey: Journey, states: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The affirm touches that still hold the gate, with their state (a failed one is the reason
+    the referral waits, shown to the operator)."""
+    return [(tid, states.get(tid, "planned")) for tid in affirm_touches(journey) if states.get(tid) not in COMPLETE]
+
+
+def gate_is_open(journey: Journey, states: Mapping[str, str]) -> bool:
+    """The affirm phase is complete when every affirm touch is delivered, done, posted, skipped
+    or expired. A journey without gated touches has nothing to open."""
+    return bool(gated_touches(journey)) and not gate_blockers(journey, states)
+
+
+def journey_finished(states: Mapping[str, str]) -> bool:
+    return all(state in FINAL for state in states.values())
+
+
+def state_after_handover(channel: str, confirm: bool = True) -> str:
+    """What a touch is once its channel has it: an email or webhook is delivered; a letter runs
+    until print staff mark it posted; a task until its owner marks it done (at once with
+    `confirm: false`)."""
+    if channel == "letter":
+        return "running"
+    if channel == "task":
+        return "running" if confirm else "done"
+    return "delivered"
+
+
+Action = Literal["deliver", "noop", "cancel", "skip", "expire"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reason: str
+
+
+def decide(
+    *,
+    journey_state: str,
+    touch_state: str,
+    condition: bool | None,
+    condition_note: str,
+    due: datetime,
+    now: datetime,
+    expires_after: timedelta | None,
+    clock: Clock,
+    planned: datetime | None = None,
+    received_at: datetime | None = None,
+    backfill_grace: timedelta | None = None,
+) -> Decision:
+    """Whether a touch whose run has started may act now. Checked at run time, not at scheduling
+    time: the journey may have exited, the deal changed or the run come late since.
+
+    A backfilled deal (`hundred import`, or a CRM that sends a deal long after it closed): a touch
+    without `expires_after` that was already overdue by more than `backfill_grace` when the deal
+    was received is expired, never sent weeks late; one with `expires_after` follows its own rule.
+    `planned` is the touch's moment in the plan (`due` may have been moved to "at once")."""
+    if touch_state in FINAL:
+        return Decision("noop", f"already {touch_state}")
+    if touch_state == "waiting":  # a run started by hand, or left over: the gate decides, not the run
+        return Decision("noop", "waits for the affirm phase")
+    if journey_state != "active":
+        return Decision("cancel", f"the journey has {journey_state}")
+    if condition is False:
+        return Decision("skip", condition_note or "its condition is false for this deal")
+    if expires_after is not None and now > due + clock.scale(expires_after):
+        late = now - due
+        return Decision("expire", f"{_span(late / clock.factor)} late, expires after {_span(expires_after)}")
+    if (
+        expires_after is None
+        and None not in (backfill_grace, received_at, planned)
+        and received_at - planned > backfill_grace
+    ):  # type: ignore[operator]
+        return Decision(
+            "expire",
+            f"backfill: due {(received_at - planned).days} days before the deal was received "  # type: ignore[operator]
+            f"(more than HUNDRED_BACKFILL_GRACE_DAYS={backfill_grace.days}); not sent late",
+        )
+    return Decision("deliver", "due")
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes >= 2 * 24 * 60:
+        return f"{minutes // (24 * 60)} days"
+    if minutes >= 120:
+        return f"{minutes // 60} hours"
+    return f"{minutes} minutes"

@@ -1,6 +1,0 @@
-"""The print room: batches of letters (one PDF each, with cover, manifest and labels), letter
-states and reprints. Imports only the core and the ledger; see `service.PrintRoom`."""
-
-from hundred.printroom.service import BatchResult, PrintRoom, QueueDay
-
-__all__ = ["BatchResult", "PrintRoom", "QueueDay"]

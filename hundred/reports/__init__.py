@@ -1,0 +1,2 @@
+"""Reports a marketer opens: the timeline page of a plan (timeline/) and the preview folder of
+every rendered touch (preview/)."""

@@ -1,0 +1,1 @@
+"""`hundred preview`: every touch rendered into a folder with an index page."""

@@ -1,0 +1,1 @@
+"""The timeline page of a plan (`plan --html`, the preview's timeline.html)."""

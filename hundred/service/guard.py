@@ -1,0 +1,37 @@
+"""The ledger as one touch's delivery log, refusing to start sending once the touch is cancelled.
+
+A channel records `sending` just before anything leaves (before SMTP DATA, a webhook's POST, an
+outbox file). Checked there, a journey exited while its touch was mid-delivery (a cancel from the
+CRM or `hundred cancel` while the SMTP server was slow) sends nothing: the channel stops with
+`Withdrawn` and the touch stays cancelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hundred.service.ports import Ledger
+
+
+class Withdrawn(Exception):
+    """The touch was cancelled while it was being delivered, before anything left."""
+
+
+@dataclass
+class UnlessCancelled:
+    """`begin_delivery`/`mark_delivery` of `ledger` for the touch (`deal_id`, `touch_id`)."""
+
+    ledger: Ledger
+    deal_id: str
+    touch_id: str
+
+    def begin_delivery(self, *args: Any, **kwargs: Any) -> Any:
+        return self.ledger.begin_delivery(*args, **kwargs)
+
+    def mark_delivery(self, key: str, state: str, detail: str | None = None, from_states: Any = None) -> bool:
+        if state == "sending":
+            row = self.ledger.touch(self.deal_id, self.touch_id)
+            if row is None or row.state == "cancelled":
+                raise Withdrawn("the journey exited before it left; nothing sent")
+        return self.ledger.mark_delivery(key, state, detail=detail, from_states=from_states)

@@ -1,0 +1,312 @@
+"""The service's ports: what the runtime, the intake and the print room need from the world.
+
+The service never imports an adapter. It is handed objects that fit these protocols, built by
+`hundred.bootstrap` (the SQL ledger, the channels, Prefect as scheduler, the print files) or by
+`hundred simulate` (an in-memory ledger, a virtual scheduler, a delivery that only records).
+mypy checks each adapter against its port where bootstrap hands it over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from hundred.deals.model import Deal
+from hundred.journeys.model import Journey
+from hundred.planning.identity import TouchKey
+from hundred.rendering.content import Rendered
+from hundred.service.records import (
+    BatchEntry,
+    BatchResult,
+    BatchRow,
+    DeliveryRow,
+    EventRow,
+    IntakeRow,
+    JourneyRow,
+    LetterRow,
+    NewTouch,
+    TouchRow,
+)
+
+# -- time: who runs the work ---------------------------------------------------------------------
+
+
+class Scheduler(Protocol):
+    """What the runtime needs from whoever owns time (Prefect, or the simulator's virtual clock)."""
+
+    def schedule(self, key: TouchKey, due: datetime, phase: str, channel: str) -> str:
+        """Create (or find: idempotent by key) the touch's run at `due`; return its run id."""
+        ...
+
+    def cancel_deal(self, deal_id: str, reason: str) -> int:
+        """Cancel the deal's runs that have not started; return how many."""
+        ...
+
+    def run_state(self, run_id: str) -> str | None:
+        """The run's state type ("SCHEDULED", "COMPLETED", …), or None when it no longer exists."""
+        ...
+
+    def retry(self, run_id: str, at: datetime) -> None:
+        """Run the same run again at `at` (its process died mid-delivery)."""
+        ...
+
+    def run_states(self, run_ids: list[str]) -> dict[str, str | None]:
+        """`run_state` of many runs in a few calls (reconcile reads every scheduled run's)."""
+        ...
+
+
+# -- the channels: a rendered touch out to the world ---------------------------------------------
+
+ResultState = Literal["sent", "already-sent", "failed", "uncertain"]
+
+
+class DeliveryRowLike(Protocol):
+    @property
+    def state(self) -> str: ...
+
+
+class DeliveryLog(Protocol):
+    """The part of the ledger a channel records in (the ledger, or a guard around it)."""
+
+    def begin_delivery(
+        self, key: str, deal_id: str, touch_id: str, channel: str, message_id: str | None
+    ) -> DeliveryRowLike:
+        """Insert the row as `pending`, or return the existing one (whatever its state)."""
+        ...
+
+    def mark_delivery(
+        self, key: str, state: str, detail: str | None = None, from_states: Iterable[str] | None = None
+    ) -> bool:
+        """Set the state (only when the row is in one of `from_states`); True if it moved."""
+        ...
+
+
+@dataclass(frozen=True)
+class QueuedLetter:
+    """What the print queue keeps to re-render a letter in a batch."""
+
+    letter_id: str  # TouchKey.reference
+    text: str
+    seed: str
+    hand: str
+    layout: dict[str, Any]  # paper, envelope, ink, return_address, sender_country, humanise, locale
+    address: dict[str, Any]  # PostalAddress fields
+    signer: str
+    signer_title: str | None
+    print_by: date | None
+    pdf_path: Path
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What a delivery attempt came to.
+
+    sent: it left now (or the letter was rendered for the print queue, see `letter`).
+    already-sent: an earlier run delivered it; nothing left now.
+    failed: nothing was delivered; retrying is safe.
+    uncertain: an earlier or this run may have delivered it; not retried (see `detail`).
+    """
+
+    state: ResultState
+    detail: str
+    message_id: str | None = None
+    letter: QueuedLetter | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.state in ("sent", "already-sent")
+
+
+Deliver = Callable[[Rendered, DeliveryLog], DeliveryResult]
+"""Deliver one rendered touch, recording in the log; the channels, configured by bootstrap."""
+
+
+# -- the print room's files ------------------------------------------------------------------------
+
+
+class BatchPlace(Protocol):
+    """What the print files need of the print room: its ledger, its day's zone, where files go."""
+
+    ledger: Ledger
+    tz: ZoneInfo
+
+    def batch_path(self, batch_id: str, kind: str) -> Path: ...
+
+
+class PrintFiles(Protocol):
+    """Writes a batch's PDF, manifest and labels (hundred.adapters.printfiles)."""
+
+    def __call__(
+        self, room: BatchPlace, batch: BatchRow, entries: list[tuple[BatchEntry, LetterRow]], *, labels: bool
+    ) -> BatchResult: ...
+
+
+# -- the ledger ------------------------------------------------------------------------------------
+
+Order = Callable[[list[LetterRow]], list[LetterRow]]
+
+
+class Ledger(Protocol):
+    """hundred's record of what happened; the SQL ledger (hundred.adapters.ledger) implements it.
+
+    Every change is a compare-and-set: a method that changes something answers whether this call
+    changed it, so racing workers and retried runs leave one outcome.
+    """
+
+    clock: Callable[[], datetime]
+
+    def close(self) -> None: ...
+
+    # journeys and deals
+    def start_journey(
+        self,
+        deal: Deal,
+        journey: Journey,
+        templates_dir: str,
+        touches: list[NewTouch],
+        received_at: datetime,
+        day_seconds: float | None = None,
+    ) -> bool: ...
+    def journey(self, deal_id: str) -> JourneyRow | None: ...
+    def journeys(self, state: str | None = None) -> list[JourneyRow]: ...
+    def deal_payload(self, deal_id: str) -> dict[str, Any] | None: ...
+    def update_deal(self, deal_id: str, payload: Mapping[str, Any] | Deal) -> None: ...
+    def exit_journey(self, deal_id: str, reason: str) -> bool: ...
+    def complete_journey(self, deal_id: str) -> bool: ...
+    def set_gate_opened(self, deal_id: str, at: datetime) -> bool: ...
+
+    # touches and events
+    def touches(
+        self, deal_id: str | None = None, *, states: Collection[str] | None = None, due_before: datetime | None = None
+    ) -> list[TouchRow]: ...
+    def touch(self, deal_id: str, touch_id: str) -> TouchRow | None: ...
+    def transition(
+        self,
+        deal_id: str,
+        touch_id: str,
+        to_state: str,
+        *,
+        from_states: Collection[str] | None = None,
+        count_attempt: bool = False,
+        event: str | None = None,
+        detail: str | None = None,
+        **fields: Any,
+    ) -> bool: ...
+    def update_touch(
+        self,
+        deal_id: str,
+        touch_id: str,
+        *,
+        in_states: Collection[str] | None = None,
+        count_attempt: bool = False,
+        **fields: Any,
+    ) -> bool: ...
+    def record_event(
+        self, deal_id: str, event: str, touch_id: str | None = None, detail: str | None = None
+    ) -> None: ...
+    def events(self, after_id: int = 0, deal_id: str | None = None, limit: int = 1000) -> list[EventRow]: ...
+    def counts(self) -> dict[str, int]: ...
+
+    # deliveries (the channels' log) and the print queue
+    def begin_delivery(
+        self, key: str, deal_id: str, touch_id: str, channel: str, message_id: str | None = None
+    ) -> DeliveryRow: ...
+    def mark_delivery(
+        self, key: str, state: str, detail: str | None = None, from_states: Collection[str] | None = None
+    ) -> bool: ...
+    def delivery(self, key: str) -> DeliveryRow | None: ...
+    def queue_letter(
+        self,
+        *,
+        letter_id: str,
+        deal_id: str,
+        touch_id: str,
+        text: str,
+        seed: str,
+        hand: str,
+        layout: Mapping[str, Any],
+        address: Mapping[str, Any],
+        signer: str,
+        signer_title: str | None = None,
+        print_by: date | None = None,
+        pdf_path: str | None = None,
+    ) -> tuple[LetterRow, bool]: ...
+    def letter(self, letter_id: str) -> LetterRow | None: ...
+    def letters(
+        self, state: str | None = None, deal_id: str | None = None, print_by_until: date | None = None
+    ) -> list[LetterRow]: ...
+    def set_letter_state(
+        self, letter_id: str, to_state: str, from_states: Collection[str] | None, **fields: Any
+    ) -> bool: ...
+    def spoil_letter(self, letter_id: str, reason: str) -> str | None: ...
+
+    # print batches
+    def claim_batch(
+        self,
+        batch_id: str,
+        letter_ids: Sequence[str],
+        *,
+        until: date,
+        duplex: bool,
+        labels: bool,
+        order: Order,
+        notes: Sequence[str] = (),
+    ) -> list[LetterRow]: ...
+    def finish_batch(self, batch_id: str, pages: int, placed: dict[str, tuple[int, int]]) -> None: ...
+    def batch_row(self, batch_id: str) -> BatchRow | None: ...
+    def batch_rows(self, limit: int = 200) -> list[BatchRow]: ...
+    def batch_entries(self, batch_id: str) -> list[tuple[BatchEntry, LetterRow]]: ...
+    def batch_letter_states(self, batch_id: str) -> dict[str, int]: ...
+    def set_batch_letters(self, batch_id: str, from_state: str, to_state: str) -> list[str]: ...
+    def mark_batch(self, batch_id: str, field: str) -> bool: ...
+    def release_batch(self, batch_id: str, reason: str) -> int: ...
+
+    # the CRM's intake
+    def add_intake(
+        self,
+        *,
+        kind: str,
+        source: str,
+        state: str,
+        deal_id: str | None = None,
+        key: str | None = None,
+        payload: dict[str, Any] | None = None,
+        raw: bytes | str | None = None,
+        headers: dict[str, Any] | None = None,
+        reason: str | None = None,
+        received_at: datetime | None = None,
+    ) -> tuple[IntakeRow, bool]: ...
+    def intake(self, intake_id: str) -> IntakeRow | None: ...
+    def intake_by_key(self, key: str) -> IntakeRow | None: ...
+    def intakes(
+        self,
+        *,
+        states: Collection[str] | None = None,
+        deal_id: str | None = None,
+        kinds: Collection[str] | None = None,
+        limit: int = 1000,
+    ) -> list[IntakeRow]: ...
+    def unstarted_intakes(self, limit: int = 1000) -> list[IntakeRow]: ...
+    def set_intake(
+        self,
+        intake_id: str,
+        state: str | None = None,
+        *,
+        from_states: Collection[str] | None = None,
+        count_attempt: bool = False,
+        **fields: Any,
+    ) -> bool: ...
+    def update_intake(
+        self,
+        intake_id: str,
+        state: str | None = None,
+        *,
+        from_states: Collection[str] | None = None,
+        count_attempt: bool = False,
+        **fields: Any,
+    ) -> IntakeRow | None: ...

@@ -1,0 +1,151 @@
+"""Runtime configuration from the environment (`HUNDRED_*`), read with pydantic-settings.
+
+Only the runtime (ledger, channels, `up`, flows) reads this; `hundred validate`, `plan` and
+`preview` never import it, so their start-up does not pay for pydantic-settings. Everything has a
+default: with no configuration at all, state lives under `.hundred/` in the working directory,
+email goes to `.eml` files in the outbox, and the ledger is a SQLite file.
+
+Secrets (`smtp_url` may carry a password, `webhook_secret`) are plain strings for the channels to
+use, but left out of `repr()` so a logged `Settings` never shows them.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUNDRED_", extra="ignore", validate_default=True)
+
+    home: Path = Field(Path(".hundred"), description="Where hundred keeps its state: ledger, outbox, local Prefect")
+    database_url: str | None = Field(
+        None,
+        repr=False,
+        description="SQLAlchemy URL of the ledger, e.g. postgresql+psycopg://user:pass@host/db; "
+        "default: a SQLite file in home",
+    )
+    smtp_url: str | None = Field(
+        None,
+        repr=False,
+        description="smtp://user:pass@host:587?starttls=true or smtps://host:465; unset: .eml files in the outbox",
+    )
+    mail_from: str = "hundred <hundred@localhost>"
+    mail_domain: str | None = Field(None, description="Message-ID domain; default: the domain of mail_from")
+    webhook_secret: str | None = Field(
+        None,
+        repr=False,
+        description="HMAC secret for webhooks: signs hundred's own, checks the CRM's on /hooks/*; "
+        "several comma-separated while rotating (signs with the first, accepts any)",
+    )
+    hubspot_secret: str | None = Field(
+        None, repr=False, description="HubSpot app secret: checks X-HubSpot-Signature-v3 on /hooks/hubspot"
+    )
+    pipedrive_auth: str | None = Field(
+        None,
+        repr=False,
+        description="user:password that Pipedrive's webhook sends as HTTP Basic auth to /hooks/pipedrive",
+    )
+    crm_mapping: Path | None = Field(
+        None,
+        description="JSON or YAML file mapping HubSpot/Pipedrive payloads onto the deal; default: the one "
+        "shipped in hundred/deals/crm_mapping.json",
+    )
+    public_url: str | None = Field(
+        None,
+        description="The URL the CRM calls hundred at (https://hooks.example.com), when a proxy changes it: "
+        "HubSpot signs the full URL",
+    )
+    intake_max_bytes: int = Field(1_048_576, gt=0, description="Largest webhook body accepted (413 above it)")
+    backfill_grace_days: float = Field(
+        7,
+        ge=0,
+        description="A touch already overdue by more than this many days when its deal was received "
+        "(a backfill) is expired, not sent, even without expires_after",
+    )
+    allow_private_webhooks: bool = Field(False, description="Allow webhook URLs on loopback/private networks")
+    letters_dir: Path = Path("letters")
+    journeys_dir: Path = Path("journeys")
+    templates_dir: Path = Path("templates")
+    run_lease_seconds: float = Field(
+        600,
+        gt=0,
+        description="A touch run that claimed a touch this long ago and delivered nothing died: reconcile runs it again",
+    )
+    schedule_horizon_days: float | None = Field(
+        None,
+        gt=0,
+        description="Create a touch's Prefect run only once it is due within this many journey days; "
+        "later touches stay planned and the reconcile flow (every 15 minutes) schedules "
+        "them as they come within it. Unset: every run when the deal closes",
+    )
+    default_journey: str = Field("first-100-days", description="The journey a deal without a 'journey' key starts")
+    day_seconds: float | None = Field(
+        None, gt=0, description="Compressed time: one journey day lasts this many seconds (demos, tests)"
+    )
+    # The print room page (hundred/web): nothing is readable without one of these.
+    print_password: str | None = Field(
+        None, repr=False, description="Print room login password (kept only hashed in memory)"
+    )
+    print_password_hash: str | None = Field(
+        None, repr=False, description="Print room password as scrypt$n$r$p$salt$hash (python -m hundred.web.auth)"
+    )
+    print_token: str | None = Field(None, repr=False, description="Bearer token for scripts calling the print room")
+    print_secret: str | None = Field(
+        None, repr=False, description="Signs print room sessions; default: random per process (logins end on restart)"
+    )
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        """Absolute, so a worker started in another directory finds the same ledger."""
+        return value.expanduser().absolute()
+
+    @field_validator(
+        "database_url",
+        "smtp_url",
+        "webhook_secret",
+        "mail_domain",
+        "print_password",
+        "print_password_hash",
+        "print_token",
+        "print_secret",
+        "hubspot_secret",
+        "pipedrive_auth",
+        "crm_mapping",
+        "public_url",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`HUNDRED_SMTP_URL=` (set but empty) means unset, as a shell user expects."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _default_mail_domain(self) -> Settings:
+        if not self.mail_domain:
+            _, address = parseaddr(self.mail_from)
+            self.mail_domain = address.rpartition("@")[2].strip() or "localhost"
+        return self
+
+    @property
+    def ledger_url(self) -> str:
+        """HUNDRED_DATABASE_URL, or the SQLite file `home/ledger.db`."""
+        return self.database_url or f"sqlite:///{self.home / 'ledger.db'}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def prefect_home(self) -> Path:
+        """PREFECT_HOME for the local Prefect server that `hundred up` starts."""
+        return self.home / "prefect"
+
+
+def load_settings() -> Settings:
+    """Read the environment now (each call re-reads it; nothing is cached behind the caller's back)."""
+    return Settings()

@@ -1,0 +1,409 @@
+"""`hundred up`: a local Prefect server, hundred's served flows and the web app, supervised.
+
+Parts, started in this order, each in its own process group with its output in
+`HUNDRED_HOME/logs/<part>.log`:
+
+1. `prefect` : `prefect server start` on 127.0.0.1 (PREFECT_HOME and its SQLite DB under
+   `HUNDRED_HOME/prefect`); the next part starts once `/api/health` answers.
+2. `serve`   : `python -m flows.serve` (all of hundred's deployments) against that server.
+3. `web`     : the FastAPI app (uvicorn); `/healthz` is 200 once every part is up.
+
+A part that exits is restarted with backoff (serve exits after a long API outage). Ctrl-C or
+SIGTERM stops everything: SIGTERM to each part, then SIGKILL to its whole group after a timeout.
+One `up` per home (an flock on `HUNDRED_HOME/up.lock`); `HUNDRED_HOME/up.json` tells operator
+commands and the web app where things are (see `hundred.service.local`).
+
+Prefect itself is imported only to create runs (the start-up reconcile, the demo deal), after
+PREFECT_API_URL points at the local server.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from hundred import bootstrap
+from hundred.service.local import lock_file, read_up, up_file, write_json_atomic
+from hundred.service.settings import Settings
+from hundred.up.demo import DemoView
+
+HOST = "127.0.0.1"
+REPO = Path(__file__).resolve().parents[2]
+DEMO_DEAL = REPO / "examples" / "deal-nl.json"
+STOP_TIMEOUT = 10.0
+READY_TIMEOUT = 180.0  # first start on a slow box: DB migrations ~15 s, under load much more
+
+
+class AlreadyUp(Exception):
+    """One line for the person at the keyboard; `up` exits 1."""
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    print(text, file=stream or sys.stdout, flush=True)
+
+
+@dataclass
+class Part:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen | None = None
+    state: str = "stopped"
+    restarts: int = 0
+    failures: int = 0  # consecutive quick exits, for the backoff
+    started_at: float = 0.0  # monotonic, for the backoff
+    started_wall: float = 0.0  # epoch, for the web app's "polled since it started" check
+    restart_at: float | None = None
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as out:
+            out.write(f"\n--- {datetime.now().isoformat(timespec='seconds')} starting {self.name}\n".encode())
+            out.flush()
+            self.proc = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=os.getcwd(),
+            )
+        self.state, self.started_at, self.restart_at = "running", time.monotonic(), None
+        self.started_wall = time.time()
+
+    def exited(self) -> int | None:
+        return self.proc.poll() if self.proc else None
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """SIGTERM to the part, then to its group, then SIGKILL to the group: no orphans."""
+        proc, self.state = self.proc, "stopped"
+        if proc is None:
+            return
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGTERM, 2.0), (signal.SIGKILL, 2.0)):
+            try:
+                if sig == signal.SIGTERM and wait == timeout:
+                    proc.send_signal(sig) if proc.poll() is None else None
+                else:
+                    os.killpg(proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                proc.wait(wait)
+            except subprocess.TimeoutExpired:
+                continue
+            if not _group_alive(proc.pid):
+                break
+        self.proc = None
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "pid": self.proc.pid if self.proc else None,
+            "restarts": self.restarts,
+            "started": self.started_wall,
+            "log": str(self.log),
+        }
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _http_status(url: str, timeout: float = 2.0) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
+
+
+def _lock(home: Path) -> int:
+    """Hold the home's lock for the life of this process; AlreadyUp when another `up` has it."""
+    fd = os.open(lock_file(home), os.O_RDWR | os.O_CREAT, 0o644)
+    for _attempt in range(10):  # a short wait covers an operator command probing the lock
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except OSError:
+            time.sleep(0.05)
+    os.close(fd)
+    try:
+        pid = json.loads(up_file(home).read_text(encoding="utf-8")).get("pid")
+    except (OSError, ValueError):
+        pid = None
+    raise AlreadyUp(f"hundred up is already running for {home}" + (f" (pid {pid})" if pid else ""))
+
+
+class Supervisor:
+    def __init__(
+        self,
+        home: Path,
+        port: int,
+        prefect_port: int,
+        day_seconds: float | None,
+        demo: bool,
+        say: Callable[[str], None] = _say,
+    ):
+        self.home, self.port, self.prefect_port = home, port, prefect_port
+        self.day_seconds, self.demo, self.say = day_seconds, demo, say
+        self.print_login = "password from HUNDRED_PRINT_PASSWORD"
+        self.api_url = f"http://{HOST}:{prefect_port}/api"
+        self.ui_url = f"http://{HOST}:{prefect_port}"
+        self.web_url = f"http://{HOST}:{port}"
+        self.stopping = False
+        self.parts: dict[str, Part] = {}
+        self.ready_at: float | None = None
+        self.t0 = time.monotonic()
+        self.demo_view: DemoView | None = None
+        self.slow_warned = False
+
+    # -- set-up ------------------------------------------------------------------------------------
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "HUNDRED_HOME": str(self.home),
+                "PREFECT_HOME": str(self.home / "prefect"),
+                "PREFECT_API_URL": self.api_url,
+                "PREFECT_UI_API_URL": self.api_url,
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_SERVER_UI_ENABLED": "true",
+                "PREFECT_SERVER_API_HOST": HOST,
+                "PREFECT_SERVER_API_PORT": str(self.prefect_port),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")  # serve looks for due runs every 2 s
+        if self.day_seconds:
+            env["HUNDRED_DAY_SECONDS"] = repr(float(self.day_seconds))
+        return env
+
+    def build_parts(self) -> None:
+        env, logs, py = self.environment(), self.home / "logs", sys.executable
+        self.parts = {
+            "prefect": Part(
+                "prefect",
+                [py, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(self.prefect_port)],
+                env,
+                logs / "prefect.log",
+            ),
+            "serve": Part("serve", [py, "-m", "flows.serve"], env, logs / "serve.log"),
+            "web": Part(
+                "web",
+                [
+                    py,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "hundred.web:create_app",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                ],
+                env,
+                logs / "web.log",
+            ),
+        }
+
+    def write_state(self) -> None:
+        write_json_atomic(
+            up_file(self.home),
+            {
+                "pid": os.getpid(),
+                "home": str(self.home),
+                "prefect_api_url": self.api_url,
+                "prefect_ui_url": self.ui_url,
+                "web_url": self.web_url,
+                "day_seconds": self.day_seconds,
+                "ready": self.ready_at is not None,
+                "parts": {n: p.info() for n, p in self.parts.items()},
+            },
+        )
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.build_parts()
+        self.say(f"starting hundred in {self.home} (logs in {self.home / 'logs'})")
+        self.parts["prefect"].start()
+        self.write_state()
+        waiting_for_prefect = True
+        while not self.stopping:
+            self.watch()
+            if waiting_for_prefect and _http_status(f"{self.api_url}/health") == 200:
+                waiting_for_prefect = False
+                self.say(f"  prefect server up ({time.monotonic() - self.t0:.1f} s)")
+                for name in ("serve", "web"):
+                    self.parts[name].start()
+                self.write_state()
+            if not waiting_for_prefect and self.ready_at is None:
+                if _http_status(f"{self.web_url}/healthz") == 200:
+                    self.on_ready()
+                elif not self.slow_warned and time.monotonic() - self.t0 > READY_TIMEOUT:
+                    self.slow_warned = True
+                    self.say(
+                        f"  still not up after {READY_TIMEOUT:.0f} s: see {self.web_url}/healthz "
+                        f"and the logs in {self.home / 'logs'}",
+                        sys.stderr,
+                    )
+            if self.demo_view is not None:
+                self.demo_view.poll()
+            time.sleep(0.5)
+        return 0
+
+    def watch(self) -> None:
+        """Restart a part that exited: 1, 2, 4 … 30 s backoff; a part that ran a minute resets it."""
+        now, changed = time.monotonic(), False
+        for part in self.parts.values():
+            if part.state == "running" and (code := part.exited()) is not None:
+                quick = now - part.started_at < 60
+                part.failures = part.failures + 1 if quick else 1
+                delay = min(30.0, 2.0 ** (part.failures - 1))
+                part.state, part.restart_at, changed = "restarting", now + delay, True
+                self.say(
+                    f"  {part.name} exited with code {code}; restarting in {delay:.0f} s (log: {part.log})", sys.stderr
+                )
+            elif part.state == "restarting" and part.restart_at is not None and now >= part.restart_at:
+                part.restarts += 1
+                part.start()
+                changed = True
+        if changed:
+            self.write_state()
+
+    def on_ready(self) -> None:
+        self.ready_at = time.monotonic()
+        self.write_state()
+        self.say(
+            f"hundred is up ({self.ready_at - self.t0:.1f} s)\n"
+            f"  Prefect UI  {self.ui_url}\n"
+            f"  web app     {self.web_url}  (health: {self.web_url}/healthz)\n"
+            f"  print room  {self.web_url}/print  ({self.print_login})\n"
+            f"  home        {self.home}\n"
+            "Ctrl-C stops everything."
+        )
+        os.environ.update({"PREFECT_API_URL": self.api_url, "PREFECT_HOME": str(self.home / "prefect")})
+        try:
+            self.scheduler().submit_reconcile()
+        except Exception as exc:  # the 15-minute schedule will catch up; say so and carry on
+            self.say(f"  start-up reconcile not submitted: {type(exc).__name__}: {exc}", sys.stderr)
+        if self.demo:
+            self.start_demo()
+
+    def scheduler(self) -> Any:
+        """Prefect on the local server (PREFECT_API_URL points at it once it is up)."""
+        return bootstrap.scheduler(bootstrap.settings())
+
+    def start_demo(self) -> None:
+        now = datetime.now(UTC)
+        payload = json.loads(DEMO_DEAL.read_text(encoding="utf-8"))
+        payload["id"] = f"DEMO-{now:%Y%m%d-%H%M%S}"
+        payload["closed_at"] = now.isoformat(timespec="seconds")
+        run_id = self.scheduler().submit_deal_closed(payload, received_at=now)
+        self.say(
+            f"demo: deal {payload['id']} submitted (deal-closed run {run_id}); "
+            + (
+                f"one journey day lasts {self.day_seconds:g} s\n"
+                if self.day_seconds
+                else "it runs in real time (add --day-seconds 5 to watch it in minutes)\n"
+            )
+            + f"  follow it in the Prefect UI: {self.ui_url}/runs"
+        )
+        self.demo_view = DemoView(payload["id"], now, self.day_seconds, self.api_url)
+
+    def stop(self) -> None:
+        self.stopping = True
+        for name in ("web", "serve", "prefect"):
+            part = self.parts.get(name)
+            if part and part.proc is not None:
+                part.stop()
+        self.parts.clear()
+
+
+def print_room_login() -> str:
+    """The print room needs a password. Without HUNDRED_PRINT_PASSWORD(_HASH), this run makes one
+    and says it, so the first `hundred up` has a print room staff can open; sessions are signed
+    with a key of this run (HUNDRED_PRINT_SECRET), so a restarted web part keeps them."""
+
+    os.environ.setdefault("HUNDRED_PRINT_SECRET", secrets.token_hex(32))
+    if os.environ.get("HUNDRED_PRINT_PASSWORD") or os.environ.get("HUNDRED_PRINT_PASSWORD_HASH"):
+        return "password from HUNDRED_PRINT_PASSWORD"
+    password = secrets.token_urlsafe(9)
+    os.environ["HUNDRED_PRINT_PASSWORD"] = password
+    return f"password for this run: {password}; set HUNDRED_PRINT_PASSWORD to choose one"
+
+
+def main(*, demo: bool = False, day_seconds: float | None = None, port: int = 8000, prefect_port: int = 4200) -> int:
+    """Run until Ctrl-C / SIGTERM; the exit status."""
+
+    if day_seconds is not None:
+        os.environ["HUNDRED_DAY_SECONDS"] = repr(float(day_seconds))
+    home = Settings().home
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["HUNDRED_HOME"] = str(home)
+    try:
+        lock_fd = _lock(home)
+        for wanted, what, flag in ((prefect_port, "Prefect server", "--prefect-port"), (port, "web app", "--port")):
+            if not _port_free(wanted):
+                raise AlreadyUp(f"port {wanted} ({what}) is already in use; choose another with {flag}")
+        if port == prefect_port:
+            raise AlreadyUp(f"--port and --prefect-port are both {port}")
+    except AlreadyUp as exc:
+        _say(str(exc), sys.stderr)
+        return 1
+    supervisor = Supervisor(home, port, prefect_port, day_seconds, demo)
+    supervisor.print_login = print_room_login()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        supervisor.stopping = True
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        supervisor.run()
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abandon the children
+        _say("stopping …")
+        supervisor.stop()
+        up_file(home).unlink(missing_ok=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        os.close(lock_fd)
+        _say("stopped")
+    return 0
+
+
+__all__ = ["main", "Supervisor", "read_up"]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from conftest import deal_payload
-from intake_site import OLD_SECRET, SECRET, make_home, serve
+from intake_site import OLD_SECRET, SECRET, make_home, serve, start_stored
 
 from hundred import bootstrap
 
@@ -48,32 +48,36 @@ def prefect_run(api: str, run_id: str) -> dict:
     return response.json()
 
 
-def test_an_accepted_deal_is_stored_then_submitted_with_its_key(app, ledger, hundred_deployments):
+def test_an_accepted_deal_is_stored_with_its_key_and_its_moment_gets_a_deal_closed_run(
+    home, app, ledger, hundred_deployments
+):
     from hundred.deals.model import parse_deal
-    from hundred.service.deal_run import deal_closed_key
+    from hundred.service.intake import deal_closed_key
 
     payload = recent(id="H-1")
     response = app.post("/hooks/deal-closed", payload)
     assert response.status_code == 202, response.text
     body = response.json()
-    assert body["deal"] == "H-1" and body["journey"] == "first-100-days" and body["state"] == "submitted"
+    assert body["deal"] == "H-1" and body["journey"] == "first-100-days" and body["state"] == "pending"
     row = ledger.intake(body["intake"])
     stored = parse_deal(payload).model_dump(mode="json")
-    assert row.payload == stored and row.key == deal_closed_key(stored) and row.run_id == body["run"]
-    run = prefect_run(hundred_deployments.api_url, body["run"])
-    assert run["idempotency_key"] == deal_closed_key(stored)
-    assert run["parameters"]["payload"] == stored and run["name"] == "H-1 · deal closed" and "deal:H-1" in run["tags"]
+    assert row.payload == stored and row.key == deal_closed_key(stored)
+    run = prefect_run(hundred_deployments.api_url, body["run"])  # the run of this moment, for every deal in it
+    assert run["idempotency_key"].startswith("deal-closed:") and run["name"].startswith("deal-closed · ")
+    assert set(run["parameters"]) == {"moment"} and "deal-closed" in run["tags"]
 
-    again = app.post("/hooks/deal-closed", payload)  # the CRM re-sends: the same row, the same run
-    assert again.status_code == 202 and again.json()["intake"] == body["intake"] and again.json()["run"] == body["run"]
+    again = app.post("/hooks/deal-closed", payload)  # the CRM re-sends: the same row
+    assert again.status_code == 202 and again.json()["intake"] == body["intake"]
     assert again.json()["duplicate"] is True
+    assert [r.state for r in start_stored(home, ledger) if r.deal_id == "H-1"] == ["started"]
+    assert ledger.journey("H-1").state == "active" and ledger.intake(body["intake"]).state == "started"
 
 
 def test_the_same_delivery_at_once_starts_one_journey(app, ledger):
     payload = json.dumps(recent(id="H-2")).encode()
     answers = app.post_at_once("/hooks/deal-closed", payload, 8)
     assert [a.status_code for a in answers] == [202] * 8, [a.text for a in answers]
-    assert len({a.json()["intake"] for a in answers}) == 1 and len({a.json()["run"] for a in answers}) == 1
+    assert len({a.json()["intake"] for a in answers}) == 1
     assert len(ledger.intakes(deal_id="H-2", kinds=["deal-closed"])) == 1
 
 
@@ -148,7 +152,7 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_prefect_down_answers_202_pending_and_a_retry_submits_it(home, app, ledger, hundred_deployments):
+def test_prefect_down_answers_202_pending_and_the_next_deal_closed_run_starts_it(home, app, ledger):
     from hundred.adapters.prefect.scheduler import PrefectScheduler
     from hundred.service.intake import Intake
 
@@ -160,22 +164,22 @@ def test_prefect_down_answers_202_pending_and_a_retry_submits_it(home, app, ledg
         served.stop()
     assert response.status_code == 202 and response.json()["state"] == "pending" and response.json()["run"] is None
     row = ledger.intake(response.json()["intake"])
-    assert row.state == "pending" and "not yet submitted" in row.reason
-    # the next delivery to the app on a live Prefect submits what was left pending
-    assert app.post("/hooks/deal-closed", recent(id="H-NEXT")).status_code == 202
-    row = ledger.intake(row.intake_id)
-    assert (
-        row.state == "submitted"
-        and prefect_run(hundred_deployments.api_url, row.run_id)["name"] == "H-DOWN · deal closed"
-    )
+    assert row.state == "pending"
+    # the next delivery to the app on a live Prefect makes a deal-closed run, which takes every
+    # deal stored and not started, this one too
+    assert app.post("/hooks/deal-closed", recent(id="H-NEXT")).json()["run"]
+    started = {r.deal_id: r.state for r in start_stored(home, ledger)}
+    assert started.get("H-DOWN") == "started" and started.get("H-NEXT") == "started"
+    assert ledger.journey("H-DOWN").state == "active"
 
 
-def test_a_cancel_before_its_deal_closed_starts_the_journey_exited(app, ledger):
+def test_a_cancel_before_its_deal_closed_starts_the_journey_exited(home, app, ledger):
     cancel = app.post("/hooks/deal-cancelled", {"id": "H-EARLY", "reason": "churned before onboarding"})
     assert cancel.status_code == 202 and cancel.json()["state"] == "held"
     closed = app.post("/hooks/deal-closed", recent(id="H-EARLY"))
     assert closed.status_code == 202, closed.text
-    assert closed.json()["state"] == "applied" and closed.json()["run"] is None  # no Prefect run at all
+    assert {r.deal_id: r.state for r in start_stored(home, ledger)}["H-EARLY"] == "applied"
+    assert ledger.intake(closed.json()["intake"]).state == "applied"
     journey = ledger.journey("H-EARLY")
     assert journey.state == "exited" and "churned before onboarding" in journey.exit_reason
     assert {t.state for t in ledger.touches("H-EARLY")} == {"cancelled"}
@@ -228,7 +232,6 @@ def test_a_ledger_that_cannot_be_written_is_503_so_the_crm_sends_again(home):
 
 
 def test_a_cancel_that_raced_its_deal_closed_is_applied_by_the_deal_closed_flow(home, ledger):
-    from flows.journey import _apply_held
     from hundred.service.intake import Intake, NoPrefect
     from hundred.service.simulate import VirtualScheduler
 
@@ -236,5 +239,5 @@ def test_a_cancel_that_raced_its_deal_closed_is_applied_by_the_deal_closed_flow(
     assert intake.cancelled(json.dumps({"id": "H-RACE"}).encode()).body["state"] == "held"
     runtime = bootstrap.runtime(home, ledger_=ledger, scheduler_=VirtualScheduler())
     runtime.deal_closed(recent(id="H-RACE"))  # the deal-closed run that was already under way
-    applied = _apply_held(runtime, "H-RACE")
+    applied = intake.apply_held("H-RACE")  # what starting a deal does right after its journey exists
     assert [r.state for r in applied] == ["applied"] and ledger.journey("H-RACE").state == "exited"

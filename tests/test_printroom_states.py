@@ -4,12 +4,12 @@ batch), reprint (byte-identical, no state change), withdrawn letters, the queue 
 
 from __future__ import annotations
 
-import heapq
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from conftest import deal_payload, email, journey_yaml, letter, phase, task
+from moments import run_until
 from printroom_data import fill
 
 from hundred import bootstrap
@@ -45,13 +45,7 @@ class World:
         self.room = bootstrap.print_room(self.settings, ledger_=self.ledger, on_posted=self.runtime.letter_posted)
 
     def run_until(self, until: datetime) -> None:
-        while self.scheduler.heap and self.scheduler.heap[0][0] <= until:
-            at, _, kind, (deal, touch, run_id) = heapq.heappop(self.scheduler.heap)
-            if kind == "run" and self.scheduler.runs.get(run_id) == "SCHEDULED":
-                self.now = max(self.now, at)
-                self.scheduler.runs[run_id] = "COMPLETED"
-                self.runtime.run_touch(deal, touch, flow_run_id=run_id)
-        self.now = max(self.now, until)
+        run_until(self, until)
 
     def state(self, touch: str, deal: str = "D-1") -> str:
         return self.ledger.touch(deal, touch).state

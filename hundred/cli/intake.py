@@ -32,7 +32,8 @@ def _intake(must_exist: bool = True) -> Any:
 @intake_app.command("list")
 def intake_list(
     state: Annotated[
-        str, typer.Option("--state", help="Only this state: pending, submitted, applied, held, dead, or all.")
+        str,
+        typer.Option("--state", help="Only this state: pending, started, applied, held, dead, or all."),
     ] = "all",
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON (with the raw bodies).")] = False,
 ) -> None:
@@ -96,11 +97,29 @@ def intake_replay(
 
 @intake_app.command("retry")
 def intake_retry() -> None:
-    """Submit the deals stored while Prefect was unreachable, and apply cancels whose deal has
-    since started. Safe to repeat (a submitted deal is found by its idempotency key)."""
-    rows = _intake().retry_pending()
+    """Make sure the running system starts every stored deal that has not started (those stored
+    while Prefect was unreachable), and apply cancels whose deal has started since. Safe to repeat:
+    a deal starts one journey however often it is handed over.
+
+    \b
+    Example:
+      hundred intake retry
+    """
+    intake = _intake()
+    rows = intake.retry_pending()
+    waiting = [r for r in rows if r.state in ("pending", "submitted")]
     for r in rows:
         out.print(f"{r.intake_id}  {r.state:<9} {r.deal_id}" + (f"  {r.reason}" if r.reason else ""))
+    if waiting:
+        run = intake.ensure_run()
+        out.print(
+            f"{len(waiting)} stored deal{'s' if len(waiting) != 1 else ''} "
+            + (
+                f"to be started by deal-closed run {run}"
+                if run
+                else "still waiting: no Prefect API answers (start hundred with `hundred up`)"
+            )
+        )
     if not rows:
         out.print("nothing pending")
 
@@ -155,27 +174,23 @@ def import_deals(
                 counts["bad"] += 1
                 continue
             answer = intake.closed(
-                json.dumps(deal, ensure_ascii=False),
-                data=deal,
-                source=f"import {path.name}:{line}",
-                dry_run=dry_run,
-                retry_others=False,
+                json.dumps(deal, ensure_ascii=False), data=deal, source=f"import {path.name}:{line}", dry_run=dry_run
             )
             if answer.status >= 300:
                 counts["bad"] += 1
                 problems += [f"{path}:{line}: {e['field'] or 'row'}: {e['message']}" for e in answer.body["errors"]]
             elif answer.body.get("duplicate"):
                 counts["duplicate"] += 1
-            elif answer.body.get("state") == "pending" and not dry_run:
+            elif answer.body.get("run") is None and not dry_run:
                 counts["pending"] += 1
                 intake.scheduler = NoPrefect()  # Prefect did not answer: store the rest without waiting on it
             else:
                 counts["accepted"] += 1
     for line in problems:
         err.print(line)
-    verb = "would start" if dry_run else "started"
+    verb = "would be accepted" if dry_run else "accepted"
     summary = f"{path}: {counts['accepted']} {verb}" + (
-        f", {counts['pending']} stored pending (Prefect unreachable: `hundred intake retry` submits them)"
+        f", {counts['pending']} stored pending (Prefect unreachable: `hundred intake retry` hands them over)"
         if counts["pending"]
         else ""
     )

@@ -42,16 +42,11 @@ def _ledger(must_exist: bool = True) -> Any:
 
 
 def _runtime() -> Any:
-    """A Runtime on this home's ledger and the running Prefect API."""
+    """A Runtime on this home's ledger and, when one runs, its Prefect API (the ledger is the
+    calendar: without Prefect, what a command changes is picked up when hundred runs again)."""
     from hundred import bootstrap  # lazy: the runtime stack stays out of `hundred validate`
 
-    settings = bootstrap.settings()
-    if not bootstrap.prefect_api(settings):
-        raise UserError(
-            f"nothing is running: no Prefect API (PREFECT_API_URL is unset and no `hundred up` "
-            f"runs on {settings.home}); start one with `hundred up`"
-        )
-    return bootstrap.runtime(settings, ledger_=_ledger(must_exist=False))
+    return bootstrap.runtime(bootstrap.settings(), ledger_=_ledger())
 
 
 @app.command()
@@ -175,33 +170,73 @@ def _sim_detail(w: Any, e: Any, moment: Any, verdict: Any) -> str:
 def deal_closed(
     payload: Annotated[Path, typer.Argument(help="Deal payload (JSON), as the CRM sends it.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, help="Seconds to wait for the running system to start it (0: do not wait)."),
+    ] = 60.0,
 ) -> None:
-    """Start a closed deal's journey on the running system and print its scheduled touches.
+    """Hand a closed deal to the running system, as the CRM's webhook does, and print its touches.
 
-    A repeat for the same deal schedules nothing new.
+    The deal is stored in the ledger and started by the running `hundred up` (or worker pool) on
+    its clock, like every other deal; a repeat for the same deal starts nothing new.
 
     \b
-    Example:
+    Examples:
       hundred deal-closed examples/deal-nl.json
+      hundred deal-closed examples/deal-nl.json --wait 0
     """
-    from hundred.service.runtime import (
-        IntakeError,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
-    )
+    import time  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
+
+    from hundred import bootstrap  # lazy: as above
+    from hundred.service.outcomes import touch_json  # lazy: as above
 
     data = read_deal(payload)
-    runtime = _runtime()
-    try:
-        result = runtime.deal_closed(data)
-    except IntakeError as exc:
-        raise UserError(str(exc)) from None
+    raw = json.dumps(data.model_dump(mode="json"), ensure_ascii=False)
+    settings = bootstrap.settings()
+    intake = bootstrap.intake(settings, ledger_=_ledger(must_exist=False))
+    answer = intake.closed(raw, source=f"cli {payload.name}")
+    if answer.status >= 300:
+        raise UserError("; ".join(f"{e['field'] or 'deal'}: {e['message']}" for e in answer.body.get("errors", [])))
+    deal_id = answer.body["deal"]
+    ledger = intake.ledger
+    deadline = time.monotonic() + wait
+    while ledger.journey(deal_id) is None and answer.body.get("run") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    row = ledger.journey(deal_id)
+    if row is None:
+        why = (
+            "no Prefect API answers (start hundred with `hundred up`)"
+            if not answer.body.get("run")
+            else f"its deal-closed run has not started it within {wait:g} s"
+        )
+        note = f"deal {deal_id}: stored as intake {answer.body['intake']}; not started yet: {why}"
+        if as_json:
+            print(json.dumps({**answer.body, "started": False, "detail": note}, indent=2, ensure_ascii=False))
+        else:
+            out.print(note)
+        return
+    touches = ledger.touches(deal_id)
     if as_json:
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "deal": deal_id,
+                    "journey": row.journey_id,
+                    "version": row.version,
+                    "created": not answer.body.get("duplicate"),
+                    "intake": answer.body["intake"],
+                    "touches": [touch_json(t) for t in touches],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     out.print(
-        f"deal {result.deal}: journey {result.journey} (version {result.version})"
-        + ("" if result.created else " was already running; nothing new scheduled")
+        f"deal {deal_id}: journey {row.journey_id} (version {row.version})"
+        + (" was already running; nothing new scheduled" if answer.body.get("duplicate") else "")
     )
-    _print_touches(result.touches, runtime.ledger.journey(result.deal).journey_model())
+    _print_touches(touches, row.journey_model())
 
 
 def _print_touches(touches: list[Any], journey: Any) -> None:
@@ -361,11 +396,17 @@ def up(
     ] = None,
     port: Annotated[int, typer.Option("--port", help="Web app port.")] = 8000,
     prefect_port: Annotated[int, typer.Option("--prefect-port", help="Local Prefect server port.")] = 4200,
+    send_compressed: Annotated[
+        bool,
+        typer.Option("--send-compressed", help="Allow --day-seconds with a real SMTP server (HUNDRED_SMTP_URL)."),
+    ] = False,
 ) -> None:
     """Run hundred here: a local Prefect server, the journey flows and the web app, until Ctrl-C.
 
     State lives in HUNDRED_HOME (default .hundred/): the ledger, the outbox, Prefect's database and
-    the logs. A part that stops is restarted. One `up` per HUNDRED_HOME.
+    the logs. A part that stops is restarted. One `up` per HUNDRED_HOME. With --day-seconds every
+    deal on this home (webhook, CLI, import, demo) keeps the compressed clock; with a real SMTP
+    server configured that would mail customers in minutes, so it needs --send-compressed.
 
     \b
     Examples:
@@ -376,6 +417,8 @@ def up(
         main as run_up,  # lazy: the supervisor loads only for `hundred up`; imports Prefect only once the server is up
     )
 
-    code = run_up(demo=demo, day_seconds=day_seconds, port=port, prefect_port=prefect_port)
+    code = run_up(
+        demo=demo, day_seconds=day_seconds, port=port, prefect_port=prefect_port, send_compressed=send_compressed
+    )
     if code:
         raise typer.Exit(code)

@@ -73,14 +73,32 @@ class Settings(BaseSettings):
     run_lease_seconds: float = Field(
         600,
         gt=0,
-        description="A touch run that claimed a touch this long ago and delivered nothing died: reconcile runs it again",
+        description="A claim on a touch (or a stored deal) lasts this long: a run that died holding it is "
+        "taken over by the next run once the lease has run out; a Prefect run that stays claimed or running "
+        "this long without finishing is taken over by reconcile",
     )
-    schedule_horizon_days: float | None = Field(
+    moment_seconds: float | None = Field(
         None,
         gt=0,
-        description="Create a touch's Prefect run only once it is due within this many journey days; "
-        "later touches stay planned and the reconcile flow (every 15 minutes) schedules "
-        "them as they come within it. Unset: every run when the deal closes",
+        description="Touches due within this many seconds share one deliver run (one Prefect run per moment); "
+        "default 60, with compressed days a tenth of a journey day (at least 1 s)",
+    )
+    shard_size: int = Field(
+        250, gt=0, description="A moment with more touches than this gets several deliver runs (shards by deal)"
+    )
+    deliver_concurrency: int = Field(8, gt=0, description="Touches one deliver run delivers at the same time")
+    reconcile_seconds: float = Field(
+        900, gt=0, description="How often Prefect runs `reconcile` (its interval schedule); shorter for tests"
+    )
+    catch_up_seconds: float = Field(
+        300,
+        gt=0,
+        description="A touch this far past due that no run holds gets a catch-up run from reconcile",
+    )
+    print_batch_cron: str | None = Field(
+        None,
+        description="When Prefect runs `print-batch` (a cron line, in the default journey's time zone); "
+        "default: the letters' cut-off on that journey's workdays",
     )
     default_journey: str = Field("first-100-days", description="The journey a deal without a 'journey' key starts")
     day_seconds: float | None = Field(

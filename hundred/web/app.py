@@ -106,11 +106,21 @@ def health(home: Path) -> tuple[bool, dict[str, Any]]:
         "web": {"state": "up"},
     }
     for name, part in parts.items():
-        if "restarts" in (parts_in.get(name) or {}):
-            part["restarts"] = parts_in[name]["restarts"]
+        known = parts_in.get(name) or {}
+        if "restarts" in known:
+            part["restarts"] = known["restarts"]
+        if known.get("recent_failures"):  # hundred up read tracebacks in this part's log
+            part["recent_failures"] = known["recent_failures"]
+            part["last_failure"] = known.get("last_failure")
+            part["log"] = known.get("log")
+            if known.get("degraded") and part["state"] == "up":
+                part["state"] = "degraded"
+                part["detail"] = f"{known['recent_failures']} tracebacks in its log lately; see {known.get('log')}"
     ok = all(p["state"] == "up" for p in parts.values())
+    states = {p["state"] for p in parts.values()}
+    status = "ok" if ok else "degraded" if states <= {"up", "degraded"} else "starting"
     return ok, {
-        "status": "ok" if ok else "starting",
+        "status": status,
         "parts": parts,
         "urls": {k: up[k] for k in ("prefect_ui_url", "web_url") if k in up},
     }

@@ -55,8 +55,26 @@ def deployments() -> list[Any]:
     ]
 
 
+DRAIN_SECONDS = 8.0  # inside `hundred up`'s 10 s before it kills the group
+
+
+async def drain(runner: Runner, seconds: float = DRAIN_SECONDS) -> None:
+    """Stop taking runs, let the ones in flight finish (a deliver run takes seconds), then stop:
+    a run killed half-way is safe (the next one takes its touches over), but it writes a
+    traceback into the log an operator reads."""
+    poller = getattr(runner, "_scheduled_run_poller", None)
+    if poller is not None:
+        poller.stopping = True
+    deadline = asyncio.get_running_loop().time() + seconds
+    while getattr(runner, "_flow_run_process_map", None) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.2)
+    await runner.stop()
+
+
 async def run(limit: int) -> None:
-    runner = Runner(pause_on_shutdown=False, limit=limit)
+    # no prefetch: a run is started when it is due, so none waits half-started for its moment
+    # (a stop would kill it, with a traceback); the moment's run starts within the poll interval
+    runner = Runner(pause_on_shutdown=False, limit=limit, prefetch_seconds=0)
     for deployment in await asyncio.to_thread(deployments):  # built as a script would, off the loop
         await runner.aadd_deployment(deployment)
     loop = asyncio.get_running_loop()
@@ -68,7 +86,7 @@ async def run(limit: int) -> None:
     stop = asyncio.create_task(stopping.wait())
     await asyncio.wait({serving, stop}, return_when=asyncio.FIRST_COMPLETED)
     if not serving.done():
-        await runner.stop()
+        await drain(runner)
         serving.cancel()
         await asyncio.gather(serving, return_exceptions=True)
     else:

@@ -188,10 +188,17 @@ class PrefectServer:
         return json.loads(body) if status == 200 else None
 
     @contextlib.contextmanager
-    def serve(self, hundred_home: Path, env: dict[str, str] | None = None, timeout: float = 120.0) -> Iterator[Served]:
+    def serve(
+        self,
+        hundred_home: Path,
+        env: dict[str, str] | None = None,
+        timeout: float = 120.0,
+        expect_tracebacks: bool = False,
+    ) -> Iterator[Served]:
         """`python -m flows.serve` against this server with HUNDRED_HOME=hundred_home, until exit.
 
-        Waits until serve has polled (all of hundred's deployments READY)."""
+        Waits until serve has polled (all of hundred's deployments READY). A traceback in its log
+        fails the test, unless the test says it expects that fault."""
         assert not self._serving, "one serve per server at a time (they share deployment names)"
         hundred_home.mkdir(parents=True, exist_ok=True)
         cancel_runs_of_earlier_tests(self.api_url, _TEST_STARTED[0])
@@ -228,9 +235,18 @@ class PrefectServer:
         finally:
             served.stop()
             self._serving.remove(served)
+        if not expect_tracebacks:
+            assert_no_traceback(log)
 
     def stop(self) -> None:
         stop_group(self.proc)
+
+
+def assert_no_traceback(log: Path) -> None:
+    """A traceback in a part's log is a failure a user would see: the test fails on it."""
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    at = text.find("Traceback (most recent call last)")
+    assert at < 0, f"a traceback in {log}:\n{text[max(0, at - 500):at + 3000]}"
 
 
 def _polled_since(deployment: dict, started: float) -> bool:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -82,6 +82,9 @@ class _NoRuns:
 
     def retire_touch_runs(self) -> int:
         return 0
+
+    def ended(self, run_ids: Collection[str]) -> set[str]:
+        return set()
 
     def keep_schedules(self, schedules: Schedules) -> list[str]:
         return []

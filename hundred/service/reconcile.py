@@ -3,7 +3,8 @@
 The ledger is the calendar, so repair means making sure the calendar's work has a run:
 
 - runs a dead process took (claimed and never started, or running past their lease) are run again,
-  and the claims they held are let go, so their touches and deals are taken at once;
+  and the claims they held are let go, so their touches and deals are taken at once; so are the
+  claims of runs that crashed or failed holding them;
 - every moment with due or soon-due touches has its deliver run (a touch left `planned` by a
   Prefect outage becomes `scheduled`);
 - touches past due that no run holds get a catch-up run now; so do stored deals no run took;
@@ -38,12 +39,24 @@ def reconcile(rt: Runtime) -> Report:
         rt.ledger.release_intake_claims([run.run_id])
         report.add("taken over", f"{run.flow} run {run.run_id}: {run.phase} since {iso_utc(run.since)}; run again")
 
+    holders = rt.ledger.claim_holders(now)
+    ended = rt.scheduler.ended(holders) if holders else set()
+    if ended:  # a run that crashed or failed while holding claims: what it held goes to the next run
+        released = rt.ledger.release_claims(ended) + rt.ledger.release_intake_claims(ended)
+        report.add("released", f"{released} claims of {len(ended)} ended runs let go; run now")
+        rt.ensure_moment(moment_of(now, settings.moment_seconds or 1.0), released)
+        rt.scheduler.ensure_deal_closed(moment_of(now, 1.0))
+
     catch_up = timedelta(seconds=settings.catch_up_seconds)
     horizon = now + max(timedelta(seconds=2 * settings.reconcile_seconds), timedelta(hours=1))
     for moment, count in rt.ledger.due_moments(until=horizon):
         if moment < now - catch_up:
             continue  # long past: the catch-up below takes what is left of it
-        rt.ensure_moment(moment, count)
+        runs = rt.ensure_moment(moment, count)
+        for t in rt.ledger.touches(states=[TouchState.SCHEDULED], moment=moment):
+            if t.flow_run_id not in runs and not t.claimed_by:  # its run was deleted: this one delivers it
+                rt.ledger.update_touch(t.deal_id, t.touch_id, in_states=[TouchState.SCHEDULED], flow_run_id=runs[0])
+                report.add("recreated", f"{t.deal_id} · {t.touch_id}: its run was gone; run {runs[0]} delivers it")
     for deal_id in sorted({t.deal_id for t in rt.ledger.touches(states=[TouchState.PLANNED]) if t.moment}):
         for touch_id in rt.schedule(deal_id):
             report.add("scheduled", f"{deal_id} · {touch_id}: scheduled")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -105,6 +105,9 @@ class VirtualScheduler:
 
     def retire_touch_runs(self) -> int:
         return 0
+
+    def ended(self, run_ids: Collection[str]) -> set[str]:
+        return {r for r in run_ids if self.runs.get(r) != "SCHEDULED"}
 
     def keep_schedules(self, schedules: Schedules) -> list[str]:
         return []

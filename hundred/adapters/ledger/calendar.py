@@ -95,6 +95,22 @@ class Calendar:
             )
             return result.rowcount or 0
 
+    def claim_holders(self, now: datetime) -> set[str]:
+        """The runs that hold a live claim (on a touch or a stored deal) right now."""
+        with self._read() as session:
+            touches = session.scalars(
+                select(TouchRecord.claimed_by)
+                .where(TouchRecord.lease_until > now, TouchRecord.state.in_([*(s.value for s in DUE), "running"]))
+                .distinct()
+            ).all()
+            deals = session.scalars(
+                select(IntakeRecord.claimed_by)
+                .where(IntakeRecord.lease_until > now,
+                       IntakeRecord.state.in_([IntakeState.PENDING, IntakeState.SUBMITTED]))
+                .distinct()
+            ).all()
+        return {h for h in [*touches, *deals] if h}
+
     def due_moments(
         self, *, until: datetime | None = None, states: Collection[str] = tuple(s.value for s in DUE)
     ) -> list[tuple[datetime, int]]:

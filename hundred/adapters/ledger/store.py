@@ -289,13 +289,20 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar):
     # -- touches -------------------------------------------------------------------------------
 
     def touches(
-        self, deal_id: str | None = None, *, states: Collection[str] | None = None, due_before: datetime | None = None
+        self,
+        deal_id: str | None = None,
+        *,
+        states: Collection[str] | None = None,
+        due_before: datetime | None = None,
+        moment: datetime | None = None,
     ) -> list[TouchRow]:
-        """One deal's touches in plan order, or (deal_id None) every deal's, filtered by state and
-        due time: `touches(states=["scheduled"], due_before=now)` is what reconcile checks."""
+        """One deal's touches in plan order, or (deal_id None) every deal's, filtered by state, due
+        time and moment: `touches(states=["scheduled"], moment=m)` is what one moment's run holds."""
         stmt = select(TouchRecord).order_by(TouchRecord.deal_id, TouchRecord.planned_due, TouchRecord.id)
         if deal_id is not None:
             stmt = stmt.where(TouchRecord.deal_id == deal_id)
+        if moment is not None:
+            stmt = stmt.where(TouchRecord.moment == moment)
         if states is not None:
             stmt = stmt.where(TouchRecord.state.in_(list(states)))
         if due_before is not None:

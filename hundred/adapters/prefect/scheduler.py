@@ -28,7 +28,7 @@ import random
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
@@ -165,6 +165,24 @@ class PrefectScheduler:
             f"take over run {run.run_id}",
             json={"state": _scheduled(datetime.now(UTC), f"taken over: {reason}"), "force": True},
         )
+
+    def ended(self, run_ids: Collection[str]) -> set[str]:
+        """Which runs have ended or are gone; ids that are not run ids (a test's) count as gone."""
+        wanted = {str(r) for r in run_ids}
+        ids = []
+        for run_id in wanted:
+            try:
+                ids.append(_run_path(run_id))
+            except ValueError:
+                continue
+        alive: set[str] = set()
+        for i in range(0, len(ids), PAGE):
+            chunk = ids[i:i + PAGE]
+            body = {"flow_runs": {"id": {"any_": chunk}}, "limit": len(chunk)}
+            for run in self._call("POST", "flow_runs/filter", "read runs", json=body) or []:
+                if (run.get("state") or {}).get("type") in ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"):
+                    alive.add(str(run["id"]))
+        return wanted - alive
 
     def retire_touch_runs(self) -> int:
         """Cancel the retired `run-touch` deployment's runs that have not started; how many."""

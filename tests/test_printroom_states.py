@@ -135,7 +135,7 @@ def test_reprint_is_byte_identical_and_changes_no_state(world):
 def test_a_cancelled_journeys_letter_is_withdrawn_never_batched_or_posted(world):
     world.runtime.cancel("D-1", "deal churned")
     (row,) = world.ledger.letters()
-    assert row.state == "spoiled"
+    assert row.state == "withdrawn"
     assert world.room.make_batch(until=FAR).letters == 0
     with pytest.raises(ValueError, match="withdrawn"):
         world.room.mark_posted(letter_id=row.letter_id)

@@ -136,6 +136,12 @@ class Served:
         self.server.should_exit = True
         self.thread.join(10)
 
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
 
 def serve(site: Site) -> Served:
     from hundred.web import create_app

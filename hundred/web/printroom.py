@@ -35,9 +35,11 @@ from hundred.service.printroom import PrintRoom, Refusal
 from hundred.service.records import LETTER_STATES
 from hundred.web.forms import BatchForm, CsrfForm, LetterForm, SpoilForm
 from hundred.web.guard import Caller, Door, Guard, Refused, valid_batch_id, valid_letter_id
-from hundred.web.views import Views, day_text
+from hundred.web.views import N_, Views, day_text
 
 log = logging.getLogger("hundred.web")
+# The states as the page says them (`w(row.state)`); listed so the catalog test finds them.
+STATE_WORDS = (N_("queued"), N_("batched"), N_("printed"), N_("posted"), N_("withdrawn"), N_("made"))
 KINDS = {
     "pdf": ("application/pdf", "pdf"),
     "manifest": ("text/csv; charset=utf-8", "csv"),
@@ -207,7 +209,7 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
             text = w("Nothing to print: no queued letter is due by {day}.", day=day_text(w, day))
             if later is not None and later.day is not None:
                 text += " " + w.plural(
-                    "The next {n} letter is due by {day}.",
+                    "The next letter is due by {day}.",
                     "The next {n} letters are due by {day}.",
                     later.count,
                     day=day_text(w, later.day),

@@ -25,7 +25,7 @@ from hundred.web.guard import (
     wants_html,
 )
 from hundred.web.printroom import Services, build_router
-from hundred.web.views import STYLE_HASH, Views, build_login_router
+from hundred.web.views import N_, STYLE_HASH, Views, build_login_router
 
 
 class PrintRoomSite:
@@ -68,7 +68,7 @@ class PrintRoomSite:
                     request,
                     "error.html.j2",
                     status=exc.status,
-                    heading="Not possible",
+                    heading=N_("Not possible"),
                     detail=text,
                     logged_in=bool(sid),
                     csrf=auth.csrf_token(sid) if sid else "",
@@ -103,12 +103,13 @@ class PrintRoomSite:
                     return login_required_response(request, missing)
             sid = auth.session_id(request.cookies.get(SESSION_COOKIE))
             if wants_html(request) and exc.status_code == 404:
+                w = views.words(request)
                 return views.render(
                     request,
                     "error.html.j2",
                     status=404,
-                    heading="Not found",
-                    detail=views.words(request)("There is no such page."),
+                    heading=N_("Not found"),
+                    detail=w("There is no such page."),
                     logged_in=bool(sid),
                     csrf=auth.csrf_token(sid) if sid else "",
                 )

@@ -36,6 +36,11 @@ DAY = "EEE d MMM y"  # "Mon 30 Nov 2026" / "ma 30 nov 2026"
 TIME = "HH:mm"
 
 
+def N_(text: str) -> str:
+    """Marks a text for the catalog that is translated later (a heading chosen before the request's words)."""
+    return text
+
+
 def day_text(w: Words, value: date | datetime | None, tz: tzinfo | None = None) -> str:
     if value is None:
         return "—"

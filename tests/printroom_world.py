@@ -16,9 +16,11 @@ from hundred.service.simulate import VirtualScheduler
 class World:
     """A runtime on a ledger whose clock the test moves, and the print room on the same ledger."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, ledger_url: str | None = None):
+        """An in-memory ledger, or the one at `ledger_url` (for the command line to read)."""
         self.now = datetime(2026, 11, 20, 13, 3, tzinfo=UTC)
-        self.ledger = Ledger.memory(clock=lambda: self.now)
+        clock = lambda: self.now  # noqa: E731
+        self.ledger = Ledger.open(ledger_url, clock=clock) if ledger_url else Ledger.memory(clock=clock)
         self.scheduler = VirtualScheduler()
         self.settings = Settings(
             home=root / "home",

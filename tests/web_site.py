@@ -120,6 +120,7 @@ class Served:
     def __init__(self, app: Any):
         import uvicorn
 
+        self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(

@@ -25,6 +25,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import get_route_path
 
 from hundred.web.auth import SESSION_COOKIE, Auth
 
@@ -139,8 +140,7 @@ class Guard:
 
     async def door(self, request: Request) -> Caller:
         """The app's one dependency (see the module docstring)."""
-        route = request.scope.get("route")
-        if is_public(getattr(route, "path", None) or request.url.path):
+        if is_public(get_route_path(request.scope)):  # the path the route matched, in full
             return Caller("public")
         caller = self.caller(request)
         if request.method not in SAFE_METHODS:

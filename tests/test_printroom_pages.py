@@ -107,7 +107,9 @@ def test_every_page_in_each_language_has_no_axe_violation_at_any_level(room, bro
 
     page.set_content('<html><body><img src="x.png"><input type="text"><a href="#"></a></body></html>')
     assert {v["id"] for v in audit(page, axe)} >= {"image-alt", "label"}  # axe is live, not silent
-    assert not any(found.values()), {name: [(v["id"], v["impact"], v["nodes"]) for v in vs] for name, vs in found.items()}
+    assert not any(found.values()), {
+        name: [(v["id"], v["impact"], v["nodes"]) for v in vs] for name, vs in found.items()
+    }
     page.context.close()
 
 

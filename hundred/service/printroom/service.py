@@ -262,22 +262,23 @@ class PrintRoom:
         """Each letter of the batch (still in it) whose batch day is not its print-by day gets its
         own PDF (`letters/<deal>/<touch>.pdf`) dated as the batch prints it. A failure is a
         problem to report, not a reason to undo the batch: the batch PDF is what gets printed."""
+        day = batch_day(self._batch(batch_id), self.tz)
         problems = []
         for _, row in self.ledger.batch_entries(batch_id):
             if row.batch_id != batch_id:
                 continue  # spoiled since, and in another batch (or the queue) now
             try:
-                self._store_copy(row)
+                self._store_copy(row, day)
             except OSError as exc:
                 problems.append(f"{row.letter_id}: its own PDF was not updated ({exc.strerror or exc})")
         return problems
 
-    def _store_copy(self, row: LetterRow, *, always: bool = False) -> None:
-        """Write the letter's own PDF dated its `print_day`, when that dates it otherwise than the
-        text the letter channel rendered it from (or `always`)."""
+    def _store_copy(self, row: LetterRow, day: date | None, *, always: bool = False) -> None:
+        """Write the letter's own PDF dated `day`, when that dates it otherwise than the text the
+        letter channel rendered it from (or `always`)."""
         if not row.pdf_path:
             return
-        letter = self.dated(row)
+        letter = letter_of(row, day)
         if letter.body == row.text and not always:
             return
         data = render_pdf(letter, row)
@@ -352,7 +353,7 @@ class PrintRoom:
         queued = self.ledger.letter(letter_id)
         if queued is not None and letter_of(row, self.print_day(row)).body != row.text:
             try:
-                self._store_copy(queued, always=True)
+                self._store_copy(queued, self.print_day(queued), always=True)
             except OSError:
                 pass  # the queue and the next batch render from the ledger; the copy catches up then
 

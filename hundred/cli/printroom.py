@@ -146,10 +146,10 @@ def letters_batch(
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return
     if not result.letters:
-        day = until or room.today()
-        later = room.next_due(day)
+        asked = until or room.today()
+        later = room.next_due(asked)
         out.print(
-            f"no letters to print by {day.isoformat()}"
+            f"no letters to print by {asked.isoformat()}"
             + (
                 f"; the next {_count(later.count, '{n} letter is', '{n} letters are')} due by "
                 f"{later.day.isoformat()}: hundred letters batch --date {later.day.isoformat()}"

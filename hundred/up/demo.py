@@ -57,7 +57,9 @@ class DemoView:
         self.runtime: Any = None
         self.room: Any = None
         self.console = Console(highlight=False, soft_wrap=True)
-        self.after_id, self.phases, self.ledger, self.next_poll = 0, {}, None, 0.0
+        self.after_id, self.next_poll = 0, 0.0
+        self.ledger: Any = None
+        self.phases: dict[str, str] = {}
         self.channels: dict[str, str] = {}
         self.clock_known = False
         self.console.print(f"[bold]{'time':<9} {'day':>5}  {'touch':<26} {'phase':<11} event[/bold]")

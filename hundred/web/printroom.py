@@ -129,7 +129,7 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
         return batch
 
     def known_letter(letter_id: str | None) -> Any:
-        row = services.letter(letter_id) if valid_letter_id(letter_id) else None
+        row = services.letter(letter_id) if letter_id and valid_letter_id(letter_id) else None
         if row is None:
             raise Refused(404, "no such letter")
         return row
@@ -222,7 +222,7 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
             pages=w.plural("{n} page", "{n} pages", result.pages),
         )
         data["warnings"] = list(result.problems)
-        warned = ()
+        warned: tuple[tuple[str, str], ...] = ()
         if result.problems:
             warned = (
                 (

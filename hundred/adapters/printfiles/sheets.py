@@ -187,7 +187,8 @@ def draw_labels(out: str | BinaryIO, items: list[tuple[int, LetterRow]]) -> int:
 
 # Where each envelope's window shows the folded sheet, measured on the flat sheet from its top-left
 # corner, in every position the insert can take (research §3.1: window_fit).
-WINDOWS = (
+Window = tuple[str, str, tuple[float, float, float, float], tuple[float, float, float], list[float]]
+WINDOWS: tuple[Window, ...] = (
     ("DL", "DL 220 × 110 mm, window 90 × 45 mm", (20 * MM, 50 * MM, 80 * MM, 40 * MM), (0, 0, 0.8), [6, 2]),
     ("C5", "C5 / C6/5, window 90 × 45 mm", (20 * MM, 54 * MM, 71 * MM, 36 * MM), (0.8, 0, 0), [2, 2]),
     ("US10", "US #10, window 4½ × 1⅛ in", (1.0 * INCH, 2.50 * INCH, 3.25 * INCH, 0.67 * INCH), (0, 0.5, 0), []),

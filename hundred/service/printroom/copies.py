@@ -48,8 +48,8 @@ def write_atomically(path: Path, write: Callable[[Any], Any], mode: str = "wb") 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
-        kwargs = {"newline": "", "encoding": "utf-8"} if "b" not in mode else {}
-        with os.fdopen(fd, mode, **kwargs) as fh:
+        fh = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, newline="", encoding="utf-8")
+        with fh:
             result = write(fh)
         os.replace(tmp, path)
     except BaseException:

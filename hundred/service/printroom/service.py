@@ -314,6 +314,7 @@ class PrintRoom:
             if row.batch_id:
                 self._close_batch(row.batch_id)
             return [letter_id]
+        assert batch_id is not None
         self._batch(batch_id)
         ids = [
             row.letter_id

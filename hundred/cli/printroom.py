@@ -88,7 +88,7 @@ def letters_list(
         out.print("no letters" + (f" in state {state}" if state else ""))
     for r in data["letters"]:
         out.print(
-            f"{r['letter']:<36} {r['state']:<8} print by {r['print_by']}  {r['postcode'] or ''} "
+            f"{r['letter']:<36} {r['state']:<9} print by {r['print_by']}  {r['postcode'] or ''} "
             f"{r['country'] or ''}" + (f"  batch {r['batch']}" if r["batch"] else "")
         )
 

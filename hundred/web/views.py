@@ -86,7 +86,10 @@ class Views:
         with self._lock:
             return self._flashes.pop(sid, []) if sid else []
 
-    def render(self, request: Request, name: str, status: int = 200, *, tz: tzinfo | None = None, **context: Any):
+    def render(
+        self, request: Request, name: str, status: int = 200, *, tz: tzinfo | None = None, **context: Any
+    ) -> HTMLResponse:
+        """A page in the request's language; `tz` is the print room's zone for `day()` and `when()`."""
         w = self.words(request)
 
         def with_code(text: str, /, **values: Any) -> Markup:

@@ -22,7 +22,9 @@ COMPLETE_TOUCH_STATES: tuple[str, ...] = tuple(s for s in STATES if s in COMPLET
 # Not yet started: what exiting a journey cancels.
 PENDING_TOUCH_STATES: tuple[str, ...] = ("planned", "waiting", "scheduled")
 DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "failed")
-LETTER_STATES: tuple[str, ...] = ("queued", "batched", "printed", "posted", "spoiled")
+# A letter of a cancelled journey is `withdrawn` (never batched or posted); a damaged copy is not
+# a state: it goes back to `queued` (its batch keeps the spoiled entry).
+LETTER_STATES: tuple[str, ...] = ("queued", "batched", "printed", "posted", "withdrawn")
 INTAKE_STATES: tuple[str, ...] = ("pending", "submitted", "applied", "held", "dead")
 
 
@@ -155,6 +157,7 @@ class BatchRow:
     problems: list[Any]  # notes made when the batch was made (letters left out, and why)
     printed_at: datetime | None
     posted_at: datetime | None
+    warnings: list[Any] | None = None  # everything its cover sheet lists, once its files are written
 
     @property
     def state(self) -> str:

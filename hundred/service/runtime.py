@@ -397,7 +397,7 @@ class Runtime:
             ):
                 report.add("cancelled", f"{t.touch_id}: cancelled")
         for letter in self.ledger.letters(deal_id=deal_id):
-            if self.ledger.set_letter_state(letter.letter_id, "spoiled", ["queued"]):
+            if self.ledger.set_letter_state(letter.letter_id, "withdrawn", ["queued"]):
                 report.add("letters", f"letter {letter.letter_id} taken out of the print queue")
         n = self.scheduler.cancel_deal(deal_id, reason)
         if n:

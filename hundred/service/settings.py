@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     print_secret: str | None = Field(
         None, repr=False, description="Signs print room sessions; default: random per process (logins end on restart)"
     )
+    print_language: str | None = Field(
+        None,
+        description="The print room's language for every browser (nl, en, nl_NL …); unset: each browser's "
+        "Accept-Language (Dutch or English, else English)",
+    )
 
     @field_validator("home", mode="after")
     @classmethod
@@ -113,6 +118,7 @@ class Settings(BaseSettings):
         "print_password_hash",
         "print_token",
         "print_secret",
+        "print_language",
         "hubspot_secret",
         "pipedrive_auth",
         "crm_mapping",

@@ -19,6 +19,7 @@ from hundred.service.local import UP_FILE
 from hundred.service.settings import Settings
 from hundred.web.hooks import IntakeServices, build_hooks_router
 from hundred.web.site import install_print_room
+from hundred.web.studio import mount_studio
 
 DEPLOYMENTS = deployments.ALL
 TIMEOUT = 2.0
@@ -129,6 +130,7 @@ def create_app(home: Path | None = None, *, settings: Any = None, printroom: Any
 
     app.state.intake_services = IntakeServices(home, settings, intake)
     app.include_router(build_hooks_router(app.state.intake_services))
+    mount_studio(app, settings)  # /studio, behind HUNDRED_STUDIO_PASSWORD (hundred/web/studio)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:  # sync: FastAPI runs it in a thread, the checks may block

@@ -97,6 +97,9 @@ def diff(
 
 
 def _print_version(w: Any, report: Any, change_line: Any, ahead_text: Any) -> None:
+    from hundred.rendering.i18n import words  # lazy: keeps `hundred validate` and `plan` fast
+    from hundred.reports.story import state_word  # lazy: as above
+
     flight = report.flight
     out.print("")
     out.print(
@@ -108,8 +111,15 @@ def _print_version(w: Any, report: Any, change_line: Any, ahead_text: Any) -> No
         )
     )
     if flight.deals:
+        states = words(str(w.locale), "simulate")
         where = " · ".join(
-            w.plural("{n} at {touch} ({state})", "{n} at {touch} ({state})", n, touch=t or "—", state=s or "—")
+            w.plural(
+                "{n} at {touch} ({state})",
+                "{n} at {touch} ({state})",
+                n,
+                touch=t or "—",
+                state=state_word(states, s) if s else "—",
+            )
             for t, s, n in flight.next_touches()
         )
         out.print("  " + w("where they are: {where}", where=where))

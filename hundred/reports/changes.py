@@ -37,6 +37,8 @@ def _value(w: Words, key: str, value: Any) -> str:
 
 
 def _arrow(w: Words, key: str, before: Any, after: Any) -> str:
+    if key == "day":  # "day 10 → day 12" says its field already
+        return w("{before} → {after}", before=_value(w, key, before), after=_value(w, key, after))
     return w("{field} {before} → {after}", field=key, before=_value(w, key, before), after=_value(w, key, after))
 
 

@@ -26,7 +26,7 @@ from hundred.rendering.i18n import words
 from hundred.reports.changes import ahead_text, change_line
 from hundred.reports.preview.index import touch_card
 from hundred.reports.preview.render import render_one
-from hundred.reports.story import story
+from hundred.reports.story import state_word, story
 from hundred.reports.timeline.page import plan_zones, render_timeline_html
 from hundred.service import in_flight
 from hundred.service.ports import Ledger
@@ -175,6 +175,7 @@ class Live:
         flights = in_flight.versions_in_flight(self.ledger, journey.journey, utcnow)
         reports = in_flight.reports(flights, journey)
         cw = words(lang or journey.locale, "changes")
+        states = words(lang or journey.locale, "simulate")
         shown = []
         for report in reports:
             f = report.flight
@@ -182,7 +183,7 @@ class Live:
                 {
                     "version": f.version,
                     "deals": len(f.deals),
-                    "where": f.next_touches(),
+                    "where": [(t, state_word(states, s) if s else "", n) for t, s, n in f.next_touches()],
                     "same": report.diff.same,
                     "changes": [
                         (change_line(cw, c), ahead_text(cw, c, f.ahead(c), len(f.deals))) for c in report.diff.changes

@@ -57,8 +57,6 @@ SCRIPT_WORDS = (
     "not in git yet",
     "not in a git repository",
     "git is not installed",
-    "Timeline for {deal}",
-    "Email: {subject}",
     "Sample deal: {deal}",
 )
 GIT_WORDS = {

@@ -169,7 +169,9 @@ def test_a_template_being_edited_is_checked_at_its_own_lines(client, csrf, studi
     assert (problem["line"], problem["col"]) == (line, 22)  # where validate puts it: the misspelt part
     assert "contact.frist_name" in problem["message"] and problem["hint"] == "did you mean 'contact.first_name'?"
     fixed = api(client, "check", {"file": TEMPLATE, "journey": JOURNEY, "text": text_of(studio, TEMPLATE)}, csrf)
-    assert fixed.json() == {"ok": True, "diagnostics": [], "users": ["thank-you-letter"]}
+    body = fixed.json()
+    assert (body["ok"], body["diagnostics"], body["users"]) == (True, [], ["thank-you-letter"])
+    assert body["timeline"] is not None  # the saved journey's timeline, for the Timeline tab
 
 
 # -- completion ----------------------------------------------------------------------------------

@@ -108,6 +108,7 @@ async function check(view) {
     if (answer.deal_problem) $("deal-note").textContent = answer.deal_problem;
   } else {
     state.lastOk = answer.ok ? text : null;
+    if (answer.timeline) showTimeline(answer.timeline); // the saved journey's, for the sample deal
   }
   refreshVisible(view);
   return diagnostics;

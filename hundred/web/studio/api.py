@@ -118,6 +118,8 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
                 else None
             )
             answer = await run_in_threadpool(live.check_template, buffer.rel, text, journey)
+            if buffer.journey_path:
+                answer.update(await run_in_threadpool(live.saved_timeline, buffer.journey_path, data.get("deal")))
         return JSONResponse(answer)
 
     @router.post("/api/complete")

@@ -90,6 +90,16 @@ class Live:
         url = self.frame_url(page, "text/html; charset=utf-8", TIMELINE_CSP)
         return url + (f"#touch={cursor_touch}" if cursor_touch else "")
 
+    def saved_timeline(self, journey_path: Path, deal_spec: Any) -> dict[str, Any]:
+        """The saved journey's timeline (a template's text does not move any touch)."""
+        checked = check_file(journey_path, self.workspace.templates_dir)
+        if not checked.ok or checked.journey is None:
+            return {"timeline": None, "deal_problem": None}
+        try:
+            return {"timeline": self.timeline(checked, self.deal(deal_spec, checked.journey)), "deal_problem": None}
+        except (SampleProblem, templating.TemplateProblem, ValueError) as exc:
+            return {"timeline": None, "deal_problem": str(exc)}
+
     # -- a template being edited -----------------------------------------------------------------
 
     def check_template(self, name: str, text: str, journey: Journey | None) -> dict[str, Any]:

@@ -177,6 +177,7 @@ def build_pages(door: Door, workspace: Workspace, default_locale: str | None) ->
             "lang": sw.lang,
             "fields": merge_field_tree(),
             "users": [t for t, _ in template_users(model, rel)] if opened.kind == "template" else [],
+            "touches": [t.id for _, t in model.touches()] if model else [],
             "words": {text: sw(text) for text in SCRIPT_WORDS},
             "git_words": {k: sw(v) for k, v in GIT_WORDS.items()},
         }

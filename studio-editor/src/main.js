@@ -116,9 +116,11 @@ async function check(view) {
 
 // -- the touch under the cursor, previewed as `preview` renders it ------------------------------
 let previewTimer = null;
-function schedulePreview(view) {
+// After a check the text is known good: preview at once. A cursor moving through the text waits a
+// moment, so arrowing past ten touches renders only the one it stops at.
+function schedulePreview(view, delay = 120) {
   clearTimeout(previewTimer);
-  previewTimer = setTimeout(() => preview(view), 120);
+  previewTimer = setTimeout(() => preview(view), delay);
 }
 
 async function preview(view) {
@@ -208,7 +210,7 @@ async function flight(view) {
 }
 
 function refreshVisible(view) {
-  schedulePreview(view);
+  schedulePreview(view, 0);
   flight(view);
 }
 

@@ -215,6 +215,41 @@ def test_the_letter_under_the_cursor_is_previewed_as_preview_renders_it(studio, 
         assert other.get(image).status_code == 404  # another session never sees this deal's letter
 
 
+def test_the_letters_pdf_opens_in_the_browsers_viewer(studio, client, csrf):
+    answer = api(client, "preview", {"file": JOURNEY, "text": text_of(studio), "touch": "thank-you-letter"}, csrf)
+    pdf = client.get(answer.json()["html"].split('<a href="', 1)[1].split('"', 1)[0])
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-security-policy"] == "frame-ancestors 'self'"  # a PDF viewer refuses default-src
+
+
+def test_a_webhook_and_a_task_are_previewed_as_preview_shows_them(studio, client, csrf):
+    hook = (
+        "      - id: crm-update\n        day: 2\n        channel: webhook\n"
+        "        url: https://crm.example.com/hooks/onboarding\n"
+    )
+    text = text_of(studio).replace("      - id: thank-you-letter\n", hook + "      - id: thank-you-letter\n", 1)
+    html = api(client, "preview", {"file": JOURNEY, "text": text, "touch": "crm-update"}, csrf).json()["html"]
+    body = html.split('<pre class="json" tabindex="0"><code>', 1)[1].split("</code>", 1)[0]
+    assert (
+        '"touch": "crm-update"' in body.replace("&#34;", '"')
+        and "POST https://crm.example.com/hooks/onboarding" in html
+    )
+    task = api(client, "preview", {"file": JOURNEY, "text": text, "touch": "kickoff-visit"}, csrf).json()["html"]
+    assert '<div class="brief">' in task and "<h4>" in task  # the brief as formatted text
+
+
+def test_a_deal_from_the_ledger_can_be_the_sample(studio, client, csrf):
+    listed = client.get("/studio/api/deals", params={"file": JOURNEY}).json()
+    keys = [c["key"] for c in listed["choices"]]
+    assert listed["default"] == "example:deal-nl.json" and "example:deal-en.json" in keys
+    assert {"ledger:D-OLD-1", "ledger:D-NEW-2"} <= set(keys) and listed["ledger"] is True
+    answer = api(client, "check", {"file": JOURNEY, "text": text_of(studio), "deal": {"ledger": "D-OLD-1"}}, csrf)
+    drawn = client.get(answer.json()["timeline"]).text
+    assert "D-OLD-1" in drawn and "D-1042" not in drawn  # the ledger's deal, not the example
+    missing = api(client, "check", {"file": JOURNEY, "text": text_of(studio), "deal": {"ledger": "D-NONE"}}, csrf)
+    assert missing.json()["deal_problem"] == "the ledger has no deal D-NONE"
+
+
 def test_a_template_preview_shows_the_text_as_typed(studio, client, csrf):
     text = text_of(studio, "templates/emails/next-steps.html").replace("Nogmaals welkom", "NIEUW IN DE STUDIO", 1)
     answer = api(

@@ -85,7 +85,7 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
         data = await read_json(request)
         return sid, data, Live(workspace, ledger(), frames, sid, door.base)
 
-    def journey_of(live: Live, buffer: Buffer, text: str) -> Any:
+    def journey_of(buffer: Buffer, text: str) -> Any:
         """The journey as typed (a journey buffer) or as saved (a template's); a refusal that says
         what to fix when it is not valid."""
         if buffer.kind == "journey":
@@ -93,7 +93,9 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
             if not checked.ok:
                 raise StudioRefused(422, "fix the journey's errors first")
             return checked.journey
-        journey = journey_on_disk(buffer.journey_path, workspace.templates_dir) if buffer.journey_path else None
+        if not buffer.journey_path:
+            raise StudioRefused(422, "open this template from its journey, so the studio knows which touch uses it")
+        journey = journey_on_disk(buffer.journey_path, workspace.templates_dir)
         if journey is None:
             raise StudioRefused(422, "the journey this template belongs to has errors; fix and save it first")
         return journey
@@ -137,7 +139,7 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
     async def preview(request: Request) -> Response:
         _, data, live = await begin(request)
         buffer, text = Buffer(workspace, data), _text(data)
-        journey = await run_in_threadpool(journey_of, live, buffer, text)
+        journey = await run_in_threadpool(journey_of, buffer, text)
         deal = await run_in_threadpool(deal_of, live, data, journey)
         touch = data.get("touch")
         unsaved = {buffer.rel: text} if buffer.kind == "template" else None
@@ -153,7 +155,7 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
     async def play(request: Request) -> Response:
         _, data, live = await begin(request)
         buffer, text = Buffer(workspace, data), _text(data)
-        journey = await run_in_threadpool(journey_of, live, buffer, text)
+        journey = await run_in_threadpool(journey_of, buffer, text)
         deal = await run_in_threadpool(deal_of, live, data, journey)
         holds = [h for h in data.get("holds") or [] if isinstance(h, str)][:100]
         html = await run_in_threadpool(live.play, journey, deal, holds)
@@ -163,7 +165,7 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
     async def flight(request: Request) -> Response:
         _, data, live = await begin(request)
         buffer, text = Buffer(workspace, data), _text(data)
-        journey = await run_in_threadpool(journey_of, live, buffer, text)
+        journey = await run_in_threadpool(journey_of, buffer, text)
         html = await run_in_threadpool(live.flight, journey)
         return JSONResponse({"html": html, "version": journey.version()})
 

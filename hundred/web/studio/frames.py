@@ -25,6 +25,8 @@ TIMELINE_CSP = (
 )
 EMAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 FILE_CSP = "default-src 'none'; frame-ancestors 'self'"
+# Browsers' PDF viewers refuse to show a PDF under default-src or sandbox (as the print room found).
+PDF_CSP = "frame-ancestors 'self'"
 
 
 @dataclass(frozen=True)
@@ -61,4 +63,4 @@ class Frames:
         return frame if frame is not None and secrets.compare_digest(frame.sid, sid) else None
 
 
-__all__ = ["Frames", "Frame", "TIMELINE_CSP", "EMAIL_CSP", "FILE_CSP"]
+__all__ = ["Frames", "Frame", "TIMELINE_CSP", "EMAIL_CSP", "FILE_CSP", "PDF_CSP"]

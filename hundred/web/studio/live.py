@@ -35,7 +35,7 @@ from hundred.service.simulate import simulate
 from hundred.templating import sandbox as templating
 from hundred.validation.templates import TemplateChecker, field_hint
 from hundred.validation.validate import Checked, check_file, check_text
-from hundred.web.studio.frames import EMAIL_CSP, FILE_CSP, TIMELINE_CSP, Frames
+from hundred.web.studio.frames import EMAIL_CSP, FILE_CSP, PDF_CSP, TIMELINE_CSP, Frames
 from hundred.web.studio.html import render, studio_words
 from hundred.web.studio.samples import SampleProblem, sample_deal
 from hundred.web.studio.workspace import Workspace
@@ -154,7 +154,7 @@ class Live:
             if suffix == "png":
                 urls["png"] = self.frame_url(data, "image/png", FILE_CSP)
             elif suffix == "pdf":
-                urls["pdf"] = self.frame_url(data, "application/pdf", FILE_CSP, filename=name)
+                urls["pdf"] = self.frame_url(data, "application/pdf", PDF_CSP, filename=name)
             elif suffix == "html":
                 urls["html"] = self.frame_url(data, "text/html; charset=utf-8", EMAIL_CSP)
             elif suffix == "txt":

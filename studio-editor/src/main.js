@@ -49,9 +49,7 @@ function showTimeline(url) {
   const back = frames[1 - front];
   back.onload = () => {
     back.classList.add("shown");
-    back.hidden = false;
     frames[front].classList.remove("shown");
-    frames[front].hidden = true;
     front = 1 - front;
     $("timeline-frames").dataset.url = url;
     $("timeline-frames").dataset.loaded = String(Date.now());
@@ -73,7 +71,6 @@ async function check(view) {
         journey: config.journey,
         text,
         deal: state.deal,
-        touch: state.touch,
       })
     ).data;
   } catch (error) {

@@ -111,8 +111,7 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
         _, data, live = await begin(request)
         buffer, text = Buffer(workspace, data), _text(data)
         if buffer.kind == "journey":
-            touch = data.get("touch") if isinstance(data.get("touch"), str) else None
-            answer = await run_in_threadpool(live.check_journey, buffer.path, text, data.get("deal"), touch)
+            answer = await run_in_threadpool(live.check_journey, buffer.path, text, data.get("deal"))
         else:
             journey = (
                 await run_in_threadpool(journey_on_disk, buffer.journey_path, workspace.templates_dir)

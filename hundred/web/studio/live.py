@@ -59,7 +59,7 @@ class Live:
 
     # -- the journey being edited ----------------------------------------------------------------
 
-    def check_journey(self, path: Path, text: str, deal_spec: Any, cursor_touch: str | None = None) -> dict[str, Any]:
+    def check_journey(self, path: Path, text: str, deal_spec: Any) -> dict[str, Any]:
         checked = check_text(text, path, self.workspace.templates_dir)
         answer: dict[str, Any] = {
             "ok": checked.ok,
@@ -73,7 +73,7 @@ class Live:
         if checked.ok and checked.journey is not None:
             try:
                 deal = self.deal(deal_spec, checked.journey)
-                answer["timeline"] = self.timeline(checked, deal, cursor_touch)
+                answer["timeline"] = self.timeline(checked, deal)
             except SampleProblem as exc:
                 answer["deal_problem"] = str(exc)
             except (templating.TemplateProblem, ValueError) as exc:
@@ -83,12 +83,11 @@ class Live:
     def deal(self, spec: Any, journey: Journey | None) -> Deal:
         return sample_deal(spec, self.workspace.examples_dir, self.ledger, journey)
 
-    def timeline(self, checked: Checked, deal: Deal, cursor_touch: str | None = None) -> str:
+    def timeline(self, checked: Checked, deal: Deal) -> str:
         assert checked.journey is not None
         the_plan = plan(checked.journey, deal)
         page = render_timeline_html(the_plan.to_json(), warnings=checked.lint, **plan_zones(the_plan))
-        url = self.frame_url(page, "text/html; charset=utf-8", TIMELINE_CSP)
-        return url + (f"#touch={cursor_touch}" if cursor_touch else "")
+        return self.frame_url(page, "text/html; charset=utf-8", TIMELINE_CSP)
 
     def saved_timeline(self, journey_path: Path, deal_spec: Any) -> dict[str, Any]:
         """The saved journey's timeline (a template's text does not move any touch)."""

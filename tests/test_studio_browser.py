@@ -231,6 +231,7 @@ def test_saving_text_with_errors_asks_first(site, browser):
     panel = page.locator("#save-panel")
     panel.wait_for()
     assert panel.get_attribute("data-state") == "problems" and "3x" in panel.text_content()
+    assert page.text_content("#dirty") == "Niet bewaarde wijzigingen"  # nothing was saved
     page.click("text=Verder bewerken")
     assert panel.is_hidden() and "day: 3x" not in studio.journey_path.read_text(encoding="utf-8")
 

@@ -87,12 +87,13 @@ export function setupSave(getView) {
         git(data.git);
         showState();
         if (!isDirty()) dirty.textContent = t("Saved.");
+        dirty.dataset.saved = String(Date.now());
       }
     } catch (error) {
       choose(t("Could not reach the studio: {why}", { why: error.message }), null, [[t("Keep editing"), () => (panel.hidden = true)]]);
     } finally {
       busy = false;
-      if (panel.hidden || panel.dataset.state === "saved") showState();
+      if (panel.dataset.state !== "saved" || isDirty()) showState(); // "Saved." stays until the next change
     }
   }
 

@@ -9,6 +9,7 @@ a token in the URL it prints (hundred.web.studio.local).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from hundred.web.studio.pages import build_pages
 from hundred.web.studio.workspace import Workspace
 
 BASE = "/studio"
+log = logging.getLogger("hundred.studio")
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 
@@ -77,6 +79,12 @@ def build_studio_app(
                 else JSONResponse({"error": "log in to the studio first"}, status_code=401)
             )
         return error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, exc: Exception) -> Response:
+        """A bug in one view: the page says what failed and stays usable (the traceback is logged)."""
+        log.exception("studio request %s failed", request.url.path)
+        return error_page(request, 500, f"the studio failed here: {type(exc).__name__}: {exc}")
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:

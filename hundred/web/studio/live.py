@@ -32,7 +32,6 @@ from hundred.service import in_flight
 from hundred.service.ports import Ledger
 from hundred.service.runtime import utcnow
 from hundred.service.simulate import simulate
-from hundred.templating import sandbox as templating
 from hundred.validation.templates import TemplateChecker, field_hint
 from hundred.validation.validate import Checked, check_file, check_text
 from hundred.web.studio.frames import EMAIL_CSP, FILE_CSP, PDF_CSP, TIMELINE_CSP, Frames
@@ -76,8 +75,8 @@ class Live:
                 answer["timeline"] = self.timeline(checked, deal)
             except SampleProblem as exc:
                 answer["deal_problem"] = str(exc)
-            except (templating.TemplateProblem, ValueError) as exc:
-                answer["deal_problem"] = str(exc)
+            except Exception as exc:  # a view that cannot be drawn must not hide the diagnostics
+                answer["deal_problem"] = f"the timeline cannot be drawn for this deal: {exc}"
         return answer
 
     def deal(self, spec: Any, journey: Journey | None) -> Deal:
@@ -96,7 +95,7 @@ class Live:
             return {"timeline": None, "deal_problem": None}
         try:
             return {"timeline": self.timeline(checked, self.deal(deal_spec, checked.journey)), "deal_problem": None}
-        except (SampleProblem, templating.TemplateProblem, ValueError) as exc:
+        except Exception as exc:  # a view that cannot be drawn must not hide the diagnostics
             return {"timeline": None, "deal_problem": str(exc)}
 
     # -- a template being edited -----------------------------------------------------------------

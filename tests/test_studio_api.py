@@ -101,6 +101,39 @@ def test_files_outside_journeys_and_templates_are_not_opened(client, csrf, name)
     assert saved.status_code == 404
 
 
+def test_hostile_requests_get_a_clear_answer_and_change_nothing(studio, client, csrf):
+    headers = {"x-csrf-token": csrf, "origin": "http://testserver"}
+    huge = client.post(
+        "/studio/api/check",
+        content=b'{"file": "journeys/first-100-days.yaml", "text": "' + b"a" * 2_100_000 + b'"}',
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert huge.status_code == 413
+    form = client.post("/studio/api/check", data={"file": JOURNEY}, headers=headers)
+    assert form.status_code == 415
+    broken = client.post("/studio/api/check", content=b"{", headers={**headers, "content-type": "application/json"})
+    assert broken.status_code == 400
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefg", "bcdefgh", strict=True)
+    )
+    answer = api(client, "check", {"file": JOURNEY, "text": bomb}, csrf).json()
+    assert answer["ok"] is False and "expands the file to more than" in answer["diagnostics"][0]["message"]
+    far = api(client, "complete", {"file": JOURNEY, "text": "journey: x\n", "offset": 10**9}, csrf)
+    assert far.status_code == 200
+    before = studio.journey_path.read_bytes()
+    opened = client.get("/studio/api/file", params={"file": JOURNEY}).json()
+    lone = client.post(
+        "/studio/api/save",
+        content=b'{"file": "journeys/first-100-days.yaml", "text": "\\ud800", "base": "'
+        + opened["sha256"].encode()
+        + b'", "allow_errors": true}',
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert lone.status_code == 400 and "not valid Unicode" in lone.json()["error"]
+    assert studio.journey_path.read_bytes() == before
+
+
 # -- checking the text as typed --------------------------------------------------------------------
 
 

@@ -184,6 +184,13 @@ def test_a_template_is_checked_as_typed_and_its_touch_previewed(site, browser, s
     assert item.count() == 1 and item.get_attribute("data-line") == str(line_of(page, "Beste {{"))
     assert "did you mean 'contact.first_name'?" in item.text_content()
     page.screenshot(path=str(shots / "studio-template.png"))
+    page.keyboard.type(" {{ company.")  # merge fields complete inside a template too
+    page.locator(".cm-tooltip-autocomplete li", has_text="name").wait_for()
+    page.wait_for_timeout(200)
+    page.keyboard.press("Enter")
+    assert "{{ company.name" in page.evaluate(
+        "() => { const s = window.studio.view.state; return s.doc.lineAt(s.selection.main.head).text; }"
+    )
     no_csp_violations(page)
 
 

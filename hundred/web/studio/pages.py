@@ -125,7 +125,7 @@ def build_pages(door: Door, workspace: Workspace, default_locale: str | None) ->
                     "version": model.version() if model else None,
                 }
             )
-        locale = next((j["locale"] for j in listed if j["locale"]), default_locale)
+        locale = next((str(j["locale"]) for j in listed if j["locale"]), default_locale)
         sw = studio_words(locale)
         return page(
             "index.html.j2",

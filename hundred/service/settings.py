@@ -102,6 +102,16 @@ class Settings(BaseSettings):
         description="The print room's language for every browser (nl, en, nl_NL …); unset: each browser's "
         "Accept-Language (Dutch or English, else English)",
     )
+    # The journey studio under `hundred up` (/studio): a login of its own; a marketer is not print staff.
+    studio_password: str | None = Field(
+        None, repr=False, description="Journey studio login password (kept only hashed in memory)"
+    )
+    studio_password_hash: str | None = Field(
+        None, repr=False, description="Studio password as scrypt$n$r$p$salt$hash (python -m hundred.web.auth)"
+    )
+    studio_secret: str | None = Field(
+        None, repr=False, description="Signs studio sessions; default: random per process (logins end on restart)"
+    )
 
     @field_validator("home", mode="after")
     @classmethod
@@ -119,6 +129,9 @@ class Settings(BaseSettings):
         "print_token",
         "print_secret",
         "print_language",
+        "studio_password",
+        "studio_password_hash",
+        "studio_secret",
         "hubspot_secret",
         "pipedrive_auth",
         "crm_mapping",

@@ -20,6 +20,7 @@ from hundred.service.settings import Settings
 from hundred.web.guard import door
 from hundred.web.hooks import IntakeServices, build_hooks_router
 from hundred.web.site import PrintRoomSite
+from hundred.web.studio import mount_studio
 
 DEPLOYMENTS = deployments.ALL
 TIMEOUT = 2.0
@@ -132,6 +133,7 @@ def create_app(home: Path | None = None, *, settings: Any = None, printroom: Any
 
     app.state.intake_services = IntakeServices(home, settings, intake)
     app.include_router(build_hooks_router(app.state.intake_services))
+    mount_studio(app, settings)  # /studio, behind HUNDRED_STUDIO_PASSWORD (hundred/web/studio)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:  # sync: FastAPI runs it in a thread, the checks may block

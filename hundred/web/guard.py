@@ -40,6 +40,7 @@ PUBLIC: dict[str, str] = {
     "/healthz": "each part's state for monitors and `hundred up`; nothing of the print room",
     "/hooks/": "the CRM's webhooks: each checks its sender's signature itself (hundred/web/hooks.py)",
     "/login": "the login form: it carries a token of its own, bound to a pre-login cookie",
+    "/studio": "the journey studio: a login of its own for marketers (hundred/web/studio/door.py)",
 }
 # Paths whose POST bodies are print room forms (small); the hooks and other parts set their own limits.
 FORM_PATHS = ("/print", "/login", "/logout")

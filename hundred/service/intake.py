@@ -1,6 +1,6 @@
 """Intake: a deal from the CRM is stored in the ledger before it is answered, then submitted.
 
-Every route in (the signed webhooks, the HubSpot and Pipedrive adapters, `hundred import`,
+Every route in (the signed webhooks, the HubSpot and Pipedrive webhooks, `hundred import`,
 `hundred intake replay`) ends here, so they share one path:
 
 - deal-closed: validated (the deal model, and its journey must exist) → an `intake` row with the
@@ -12,8 +12,15 @@ Every route in (the signed webhooks, the HubSpot and Pipedrive adapters, `hundre
   recorded and exited at once (every touch cancelled; no run is created, nothing is sent).
 - deal-updated: replaces the stored deal (`Ledger.update_deal`), so `when:` conditions and
   templates see the new data from then on; an unknown deal is refused (404) and kept.
+- a Pipedrive or HubSpot webhook: each deal it says became won is stored as the CRM sent it (kind
+  `pipedrive`/`hubspot`, `pending`, no payload yet; keyed by the CRM's ids, so a repeat or a
+  concurrent delivery is the same row) and answered 202, without calling the CRM. The deal-closed
+  work fetches the rest from the CRM's API (`hundred.service.enrichment.enrich_stored`: the row
+  gets its deal as payload, or becomes a dead letter saying which call failed, or waits for the
+  CRM) and starts it like any stored deal.
 - anything refused (422/404) is a dead letter: its body (bounded), the headers that matter, when
-  and why. `replay` sends it through the same path again after a fix.
+  and why. `replay` sends it through the same path again after a fix (an enrichment dead letter
+  is fetched from the CRM again).
 
 Imports no adapter: the `scheduler` is the Prefect scheduler that `hundred.bootstrap` builds (or any
 object with its `create_run` and the `Scheduler` port's methods).
@@ -28,11 +35,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hundred.deals.crm import map_payload
+from hundred.deals.crm_events import CrmEventError, WonDeal, hubspot_items, pipedrive_won
 from hundred.deals.model import Deal, DealError, DealProblem, parse_deal, parse_deal_json
 from hundred.journeys.catalog import JourneyNotFound, find_journey
 from hundred.service import deployments
 from hundred.service.deal_run import deal_closed_key, deal_closed_run
+from hundred.service.enrichment import VENDORS, CrmApi, enrich_stored
 from hundred.service.ports import Ledger
 from hundred.service.records import IntakeRow
 from hundred.service.runtime import IntakeError, Runtime
@@ -111,8 +119,10 @@ class Intake:
         settings: Settings,
         scheduler: Any,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        crm: Callable[[str], CrmApi] | None = None,
     ):
         self.ledger, self.settings, self.scheduler, self.now = ledger, settings, scheduler, clock
+        self.crm = crm
 
     # -- deal-closed ---------------------------------------------------------------------------
 
@@ -179,15 +189,99 @@ class Intake:
             self._quietly_retry_pending(except_id=row.intake_id)
         return Answer(202, body)
 
-    def crm(self, vendor: str, raw: bytes, *, headers: Any = None) -> Answer:
-        """A HubSpot or Pipedrive webhook: a won deal (by the CRM mapping) goes in as a deal-closed;
-        anything else is answered 200 and ignored; a payload the mapping cannot read is a dead letter."""
-        data, problem = map_payload(vendor, raw, self.settings)
-        if problem:
-            return self._dead(vendor, vendor, raw, headers, [DealProblem("", problem)], 422, None, None)
-        if data is None:
-            return Answer(200, {"ignored": f"not a won deal (see the '{vendor}.won' rule of the CRM mapping)"})
-        return self.closed(raw, source=vendor, headers=headers, data=data, kind=vendor)
+    def crm_webhook(self, vendor: str, raw: bytes, *, headers: Any = None) -> Answer:
+        """A Pipedrive or HubSpot webhook: each deal it says became won is stored as sent, 202;
+        nothing else is stored (200, ignored). No CRM API call: the deal-closed work enriches it.
+
+        Pipedrive sends one event: one that cannot be read is a dead letter (422). HubSpot sends a
+        batch of up to 100: each event on its own (a bad one is a dead letter, the others stored),
+        answered 202 when the batch could be read, so HubSpot does not send it all again."""
+        try:
+            payload = json.loads(raw)
+        except ValueError as exc:
+            return self._dead(vendor, vendor, raw, headers, [DealProblem("", f"is not JSON: {exc}")], 422, None, None)
+        try:
+            if vendor == "pipedrive":
+                won, why = pipedrive_won(payload)
+                if won is None:
+                    return Answer(200, {"ignored": why})
+                return Answer(202, self._store_won(won, headers))
+            items = hubspot_items(payload, self.settings.won_stage_ids)
+        except CrmEventError as exc:
+            return self._dead(vendor, vendor, raw, headers, [DealProblem("", str(exc))], 422, None, None)
+        stored, refused, ignored = [], [], []
+        for item in items:
+            if item.won is not None:
+                stored.append(self._store_won(item.won, headers))
+            elif item.problem is not None:
+                answer = self._dead(
+                    vendor,
+                    vendor,
+                    json.dumps(item.event, ensure_ascii=False, default=str),
+                    headers,
+                    [DealProblem(f"[{item.index}]", item.problem)],
+                    422,
+                    None,
+                    None,
+                )
+                refused.append({"event": item.index, "error": item.problem, "intake": answer.body["intake"]})
+            else:
+                ignored.append(item.why)
+        body: dict[str, Any] = {"stored": stored, "ignored": len(ignored), "refused": refused}
+        if not stored and not refused:
+            return Answer(200, {**body, "ignored": len(ignored), "why": sorted(set(w for w in ignored if w))[:5]})
+        return Answer(202, body)
+
+    def _store_won(self, won: WonDeal, headers: Any) -> dict[str, Any]:
+        """One intake row per won deal (by the CRM's ids); a dead one delivered again is tried again."""
+        row, created = self.ledger.add_intake(
+            kind=won.vendor,
+            source=won.vendor,
+            state="pending",
+            deal_id=won.deal_id,
+            key=won.key,
+            raw=won.raw,
+            headers=kept_headers(headers),
+            received_at=self.now(),
+        )
+        if not created and row.state == "dead":
+            row = (
+                self.ledger.update_intake(
+                    row.intake_id,
+                    "pending",
+                    from_states=["dead"],
+                    raw=won.raw,
+                    payload=None,
+                    reason=f"delivered again by {won.vendor}: to be fetched again",
+                )
+                or row
+            )
+        body: dict[str, Any] = {"crm": won.vendor, "deal": won.deal_id, "intake": row.intake_id, "state": row.state}
+        if not created:
+            body["duplicate"] = True
+        return body
+
+    def enrich(self, row: IntakeRow) -> IntakeRow:
+        """A stored won-deal event fetched from its CRM (`enrichment.enrich_stored`): the row comes
+        back pending with its deal, pending and waiting for the CRM, or dead saying why."""
+        if self.crm is None:
+            raise RuntimeError("this intake has no CRM APIs (hundred.bootstrap.intake builds them)")
+        return enrich_stored(self.ledger, row, self.crm, self.settings)
+
+    def _start_enriched(self, row: IntakeRow) -> IntakeRow:
+        """Start an enriched vendor deal: its journey must exist, as for every deal-closed."""
+        assert row.payload is not None
+        try:
+            deal = parse_deal(row.payload, now=row.received_at)
+        except DealError as exc:
+            problems = list(exc.problems)
+        else:
+            problems = self._journey_problems(deal)
+        if problems:
+            reason = "; ".join(f"{p.path or 'body'}: {p.message}" for p in problems)[:2000]
+            self.ledger.set_intake(row.intake_id, "dead", from_states=["pending"], reason=reason)
+            return self.ledger.intake(row.intake_id) or row
+        return self._start(row)
 
     def _reuse(self, row: IntakeRow, key: str, payload: dict[str, Any], deal_id: str) -> IntakeRow:
         """A replayed dead letter becomes the pending intake (or points at the one already stored)."""
@@ -391,6 +485,8 @@ class Intake:
         row = self.ledger.intake(intake_id)
         if row is None:
             raise LookupError(f"no intake {intake_id}")
+        if row.kind in VENDORS and (row.state == "dead" or (row.state == "pending" and row.payload is None)):
+            return self._replay_vendor(row)
         if row.state == "pending" and row.kind in ("deal-closed", "hubspot", "pipedrive"):
             started = self._start(row)
             return Answer(
@@ -402,20 +498,37 @@ class Intake:
             return self.updated(row.raw, source=row.source, headers=row.headers, replaying=row)
         if row.kind == "deal-cancelled":
             return self.cancelled(row.raw, source=row.source, headers=row.headers, replaying=row)
-        if row.kind in ("hubspot", "pipedrive"):
-            data, problem = map_payload(row.kind, row.raw or "", self.settings)
-            if problem:
-                return self._dead(
-                    row.kind, row.source, row.raw, row.headers, [DealProblem("", problem)], 422, row.deal_id, row
-                )
-            return self.closed(row.raw, source=row.source, headers=row.headers, data=data, kind=row.kind, replaying=row)
         return self.closed(row.raw, source=row.source, headers=row.headers, replaying=row)
 
-    def retry_pending(self) -> list[IntakeRow]:
-        """Submit what Prefect missed, and apply held cancels whose journey has started since."""
+    def _replay_vendor(self, row: IntakeRow) -> Answer:
+        """A stored won-deal event again: fetched from the CRM anew, then started."""
+        if row.state == "dead":
+            self.ledger.set_intake(row.intake_id, "pending", from_states=["dead"], payload=None, reason="replayed")
+            row = self.ledger.intake(row.intake_id) or row
+        row = self.enrich(row)
+        if row.state == "pending" and row.payload is not None:
+            row = self._start_enriched(row)
+        body = {"deal": row.deal_id, "intake": row.intake_id, "run": row.run_id, "state": row.state}
+        if row.state == "dead":
+            return Answer(422, {"errors": [{"field": "", "message": row.reason or "refused"}], "intake": row.intake_id})
+        if row.state == "pending" and row.payload is None:
+            body["reason"] = row.reason
+        return Answer(202, body)
+
+    def retry_pending(self, enrich: bool = True) -> list[IntakeRow]:
+        """Submit what Prefect missed, and apply held cancels whose journey has started since.
+
+        A stored won-deal event from a CRM is fetched first (`enrich`; never while answering a
+        webhook: `enrich=False` leaves it for later)."""
         done = []
         for row in self.ledger.intakes(states=["pending"]):
-            if row.key:
+            if row.kind in VENDORS and row.payload is None:
+                if enrich and self.crm is not None:
+                    row = self.enrich(row)
+                    done.append(
+                        self._start_enriched(row) if row.payload is not None and row.state == "pending" else row
+                    )
+            elif row.key:
                 done.append(self._start(row))
         for deal_id in {row.deal_id for row in self.ledger.intakes(states=["held"]) if row.deal_id}:
             done += self.apply_held(deal_id)
@@ -453,7 +566,7 @@ class Intake:
         if not any(r.intake_id != except_id for r in self.ledger.intakes(states=["pending"], limit=2)):
             return
         try:
-            self.retry_pending()
+            self.retry_pending(enrich=False)
         except Exception as exc:  # never fails the delivery being answered
             log.warning("retrying pending intake: %s", exc)
 

@@ -25,7 +25,7 @@ def crm_check(
         str | None, typer.Option("--deal", help="The CRM's id of a won deal to try (default: the latest won deal).")
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print {crm, ok, checks, deal_id, deal, problems} as JSON.")
+        bool, typer.Option("--json", help="Print {crm, ok, checks, deal_id, deal, problems, notes} as JSON.")
     ] = False,
 ) -> None:
     """Check the CRM's API token and the field mapping against the real API, and print the deal

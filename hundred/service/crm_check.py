@@ -71,13 +71,15 @@ def check(vendor: str, crm: CrmApi, settings: Any, deal_id: str | None = None) -
     except CrmCallFailed as exc:
         report.add(False, "token", str(exc))
         return report
-    where = Path(getattr(settings, "crm_mapping", None) or DEFAULT_MAPPING)
+    configured = getattr(settings, "crm_mapping", None)
+    where = str(configured) if configured else "hundred/deals/crm_mapping.json"
     try:
-        fields = mapping_fields(vendor, where)
+        fields = mapping_fields(vendor, Path(configured or DEFAULT_MAPPING))
     except MappingError as exc:
         report.add(False, "mapping", str(exc))
         return report
-    pointing = _unknown_sources(vendor, fields, crm, where)
+    fix_in = where if configured else f"a copy of {where} (HUNDRED_CRM_MAPPING)"
+    pointing = _unknown_sources(vendor, fields, crm, fix_in)
     report.add(not pointing, "mapping", f"{where}: {len(fields)} fields" if not pointing else "; ".join(pointing))
     if vendor == "hubspot":
         _check_stages(report, crm, settings.won_stage_ids)
@@ -85,7 +87,7 @@ def check(vendor: str, crm: CrmApi, settings: Any, deal_id: str | None = None) -
     return report
 
 
-def _unknown_sources(vendor: str, fields: Mapping[str, dict[str, Any]], crm: CrmApi, where: Path) -> list[str]:
+def _unknown_sources(vendor: str, fields: Mapping[str, dict[str, Any]], crm: CrmApi, where: str) -> list[str]:
     """Sources that point at nothing: an object hundred does not fetch, a custom field key or a
     property the account does not have."""
     problems: list[str] = []

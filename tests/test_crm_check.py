@@ -137,3 +137,47 @@ def test_hubspot_check_names_the_won_stages_and_a_property_typo(tmp_path, apis):
 def test_an_unknown_crm_is_a_usage_error(tmp_path, apis):
     done = crm_check(tmp_path, apis, "salesforce")
     assert done.returncode == 2 and "pipedrive or hubspot" in done.stderr
+
+
+def test_intake_retry_fetches_stored_won_deals_and_replay_retries_an_enrichment_dead_letter(tmp_path, apis):
+    """The CLI's own wiring (bootstrap.intake hands the intake its CRM APIs), no Prefect running:
+    a stored Pipedrive webhook is fetched by `intake retry`; a dead letter from a revoked token
+    starts once the token is fixed and `intake replay` is run."""
+    from intake_site import make_home
+
+    from hundred import bootstrap
+    from hundred.service.intake import NoPrefect
+
+    settings = make_home(tmp_path / "crm-cli")
+    intake = bootstrap.intake(settings, scheduler_=NoPrefect())
+    body = json.loads((REPO / "examples" / "crm" / "pipedrive-deal-won.json").read_text(encoding="utf-8"))
+    first = intake.crm_webhook("pipedrive", json.dumps(body).encode()).body["intake"]
+    body["current"]["id"] = body["meta"]["id"] = 4712
+    second = intake.crm_webhook("pipedrive", json.dumps(body).encode()).body["intake"]
+
+    def hundred(*args: str, **env: str) -> subprocess.CompletedProcess:
+        values = {
+            "HUNDRED_HOME": str(settings.home),
+            "HUNDRED_JOURNEYS_DIR": str(settings.journeys_dir),
+            "HUNDRED_TEMPLATES_DIR": str(settings.templates_dir),
+            "HUNDRED_PIPEDRIVE_API_TOKEN": PIPEDRIVE_TOKEN,
+            "HUNDRED_PIPEDRIVE_API_URL": apis[0].url,
+            **env,
+        }
+        full = {k: v for k, v in {**os.environ, **values}.items() if k != "PREFECT_API_URL"}
+        return subprocess.run(
+            [sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=full, capture_output=True, text=True, timeout=120
+        )
+
+    revoked = hundred("intake", "retry", HUNDRED_PIPEDRIVE_API_TOKEN="revoked-token-1")
+    assert revoked.returncode == 0, revoked.stderr
+    assert f"{first}  dead" in revoked.stdout and "401 Unauthorized" in revoked.stdout
+    assert "revoked-token-1" not in revoked.stdout + revoked.stderr
+    replayed = hundred("intake", "replay", second)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert replayed.stdout.startswith(f"{second}: pending (deal 4712)") and "not yet submitted to Prefect" in replayed.stdout
+    row = bootstrap.ledger(settings).intake(second)
+    assert row.payload["address"]["country"] == "DE" and row.state == "pending"
+    listed = json.loads(hundred("intake", "list", "--state", "dead", "--json").stdout)
+    assert [r["intake"] for r in listed] == [first]
+    assert listed[0]["reason"].startswith("enrichment failed: GET /api/v2/deals/4711: answered 401 Unauthorized")

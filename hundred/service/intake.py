@@ -12,9 +12,10 @@ Every route in (the signed webhooks, the HubSpot and Pipedrive webhooks, `hundre
   recorded and exited at once (every touch cancelled; no run is created, nothing is sent).
 - deal-updated: replaces the stored deal (`Ledger.update_deal`), so `when:` conditions and
   templates see the new data from then on; an unknown deal is refused (404) and kept.
-- a Pipedrive or HubSpot webhook: each deal it says became won is stored as the CRM sent it (kind
-  `pipedrive`/`hubspot`, `pending`, no payload yet; keyed by the CRM's ids, so a repeat or a
-  concurrent delivery is the same row) and answered 202, without calling the CRM. The deal-closed
+- a Pipedrive or HubSpot webhook (`hundred.service.crm_intake`): each deal it says became won is
+  stored as the CRM sent it (kind `pipedrive`/`hubspot`, `pending`, no payload yet; keyed by the
+  CRM's ids: a repeat or a concurrent delivery is the same row), answered 202 without calling the
+  CRM. The deal-closed
   work fetches the rest from the CRM's API (`hundred.service.enrichment.enrich_stored`: the row
   gets its deal as payload, or becomes a dead letter saying which call failed, or waits for the
   CRM) and starts it like any stored deal.
@@ -31,42 +32,23 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hundred.deals.crm_events import CrmEventError, WonDeal, hubspot_items, pipedrive_won
 from hundred.deals.model import Deal, DealError, DealProblem, parse_deal, parse_deal_json
 from hundred.journeys.catalog import JourneyNotFound, find_journey
 from hundred.service import deployments
+from hundred.service.answers import Answer, kept_headers
+from hundred.service.crm_intake import CrmIntake
 from hundred.service.deal_run import deal_closed_key, deal_closed_run
-from hundred.service.enrichment import VENDORS, CrmApi, enrich_stored
+from hundred.service.enrichment import VENDORS, CrmApi
 from hundred.service.ports import Ledger
 from hundred.service.records import IntakeRow
 from hundred.service.runtime import IntakeError, Runtime
 from hundred.service.settings import Settings
 
 log = logging.getLogger("hundred.service.intake")
-KEPT_HEADERS = (
-    "content-type",
-    "content-length",
-    "user-agent",
-    "idempotency-key",
-    "x-request-id",
-    "x-hubspot-request-timestamp",
-    "x-forwarded-for",
-)
 HELD_REASON = "cancelled before the deal closed"
-
-
-@dataclass
-class Answer:
-    status: int
-    body: dict[str, Any] = field(default_factory=dict)
-
-
-def kept_headers(headers: Any) -> dict[str, str]:
-    return {k: str(headers[k])[:300] for k in KEPT_HEADERS if headers is not None and k in headers}
 
 
 class _NoRuns:
@@ -112,7 +94,7 @@ class NoPrefect:
         raise ConnectionError("no Prefect API")
 
 
-class Intake:
+class Intake(CrmIntake):
     def __init__(
         self,
         ledger: Ledger,
@@ -188,100 +170,6 @@ class Intake:
         if retry_others and row.state == "submitted":  # Prefect answers: submit what it missed before
             self._quietly_retry_pending(except_id=row.intake_id)
         return Answer(202, body)
-
-    def crm_webhook(self, vendor: str, raw: bytes, *, headers: Any = None) -> Answer:
-        """A Pipedrive or HubSpot webhook: each deal it says became won is stored as sent, 202;
-        nothing else is stored (200, ignored). No CRM API call: the deal-closed work enriches it.
-
-        Pipedrive sends one event: one that cannot be read is a dead letter (422). HubSpot sends a
-        batch of up to 100: each event on its own (a bad one is a dead letter, the others stored),
-        answered 202 when the batch could be read, so HubSpot does not send it all again."""
-        try:
-            payload = json.loads(raw)
-        except ValueError as exc:
-            return self._dead(vendor, vendor, raw, headers, [DealProblem("", f"is not JSON: {exc}")], 422, None, None)
-        try:
-            if vendor == "pipedrive":
-                won, why = pipedrive_won(payload)
-                if won is None:
-                    return Answer(200, {"ignored": why})
-                return Answer(202, self._store_won(won, headers))
-            items = hubspot_items(payload, self.settings.won_stage_ids)
-        except CrmEventError as exc:
-            return self._dead(vendor, vendor, raw, headers, [DealProblem("", str(exc))], 422, None, None)
-        stored, refused, ignored = [], [], []
-        for item in items:
-            if item.won is not None:
-                stored.append(self._store_won(item.won, headers))
-            elif item.problem is not None:
-                answer = self._dead(
-                    vendor,
-                    vendor,
-                    json.dumps(item.event, ensure_ascii=False, default=str),
-                    headers,
-                    [DealProblem(f"[{item.index}]", item.problem)],
-                    422,
-                    None,
-                    None,
-                )
-                refused.append({"event": item.index, "error": item.problem, "intake": answer.body["intake"]})
-            else:
-                ignored.append(item.why)
-        body: dict[str, Any] = {"stored": stored, "ignored": len(ignored), "refused": refused}
-        if not stored and not refused:
-            return Answer(200, {**body, "ignored": len(ignored), "why": sorted(set(w for w in ignored if w))[:5]})
-        return Answer(202, body)
-
-    def _store_won(self, won: WonDeal, headers: Any) -> dict[str, Any]:
-        """One intake row per won deal (by the CRM's ids); a dead one delivered again is tried again."""
-        row, created = self.ledger.add_intake(
-            kind=won.vendor,
-            source=won.vendor,
-            state="pending",
-            deal_id=won.deal_id,
-            key=won.key,
-            raw=won.raw,
-            headers=kept_headers(headers),
-            received_at=self.now(),
-        )
-        if not created and row.state == "dead":
-            row = (
-                self.ledger.update_intake(
-                    row.intake_id,
-                    "pending",
-                    from_states=["dead"],
-                    raw=won.raw,
-                    payload=None,
-                    reason=f"delivered again by {won.vendor}: to be fetched again",
-                )
-                or row
-            )
-        body: dict[str, Any] = {"crm": won.vendor, "deal": won.deal_id, "intake": row.intake_id, "state": row.state}
-        if not created:
-            body["duplicate"] = True
-        return body
-
-    def enrich(self, row: IntakeRow) -> IntakeRow:
-        """A stored won-deal event fetched from its CRM (`enrichment.enrich_stored`): the row comes
-        back pending with its deal, pending and waiting for the CRM, or dead saying why."""
-        if self.crm is None:
-            raise RuntimeError("this intake has no CRM APIs (hundred.bootstrap.intake builds them)")
-        return enrich_stored(self.ledger, row, self.crm, self.settings)
-
-    def _start_enriched(self, row: IntakeRow) -> IntakeRow:
-        """Start an enriched vendor deal: its journey must exist, as for every deal-closed."""
-        assert row.payload is not None
-        try:
-            deal = parse_deal(row.payload, now=row.received_at)
-        except DealError as exc:
-            problems = list(exc.problems)
-        else:
-            problems = self._journey_problems(deal)
-        if problems:
-            reason = "; ".join(f"{p.path or 'body'}: {p.message}" for p in problems)[:2000]
-            self.ledger.set_intake(row.intake_id, "dead", from_states=["pending"], reason=reason)
-            return self.ledger.intake(row.intake_id) or row
-        return self._start(row)
 
     def _reuse(self, row: IntakeRow, key: str, payload: dict[str, Any], deal_id: str) -> IntakeRow:
         """A replayed dead letter becomes the pending intake (or points at the one already stored)."""
@@ -499,21 +387,6 @@ class Intake:
         if row.kind == "deal-cancelled":
             return self.cancelled(row.raw, source=row.source, headers=row.headers, replaying=row)
         return self.closed(row.raw, source=row.source, headers=row.headers, replaying=row)
-
-    def _replay_vendor(self, row: IntakeRow) -> Answer:
-        """A stored won-deal event again: fetched from the CRM anew, then started."""
-        if row.state == "dead":
-            self.ledger.set_intake(row.intake_id, "pending", from_states=["dead"], payload=None, reason="replayed")
-            row = self.ledger.intake(row.intake_id) or row
-        row = self.enrich(row)
-        if row.state == "pending" and row.payload is not None:
-            row = self._start_enriched(row)
-        body = {"deal": row.deal_id, "intake": row.intake_id, "run": row.run_id, "state": row.state}
-        if row.state == "dead":
-            return Answer(422, {"errors": [{"field": "", "message": row.reason or "refused"}], "intake": row.intake_id})
-        if row.state == "pending" and row.payload is None:
-            body["reason"] = row.reason
-        return Answer(202, body)
 
     def retry_pending(self, enrich: bool = True) -> list[IntakeRow]:
         """Submit what Prefect missed, and apply held cancels whose journey has started since.

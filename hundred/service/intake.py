@@ -15,10 +15,9 @@ Every route in (the signed webhooks, the HubSpot and Pipedrive webhooks, `hundre
 - a Pipedrive or HubSpot webhook (`hundred.service.crm_intake`): each deal it says became won is
   stored as the CRM sent it (kind `pipedrive`/`hubspot`, `pending`, no payload yet; keyed by the
   CRM's ids: a repeat or a concurrent delivery is the same row), answered 202 without calling the
-  CRM. The deal-closed
-  work fetches the rest from the CRM's API (`hundred.service.enrichment.enrich_stored`: the row
-  gets its deal as payload, or becomes a dead letter saying which call failed, or waits for the
-  CRM) and starts it like any stored deal.
+  CRM. The deal-closed work fetches the rest from the CRM's API (`Intake.enrich`: the row gets its
+  deal as payload, or becomes a dead letter saying which call failed, or waits for the CRM) and
+  starts it like any stored deal.
 - anything refused (422/404) is a dead letter: its body (bounded), the headers that matter, when
   and why. `replay` sends it through the same path again after a fix (an enrichment dead letter
   is fetched from the CRM again).

@@ -9,8 +9,8 @@ all say NL), plus ISO alpha-3 codes ("NLD") and the few everyday names CLDR does
 ("Holland", "Great Britain", "USA"). A name two languages give to different countries is not
 guessed: `country_code` names the candidates instead.
 
-The index is built once per process on first use (about a second: every language's list), never
-by `hundred validate`.
+English names are looked up first; the index of every language is built once per process when a
+name is not English (about a second: every language's list), never by `hundred validate`.
 """
 
 from __future__ import annotations
@@ -66,6 +66,14 @@ def _folded(key: str) -> str:
     """`_key` without accents on Latin letters ("osterreich" finds "Österreich")."""
     base = "".join(ch for ch in unicodedata.normalize("NFKD", key) if not unicodedata.combining(ch))
     return base if base.isascii() else key
+
+
+@lru_cache(maxsize=1)
+def _english() -> dict[str, str]:
+    """English names and the everyday aliases: most CRM country names, found without building
+    the index of every language (they win there too, so the answer is the same)."""
+    names = {_key(name): code for code, name in countries().items()}
+    return {**{k: v for k, v in ALIASES.items() if k not in names}, **names}
 
 
 @lru_cache(maxsize=1)
@@ -126,10 +134,13 @@ def country_code(name: str) -> str:
         raise UnknownCountry("the country is empty")
     if len(text) == 2 and text.isascii() and text.isalpha() and text.upper() in countries():
         return text.upper()
+    key = _key(text)
+    for candidate in (key, key.removeprefix("the ")):
+        if candidate in _english():
+            return _english()[candidate]
     index, ambiguous, alpha3 = _index()
     if len(text) == 3 and text.isascii() and text.upper() in alpha3:
         return alpha3[text.upper()]
-    key = _key(text)
     for candidate in (key, key.removeprefix("the "), _folded(key)):
         if candidate in index:
             return index[candidate]

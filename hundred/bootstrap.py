@@ -162,6 +162,9 @@ def crm(config: Settings, vendor: str) -> CrmApi:
     if not token:
         raise ValueError(f"{token_name} is not set: hundred needs the CRM's API token to fetch a won deal")
     assert url is not None
+    if not url.startswith(("https://", "http://")):
+        setting = "HUNDRED_PIPEDRIVE_API_URL" if vendor == "pipedrive" else "HUNDRED_HUBSPOT_API_URL"
+        raise ValueError(f"{setting} {url!r} is not a URL: write it like https://acme.pipedrive.com")
     limits = (config.crm_timeout, config.crm_attempts, config.crm_max_concurrent, config.crm_max_wait)
     key = (vendor, url, hashlib.sha256(token.encode()).hexdigest(), config.pipedrive_api_version, *map(str, limits))
     with _lock:

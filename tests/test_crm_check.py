@@ -83,6 +83,11 @@ def test_a_bad_token_is_one_clear_line_without_the_token(tmp_path, apis):
     missing = crm_check(tmp_path, apis, "hubspot", HUNDRED_HUBSPOT_TOKEN="")
     assert missing.returncode == 1 and missing.stdout == ""
     assert missing.stderr.strip().startswith("HUNDRED_HUBSPOT_TOKEN is not set")
+    no_url = crm_check(tmp_path, apis, "pipedrive", HUNDRED_PIPEDRIVE_API_URL="acme.pipedrive.com")
+    assert no_url.returncode == 1
+    assert no_url.stderr.strip() == (
+        "HUNDRED_PIPEDRIVE_API_URL 'acme.pipedrive.com' is not a URL: write it like https://acme.pipedrive.com"
+    )
 
 
 def test_a_mapping_that_points_at_nothing_says_what_and_where(tmp_path, apis):

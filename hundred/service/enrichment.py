@@ -186,7 +186,13 @@ def enrich_stored(ledger: Ledger, row: IntakeRow, crm: Callable[[str], CrmApi], 
     `crm` builds the vendor's API (`hundred.bootstrap.crm`); its ValueError (the CRM's API is not
     configured) is a dead letter saying what to set."""
     try:
-        deal = enrich(row, crm(row.kind), settings)
+        api = crm(row.kind)
+    except ValueError as exc:  # the CRM's API is not configured
+        reason = f"enrichment failed: {exc}; set it, then `hundred intake replay {row.intake_id}`"
+        ledger.set_intake(row.intake_id, "dead", from_states=["pending"], reason=reason[:2000], count_attempt=True)
+        return ledger.intake(row.intake_id) or row
+    try:
+        deal = enrich(row, api, settings)
     except EnrichmentFailed as exc:
         if exc.permanent:
             reason = f"enrichment failed: {exc}; fix it, then `hundred intake replay {row.intake_id}`"
@@ -195,14 +201,10 @@ def enrich_stored(ledger: Ledger, row: IntakeRow, crm: Callable[[str], CrmApi], 
             reason = f"waiting for the CRM: {exc}; tried again later"
             ledger.set_intake(row.intake_id, from_states=["pending"], reason=reason[:2000], count_attempt=True)
         log.warning("intake %s (%s deal %s): %s", row.intake_id, row.kind, row.deal_id, reason)
-    except ValueError as exc:  # the CRM's API is not configured
-        ledger.set_intake(
-            row.intake_id,
-            "dead",
-            from_states=["pending"],
-            reason=f"enrichment failed: {exc}"[:2000],
-            count_attempt=True,
-        )
+    except Exception as exc:  # a fault of hundred's own: kept and visible, tried again later
+        log.exception("intake %s: enrichment failed unexpectedly", row.intake_id)
+        reason = f"waiting: enrichment failed unexpectedly ({type(exc).__name__}: {str(exc)[:300]}); tried again later"
+        ledger.set_intake(row.intake_id, from_states=["pending"], reason=reason, count_attempt=True)
     else:
         ledger.set_intake(row.intake_id, from_states=["pending"], payload=deal, deal_id=deal["id"], reason=None)
     return ledger.intake(row.intake_id) or row

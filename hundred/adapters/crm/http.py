@@ -160,6 +160,9 @@ class CrmHttp:
         if isinstance(body, dict):
             message = str(body.get("message") or body.get("error") or body.get("error_info") or "")
         message = redact(" ".join(message.split())[:300], self._secrets)
+        if 300 <= response.status_code < 400:
+            moved = response.headers.get("location", "elsewhere").split("?")[0]
+            return f"{status}: the API answered from {moved}; check the API address setting"
         if response.status_code in (401, 403):
             hint = (
                 f"the token was refused: set {self.token_hint} to a valid token"

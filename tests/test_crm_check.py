@@ -171,7 +171,12 @@ def test_intake_retry_fetches_stored_won_deals_and_replay_retries_an_enrichment_
         }
         full = {k: v for k, v in {**os.environ, **values}.items() if k != "PREFECT_API_URL"}
         return subprocess.run(
-            [sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=full, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "hundred.cli", *args],
+            cwd=REPO,
+            env=full,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     revoked = hundred("intake", "retry", HUNDRED_PIPEDRIVE_API_TOKEN="revoked-token-1")
@@ -180,7 +185,10 @@ def test_intake_retry_fetches_stored_won_deals_and_replay_retries_an_enrichment_
     assert "revoked-token-1" not in revoked.stdout + revoked.stderr
     replayed = hundred("intake", "replay", second)
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
-    assert replayed.stdout.startswith(f"{second}: pending (deal 4712)") and "not yet submitted to Prefect" in replayed.stdout
+    assert (
+        replayed.stdout.startswith(f"{second}: pending (deal 4712)")
+        and "not yet submitted to Prefect" in replayed.stdout
+    )
     row = bootstrap.ledger(settings).intake(second)
     assert row.payload["address"]["country"] == "DE" and row.state == "pending"
     listed = json.loads(hundred("intake", "list", "--state", "dead", "--json").stdout)

@@ -68,8 +68,9 @@ def intake_replay(
 ) -> None:
     """Send a dead letter (or a pending deal) through the intake again, after a fix.
 
-    A deal whose journey was missing starts once the journey has been added; a payload that is
-    still refused stays a dead letter with the new reason (exit 1).
+    A deal whose journey was missing starts once the journey has been added; a won deal from
+    Pipedrive or HubSpot is fetched from the CRM's API again; one that is still refused stays a
+    dead letter with the new reason (exit 1).
 
     \b
     Example:
@@ -91,13 +92,20 @@ def intake_replay(
         f"{intake_id}: {body.get('state')}"
         + (f" (deal {body['deal']})" if body.get("deal") else "")
         + (f", run {body['run']}" if body.get("run") else "")
+        + (f": {body['reason']}" if body.get("reason") else "")
     )
 
 
 @intake_app.command("retry")
 def intake_retry() -> None:
-    """Submit the deals stored while Prefect was unreachable, and apply cancels whose deal has
-    since started. Safe to repeat (a submitted deal is found by its idempotency key)."""
+    """Submit the deals stored while Prefect was unreachable, fetch the won deals from Pipedrive or
+    HubSpot that wait for the CRM's API, and apply cancels whose deal has since started. Safe to
+    repeat (a submitted deal is found by its idempotency key).
+
+    \b
+    Example:
+      hundred intake retry
+    """
     rows = _intake().retry_pending()
     for r in rows:
         out.print(f"{r.intake_id}  {r.state:<9} {r.deal_id}" + (f"  {r.reason}" if r.reason else ""))

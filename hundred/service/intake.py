@@ -1,6 +1,6 @@
 """Intake: a deal from the CRM is stored in the ledger before it is answered, then submitted.
 
-Every route in (the signed webhooks, the HubSpot and Pipedrive adapters, `hundred import`,
+Every route in (the signed webhooks, the HubSpot and Pipedrive webhooks, `hundred import`,
 `hundred intake replay`) ends here, so they share one path:
 
 - deal-closed: validated (the deal model, and its journey must exist) → an `intake` row with the
@@ -12,8 +12,15 @@ Every route in (the signed webhooks, the HubSpot and Pipedrive adapters, `hundre
   recorded and exited at once (every touch cancelled; no run is created, nothing is sent).
 - deal-updated: replaces the stored deal (`Ledger.update_deal`), so `when:` conditions and
   templates see the new data from then on; an unknown deal is refused (404) and kept.
+- a Pipedrive or HubSpot webhook (`hundred.service.crm_intake`): each deal it says became won is
+  stored as the CRM sent it (kind `pipedrive`/`hubspot`, `pending`, no payload yet; keyed by the
+  CRM's ids: a repeat or a concurrent delivery is the same row), answered 202 without calling the
+  CRM. The deal-closed work fetches the rest from the CRM's API (`Intake.enrich`: the row gets its
+  deal as payload, or becomes a dead letter saying which call failed, or waits for the CRM) and
+  starts it like any stored deal.
 - anything refused (422/404) is a dead letter: its body (bounded), the headers that matter, when
-  and why. `replay` sends it through the same path again after a fix.
+  and why. `replay` sends it through the same path again after a fix (an enrichment dead letter
+  is fetched from the CRM again).
 
 Imports no adapter: the `scheduler` is the Prefect scheduler that `hundred.bootstrap` builds (or any
 object with its `create_run` and the `Scheduler` port's methods).
@@ -24,41 +31,23 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hundred.deals.crm import map_payload
 from hundred.deals.model import Deal, DealError, DealProblem, parse_deal, parse_deal_json
 from hundred.journeys.catalog import JourneyNotFound, find_journey
 from hundred.service import deployments
+from hundred.service.answers import Answer, kept_headers
+from hundred.service.crm_intake import CrmIntake
 from hundred.service.deal_run import deal_closed_key, deal_closed_run
+from hundred.service.enrichment import VENDORS, CrmApi
 from hundred.service.ports import Ledger
 from hundred.service.records import IntakeRow
 from hundred.service.runtime import IntakeError, Runtime
 from hundred.service.settings import Settings
 
 log = logging.getLogger("hundred.service.intake")
-KEPT_HEADERS = (
-    "content-type",
-    "content-length",
-    "user-agent",
-    "idempotency-key",
-    "x-request-id",
-    "x-hubspot-request-timestamp",
-    "x-forwarded-for",
-)
 HELD_REASON = "cancelled before the deal closed"
-
-
-@dataclass
-class Answer:
-    status: int
-    body: dict[str, Any] = field(default_factory=dict)
-
-
-def kept_headers(headers: Any) -> dict[str, str]:
-    return {k: str(headers[k])[:300] for k in KEPT_HEADERS if headers is not None and k in headers}
 
 
 class _NoRuns:
@@ -104,15 +93,17 @@ class NoPrefect:
         raise ConnectionError("no Prefect API")
 
 
-class Intake:
+class Intake(CrmIntake):
     def __init__(
         self,
         ledger: Ledger,
         settings: Settings,
         scheduler: Any,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        crm: Callable[[str], CrmApi] | None = None,
     ):
         self.ledger, self.settings, self.scheduler, self.now = ledger, settings, scheduler, clock
+        self.crm = crm
 
     # -- deal-closed ---------------------------------------------------------------------------
 
@@ -178,16 +169,6 @@ class Intake:
         if retry_others and row.state == "submitted":  # Prefect answers: submit what it missed before
             self._quietly_retry_pending(except_id=row.intake_id)
         return Answer(202, body)
-
-    def crm(self, vendor: str, raw: bytes, *, headers: Any = None) -> Answer:
-        """A HubSpot or Pipedrive webhook: a won deal (by the CRM mapping) goes in as a deal-closed;
-        anything else is answered 200 and ignored; a payload the mapping cannot read is a dead letter."""
-        data, problem = map_payload(vendor, raw, self.settings)
-        if problem:
-            return self._dead(vendor, vendor, raw, headers, [DealProblem("", problem)], 422, None, None)
-        if data is None:
-            return Answer(200, {"ignored": f"not a won deal (see the '{vendor}.won' rule of the CRM mapping)"})
-        return self.closed(raw, source=vendor, headers=headers, data=data, kind=vendor)
 
     def _reuse(self, row: IntakeRow, key: str, payload: dict[str, Any], deal_id: str) -> IntakeRow:
         """A replayed dead letter becomes the pending intake (or points at the one already stored)."""
@@ -391,6 +372,8 @@ class Intake:
         row = self.ledger.intake(intake_id)
         if row is None:
             raise LookupError(f"no intake {intake_id}")
+        if row.kind in VENDORS and (row.state == "dead" or (row.state == "pending" and row.payload is None)):
+            return self._replay_vendor(row)
         if row.state == "pending" and row.kind in ("deal-closed", "hubspot", "pipedrive"):
             started = self._start(row)
             return Answer(
@@ -402,20 +385,22 @@ class Intake:
             return self.updated(row.raw, source=row.source, headers=row.headers, replaying=row)
         if row.kind == "deal-cancelled":
             return self.cancelled(row.raw, source=row.source, headers=row.headers, replaying=row)
-        if row.kind in ("hubspot", "pipedrive"):
-            data, problem = map_payload(row.kind, row.raw or "", self.settings)
-            if problem:
-                return self._dead(
-                    row.kind, row.source, row.raw, row.headers, [DealProblem("", problem)], 422, row.deal_id, row
-                )
-            return self.closed(row.raw, source=row.source, headers=row.headers, data=data, kind=row.kind, replaying=row)
         return self.closed(row.raw, source=row.source, headers=row.headers, replaying=row)
 
-    def retry_pending(self) -> list[IntakeRow]:
-        """Submit what Prefect missed, and apply held cancels whose journey has started since."""
+    def retry_pending(self, enrich: bool = True) -> list[IntakeRow]:
+        """Submit what Prefect missed, and apply held cancels whose journey has started since.
+
+        A stored won-deal event from a CRM is fetched first (`enrich`; never while answering a
+        webhook: `enrich=False` leaves it for later)."""
         done = []
         for row in self.ledger.intakes(states=["pending"]):
-            if row.key:
+            if row.kind in VENDORS and row.payload is None:
+                if enrich and self.crm is not None:
+                    row = self.enrich(row)
+                    done.append(
+                        self._start_enriched(row) if row.payload is not None and row.state == "pending" else row
+                    )
+            elif row.key:
                 done.append(self._start(row))
         for deal_id in {row.deal_id for row in self.ledger.intakes(states=["held"]) if row.deal_id}:
             done += self.apply_held(deal_id)
@@ -453,7 +438,7 @@ class Intake:
         if not any(r.intake_id != except_id for r in self.ledger.intakes(states=["pending"], limit=2)):
             return
         try:
-            self.retry_pending()
+            self.retry_pending(enrich=False)
         except Exception as exc:  # never fails the delivery being answered
             log.warning("retrying pending intake: %s", exc)
 

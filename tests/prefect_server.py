@@ -246,7 +246,7 @@ def assert_no_traceback(log: Path) -> None:
     """A traceback in a part's log is a failure a user would see: the test fails on it."""
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     at = text.find("Traceback (most recent call last)")
-    assert at < 0, f"a traceback in {log}:\n{text[max(0, at - 500):at + 3000]}"
+    assert at < 0, f"a traceback in {log}:\n{text[max(0, at - 500) : at + 3000]}"
 
 
 def _polled_since(deployment: dict, started: float) -> bool:

@@ -211,7 +211,8 @@ def test_a_closed_deal_plays_out_in_order_and_the_referral_waits_for_the_posted_
     # one task per touch that ran (the letter's task queued it), the repeated deal-closed included
     tasks = tasks_of(api, "E2E-1")
     assert {name: runs for name, runs in tasks.items() if runs == ["COMPLETED"]} == {
-        f"E2E-1 · {t}": ["COMPLETED"] for t in ("welcome", "thanks", "hello", "referral")}
+        f"E2E-1 · {t}": ["COMPLETED"] for t in ("welcome", "thanks", "hello", "referral")
+    }
 
 
 def test_cancel_stops_the_rest_of_the_journey(prefect_server, served, site, inbox, tmp_path):
@@ -254,9 +255,8 @@ def test_a_run_killed_mid_delivery_and_run_again_sends_one_email(prefect_server,
 
     from hundred.adapters.ledger import Ledger
     from hundred.adapters.prefect.scheduler import PrefectScheduler
-    from hundred.service.settings import Settings
-
     from hundred.service.reconcile import reconcile
+    from hundred.service.settings import Settings
 
     settings = Settings(home=Path(site["HUNDRED_HOME"]), run_lease_seconds=0.5)
     runtime = bootstrap.runtime(settings, ledger_=Ledger.open(settings.ledger_url), scheduler_=PrefectScheduler(api))
@@ -297,9 +297,13 @@ def test_reconcile_makes_again_a_moments_run_that_was_deleted(hundred_deployment
     assert again.state == "scheduled" and again.flow_run_id != hello.flow_run_id
     run = httpx.get(f"{api}/flow_runs/{again.flow_run_id}", timeout=30).json()
     assert run["state"]["type"] == "SCHEDULED" and run["parameters"]["moment"].startswith(
-        hello.moment.isoformat().replace("+00:00", ""))
-    httpx.post(f"{api}/flow_runs/{again.flow_run_id}/set_state", timeout=30,
-               json={"state": {"type": "CANCELLED", "name": "Cancelled"}, "force": True})
+        hello.moment.isoformat().replace("+00:00", "")
+    )
+    httpx.post(
+        f"{api}/flow_runs/{again.flow_run_id}/set_state",
+        timeout=30,
+        json={"state": {"type": "CANCELLED", "name": "Cancelled"}, "force": True},
+    )
 
 
 def test_after_a_prefect_server_restart_the_pending_touches_still_run(tmp_path_factory, site, inbox, tmp_path):

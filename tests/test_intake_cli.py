@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -160,10 +161,10 @@ def test_reconcile_makes_a_deal_closed_run_for_what_was_stored_while_prefect_was
     assert answer.status == 202 and answer.body["state"] == "pending" and answer.body["run"] is None
     time.sleep(1.5)
     with PrefectScheduler(hundred_deployments.api_url) as scheduler:
-        before = {r["id"] for r in scheduler.runs("deal-closed/deal-closed", limit=200)}
         report = reconcile(bootstrap.runtime(settings, ledger_=ledger, scheduler_=scheduler))
-        made = [r for r in scheduler.runs("deal-closed/deal-closed", limit=200) if r["id"] not in before]
     assert report.counts["intake"] == 1
-    assert len(made) == 1 and made[0]["state"]["type"] == "SCHEDULED"
+    run_id = re.search(r"run ([0-9a-f-]{36}) starts it", report.lines[0]).group(1)
+    run = httpx.get(f"{hundred_deployments.api_url}/flow_runs/{run_id}", timeout=30).json()
+    assert run["state"]["type"] in ("SCHEDULED", "PENDING") and run["name"].startswith("deal-closed · ")
     assert ledger.intake(answer.body["intake"]).state == "pending"  # the run starts it
     ledger.close()

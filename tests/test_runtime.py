@@ -187,7 +187,7 @@ def test_cancel_stops_what_has_not_happened_and_pulls_queued_letters(harness):
     states = {t.touch_id: t.state for t in harness.ledger.touches("D-1")}
     assert states["welcome"] == "done"
     assert {states[t] for t in ("thanks", "check-in", "call", "referral")} == {"cancelled"}
-    assert [l.state for l in harness.ledger.letters(deal_id="D-1")] == ["spoiled"]
+    assert [l.state for l in harness.ledger.letters(deal_id="D-1")] == ["withdrawn"]
     outcome = harness.runtime.run_touch("D-1", "check-in")  # a run that slipped through
     assert outcome.state == "cancelled" and not outbox(harness)[1:]
 

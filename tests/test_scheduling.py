@@ -110,14 +110,20 @@ def test_the_retired_per_touch_runs_are_cancelled(scheduler, prefect_server):
     dep = httpx.post(f"{api}/deployments/", json={"name": "run-touch", "flow_id": flow["id"]}, timeout=30).json()
     due = (datetime.now(UTC) + timedelta(days=20)).isoformat()
     for n in range(3):
-        body = {"state": {"type": "SCHEDULED", "name": "Scheduled", "state_details": {"scheduled_time": due}},
-                "name": f"OLD-{n} · hello", "parameters": {}, "idempotency_key": f"old/{uuid.uuid4()}"}
+        body = {
+            "state": {"type": "SCHEDULED", "name": "Scheduled", "state_details": {"scheduled_time": due}},
+            "name": f"OLD-{n} · hello",
+            "parameters": {},
+            "idempotency_key": f"old/{uuid.uuid4()}",
+        }
         httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run", json=body, timeout=30).raise_for_status()
     assert scheduler.retire_touch_runs() >= 3
     assert scheduler.retire_touch_runs() == 0
-    left = httpx.post(f"{api}/flow_runs/filter", json={"deployments": {"id": {"any_": [dep["id"]]}},
-                                                      "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}},
-                      timeout=30).json()
+    left = httpx.post(
+        f"{api}/flow_runs/filter",
+        json={"deployments": {"id": {"any_": [dep["id"]]}}, "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}},
+        timeout=30,
+    ).json()
     assert left == []
 
 
@@ -159,27 +165,46 @@ def test_served_flows_start_a_journey_deliver_its_first_touch_and_cancel_it(pref
         with PrefectScheduler(prefect_server.api_url) as scheduler:
             answer = bootstrap.intake(settings, ledger_=ledger, scheduler_=scheduler).closed(json.dumps(payload))
         assert answer.status == 202 and answer.body["run"], answer.body
-        wait_for(lambda: ledger.journey(deal) is not None and not ledger.touches(deal, states=["planned"]), 90,
-                 "the deal-closed run to start the journey and make its moments' runs", served.proc, served.log, 0.5)
+        wait_for(
+            lambda: ledger.journey(deal) is not None and not ledger.touches(deal, states=["planned"]),
+            90,
+            "the deal-closed run to start the journey and make its moments' runs",
+            served.proc,
+            served.log,
+            0.5,
+        )
         touches = {t.touch_id: t for t in ledger.touches(deal)}
         assert touches["next-steps-email"].flow_run_id and touches["next-steps-email"].moment
         assert touches["referral-letter"].state == "waiting" and not touches["referral-letter"].flow_run_id
-        wait_for(lambda: ledger.touch(deal, "next-steps-email").state == "delivered", 90,
-                 "the first email to be delivered", served.proc, served.log, 0.5)
+        wait_for(
+            lambda: ledger.touch(deal, "next-steps-email").state == "delivered",
+            90,
+            "the first email to be delivered",
+            served.proc,
+            served.log,
+            0.5,
+        )
         assert list((home / "outbox").glob(f"{deal}.*next-steps-email*.eml"))
         with SyncPrefectClient(prefect_server.api_url) as client:
             artifacts = client.read_artifacts(
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"journey-{deal.lower()}"]))
             )
             assert artifacts and artifacts[0].type == "markdown"
-            tasks = client.read_task_runs(task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=[
-                f"{deal} · next-steps-email"])))
+            tasks = client.read_task_runs(
+                task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=[f"{deal} · next-steps-email"]))
+            )
             assert tasks and {f"deal:{deal}", "touch:next-steps-email", "channel:email"} <= set(tasks[0].tags)
 
         with PrefectScheduler(prefect_server.api_url) as scheduler:
             cancel = scheduler.create_run(deployments.CANCEL_JOURNEY, {"deal": deal, "reason": "test churn"})
-            wait_for(lambda: scheduler.run_state(cancel) in ("COMPLETED", "FAILED", "CRASHED"), 90,
-                     "the cancel-journey run", served.proc, served.log, 0.5)
+            wait_for(
+                lambda: scheduler.run_state(cancel) in ("COMPLETED", "FAILED", "CRASHED"),
+                90,
+                "the cancel-journey run",
+                served.proc,
+                served.log,
+                0.5,
+            )
             assert scheduler.run_state(cancel) == "COMPLETED", served.log.read_text()[-3000:]
         assert ledger.journey(deal).state == "exited"
         assert {t.state for t in ledger.touches(deal) if t.touch_id in ("small-gift", "needs-check")} == {"cancelled"}

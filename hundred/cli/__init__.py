@@ -4,9 +4,12 @@
 - operate.py: simulate, up, deal-closed, status, cancel, retry, task done (operators)
 - printroom.py: letters … (print staff)
 - intake.py: intake …, import (the CRM's way in)
+- versions.py: journeys diff (journeys in flight and the versions they are on)
+- studio.py: studio (the journey studio on 127.0.0.1)
+- crm.py: crm check (connecting Pipedrive or HubSpot)
 """
 
-from hundred.cli import intake, journeys, operate, printroom  # noqa: F401  (each registers its commands on `app`)
+from hundred.cli import crm, intake, journeys, operate, printroom, studio, versions  # noqa: F401  (each registers its commands on `app`)
 from hundred.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -9,6 +9,7 @@ that need no Prefect never import it, so `hundred validate` stays fast.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -113,7 +114,10 @@ def read_deal(deal: Path):
 
 
 def main() -> None:
-    """Console entry point: user errors print a message, unexpected ones a single line."""
+    """Console entry point: user errors print a message, unexpected ones a single line. The
+    services' log lines (a warning that Prefect did not answer, say) are not a command's output:
+    each command says what happened itself."""
+    logging.getLogger("hundred").addHandler(logging.NullHandler())
     try:
         app()  # standalone: click prints usage errors and exits 2 itself
     except Invalid as exc:

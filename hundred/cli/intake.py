@@ -69,8 +69,9 @@ def intake_replay(
 ) -> None:
     """Send a dead letter (or a pending deal) through the intake again, after a fix.
 
-    A deal whose journey was missing starts once the journey has been added; a payload that is
-    still refused stays a dead letter with the new reason (exit 1).
+    A deal whose journey was missing starts once the journey has been added; a won deal from
+    Pipedrive or HubSpot is fetched from the CRM's API again; one that is still refused stays a
+    dead letter with the new reason (exit 1).
 
     \b
     Example:
@@ -92,14 +93,16 @@ def intake_replay(
         f"{intake_id}: {body.get('state')}"
         + (f" (deal {body['deal']})" if body.get("deal") else "")
         + (f", run {body['run']}" if body.get("run") else "")
+        + (f": {body['reason']}" if body.get("reason") else "")
     )
 
 
 @intake_app.command("retry")
 def intake_retry() -> None:
     """Make sure the running system starts every stored deal that has not started (those stored
-    while Prefect was unreachable), and apply cancels whose deal has started since. Safe to repeat:
-    a deal starts one journey however often it is handed over.
+    while Prefect was unreachable, the won deals from Pipedrive or HubSpot that wait for the CRM's
+    API), and apply cancels whose deal has started since. Safe to repeat: a deal starts one journey
+    however often it is handed over.
 
     \b
     Example:

@@ -87,83 +87,19 @@ def simulate(
 
 def _print_simulation(result: Any, lang: str | None = None) -> None:
     """The story, one line per event, in the journey's language (or --lang); every time is in the
-    journey's time zone, as the first line says."""
-    from zoneinfo import ZoneInfo  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
-
-    from hundred.rendering.i18n import (
-        words,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
-    )
-    from hundred.reports.timeline.words import (  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
-        SHORT,
-        verdict_text,
+    journey's time zone, as the first line says (the words: hundred/reports/story.py)."""
+    from hundred.reports.story import (
+        story,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
     )
 
-    w = words(lang or result.journey.locale, "simulate")
-    zone = ZoneInfo(result.journey.timezone)
-    labels = {b.phase: b.title for b in result.journey.phases}
-    phase_w = max(len(v) for v in labels.values())
-    touch_w = max(len(e.touch) for e in result.events) if result.events else 10
-
-    def moment(at: Any) -> str:
-        local = at.astimezone(zone)
-        return f"{w.date(local, SHORT)} {w.time(local)}"
-
-    closed = result.deal.closed_at.astimezone(zone)
-    out.print(
-        w(
-            "{name} · deal {deal} · closed {date}, {time} · times in {zone}",
-            name=result.journey.name,
-            deal=result.deal.id,
-            date=w.date(closed, SHORT + " y"),
-            time=w.time(closed),
-            zone=result.journey.timezone,
-        )
-    )
-    whens = [moment(e.at) for e in result.events]
-    when_w = max((len(x) for x in whens), default=16)
-    for when, e in zip(whens, result.events, strict=False):
-        text = _sim_detail(w, e, moment, lambda note: verdict_text(words(w.locale.language, "timeline"), note))
-        detail = f"  ({text})" if text and e.event in ("waiting", "skipped", "expired", "failed", "scheduled") else ""
-        out.print(
-            f"{when:<{when_w}} {labels.get(e.phase, e.phase):<{phase_w}}  {e.touch:<{touch_w}}  "
-            f"{_state_word(w, e.event)}{detail}"
-        )
-
-
-def _state_word(w: Any, state: str) -> str:
-    """A touch's state or event as `simulate` prints it (the JSON keeps the English names)."""
-    return {
-        "scheduled": w("scheduled"),
-        "waiting": w("waiting"),
-        "delivered": w("delivered"),
-        "posted": w("posted"),
-        "done": w("done"),
-        "skipped": w("skipped"),
-        "expired": w("expired"),
-        "failed": w("failed"),
-        "running": w("running"),
-        "planned": w("planned"),
-        "cancelled": w("cancelled"),
-    }.get(state, state)
-
-
-def _sim_detail(w: Any, e: Any, moment: Any, verdict: Any) -> str:
-    """An event's detail in `w`'s words: the simulation's own notes by their message id, the
-    engine's reasons (a condition's verdict) through the timeline's words, anything else as is."""
-    if e.note == "waits for the affirm phase: {blockers}":
-        blockers = ", ".join(f"{tid} ({_state_word(w, state)})" for tid, state in e.values["blockers"])
-        return w("waits for the affirm phase: {blockers}", blockers=blockers)
-    if e.note == "still {state} when the journey ends":
-        return w("still {state} when the journey ends", state=_state_word(w, e.values["state"]))
-    if e.note == "runs {when}, to print":
-        return w("runs {when}, to print", when=moment(e.values["when"]))
-    if e.note == "runs {when}":
-        return w("runs {when}", when=moment(e.values["when"]))
-    if e.note == "waits for the affirm phase":
-        return w("waits for the affirm phase")
-    if e.note == "held: never completes":
-        return w("held: never completes")
-    return verdict(e.detail) if e.detail else ""
+    heading, lines = story(result.journey, result.deal, result.events, lang)
+    out.print(heading)
+    phase_w = max(len(b.title) for b in result.journey.phases)
+    touch_w = max(len(e.touch) for e in lines) if lines else 10
+    when_w = max((len(e.when) for e in lines), default=16)
+    for e in lines:
+        detail = f"  ({e.detail})" if e.detail else ""
+        out.print(f"{e.when:<{when_w}} {e.phase:<{phase_w}}  {e.touch:<{touch_w}}  {e.state}{detail}")
 
 
 @app.command("deal-closed")

@@ -43,6 +43,26 @@ class DeliveryState(StrEnum):
     FAILED = "failed"
 
 
+class LetterState(StrEnum):
+    """A letter in the print room: queued → batched → printed → posted; a cancelled journey's
+    letter is withdrawn (never batched or posted). A damaged copy is not a state: it goes back to
+    queued, and its batch keeps the spoiled entry."""
+
+    QUEUED = "queued"
+    BATCHED = "batched"
+    PRINTED = "printed"
+    POSTED = "posted"
+    WITHDRAWN = "withdrawn"
+
+
+class BatchState(StrEnum):
+    """A print batch: made, then printed, then posted (stamped when every letter of it is posted)."""
+
+    MADE = "made"
+    PRINTED = "printed"
+    POSTED = "posted"
+
+
 class IntakeState(StrEnum):
     """What the CRM sent: stored, then started (a journey), applied (an update or cancel), held
     (a cancel waiting for its deal) or dead (refused; the reason says why)."""

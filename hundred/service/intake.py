@@ -1,6 +1,6 @@
 """Intake: a deal from the CRM is stored in the ledger before it is answered, then started.
 
-Every route in (the signed webhooks, the HubSpot and Pipedrive adapters, `hundred import`,
+Every route in (the signed webhooks, the HubSpot and Pipedrive webhooks, `hundred import`,
 `hundred deal-closed`, `hundred intake replay`, the demo) ends here, so they share one path and
 one clock (the journey's clock starts when the deal is received):
 
@@ -14,8 +14,15 @@ one clock (the journey's clock starts when the deal is received):
   journey is recorded and exited at once (every touch cancelled, nothing sent).
 - deal-updated: replaces the stored deal (`Ledger.update_deal`), so `when:` conditions and
   templates see the new data from then on; an unknown deal is refused (404) and kept.
+- a Pipedrive or HubSpot webhook (`hundred.service.crm_intake`): each deal it says became won is
+  stored as the CRM sent it (kind `pipedrive`/`hubspot`, `pending`, no payload yet; keyed by the
+  CRM's ids: a repeat or a concurrent delivery is the same row), answered 202 without calling the
+  CRM. The deal-closed work fetches the rest from the CRM's API (`Intake.enrich`: the row gets its
+  deal as payload, or becomes a dead letter saying which call failed, or waits for the CRM) and
+  starts it like any stored deal.
 - anything refused (422/404) is a dead letter: its body (bounded), the headers that matter, when
-  and why. `replay` sends it through the same path again after a fix.
+  and why. `replay` sends it through the same path again after a fix (an enrichment dead letter
+  is fetched from the CRM again).
 
 Imports no adapter: the `scheduler` is the Prefect scheduler that `hundred.bootstrap` builds (or
 any object with the `Scheduler` port's `ensure_deal_closed`).
@@ -27,42 +34,25 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hundred.deals.crm import map_payload
 from hundred.deals.model import Deal, DealError, DealProblem, parse_deal, parse_deal_json
 from hundred.journeys.catalog import JourneyNotFound, find_journey
 from hundred.planning.engine import Clock, moment_of
+from hundred.service.answers import Answer, kept_headers
+from hundred.service.crm_intake import CrmIntake
+from hundred.service.enrichment import VENDORS, CrmApi
 from hundred.service.ports import Ledger, Schedules, StaleRun
 from hundred.service.records import IntakeRow
 from hundred.service.runtime import IntakeError, Runtime
 from hundred.service.settings import Settings
 
 log = logging.getLogger("hundred.service.intake")
-KEPT_HEADERS = (
-    "content-type",
-    "content-length",
-    "user-agent",
-    "idempotency-key",
-    "x-request-id",
-    "x-hubspot-request-timestamp",
-    "x-forwarded-for",
-)
 HELD_REASON = "cancelled before the deal closed"
 DEAL_KINDS = ("deal-closed", "hubspot", "pipedrive")  # what a deal-closed run starts
+CRM_RETRY = timedelta(minutes=1)  # a CRM API that did not answer is asked again after this
 DEAL_CLOSED_SECONDS = 5.0  # a journey starts within seconds of its deal, however coarse the moments
-
-
-@dataclass
-class Answer:
-    status: int
-    body: dict[str, Any] = field(default_factory=dict)
-
-
-def kept_headers(headers: Any) -> dict[str, str]:
-    return {k: str(headers[k])[:300] for k in KEPT_HEADERS if headers is not None and k in headers}
 
 
 class _NoRuns:
@@ -113,15 +103,17 @@ def deal_closed_key(payload: dict[str, Any]) -> str:
     return f"deal-closed:{payload['id']}:{payload_digest(payload)}"
 
 
-class Intake:
+class Intake(CrmIntake):
     def __init__(
         self,
         ledger: Ledger,
         settings: Settings,
         scheduler: Any,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        crm: Callable[[str], CrmApi] | None = None,
     ):
         self.ledger, self.settings, self.scheduler, self.now = ledger, settings, scheduler, clock
+        self.crm = crm
 
     # -- deal-closed ---------------------------------------------------------------------------
 
@@ -200,16 +192,6 @@ class Intake:
             log.warning("deal stored; no deal-closed run yet: %s", exc)
             return None
 
-    def crm(self, vendor: str, raw: bytes, *, headers: Any = None) -> Answer:
-        """A HubSpot or Pipedrive webhook: a won deal (by the CRM mapping) goes in as a deal-closed;
-        anything else is answered 200 and ignored; a payload the mapping cannot read is a dead letter."""
-        data, problem = map_payload(vendor, raw, self.settings)
-        if problem:
-            return self._dead(vendor, vendor, raw, headers, [DealProblem("", problem)], 422, None, None)
-        if data is None:
-            return Answer(200, {"ignored": f"not a won deal (see the '{vendor}.won' rule of the CRM mapping)"})
-        return self.closed(raw, source=vendor, headers=headers, data=data, kind=vendor)
-
     def _reuse(self, row: IntakeRow, key: str, payload: dict[str, Any], deal_id: str) -> IntakeRow:
         """A replayed dead letter becomes the pending intake (or points at the one already stored)."""
         existing = self.ledger.intake_by_key(key)
@@ -226,7 +208,18 @@ class Intake:
     def start(self, row: IntakeRow, runtime: Runtime) -> IntakeRow:
         """Start a stored deal's journey (the deal-closed run calls this for each deal it claimed):
         `started`; or exited at once when its cancel came first; or `dead` when hundred refuses it
-        (the reason says why). Safe to repeat: the ledger starts one journey per deal."""
+        (the reason says why). Safe to repeat: the ledger starts one journey per deal.
+
+        A won deal a CRM's webhook named is fetched from the CRM's API first; while that API does
+        not answer, the deal stays stored and a later run tries again (after a short lease)."""
+        if row.kind in VENDORS and row.payload is None:
+            row = self.enrich(row)
+            if row.state == "pending" and row.payload is None:  # waiting for the CRM: try again soon
+                self.ledger.set_intake(row.intake_id, lease_until=self.now() + CRM_RETRY)
+                return row
+            row = self._check_enriched(row)
+            if row.state != "pending":
+                return row
         assert row.payload is not None and row.deal_id is not None
         held = self.ledger.intakes(states=["held"], deal_id=row.deal_id, kinds=["deal-cancelled"])
         try:
@@ -398,6 +391,8 @@ class Intake:
         row = self.ledger.intake(intake_id)
         if row is None:
             raise LookupError(f"no intake {intake_id}")
+        if row.kind in VENDORS and (row.state == "dead" or (row.state == "pending" and row.payload is None)):
+            return self._replay_vendor(row)
         if row.state in ("pending", "submitted") and row.kind in DEAL_KINDS:
             return Answer(
                 202, {"deal": row.deal_id, "intake": row.intake_id, "run": self.ensure_run(), "state": row.state}
@@ -408,19 +403,20 @@ class Intake:
             return self.updated(row.raw, source=row.source, headers=row.headers, replaying=row)
         if row.kind == "deal-cancelled":
             return self.cancelled(row.raw, source=row.source, headers=row.headers, replaying=row)
-        if row.kind in ("hubspot", "pipedrive"):
-            data, problem = map_payload(row.kind, row.raw or "", self.settings)
-            if problem:
-                return self._dead(
-                    row.kind, row.source, row.raw, row.headers, [DealProblem("", problem)], 422, row.deal_id, row
-                )
-            return self.closed(row.raw, source=row.source, headers=row.headers, data=data, kind=row.kind, replaying=row)
         return self.closed(row.raw, source=row.source, headers=row.headers, replaying=row)
 
     def retry_pending(self) -> list[IntakeRow]:
-        """Make sure a deal-closed run takes every stored deal that has not started, and apply held
-        cancels whose journey has started since (`hundred intake retry`)."""
-        done = self.ledger.intakes(states=["pending", "submitted"], kinds=DEAL_KINDS)
+        """The stored deals that have not started, for a deal-closed run to take; a won deal a CRM
+        named and that waits for the CRM's API is fetched now, so the operator sees at once whether
+        the API answers (`hundred intake retry`). Held cancels whose journey has started since are
+        applied."""
+        done = []
+        for row in self.ledger.intakes(states=["pending", "submitted"], kinds=DEAL_KINDS):
+            if row.kind in VENDORS and row.payload is None and self.crm is not None:
+                row = self.enrich(row)
+                if row.payload is not None and row.state == "pending":
+                    row = self._check_enriched(row)
+            done.append(row)
         for deal_id in {row.deal_id for row in self.ledger.intakes(states=["held"]) if row.deal_id}:
             done += self.apply_held(deal_id)
         return done

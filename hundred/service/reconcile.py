@@ -70,9 +70,11 @@ def reconcile(rt: Runtime) -> Report:
 
     waiting = rt.ledger.waiting_intakes(before=now - catch_up, kinds=DEAL_KINDS)
     if waiting:
-        rt.scheduler.ensure_deal_closed(moment_of(now, 1.0))
+        run = rt.scheduler.ensure_deal_closed(moment_of(now, 1.0))
         for row in waiting[:50]:
-            report.add("intake", f"intake {row.intake_id} (deal {row.deal_id}): stored, not started; run now")
+            report.add(
+                "intake", f"intake {row.intake_id} (deal {row.deal_id}): stored, not started; run {run} starts it"
+            )
 
     for deal_id in rt.ledger.journeys_to_repair():
         for touch_id in rt.after_complete(deal_id):

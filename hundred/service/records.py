@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from hundred.journeys.model import Journey
-from hundred.planning.states import COMPLETE, NOT_STARTED, DeliveryState, IntakeState, JourneyState, TouchState
+from hundred.planning.states import (
+    COMPLETE,
+    NOT_STARTED,
+    DeliveryState,
+    IntakeState,
+    JourneyState,
+    LetterState,
+    TouchState,
+)
 
 # The states are defined once (planning/states.py); these tuples are their words, in order.
 JOURNEY_STATES: tuple[str, ...] = tuple(s.value for s in JourneyState)
@@ -21,7 +29,9 @@ TOUCH_STATES: tuple[str, ...] = tuple(s.value for s in TouchState)
 COMPLETE_TOUCH_STATES: tuple[str, ...] = tuple(s.value for s in TouchState if s in COMPLETE)
 PENDING_TOUCH_STATES: tuple[str, ...] = tuple(s.value for s in TouchState if s in NOT_STARTED)
 DELIVERY_STATES: tuple[str, ...] = tuple(s.value for s in DeliveryState)
-LETTER_STATES: tuple[str, ...] = ("queued", "batched", "printed", "posted", "spoiled")
+# A letter of a cancelled journey is `withdrawn` (never batched or posted); a damaged copy is not
+# a state: it goes back to `queued` (its batch keeps the spoiled entry).
+LETTER_STATES: tuple[str, ...] = tuple(s.value for s in LetterState)
 INTAKE_STATES: tuple[str, ...] = tuple(s.value for s in IntakeState)
 
 
@@ -159,6 +169,7 @@ class BatchRow:
     problems: list[Any]  # notes made when the batch was made (letters left out, and why)
     printed_at: datetime | None
     posted_at: datetime | None
+    warnings: list[Any] | None = None  # everything its cover sheet lists, once its files are written
 
     @property
     def state(self) -> str:

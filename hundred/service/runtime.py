@@ -410,7 +410,7 @@ class Runtime:
             if self.ledger.move(deal_id, t.touch_id, Moves.CANCEL, detail=reason):
                 report.add("cancelled", f"{t.touch_id}: cancelled")
         for letter in self.ledger.letters(deal_id=deal_id):
-            if self.ledger.set_letter_state(letter.letter_id, "spoiled", ["queued"]):
+            if self.ledger.set_letter_state(letter.letter_id, "withdrawn", ["queued"]):
                 report.add("letters", f"letter {letter.letter_id} taken out of the print queue")
         return report
 

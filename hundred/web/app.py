@@ -11,14 +11,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from hundred.service import deployments
 from hundred.service.local import UP_FILE
 from hundred.service.settings import Settings
+from hundred.web.guard import door
 from hundred.web.hooks import IntakeServices, build_hooks_router
-from hundred.web.site import install_print_room
+from hundred.web.site import PrintRoomSite
+from hundred.web.studio import mount_studio
 
 DEPLOYMENTS = deployments.ALL
 TIMEOUT = 2.0
@@ -131,14 +133,17 @@ def create_app(home: Path | None = None, *, settings: Any = None, printroom: Any
     on the home's ledger, posting through the runtime) and `intake` (default: hundred.service.intake.Intake on
     that ledger and Prefect's REST API) can be handed in by tests. The CRM's hooks are in hooks.py."""
     home = Path(home or os.environ.get("HUNDRED_HOME") or ".hundred").absolute()
-    app = FastAPI(title="hundred", docs_url=None, redoc_url=None, openapi_url=None)
-
     if settings is None:
         settings = Settings(home=home)
-    install_print_room(app, home, settings, printroom)
+    site = PrintRoomSite(home, settings, printroom)
+    # One door for every route: closed unless its path is declared public (hundred/web/guard.py).
+    app = FastAPI(title="hundred", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(door)])
+    app.state.guard = site.guard
+    site.install(app)
 
     app.state.intake_services = IntakeServices(home, settings, intake)
     app.include_router(build_hooks_router(app.state.intake_services))
+    mount_studio(app, settings)  # /studio, behind HUNDRED_STUDIO_PASSWORD (hundred/web/studio)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:  # sync: FastAPI runs it in a thread, the checks may block

@@ -105,8 +105,9 @@ class Calendar:
             ).all()
             deals = session.scalars(
                 select(IntakeRecord.claimed_by)
-                .where(IntakeRecord.lease_until > now,
-                       IntakeRecord.state.in_([IntakeState.PENDING, IntakeState.SUBMITTED]))
+                .where(
+                    IntakeRecord.lease_until > now, IntakeRecord.state.in_([IntakeState.PENDING, IntakeState.SUBMITTED])
+                )
                 .distinct()
             ).all()
         return {h for h in [*touches, *deals] if h}

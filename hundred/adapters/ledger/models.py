@@ -213,6 +213,7 @@ class BatchRecord(Base):
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     printed_at: Mapped[datetime | None]
     posted_at: Mapped[datetime | None]
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON)  # what the cover lists (the page shows it)
 
 
 class BatchLetterRecord(Base):

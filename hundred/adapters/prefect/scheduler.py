@@ -177,7 +177,7 @@ class PrefectScheduler:
                 continue
         alive: set[str] = set()
         for i in range(0, len(ids), PAGE):
-            chunk = ids[i:i + PAGE]
+            chunk = ids[i : i + PAGE]
             body = {"flow_runs": {"id": {"any_": chunk}}, "limit": len(chunk)}
             for run in self._call("POST", "flow_runs/filter", "read runs", json=body) or []:
                 if (run.get("state") or {}).get("type") in ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"):

@@ -8,7 +8,7 @@ reconcile cancels the old per-touch runs in Prefect). An intake row that was `su
 `started` when its journey exists, else `pending`, so a deal-closed run claims it.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-06
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -89,11 +89,13 @@ def intake_replay(
             err.print(f"{intake_id}: {e['field'] or 'body'}: {e['message']}")
         raise UserError(f"{intake_id} is still a dead letter")
     body = answer.body
+    waiting = body.get("state") in ("pending", "submitted") and not body.get("run") and not body.get("reason")
     out.print(
         f"{intake_id}: {body.get('state')}"
         + (f" (deal {body['deal']})" if body.get("deal") else "")
         + (f", run {body['run']}" if body.get("run") else "")
         + (f": {body['reason']}" if body.get("reason") else "")
+        + ("; not started yet: no Prefect API answers (start hundred with `hundred up`)" if waiting else "")
     )
 
 

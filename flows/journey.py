@@ -19,6 +19,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.runtime import flow_run
+from prefect.states import Cancelled, Completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.wiring import as_json, runtime, with_runtime
@@ -72,7 +73,10 @@ async def deal_closed(moment: str | None = None) -> dict[str, Any]:
         )
         if not rows:
             break
-        futures = [start_journey.submit(row.intake_id, row.deal_id or "?") for row in rows]
+        futures = [
+            start_journey.with_options(tags=[f"deal:{row.deal_id}"]).submit(row.intake_id, row.deal_id or "?")
+            for row in rows
+        ]
         started += [f.result() for f in futures]
     for item in started:
         if item.get("state") == "started":
@@ -101,17 +105,22 @@ async def _journey_artifact(rt: Any, deal: str) -> None:
 
 
 @task(retries=2, retry_delay_seconds=10, log_prints=False)
-def deliver_touch(deal: str, touch: str, holder: str) -> dict[str, Any]:
+def deliver_touch(deal: str, touch: str, holder: str) -> Any:
     """One touch: re-checked, delivered through its channel, recorded. A failure raises, so
-    Prefect retries it (the ledger keeps the reason; a touch that may have left is never resent)."""
+    Prefect retries it (the ledger keeps the reason; a touch that may have left is never resent).
+    The Prefect UI says what became of it: Completed, Skipped or Expired, or Cancelled."""
     outcome = runtime().run_touch(deal, touch, holder=holder)
     if outcome.failed:
         raise TouchFailed(f"{deal} · {touch}: {outcome.detail}")
+    if outcome.state == "cancelled":  # the journey exited before it left: say so in the UI
+        return Cancelled(message=outcome.detail, data=as_json(outcome))
+    if outcome.state in ("skipped", "expired"):
+        return Completed(name=outcome.state.capitalize(), message=outcome.detail, data=as_json(outcome))
     return as_json(outcome)
 
 
 @flow(name="deliver", retries=2, retry_delay_seconds=10, task_runner=ThreadPoolTaskRunner(max_workers=8))
-async def deliver(moment: str | None = None, shard: int = 0, shards: int = 1) -> dict[str, Any]:
+async def deliver(moment: str | None = None, shard: int = 0, shards: int = 1) -> Any:
     """Deliver every touch due by now, claimed from the ledger a few at a time, each as a task.
     A run with nothing left to do (another shard or run took it, the journey was cancelled) ends
     at once: "nothing due"."""
@@ -137,11 +146,15 @@ async def deliver(moment: str | None = None, shard: int = 0, shards: int = 1) ->
             f.wait()
             if f.state.is_completed():
                 outcomes.append(f.result())
-            else:
+            elif not f.state.is_cancelled():
                 failed += 1
     summary = {"moment": moment, "shard": shard, "delivered": len(outcomes), "failed": failed}
     if not outcomes and not failed:
-        summary["detail"] = "nothing due"
+        return Completed(
+            name="Nothing due", message="another run took them, or their journeys were cancelled", data=summary
+        )
+    if failed:  # the touches say why (`hundred status`); running the whole moment again would not help
+        return Completed(name="Completed with failures", message=f"{failed} touches failed", data=summary)
     return summary
 
 

@@ -27,6 +27,8 @@ from hundred.service.outcomes import Report, iso_utc
 from hundred.service.runtime import Runtime
 from hundred.service.schedules import schedules
 
+STORED_GRACE = timedelta(seconds=30)  # a stored deal no run has taken for this long gets a run now
+
 
 def reconcile(rt: Runtime) -> Report:
     report = Report("reconcile")
@@ -61,14 +63,18 @@ def reconcile(rt: Runtime) -> Report:
         for touch_id in rt.schedule(deal_id):
             report.add("scheduled", f"{deal_id} · {touch_id}: scheduled")
 
-    late = rt.ledger.overdue(now=now, grace=catch_up)
-    if late:
-        seconds = settings.moment_seconds or 1.0
-        rt.ensure_moment(moment_of(now, seconds), len(late))
-        for t in late[:50]:
-            report.add("caught up", f"{t.deal_id} · {t.touch_id}: due {iso_utc(t.due)}, no run held it; run now")
+    # due touches no run holds: taken now when their moment's run has ended (failed through its
+    # retries, say) or is gone, or when it has not started for `catch_up` (a runner too busy)
+    due = rt.ledger.overdue(now=now, grace=timedelta(0))
+    if due:
+        gone = rt.scheduler.ended({t.flow_run_id for t in due if t.flow_run_id})
+        late = [t for t in due if not t.flow_run_id or t.flow_run_id in gone or t.due <= now - catch_up]
+        if late:
+            rt.ensure_moment(moment_of(now, settings.moment_seconds or 1.0), len(late))
+            for t in late[:50]:
+                report.add("caught up", f"{t.deal_id} · {t.touch_id}: due {iso_utc(t.due)}, no run holds it; run now")
 
-    waiting = rt.ledger.waiting_intakes(before=now - catch_up, kinds=DEAL_KINDS)
+    waiting = rt.ledger.waiting_intakes(before=now - STORED_GRACE, kinds=DEAL_KINDS)
     if waiting:
         run = rt.scheduler.ensure_deal_closed(moment_of(now, 1.0))
         for row in waiting[:50]:

@@ -208,10 +208,11 @@ def test_a_closed_deal_plays_out_in_order_and_the_referral_waits_for_the_posted_
     assert email.utils.parsedate_to_datetime(referral["Date"]) >= posted_at.replace(microsecond=0)
     final = states(site, api, "E2E-1")
     assert final == {"welcome": "done", "thanks": "delivered", "hello": "delivered", "referral": "delivered"}
-    # one task per touch that ran (the letter's task queued it), the repeated deal-closed included
+    # one task per touch that ran (the letter's task queued it), and one that started the journey:
+    # the repeated deal-closed was a duplicate
     tasks = tasks_of(api, "E2E-1")
     assert {name: runs for name, runs in tasks.items() if runs == ["COMPLETED"]} == {
-        f"E2E-1 · {t}": ["COMPLETED"] for t in ("welcome", "thanks", "hello", "referral")
+        f"E2E-1 · {t}": ["COMPLETED"] for t in ("start", "welcome", "thanks", "hello", "referral")
     }
 
 

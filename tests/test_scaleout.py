@@ -41,7 +41,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from conftest import deal_payload
 from prefect_pool import Pool, asyncpg_url, running_pool
-from prefect_server import REPO, base_env, free_port, http_get, stop_group, tail, wait_for
+from prefect_server import REPO, assert_no_traceback, base_env, free_port, http_get, stop_group, tail, wait_for
 
 DEALS = int(os.environ.get("HUNDRED_SCALEOUT_DEALS", "200"))
 DAY = 30.0  # seconds per journey day
@@ -328,3 +328,41 @@ def report(
 
 def seconds(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def test_prefects_own_schedules_fire_in_the_pool_shape_on_postgresql(tmp_path, pg_cluster, inbox):
+    """With prefect.yaml deployed to a process pool on PostgreSQL, Prefect's scheduler service (not
+    hundred) makes the runs of reconcile's interval and of the print batch's cron, and a worker
+    executes them. The first reconcile (run once by hand, as after `prefect deploy`) keeps the
+    deployments' schedules to hundred's settings: here every 20 s and every minute."""
+    ledger_url = pg_cluster.create_database(f"schedules_ledger_{os.getpid()}")
+    prefect_url = asyncpg_url(pg_cluster.create_database(f"schedules_prefect_{os.getpid()}"))
+    env = hundred_env(tmp_path, ledger_url, inbox.port)
+    env.update({"HUNDRED_RECONCILE_SECONDS": "20", "HUNDRED_PRINT_BATCH_CRON": "* * * * *"})
+    with running_pool(tmp_path / "pool", prefect_url, env) as pool:
+        worker = pool.start_worker("worker-a", limit=WORKER_LIMIT)
+        pool.prefect("deployment", "run", "reconcile/reconcile")
+
+        def completed_auto_runs(deployment: str) -> int:
+            return sum(r["state_type"] == "COMPLETED" and r.get("auto_scheduled") for r in pool.runs(deployment))
+
+        try:
+            wait_for(
+                lambda: (
+                    completed_auto_runs("reconcile/reconcile") >= 2 and completed_auto_runs("print-batch/print-batch")
+                ),
+                300,
+                "Prefect's scheduler to make reconcile and print-batch runs that the worker completes",
+                worker.proc,
+                worker.log,
+                2,
+            )
+        except BaseException:
+            print(pool.diagnostics())
+            raise
+        failed = [r["name"] for r in pool.runs() if r["state_type"] in ("FAILED", "CRASHED")]
+        assert not failed, pool.diagnostics()
+        schedules = pool.deployment("reconcile/reconcile")["schedules"]
+        assert [s["schedule"].get("interval") for s in schedules] == [20.0], schedules
+        assert_no_traceback(worker.log)
+        assert_no_traceback(pool.server.log)

@@ -199,7 +199,7 @@ def test_served_flows_start_a_journey_deliver_its_first_touch_and_cancel_it(pref
             cancel = scheduler.create_run(deployments.CANCEL_JOURNEY, {"deal": deal, "reason": "test churn"})
             wait_for(
                 lambda: scheduler.run_state(cancel) in ("COMPLETED", "FAILED", "CRASHED"),
-                90,
+                180,
                 "the cancel-journey run",
                 served.proc,
                 served.log,

@@ -54,7 +54,9 @@ class IntakeServices:
             if self._ledger is None:
                 self._ledger = bootstrap.ledger(self.settings)
             if self._scheduler is None or getattr(self._scheduler, "api_url", "") != (api or "").rstrip("/"):
-                self._scheduler = bootstrap.scheduler(self.settings, attempts=2, timeout=10.0)
+                # SQLite's Prefect answers 503 when concurrent writers collide: a few quick retries
+                # keep one run per moment; the deal is stored before any of this, so nothing waits on it
+                self._scheduler = bootstrap.scheduler(self.settings, attempts=4, timeout=10.0)
             return bootstrap.intake(self.settings, ledger_=self._ledger, scheduler_=self._scheduler)
 
 

@@ -40,6 +40,7 @@ from hundred.service.ports import Schedules, StaleRun
 BULK_LIMIT = 50  # the server's maximum per bulk call
 PAGE = 200  # the server's default page limit
 WAITING = ("SCHEDULED", "PENDING")  # a run that has not started: it will look at the ledger
+AFTER_CHAIN = 8  # runs after a started one looked for in turn, before the newest is taken as it is
 log = logging.getLogger("hundred.scheduler")
 T = TypeVar("T")
 
@@ -274,14 +275,15 @@ class PrefectScheduler:
         self, deployment: str, key: str, at: datetime, name: str, parameters: dict[str, Any], tags: list[str]
     ) -> str:
         run, created = self._create(deployment, parameters, key, name, tags, at)
-        state = (run.get("state") or {}).get("type")
-        if not created and state not in WAITING:
-            # it has started (or ended) and may not see what was just stored: a run for that, one
-            # per second however many callers race here
-            now = datetime.now(UTC)
-            later_key = f"{key}:after:{int(now.timestamp())}"
-            run, created = self._create(deployment, parameters, later_key, name, tags, max(at, now))
-        elif not created and run.get("name") != name:
+        for _ in range(AFTER_CHAIN):
+            if created or (run.get("state") or {}).get("type") in WAITING:
+                break
+            # it has started (or ended) and may not see what was just stored: a run after it, keyed
+            # by the run it follows, so every caller that saw the same run shares one
+            run, created = self._create(
+                deployment, parameters, f"{key}:after:{run['id']}", name, tags, max(at, datetime.now(UTC))
+            )
+        if not created and run.get("name") != name:
             self._call("PATCH", f"flow_runs/{_run_path(str(run['id']))}", "rename run", json={"name": name})
         return str(run["id"])
 

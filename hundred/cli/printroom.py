@@ -17,6 +17,7 @@ import typer
 
 from hundred.cli import operate as cli_runtime
 from hundred.cli.app import UserError, app, err, out
+from hundred.cli.paths import user_error
 
 letters_app = typer.Typer(
     help="The print room: batches of letters, printed, posted, spoiled, reprinted.", no_args_is_help=True
@@ -32,10 +33,6 @@ def _room(runtime: Any = None) -> Any:
     return bootstrap.print_room(
         bootstrap.settings(), ledger_=ledger, on_posted=runtime.letter_posted if runtime is not None else None
     )
-
-
-def _fail(exc: Exception) -> UserError:
-    return UserError(str(exc).strip("'\""))
 
 
 @letters_app.command("list")
@@ -130,7 +127,7 @@ def letters_batch(
             else room.make_batch(until=until, duplex=duplex, labels=labels)
         )
     except LookupError as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -190,7 +187,7 @@ def letters_mark_printed(batch: Annotated[str, typer.Argument(help="The batch id
     try:
         n = _room().mark_printed(batch)
     except LookupError as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     out.print(f"batch {batch}: {n} letters printed" if n else f"batch {batch}: nothing left to mark printed")
 
 
@@ -231,7 +228,7 @@ def letters_mark_posted(
             if not posted:
                 out.print(f"{target}: already posted")
     except (LookupError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     for letter_id in posted:
         row = room.ledger.letter(letter_id)
         touch = room.ledger.touch(row.deal_id, row.touch_id) if row else None
@@ -252,7 +249,7 @@ def letters_spoil(
     try:
         _room().spoil(letter, reason)
     except (LookupError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     out.print(f"{letter}: spoiled ({reason}); back in the queue for the next batch")
 
 
@@ -271,7 +268,7 @@ def letters_reprint(
     try:
         path = _room().reprint(letter)
     except (LookupError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     out.print(str(path))
 
 

@@ -74,6 +74,8 @@ def test_the_shipped_mapping_reads_both_samples_onto_the_deal():
     ) == ("4711", "2026-11-20T13:03:00+00:00", "Ilse", "Jansen", "Zwolle")
 
 
+@pytest.mark.prefect
+@pytest.mark.slow
 def test_hubspot_v3_signature_accepted_and_refused(app, ledger):
     url = app.url + "/hooks/hubspot"
     response = httpx.post(url, content=HUBSPOT, headers=hubspot_headers(url, HUBSPOT), timeout=60)
@@ -89,6 +91,8 @@ def test_hubspot_v3_signature_accepted_and_refused(app, ledger):
         assert httpx.post(url, content=HUBSPOT, headers=headers, timeout=30).status_code == 401
 
 
+@pytest.mark.prefect
+@pytest.mark.slow
 def test_hubspot_not_won_is_ignored_and_a_bad_deal_is_a_dead_letter(app, ledger):
     url = app.url + "/hooks/hubspot"
     open_deal = json.loads(HUBSPOT)
@@ -105,6 +109,8 @@ def test_hubspot_not_won_is_ignored_and_a_bad_deal_is_a_dead_letter(app, ledger)
     assert ledger.intake(response.json()["intake"]).kind == "hubspot"
 
 
+@pytest.mark.prefect
+@pytest.mark.slow
 def test_pipedrive_basic_auth_accepted_and_refused(app, ledger):
     url = app.url + "/hooks/pipedrive"
     response = httpx.post(url, content=PIPEDRIVE, headers=basic(PIPEDRIVE_AUTH), timeout=60)
@@ -116,6 +122,8 @@ def test_pipedrive_basic_auth_accepted_and_refused(app, ledger):
     assert httpx.post(url, content=b"x" * 1_048_577, headers=basic(PIPEDRIVE_AUTH), timeout=30).status_code == 413
 
 
+@pytest.mark.prefect
+@pytest.mark.slow
 def test_a_custom_mapping_file_connects_another_field_layout(tmp_path, hundred_deployments):
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(

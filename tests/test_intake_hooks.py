@@ -4,7 +4,6 @@ same delivery twice and at once, Prefect down, a cancel before its deal-closed, 
 from __future__ import annotations
 
 import json
-import socket
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -12,8 +11,11 @@ import httpx
 import pytest
 from conftest import deal_payload
 from intake_site import OLD_SECRET, SECRET, make_home, serve
+from ports import free_port
 
 from hundred import bootstrap
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 def recent(**overrides):
@@ -142,17 +144,11 @@ def test_an_invalid_payload_is_422_with_field_errors_and_kept_as_a_dead_letter(a
     )
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_prefect_down_answers_202_pending_and_a_retry_submits_it(home, app, ledger, hundred_deployments):
     from hundred.adapters.prefect.scheduler import PrefectScheduler
     from hundred.service.intake import Intake
 
-    down = Intake(ledger, home, PrefectScheduler(f"http://127.0.0.1:{closed_port()}/api", attempts=1, timeout=2))
+    down = Intake(ledger, home, PrefectScheduler(f"http://127.0.0.1:{free_port()}/api", attempts=1, timeout=2))
     served = serve(home, intake=down)
     try:
         response = served.post("/hooks/deal-closed", recent(id="H-DOWN"))

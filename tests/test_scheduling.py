@@ -10,7 +10,7 @@ import pytest
 from hundred.planning.identity import TouchKey
 from hundred.service import deployments
 
-pytestmark = pytest.mark.usefixtures("hundred_deployments")
+pytestmark = [pytest.mark.usefixtures("hundred_deployments"), pytest.mark.prefect, pytest.mark.slow]
 
 
 def _deal() -> str:

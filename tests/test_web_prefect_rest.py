@@ -12,6 +12,8 @@ import pytest
 from hundred.adapters.prefect.scheduler import PrefectScheduler
 from hundred.planning.identity import TouchKey
 
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
 
 def _run(api_url: str, run_id: str) -> dict:
     response = httpx.get(f"{api_url}/flow_runs/{run_id}")

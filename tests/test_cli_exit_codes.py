@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +150,9 @@ def test_import_prints_its_summary_first_and_keeps_one_dead_letter_per_refused_r
     ]
     again = hundred_cli("import", str(path))
     assert again.returncode == 1
-    assert again.stdout.splitlines() == [f"{path}: 0 started, 1 already imported, 2 bad (2 already kept as dead letters)"]
+    assert again.stdout.splitlines() == [
+        f"{path}: 0 started, 1 already imported, 2 bad (2 already kept as dead letters)"
+    ]
     ledger = bootstrap.ledger(bootstrap.settings())
     assert sorted(r.deal_id for r in ledger.intakes(states=["dead"])) == ["D-BAD", "D-BAD2"]
     assert [r.deal_id for r in ledger.intakes(states=["pending"])] == ["D-OK"]
@@ -207,3 +211,12 @@ def test_a_task_done_on_a_touch_that_is_no_task_says_what_it_is(running):
     assert line.startswith("'next-steps-email' is a") and line.endswith("email, not a task"), line
     touches = json.loads(hundred_cli("status", "D-1", "--json").stdout)["touches"]
     assert {t["touch"]: t["state"] for t in touches}["next-steps-email"] == "scheduled"
+
+
+def test_python_m_hundred_cli_is_the_same_command():
+    """`python -m hundred.cli` (no console script on PATH) runs and names itself as `hundred`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hundred.cli", "task", "done", "D-1"], cwd=REPO, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == "Usage: hundred task done [OPTIONS] DEAL TOUCH"

@@ -42,12 +42,9 @@ pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def faults_pg():
     """A PostgreSQL cluster of this module's own: pausing it takes down no other test's database."""
-    from pgcluster import start_cluster
+    from pgcluster import cluster_for_tests
 
-    try:
-        cluster = start_cluster()
-    except RuntimeError as exc:
-        pytest.skip(f"no PostgreSQL for the fault tests: {exc}")
+    cluster = cluster_for_tests()
     yield cluster
     cluster.stop()
 

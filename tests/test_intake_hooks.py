@@ -1,5 +1,9 @@
 """The CRM's signed webhooks over real HTTP (uvicorn on a free port): every status code, the
-same delivery twice and at once, Prefect down, a cancel before its deal-closed, deal-updated."""
+same delivery twice and at once, Prefect down, a cancel before its deal-closed, deal-updated.
+
+What is refused before it could reach Prefect (signatures, sizes, invalid payloads) is asked of an
+app whose intake has no Prefect (`offline`, the fast lane); what starts runs asks the app on the
+session's Prefect server (`app`, marked `prefect`)."""
 
 from __future__ import annotations
 
@@ -14,8 +18,6 @@ from intake_site import OLD_SECRET, SECRET, make_home, serve
 from ports import free_port
 
 from hundred import bootstrap
-
-pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 def recent(**overrides):
@@ -36,7 +38,17 @@ def app(home, hundred_deployments):
 
 
 @pytest.fixture(scope="module")
-def ledger(home, app):
+def offline(home):
+    """The web app whose intake has no Prefect API: accepted deals would be stored pending."""
+    from hundred.service.intake import NoPrefect
+
+    served = serve(home, intake=bootstrap.intake(home, scheduler_=NoPrefect()))
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def ledger(home):
     from hundred.adapters.ledger import Ledger
 
     led = Ledger.open(home.ledger_url)
@@ -50,6 +62,8 @@ def prefect_run(api: str, run_id: str) -> dict:
     return response.json()
 
 
+@pytest.mark.prefect
+@pytest.mark.slow
 def test_an_accepted_deal_is_stored_then_submitted_with_its_key(app, ledger, hundred_deployments):
     from hundred.deals.model import parse_deal
     from hundred.service.deal_run import deal_closed_key
@@ -71,6 +85,8 @@ def test_an_accepted_deal_is_stored_then_submitted_with_its_key(app, ledger, hun
     assert again.json()["duplicate"] is True
 
 
+@pytest.mark.prefect
+@pytest.mark.slow
 def test_the_same_delivery_at_once_starts_one_journey(app, ledger):
     payload = json.dumps(recent(id="H-2")).encode()
     answers = app.post_at_once("/hooks/deal-closed", payload, 8)
@@ -80,7 +96,8 @@ def test_the_same_delivery_at_once_starts_one_journey(app, ledger):
 
 
 @pytest.mark.parametrize("case", ["missing", "wrong", "old", "future", "garbled", "other-body"])
-def test_a_bad_signature_is_401_and_not_stored(app, ledger, case):
+def test_a_bad_signature_is_401_and_not_stored(offline, ledger, case):
+    app = offline
     payload = recent(id=f"H-401-{case}")
     now = time.time()
     kwargs = {
@@ -101,12 +118,15 @@ def test_a_bad_signature_is_401_and_not_stored(app, ledger, case):
     assert not ledger.intakes(deal_id=payload["id"])
 
 
+@pytest.mark.prefect
+@pytest.mark.slow
 def test_both_secrets_are_accepted_while_rotating(app):
     assert app.post("/hooks/deal-closed", recent(id="H-ROT"), secret=OLD_SECRET).status_code == 202
     assert app.post("/hooks/deal-closed", recent(id="H-ROT"), at=time.time() - 290).status_code == 202
 
 
-def test_a_body_over_the_limit_is_413_without_reading_it_all(app, ledger):
+def test_a_body_over_the_limit_is_413_without_reading_it_all(offline, ledger):
+    app = offline
     big = b'{"id": "H-BIG", "pad": "' + b"x" * (1_048_576) + b'"}'
     assert app.post("/hooks/deal-closed", big).status_code == 413
 
@@ -127,7 +147,8 @@ def test_a_body_over_the_limit_is_413_without_reading_it_all(app, ledger):
     assert not ledger.intakes(deal_id="H-BIG") and not ledger.intakes(deal_id="H-BIG2")
 
 
-def test_an_invalid_payload_is_422_with_field_errors_and_kept_as_a_dead_letter(app, ledger):
+def test_an_invalid_payload_is_422_with_field_errors_and_kept_as_a_dead_letter(offline, ledger):
+    app = offline
     payload = recent(id="H-422")
     payload["contact"]["first_name"] = "  "
     response = app.post("/hooks/deal-closed", payload)
@@ -144,6 +165,8 @@ def test_an_invalid_payload_is_422_with_field_errors_and_kept_as_a_dead_letter(a
     )
 
 
+@pytest.mark.prefect
+@pytest.mark.slow
 def test_prefect_down_answers_202_pending_and_a_retry_submits_it(home, app, ledger, hundred_deployments):
     from hundred.adapters.prefect.scheduler import PrefectScheduler
     from hundred.service.intake import Intake
@@ -166,6 +189,8 @@ def test_prefect_down_answers_202_pending_and_a_retry_submits_it(home, app, ledg
     )
 
 
+@pytest.mark.prefect
+@pytest.mark.slow
 def test_a_cancel_before_its_deal_closed_starts_the_journey_exited(app, ledger):
     cancel = app.post("/hooks/deal-cancelled", {"id": "H-EARLY", "reason": "churned before onboarding"})
     assert cancel.status_code == 202 and cancel.json()["state"] == "held"
@@ -179,6 +204,8 @@ def test_a_cancel_before_its_deal_closed_starts_the_journey_exited(app, ledger):
     assert app.post("/hooks/deal-cancelled", {"reason": "x"}).status_code == 422
 
 
+@pytest.mark.prefect
+@pytest.mark.slow
 def test_a_cancel_of_a_running_journey_exits_it(home, app, ledger):
     from hundred.service.simulate import VirtualScheduler
 
@@ -188,6 +215,8 @@ def test_a_cancel_of_a_running_journey_exits_it(home, app, ledger):
     assert ledger.journey("H-RUN").state == "exited"
 
 
+@pytest.mark.prefect
+@pytest.mark.slow
 def test_deal_updated_changes_what_when_sees_and_an_unknown_deal_is_404(home, app, ledger):
     from hundred.service.simulate import VirtualScheduler
 
@@ -234,3 +263,17 @@ def test_a_cancel_that_raced_its_deal_closed_is_applied_by_the_deal_closed_flow(
     runtime.deal_closed(recent(id="H-RACE"))  # the deal-closed run that was already under way
     applied = _apply_held(runtime, "H-RACE")
     assert [r.state for r in applied] == ["applied"] and ledger.journey("H-RACE").state == "exited"
+
+
+def test_the_same_refused_body_again_is_the_dead_letter_already_kept(offline, ledger):
+    """A CRM that sends a refused deal again (or an import run twice) adds no second dead letter."""
+    payload = recent(id="H-422-TWICE")
+    payload["contact"]["first_name"] = "  "
+    body = json.dumps(payload).encode()
+    first, again = offline.post("/hooks/deal-closed", body), offline.post("/hooks/deal-closed", body)
+    assert first.status_code == again.status_code == 422
+    assert again.json()["intake"] == first.json()["intake"] and again.json()["duplicate"] is True
+    assert "duplicate" not in first.json()
+    assert [r.state for r in ledger.intakes(deal_id="H-422-TWICE")] == ["dead"]
+    fixed = offline.post("/hooks/deal-closed", recent(id="H-422-TWICE", segment="B") | {"contact": payload["contact"]})
+    assert fixed.status_code == 422 and fixed.json()["intake"] != first.json()["intake"]  # another body: kept too

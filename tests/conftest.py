@@ -188,17 +188,9 @@ def hundred_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    """Run `hundred ARGS` in-process as the console script does; returns (exit code, stdout, stderr)."""
-    from hundred import cli
-
-    monkeypatch.setattr("sys.argv", ["hundred", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    """`hundred ARGS` in-process from the working directory: (exit code, stdout, stderr)."""
+    done = hundred_cli(*args, cwd=Path.cwd())
+    return done.returncode, done.stdout, done.stderr
 
 
 @pytest.fixture(scope="session")

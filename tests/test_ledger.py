@@ -458,7 +458,7 @@ def check_one_winner_each(url: str, outs: list[dict[str, Any]]) -> None:
     led.close()
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # processes racing on one database
 def test_processes_racing_on_one_ledger_leave_one_winner(db_url: str) -> None:
     check_one_winner_each(db_url, race(db_url))
 

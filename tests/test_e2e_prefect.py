@@ -14,19 +14,19 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from conftest import deal_payload
-from prefect_server import REPO, base_env, free_port, start_prefect_server, wait_for
+from prefect_server import REPO, base_env, start_prefect_server, wait_for
+from smtp_inbox import inbox  # noqa: F401 (a fixture)
 
 from hundred import bootstrap
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 DAY = 3.0
 JOURNEY = """\
@@ -53,46 +53,6 @@ TEMPLATES = {
     "emails/hello.html": "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n",
     "tasks/call.md": "Bel {{ contact.first_name }} op {{ contact.phone }}.\n",
 }
-
-
-class Inbox:
-    """A real SMTP server; RCPT for a recipient in `hold` waits until `release()`."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.hold: set[str] = set()
-        self.held = threading.Event()
-        self._release = threading.Event()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.hold and not self._release.is_set():
-            self.held.set()
-            import asyncio
-
-            while not self._release.is_set():
-                await asyncio.sleep(0.05)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
-        return "250 OK"
-
-    def release(self) -> None:
-        self._release.set()
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if address in str(m["To"])]
-
-
-@pytest.fixture(scope="module")
-def inbox() -> Any:
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
 
 
 @pytest.fixture(scope="module")
@@ -243,15 +203,15 @@ def _flow_run_pid(run_id: str) -> int | None:
 
 def test_a_run_killed_mid_delivery_and_run_again_sends_one_email(prefect_server, served, site, inbox, tmp_path):
     api = prefect_server.api_url
-    inbox.hold.add("kees@example.nl")
+    held = inbox.hold_for("kees@example.nl")
     close_deal(site, api, tmp_path, "E2E-3", "kees@example.nl")
-    wait_for(inbox.held.is_set, 90, "the email's SMTP transaction", served.proc, served.log, 0.5)
+    wait_for(held.is_set, 90, "the email's SMTP transaction", served.proc, served.log, 0.5)
     run_id = json.loads(hundred(site, api, "status", "E2E-3", "--json").stdout)
     run_id = next(t["flow_run_id"] for t in run_id["touches"] if t["touch"] == "hello")
     pid = _flow_run_pid(run_id)
     assert pid, "the run delivering the email is not a process here"
     os.kill(pid, signal.SIGKILL)  # the worker dies in the middle of the SMTP transaction
-    inbox.release()
+    inbox.release("kees@example.nl")
     assert states(site, api, "E2E-3")["hello"] == "running"
 
     from hundred.adapters.ledger import Ledger

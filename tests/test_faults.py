@@ -33,19 +33,19 @@ from faults_site import (  # noqa: F401 (inbox: a fixture)
     seconds_until,
     touch_states,
     wait_until,
+    wait_until_runs_end,
 )
 from intake_site import serve as serve_app
+
+pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def faults_pg():
     """A PostgreSQL cluster of this module's own: pausing it takes down no other test's database."""
-    from pgcluster import start_cluster
+    from pgcluster import cluster_for_tests
 
-    try:
-        cluster = start_cluster()
-    except RuntimeError as exc:
-        pytest.skip(f"no PostgreSQL for the fault tests: {exc}")
+    cluster = cluster_for_tests()
     yield cluster
     cluster.stop()
 
@@ -120,6 +120,7 @@ def test_a_webhook_while_the_ledger_is_down_is_503_and_its_repeats_start_one_jou
             f"{deal}'s first email",
             log=served.log,
         )
+        wait_until_runs_end(api, deal, f"{deal} · deal closed", f"{deal} · hello", log=served.log)
         figures = report(site, api, deal, inbox, address)
         assert figures["smtp"] == {"Hallo Ilse": 1}
         assert figures["deliveries"]["hello"] == "sent"
@@ -154,6 +155,7 @@ def test_a_touch_due_while_the_ledger_is_down_is_retried_by_prefect_and_sent_onc
     wait_until(
         lambda: touch_states(site, "F-DUE-1")["later"] == "delivered", 90, "the email due meanwhile", log=served.log
     )
+    wait_until_runs_end(api, "F-DUE-1", "F-DUE-1 · later", log=served.log)
     figures = report(site, api, "F-DUE-1", inbox, "due1@example.nl")
     assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
     assert figures["deliveries"] == {"hello": "sent", "later": "sent"}
@@ -189,6 +191,7 @@ def test_a_touch_whose_retries_ran_out_while_the_ledger_was_down_is_run_again_by
     wait_until(
         lambda: touch_states(site, "F-DUE-2")["later"] == "delivered", 90, "the email, run again", log=served.log
     )
+    wait_until_runs_end(api, "F-DUE-2", "F-DUE-2 · later", log=served.log)
     figures = report(site, api, "F-DUE-2", inbox, "due2@example.nl")
     assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
     assert figures["deliveries"] == {"hello": "sent", "later": "sent"}
@@ -212,6 +215,7 @@ def test_the_ledger_going_down_in_the_middle_of_a_delivery_sends_it_once(
     wait_until(
         lambda: touch_states(site, "F-MID-1")["hello"] == "delivered", 90, "the email after the outage", log=served.log
     )
+    wait_until_runs_end(api, "F-MID-1", "F-MID-1 · hello", log=served.log)
     figures = report(site, api, "F-MID-1", inbox, address)
     assert figures["smtp"] == {"Hallo Ilse": 1} and figures["deliveries"]["hello"] == "sent"
     state, run_count = figures["runs"]["F-MID-1 · hello"]
@@ -243,6 +247,7 @@ def test_a_deal_cancelled_while_its_touch_is_being_delivered_sends_nothing_after
         log=served.log,
     )
     time.sleep(max(0.0, seconds_until(later_due) + 5))  # past the day-1 email
+    wait_until_runs_end(api, "F-CANCEL-1", "F-CANCEL-1 · later", log=served.log)
     figures = report(site, api, "F-CANCEL-1", inbox, address)
     assert site.ledger.journey("F-CANCEL-1").state == "exited"
     assert "Later" not in figures["smtp"] and figures["touches"]["later"] == "cancelled"
@@ -287,6 +292,7 @@ def test_a_deal_closed_run_whose_retries_ran_out_while_the_ledger_was_down_is_ru
         "the journey's first email",
         log=served.log,
     )
+    wait_until_runs_end(api, "F-CLOSED-1", "F-CLOSED-1 · deal closed", log=served.log)
     figures = report(site, api, "F-CLOSED-1", inbox, "closed1@example.nl")
     assert figures["smtp"] == {"Hallo Ilse": 1} and figures["deliveries"]["hello"] == "sent"
     assert figures["runs"]["F-CLOSED-1 · start"][0] == "COMPLETED"

@@ -30,9 +30,12 @@ from faults_site import (  # noqa: F401 (inbox: a fixture)
     seconds_until,
     touch_states,
     wait_until,
+    wait_until_runs_end,
 )
 from prefect_pool import Pool, Worker, asyncpg_url, start_pool
 from test_e2e_prefect import _flow_run_pid
+
+pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +113,7 @@ def test_a_worker_killed_mid_delivery_and_a_new_worker_with_reconcile_send_the_e
         "the email, run again",
         log=pool.workers["worker-b"].log,
     )
+    wait_until_runs_end(api, "F-KILL-1", "F-KILL-1 · hello", log=pool.workers["worker-b"].log)
     figures = report(site, pool, "F-KILL-1", inbox, address)
     assert figures["smtp"] == {"Hallo Ilse": 1}
     assert figures["deliveries"]["hello"] == "sent"
@@ -147,6 +151,7 @@ def test_after_a_prefect_server_restart_the_workers_deliver_what_fell_due_once(s
         "the email due meanwhile",
         log=pool.workers["worker-c"].log,
     )
+    wait_until_runs_end(api, "F-RESTART-1", *prefect_runs(api, "F-RESTART-1"), log=pool.workers["worker-c"].log)
     figures = report(site, pool, "F-RESTART-1", inbox, address)
     assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
     assert figures["deliveries"] == {"hello": "sent", "later": "sent"}

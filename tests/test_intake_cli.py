@@ -13,10 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from conftest import deal_payload
 from intake_site import JOURNEY, env_of, make_home, serve
 
 from hundred import bootstrap
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parent.parent
 

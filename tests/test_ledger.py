@@ -2,8 +2,8 @@
 
 The race tests start real processes (spawn) on one database, line them up on a barrier and let
 them hit the same write at once: exactly one may win each time. Every test that takes `ledger` or
-`db_url` runs on SQLite and on a throwaway PostgreSQL cluster (tests/pgcluster.py); without
-PostgreSQL's server binaries those runs skip, except under CI=true, where they fail.
+`db_url` runs on SQLite and on a throwaway PostgreSQL cluster (tests/pgcluster.py); the PostgreSQL
+runs and the races are in the slow lane (tests/lanes.py).
 """
 
 from __future__ import annotations
@@ -90,11 +90,14 @@ def start(ledger: Ledger, deal_id: str = "D-1") -> bool:
     return ledger.start_journey(deal(deal_id), j, "templates", plan(j), T0, day_seconds=5.0)
 
 
+ON_POSTGRES = [pytest.mark.postgres, pytest.mark.slow]
+
+
 def pg_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue("pg_database")("ledger")
 
 
-@pytest.fixture(params=["memory", "postgresql"])
+@pytest.fixture(params=["memory", pytest.param("postgresql", marks=ON_POSTGRES)])
 def ledger(request: pytest.FixtureRequest) -> Ledger:
     led = Ledger.memory() if request.param == "memory" else Ledger.open(pg_url(request))
     yield led
@@ -106,7 +109,7 @@ def file_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'home' / 'ledger.db'}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=ON_POSTGRES)])
 def db_url(request: pytest.FixtureRequest, file_url: str) -> str:
     return file_url if request.param == "sqlite" else pg_url(request)
 
@@ -539,6 +542,7 @@ def check_one_winner_each(url: str, outs: list[dict[str, Any]]) -> None:
     led.close()
 
 
+@pytest.mark.slow  # processes racing on one database
 def test_processes_racing_on_one_ledger_leave_one_winner(db_url: str) -> None:
     check_one_winner_each(db_url, race(db_url))
 

@@ -15,6 +15,8 @@ from web_site import PASSWORD, build_site, serve
 
 from hundred.service.simulate import VirtualScheduler
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 LANGUAGES = {"en": "en-GB", "nl": "nl-NL"}
 WORDS = {  # what each language's pages must say (and the other's must not)
     "en": ("Print room", "Make a batch", "its cover sheet lists 1 warning", "The next letter is due by"),

@@ -22,8 +22,6 @@ the wait for the last touch (default three minutes).
 from __future__ import annotations
 
 import collections
-import email
-import email.policy
 import json
 import os
 import subprocess
@@ -38,10 +36,13 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from conftest import deal_payload
+from ports import free_port
 from prefect_pool import Pool, asyncpg_url, running_pool
-from prefect_server import REPO, assert_no_traceback, base_env, free_port, http_get, stop_group, tail, wait_for
+from prefect_server import REPO, assert_no_traceback, base_env, http_get, stop_group, tail, wait_for
+from smtp_inbox import Inbox, inbox  # noqa: F401 (inbox is a fixture)
+
+pytestmark = [pytest.mark.scaleout, pytest.mark.prefect, pytest.mark.postgres, pytest.mark.slow]
 
 DEALS = int(os.environ.get("HUNDRED_SCALEOUT_DEALS", "200"))
 DAY = 30.0  # seconds per journey day
@@ -60,34 +61,6 @@ phases:
 """
 TOUCHES = ("welcome",)
 HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
-
-
-class Inbox:
-    """A real SMTP server's received messages (aiosmtpd calls handle_DATA from its own thread)."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        with self._lock:
-            self.messages.append(msg)
-        return "250 OK"
-
-    def message_ids(self) -> list[str]:
-        with self._lock:
-            return [str(m["Message-ID"]) for m in self.messages]
-
-
-@pytest.fixture
-def inbox() -> Any:
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
 
 
 class ConnectionPeak:

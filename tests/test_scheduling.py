@@ -15,7 +15,7 @@ from hundred.adapters.prefect.scheduler import PrefectScheduler, deliver_run_nam
 from hundred.service import deployments
 from hundred.service.ports import Schedules, StaleRun
 
-pytestmark = pytest.mark.usefixtures("hundred_deployments")
+pytestmark = [pytest.mark.usefixtures("hundred_deployments"), pytest.mark.prefect, pytest.mark.slow]
 
 
 def _moment(days: float) -> datetime:

@@ -17,6 +17,8 @@ import pytest
 from browser import DESKTOP, TABLET, audit, axe, browser, shots  # noqa: F401 (fixtures)
 from studio_site import JOURNEY, TOKEN, build_studio, serve_local
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 TEMPLATE = "templates/letters/thank-you.txt"
 THANKS_CHANNEL = "id: thank-you-letter\n        day: 3\n        channel: letter"
 WATCH_CSP = """

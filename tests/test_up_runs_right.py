@@ -12,8 +12,7 @@ A traceback in any part's log fails a test, unless the test expects that fault.
 
 from __future__ import annotations
 
-import email
-import email.policy
+import collections
 import json
 import os
 import random
@@ -28,10 +27,13 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from prefect_server import REPO, assert_no_traceback, base_env, free_port, http_get, stop_group, wait_for
+from ports import free_port
+from prefect_server import REPO, assert_no_traceback, base_env, http_get, stop_group, wait_for
+from smtp_inbox import inbox  # noqa: F401 (a fixture)
 
 from hundred.adapters.channels.signing import sign
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 UP_TIMEOUT = float(os.environ.get("HUNDRED_TEST_UP_TIMEOUT", "240"))
 SECRET = "whsec-up-test-0123456789"
@@ -53,37 +55,6 @@ phases:
       - {id: tip, day: 2, channel: email, subject: "Een tip", template: emails/hello.html}
 """
 HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
-
-
-class Inbox:
-    """A real SMTP server (aiosmtpd) that counts every message by Message-ID."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.message_ids: list[str] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        with self.lock:
-            self.message_ids.append(str(message["Message-ID"]))
-        return "250 OK"
-
-    def counts(self) -> dict[str, int]:
-        with self.lock:
-            found: dict[str, int] = {}
-            for mid in self.message_ids:
-                found[mid] = found.get(mid, 0) + 1
-            return found
-
-
-@pytest.fixture
-def inbox():
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port  # type: ignore[attr-defined]
-    yield box
-    controller.stop()
 
 
 def descendants(pid: int) -> set[int]:
@@ -417,14 +388,14 @@ def test_killed_hard_three_times_up_comes_back_in_seconds_and_every_email_goes_o
         expected = {f"<{d}.first-100-days.{t}@localhost>" for d in deals for t in ("hello", "check-in", "tip")}
 
         def all_sent() -> bool:
-            counts = inbox.counts()
+            counts = collections.Counter(inbox.message_ids())
             return expected <= set(counts)
 
         wait_for(
             all_sent, 300, "every deal's three emails at the SMTP server", up.proc, up.home / "logs" / "serve.log", 1
         )
         time.sleep(2 * day)  # anything sent twice would have arrived by now
-        counts = inbox.counts()
+        counts = collections.Counter(inbox.message_ids())
         doubled = {m: n for m, n in counts.items() if n > 1}
         lost = expected - set(counts)
         states = {(t.deal_id, t.touch_id): t.state for t in ledger.touches() if t.deal_id in deals}

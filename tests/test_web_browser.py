@@ -15,6 +15,8 @@ import pytest
 from browser import DESKTOP, TABLET, audit, axe_source, browser, shots  # noqa: F401 (fixtures)
 from web_site import DEAL, PASSWORD, build_site, serve
 
+pytestmark = [pytest.mark.browser, pytest.mark.prefect, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def room(tmp_path_factory, hundred_deployments):

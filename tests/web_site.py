@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 from conftest import deal_payload
-from prefect_server import free_port
+from ports import free_port
 
 from hundred import bootstrap
 

@@ -10,6 +10,8 @@
 """
 
 from hundred.cli import crm, intake, journeys, operate, printroom, studio, versions  # noqa: F401  (each registers its commands on `app`)
-from hundred.cli.app import app, main
+from hundred.cli.app import app, main, use_command_class
+
+use_command_class(app)
 
 __all__ = ["app", "main"]

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from hundred.cli.app import UserError, app, err, out
+from hundred.cli.paths import input_file, shown, user_error
 
 intake_app = typer.Typer(
     help="What the CRM sent: list, replay a dead letter, retry pending deals.", no_args_is_help=True
@@ -81,7 +82,7 @@ def intake_replay(
     try:
         answer = intake.replay(intake_id)
     except LookupError as exc:
-        raise UserError(str(exc).strip("'\"")) from None
+        raise user_error(exc) from None
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if answer.status >= 300:
@@ -149,7 +150,8 @@ def import_deals(
       hundred import deals.csv --dry-run
       hundred import deals.csv
     """
-    from rich.progress import Progress  # lazy: rich loads only for the commands that draw tables or bars
+    from rich.console import Console  # lazy: rich loads only for the commands that draw tables or bars
+    from rich.progress import Progress  # lazy: as above
 
     from hundred.deals.flat import (
         read_rows,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
@@ -158,19 +160,26 @@ def import_deals(
         NoPrefect,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
     )
 
+    input_file(path, "", "a CSV file")
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{shown(path)}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the CSV as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise UserError(f"{shown(path)}: cannot read: {exc.strerror or exc}") from None
     rows = list(read_rows(text))
     intake = _intake(must_exist=False) if not dry_run else None
     if dry_run:
         from hundred import bootstrap  # lazy: the runtime stack stays out of `hundred validate`
 
         intake = bootstrap.intake(bootstrap.settings(), ledger_=bootstrap.memory_ledger(), scheduler_=NoPrefect())
-    counts = {"accepted": 0, "pending": 0, "duplicate": 0, "bad": 0}
+    counts = {"accepted": 0, "pending": 0, "duplicate": 0, "bad": 0, "kept": 0}
     problems: list[str] = []
-    with Progress(transient=True, disable=not rows) as progress:
+    # the bar is for a person watching (on stderr, only at a terminal): piped output stays the summary
+    bar = Console(stderr=True)
+    with Progress(console=bar, transient=True, disable=not rows or not bar.is_terminal) as progress:
         task = progress.add_task(f"importing {path.name}" if not dry_run else f"checking {path.name}", total=len(rows))
         for line, deal, problem in rows:
             progress.advance(task)
@@ -183,6 +192,7 @@ def import_deals(
             )
             if answer.status >= 300:
                 counts["bad"] += 1
+                counts["kept"] += 1 if answer.body.get("duplicate") else 0
                 problems += [f"{path}:{line}: {e['field'] or 'row'}: {e['message']}" for e in answer.body["errors"]]
             elif answer.body.get("duplicate"):
                 counts["duplicate"] += 1
@@ -200,6 +210,8 @@ def import_deals(
         else ""
     )
     summary += (f", {counts['duplicate']} already imported" if counts["duplicate"] else "") + f", {counts['bad']} bad"
+    kept = counts["kept"]
+    summary += f" ({kept} already kept as {'a dead letter' if kept == 1 else 'dead letters'})" if kept else ""
     out.print(summary + (" (dry run: nothing stored)" if dry_run else ""))
     if counts["bad"]:
         raise typer.Exit(1)

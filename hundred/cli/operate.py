@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from hundred.cli.app import LangOption, UserError, app, out, read_deal
+from hundred.cli.paths import user_error
 
 task_app = typer.Typer(help="Tasks for account managers: mark one done.", no_args_is_help=True)
 app.add_typer(task_app, name="task")
@@ -126,7 +127,7 @@ def deal_closed(
     from hundred import bootstrap  # lazy: as above
     from hundred.service.outcomes import touch_json  # lazy: as above
 
-    data = read_deal(payload)
+    data = read_deal(payload, option="")
     raw = json.dumps(data.model_dump(mode="json"), ensure_ascii=False)
     settings = bootstrap.settings()
     intake = bootstrap.intake(settings, ledger_=_ledger(must_exist=False))
@@ -279,9 +280,23 @@ def cancel(
     try:
         report = _runtime().cancel(deal, reason)
     except LookupError as exc:
-        raise UserError(str(exc).strip("'\"")) from None
+        raise user_error(exc, "; `hundred status` lists the journeys") from None
     for line in report.lines or ["nothing to cancel"]:
         out.print(line)
+
+
+def _no_touch(exc: LookupError, ledger: Any, deal: str, touch: str) -> UserError:
+    """`deal D has no touch 'welcom-call'; did you mean 'welcome-call'?`, or the deal's touches, or
+    that there is no journey for the deal at all."""
+    from hundred.journeys.schema_errors import (
+        did_you_mean,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
+    )
+
+    touches = [t.touch_id for t in ledger.touches(deal)]
+    if not touches:
+        return UserError(f"no journey for deal {deal}; `hundred status` lists them")
+    guess = did_you_mean(touch, touches)
+    return user_error(exc, f"; {guess}" if guess else f"; its touches: {', '.join(touches)}")
 
 
 @app.command()
@@ -298,10 +313,13 @@ def retry(
     Example:
       hundred retry D-1042 next-steps-email
     """
+    runtime = _runtime()
     try:
-        outcome = _runtime().retry(deal, touch)
-    except (LookupError, ValueError) as exc:
-        raise UserError(str(exc).strip("'\"")) from None
+        outcome = runtime.retry(deal, touch)
+    except LookupError as exc:
+        raise _no_touch(exc, runtime.ledger, deal, touch) from None
+    except ValueError as exc:
+        raise user_error(exc) from None
     out.print(f"{deal} · {touch}: {outcome.detail} (now {outcome.state})")
 
 
@@ -316,10 +334,13 @@ def task_done(
     Example:
       hundred task done D-1042 welcome-call
     """
+    runtime = _runtime()
     try:
-        outcome = _runtime().task_done(deal, touch)
-    except (LookupError, ValueError) as exc:
-        raise UserError(str(exc).strip("'\"")) from None
+        outcome = runtime.task_done(deal, touch)
+    except LookupError as exc:
+        raise _no_touch(exc, runtime.ledger, deal, touch) from None
+    except ValueError as exc:
+        raise user_error(exc) from None
     out.print(f"{deal} · {touch}: {outcome.state}")
 
 

@@ -20,6 +20,7 @@ import typer
 
 from hundred.cli import operate as cli_runtime
 from hundred.cli.app import UserError, app, err, out
+from hundred.cli.paths import user_error
 
 letters_app = typer.Typer(
     help="The print room: batches of letters, printed, posted, spoiled, reprinted; its login unlocked.",
@@ -36,10 +37,6 @@ def _room(runtime: Any = None) -> Any:
     return bootstrap.print_room(
         bootstrap.settings(), ledger_=ledger, on_posted=runtime.letter_posted if runtime is not None else None
     )
-
-
-def _fail(exc: Exception) -> UserError:
-    return UserError(str(exc).strip("'\""))
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -141,7 +138,7 @@ def letters_batch(
             else room.make_batch(until=until, duplex=duplex, labels=labels)
         )
     except LookupError as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -224,7 +221,7 @@ def letters_mark_printed(batch: Annotated[str, typer.Argument(help="The batch id
     try:
         n = _room().mark_printed(batch)
     except LookupError as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     out.print(
         f"batch {batch}: {_count(n, '{n} letter', '{n} letters')} printed"
         if n
@@ -269,7 +266,7 @@ def letters_mark_posted(
             if not posted:
                 out.print(f"{target}: already posted")
     except (LookupError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     for letter_id in posted:
         row = room.ledger.letter(letter_id)
         touch = room.ledger.touch(row.deal_id, row.touch_id) if row else None
@@ -290,7 +287,7 @@ def letters_spoil(
     try:
         _room().spoil(letter, reason)
     except (LookupError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     out.print(f"{letter}: spoiled ({reason}); back in the queue for the next batch")
 
 
@@ -309,7 +306,7 @@ def letters_reprint(
     try:
         path = _room().reprint(letter)
     except (LookupError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     out.print(str(path))
 
 

@@ -21,8 +21,9 @@ one clock (the journey's clock starts when the deal is received):
   deal as payload, or becomes a dead letter saying which call failed, or waits for the CRM) and
   starts it like any stored deal.
 - anything refused (422/404) is a dead letter: its body (bounded), the headers that matter, when
-  and why. `replay` sends it through the same path again after a fix (an enrichment dead letter
-  is fetched from the CRM again).
+  and why; the same body refused again (a CSV imported twice) is that dead letter, not a second
+  one. `replay` sends it through the same path again after a fix (an enrichment dead letter is
+  fetched from the CRM again).
 
 Imports no adapter: the `scheduler` is the Prefect scheduler that `hundred.bootstrap` builds (or
 any object with the `Scheduler` port's `ensure_deal_closed`).
@@ -497,20 +498,28 @@ class Intake(CrmIntake):
         reason = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)[:2000]
         if dry_run:
             return Answer(status, {"errors": errors, "intake": None})
+        created = True
         if replaying is not None:
             self.ledger.set_intake(replaying.intake_id, "dead", reason=reason, count_attempt=True)
             row = self.ledger.intake(replaying.intake_id) or replaying
-        else:
-            row, _ = self.ledger.add_intake(
+        else:  # the same refused body again (a CSV imported twice) is the dead letter already kept
+            row, created = self.ledger.add_intake(
                 kind=kind,
                 source=source,
                 state="dead",
                 deal_id=deal_id,
+                key=dead_letter_key(kind, raw),
                 raw=raw,
                 headers=kept_headers(headers),
                 reason=reason,
             )
-        return Answer(status, {"errors": errors, "intake": row.intake_id})
+        return Answer(status, {"errors": errors, "intake": row.intake_id} | ({} if created else {"duplicate": True}))
+
+
+def dead_letter_key(kind: str, raw: Any) -> str:
+    """One dead letter per identical refused body of a kind: its key is the body's digest."""
+    body = raw if isinstance(raw, bytes) else str(raw if raw is not None else "").encode()
+    return f"dead:{kind}:{hashlib.sha256(body).hexdigest()}"
 
 
 def _loose_id(data: dict[str, Any] | None, raw: Any) -> str | None:

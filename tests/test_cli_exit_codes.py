@@ -142,7 +142,7 @@ def test_import_prints_its_summary_first_and_keeps_one_dead_letter_per_refused_r
     first = hundred_cli("import", str(path))
     assert first.returncode == 1  # a bad row: the user's input needs fixing
     assert first.stdout.splitlines() == [
-        f"{path}: 0 started, 1 stored pending (Prefect unreachable: `hundred intake retry` submits them), 2 bad"
+        f"{path}: 0 accepted, 1 stored pending (Prefect unreachable: `hundred intake retry` hands them over), 2 bad"
     ]
     assert first.stderr.splitlines() == [
         f"{path}:2: contact.first_name: is blank",
@@ -151,7 +151,7 @@ def test_import_prints_its_summary_first_and_keeps_one_dead_letter_per_refused_r
     again = hundred_cli("import", str(path))
     assert again.returncode == 1
     assert again.stdout.splitlines() == [
-        f"{path}: 0 started, 1 already imported, 2 bad (2 already kept as dead letters)"
+        f"{path}: 0 accepted, 1 already imported, 2 bad (2 already kept as dead letters)"
     ]
     ledger = bootstrap.ledger(bootstrap.settings())
     assert sorted(r.deal_id for r in ledger.intakes(states=["dead"])) == ["D-BAD", "D-BAD2"]
@@ -208,7 +208,7 @@ def test_a_task_done_on_a_touch_that_is_no_task_says_what_it_is(running):
     done = hundred_cli("task", "done", "D-1", "next-steps-email")
     assert done.returncode == 1
     (line,) = done.stderr.strip().splitlines()
-    assert line.startswith("'next-steps-email' is a") and line.endswith("email, not a task"), line
+    assert line == "'next-steps-email' is an email touch, not a task", line
     touches = json.loads(hundred_cli("status", "D-1", "--json").stdout)["touches"]
     assert {t["touch"]: t["state"] for t in touches}["next-steps-email"] == "scheduled"
 

@@ -243,7 +243,7 @@ def test_reconcile_makes_a_missing_run_again_and_opens_a_missed_gate(harness):
 
 def test_task_done_for_a_touch_that_is_not_a_task_is_refused(harness):
     harness.runtime.deal_closed(deal_payload())
-    with pytest.raises(ValueError, match="'check-in' is a email, not a task"):
+    with pytest.raises(ValueError, match="'check-in' is an email touch, not a task"):
         harness.runtime.task_done("D-1", "check-in")
 
 

@@ -285,20 +285,6 @@ def cancel(
         out.print(line)
 
 
-def _no_touch(exc: LookupError, ledger: Any, deal: str, touch: str) -> UserError:
-    """`deal D has no touch 'welcom-call'; did you mean 'welcome-call'?`, or the deal's touches, or
-    that there is no journey for the deal at all."""
-    from hundred.journeys.schema_errors import (
-        did_you_mean,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
-    )
-
-    touches = [t.touch_id for t in ledger.touches(deal)]
-    if not touches:
-        return UserError(f"no journey for deal {deal}; `hundred status` lists them")
-    guess = did_you_mean(touch, touches)
-    return user_error(exc, f"; {guess}" if guess else f"; its touches: {', '.join(touches)}")
-
-
 @app.command()
 def retry(
     deal: Annotated[str, typer.Argument(help="The deal id.")],
@@ -316,9 +302,7 @@ def retry(
     runtime = _runtime()
     try:
         outcome = runtime.retry(deal, touch)
-    except LookupError as exc:
-        raise _no_touch(exc, runtime.ledger, deal, touch) from None
-    except ValueError as exc:
+    except (LookupError, ValueError) as exc:
         raise user_error(exc) from None
     out.print(f"{deal} · {touch}: {outcome.detail} (now {outcome.state})")
 
@@ -337,9 +321,7 @@ def task_done(
     runtime = _runtime()
     try:
         outcome = runtime.task_done(deal, touch)
-    except LookupError as exc:
-        raise _no_touch(exc, runtime.ledger, deal, touch) from None
-    except ValueError as exc:
+    except (LookupError, ValueError) as exc:
         raise user_error(exc) from None
     out.print(f"{deal} · {touch}: {outcome.state}")
 

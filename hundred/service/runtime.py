@@ -14,7 +14,6 @@ two workers, or a crash halfway leave one outcome.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import math
 from collections import defaultdict
@@ -28,6 +27,7 @@ from hundred.deals.model import Deal, DealError, parse_deal
 from hundred.journeys.catalog import JourneyNotFound, find_journey
 from hundred.journeys.model import Journey
 from hundred.journeys.problems import Invalid
+from hundred.journeys.schema_errors import did_you_mean
 from hundred.planning import engine
 from hundred.planning.conditions import judge
 from hundred.planning.engine import Clock, moment_of
@@ -316,7 +316,8 @@ class Runtime:
             known = [t.touch_id for t in self.ledger.touches(deal_id)] if journey else []
             raise LookupError(_no_touch(deal_id, touch_id, known, journey is not None))
         if row.channel != "task":
-            raise ValueError(f"'{touch_id}' is a {row.channel}, not a task")
+            article = "an" if row.channel[:1] in ("a", "e", "i", "o", "u") else "a"
+            raise ValueError(f"'{touch_id}' is {article} {row.channel} touch, not a task")
         if self.ledger.move(deal_id, touch_id, Moves.DONE_BY_OWNER, outcome="marked done by its owner"):
             self.after_complete(deal_id)
         return self._outcome(deal_id, touch_id, "done")
@@ -419,6 +420,6 @@ def _no_touch(deal_id: str, touch_id: str, known: list[str], has_journey: bool) 
     """'no touch …' with the ids it does have, and the nearest one when it looks like a typo."""
     if not has_journey:
         return f"no journey for deal {deal_id}; `hundred status` lists them"
-    near = difflib.get_close_matches(touch_id, known, n=1, cutoff=0.6)
-    hint = f"; did you mean '{near[0]}'?" if near else (f"; it has: {', '.join(known)}" if known else "")
+    guess = did_you_mean(touch_id, known)
+    hint = f"; {guess}" if guess else (f"; its touches: {', '.join(known)}" if known else "")
     return f"deal {deal_id} has no touch '{touch_id}'{hint}"

@@ -118,7 +118,9 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
         except Refusal as exc:
             raise Refused(409, exc.text, back=to, **exc.values) from None
         except (ValueError, LookupError) as exc:
-            raise Refused(409, str(exc).strip("'\""), back=to) from None
+            # the message as written: a KeyError's repr quotes are not part of it
+            text = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
+            raise Refused(409, text, back=to) from None
 
     def known_batch(batch_id: str) -> Any:
         if not valid_batch_id(batch_id):

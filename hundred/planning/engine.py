@@ -161,20 +161,48 @@ def decide(
         return Decision("cancel", f"the journey has {journey_state}")
     if condition is False:
         return Decision("skip", condition_note or "its condition is false for this deal")
+    why = too_late(
+        due=due,
+        now=now,
+        expires_after=expires_after,
+        clock=clock,
+        planned=planned,
+        received_at=received_at,
+        backfill_grace=backfill_grace,
+    )
+    return Decision("expire", why) if why else Decision("deliver", "due")
+
+
+def too_late(
+    *,
+    due: datetime,
+    now: datetime,
+    expires_after: timedelta | None,
+    clock: Clock,
+    planned: datetime | None = None,
+    received_at: datetime | None = None,
+    backfill_grace: timedelta | None = None,
+    arrival: str = "the deal was received",
+) -> str | None:
+    """Why a touch due at `due` must not run at `now` any more (it expires), or None.
+
+    With `expires_after`: when it is later than that after `due`. Without: when its `planned`
+    moment was already more than `backfill_grace` past when the work arrived (`received_at`: the
+    deal's receipt for a backfill; the upgrade's moment for a touch an upgrade adds or moves into
+    the past, named by `arrival`), so it is never sent weeks late."""
     if expires_after is not None and now > due + clock.scale(expires_after):
         late = now - due
-        return Decision("expire", f"{_span(late / clock.factor)} late, expires after {_span(expires_after)}")
+        return f"{_span(late / clock.factor)} late, expires after {_span(expires_after)}"
     if expires_after is None and received_at is not None and planned is not None and backfill_grace is not None:
         # judged in journey time: a compressed journey starts when its deal is received, so it
         # plays out from its start; in real time the receipt is simply when the deal came in
         late = clock.to_journey(received_at) - clock.to_journey(planned)
         if late > backfill_grace:
-            return Decision(
-                "expire",
-                f"backfill: due {late.days} days before the deal was received "
-                f"(more than HUNDRED_BACKFILL_GRACE_DAYS={backfill_grace.days:g}); not sent late",
+            return (
+                f"backfill: due {late.days} days before {arrival} "
+                f"(more than HUNDRED_BACKFILL_GRACE_DAYS={backfill_grace.days:g}); not sent late"
             )
-    return Decision("deliver", "due")
+    return None
 
 
 def _span(delta: timedelta) -> str:

@@ -109,6 +109,10 @@ class Moves:
     FAIL = Move("fail", frozenset({T.PLANNED, T.SCHEDULED, T.RUNNING}), T.FAILED)
     CANCEL = Move("cancel", frozenset({T.PLANNED, T.WAITING, T.SCHEDULED, T.RUNNING, T.FAILED}), T.CANCELLED)
     RETRY = Move("retry", frozenset({T.FAILED}), T.SCHEDULED)  # an operator runs a failed touch again
+    # `hundred journeys upgrade` moves a journey in flight to a new version (hundred/planning/upgrade.py):
+    RETIME = Move("retime", frozenset({T.SCHEDULED}), T.PLANNED)  # a new moment: its run is made again
+    HOLD = Move("hold", frozenset({T.PLANNED, T.SCHEDULED, T.FAILED}), T.WAITING)  # the affirm gate holds it (again)
+    RESTORE = Move("restore", frozenset({T.CANCELLED}), T.PLANNED)  # back in the journey after an upgrade removed it
 
     @classmethod
     def all(cls) -> list[Move]:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
+from hundred.planning.upgrade import DealUpgrade
 from hundred.rendering.content import Rendered
 from hundred.service.records import (
     BatchEntry,
@@ -215,6 +216,10 @@ class Ledger(Protocol):
     def exit_journey(self, deal_id: str, reason: str) -> bool: ...
     def complete_journey(self, deal_id: str) -> bool: ...
     def set_gate_opened(self, deal_id: str, at: datetime) -> bool: ...
+    def upgrade_journey(self, upgrade: DealUpgrade, journey: Journey, templates_dir: str, now: datetime) -> bool:
+        """Move a journey in flight to `journey` with every edit of `upgrade`, all or nothing;
+        False when anything moved since the decision (decide again from fresh rows)."""
+        ...
 
     # touches and events
     def touches(

@@ -378,6 +378,8 @@ class Runtime:
     def _release_gated(self, deal_id: str) -> list[str]:
         ctx = self._context(deal_id)
         assert ctx is not None and ctx.row.gate_opened_at is not None
+        if not engine.gate_is_open(ctx.journey, {t.touch_id: t.state for t in self.ledger.touches(deal_id)}):
+            return []  # an upgrade gave the journey an affirm touch since the gate was judged open
         now = self.now()
         released = []
         for item in self._plan(ctx).touches:

@@ -159,8 +159,10 @@ class Calendar:
         touch = TouchRecord
         of_journey = touch.deal_id == JourneyRecord.deal_id
         waiting = exists().where(of_journey, touch.state == TouchState.WAITING)
-        affirm_open = exists().where(
-            of_journey, touch.phase == GATE_PHASE, touch.state.not_in([s.value for s in COMPLETE])
+        affirm_open = exists().where(  # a cancelled affirm touch is one an upgrade removed: it holds nothing
+            of_journey,
+            touch.phase == GATE_PHASE,
+            touch.state.not_in([s.value for s in COMPLETE | {TouchState.CANCELLED}]),
         )
         unfinished = exists().where(of_journey, touch.state.not_in([s.value for s in FINAL]))
         stmt = (

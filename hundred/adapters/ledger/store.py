@@ -32,6 +32,7 @@ from hundred.adapters.ledger.calendar import Calendar
 from hundred.adapters.ledger.intake import IntakeLog
 from hundred.adapters.ledger.models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord, utcnow
 from hundred.adapters.ledger.queue import DeliveriesAndLetters
+from hundred.adapters.ledger.upgrades import Upgrades
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
 from hundred.planning.identity import shard_key
@@ -64,7 +65,7 @@ def default_url(environ: Mapping[str, str] = os.environ) -> str:
     return f"sqlite:///{home / 'ledger.db'}"
 
 
-class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar):
+class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
     """One ledger database. Cheap to keep for a process's lifetime; `close()` releases connections.
 
     `clock` stamps every row and event: `hundred simulate` passes its virtual clock, so the event

@@ -5,7 +5,8 @@
 - the timeline exactly as `plan --html` draws it (lint bands included) for the sample deal;
 - the touch under the cursor as `preview` renders it (`render_one` and the index's card);
 - "play": `simulate` with holds, told as `simulate` tells it;
-- the journeys in flight per version and what the text changes for them (`journeys diff`).
+- the journeys in flight per version and what the text changes for them (`journeys diff`), with
+  what `journeys upgrade --dry-run` would say per deal once the text is saved.
 
 Nothing here judges a journey itself: the browser and this module only carry the answers.
 """
@@ -28,10 +29,13 @@ from hundred.reports.preview.index import touch_card
 from hundred.reports.preview.render import render_one
 from hundred.reports.story import state_word, story
 from hundred.reports.timeline.page import plan_zones, render_timeline_html
+from hundred.reports.upgrade import report_lines
 from hundred.service import in_flight
+from hundred.service.intake import NoPrefect
 from hundred.service.ports import Ledger
-from hundred.service.runtime import utcnow
+from hundred.service.runtime import Runtime, utcnow
 from hundred.service.simulate import simulate
+from hundred.service.upgrade import Upgrader
 from hundred.validation.templates import TemplateChecker, field_hint
 from hundred.validation.validate import Checked, check_file, check_text
 from hundred.web.studio.frames import EMAIL_CSP, FILE_CSP, PDF_CSP, TIMELINE_CSP, Frames
@@ -176,6 +180,9 @@ class Live:
 
     # -- journeys in flight ----------------------------------------------------------------------
 
+    def dry_run(self, journey: Journey, version: str, deals: int, cw: Any) -> str | None:
+        return _dry_run_text(self, journey, version, deals, cw)
+
     def flight(self, journey: Journey, lang: str | None = None) -> str:
         sw = studio_words(lang or journey.locale)
         if self.ledger is None:
@@ -196,11 +203,31 @@ class Live:
                     "changes": [
                         (change_line(cw, c), ahead_text(cw, c, f.ahead(c), len(f.deals))) for c in report.diff.changes
                     ],
+                    "dry_run": None if report.diff.same else self.dry_run(journey, f.version, len(f.deals), cw),
                 }
             )
         return render(
-            "fragments/flight.html.j2", sw=sw, cw=cw, reports=shown, no_ledger=False, version=journey.version()
+            "fragments/flight.html.j2",
+            sw=sw,
+            cw=cw,
+            reports=shown,
+            no_ledger=False,
+            version=journey.version(),
+            journey_id=journey.journey,
         )
+
+
+DRY_RUN_DEALS = 50  # more deals on a version: the studio names the command instead of running it
+
+
+def _dry_run_text(live: Live, journey: Journey, version: str, deals: int, cw: Any) -> str | None:
+    """What `hundred journeys upgrade --from VERSION --dry-run` would print for this text, were
+    it saved (its lines, without the first); None for a version with too many deals to show here."""
+    if live.ledger is None or deals > DRY_RUN_DEALS:
+        return None
+    runtime = Runtime(live.ledger, NoPrefect(), bootstrap.settings())  # a dry run asks no scheduler
+    report = Upgrader(runtime).run(journey, live.workspace.templates_dir, version, dry_run=True)
+    return "\n".join(report_lines(cw, report, journey.timezone)).strip("\n")
 
 
 def journey_on_disk(path: Path, templates_dir: Path) -> Journey | None:

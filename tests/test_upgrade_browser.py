@@ -10,6 +10,8 @@ from browser import DESKTOP, TABLET, audit, axe, browser, shots  # noqa: F401 (f
 from studio_site import build_studio, serve_local
 from test_studio_browser import edit, open_page
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):

@@ -345,7 +345,7 @@ RACE_V1 = journey_yaml(phase("adopt", mail("hello", 1), mail("gone", 5), mail("l
 RACE_V2 = journey_yaml(phase("adopt", mail("hello", 2), mail("later", 22), mail("new", 30)))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.slow])])
 def db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         (tmp_path / "db").mkdir()

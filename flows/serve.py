@@ -55,7 +55,9 @@ def deployments() -> list[Any]:
     ]
 
 
-DRAIN_SECONDS = 8.0  # inside `hundred up`'s 10 s before it kills the group
+DRAIN_SECONDS = (
+    18.0  # inside `hundred up`'s 20 s before it kills the group (a print batch on a busy machine takes 10 s)
+)
 
 
 async def drain(runner: Runner, seconds: float = DRAIN_SECONDS) -> None:

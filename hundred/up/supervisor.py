@@ -49,7 +49,7 @@ from hundred.up.logwatch import LogWatch
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DEAL = REPO / "examples" / "deal-nl.json"
-STOP_TIMEOUT = 10.0
+STOP_TIMEOUT = 20.0  # serve drains its runs in flight for up to 18 s (flows/serve.py)
 READY_TIMEOUT = 180.0  # first start on a slow box: DB migrations ~15 s, under load much more
 
 

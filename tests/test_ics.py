@@ -123,3 +123,30 @@ def test_a_template_with_its_own_heading_still_gives_one_title(tmp_path):
     assert task.title == "Bel Ilse" and task.brief == "Vraag hoe het gaat."
     _, event = event_of(task.ics)
     assert str(event["DESCRIPTION"]) == "Vraag hoe het gaat."
+
+
+def test_invites_share_a_zone_but_each_covers_its_own_years_and_matches_icalendars_own_vtimezone():
+    """The VTIMEZONE is built once per zone and year: an invite years later still gets the
+    transitions of its own years, another zone its own, and the bytes are what icalendar's
+    add_missing_timezones makes."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from hundred.planning.identity import TouchKey
+    from hundred.rendering.invite import TZ_YEARS, calendar
+
+    key = TouchKey("d-1", "j", "v1", "call")
+    made = datetime(2026, 1, 1, tzinfo=UTC)
+    for zone, year in [("Europe/Amsterdam", 2026), ("Europe/Amsterdam", 2031), ("America/New_York", 2026)]:
+        start = datetime(year, 3, 30, 9, tzinfo=ZoneInfo(zone))
+        made_twice = [calendar(key, title="Call", brief="Call them.", start=start, made_at=made) for _ in range(2)]
+        assert made_twice[0] == made_twice[1]
+        cal, _ = event_of(made_twice[0])
+        (vtimezone,) = cal.walk("VTIMEZONE")
+        assert str(vtimezone["TZID"]) == zone
+        starts = {sub.decoded("DTSTART").year for sub in vtimezone.subcomponents}
+        assert min(starts) == year - 1  # from the year before the event's, not a cached other year's
+        reference = Calendar.from_ical(made_twice[0])
+        reference.subcomponents = [c for c in reference.subcomponents if c.name != "VTIMEZONE"]
+        reference.add_missing_timezones(first_date=date(year - 1, 1, 1), last_date=date(year + TZ_YEARS, 1, 1))
+        assert reference.to_ical() == made_twice[0]

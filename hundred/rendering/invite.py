@@ -76,8 +76,28 @@ def _inline(tok: Any) -> str:
 
 
 def add_timezones(cal: Any, around: date) -> None:
-    """A VTIMEZONE for every TZID the calendar uses, covering the years around the event."""
-    cal.add_missing_timezones(first_date=date(around.year - 1, 1, 1), last_date=date(around.year + TZ_YEARS, 1, 1))
+    """A VTIMEZONE for every TZID the calendar uses, covering the years around the event (what
+    icalendar's `add_missing_timezones` adds, in the same place: before the events; a TZID the tz
+    database does not know gets none)."""
+    place = len(cal.timezones)
+    for tzid in cal.get_missing_tzids():
+        vtimezone = _vtimezone(tzid, around.year)
+        if vtimezone is not None:
+            cal.subcomponents.insert(place, vtimezone)
+            place += 1
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(tzid: str, year: int) -> Any:
+    """Built once per zone and year: building it from the tz database is a third of an invite's
+    cost, and a simulation or a batch of task emails makes many invites in one zone. The component
+    is shared between calendars that are only serialised, never changed after it is added."""
+    from icalendar import Timezone  # lazy: icalendar loads only when an invite is built
+
+    try:
+        return Timezone.from_tzid(tzid, first_date=date(year - 1, 1, 1), last_date=date(year + TZ_YEARS, 1, 1))
+    except ValueError:
+        return None
 
 
 def in_zone(moment: datetime, zone: str) -> datetime:

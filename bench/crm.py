@@ -61,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     from hundred import bootstrap
     from hundred.service.enrichment import enrich
-    from hundred.service.intake import NoPrefect
+    from hundred.service.no_prefect import NoPrefect
 
     pipedrive, hubspot = StandIn("pipedrive"), StandIn("hubspot")
     result: dict[str, object] = {}

@@ -29,8 +29,9 @@ from hundred.adapters.prefect.scheduler import PrefectScheduler
 from hundred.adapters.printfiles.files import write_batch
 from hundred.rendering.content import Rendered
 from hundred.service.enrichment import CrmApi
-from hundred.service.intake import Intake, NoPrefect
+from hundred.service.intake import Intake
 from hundred.service.local import prefect_api_url, read_up
+from hundred.service.no_prefect import NoPrefect
 from hundred.service.ports import Deliver, DeliveryLog, DeliveryResult, Ledger, Scheduler
 from hundred.service.printroom.service import PrintRoom
 from hundred.service.runtime import Runtime, utcnow

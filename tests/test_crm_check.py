@@ -151,7 +151,7 @@ def test_intake_retry_fetches_stored_won_deals_and_replay_retries_an_enrichment_
     from intake_site import make_home
 
     from hundred import bootstrap
-    from hundred.service.intake import NoPrefect
+    from hundred.service.no_prefect import NoPrefect
 
     settings = make_home(tmp_path / "crm-cli")
     intake = bootstrap.intake(settings, scheduler_=NoPrefect())

@@ -57,7 +57,7 @@ def setup(tmp_path, pd_api, hs_api):
     hs_api.seen.clear()
 
     def make(**overrides):
-        from hundred.service.intake import NoPrefect
+        from hundred.service.no_prefect import NoPrefect
 
         values = dict(
             pipedrive_api_url=pd_api.url,

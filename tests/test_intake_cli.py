@@ -155,7 +155,8 @@ def test_a_backfilled_deal_expires_long_overdue_touches_instead_of_sending_them(
 def test_reconcile_makes_a_deal_closed_run_for_what_was_stored_while_prefect_was_down(tmp_path, hundred_deployments):
     from hundred.adapters.ledger import Ledger
     from hundred.adapters.prefect.scheduler import PrefectScheduler
-    from hundred.service.intake import Intake, NoPrefect
+    from hundred.service.intake import Intake
+    from hundred.service.no_prefect import NoPrefect
     from hundred.service.reconcile import reconcile
 
     settings = make_home(tmp_path, catch_up_seconds=1)

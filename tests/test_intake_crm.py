@@ -35,7 +35,7 @@ def apis():
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, apis):
     from hundred import bootstrap
-    from hundred.service.intake import NoPrefect
+    from hundred.service.no_prefect import NoPrefect
 
     pipedrive, hubspot = apis
     settings = make_home(

@@ -40,7 +40,7 @@ def app(home, hundred_deployments):
 @pytest.fixture(scope="module")
 def offline(home):
     """The web app whose intake has no Prefect API: accepted deals would be stored pending."""
-    from hundred.service.intake import NoPrefect
+    from hundred.service.no_prefect import NoPrefect
 
     served = serve(home, intake=bootstrap.intake(home, scheduler_=NoPrefect()))
     yield served
@@ -68,7 +68,7 @@ def test_an_accepted_deal_is_stored_with_its_key_and_its_moment_gets_a_deal_clos
     home, app, ledger, hundred_deployments
 ):
     from hundred.deals.model import parse_deal
-    from hundred.service.intake import deal_closed_key
+    from hundred.service.intake_keys import deal_closed_key
 
     payload = recent(id="H-1")
     response = app.post("/hooks/deal-closed", payload)
@@ -257,7 +257,8 @@ def test_a_ledger_that_cannot_be_written_is_503_so_the_crm_sends_again(home):
 
 
 def test_a_cancel_that_raced_its_deal_closed_is_applied_by_the_deal_closed_flow(home, ledger):
-    from hundred.service.intake import Intake, NoPrefect
+    from hundred.service.intake import Intake
+    from hundred.service.no_prefect import NoPrefect
     from hundred.service.simulate import VirtualScheduler
 
     intake = Intake(ledger, home, NoPrefect())

@@ -156,7 +156,7 @@ def import_deals(
     from hundred.deals.flat import (
         read_rows,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
     )
-    from hundred.service.intake import (
+    from hundred.service.no_prefect import (
         NoPrefect,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
     )
 

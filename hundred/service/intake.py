@@ -31,10 +31,9 @@ any object with the `Scheduler` port's `ensure_deal_closed`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,7 +43,9 @@ from hundred.planning.engine import Clock, moment_of
 from hundred.service.answers import Answer, kept_headers
 from hundred.service.crm_intake import CrmIntake
 from hundred.service.enrichment import VENDORS, CrmApi
-from hundred.service.ports import Ledger, Schedules, StaleRun
+from hundred.service.intake_keys import dead_letter_key, deal_closed_key, loose_id
+from hundred.service.no_prefect import NoRuns
+from hundred.service.ports import Ledger
 from hundred.service.records import IntakeRow
 from hundred.service.runtime import IntakeError, Runtime
 from hundred.service.settings import Settings
@@ -54,54 +55,6 @@ HELD_REASON = "cancelled before the deal closed"
 DEAL_KINDS = ("deal-closed", "hubspot", "pipedrive")  # what a deal-closed run starts
 CRM_RETRY = timedelta(minutes=1)  # a CRM API that did not answer is asked again after this
 DEAL_CLOSED_SECONDS = 5.0  # a journey starts within seconds of its deal, however coarse the moments
-
-
-class _NoRuns:
-    """A scheduler that makes no runs: a journey cancelled before it closed starts exited."""
-
-    def ensure_moment(self, moment: datetime, *, touches: int, shards: int = 1) -> list[str]:
-        return []
-
-    def ensure_deal_closed(self, moment: datetime) -> str:
-        return ""
-
-    def stale_runs(self, since_before: datetime) -> list[StaleRun]:
-        return []
-
-    def take_over(self, run: StaleRun, reason: str) -> None:
-        pass
-
-    def retire_touch_runs(self) -> int:
-        return 0
-
-    def ended(self, run_ids: Collection[str]) -> set[str]:
-        return set()
-
-    def keep_schedules(self, schedules: Schedules) -> list[str]:
-        return []
-
-
-class NoPrefect(_NoRuns):
-    """No Prefect API known: deals are stored and wait until there is one (reconcile, or
-    `hundred intake retry` once hundred is up)."""
-
-    api_url = ""
-
-    def ensure_moment(self, moment: datetime, *, touches: int, shards: int = 1) -> list[str]:
-        raise ConnectionError("no Prefect API (start hundred with `hundred up`, or set PREFECT_API_URL)")
-
-    def ensure_deal_closed(self, moment: datetime) -> str:
-        raise ConnectionError("no Prefect API (start hundred with `hundred up`, or set PREFECT_API_URL)")
-
-
-def payload_digest(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def deal_closed_key(payload: dict[str, Any]) -> str:
-    """The stored deal's unique key: the same payload re-sent is one row; a corrected payload after
-    a refused one is a row of its own (the ledger still starts one journey per deal)."""
-    return f"deal-closed:{payload['id']}:{payload_digest(payload)}"
 
 
 class Intake(CrmIntake):
@@ -142,7 +95,7 @@ class Intake(CrmIntake):
                 headers,
                 problems,
                 422,
-                deal.id if deal else _loose_id(data, raw),
+                deal.id if deal else loose_id(data, raw),
                 replaying,
                 dry_run,
             )
@@ -225,7 +178,7 @@ class Intake(CrmIntake):
         held = self.ledger.intakes(states=["held"], deal_id=row.deal_id, kinds=["deal-cancelled"])
         try:
             if held:
-                Runtime(self.ledger, _NoRuns(), self.settings).deal_closed(row.payload, received_at=row.received_at)
+                Runtime(self.ledger, NoRuns(), self.settings).deal_closed(row.payload, received_at=row.received_at)
             else:
                 runtime.deal_closed(row.payload, received_at=row.received_at)
         except IntakeError as exc:
@@ -271,7 +224,7 @@ class Intake(CrmIntake):
         kind = "deal-updated"
         if problems or deal is None:
             return self._dead(
-                kind, source, raw, headers, problems, 422, deal.id if deal else _loose_id(data, raw), replaying
+                kind, source, raw, headers, problems, 422, deal.id if deal else loose_id(data, raw), replaying
             )
         if self.ledger.journey(deal.id) is None:
             return self._dead(
@@ -514,19 +467,3 @@ class Intake(CrmIntake):
                 reason=reason,
             )
         return Answer(status, {"errors": errors, "intake": row.intake_id} | ({} if created else {"duplicate": True}))
-
-
-def dead_letter_key(kind: str, raw: Any) -> str:
-    """One dead letter per identical refused body of a kind: its key is the body's digest."""
-    body = raw if isinstance(raw, bytes) else str(raw if raw is not None else "").encode()
-    return f"dead:{kind}:{hashlib.sha256(body).hexdigest()}"
-
-
-def _loose_id(data: dict[str, Any] | None, raw: Any) -> str | None:
-    """The deal id of a payload that did not validate, when one can be seen (for listing)."""
-    try:
-        obj = data if data is not None else json.loads(raw or b"")
-        value = obj.get("id") if isinstance(obj, dict) else None
-        return str(value)[:200] if isinstance(value, (str, int)) and str(value).strip() else None
-    except ValueError:
-        return None

@@ -31,7 +31,7 @@ from hundred.reports.story import state_word, story
 from hundred.reports.timeline.page import plan_zones, render_timeline_html
 from hundred.reports.upgrade import report_lines
 from hundred.service import in_flight
-from hundred.service.intake import NoPrefect
+from hundred.service.no_prefect import NoPrefect
 from hundred.service.ports import Ledger
 from hundred.service.runtime import Runtime, utcnow
 from hundred.service.simulate import simulate

@@ -21,6 +21,11 @@ CHAINED = "During handling of the above exception, another exception occurred"
 CAUSED = "The above exception was the direct cause of the following exception"
 WINDOW = 600.0  # seconds
 REPEATED = 3
+# Prefect's own server on SQLite answers concurrent writers with "database is locked" and logs a
+# traceback for each (Prefect issues #18934, #10188); its clients retry and the run goes on. It is
+# said once, with what to do about it, and never makes a part degraded. PostgreSQL has none.
+CONTENTION = "database is locked"
+CONTENTION_NOTE = "Prefect's SQLite is busy; its clients retry. Under load, give Prefect PostgreSQL (README: Scale-out)"
 _EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|[A-Z]\w+))(?::\s*(.*))?$")
 
 
@@ -100,9 +105,15 @@ class LogWatch:
     def _close(self, name: str, part: PartLog) -> None:
         kind = kind_of(part.pending)
         part.in_traceback, part.pending = False, []
-        if not part.chained:  # one failure, however many chained tracebacks tell it
+        contention = CONTENTION in kind
+        if not part.chained and not contention:  # one failure, however many chained tracebacks tell it
             part.times.append(self.clock())
         part.chained = False
+        if contention:
+            if CONTENTION not in part.seen:
+                part.seen.add(CONTENTION)
+                self.say(f"  {name}: {CONTENTION}: {CONTENTION_NOTE} (tracebacks in {part.path})")
+            return
         part.last = kind
         if kind not in part.seen:
             part.seen.add(kind)

@@ -1,27 +1,25 @@
-"""Intake under load: N signed deal-closed webhooks at once, beside Prefect's own run-creation rate.
+"""Intake on PostgreSQL: the webhook's 202 under 8 concurrent senders, beside Prefect's own run
+creation, with the ledger engine's `pool_pre_ping` on and off, and what a database disconnect does.
 
-    .venv/bin/python bench/intake.py                         # 50 deals, SQLite and PostgreSQL
-    .venv/bin/python bench/intake.py --deals 50 --db sqlite --json
+    nice -n 5 .venv/bin/python bench/intake.py                 # 200 deals per round
+    .venv/bin/python bench/intake.py --deals 50 --json
 
-Per database (bench/stack.py: a Prefect server and a ledger, both SQLite or both PostgreSQL):
+bench/stack.py starts PostgreSQL with a Prefect server and a ledger on it. Then, in this order:
 
-1. the web app as `hundred up` runs it (`uvicorn --factory hundred.web:create_app`, its own
-   process, real HTTP);
-2. raw: N deal-closed runs (half before 3, half after) made straight with Prefect's client
-   (`create_flow_run_from_deployment`, idempotency keys, the same parameters, due at once as
-   hundred's), from THREADS threads; deleted again before serve starts;
-3. hundred: N different deals POSTed to /hooks/deal-closed with `X-Hundred-Signature`, from the
-   same number of threads: accepted (202) per second, p50/p95 latency. Each is validated, stored
-   in the ledger and submitted as a deal-closed run, as the CRM's deliveries are; overhead =
-   raw runs/s ÷ accepted/s − 1 (the goal: at most 20 %);
-4. `python -m flows.serve` is started (as `hundred up` does) and the deal-closed runs execute:
-   the time from the first POST until every deal's first-phase touches have their Prefect runs
-   (the ledger says `scheduled`, with a run id).
+1. raw: N/2 deal-closed runs made straight with Prefect's client (`create_flow_run_from_deployment`,
+   each its own idempotency key, scheduled later so nothing runs), from THREADS threads;
+2. per `pool_pre_ping` setting (on, then off): the web app as `hundred up` runs it (uvicorn,
+   `hundred.web:create_app`, its own process; the ledger engine built with that setting),
+   N different deals POSTed to /hooks/deal-closed, signed, from THREADS threads: 202s per second
+   and the 202's p50/p95. Each is validated, stored in the ledger (one write, `pending`) and
+   answered once the moment's deal-closed run exists in Prefect (one per 5 s, whatever the deals);
+   then the faults, one request at a time: every ledger connection of the web app ended with
+   `pg_terminate_backend`, then PostgreSQL stopped (a request while it is down), then started
+   again: each answer's status and seconds (a 503 must come quickly, and the next request work);
+3. raw again, N/2 runs: both raw halves see the server as full as hundred's rounds do.
 
-CPU: what the Prefect server, PostgreSQL, the web app and this process spent per accepted deal
-and per raw run (unlike the rates, barely moved by the rest of the machine's load). Both rates
-are measured with serve stopped, so they compare the intake with run creation and not
-with the flows' CPU; the time in 4 counts serve's start.
+CPU: what the Prefect server, PostgreSQL and the web app spent per accepted deal and per raw run
+(unlike the rates, barely moved by the rest of the machine's load). Nothing serves the runs.
 """
 
 from __future__ import annotations
@@ -32,228 +30,184 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import REPO, Stack, closed_deal, cpu_s, percentile, stack
+from stack import REPO, Stack, closed_deal, cpu_s, percentile, stack  # also puts tests/ on the path
 
 THREADS = 8
 SECRET = "whsec-bench-0123456789"
-SCHEDULE_TIMEOUT = 900.0
+# the web app with the ledger engine's pool_pre_ping forced on or off (argv: on|off, port)
+WEB = """\
+import sys
+import hundred.adapters.ledger.db as db
+from sqlalchemy import create_engine
+pre_ping = sys.argv[1] == "on"
+def engine(url, **kw):
+    if "pool_pre_ping" in kw:
+        kw["pool_pre_ping"] = pre_ping
+        print(f"ledger engine: pool_pre_ping={pre_ping}", flush=True)
+    return create_engine(url, **kw)
+db.create_engine = engine
+import uvicorn
+uvicorn.run("hundred.web:create_app", factory=True, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--deals", type=int, default=50, help="deals per database (default 50)")
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--deals", type=int, default=200, help="deals per round (default 200)")
     parser.add_argument("--threads", type=int, default=THREADS, help=f"concurrent senders (default {THREADS})")
-    parser.add_argument("--no-serve", action="store_true", help="skip 4: only the rates")
     parser.add_argument("--json", action="store_true", help="one line of JSON")
     args = parser.parse_args()
-    results = []
-    if args.db == "both":  # one process per database: Prefect's client reads its API URL once per process
-        for db in ("sqlite", "postgresql"):
-            cmd = [
-                sys.executable,
-                __file__,
-                "--db",
-                db,
-                "--deals",
-                str(args.deals),
-                "--threads",
-                str(args.threads),
-                "--json",
-            ] + (["--no-serve"] if args.no_serve else [])
-            done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            results += json.loads(done.stdout.strip().splitlines()[-1])["results"]
-    else:
-        with stack(args.db) as s:
-            results.append(bench(s, args.deals, args.threads, serve=not args.no_serve))
+    with stack("postgresql") as s:
+        result = bench(s, args.deals, args.threads)
     if args.json:
-        print(json.dumps({"deals": args.deals, "threads": args.threads, "results": results}))
+        print(json.dumps(result))
         return
-    print(f"{args.deals} deals per database, {args.threads} concurrent senders")
-    for r in results:
+    raw = result["raw"]
+    print(
+        f"raw Prefect: {raw['runs_per_s']} runs/s, p50 {raw['p50_ms']} ms, p95 {raw['p95_ms']} ms, "
+        f"CPU {raw['cpu_ms']} ms a run ({args.threads} threads)"
+    )
+    for r in result["rounds"]:
         print(
-            f"{r['db']:<10} hundred: {r['accepted']}/{r['deals']} accepted, {r['accepted_per_s']:.1f}/s, "
-            f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms | raw Prefect: {r['raw_runs_per_s']:.1f} runs/s, "
-            f"p50 {r['raw_p50_ms']:.0f} ms | overhead {r['overhead'] * 100:+.0f} % | CPU a deal {r['cpu_ms']:.0f} ms "
-            f"vs a raw run {r['raw_cpu_ms']:.0f} ms ({r['cpu_overhead'] * 100:+.0f} %) | "
-            + (
-                f"first-phase touches of {r['scheduled_deals']} deals scheduled {r['scheduled_after_s']} s after "
-                f"the first POST (serve ready at {r['serve_ready_after_s']} s)"
-                if r["scheduled_deals"]
-                else "no serve"
-            )
+            f"pre-ping {r['pool_pre_ping']:<3}: {r['accepted']}/{r['deals']} accepted, {r['accepted_per_s']}/s "
+            f"({r['vs_raw']:.2f}× raw), p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, CPU {r['cpu_ms']} ms a deal "
+            f"{r['cpu_ms_by_process']}"
         )
+        for fault, answers in r["faults"].items():
+            print(f"   {fault:<11} " + ", ".join(f"{status} in {s:.2f} s" for status, s in answers))
 
 
-def bench(s: Stack, deals: int, threads: int, serve: bool = True) -> dict[str, Any]:
+def bench(s: Stack, deals: int, threads: int) -> dict[str, Any]:
     import httpx
 
-    from hundred.adapters.ledger import Ledger
-
-    settings = s.settings(webhook_secret=SECRET, print_password="bench-not-used-123")
-    web = start_web(s)
-    try:
-        example = json.loads((REPO / "examples" / "deal-nl.json").read_text(encoding="utf-8"))
-        with httpx.Client(timeout=120, limits=httpx.Limits(max_connections=threads)) as http:
-            for i in range(2):  # warm-up: the app opens its ledger and Prefect client on first use
-                post(http, web["url"], closed_deal(example, i, "WARM"))
-            # raw before and after hundred's deliveries: both see the server as full as the other
-            before = raw_runs(s, [closed_deal(example, i, "RAW") for i in range(deals // 2)], threads)
-            payloads = [closed_deal(example, i, "HOOK") for i in range(deals)]
-            parts = {"prefect": [s.server_pids()[0]], "postgresql": s.server_pids()[1:], "web": [web["proc"].pid]}
-            cpu = cpu_s(*s.server_pids(), web["proc"].pid), time.process_time()
-            split = {name: cpu_s(*pids) if pids else 0.0 for name, pids in parts.items()}
-            first_post = time.perf_counter()
-            with ThreadPoolExecutor(threads) as pool:
-                answers = list(pool.map(lambda p: post(http, web["url"], p), payloads))
-            posting_s = time.perf_counter() - first_post
-            hook_cpu = cpu_s(*s.server_pids(), web["proc"].pid) - cpu[0] + time.process_time() - cpu[1]
-            split = {
-                name: round((cpu_s(*pids) - split[name]) * 1000 / deals, 1) if pids else 0.0
-                for name, pids in parts.items()
+    example = json.loads((REPO / "examples" / "deal-nl.json").read_text(encoding="utf-8"))
+    rounds = []
+    before = raw_runs(s, deals // 2, threads, "A")
+    for pre_ping in ("on", "off"):
+        web = start_web(s, pre_ping)
+        try:
+            with httpx.Client(timeout=120, limits=httpx.Limits(max_connections=threads)) as http:
+                for i in range(3):  # warm-up: the app opens its ledger and Prefect client on first use
+                    post(http, web["url"], closed_deal(example, i, f"WARM-{pre_ping}"))
+                payloads = [closed_deal(example, i, f"HOOK-{pre_ping}") for i in range(deals)]
+                parts = {"prefect": [s.server_pids()[0]], "postgresql": s.server_pids()[1:], "web": [web["proc"].pid]}
+                cpu0 = {name: cpu_s(*pids) for name, pids in parts.items()}
+                first = time.perf_counter()
+                with ThreadPoolExecutor(threads) as pool:
+                    answers = list(pool.map(post, [http] * deals, [web["url"]] * deals, payloads))
+                seconds = time.perf_counter() - first
+                used = {name: cpu_s(*pids) - cpu0[name] for name, pids in parts.items()}
+                faults = disconnects(s, http, web["url"], example, pre_ping)
+        finally:
+            stop(web["proc"])
+        accepted = [a for a in answers if a[0] == 202]
+        took = [a[1] for a in answers]
+        rounds.append(
+            {
+                "pool_pre_ping": pre_ping,
+                "confirmed": f"pool_pre_ping={pre_ping == 'on'}" in web["log"].read_text(),
+                "deals": deals,
+                "accepted": len(accepted),
+                "statuses": sorted({a[0] for a in answers}),
+                "accepted_per_s": round(len(accepted) / seconds, 1),
+                "p50_ms": round(percentile(took, 50) * 1000, 1),
+                "p95_ms": round(percentile(took, 95) * 1000, 1),
+                "cpu_ms": round(sum(used.values()) * 1000 / deals, 1),
+                "cpu_ms_by_process": {k: round(v * 1000 / deals, 1) for k, v in used.items()},
+                "faults": faults,
             }
-            split["sender"] = round((time.process_time() - cpu[1]) * 1000 / deals, 1)
-            after = raw_runs(s, [closed_deal(example, i, "RAW") for i in range(deals // 2, deals)], threads)
-            delete_runs(before["ids"] + after["ids"])
-    finally:
-        stop(web["proc"])
-    accepted = [a for a in answers if a[0] == 202]
-    latencies = [a[1] for a in answers]
-    ledger = Ledger.open(s.ledger_url)
-    done_at, serve_ready = {"seconds": None, "deals": 0}, first_post
-    try:
-        first_phase = first_phase_touches(settings)
-        ids = {p["id"] for p in payloads}
-        if serve:
-            with s.server.serve(s.root / "serve-home", env=s.env()):
-                serve_ready = time.perf_counter()
-                done_at = wait_scheduled(ledger, ids, first_phase, first_post)
-    finally:
-        ledger.close()
-    rate = len(accepted) / posting_s
+        )
+    after = raw_runs(s, deals - deals // 2, threads, "B")
+    runs, secs = before["runs"] + after["runs"], before["seconds"] + after["seconds"]
     raw = {
-        "raw_runs_per_s": round((before["runs"] + after["runs"]) / (before["seconds"] + after["seconds"]), 1),
-        "raw_p50_ms": round(percentile(before["took"] + after["took"], 50) * 1000, 1),
-        "raw_p95_ms": round(percentile(before["took"] + after["took"], 95) * 1000, 1),
-        "raw_runs_per_s_before_after": [round(r["runs"] / r["seconds"], 1) for r in (before, after)],
-        "raw_cpu_ms": round((before["cpu"] + after["cpu"]) * 1000 / (before["runs"] + after["runs"]), 1),
+        "runs": runs,
+        "runs_per_s": round(runs / secs, 1),
+        "runs_per_s_before_after": [round(r["runs"] / r["seconds"], 1) for r in (before, after)],
+        "p50_ms": round(percentile(before["took"] + after["took"], 50) * 1000, 1),
+        "p95_ms": round(percentile(before["took"] + after["took"], 95) * 1000, 1),
+        "cpu_ms": round((before["cpu"] + after["cpu"]) * 1000 / runs, 1),
     }
-    hook_cpu_ms = hook_cpu * 1000 / max(1, len(answers))
-    return {
-        "db": s.db,
-        "deals": deals,
-        "accepted": len(accepted),
-        "posting_s": round(posting_s, 2),
-        "accepted_per_s": round(rate, 1),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
-        "p95_ms": round(percentile(latencies, 95) * 1000, 1),
-        **raw,
-        "overhead": round(raw["raw_runs_per_s"] / rate - 1, 3) if rate else None,
-        "cpu_ms": round(hook_cpu_ms, 1),
-        "cpu_ms_by_process": split,
-        "cpu_overhead": round(hook_cpu_ms / raw["raw_cpu_ms"] - 1, 3),
-        "scheduled_after_s": done_at["seconds"],
-        "scheduled_deals": done_at["deals"],
-        "serve_ready_after_s": round(serve_ready - first_post, 1),
-        "statuses": sorted({a[0] for a in answers}),
-    }
+    for r in rounds:
+        r["vs_raw"] = round(r["accepted_per_s"] / raw["runs_per_s"], 2)
+    return {"deals": deals, "threads": threads, "raw": raw, "rounds": rounds}
+
+
+def disconnects(s: Stack, http: Any, url: str, example: dict[str, Any], tag: str) -> dict[str, list[Any]]:
+    """(status, seconds) of requests after the web app's ledger connections were ended, while
+    PostgreSQL is down, and after it is back."""
+    import psycopg
+
+    assert s.cluster is not None
+    n = iter(range(10_000))
+
+    def one() -> tuple[int, float]:
+        status, seconds = post(http, url, closed_deal(example, next(n), f"FAULT-{tag}"))
+        return status, round(seconds, 2)
+
+    dsn = f"host=127.0.0.1 port={s.cluster.port} user=postgres dbname=postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ledger' AND pid <> pg_backend_pid()"
+        )
+    terminated = [one() for _ in range(3)]
+    s.cluster.pause()
+    try:
+        down = [one() for _ in range(2)]
+    finally:
+        s.cluster.resume()
+    return {"terminated": terminated, "db_down": down, "db_back": [one() for _ in range(3)]}
 
 
 def post(http: Any, url: str, payload: dict[str, Any]) -> tuple[int, float]:
     """One signed delivery: (status, seconds)."""
-    from hundred.adapters.channels.signing import sign
+    from hundred.adapters.channels.signing import HEADER, sign
 
     body = json.dumps(payload).encode()
-    headers = {"content-type": "application/json", "X-Hundred-Signature": sign(body, SECRET, int(time.time()))}
+    headers = {"content-type": "application/json", HEADER: sign(body, SECRET, int(time.time()))}
     t0 = time.perf_counter()
     response = http.post(url + "/hooks/deal-closed", content=body, headers=headers)
     return response.status_code, time.perf_counter() - t0
 
 
-def raw_runs(s: Stack, payloads: list[dict[str, Any]], threads: int) -> dict[str, Any]:
+def raw_runs(s: Stack, runs: int, threads: int, tag: str) -> dict[str, Any]:
     """N deal-closed runs made straight with Prefect's client: what run creation costs by itself."""
-    from hundred.service.deal_run import deal_closed_run
     from prefect.client.orchestration import get_client
     from prefect.states import Scheduled
 
     from hundred.adapters.prefect.scheduler import PrefectScheduler
-    from hundred.deals.model import parse_deal
     from hundred.service import deployments
 
     deployment_id = PrefectScheduler(s.api_url).deployment_id(deployments.DEAL_CLOSED)
-    now = datetime.now(UTC)  # due at once, as hundred's (deleted before serve starts)
-    runs = [deal_closed_run(parse_deal(p).model_dump(mode="json"), datetime.now(UTC)) for p in payloads]
+    later = datetime.now(UTC) + timedelta(days=1)
     with get_client(sync_client=True) as client:
 
-        def create(run: Any) -> tuple[float, Any]:
+        def create(i: int) -> float:
             t0 = time.perf_counter()
-            made = client.create_flow_run_from_deployment(
+            client.create_flow_run_from_deployment(
                 deployment_id,
-                parameters=run.parameters,
-                state=Scheduled(scheduled_time=now),
-                idempotency_key=run.idempotency_key,
-                name=run.name,
-                tags=run.tags,
+                parameters={"moment": later.isoformat()},
+                state=Scheduled(scheduled_time=later),
+                idempotency_key=f"raw:{tag}:{i}",
+                name=f"raw · {i}",
+                tags=["deal-closed"],
             )
-            return time.perf_counter() - t0, made.id
+            return time.perf_counter() - t0
 
-        cpu = cpu_s(*s.server_pids()), time.process_time()
+        cpu = cpu_s(*s.server_pids())
         started = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
-            made = list(pool.map(create, runs))
+            took = list(pool.map(create, range(runs)))
         seconds = time.perf_counter() - started
-        used = cpu_s(*s.server_pids()) - cpu[0] + time.process_time() - cpu[1]
-    return {
-        "runs": len(runs),
-        "seconds": seconds,
-        "took": [m[0] for m in made],
-        "cpu": used,
-        "ids": [m[1] for m in made],
-    }
+    return {"runs": runs, "seconds": seconds, "took": took, "cpu": cpu_s(*s.server_pids()) - cpu}
 
 
-def delete_runs(ids: list[Any]) -> None:
-    """The raw runs go before serve starts: they were only there to be made."""
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        for run_id in ids:
-            client.delete_flow_run(run_id)
-
-
-def first_phase_touches(settings: Any) -> set[str]:
-    """The touch ids of the shipped journey's first phase."""
-    from hundred.journeys.catalog import find_journey
-    from hundred.validation.validate import load_journey
-
-    journey, _ = load_journey(find_journey(settings.default_journey, settings.journeys_dir), settings.templates_dir)
-    first = journey.phases[0].phase
-    return {t.id for block, t in journey.touches() if block.phase == first}
-
-
-def wait_scheduled(ledger: Any, ids: set[str], first_phase: set[str], since: float) -> dict[str, Any]:
-    """Poll the ledger until every deal's first-phase touches have a run; seconds since `since`."""
-    deadline = time.monotonic() + SCHEDULE_TIMEOUT
-    done: set[str] = set()
-    while time.monotonic() < deadline:
-        have: dict[str, set[str]] = {}
-        for t in ledger.touches():
-            if t.deal_id in ids and t.touch_id in first_phase and t.flow_run_id:
-                have.setdefault(t.deal_id, set()).add(t.touch_id)
-        done = {d for d, touches in have.items() if touches == first_phase}
-        if done == ids:
-            return {"seconds": round(time.perf_counter() - since, 1), "deals": len(done)}
-        time.sleep(0.5)
-    return {"seconds": None, "deals": len(done)}
-
-
-def start_web(s: Stack) -> dict[str, Any]:
-    """`uvicorn --factory hundred.web:create_app` as `hundred up` starts it, on a free port."""
+def start_web(s: Stack, pre_ping: str) -> dict[str, Any]:
+    """The web app as `hundred up` starts it (uvicorn, the app factory), the ledger's pre-ping set."""
     import httpx
     from prefect_server import base_env, free_port
 
@@ -264,22 +218,10 @@ def start_web(s: Stack) -> dict[str, Any]:
         "HUNDRED_WEBHOOK_SECRET": SECRET,
         "HUNDRED_PRINT_PASSWORD": "bench-not-used-123",
     }
-    log = s.root / "web.log"
+    log = s.root / f"web-{pre_ping}.log"
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "hundred.web:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
+            [sys.executable, "-c", WEB, pre_ping, str(port)],
             env=env,
             cwd=REPO,
             stdout=out,
@@ -288,15 +230,12 @@ def start_web(s: Stack) -> dict[str, Any]:
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(url + "/login", timeout=2).status_code < 500:
-                return {"proc": proc, "url": url}
+                return {"proc": proc, "url": url, "log": log}
         except httpx.TransportError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
+            time.sleep(0.2)
     stop(proc)
     raise RuntimeError(f"the web app did not start:\n{log.read_text(errors='replace')[-2000:]}")
 

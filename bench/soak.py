@@ -1,26 +1,33 @@
 """Soak: what grows with the number of journeys in flight, on the PostgreSQL shape.
 
-    nice -n 5 .venv/bin/python bench/soak.py               # 2,000 deals (~26,000 runs)
-    nice -n 5 .venv/bin/python bench/soak.py --horizon 7   # the same with a 7-day schedule horizon
+    nice -n 5 .venv/bin/python bench/soak.py               # 2,000 deals
     .venv/bin/python bench/soak.py --deals 100 --json      # one line of JSON
 
 Starts PostgreSQL, a Prefect server on it and a ledger on it (bench/stack.py), with hundred's
 deployments on a process work pool (prefect.yaml's scale-out shape). Then N closed deals of the
 shipped journey (first-100-days: touches over 100 days) go through hundred's own path,
-`Runtime.deal_closed` with `PrefectScheduler`, each a little different (id, segment, contact,
-country; closed now). Nothing executes: the runs stay scheduled in the future.
+`Runtime.deal_closed` with `PrefectScheduler` (touches into the ledger with their moment, one
+`deliver` run per moment in Prefect), each deal a little different (id, segment, contact,
+country), all closed now. No worker runs: the runs stay scheduled, so what is measured is what
+the calendar costs while it is full, not delivery (bench/burst.py measures that).
 
-The deals go in from --threads threads (to fill quickly), except at 10 %, 50 % and 100 %: there
-the last SAMPLE deals go in one by one, alone, and the time to schedule one deal is their mean.
-Then, still alone, it measures what could grow with the runs in the future: the Prefect server's
-memory (RSS of its process tree), the two scheduled-run polls (a `serve` runner's
-`POST /deployments/get_scheduled_flow_runs`, a worker's `POST /work_pools/<pool>/get_scheduled_flow_runs`),
-`hundred status` for one deal and for all (the CLI, a new process each time), cancelling one
-journey (`Runtime.cancel`), and one `Runtime.reconcile` pass (what the reconcile flow does every
-15 minutes; above --reconcile-max runs it is estimated from 200 of its run-state reads).
+The deals go in from --threads threads, except at 10 %, 50 % and 100 %: there the last SAMPLE
+deals go in one by one, alone, and the time to record and schedule one deal is their mean. Then,
+still alone, it measures what could grow with the journeys in flight:
 
-Wall times suffer from whatever else the machine runs; the CPU time the Prefect server and
-PostgreSQL spent on a call (in brackets) does not, and shows growth as well.
+- Prefect's runs (by deployment and state) beside the ledger's moments and touches: the runs
+  should follow the moments (and their shards of `shard_size` touches), not the touches;
+- one pass of `reconcile` (hundred/service/reconcile.py, what the reconcile flow runs);
+- cancelling one journey (`Runtime.cancel`: a ledger transition, no Prefect call);
+- `hundred status <deal>` and `hundred status` (the CLI, a new process each time, median of 3);
+- the two scheduled-run polls (a `serve` runner's `POST /deployments/get_scheduled_flow_runs`,
+  a worker's `POST /work_pools/<pool>/get_scheduled_flow_runs`), the Prefect server's memory
+  (RSS of its process tree) and the two databases' sizes.
+
+All deals closing within minutes is the hard case for a moment (it holds every deal's touch of
+that day); deals closing over weeks spread the same touches over more moments of fewer touches.
+Wall times suffer from whatever else the machine runs; the CPU the Prefect server and PostgreSQL
+spent on a call (in brackets) does not.
 """
 
 from __future__ import annotations
@@ -33,70 +40,52 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hundred import bootstrap
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import REPO, Stack, closed_deal, cpu_s, rss_mb, stack
+from stack import REPO, Stack, closed_deal, cpu_s, rss_mb, stack  # also puts tests/ on the path
 
 POOL = "hundred"
 FILLS = (0.1, 0.5, 1.0)
 POLLS = 15  # calls per poll measurement
-SAMPLE = 20  # deals put in one by one at each mark: "time to schedule one deal"
-RECONCILE_SAMPLE = 200
+SAMPLE = 20  # deals put in one by one at each mark: "time to record one deal"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, default=2000, help="closed deals to put in (default 2000)")
     parser.add_argument("--threads", type=int, default=3, help="threads filling between the marks (default 3)")
-    parser.add_argument(
-        "--reconcile-max",
-        type=int,
-        default=6000,
-        help="run a whole reconcile pass up to this many scheduled runs, estimate above (default 6000)",
-    )
-    parser.add_argument(
-        "--horizon",
-        type=float,
-        default=None,
-        metavar="DAYS",
-        help="HUNDRED_SCHEDULE_HORIZON_DAYS: runs only for touches due within DAYS (default: none)",
-    )
     parser.add_argument("--json", action="store_true", help="one line of JSON")
     args = parser.parse_args()
     with stack("postgresql", work_pool=POOL) as s:
-        result = soak(s, args.deals, args.threads, args.reconcile_max, args.horizon, progress=True)
+        result = soak(s, args.deals, args.threads, progress=not args.json)
     if args.json:
         print(json.dumps(result))
         return
+    print(f"{result['deals']} deals of first-100-days on PostgreSQL in {result['seconds']:.0f} s")
     print(
-        f"{result['deals']} deals, {result['runs']} scheduled runs on PostgreSQL, schedule horizon "
-        f"{result['horizon_days'] or 'none'}, {result['seconds']:.0f} s"
-    )
-    print(
-        f"{'fill':>5} {'deals':>6} {'runs':>6} {'deal ms':>12} {'RSS MB':>7} {'serve poll':>12} {'pool poll':>12} "
-        f"{'status 1':>8} {'status all':>10} {'cancel ms':>11} {'reconcile s':>14} {'PG MB':>6}"
+        f"{'fill':>5} {'deals':>6} {'touches':>8} {'moments':>8} {'runs':>6} {'deal ms':>12} {'reconcile s':>12} "
+        f"{'cancel ms':>10} {'status 1':>8} {'status all':>10} {'serve poll':>12} {'pool poll':>12} {'RSS MB':>7}"
     )
     for m in result["fills"]:
         sp, pp, rc = m["serve_poll_ms"], m["pool_poll_ms"], m["reconcile"]
         print(
-            f"{m['fill']:>5.0%} {m['deals']:>6} {m['runs_on_server']:>6} {m['deal_ms']:>5.0f} ({m['deal_server_cpu_ms']:>4.0f}) "
-            f"{m['server_rss_mb']:>7.0f} {sp['p50']:>5.1f} ({sp['server_cpu_ms']:>4.1f}) "
-            f"{pp['p50']:>5.1f} ({pp['server_cpu_ms']:>4.1f}) {m['status_one_s']:>8.2f} {m['status_all_s']:>10.2f} "
-            f"{m['cancel_ms']:>4.0f} ({m['cancel_server_cpu_ms']:>4.0f}) "
-            f"{rc['seconds']:>6.1f}{'~' if rc['estimated'] else ' '}({rc['server_cpu_s']:>5.1f}) "
-            f"{m['prefect_db_mb'] or 0:>6.0f}"
+            f"{m['fill']:>5.0%} {m['deals']:>6} {m['touches']:>8} {m['moments']:>8} {m['prefect_runs']:>6} "
+            f"{m['deal_ms']:>5.0f} ({m['deal_server_cpu_ms']:>4.0f}) {rc['seconds']:>5.2f} ({rc['server_cpu_s']:>4.2f}) "
+            f"{m['cancel_ms']:>10.1f} {m['status_one_s']:>8.2f} {m['status_all_s']:>10.2f} "
+            f"{sp['p50']:>5.1f} ({sp['server_cpu_ms']:>4.1f}) {pp['p50']:>5.1f} ({pp['server_cpu_ms']:>4.1f}) "
+            f"{m['server_rss_mb']:>7.0f}"
         )
     print(
-        "runs: SCHEDULED runs on the server; in brackets: CPU the Prefect server and PostgreSQL spent on it (ms, "
-        f"reconcile: s); deal: Runtime.deal_closed, mean of {SAMPLE} deals; polls: p50 ms of {POLLS} calls; "
-        "status: the CLI in s; cancel: Runtime.cancel of one journey; reconcile: one pass, ~ estimated; "
-        "PG MB: the Prefect database"
+        "touches: in the ledger; moments: distinct due moments of touches not yet started; runs: flow runs in "
+        f"Prefect; in brackets: CPU of the Prefect server and PostgreSQL (ms; reconcile: s); deal: mean of {SAMPLE} "
+        f"deals alone; status: the CLI in s; polls: p50 ms of {POLLS} calls"
     )
 
 
@@ -112,6 +101,7 @@ class Filler:
 
     def runtime(self) -> Any:
         if not hasattr(self.local, "runtime"):
+            from hundred import bootstrap
             from hundred.adapters.ledger import Ledger
             from hundred.adapters.prefect.scheduler import PrefectScheduler
 
@@ -123,11 +113,11 @@ class Filler:
                 self.opened.append(runtime)
         return self.local.runtime
 
-    def put(self, i: int) -> tuple[float, int]:
-        """Deal i in: (seconds, runs it scheduled)."""
+    def put(self, i: int) -> float:
+        """Deal i in: seconds."""
         t0 = time.perf_counter()
-        result = self.runtime().deal_closed(closed_deal(self.example, i, "SOAK"))
-        return time.perf_counter() - t0, sum(1 for t in result.touches if t.state == "scheduled")
+        self.runtime().deal_closed(closed_deal(self.example, i, "SOAK"))
+        return time.perf_counter() - t0
 
     def close(self) -> None:
         for runtime in self.opened:
@@ -135,63 +125,45 @@ class Filler:
             runtime.ledger.close()
 
 
-def soak(
-    s: Stack, deals: int, threads: int, reconcile_max: int, horizon: float | None = None, progress: bool = False
-) -> dict[str, Any]:
-    settings = s.settings(schedule_horizon_days=horizon)
-    filler = Filler(s, settings)
+def soak(s: Stack, deals: int, threads: int, progress: bool = False) -> dict[str, Any]:
+    filler = Filler(s, s.settings())
     marks = sorted({max(SAMPLE, round(deals * f)) for f in FILLS})
     fills: list[dict[str, Any]] = []
-    runs, done = 0, 0
+    done = 0
     started = time.perf_counter()
     try:
         for mark in marks:
             with ThreadPoolExecutor(threads) as pool:
-                for n, (_, made) in enumerate(pool.map(filler.put, range(done, mark - SAMPLE)), done + 1):
-                    runs += made
-                    if progress and n % 50 == 0:
-                        print(
-                            f"  {time.perf_counter() - started:.0f} s: {n} deals, {runs} runs",
-                            file=sys.stderr,
-                            flush=True,
-                        )
+                for n, _ in enumerate(pool.map(filler.put, range(done, mark - SAMPLE)), done + 1):
+                    if progress and n % 100 == 0:
+                        print(f"  {time.perf_counter() - started:.0f} s: {n} deals", file=sys.stderr, flush=True)
             done = max(done, mark - SAMPLE)
-            cpu, took = cpu_s(*s.server_pids()), []
-            for i in range(done, mark):  # alone: the time one deal takes at this fill
-                seconds, made = filler.put(i)
-                took.append(seconds)
-                runs += made
+            cpu = cpu_s(*s.server_pids())
+            took = [filler.put(i) for i in range(done, mark)]  # alone: the time one deal takes at this fill
             server_ms = (cpu_s(*s.server_pids()) - cpu) * 1000 / len(took)
             done = mark
             m = {
                 "fill": round(mark / deals, 2),
                 "deals": mark,
-                "runs": runs,
                 "deal_ms": round(statistics.mean(took) * 1000, 1),
                 "deal_server_cpu_ms": round(server_ms, 1),
-                **measure(s, filler.runtime(), f"SOAK-{mark - 1:05d}", f"SOAK-{mark // 2:05d}", reconcile_max),
+                **measure(s, filler.runtime(), f"SOAK-{mark - 1:05d}", f"SOAK-{mark // 2:05d}"),
             }
             fills.append(m)
             if progress:
                 print(f"  {time.perf_counter() - started:.0f} s: {json.dumps(m)}", file=sys.stderr, flush=True)
     finally:
         filler.close()
-    return {
-        "deals": deals,
-        "runs": runs,
-        "db": s.db,
-        "seconds": round(time.perf_counter() - started, 1),
-        "horizon_days": settings.schedule_horizon_days,
-        "fills": fills,
-    }
+    return {"deals": deals, "db": s.db, "seconds": round(time.perf_counter() - started, 1), "fills": fills}
 
 
-def measure(s: Stack, runtime: Any, cancel_id: str, one_id: str, reconcile_max: int) -> dict[str, Any]:
-    """Everything that might grow with the runs in flight, measured now."""
-    scheduler = runtime.scheduler
-    http = scheduler.client
+def measure(s: Stack, runtime: Any, cancel_id: str, one_id: str) -> dict[str, Any]:
+    """Everything that might grow with the journeys in flight, measured now."""
+    from hundred.service.reconcile import reconcile
+
     pids = s.server_pids()
-    deployment_ids = [str(d["id"]) for d in http.request("POST", "/deployments/filter", json={}).json()]
+    http = httpx.Client(base_url=s.api_url, timeout=120)
+    deployments = {d["name"]: str(d["id"]) for d in http.post("/deployments/filter", json={}).json()}
 
     def poll(path: str, body: dict[str, Any]) -> dict[str, float]:
         took, found = [], 0
@@ -199,7 +171,7 @@ def measure(s: Stack, runtime: Any, cancel_id: str, one_id: str, reconcile_max: 
         for _ in range(POLLS):
             soon = (datetime.now(UTC) + timedelta(seconds=10)).isoformat()
             t0 = time.perf_counter()
-            answer = http.request("POST", path, json={**body, "scheduled_before": soon})
+            answer = http.post(path, json={**body, "scheduled_before": soon})
             took.append((time.perf_counter() - t0) * 1000)
             found = len(answer.json())
         return {
@@ -209,61 +181,51 @@ def measure(s: Stack, runtime: Any, cancel_id: str, one_id: str, reconcile_max: 
             "server_cpu_ms": round((cpu_s(*pids) - cpu) * 1000 / POLLS, 1),
         }
 
-    scheduled = http.request(
-        "POST", "/flow_runs/count", json={"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
-    ).json()
-    serve_poll = poll("/deployments/get_scheduled_flow_runs", {"deployment_ids": deployment_ids})
+    runs: Counter[str] = Counter()
+    for name, dep in deployments.items():
+        for state in ("SCHEDULED", "COMPLETED", "CANCELLED", "PENDING", "RUNNING"):
+            body = {"deployments": {"id": {"any_": [dep]}}, "flow_runs": {"state": {"type": {"any_": [state]}}}}
+            n = http.post("/flow_runs/count", json=body).json()
+            if n:
+                runs[f"{name} {state.lower()}"] = n
+    touches = Counter(t.state for t in runtime.ledger.touches())
+    moments = runtime.ledger.due_moments()
+    serve_poll = poll("/deployments/get_scheduled_flow_runs", {"deployment_ids": list(deployments.values())})
     pool_poll = poll(f"/work_pools/{POOL}/get_scheduled_flow_runs", {"work_queue_names": []})
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("HUNDRED_")}, **s.env()}
-    if runtime.settings.schedule_horizon_days is not None:
-        env["HUNDRED_SCHEDULE_HORIZON_DAYS"] = str(runtime.settings.schedule_horizon_days)
     status_one = _cli(["status", one_id], env)
     status_all = _cli(["status"], env)
 
-    cpu = cpu_s(*pids)
-    t0 = time.perf_counter()
+    cpu, t0 = cpu_s(*pids), time.perf_counter()
     report = runtime.cancel(cancel_id, "soak: cancel one journey")
-    cancel_s = time.perf_counter() - t0
-    cancel_cpu = cpu_s(*pids) - cpu
+    cancel_s, cancel_cpu = time.perf_counter() - t0, cpu_s(*pids) - cpu
+
+    cpu, t0 = cpu_s(*pids), time.perf_counter()
+    repaired = reconcile(runtime)
+    reconcile_s, reconcile_cpu = time.perf_counter() - t0, cpu_s(*pids) - cpu
+    http.close()
     return {
-        "runs_on_server": scheduled,
-        "server_rss_mb": rss_mb(pids[0]),
-        "serve_poll_ms": serve_poll,
-        "pool_poll_ms": pool_poll,
-        "status_one_s": status_one,
-        "status_all_s": status_all,
+        "touches": sum(touches.values()),
+        "touch_states": dict(touches),
+        "moments": len(moments),
+        "largest_moment": max((n for _, n in moments), default=0),
+        "prefect_runs": sum(runs.values()),
+        "runs": dict(runs),
+        "reconcile": {
+            "seconds": round(reconcile_s, 2),
+            "server_cpu_s": round(reconcile_cpu, 2),
+            "repairs": dict(repaired.counts),
+        },
         "cancel_ms": round(cancel_s * 1000, 1),
         "cancel_server_cpu_ms": round(cancel_cpu * 1000, 1),
-        "cancelled_runs": report.counts.get("runs", 0) and int(report.lines[-1].split()[0]),
-        "reconcile": reconcile(s, runtime, scheduled, reconcile_max),
+        "cancelled": dict(report.counts),
+        "status_one_s": status_one,
+        "status_all_s": status_all,
+        "serve_poll_ms": serve_poll,
+        "pool_poll_ms": pool_poll,
+        "server_rss_mb": rss_mb(pids[0]),
         "prefect_db_mb": s.pg_size_mb("prefect"),
         "ledger_db_mb": s.pg_size_mb("ledger"),
-    }
-
-
-def reconcile(s: Stack, runtime: Any, scheduled: int, reconcile_max: int) -> dict[str, Any]:
-    """One reconcile pass: its seconds and the servers' CPU; estimated from RECONCILE_SAMPLE of its
-    run-state reads (one per scheduled touch) when there are more than `reconcile_max` runs."""
-    pids = s.server_pids()
-    cpu, t0 = cpu_s(*pids), time.perf_counter()
-    if scheduled <= reconcile_max:
-        report = runtime.reconcile()
-        return {
-            "seconds": round(time.perf_counter() - t0, 1),
-            "server_cpu_s": round(cpu_s(*pids) - cpu, 1),
-            "estimated": False,
-            "reads": scheduled,
-            "repairs": dict(report.counts),
-        }
-    touches = runtime.ledger.touches(states=["scheduled"])[:RECONCILE_SAMPLE]
-    for t in touches:
-        runtime.scheduler.run_state(t.flow_run_id)
-    factor = scheduled / max(1, len(touches))
-    return {
-        "seconds": round((time.perf_counter() - t0) * factor, 1),
-        "server_cpu_s": round((cpu_s(*pids) - cpu) * factor, 1),
-        "estimated": True,
-        "reads": scheduled,
     }
 
 

@@ -197,9 +197,11 @@ def rss_mb(pid: int) -> float:
 
 
 def cpu_s(*pids: int) -> float:
-    """CPU seconds (user + system) used so far by these processes and their living descendants:
-    the work a call costs the servers, whatever else the machine is busy with."""
-    ticks = sum(int(f[11]) + int(f[12]) for pid in pids for f in _tree(pid))
+    """CPU seconds (user + system) used so far by these processes, their living descendants and
+    the descendants that ended and were waited for (a flow run's process, a PostgreSQL backend:
+    the kernel adds their time to the parent's cutime/cstime): the work a call costs, whatever
+    else the machine is busy with."""
+    ticks = sum(int(f[11]) + int(f[12]) + int(f[13]) + int(f[14]) for pid in pids for f in _tree(pid))
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

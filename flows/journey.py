@@ -9,6 +9,8 @@
 
 The decisions (what is due, whether a touch may run, what opens the affirm gate) live in the
 runtime and the engine; the claims in the ledger make every run safe to repeat or take over.
+Tasks use no Prefect cache (`NO_CACHE`): whether a touch goes out is the ledger's decision, never a
+cached result's, and hashing each task's inputs and source cost CPU on every touch.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.artifacts import acreate_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -43,7 +46,7 @@ def _holder() -> str:
 # -- deal-closed ---------------------------------------------------------------------------------
 
 
-@task(retries=2, retry_delay_seconds=5, task_run_name="{deal} · start", log_prints=False)
+@task(retries=2, retry_delay_seconds=5, task_run_name="{deal} · start", log_prints=False, cache_policy=NO_CACHE)
 def start_journey(intake_id: str, deal: str) -> dict[str, Any]:
     """Start one stored deal's journey (or refuse it as a dead letter, saying why)."""
     from hundred import bootstrap  # lazy: serving the deployments needs only Prefect
@@ -104,7 +107,7 @@ async def _journey_artifact(rt: Any, deal: str) -> None:
 # -- deliver -------------------------------------------------------------------------------------
 
 
-@task(retries=2, retry_delay_seconds=10, log_prints=False)
+@task(retries=2, retry_delay_seconds=10, log_prints=False, cache_policy=NO_CACHE)
 def deliver_touch(deal: str, touch: str, holder: str) -> Any:
     """One touch: re-checked, delivered through its channel, recorded. A failure raises, so
     Prefect retries it (the ledger keeps the reason; a touch that may have left is never resent).

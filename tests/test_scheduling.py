@@ -89,6 +89,25 @@ def test_deals_stored_in_a_moment_share_one_deal_closed_run(scheduler, prefect_s
     assert run["deployment_id"] == scheduler.deployment_id(deployments.DEAL_CLOSED)
 
 
+def test_a_burst_of_deals_in_one_moment_asks_prefect_once_until_the_moment_is_near(prefect_server):
+    """Every webhook ensures its moment's deal-closed run; a second ask for a moment still ahead is
+    answered without a call to Prefect, and a moment about to start is asked again (its run may
+    have started, and then a deal stored now needs the run after it)."""
+    calls: list[str] = []
+    with PrefectScheduler(prefect_server.api_url) as s:
+        s._http.event_hooks["request"].append(lambda request: calls.append(request.url.path))
+        moment = _moment(35)
+        first = s.ensure_deal_closed(moment)
+        asked = len(calls)
+        assert [s.ensure_deal_closed(moment) for _ in range(20)] == [first] * 20
+        assert len(calls) == asked  # no call for the same moment while it is ahead
+        near = datetime.now(UTC) + timedelta(seconds=0.5)
+        ran = s.ensure_deal_closed(near)
+        asked = len(calls)
+        assert s.ensure_deal_closed(near) == ran and len(calls) > asked  # near its moment: Prefect is asked
+        _set_state(prefect_server.api_url, ran, "CANCELLED")
+
+
 def test_a_run_a_dead_process_held_is_taken_over(scheduler, prefect_server):
     [run_id] = scheduler.ensure_moment(_moment(34), touches=1)
     _set_state(prefect_server.api_url, run_id, "PENDING")  # a runner took it and died

@@ -95,6 +95,9 @@ def deliver_run_name(moment: datetime, touches: int, shard: int = 0, shards: int
     return name + (f" · shard {shard + 1} of {shards}" if shards > 1 else "")
 
 
+SURE_AHEAD = 1.0  # seconds: a deal-closed run this far ahead of its moment has surely not started
+
+
 class PrefectScheduler:
     """hundred's `Scheduler` port on the Prefect server at `api_url` (…/api)."""
 
@@ -115,6 +118,7 @@ class PrefectScheduler:
         )
         self._deployment_ids: dict[str, str | None] = {}
         self._versioned = False
+        self._deal_closed: dict[datetime, str] = {}  # moment → its run, while it cannot have started
 
     # -- the Scheduler port ------------------------------------------------------------------------
 
@@ -130,12 +134,25 @@ class PrefectScheduler:
         return ids
 
     def ensure_deal_closed(self, moment: datetime) -> str:
-        """The run that starts the deals stored by `moment` (one per moment)."""
+        """The run that starts the deals stored by `moment` (one per moment).
+
+        Every webhook asks for it, so a burst of deals in one moment would ask Prefect the same
+        idempotent question each time; the answer is kept while the moment is more than
+        `SURE_AHEAD` away (a run is started only when due, so it cannot have started and missed
+        the deal just stored); closer to it, Prefect is asked, and a started run gets a successor."""
+        now = datetime.now(UTC)
+        known = self._deal_closed.get(moment)
+        if known is not None and (moment - now).total_seconds() > SURE_AHEAD:
+            return known
         iso = _utc(moment)
         name = f"deal-closed · {moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-        return self._ensure(
+        run = self._ensure(
             deployments.DEAL_CLOSED, f"deal-closed:{iso}", moment, name, {"moment": iso}, ["deal-closed"]
         )
+        for past in [m for m in list(self._deal_closed) if m <= now]:
+            self._deal_closed.pop(past, None)
+        self._deal_closed[moment] = run
+        return run
 
     def stale_runs(self, since_before: datetime) -> list[StaleRun]:
         """hundred's runs a runner took (PENDING) or ran (RUNNING) since before `since_before`."""

@@ -220,3 +220,13 @@ def test_python_m_hundred_cli_is_the_same_command():
     )
     assert done.returncode == 2
     assert done.stderr.splitlines()[0] == "Usage: hundred task done [OPTIONS] DEAL TOUCH"
+
+
+def test_status_of_every_journey_counts_each_deals_touches_by_state(running):
+    journeys = json.loads(hundred_cli("status", "--json").stdout)["journeys"]
+    mine = next(j for j in journeys if j["deal"] == "D-1")
+    touches = json.loads(hundred_cli("status", "D-1", "--json").stdout)["touches"]
+    expected: dict[str, int] = {}
+    for t in touches:
+        expected[t["state"]] = expected.get(t["state"], 0) + 1
+    assert mine["touches"] == expected and sum(expected.values()) == len(touches) > 0

@@ -211,6 +211,7 @@ def status(
     ledger = _ledger()
     if deal is None:
         rows = ledger.journeys()
+        counts = ledger.touch_counts()  # one query, however many journeys
         data = {
             "journeys": [
                 {
@@ -218,7 +219,7 @@ def status(
                     "journey": j.journey_id,
                     "version": j.version,
                     "state": j.state,
-                    "touches": _counts(ledger.touches(j.deal_id)),
+                    "touches": counts.get(j.deal_id, {}),
                 }
                 for j in rows
             ]
@@ -255,13 +256,6 @@ def status(
         + (f": {row.exit_reason}" if row.exit_reason else "")
     )
     _print_touches(touches, row.journey_model())
-
-
-def _counts(touches: list[Any]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for t in touches:
-        counts[t.state] = counts.get(t.state, 0) + 1
-    return counts
 
 
 @app.command()

@@ -230,6 +230,10 @@ class Ledger(Protocol):
         due_before: datetime | None = None,
         moment: datetime | None = None,
     ) -> list[TouchRow]: ...
+    def touch_counts(self) -> dict[str, dict[str, int]]:
+        """Per deal, how many of its touches are in each state (one query, for `status`)."""
+        ...
+
     def touch(self, deal_id: str, touch_id: str) -> TouchRow | None: ...
     def update_touch(
         self,

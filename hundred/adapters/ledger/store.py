@@ -289,6 +289,16 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
 
     # -- touches -------------------------------------------------------------------------------
 
+    def touch_counts(self) -> dict[str, dict[str, int]]:
+        stmt = select(TouchRecord.deal_id, TouchRecord.state, func.count()).group_by(
+            TouchRecord.deal_id, TouchRecord.state
+        )
+        counts: dict[str, dict[str, int]] = {}
+        with self._read() as session:
+            for deal_id, state, n in session.execute(stmt):
+                counts.setdefault(deal_id, {})[state] = n
+        return counts
+
     def touches(
         self,
         deal_id: str | None = None,

@@ -28,17 +28,20 @@ def test_deliveries_at_once_and_a_corrected_payload_start_one_journey(tmp_path, 
             answers = app.post_at_once("/hooks/deal-closed", raw, 6)
             corrected = app.post("/hooks/deal-closed", {**payload, "product": "Jaarabonnement Plus"})
             assert [a.status_code for a in answers] == [202] * 6 and corrected.status_code == 202
-            assert len({a.json()["run"] for a in answers}) == 1 and corrected.json()["run"] != answers[0].json()["run"]
+            # the six share one run; the correction shares it too when it came within the same
+            # moment, else it gets the next moment's run: either way one journey starts
+            assert len({a.json()["run"] for a in answers}) == 1
+            runs = sorted({answers[0].json()["run"], corrected.json()["run"]})
             ledger = Ledger.open(settings.ledger_url)
 
             def both_runs_done() -> bool:
                 states = [
                     httpx.get(f"{hundred_deployments.api_url}/flow_runs/{r}", timeout=10).json()["state"]["type"]
-                    for r in (answers[0].json()["run"], corrected.json()["run"])
+                    for r in runs
                 ]
-                return states == ["COMPLETED", "COMPLETED"]
+                return set(states) == {"COMPLETED"}
 
-            wait_for(both_runs_done, 120, "both deal-closed runs", served.proc, served.log, 0.5)
+            wait_for(both_runs_done, 120, "the deal-closed runs", served.proc, served.log, 0.5)
             journeys = [j for j in ledger.journeys() if j.deal_id == "E2E-IN-1"]
             assert len(journeys) == 1 and journeys[0].state == "active"
             assert {t.touch_id: t.state for t in ledger.touches("E2E-IN-1")} == {

@@ -437,6 +437,11 @@ class StandIn:
         """Answer these (status, headers[, message]) to the next calls of `method path`."""
         self._script.setdefault((method, path), deque()).extend(answers)
 
+    def unscript(self) -> None:
+        """Forget the scripted answers not given yet (the API is back)."""
+        with self._lock:
+            self._script.clear()
+
     def calls(self, method: str, path: str) -> int:
         return sum(1 for s in self.seen if s.method == method and s.path == path)
 
@@ -478,13 +483,16 @@ class StandIn:
             with self._lock:
                 self.in_flight -= 1
         data = json.dumps(answer).encode()
-        handler.send_response(status)
-        handler.send_header("content-type", "application/json")
-        handler.send_header("content-length", str(len(data)))
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.send_response(status)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(data)))
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (its timeout): as a slow API
+            pass
 
     def _authorised(self, seen: Seen) -> bool:
         if self.vendor == "pipedrive":

@@ -234,6 +234,19 @@ def test_a_refused_token_is_a_dead_letter_naming_the_call_and_the_setting(setup,
     assert pd_api.calls("GET", "/api/v2/deals/4711") == 1  # a 401 is not tried again
 
 
+def test_the_deal_closed_run_records_a_refused_token_as_a_dead_letter_and_goes_on(setup, pd_api):
+    """`Intake.start`, the deal-closed run's task: a call that cannot succeed leaves the dead letter
+    and returns; it does not raise (a failed task is retried by Prefect, calling the CRM again)."""
+    from hundred.service.simulate import VirtualScheduler
+
+    intake = setup(pipedrive_api_token="wrong-token-123")
+    row = stored(intake, "pipedrive", PIPEDRIVE_V1)
+    runtime = bootstrap.runtime(intake.settings, ledger_=intake.ledger, scheduler_=VirtualScheduler())
+    done = intake.start(row, runtime)
+    assert done.state == "dead" and "GET /api/v2/deals/4711: answered 401" in done.reason
+    assert pd_api.calls("GET", "/api/v2/deals/4711") == 1 and intake.ledger.journey("4711") is None
+
+
 def test_a_deleted_person_is_a_dead_letter_and_a_replay_after_the_fix_starts_it(setup, pd_api, monkeypatch):
     intake = setup()
     body = copy.deepcopy(PIPEDRIVE_V1)

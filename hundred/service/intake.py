@@ -171,8 +171,9 @@ class Intake(CrmIntake):
             if row.state == "pending" and row.payload is None:  # waiting for the CRM: try again soon
                 self.ledger.set_intake(row.intake_id, lease_until=self.now() + CRM_RETRY)
                 return row
-            row = self._check_enriched(row)
-            if row.state != "pending":
+            if row.state == "pending":
+                row = self._check_enriched(row)
+            if row.state != "pending":  # a dead letter: its reason names the call that failed
                 return row
         assert row.payload is not None and row.deal_id is not None
         held = self.ledger.intakes(states=["held"], deal_id=row.deal_id, kinds=["deal-cancelled"])

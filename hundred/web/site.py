@@ -30,6 +30,7 @@ def install_print_room(app: FastAPI, home: Path, settings: Any = None, printroom
     guard, views = Guard(auth), Views(auth)
     services = Services(home, settings, printroom)
     app.state.print_services = services
+    app.state.print_guard = guard  # the journeys' figures are behind this door for now (web/marketer.py)
     app.include_router(build_login_router(guard, views))
     app.include_router(build_router(guard, views, services))
 

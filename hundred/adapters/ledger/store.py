@@ -33,6 +33,7 @@ from hundred.adapters.ledger.models import Base, DealRecord, EventRecord, Journe
 from hundred.adapters.ledger.queue import DeliveriesAndLetters
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
+from hundred.planning.days import JourneyDays
 from hundred.service.records import (
     COMPLETE_TOUCH_STATES,
     JOURNEY_STATES,
@@ -145,6 +146,7 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog):
             raise ValueError(f"touch ids repeat in {ids}")
         now = self.clock()
         version = journey.version()
+        days = JourneyDays.of(deal.closed_at, journey.timezone, received_at, day_seconds)
         try:
             with self._write() as session:
                 session.add(
@@ -159,6 +161,8 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog):
                         day_seconds=day_seconds,
                         created_at=now,
                         updated_at=now,
+                        closed_on=days.closed_on,
+                        day_zero=days.day_zero,
                     )
                 )
                 session.flush()  # the unique deal_id: a second journey for the deal fails here

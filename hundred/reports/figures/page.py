@@ -44,6 +44,7 @@ WHY_WORDS = {
     "task-overdue": N_("task overdue"),
     "letter-overdue": N_("letter not posted by its print-by day"),
 }
+NAV_WORDS = (N_("Print room"),)  # the web app's links to its other parts
 QUICK = ((N_("Last 7 days"), 7), (N_("Last 30 days"), 30), (N_("Last 90 days"), 90), (N_("All"), None))
 
 
@@ -134,7 +135,11 @@ class _Journey:
         return self.w("day {n}", n=self.w.number(value)) if value is not None else "–"
 
     def days(self, value: float | None) -> str:
-        return self.w.plural("{n} day", "{n} days", value) if value is not None else "–"  # type: ignore[arg-type]
+        if value is None:
+            return "–"
+        if float(value).is_integer():
+            return self.w.plural("{n} day", "{n} days", int(value))
+        return self.w("{n} days", n=self.w.number(value))  # a median between two whole days
 
     def count(self, value: int | None) -> Markup | str:
         if value is None:
@@ -180,7 +185,7 @@ def render_journeys_page(
     it each journey speaks its own, and the frame the first journey's (English when there is
     none)."""
     links = links or Links()
-    frame = words(lang or (journeys[0].locale if journeys else None), DOMAIN)
+    w = words(lang or (journeys[0].locale if journeys else None), DOMAIN)
     sections = [_Journey(f, words(lang or f.locale, DOMAIN), _zone(f.timezone)) for f in journeys]
     today = today or now.date()
     quick = []
@@ -197,13 +202,14 @@ def render_journeys_page(
                 "current": (since.isoformat() if since else None) == q_since and until is None,
             }
         )
-    title = frame("How each journey is doing") if not one or not journeys else journeys[0].name
+    title = w("How each journey is doing") if not one or not journeys else journeys[0].name
+    zone = _zone(journeys[0].timezone) if journeys else None
     return (
         _env()
         .get_template("journeys.html.j2")
         .render(
             css=Markup(CSS),
-            w=frame,
+            w=w,
             title=title,
             one=one,
             journeys=sections,
@@ -213,8 +219,8 @@ def render_journeys_page(
             until=until.isoformat() if until else "",
             version=version,
             lang_param=lang or "",
-            period_text=_period_text(frame, since, until),
-            now_text=frame.datetime(now, "medium"),
+            period_text=_period_text(w, since, until),
+            now_text=w.datetime(now, "medium", tzinfo=zone),
             form_action=links.journey(journeys[0].journey).split("?")[0] if one and journeys else links.base,
             quick=quick,
             exports={"json": links.export("json"), "csv": links.export("csv")},
@@ -289,7 +295,7 @@ def waiting_text(wait: Any, w: Words) -> str:
         return w("in the print room ({state}): print by {when}", state=state, when=when)
     if wait.on == "owner":
         if wait.overdue:
-            return w("overdue: {owner} has not marked it done (due {when})", owner=wait.detail or "", when=when)
+            return w("overdue: {owner} has not marked it done; it was due {when}", owner=wait.detail or "", when=when)
         return w("with {owner}, due {when}", owner=wait.detail or "", when=when)
     if wait.on == "day":
         if wait.overdue:

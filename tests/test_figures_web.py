@@ -130,7 +130,7 @@ def test_readable_without_javascript(site, browser):
 
 
 @pytest.mark.parametrize("path", ["/journeys", "/journeys/figures?lang=en", "/journeys/figures/deals/D-LATE"])
-def test_axe_finds_no_violation_at_tablet_and_desktop_width(site, browser, axe, shots, path):  # noqa: F811
+def test_axe_finds_no_violation_at_tablet_and_desktop_width(site, browser, axe, shots, path):
     world, server = site
     page = new_page(browser, bypass_csp=True)
     log_in(page, server.url, path)

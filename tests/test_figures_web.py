@@ -29,7 +29,8 @@ def site(tmp_path_factory):
     from hundred.web import create_app
 
     for world in iter_world(tmp_path_factory.mktemp("figures-web")):
-        figures = bootstrap.figures(world.settings, ledger_=world.ledger, clock=lambda: world.now)
+        clock = world.clock
+        figures = bootstrap.figures(world.settings, ledger_=world.ledger, clock=lambda: clock[0])
         server = Served(create_app(world.settings.home, settings=world.settings.model_copy(), figures=figures))
         yield world, server
         server.stop()
@@ -70,7 +71,7 @@ def test_the_numbers_on_the_page_are_the_ledger_s(site, browser, shots):
     names = {"done": "reached", "delivered": "reached", "running": "running", "waiting": "waiting"}
     for touch, states in EXPECTED["touches"].items():
         row = f"{section} table[data-table=touches] tr[data-touch={touch}]"
-        for state, n in states.items():
+        for state in states:
             key = names.get(state, state)
             want = sum(m for s, m in states.items() if names.get(s, s) == key)
             assert figure(page, f"{row} [data-figure={key}]") == str(want), (touch, state)

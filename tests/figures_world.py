@@ -152,6 +152,10 @@ class World:
     def now(self) -> datetime:
         return self.clock[0]
 
+    def time(self) -> datetime:
+        """The world's clock, for whatever takes a clock function."""
+        return self.clock[0]
+
     def day(self, n: int, hour: int = 12, t0: datetime | None = None) -> datetime:
         start = (t0 or self.t0).astimezone(ZONE)
         return datetime.combine(start.date() + timedelta(days=n), time(hour), ZONE).astimezone(UTC)

@@ -29,8 +29,7 @@ def site(tmp_path_factory):
     from hundred.web import create_app
 
     for world in iter_world(tmp_path_factory.mktemp("figures-web")):
-        clock = world.clock
-        figures = bootstrap.figures(world.settings, ledger_=world.ledger, clock=lambda: clock[0])
+        figures = bootstrap.figures(world.settings, ledger_=world.ledger, clock=world.time)
         server = Served(create_app(world.settings.home, settings=world.settings.model_copy(), figures=figures))
         yield world, server
         server.stop()

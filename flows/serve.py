@@ -1,4 +1,4 @@
-"""`python -m flows.serve`: serve hundred's five deployments from this process (the embedded shape).
+"""`python -m flows.serve`: serve hundred's six deployments from this process (the embedded shape).
 
 Each flow run executes in its own subprocess. `hundred up` runs this under a supervisor that
 restarts it when it exits (serve gives up after a few minutes without the Prefect API).
@@ -20,8 +20,11 @@ from prefect import serve
 from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
+from flows.figures import journey_figures
 from flows.journey import RECONCILE_EVERY, cancel_journey, deal_closed, reconcile, run_touch
 from flows.print_batch import print_batch
+
+FIGURES_CRON = "0 7 * * *"  # every morning, before the working day: how each journey is doing
 
 
 def print_batch_schedule() -> Cron:
@@ -34,8 +37,16 @@ def print_batch_schedule() -> Cron:
     return Cron(calendar.cron, timezone=calendar.timezone)
 
 
+def figures_schedule() -> Cron:
+    """Every morning at 07:00 in the default journey's time zone (the print room's calendar)."""
+    from hundred.service.printroom.calendar import print_calendar  # lazy: keep serving light
+    from hundred.service.settings import Settings  # lazy: as above
+
+    return Cron(FIGURES_CRON, timezone=print_calendar(Settings()).timezone)
+
+
 def deployments() -> list:
-    """The five deployments; flow runs import `flows.journey` by module path, from any directory."""
+    """The six deployments; flow runs import `flows.journey` by module path, from any directory."""
     module = {"entrypoint_type": EntrypointType.MODULE_PATH}
     return [
         deal_closed.to_deployment(name="deal-closed", description="A closed deal starts its journey.", **module),
@@ -52,6 +63,12 @@ def deployments() -> list:
             schedule=print_batch_schedule(),
             **module,
             description="Workday mornings: the day's print batch of letters.",
+        ),
+        journey_figures.to_deployment(
+            name="journey-figures",
+            schedule=figures_schedule(),
+            **module,
+            description="Every morning: how each journey is doing, one artifact per journey.",
         ),
     ]
 

@@ -9,4 +9,5 @@ RUN_TOUCH = "run-touch/run-touch"
 CANCEL_JOURNEY = "cancel-journey/cancel-journey"
 RECONCILE = "reconcile/reconcile"
 PRINT_BATCH = "print-batch/print-batch"
-ALL: tuple[str, ...] = (DEAL_CLOSED, RUN_TOUCH, CANCEL_JOURNEY, RECONCILE, PRINT_BATCH)
+JOURNEY_FIGURES = "journey-figures/journey-figures"
+ALL: tuple[str, ...] = (DEAL_CLOSED, RUN_TOUCH, CANCEL_JOURNEY, RECONCILE, PRINT_BATCH, JOURNEY_FIGURES)

@@ -270,7 +270,7 @@ def status(
 
     story = bootstrap.figures(bootstrap.settings(), ledger_=ledger).story(deal)
     if as_json:
-        data = {
+        one: dict[str, Any] = {
             "deal": deal,
             "journey": row.journey_id,
             "version": row.version,
@@ -279,10 +279,10 @@ def status(
         }
         if story is not None:  # added keys; the ones above are the stable contract
             extra = {t.touch: t.to_json() for t in story.touches}
-            for t in data["touches"]:
+            for t in one["touches"]:
                 t.update(extra.get(t["touch"], {}))
-            data.update(story.to_json())
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+            one.update(story.to_json())
+        print(json.dumps(one, indent=2, ensure_ascii=False))
         return
     if story is None:  # the journey went between the two reads: the plain list is still the truth
         _print_touches(touches, row.journey_model())

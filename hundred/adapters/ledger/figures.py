@@ -71,10 +71,6 @@ def _least(a: Any, b: Any) -> ColumnElement[Any]:
     return case((a < b, a), else_=b)
 
 
-def _greatest(a: Any, b: Any) -> ColumnElement[Any]:
-    return case((a > b, a), else_=b)
-
-
 class Versions:
     """The journey versions in the ledger and the per-version numbers the SQL needs (length)."""
 
@@ -118,19 +114,10 @@ class LedgerFigures:
     # -- the cohort ------------------------------------------------------------------------------
 
     def _cohort(self, period: Period, journey: str | None, now: datetime, versions: Versions) -> CTE:
-        z = func.coalesce(days(J.c.day_zero), days(J.c.received_at))
-        s = func.coalesce(J.c.day_seconds, 86400.0)
-        now_day = floor((literal(now.timestamp() / 86400.0, Float) - z) * 86400.0 / s)
-        length = versions.length(J.c.journey_id, J.c.version)
-        exit_day = floor((days(J.c.updated_at) - z) * 86400.0 / s)
-        end_day = _greatest(
-            case(
-                (J.c.state == "active", _least(now_day, length)),
-                (J.c.state == "exited", _least(exit_day, length)),
-                else_=length,
-            ),
-            0,
-        )
+        """The journeys received in the period with what every query needs of them, computed once
+        per journey (a materialized CTE): day zero `z` and the close date `c` as days since 1970,
+        the length of a journey day `s` in seconds, its owner, its journey day now, and the day its
+        story ends for the silence check (today, its exit, or its last day)."""
         where = []
         if period.since is not None:
             where.append(J.c.received_at >= period.since)
@@ -138,7 +125,8 @@ class LedgerFigures:
             where.append(J.c.received_at < period.until)
         if journey is not None:
             where.append(J.c.journey_id == journey)
-        return (
+        z = func.coalesce(days(J.c.day_zero), days(J.c.received_at))
+        base = (
             select(
                 J.c.deal_id.label("deal"),
                 J.c.journey_id.label("jid"),
@@ -146,15 +134,29 @@ class LedgerFigures:
                 J.c.state.label("state"),
                 J.c.exit_reason.label("exit_reason"),
                 J.c.received_at.label("received_at"),
+                days(J.c.updated_at).label("updated"),
                 z.label("z"),
-                s.label("s"),
+                func.coalesce(J.c.day_seconds, 86400.0).label("s"),
                 func.coalesce(days(J.c.closed_on), z).label("c"),
-                now_day.label("now_day"),
-                end_day.label("end_day"),
+                versions.length(J.c.journey_id, J.c.version).label("length"),
+                func.coalesce(D.c.payload[("owner", "name")].as_string(), "").label("owner"),
             )
+            .select_from(J.outerjoin(D, D.c.deal_id == J.c.deal_id))
             .where(*where)
-            .cte("cohort")
+            .subquery("base")
         )
+        now_days = literal(now.timestamp() / 86400.0, Float)
+        clock = select(
+            base,
+            floor((now_days - base.c.z) * 86400.0 / base.c.s).label("now_day"),
+            floor((base.c.updated - base.c.z) * 86400.0 / base.c.s).label("exit_day"),
+        ).subquery("clock")
+        end_day = case(
+            (clock.c.state == "active", _least(clock.c.now_day, clock.c.length)),
+            (clock.c.state == "exited", _least(clock.c.exit_day, clock.c.length)),
+            else_=clock.c.length,
+        )
+        return select(clock, end_day.label("end_day")).cte("cohort").prefix_with("MATERIALIZED")
 
     @staticmethod
     def _day(cohort: CTE, moment: Any) -> ColumnElement[int]:
@@ -172,8 +174,7 @@ class LedgerFigures:
             facts.journeys = self._journeys(conn, cohort)
             if not facts.journeys:
                 return facts
-            facts.touches = self._touches(conn, cohort)
-            facts.days = self._days(conn, cohort)
+            facts.touches, facts.days = self._touches(conn, cohort)
             facts.errors = self._errors(conn, cohort)
             facts.letters = self._letters(conn, cohort)
             facts.tasks = self._tasks(conn, cohort)
@@ -202,13 +203,7 @@ class LedgerFigures:
         ).all()
         received = J.c.received_at.type
         return [
-            VersionInfo(
-                jid,
-                ver,
-                snapshot or {},
-                int(active or 0),
-                received.process_result_value(at, conn.dialect) if isinstance(at, datetime) else None,
-            )
+            VersionInfo(jid, ver, snapshot or {}, int(active or 0), _moment(at, received, conn))
             for jid, ver, snapshot, active, at in rows
         ]
 
@@ -218,51 +213,38 @@ class LedgerFigures:
         )
         return [JourneyCount(*row) for row in conn.execute(stmt)]
 
-    def _touches(self, conn: Connection, cohort: CTE) -> list[TouchCount]:
-        stmt = (
-            select(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state, func.count())
-            .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
-            .group_by(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state)
+    def _touches(self, conn: Connection, cohort: CTE) -> tuple[list[TouchCount], list[DayCount]]:
+        """Per touch its states, and the day each one that reached the customer did so; per phase
+        the day its first touch reached them (the funnel). Two scans of the touches."""
+        day = case(
+            (and_(T.c.state.in_(REACHED), T.c.completed_at.is_not(None)), self._day(cohort, T.c.completed_at)),
+            else_=null(),
         )
-        return [TouchCount(*row) for row in conn.execute(stmt)]
-
-    def _days(self, conn: Connection, cohort: CTE) -> list[DayCount]:
-        """Per touch: the day it reached the customer; per phase: the day its first touch did."""
-        reached = T.c.state.in_(REACHED)
-        touch_day = self._day(cohort, T.c.completed_at)
         per_touch = (
-            select(
-                cohort.c.jid,
-                cohort.c.ver,
-                literal("touch", String).label("kind"),
-                T.c.touch_id.label("what"),
-                touch_day.label("day"),
-                func.count().label("n"),
-            )
+            select(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state, day, func.count())
             .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
-            .where(reached, T.c.completed_at.is_not(None))
-            .group_by(cohort.c.jid, cohort.c.ver, T.c.touch_id, touch_day)
+            .group_by(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state, day)
         )
+        states: dict[tuple[str, str, str, str], int] = {}
+        days_: list[DayCount] = []
+        for jid, ver, touch, state, reached_on, n in conn.execute(per_touch):
+            states[(jid, ver, touch, state)] = states.get((jid, ver, touch, state), 0) + n
+            if reached_on is not None:
+                days_.append(DayCount(jid, ver, "touch", touch, int(reached_on), n))
         first = (
             select(T.c.deal_id, T.c.phase, func.min(T.c.completed_at).label("at"))
-            .where(reached, T.c.completed_at.is_not(None))
+            .where(T.c.state.in_(REACHED), T.c.completed_at.is_not(None))
             .group_by(T.c.deal_id, T.c.phase)
             .subquery()
         )
         phase_day = self._day(cohort, first.c.at)
         per_phase = (
-            select(
-                cohort.c.jid,
-                cohort.c.ver,
-                literal("phase", String).label("kind"),
-                first.c.phase.label("what"),
-                phase_day.label("day"),
-                func.count().label("n"),
-            )
+            select(cohort.c.jid, cohort.c.ver, first.c.phase, phase_day, func.count())
             .join_from(first, cohort, first.c.deal_id == cohort.c.deal)
             .group_by(cohort.c.jid, cohort.c.ver, first.c.phase, phase_day)
         )
-        return [DayCount(*row) for row in conn.execute(union_all(per_touch, per_phase))]
+        days_ += [DayCount(jid, ver, "phase", phase, int(d), n) for jid, ver, phase, d, n in conn.execute(per_phase)]
+        return [TouchCount(*key, n) for key, n in states.items()], days_
 
     def _errors(self, conn: Connection, cohort: CTE) -> list[ErrorCount]:
         stmt = (
@@ -300,7 +282,7 @@ class LedgerFigures:
         ]
 
     def _tasks(self, conn: Connection, cohort: CTE) -> list[TaskCount]:
-        owner = func.coalesce(D.c.payload[("owner", "name")].as_string(), "")
+        owner = cohort.c.owner
         due_day = self._day(cohort, func.coalesce(T.c.due, T.c.planned_due))
         late = case(
             (T.c.state == "done", case((self._day(cohort, T.c.completed_at) > due_day, 1), else_=0)),
@@ -310,7 +292,6 @@ class LedgerFigures:
         stmt = (
             select(cohort.c.jid, cohort.c.ver, T.c.touch_id, owner, T.c.state, late, func.count())
             .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
-            .join(D, D.c.deal_id == T.c.deal_id)
             .where(T.c.channel == "task")
             .group_by(cohort.c.jid, cohort.c.ver, T.c.touch_id, owner, T.c.state, late)
         )
@@ -330,6 +311,7 @@ class LedgerFigures:
         stmt = (
             select(cohort.c.jid, cohort.c.ver, DL.c.touch_id, DL.c.channel, DL.c.state, smtp, bounced, func.count())
             .join_from(DL, cohort, DL.c.deal_id == cohort.c.deal)
+            .where(DL.c.channel.in_(("email", "webhook")))  # a task's mail to its owner is the task's
             .group_by(cohort.c.jid, cohort.c.ver, DL.c.touch_id, DL.c.channel, DL.c.state, smtp, bounced)
         )
         return [
@@ -387,6 +369,7 @@ class LedgerFigures:
         customer got last before the new deal was received."""
         new = J.alias("new_journey")
         referred_by = D.c.payload["referred_by"].as_string()
+        ask: Any
         if referral_touches:
             ask = (
                 select(T.c.touch_id)

@@ -2,8 +2,12 @@
 
 `days(x)` is a moment or a date as days since 1970-01-01 (UTC), a float: SQLite's `julianday`
 shifted to the Unix epoch, PostgreSQL's `extract(epoch …) / 86400`. A journey day is then
-`floor((days(moment) - days(day_zero)) * 86400 / day_seconds)`, and `floor` is spelt so that a
-SQLite built without its math functions still has it.
+`floor((days(moment) - days(day_zero)) * 86400 / day_seconds)`.
+
+Journey days are never negative: every moment the ledger records comes after its journey's day 0
+began (day zero is the close date's midnight, and nothing happens before the close or before the
+deal is received). So on SQLite `floor` is `CAST(max(x, 0) AS INTEGER)`: the value computed once,
+and no need for the math functions a SQLite may be built without.
 """
 
 from __future__ import annotations
@@ -45,10 +49,9 @@ class floor(FunctionElement[int]):
 
 @compiles(floor, "sqlite")
 def _floor_sqlite(element: floor, compiler: Any, **kw: Any) -> str:
-    x = compiler.process(element.clauses, **kw)
-    return f"(CAST({x} AS INTEGER) - (({x}) < CAST({x} AS INTEGER)))"
+    return f"CAST(max({compiler.process(element.clauses, **kw)}, 0) AS INTEGER)"
 
 
 @compiles(floor, "postgresql")
 def _floor_postgresql(element: floor, compiler: Any, **kw: Any) -> str:
-    return f"CAST(floor({compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    return f"CAST(floor(greatest({compiler.process(element.clauses, **kw)}, 0)) AS INTEGER)"

@@ -133,7 +133,9 @@ def silence_rows(longest: Histogram, limit: int, width: int = 7) -> list[tuple[i
     for everything within the limit, then a row per `width` days beyond it."""
     if not longest:
         return []
-    rows = [(0, limit, sum(n for d, n in longest.items() if d <= limit), False)]
+    rows: list[tuple[int, int | None, int, bool]] = [
+        (0, limit, sum(n for d, n in longest.items() if d <= limit), False)
+    ]
     top = max(longest)
     start = limit + 1
     while start <= top:

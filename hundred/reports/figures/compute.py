@@ -60,7 +60,7 @@ def _key(row: Any) -> Key:
 def version_figures(info: VersionInfo, facts: FigureFacts, grouped: dict[str, dict[Key, list[Any]]]) -> Figures:
     journey = journey_of(info)
     key = (info.journey, info.version)
-    labels = {b.phase: b.title for b in journey.phases}
+    labels: dict[str, str] = {str(b.phase): b.title for b in journey.phases}
     fig = Figures(
         journey=info.journey,
         version=info.version,
@@ -124,21 +124,21 @@ def version_figures(info: VersionInfo, facts: FigureFacts, grouped: dict[str, di
         if tasks is not None:
             tasks.owner(row.owner).add(row.state, row.late, row.n)
     for row in grouped["deliveries"].get(key, []):
-        t = touches.get(row.touch)
-        if t is None or row.channel != t.channel:
+        sent = touches.get(row.touch)
+        if sent is None or row.channel != sent.channel:
             continue  # a task's reminder mail is the task's, not an email touch's
-        if t.webhooks is not None:
+        if sent.webhooks is not None:
             if row.state == "sent":
-                t.webhooks.ok += row.n
+                sent.webhooks.ok += row.n
             elif row.state == "failed":
-                t.webhooks.failed += row.n
-        if t.emails is not None:
+                sent.webhooks.failed += row.n
+        if sent.emails is not None:
             if row.state == "sent":
-                t.emails.sent += row.n
+                sent.emails.sent += row.n
             elif row.state == "failed":
-                t.emails.failed += row.n
-                t.emails.bounced += row.n if row.bounced else 0
-            t.emails.via_smtp += row.n if row.smtp else 0
+                sent.emails.failed += row.n
+                sent.emails.bounced += row.n if row.bounced else 0
+            sent.emails.via_smtp += row.n if row.smtp else 0
     fig.touches = list(touches.values())
 
     for phase in PHASES:

@@ -184,7 +184,7 @@ def story_text(story: DealStory, lang: str | None = None) -> str:
     ) + (f": {f.exit_reason}" if f.exit_reason else "")
     lines = [head, w("day {n}; day 0 was {date}", n=story.today, date=w.date(story.start_date, SHORT + " y")), ""]
     rows = []
-    labels = {b.phase: b.title for b in story.journey.phases}
+    labels: dict[str, str] = {str(b.phase): b.title for b in story.journey.phases}
     for t in story.touches:
         what = happened(story, t, w)
         rows.append(

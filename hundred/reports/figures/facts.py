@@ -163,8 +163,8 @@ class Attention:
     deal: str
     touch: str
     why: str  # failed | task-overdue | letter-overdue
-    since: datetime | None
-    detail: str | None
+    since: datetime | None  # when it failed; when the task was due; when the letter was queued
+    detail: str | None  # the error; the task's due journey day; the letter's print-by date
 
 
 @dataclass

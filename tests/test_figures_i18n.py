@@ -21,8 +21,9 @@ FILES = [
     "hundred/reports/figures/deal.html.j2",
     "hundred/reports/figures/deal_nav.html.j2",
 ]
-# w: a journey's or the page's words; v: a journey section's; N_: marked for later
-KEYWORDS = {"w": None, "v": None, "N_": None, "plural": (1, 2)}
+# w: a journey's or the page's words; v: a journey section's; wn, vn: their plurals (a template
+# extracts only calls by name); N_: marked for later
+KEYWORDS = {"w": None, "v": None, "N_": None, "plural": (1, 2), "wn": (1, 2), "vn": (1, 2)}
 
 
 def used() -> set[str]:

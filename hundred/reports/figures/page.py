@@ -131,6 +131,9 @@ class _Journey:
         self.webhooks = [t for t in fig.touches if t.webhooks is not None]
         self.errors = [(t.touch, e, n) for t in fig.touches for e, n in sorted(t.errors.items(), key=lambda x: -x[1])]
 
+    def num(self, value: float | None) -> str:
+        return self.w.number(value) if value is not None else "–"
+
     def day(self, value: float | None) -> str:
         return self.w("day {n}", n=self.w.number(value)) if value is not None else "–"
 

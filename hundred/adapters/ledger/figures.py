@@ -12,14 +12,34 @@ day_zero, day_seconds: hundred/planning/days.py). A moment's journey day is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, String, and_, case, cast, func, literal, not_, null, or_, select, union_all
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import CTE
+from sqlalchemy.sql.selectable import Select
 
 from hundred.adapters.ledger.models import (
     BatchLetterRecord,
@@ -60,6 +80,42 @@ CUSTOMER_FACING = ("letter", "email", "task")  # the linter's (hundred/validatio
 UNPOSTED = ("queued", "batched", "printed")
 OPEN_TASK = ("planned", "scheduled", "running", "failed")
 ATTENTION_PER_KIND = 10
+# The temporary tables a page's queries share (one connection's, for one page's queries).
+_TEMPORARY = MetaData()
+COHORT = Table(
+    "figures_cohort",  # the journeys received in the period, with their days: see LedgerFigures._cohort
+    _TEMPORARY,
+    Column("deal", String(200), primary_key=True),
+    Column("jid", String(64)),
+    Column("ver", String(64)),
+    Column("state", String(16)),
+    Column("exit_reason", Text),
+    Column("updated", Float),
+    Column("z", Float),
+    Column("s", Float),
+    Column("c", Float),
+    Column("length", Integer),
+    Column("owner", Text),
+    Column("now_day", Integer),
+    Column("exit_day", Integer),
+    Column("end_day", Integer),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+REACHED_TABLE = Table(
+    "figures_reached",  # the cohort's touches that reached the customer: see LedgerFigures._reached_rows
+    _TEMPORARY,
+    Column("deal", String(200), index=True),
+    Column("jid", String(64)),
+    Column("ver", String(64)),
+    Column("touch", String(64)),
+    Column("phase", String(16)),
+    Column("channel", String(16)),
+    Column("day", Integer),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+COHORT_COLUMNS = tuple(c.name for c in COHORT.columns)
 EVENTS_MAX = 2000
 
 J, T, D = JourneyRecord.__table__, TouchRecord.__table__, DealRecord.__table__
@@ -113,11 +169,11 @@ class LedgerFigures:
 
     # -- the cohort ------------------------------------------------------------------------------
 
-    def _cohort(self, period: Period, journey: str | None, now: datetime, versions: Versions) -> CTE:
-        """The journeys received in the period with what every query needs of them, computed once
-        per journey (a materialized CTE): day zero `z` and the close date `c` as days since 1970,
-        the length of a journey day `s` in seconds, its owner, its journey day now, and the day its
-        story ends for the silence check (today, its exit, or its last day)."""
+    def _cohort(self, period: Period, journey: str | None, now: datetime, versions: Versions) -> Select[Any]:
+        """The journeys received in the period with what every query needs of them: day zero `z`
+        and the close date `c` as days since 1970, the length of a journey day `s` in seconds,
+        the journey's length in days, its owner, its journey day now, and the day its story ends
+        for the silence check (today, its exit, or its last day)."""
         where = []
         if period.since is not None:
             where.append(J.c.received_at >= period.since)
@@ -133,7 +189,6 @@ class LedgerFigures:
                 J.c.version.label("ver"),
                 J.c.state.label("state"),
                 J.c.exit_reason.label("exit_reason"),
-                J.c.received_at.label("received_at"),
                 days(J.c.updated_at).label("updated"),
                 z.label("z"),
                 func.coalesce(J.c.day_seconds, 86400.0).label("s"),
@@ -156,10 +211,42 @@ class LedgerFigures:
             (clock.c.state == "exited", _least(clock.c.exit_day, clock.c.length)),
             else_=clock.c.length,
         )
-        return select(clock, end_day.label("end_day")).cte("cohort").prefix_with("MATERIALIZED")
+        return select(*(clock.c[name] for name in COHORT_COLUMNS if name != "end_day"), end_day.label("end_day"))
+
+    @contextlib.contextmanager
+    def _temporary(self, conn: Connection, table: Table, rows: Select[Any]) -> Iterator[Table]:
+        """`rows` written once into a temporary table of this connection, so the queries after it
+        join a table instead of each computing the same values again; dropped after (PostgreSQL
+        also drops it when the transaction ends). The tables are defined once (below), so every
+        query on them is compiled once per process, not per page."""
+        table.drop(conn, checkfirst=True)  # left by a request that died half-way on this connection
+        table.create(conn)
+        try:
+            conn.execute(insert(table).from_select([c.name for c in table.columns], rows))
+            yield table
+        finally:
+            table.drop(conn, checkfirst=True)
+
+    def _reached_rows(self, cohort: Table) -> Select[Any]:
+        """Every touch of the cohort that reached its customer (delivered, posted or done), with the
+        journey day it did: what the funnel, the per-touch days, the silences and the affirm
+        check read, the day computed once."""
+        return (
+            select(
+                T.c.deal_id,
+                cohort.c.jid,
+                cohort.c.ver,
+                T.c.touch_id,
+                T.c.phase,
+                T.c.channel,
+                self._day(cohort, T.c.completed_at),
+            )
+            .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
+            .where(T.c.state.in_(REACHED), T.c.completed_at.is_not(None))
+        )
 
     @staticmethod
-    def _day(cohort: CTE, moment: Any) -> ColumnElement[int]:
+    def _day(cohort: Table, moment: Any) -> ColumnElement[int]:
         return floor((days(moment) - cohort.c.z) * 86400.0 / cohort.c.s)
 
     # -- the figures -----------------------------------------------------------------------------
@@ -170,19 +257,20 @@ class LedgerFigures:
             conn = session.connection()
             facts.versions = self._versions(conn, journey)
             versions = Versions(facts.versions)
-            cohort = self._cohort(period, journey, now, versions)
-            facts.journeys = self._journeys(conn, cohort)
-            if not facts.journeys:
-                return facts
-            facts.touches, facts.days = self._touches(conn, cohort)
-            facts.errors = self._errors(conn, cohort)
-            facts.letters = self._letters(conn, cohort)
-            facts.tasks = self._tasks(conn, cohort)
-            facts.deliveries = self._deliveries(conn, cohort)
-            facts.silences = self._silences(conn, cohort)
-            facts.affirm_late = self._affirm_late(conn, cohort, versions.affirm_touches())
-            facts.referrals = self._referrals(conn, cohort, versions.referral_touches())
-            facts.attention = self._attention(conn, cohort)
+            with self._temporary(conn, COHORT, self._cohort(period, journey, now, versions)) as cohort:
+                facts.journeys = self._journeys(conn, cohort)
+                if not facts.journeys:
+                    return facts
+                with self._temporary(conn, REACHED_TABLE, self._reached_rows(cohort)) as reached:
+                    facts.touches, facts.days = self._touches(conn, cohort, reached)
+                    facts.silences = self._silences(conn, cohort, reached)
+                    facts.affirm_late = self._affirm_late(conn, cohort, reached, versions.affirm_touches())
+                facts.errors = self._errors(conn, cohort)
+                facts.letters = self._letters(conn, cohort)
+                facts.tasks = self._tasks(conn, cohort)
+                facts.deliveries = self._deliveries(conn, cohort)
+                facts.referrals = self._referrals(conn, cohort, versions.referral_touches())
+                facts.attention = self._attention(conn, cohort)
         return facts
 
     def _versions(self, conn: Connection, journey: str | None) -> list[VersionInfo]:
@@ -207,46 +295,39 @@ class LedgerFigures:
             for jid, ver, snapshot, active, at in rows
         ]
 
-    def _journeys(self, conn: Connection, cohort: CTE) -> list[JourneyCount]:
+    def _journeys(self, conn: Connection, cohort: Table) -> list[JourneyCount]:
         stmt = select(cohort.c.jid, cohort.c.ver, cohort.c.state, cohort.c.exit_reason, func.count()).group_by(
             cohort.c.jid, cohort.c.ver, cohort.c.state, cohort.c.exit_reason
         )
         return [JourneyCount(*row) for row in conn.execute(stmt)]
 
-    def _touches(self, conn: Connection, cohort: CTE) -> tuple[list[TouchCount], list[DayCount]]:
+    def _touches(self, conn: Connection, cohort: Table, reached: Table) -> tuple[list[TouchCount], list[DayCount]]:
         """Per touch its states, and the day each one that reached the customer did so; per phase
-        the day its first touch reached them (the funnel). Two scans of the touches."""
-        day = case(
-            (and_(T.c.state.in_(REACHED), T.c.completed_at.is_not(None)), self._day(cohort, T.c.completed_at)),
-            else_=null(),
-        )
-        per_touch = (
-            select(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state, day, func.count())
+        the day its first touch reached them (the funnel)."""
+        per_state = (
+            select(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state, func.count())
             .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
-            .group_by(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state, day)
+            .group_by(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state)
         )
-        states: dict[tuple[str, str, str, str], int] = {}
-        days_: list[DayCount] = []
-        for jid, ver, touch, state, reached_on, n in conn.execute(per_touch):
-            states[(jid, ver, touch, state)] = states.get((jid, ver, touch, state), 0) + n
-            if reached_on is not None:
-                days_.append(DayCount(jid, ver, "touch", touch, int(reached_on), n))
+        per_day = select(
+            reached.c.jid, reached.c.ver, literal("touch", String), reached.c.touch, reached.c.day, func.count()
+        ).group_by(reached.c.jid, reached.c.ver, reached.c.touch, reached.c.day)
         first = (
-            select(T.c.deal_id, T.c.phase, func.min(T.c.completed_at).label("at"))
-            .where(T.c.state.in_(REACHED), T.c.completed_at.is_not(None))
-            .group_by(T.c.deal_id, T.c.phase)
-            .subquery()
+            select(reached.c.jid, reached.c.ver, reached.c.phase, func.min(reached.c.day).label("day"))
+            .group_by(reached.c.deal, reached.c.jid, reached.c.ver, reached.c.phase)
+            .subquery("first")
         )
-        phase_day = self._day(cohort, first.c.at)
-        per_phase = (
-            select(cohort.c.jid, cohort.c.ver, first.c.phase, phase_day, func.count())
-            .join_from(first, cohort, first.c.deal_id == cohort.c.deal)
-            .group_by(cohort.c.jid, cohort.c.ver, first.c.phase, phase_day)
-        )
-        days_ += [DayCount(jid, ver, "phase", phase, int(d), n) for jid, ver, phase, d, n in conn.execute(per_phase)]
-        return [TouchCount(*key, n) for key, n in states.items()], days_
+        per_phase = select(
+            first.c.jid, first.c.ver, literal("phase", String), first.c.phase, first.c.day, func.count()
+        ).group_by(first.c.jid, first.c.ver, first.c.phase, first.c.day)
+        touches = [TouchCount(*row) for row in conn.execute(per_state)]
+        days_ = [
+            DayCount(jid, ver, kind, what, int(d), n)
+            for jid, ver, kind, what, d, n in conn.execute(union_all(per_day, per_phase))
+        ]
+        return touches, days_
 
-    def _errors(self, conn: Connection, cohort: CTE) -> list[ErrorCount]:
+    def _errors(self, conn: Connection, cohort: Table) -> list[ErrorCount]:
         stmt = (
             select(cohort.c.jid, cohort.c.ver, T.c.touch_id, func.coalesce(T.c.error, ""), func.count())
             .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
@@ -255,7 +336,7 @@ class LedgerFigures:
         )
         return [ErrorCount(*row) for row in conn.execute(stmt)]
 
-    def _letters(self, conn: Connection, cohort: CTE) -> list[LetterCount]:
+    def _letters(self, conn: Connection, cohort: Table) -> list[LetterCount]:
         print_by_day = floor(days(L.c.print_by) - cohort.c.c)
         delay = case(
             (
@@ -281,7 +362,7 @@ class LedgerFigures:
             for jid, ver, touch, state, d, o, n in conn.execute(stmt)
         ]
 
-    def _tasks(self, conn: Connection, cohort: CTE) -> list[TaskCount]:
+    def _tasks(self, conn: Connection, cohort: Table) -> list[TaskCount]:
         owner = cohort.c.owner
         due_day = self._day(cohort, func.coalesce(T.c.due, T.c.planned_due))
         late = case(
@@ -300,7 +381,7 @@ class LedgerFigures:
             for jid, ver, touch, who, state, late_, n in conn.execute(stmt)
         ]
 
-    def _deliveries(self, conn: Connection, cohort: CTE) -> list[DeliveryCount]:
+    def _deliveries(self, conn: Connection, cohort: Table) -> list[DeliveryCount]:
         outbox = or_(DL.c.detail.like("written to %"), DL.c.detail.like("already in the outbox%"))
         smtp = case((and_(DL.c.detail.is_not(None), not_(outbox)), 1), else_=0)
         bounced = case(
@@ -319,16 +400,15 @@ class LedgerFigures:
             for jid, ver, touch, channel, state, sm, bo, n in conn.execute(stmt)
         ]
 
-    def _silences(self, conn: Connection, cohort: CTE) -> list[SilenceCount]:
+    def _silences(self, conn: Connection, cohort: Table, reached: Table) -> list[SilenceCount]:
         """Each customer's longest stretch without a customer-facing touch: from day 0 through
         every touch that reached them to the journey's end (today for one in flight, the exit for
         one that left), in whole journey days, as the linter measures a plan."""
-        touch_day = self._day(cohort, T.c.completed_at)
         points = union_all(
             select(cohort.c.deal.label("deal"), literal(0).label("day")),
-            select(T.c.deal_id.label("deal"), touch_day.label("day"))
-            .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
-            .where(T.c.state.in_(REACHED), T.c.channel.in_(CUSTOMER_FACING), T.c.completed_at.is_not(None)),
+            select(reached.c.deal.label("deal"), reached.c.day.label("day")).where(
+                reached.c.channel.in_(CUSTOMER_FACING)
+            ),
             select(cohort.c.deal.label("deal"), cohort.c.end_day.label("day")),
         ).subquery("points")
         gaps = select(
@@ -349,22 +429,18 @@ class LedgerFigures:
         )
         return [SilenceCount(jid, ver, int(d), n) for jid, ver, d, n in conn.execute(stmt)]
 
-    def _affirm_late(self, conn: Connection, cohort: CTE, affirm: list[str]) -> list[AffirmLate]:
+    def _affirm_late(self, conn: Connection, cohort: Table, reached: Table, affirm: list[str]) -> list[AffirmLate]:
         if not affirm:
             return []
-        reached = (
-            select(T.c.deal_id)
-            .where(T.c.deal_id == cohort.c.deal, T.c.phase == "affirm", T.c.state.in_(REACHED))
-            .exists()
-        )
+        got = select(reached.c.deal).where(reached.c.deal == cohort.c.deal, reached.c.phase == "affirm").exists()
         stmt = (
             select(cohort.c.jid, cohort.c.ver, cohort.c.end_day, func.count())
-            .where(not_(reached))
+            .where(not_(got))
             .group_by(cohort.c.jid, cohort.c.ver, cohort.c.end_day)
         )
         return [AffirmLate(jid, ver, int(d), n) for jid, ver, d, n in conn.execute(stmt)]
 
-    def _referrals(self, conn: Connection, cohort: CTE, referral_touches: list[str]) -> list[ReferralCount]:
+    def _referrals(self, conn: Connection, cohort: Table, referral_touches: list[str]) -> list[ReferralCount]:
         """New deals naming a customer of the cohort in `referred_by`, by the referral touch that
         customer got last before the new deal was received."""
         new = J.alias("new_journey")
@@ -395,7 +471,7 @@ class LedgerFigures:
         stmt = select(rows.c.jid, rows.c.ver, rows.c.touch, func.count()).group_by(rows.c.jid, rows.c.ver, rows.c.touch)
         return [ReferralCount(*row) for row in conn.execute(stmt)]
 
-    def _attention(self, conn: Connection, cohort: CTE) -> list[Attention]:
+    def _attention(self, conn: Connection, cohort: Table) -> list[Attention]:
         """The newest few of each kind per journey: failed touches, tasks open past their day,
         letters not posted by their print-by day."""
         due_day = self._day(cohort, func.coalesce(T.c.due, T.c.planned_due))

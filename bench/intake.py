@@ -177,13 +177,13 @@ def post(http: Any, url: str, payload: dict[str, Any]) -> tuple[int, float]:
 
 def raw_runs(s: Stack, payloads: list[dict[str, Any]], threads: int) -> dict[str, Any]:
     """N deal-closed runs made straight with Prefect's client: what run creation costs by itself."""
+    from hundred.service.deal_run import deal_closed_run
     from prefect.client.orchestration import get_client
     from prefect.states import Scheduled
 
     from hundred.adapters.prefect.scheduler import PrefectScheduler
     from hundred.deals.model import parse_deal
     from hundred.service import deployments
-    from hundred.service.deal_run import deal_closed_run
 
     deployment_id = PrefectScheduler(s.api_url).deployment_id(deployments.DEAL_CLOSED)
     now = datetime.now(UTC)  # due at once, as hundred's (deleted before serve starts)

@@ -1,23 +1,30 @@
-"""hundred's journey flows (the print room's `print-batch` is in print_batch.py). Each is a short script around one call of `hundred.service.runtime`.
+"""hundred's journey flows: each a short script over the runtime (the print room's is print_batch.py).
 
-The decisions (what to schedule, whether a touch may run, what opens the affirm gate) live in the
-runtime and the engine; these flows only give Prefect something to run, retry and show.
+- `deal-closed`: one run per moment in which deals were stored; it claims them and starts each
+  journey as a task named `<deal> · start`.
+- `deliver`: one run per moment (a few for a big one); it claims the touches due by now and
+  delivers each as a task named `<deal> · <touch>`, tagged deal, journey, phase, touch, channel,
+  several at a time, with retries.
+- `cancel-journey`, `reconcile`.
+
+The decisions (what is due, whether a touch may run, what opens the affirm gate) live in the
+runtime and the engine; the claims in the ledger make every run safe to repeat or take over.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 from typing import Any
 
-from prefect import flow
+from prefect import flow, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.runtime import flow_run
-from prefect.states import Cancelled, Completed, Failed
+from prefect.states import Cancelled, Completed
+from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.wiring import as_json, with_runtime
+from flows.wiring import as_json, runtime, with_runtime
 
-RECONCILE_EVERY = timedelta(minutes=15)
+CLAIM_BATCH = 32  # touches (or deals) claimed per round trip; the lease covers them while they run
 
 
 class TouchFailed(RuntimeError):
@@ -29,76 +36,164 @@ def artifact_key(prefix: str, name: str) -> str:
     return f"{prefix}-" + (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x")
 
 
-@flow(name="deal-closed", retries=2, retry_delay_seconds=5)
-async def deal_closed(payload: dict[str, Any], received_at: str | None = None) -> Any:
-    """A closed deal: record it, write its plan, schedule every touch the gate does not hold."""
-    from hundred.service.runtime import IntakeError  # lazy: serving the deployments needs only Prefect
+def _holder() -> str:
+    return str(flow_run.get_id() or "local")
 
-    received = datetime.fromisoformat(received_at) if received_at else None
-    try:
-        result = await with_runtime(lambda rt: rt.deal_closed(payload, received_at=received))
-    except IntakeError as exc:  # a deal hundred refuses: retrying cannot help, so fail without retries
-        return Failed(message=f"deal refused: {exc}")
-    await with_runtime(lambda rt: _apply_held(rt, result.deal))  # a cancel from the CRM that raced this run
+
+# -- deal-closed ---------------------------------------------------------------------------------
+
+
+@task(retries=2, retry_delay_seconds=5, task_run_name="{deal} · start", log_prints=False)
+def start_journey(intake_id: str, deal: str) -> dict[str, Any]:
+    """Start one stored deal's journey (or refuse it as a dead letter, saying why)."""
+    from hundred import bootstrap  # lazy: serving the deployments needs only Prefect
+
+    rt = runtime()
+    intake = bootstrap.intake(rt.settings, ledger_=rt.ledger, scheduler_=rt.scheduler)
+    row = rt.ledger.intake(intake_id)
+    if row is None:
+        return {"intake": intake_id, "state": "gone"}
+    done = intake.start(row, rt)
+    return {"intake": intake_id, "deal": deal, "state": done.state, "reason": done.reason}
+
+
+@flow(name="deal-closed", retries=2, retry_delay_seconds=5, task_runner=ThreadPoolTaskRunner(max_workers=4))
+async def deal_closed(moment: str | None = None) -> dict[str, Any]:
+    """Start the journeys of the deals stored by now: claimed from the ledger, one task each."""
+    from hundred.service.intake import DEAL_KINDS  # lazy: serving the deployments needs only Prefect
+
+    holder = _holder()
+    rt = await with_runtime(lambda rt: rt)
+    started: list[dict[str, Any]] = []
+    while True:
+        rows = await with_runtime(
+            lambda rt: rt.ledger.claim_intakes(
+                holder=holder, now=rt.now(), lease=rt.lease, limit=CLAIM_BATCH, kinds=DEAL_KINDS
+            )
+        )
+        if not rows:
+            break
+        futures = [
+            start_journey.with_options(tags=[f"deal:{row.deal_id}"]).submit(row.intake_id, row.deal_id or "?")
+            for row in rows
+        ]
+        started += [f.result() for f in futures]
+    for item in started:
+        if item.get("state") == "started":
+            await _journey_artifact(rt, item["deal"])
+    return {
+        "moment": moment,
+        "deals": len(started),
+        "started": sum(i.get("state") == "started" for i in started),
+        "refused": [i for i in started if i.get("state") == "dead"],
+    }
+
+
+async def _journey_artifact(rt: Any, deal: str) -> None:
+    from hundred.service.outcomes import ClosedResult  # lazy: serving the deployments needs only Prefect
+
+    row = rt.ledger.journey(deal)
+    if row is None:
+        return
+    result = ClosedResult(deal, row.journey_id, row.version, True, rt.ledger.touches(deal))
     await acreate_markdown_artifact(
-        markdown=result.markdown(),
-        key=artifact_key("journey", str(payload.get("id", ""))),
-        description="The journey planned for this deal",
+        markdown=result.markdown(), key=artifact_key("journey", deal), description="The journey planned for this deal"
     )
-    return as_json(result)
 
 
-@flow(name="run-touch", retries=2, retry_delay_seconds=10)
-async def run_touch(deal: str, touch: str) -> Any:
-    """One touch at its due time: re-checked, delivered through its channel, recorded."""
-    run_id = flow_run.get_id()
-    outcome = await with_runtime(lambda rt: rt.run_touch(deal, touch, flow_run_id=run_id))
+# -- deliver -------------------------------------------------------------------------------------
+
+
+@task(retries=2, retry_delay_seconds=10, log_prints=False)
+def deliver_touch(deal: str, touch: str, holder: str) -> Any:
+    """One touch: re-checked, delivered through its channel, recorded. A failure raises, so
+    Prefect retries it (the ledger keeps the reason; a touch that may have left is never resent).
+    The Prefect UI says what became of it: Completed, Skipped or Expired, or Cancelled."""
+    outcome = runtime().run_touch(deal, touch, holder=holder)
     if outcome.failed:
         raise TouchFailed(f"{deal} · {touch}: {outcome.detail}")
-    if outcome.state == "cancelled":  # the journey exited before this run started: say so in the UI
+    if outcome.state == "cancelled":  # the journey exited before it left: say so in the UI
         return Cancelled(message=outcome.detail, data=as_json(outcome))
     if outcome.state in ("skipped", "expired"):
         return Completed(name=outcome.state.capitalize(), message=outcome.detail, data=as_json(outcome))
     return as_json(outcome)
 
 
+@flow(name="deliver", retries=2, retry_delay_seconds=10, task_runner=ThreadPoolTaskRunner(max_workers=8))
+async def deliver(moment: str | None = None, shard: int = 0, shards: int = 1) -> Any:
+    """Deliver every touch due by now, claimed from the ledger a few at a time, each as a task.
+    A run with nothing left to do (another shard or run took it, the journey was cancelled) ends
+    at once: "nothing due"."""
+    holder = _holder()
+    rt = await with_runtime(lambda rt: rt)
+    concurrency = rt.settings.deliver_concurrency
+    outcomes: list[dict[str, Any]] = []
+    failed = 0
+    while True:
+        rows = await with_runtime(
+            lambda rt: rt.claim_due(holder, shard=shard, shards=shards, limit=max(concurrency * 2, 1))
+        )
+        if not rows:
+            break
+        journeys = {t.deal_id: _journey_id(rt, t.deal_id) for t in rows}
+        futures = [
+            deliver_touch.with_options(
+                task_run_name=f"{t.deal_id} · {t.touch_id}", tags=_tags(t, journeys[t.deal_id])
+            ).submit(t.deal_id, t.touch_id, holder)
+            for t in rows
+        ]
+        for f in futures:
+            f.wait()
+            if f.state.is_completed():
+                outcomes.append(f.result())
+            elif not f.state.is_cancelled():
+                failed += 1
+    summary = {"moment": moment, "shard": shard, "delivered": len(outcomes), "failed": failed}
+    if not outcomes and not failed:
+        return Completed(
+            name="Nothing due", message="another run took them, or their journeys were cancelled", data=summary
+        )
+    if failed:  # the touches say why (`hundred status`); running the whole moment again would not help
+        return Completed(name="Completed with failures", message=f"{failed} touches failed", data=summary)
+    return summary
+
+
+def _journey_id(rt: Any, deal_id: str) -> str:
+    row = rt.ledger.journey(deal_id)
+    return row.journey_id if row else "?"
+
+
+def _tags(t: Any, journey: str) -> list[str]:
+    return [
+        f"deal:{t.deal_id}",
+        f"journey:{journey}",
+        f"phase:{t.phase}",
+        f"touch:{t.touch_id}",
+        f"channel:{t.channel}",
+    ]
+
+
+# -- cancel and reconcile ------------------------------------------------------------------------
+
+
 @flow(name="cancel-journey")
 async def cancel_journey(deal: str, reason: str = "cancelled") -> dict[str, Any]:
-    """Stop a deal's journey: the ledger marks it exited and its scheduled touches are cancelled."""
+    """Stop a deal's journey: the ledger marks it exited; a run that finds a touch cancelled sends nothing."""
     return as_json(await with_runtime(lambda rt: rt.cancel(deal, reason)))
 
 
 @flow(name="reconcile")
 async def reconcile() -> dict[str, Any]:
-    """Repair what the ledger expects and Prefect lacks; report what was repaired. Also submits the
-    CRM deliveries stored while Prefect was unreachable and applies cancels that came early."""
-    report = await with_runtime(_reconcile)
+    """Repair what a crash, an outage or an outside hand left (see hundred/service/reconcile.py)."""
+    from hundred.service.reconcile import reconcile as repair  # lazy: serving the deployments needs only Prefect
+
+    report = await with_runtime(repair)
     await acreate_markdown_artifact(
         markdown=report.markdown(), key="reconcile", description="What the last reconcile repaired"
     )
     return as_json(report)
 
 
-def _intake(rt: Any) -> Any:
-    from hundred import bootstrap  # lazy: serving the deployments needs only Prefect
-
-    return bootstrap.intake(rt.settings, ledger_=rt.ledger, scheduler_=rt.scheduler)
-
-
-def _apply_held(rt: Any, deal_id: str) -> Any:
-    return _intake(rt).apply_held(deal_id)
-
-
-def _reconcile(rt: Any) -> Any:
-    report = rt.reconcile()
-    intake = _intake(rt)
-    for row in intake.retry_pending():
-        report.add("intake", f"intake {row.intake_id} (deal {row.deal_id}): {row.state}")
-    for row in intake.rerun_failed():
-        report.add("intake", f"intake {row.intake_id} (deal {row.deal_id}): its deal-closed run failed; run again")
-    return report
-
-
 from flows.print_batch import print_batch  # noqa: E402  (one tuple of every flow hundred serves)
 
-FLOWS = (deal_closed, run_touch, cancel_journey, reconcile, print_batch)
+FLOWS = (deal_closed, deliver, cancel_journey, reconcile, print_batch)

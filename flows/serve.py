@@ -1,81 +1,109 @@
-"""`python -m flows.serve`: serve hundred's six deployments from this process (the embedded shape).
+"""`python -m flows.serve`: serve hundred's deployments from this process (the embedded shape).
 
 Each flow run executes in its own subprocess. `hundred up` runs this under a supervisor that
 restarts it when it exits (serve gives up after a few minutes without the Prefect API).
 
-- `pause_on_shutdown=False`: serve would otherwise pause its deployments when it stops, and the
-  15-minute reconcile schedule would stay paused after a restart. (Touch runs are explicit runs;
-  pausing never stopped them, and redeploying never deletes them.)
-- Never delete or rename these deployments while journeys are pending: deleting a deployment
-  deletes its scheduled runs. Do not also `prefect deploy` the same names to a work pool against
-  the same server (see prefect.yaml for the scale-out shape).
+- `pause_on_shutdown=False`: serve would otherwise pause its deployments' schedules when it
+  stops, and reconcile's interval would stay paused after a restart.
+- The schedules (reconcile's interval, the print batch's cron) come from hundred/service/schedules.py,
+  the same values the pool shape's reconcile keeps in Prefect.
+- Never run this and `prefect deploy` of the same names against one server (see prefect.yaml).
 - HUNDRED_SERVE_LIMIT caps concurrent flow runs (default 8: each run is a ~85 MB subprocess).
+- SIGTERM and Ctrl-C stop the runner with its own `astop` (Prefect's handler called the sync
+  `stop` from inside the event loop: "coroutine 'Runner.astop' was never awaited").
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+from datetime import timedelta
+from typing import Any
 
-from prefect import serve
-from prefect.schedules import Cron
+from prefect.runner import Runner
+from prefect.schedules import Cron, Interval
 from prefect.types.entrypoint import EntrypointType
 
 from flows.figures import journey_figures
-from flows.journey import RECONCILE_EVERY, cancel_journey, deal_closed, reconcile, run_touch
+from flows.journey import cancel_journey, deal_closed, deliver, reconcile
 from flows.print_batch import print_batch
 
 FIGURES_CRON = "0 7 * * *"  # every morning, before the working day: how each journey is doing
 
 
-def print_batch_schedule() -> Cron:
-    """Workday mornings at the letters' cut-off, in the default journey's time zone
-    (e.g. "0 10 * * 1-5" in Europe/Amsterdam); the flow skips its calendar's holidays."""
-    from hundred.service.printroom.calendar import print_calendar  # lazy: keep serving light
-    from hundred.service.settings import Settings  # lazy: as above
+def deployments() -> list[Any]:
+    """hundred's deployments; flow runs import `flows.journey` by module path, from any directory."""
+    from hundred import bootstrap  # lazy: keep `import flows.serve` light
+    from hundred.service.schedules import schedules  # lazy: as above
 
-    calendar = print_calendar(Settings())
-    return Cron(calendar.cron, timezone=calendar.timezone)
-
-
-def figures_schedule() -> Cron:
-    """Every morning at 07:00 in the default journey's time zone (the print room's calendar)."""
-    from hundred.service.printroom.calendar import print_calendar  # lazy: keep serving light
-    from hundred.service.settings import Settings  # lazy: as above
-
-    return Cron(FIGURES_CRON, timezone=print_calendar(Settings()).timezone)
-
-
-def deployments() -> list:
-    """The six deployments; flow runs import `flows.journey` by module path, from any directory."""
+    when = schedules(bootstrap.settings())
     module = {"entrypoint_type": EntrypointType.MODULE_PATH}
     return [
-        deal_closed.to_deployment(name="deal-closed", description="A closed deal starts its journey.", **module),
-        run_touch.to_deployment(name="run-touch", description="One touch of one customer's journey.", **module),
+        deal_closed.to_deployment(name="deal-closed", description="Start the journeys of the deals stored.", **module),
+        deliver.to_deployment(name="deliver", description="Deliver the touches due at one moment.", **module),
         cancel_journey.to_deployment(name="cancel-journey", description="Stop a deal's journey.", **module),
         reconcile.to_deployment(
             name="reconcile",
-            interval=RECONCILE_EVERY,
-            **module,
+            schedule=Interval(timedelta(seconds=when.reconcile_seconds)),
             description="Repair what the ledger expects and Prefect lacks.",
+            **module,
         ),
         print_batch.to_deployment(
             name="print-batch",
-            schedule=print_batch_schedule(),
-            **module,
+            schedule=Cron(when.print_batch_cron, timezone=when.print_batch_timezone),
             description="Workday mornings: the day's print batch of letters.",
+            **module,
         ),
         journey_figures.to_deployment(
             name="journey-figures",
-            schedule=figures_schedule(),
-            **module,
+            schedule=Cron(FIGURES_CRON, timezone=when.print_batch_timezone),  # the default journey's zone
             description="Every morning: how each journey is doing, one artifact per journey.",
+            **module,
         ),
     ]
 
 
+DRAIN_SECONDS = 8.0  # inside `hundred up`'s 10 s before it kills the group
+
+
+async def drain(runner: Runner, seconds: float = DRAIN_SECONDS) -> None:
+    """Stop taking runs, let the ones in flight finish (a deliver run takes seconds), then stop:
+    a run killed half-way is safe (the next one takes its touches over), but it writes a
+    traceback into the log an operator reads."""
+    poller = getattr(runner, "_scheduled_run_poller", None)
+    if poller is not None:
+        poller.stopping = True
+    deadline = asyncio.get_running_loop().time() + seconds
+    while getattr(runner, "_flow_run_process_map", None) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.2)
+    await runner.stop()
+
+
+async def run(limit: int) -> None:
+    # no prefetch: a run is started when it is due, so none waits half-started for its moment
+    # (a stop would kill it, with a traceback); the moment's run starts within the poll interval
+    runner = Runner(pause_on_shutdown=False, limit=limit, prefetch_seconds=0)
+    for deployment in await asyncio.to_thread(deployments):  # built as a script would, off the loop
+        await runner.aadd_deployment(deployment)
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    serving = asyncio.create_task(runner.start())
+    await asyncio.sleep(0.5)  # the runner installs a SIGTERM handler of its own as it starts: replace it
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    stop = asyncio.create_task(stopping.wait())
+    await asyncio.wait({serving, stop}, return_when=asyncio.FIRST_COMPLETED)
+    if not serving.done():
+        await drain(runner)
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+    else:
+        serving.result()
+
+
 def main() -> None:
-    limit = int(os.environ.get("HUNDRED_SERVE_LIMIT", "8"))
-    serve(*deployments(), pause_on_shutdown=False, limit=limit, print_starting_message=False)
+    asyncio.run(run(int(os.environ.get("HUNDRED_SERVE_LIMIT", "8"))))
 
 
 if __name__ == "__main__":

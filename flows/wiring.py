@@ -7,6 +7,7 @@ registering or serving the deployments needs only Prefect.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,11 +17,19 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+_runtimes: list[Runtime] = []
+_lock = threading.Lock()
+
+
 def runtime() -> Runtime:
-    """The runtime for one flow run: this process's ledger, Prefect as scheduler, the settings."""
+    """This process's runtime (a flow run is a process of its own): its ledger, Prefect as
+    scheduler, the settings; built once and shared by the run's tasks."""
     from hundred import bootstrap  # lazy: serving the deployments needs only Prefect
 
-    return bootstrap.runtime()
+    with _lock:
+        if not _runtimes:
+            _runtimes.append(bootstrap.runtime())
+        return _runtimes[0]
 
 
 async def with_runtime(call: Callable[[Runtime], T]) -> T:

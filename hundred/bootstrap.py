@@ -15,18 +15,21 @@ ledger a home means, which Prefect API a running `hundred up` offers, which cloc
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from hundred.adapters import crm as crm_apis
 from hundred.adapters.channels import ChannelConfig, deliver as deliver_through
 from hundred.adapters.ledger import Ledger as SqlLedger
 from hundred.adapters.ledger.figures import LedgerFigures
 from hundred.adapters.prefect.scheduler import PrefectScheduler
 from hundred.adapters.printfiles.files import write_batch
 from hundred.rendering.content import Rendered
+from hundred.service.enrichment import CrmApi
 from hundred.service.figures import JourneyFigures
 from hundred.service.intake import Intake, NoPrefect
 from hundred.service.local import prefect_api_url, read_up
@@ -36,6 +39,7 @@ from hundred.service.runtime import Runtime, utcnow
 from hundred.service.settings import Settings
 
 _ledgers: dict[str, SqlLedger] = {}
+_crms: dict[tuple[str, ...], CrmApi] = {}
 _lock = threading.Lock()
 
 
@@ -80,6 +84,16 @@ def close_ledgers() -> None:
 
 
 atexit.register(close_ledgers)
+
+
+def close_crms() -> None:
+    with _lock:
+        for api in _crms.values():
+            api.http.close()  # type: ignore[attr-defined]
+        _crms.clear()
+
+
+atexit.register(close_crms)
 
 
 def channel_config(config: Settings) -> ChannelConfig:
@@ -133,6 +147,43 @@ def runtime(
     )
 
 
+def crm(config: Settings, vendor: str) -> CrmApi:
+    """The CRM's API (Pipedrive or HubSpot) configured by the settings, one per process, CRM,
+    address and token (so the concurrency limit holds for the process). ValueError names the
+    setting that is missing."""
+    if vendor == "pipedrive":
+        url, token, token_name = config.pipedrive_api_url, config.pipedrive_api_token, "HUNDRED_PIPEDRIVE_API_TOKEN"
+        if token and not url:
+            raise ValueError(
+                "HUNDRED_PIPEDRIVE_API_URL is not set: your company's Pipedrive address, e.g. https://acme.pipedrive.com"
+            )
+    elif vendor == "hubspot":
+        url, token, token_name = config.hubspot_api_url, config.hubspot_token, "HUNDRED_HUBSPOT_TOKEN"
+    else:
+        raise ValueError(f"unknown CRM {vendor!r}: pipedrive or hubspot")
+    if not token:
+        raise ValueError(f"{token_name} is not set: hundred needs the CRM's API token to fetch a won deal")
+    assert url is not None
+    if not url.startswith(("https://", "http://")):
+        setting = "HUNDRED_PIPEDRIVE_API_URL" if vendor == "pipedrive" else "HUNDRED_HUBSPOT_API_URL"
+        raise ValueError(f"{setting} {url!r} is not a URL: write it like https://acme.pipedrive.com")
+    limits = (config.crm_timeout, config.crm_attempts, config.crm_max_concurrent, config.crm_max_wait)
+    key = (vendor, url, hashlib.sha256(token.encode()).hexdigest(), config.pipedrive_api_version, *map(str, limits))
+    with _lock:
+        if key not in _crms:
+            _crms[key] = crm_apis.connect(
+                vendor,
+                url,
+                token,
+                version=config.pipedrive_api_version,
+                timeout=config.crm_timeout,
+                attempts=config.crm_attempts,
+                max_concurrent=config.crm_max_concurrent,
+                max_wait=config.crm_max_wait,
+            )
+        return _crms[key]
+
+
 def intake(
     config: Settings | None = None,
     *,
@@ -147,6 +198,7 @@ def intake(
         ledger_ if ledger_ is not None else ledger(config),
         config,
         scheduler_ if scheduler_ is not None else scheduler(config, attempts=attempts, timeout=timeout),
+        crm=lambda vendor: crm(config, vendor),
     )
 
 
@@ -179,4 +231,15 @@ def posting_print_room(config: Settings | None = None) -> PrintRoom:
     return print_room(config, ledger_=rt.ledger, on_posted=rt.letter_posted)
 
 
-__all__ = ["channels", "figures", "intake", "ledger", "memory_ledger", "print_room", "runtime", "scheduler", "settings"]
+__all__ = [
+    "channels",
+    "crm",
+    "figures",
+    "intake",
+    "ledger",
+    "memory_ledger",
+    "print_room",
+    "runtime",
+    "scheduler",
+    "settings",
+]

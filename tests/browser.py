@@ -1,8 +1,9 @@
 """Headless Chromium for tests that look at rendered pages.
 
-`require_chromium()` returns the browser binary or skips the test with the reason. When it is
-missing and we run as root, it tries `apt-get install -y chromium` once per test session.
-`chromium_run()` runs it with flags that keep it off the network and away from the user profile.
+`require_chromium()` returns the browser binary, or fails the test saying how to install it
+(scripts/setup-test-system.sh does; no test installs anything). A test that starts Chromium is
+marked `browser` and `slow` (tests/lanes.py). `chromium_run()` runs it with flags that keep it off
+the network and away from the user profile.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lanes import missing, require_lane
 
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-_install_tried = False
-_install_error = ""
 
 FLAGS = (
     "--headless",
@@ -48,37 +48,12 @@ def _find() -> str | None:
 
 
 def require_chromium() -> str:
-    """Path of a Chromium binary; installs it once via apt when root, else skips the test."""
-    global _install_tried, _install_error
+    """Path of a Chromium binary (CHROMIUM, or on PATH); a missing one fails the test."""
+    require_lane("browser", "Chromium")
     path = _find()
-    if path:
-        return path
-    if not _install_tried:
-        _install_tried = True
-        if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-            try:
-                for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-                    done = subprocess.run(
-                        cmd,
-                        capture_output=True,
-                        text=True,
-                        timeout=900,
-                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-                    )
-                    if done.returncode:
-                        _install_error = f"{' '.join(cmd)} failed: {done.stderr.strip()[-300:]}"
-                        break
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                _install_error = f"apt-get failed: {exc}"
-        else:
-            _install_error = "not root or no apt-get, so it cannot be installed here"
-        path = _find()
-        if path:
-            return path
-    pytest.skip(
-        f"Chromium is not installed ({_install_error or 'install failed'}); "
-        "install it with `apt-get install -y chromium` to run the browser checks"
-    )
+    if path is None:
+        missing("Chromium", "apt-get install -y chromium")
+    return path
 
 
 def chromium_run(args: list[str], *, timeout: int = 90) -> subprocess.CompletedProcess:
@@ -148,21 +123,10 @@ AXE_CACHE = Path(os.environ.get("HUNDRED_TEST_CACHE", Path.home() / ".cache" / "
 
 
 def axe_source() -> str:
-    """axe-core from npm, installed into a cache folder on first use."""
+    """axe-core as scripts/setup-test-system.sh installs it from npm (into AXE_CACHE)."""
     script = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
     if not script.is_file():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed (apt-get install -y npm), so axe-core cannot be had")
-        AXE_CACHE.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund", "axe-core@4"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if done.returncode or not script.is_file():
-            pytest.skip(f"npm install axe-core@4 failed: {done.stderr.strip()[-400:]}")
+        missing(f"axe-core (looked for {script})", f"npm install --prefix {AXE_CACHE} axe-core@4")
     return script.read_text(encoding="utf-8")
 
 
@@ -181,7 +145,8 @@ def audit(page: Any, axe: str) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def browser() -> Any:
     """Debian's Chromium under Playwright, one per test module."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -c constraints.txt playwright")
+    from playwright import sync_api  # a test dependency (pyproject.toml); Chromium is Debian's
+
     executable = require_chromium()
     with sync_api.sync_playwright() as p:
         launched = p.chromium.launch(executable_path=executable, args=ARGS, headless=True)

@@ -5,15 +5,22 @@ Nothing here is letters- or browser-specific (see tests/pdftools.py and tests/br
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import json
 import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import lanes
 import pytest
 
 from hundred.deals.model import Deal, parse_deal
@@ -164,30 +171,35 @@ def example_deal() -> Deal:
     return parse_deal(json.loads(EXAMPLE_DEAL_NL.read_text(encoding="utf-8")))
 
 
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    """Run `hundred ARGS` in-process as the console script does; returns (exit code, stdout, stderr)."""
+def hundred_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """`hundred ARGS` from `cwd`, run in this process as the console script runs it: (exit code,
+    stdout, stderr) as a CompletedProcess. The fast lane's way to run a command; a test that is
+    about a fresh interpreter (what a command imports) starts one itself."""
     from hundred import cli
 
-    monkeypatch.setattr("sys.argv", ["hundred", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    argv = ["hundred", *args]
+    with contextlib.chdir(cwd), mock.patch.object(sys, "argv", argv), redirect_stdout(out), redirect_stderr(err):
+        try:
+            cli.main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """`hundred ARGS` in-process from the working directory: (exit code, stdout, stderr)."""
+    done = hundred_cli(*args, cwd=Path.cwd())
+    return done.returncode, done.stdout, done.stderr
 
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Any:
-    """One throwaway PostgreSQL cluster for the session (tests/pgcluster.py installs and starts it);
-    where it cannot be had the test skips, which under CI=true is a failure (see below)."""
-    from pgcluster import start_cluster
+    """One throwaway PostgreSQL cluster for the session (tests/pgcluster.py starts it; a test using
+    it is marked `postgres`, and fails when PostgreSQL is not installed)."""
+    from pgcluster import cluster_for_tests
 
-    try:
-        cluster = start_cluster()
-    except RuntimeError as exc:
-        pytest.skip(f"no PostgreSQL for the tests that run on it: {exc}")
+    cluster = cluster_for_tests()
     yield cluster
     cluster.stop()
 
@@ -210,14 +222,30 @@ def repo() -> Path:
     return REPO
 
 
-# A real Prefect server for the session (started on first use; see tests/prefect_server.py).
-from prefect_server import hundred_deployments, note_when_the_test_started, prefect_server  # noqa: E402,F401
+# A real Prefect server for the session, a clean namespace of it per test module (started on first
+# use; see tests/prefect_server.py).
+from prefect_server import _prefect_process, hundred_deployments, note_when_the_test_started, prefect_server  # noqa: E402,F401
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test carries the marks of what it starts (tests/lanes.py)."""
+    lanes.check_marks(items)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """The helpers that start Chromium, PostgreSQL or Prefect check the running test's marks."""
+    lanes.running(item)
+    try:
+        yield
+    finally:
+        lanes.running(None)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
-    """Under CI=true a test whose real component (Chromium, poppler, PostgreSQL, Prefect) cannot
-    be had fails; it never passes by skipping."""
+    """Under CI=true no test passes by skipping: every real component must be had (the fixtures
+    fail outright when one is missing; this catches any skip that remains)."""
     outcome = yield
     report = outcome.get_result()
     if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):

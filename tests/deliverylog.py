@@ -1,4 +1,4 @@
-"""A delivery log for channel tests: the real ledger when it is importable, and a tiny in-memory
+"""A delivery log for channel tests: the real ledger, and a tiny in-memory
 implementation of the `DeliveryLog` protocol (same compare-and-set semantics), so the channel
 tests run against both. `CrashingLog` dies at a chosen transition, as a killed run would."""
 
@@ -65,10 +65,8 @@ class CrashingLog:
 
 
 def _ledger():
-    try:
-        from hundred.adapters.ledger import Ledger
-    except ImportError as exc:  # the ledger is being written alongside
-        pytest.skip(f"hundred.adapters.ledger not importable: {exc}")
+    from hundred.adapters.ledger import Ledger
+
     ledger = Ledger.memory()
     ledger.state = lambda key: ledger.delivery(key).state  # type: ignore[attr-defined]
     return ledger

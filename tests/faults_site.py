@@ -1,19 +1,13 @@
 """What the fault tests share: a ledger on its own PostgreSQL cluster (paused and resumed to make
 the database briefly unreachable, without touching the session's cluster that other tests and
-Prefect may use), a real SMTP server that counts what it accepted and can hold a transaction
-mid-way, a hundred site (journey, templates, environment) and readers of the three truths:
-messages at the SMTP server, touch states in the ledger, run states in Prefect.
+Prefect may use), the real SMTP server of tests/smtp_inbox.py (it counts what it accepted and can
+hold a transaction mid-way), a hundred site (journey, templates, environment) and readers of the
+three truths: messages at the SMTP server, touch states in the ledger, run states in Prefect.
 """
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
-import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,10 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from conftest import deal_payload
 from intake_site import SECRET  # the secret intake_site.App signs with
-from prefect_server import free_port
+from smtp_inbox import Inbox, inbox  # noqa: F401 (the fault tests' SMTP server, a module fixture)
 
 from hundred import bootstrap
 
@@ -44,71 +37,6 @@ phases:
       - {id: later, day: 1, channel: email, subject: "Later", template: emails/hello.html}
 """
 HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
-
-
-class Inbox:
-    """A real SMTP server (aiosmtpd) that can hold a delivery mid-way until `release(address)`."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.hold: set[str] = set()
-        self.hold_data: set[str] = set()
-        self.held: dict[str, threading.Event] = {}
-        self._released: set[str] = set()
-        self._lock = threading.Lock()
-
-    def hold_for(self, address: str, at: str = "RCPT") -> threading.Event:
-        """Hold `address`'s transaction at RCPT (before the run claims `sending`) or at the end of
-        DATA (the message is in, the server's 250 not yet given)."""
-        (self.hold if at == "RCPT" else self.hold_data).add(address)
-        return self.held.setdefault(address, threading.Event())
-
-    def release(self, address: str) -> None:
-        self._released.add(address)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.hold:
-            self.held.setdefault(address, threading.Event()).set()
-            while address not in self._released:
-                await asyncio.sleep(0.05)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        stalled = [a for a in envelope.rcpt_tos if a in self.hold_data]
-        if stalled:  # the message is complete; the 250 waits (the sender does not know yet)
-            self.held.setdefault(stalled[0], threading.Event()).set()
-            while stalled[0] not in self._released:
-                await asyncio.sleep(0.05)
-        with self._lock:
-            self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
-        return "250 OK"
-
-    def count(self, address: str) -> int:
-        with self._lock:
-            return sum(1 for m in self.messages if address in str(m["To"]))
-
-    def subjects(self, address: str) -> Counter:
-        with self._lock:
-            return Counter(str(m["Subject"]) for m in self.messages if address in str(m["To"]))
-
-
-def start_inbox() -> tuple[Inbox, Any]:
-    from aiosmtpd.controller import Controller
-
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port  # type: ignore[attr-defined]
-    return box, controller
-
-
-@pytest.fixture(scope="module")
-def inbox() -> Iterator[Inbox]:
-    """A real SMTP server for one test module (import it: `from faults_site import inbox`)."""
-    box, controller = start_inbox()
-    yield box
-    controller.stop()
 
 
 @dataclass
@@ -205,9 +133,10 @@ def delivery_states(site: Site, deal_id: str) -> dict[str, str]:
 
 
 def prefect_runs(api_url: str, deal_id: str) -> dict[str, tuple[str, int]]:
-    """{run name: (state type, run_count)} of the deal's runs (tag `deal:<id>`)."""
-    body = {"flow_runs": {"tags": {"all_": [f"deal:{deal_id}"]}}, "limit": 200}
-    response = httpx.post(f"{api_url}/flow_runs/filter", json=body, timeout=30)
+    """{task run name: (state type, run_count)} of the deal's work in Prefect: `<deal> · start`
+    (its deal-closed task) and `<deal> · <touch>` (each touch's task), tagged `deal:<id>`."""
+    body = {"task_runs": {"tags": {"all_": [f"deal:{deal_id}"]}}, "limit": 200}
+    response = httpx.post(f"{api_url}/task_runs/filter", json=body, timeout=30)
     response.raise_for_status()
     return {r["name"]: (r["state"]["type"], r["run_count"]) for r in response.json()}
 
@@ -216,6 +145,21 @@ def prefect_run(api_url: str, run_id: str) -> dict[str, Any]:
     response = httpx.get(f"{api_url}/flow_runs/{run_id}", timeout=30)
     response.raise_for_status()
     return response.json()
+
+
+FINAL = ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
+
+
+def wait_until_runs_end(api_url: str, deal_id: str, *names: str, timeout: float = 60, log: Path | None = None) -> Any:
+    """Until each named run of the deal is in a final state. A run records its touch in the ledger
+    before it reports its own end to Prefect, so a test that waited for the ledger reads the run's
+    state only once the run has ended, never the moment the ledger changed."""
+    return wait_until(
+        lambda: all(prefect_runs(api_url, deal_id).get(name, ("",))[0] in FINAL for name in names),
+        timeout,
+        f"the runs {', '.join(names)} to end",
+        log=log,
+    )
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.5, log: Path | None = None) -> Any:

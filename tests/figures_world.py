@@ -94,7 +94,7 @@ EXPECTED: dict[str, Any] = {
         "result-call": {"done": 3, "running": 1, "cancelled": 1},
         "referral": {"delivered": 3, "waiting": 1, "cancelled": 1},
     },
-    "letters": {"posted": 4, "on_time": 3, "late": 1, "overdue": 0, "median_delay_days": 3.0, "spoiled": 1},
+    "letters": {"posted": 4, "on_time": 3, "late": 1, "overdue": 0, "median_delay_days": 3.0, "withdrawn": 1},
     "tasks": {"result-call": {"done": 3, "done_late": 0, "open": 1, "overdue": 1}},
     "owners": {"Piet Bakker": {"done": 1, "open": 1, "overdue": 1}, "Sanne de Vries": {"done": 6, "overdue": 0}},
     "emails": {"check-in": {"sent": 3, "failed": 1, "bounced": 1}, "referral": {"sent": 3, "failed": 0, "bounced": 0}},

@@ -130,3 +130,20 @@ def hubspot_headers(url: str, body: bytes, *, secret: str = HUBSPOT_SECRET, at_m
         "X-HubSpot-Signature-v3": base64.b64encode(mac).decode(),
         "X-HubSpot-Request-Timestamp": ts,
     }
+
+
+def start_stored(settings: Any, ledger: Any, holder: str = "test-deal-closed-run") -> list[Any]:
+    """What a `deal-closed` run does: claim the stored deals and start each one's journey (here
+    with the simulator's scheduler, so no Prefect run is needed to watch the outcome)."""
+    from datetime import timedelta
+
+    from hundred import bootstrap
+    from hundred.service.intake import DEAL_KINDS
+    from hundred.service.simulate import VirtualScheduler
+
+    runtime = bootstrap.runtime(settings, ledger_=ledger, scheduler_=VirtualScheduler())
+    intake = bootstrap.intake(settings, ledger_=ledger, scheduler_=VirtualScheduler())
+    rows = ledger.claim_intakes(
+        holder=holder, now=runtime.now(), lease=timedelta(minutes=10), limit=1000, kinds=DEAL_KINDS
+    )
+    return [intake.start(row, runtime) for row in rows]

@@ -1,39 +1,27 @@
 """Real PDF tools for the letter tests: poppler's pdftotext and pdffonts.
 
-`require_poppler()` installs poppler-utils when it is missing and we are root (CI machines are
-fresh), and otherwise skips the calling test with the reason.
+`require_poppler()` fails the calling test when poppler-utils is missing, saying how to get it
+(scripts/setup-test-system.sh installs it; no test installs anything).
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from lanes import missing
 
 _TOOLS = ("pdftotext", "pdffonts", "pdfinfo", "pdftoppm")
 
 
 def require_poppler() -> None:
-    """Make sure pdftotext & co. are on PATH, or skip the test saying why."""
-    if all(shutil.which(tool) for tool in _TOOLS):
-        return
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        install = ["apt-get", "install", "-y", "-q", "poppler-utils"]
-        done = subprocess.run(install, env=env, capture_output=True, text=True)
-        if done.returncode != 0:  # a fresh machine may have no package lists yet
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
-            done = subprocess.run(install, env=env, capture_output=True, text=True)
-        if all(shutil.which(tool) for tool in _TOOLS):
-            return
-        pytest.skip(f"poppler-utils could not be installed: {done.stderr.strip()[-300:]}")
-    pytest.skip("poppler-utils (pdftotext, pdffonts) is not installed and we are not root")
+    """pdftotext & co. are on PATH, or the test fails saying how to install them."""
+    if not all(shutil.which(tool) for tool in _TOOLS):
+        missing("poppler-utils (pdftotext, pdffonts, pdfinfo, pdftoppm)", "apt-get install -y poppler-utils")
 
 
 def pdftotext(path: str | Path, *args: str) -> str:

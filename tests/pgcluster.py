@@ -1,6 +1,8 @@
 """A throwaway PostgreSQL cluster for tests: initdb into a temp folder, start on a free port.
 
-Uses the server binaries of Debian's `postgresql` package (or any `initdb`/`pg_ctl` on PATH).
+Uses the server binaries of Debian's `postgresql` package (or any `initdb`/`pg_ctl` on PATH), which
+scripts/setup-test-system.sh installs; nothing here installs anything. A test gets its cluster from
+`cluster_for_tests()` (it must be marked `postgres` and `slow`, see tests/lanes.py).
 As root the cluster runs as the `postgres` user (PostgreSQL refuses to run as root). Trust
 authentication on 127.0.0.1 and a private socket folder: nothing outside the test can reach it.
 """
@@ -11,11 +13,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
+from lanes import missing, require_lane
+from ports import free_port
 
 
 def server_bindir() -> Path | None:
@@ -25,12 +30,6 @@ def server_bindir() -> Path | None:
             return Path(folder)
     initdb = shutil.which("initdb")
     return Path(initdb).resolve().parent if initdb and shutil.which("pg_ctl") else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -88,26 +87,15 @@ class Cluster:
         return self.url(name)
 
 
-def _install_postgresql() -> None:
-    """A fresh machine (CI) has no PostgreSQL: as root, install Debian's package, as the letter
-    tests install poppler. The package's own cluster stays down; ours is started by hand."""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    install = ["apt-get", "install", "-y", "-q", "postgresql"]
-    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
-        subprocess.run(install, env=env, capture_output=True)
+class NoServer(RuntimeError):
+    """PostgreSQL's server binaries are not installed."""
 
 
 def start_cluster() -> Cluster:
     """Start a cluster, or raise RuntimeError saying what is missing."""
     bindir = server_bindir()
     if bindir is None:
-        _install_postgresql()
-        bindir = server_bindir()
-    if bindir is None:
-        raise RuntimeError("no PostgreSQL server binaries (apt-get install -y postgresql)")
+        raise NoServer("no PostgreSQL server binaries (apt-get install -y postgresql)")
     user = None
     if os.geteuid() == 0:
         try:
@@ -120,7 +108,7 @@ def start_cluster() -> Cluster:
         entry = pwd.getpwnam(user)
         os.chown(root, entry.pw_uid, entry.pw_gid)
     os.chmod(root, 0o755)  # the socket and data folder, owned by the server's user
-    cluster = Cluster(bindir, root, _free_port(), user)
+    cluster = Cluster(bindir, root, free_port(), user)
     try:
         cluster.start()
     except subprocess.CalledProcessError as exc:
@@ -128,3 +116,16 @@ def start_cluster() -> Cluster:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL did not start: {exc.stderr or exc.stdout}{log[-2000:]}") from None
     return cluster
+
+
+def cluster_for_tests() -> Cluster:
+    """`start_cluster()` for a test marked `postgres`: a missing PostgreSQL, or one that does not
+    start, fails the test saying why (never a skip)."""
+    require_lane("postgres", "a PostgreSQL cluster")
+    try:
+        return start_cluster()
+    except NoServer:
+        missing("PostgreSQL's server (initdb, pg_ctl)", "apt-get install -y postgresql")
+        raise
+    except RuntimeError as exc:
+        pytest.fail(f"PostgreSQL for the tests: {exc}", pytrace=False)

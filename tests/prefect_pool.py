@@ -280,6 +280,19 @@ class Pool:
             if len(page) < 200:
                 return found
 
+    def task_runs(self, **filters: Any) -> list[dict]:
+        """Every task run the server holds (one per touch delivered), as JSON, paged like `runs`."""
+        found: list[dict] = []
+        while True:
+            page = http_json(
+                "POST",
+                f"{self.api_url}/task_runs/filter",
+                {**filters, "limit": 200, "offset": len(found), "sort": "ID_DESC"},
+            )
+            found.extend(page)
+            if len(page) < 200:
+                return found
+
     def count_runs(self, deployment: str | None = None, states: tuple[str, ...] = ()) -> int:
         """How many flow runs (of one deployment; in one of `states`, e.g. ("COMPLETED",)) the server holds."""
         body: dict[str, Any] = {}

@@ -13,6 +13,7 @@ lazy import cannot hide an arrow. The rings, from the bottom:
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -57,8 +58,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports(path: Path) -> set[str]:
-    """Every module `path` imports, relative imports resolved."""
+@functools.cache
+def imports(path: Path) -> frozenset[str]:
+    """Every module `path` imports, relative imports resolved (read once per session)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = module_name(path).split(".")
     if path.name != "__init__.py":
@@ -72,7 +74,7 @@ def imports(path: Path) -> set[str]:
             module = ".".join([*base, node.module] if node.module else base)
             found.add(module)
             found.update(f"{module}.{alias.name}" for alias in node.names)
-    return found
+    return frozenset(found)
 
 
 def uses(found: set[str], names: set[str]) -> set[str]:

@@ -9,17 +9,16 @@ import datetime as dt
 import email
 import email.policy
 import ipaddress
-import socket
 import ssl
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from deliverylog import Crash, CrashingLog, MemoryLog, log  # noqa: F401  (log is a fixture)
 from icalendar import Calendar
+from ports import free_port
+from smtp_inbox import Inbox, smtp  # noqa: F401 (smtp is a fixture)
 
 from hundred.adapters.channels import ChannelConfig, deliver, parse_smtp_url
 from hundred.planning.identity import TouchKey
@@ -46,38 +45,6 @@ def contact_email(key: TouchKey = KEY) -> EmailContent:
 def owner_task() -> TaskContent:
     due = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
     return TaskContent(TASK_KEY, "jorg@acme.nl", "Jörg Müller", "Bel Anna", "Vraag hoe het gaat.", b"", due, True)
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it accepted; can refuse a recipient or answer slowly."""
-
-    def __init__(self):
-        self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
-        self.refuse_rcpt: str | None = None
-        self.refuse_data: str | None = None
-        self.data_delay = 0.0
-        self.arrived = threading.Event()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refuse_rcpt:
-            return self.refuse_rcpt
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        time.sleep(self.data_delay)  # blocking on purpose: the server does not notice the client leave
-        if self.refuse_data:
-            return self.refuse_data
-        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
-        self.arrived.set()
-        return "250 2.0.0 queued"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -128,24 +95,6 @@ def check_login(logins: list[str]):
         return AuthResult(success=ok, handled=False)
 
     return authenticator
-
-
-@pytest.fixture
-def smtp():
-    """start(**controller_options) → (Inbox, port); every server is stopped after the test."""
-    controllers = []
-
-    def start(inbox: Inbox | None = None, **options):
-        inbox = inbox or Inbox()
-        port = free_port()
-        controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
-        controller.start()
-        controllers.append(controller)
-        return inbox, port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 def config(tmp_path: Path, smtp_url: str | None, **changes) -> ChannelConfig:

@@ -18,6 +18,8 @@ from hundred.rendering.content import EmailContent
 from hundred.rendering.touch import render_touch
 from hundred.validation.validate import load_journey
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 PHONE = {"width": 375, "height": 812}

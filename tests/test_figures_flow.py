@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from figures_world import EXPECTED, iter_world
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from web_site import Served, login
 
 from hundred import bootstrap
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "correct horse battery"
 TOKEN = "figures-test-token-0123456789"
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from conftest import deal_payload
 from intake_site import JOURNEY, env_of, make_home, serve
 
 from hundred import bootstrap
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -59,11 +64,12 @@ def test_a_dead_letter_is_listed_and_starts_when_replayed_after_the_fix(tmp_path
         JOURNEY.replace("first-100-days", "welcome-back"), encoding="utf-8"
     )
     fixed = hundred(settings, api, "intake", "replay", intake_id, check=0)
-    assert "submitted (deal CLI-1), run " in fixed.stdout
+    assert "pending (deal CLI-1), run " in fixed.stdout  # stored; its moment's deal-closed run starts it
     row = json.loads(hundred(settings, api, "intake", "list", "--json", check=0).stdout)[0]
-    assert row["state"] == "submitted" and row["attempts"] >= 2
-    run = httpx.get(f"{api}/flow_runs/{row['run']}", timeout=30).json()
-    assert run["name"] == "CLI-1 · deal closed"
+    assert row["state"] == "pending" and row["attempts"] >= 2
+    run_id = fixed.stdout.strip().rpartition("run ")[2]
+    run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=30).json()
+    assert run["name"].startswith("deal-closed · ")
     assert hundred(settings, api, "intake", "replay", "in-nope", check=1).stderr.strip() == "no intake in-nope"
 
 
@@ -98,20 +104,20 @@ def test_import_reports_bad_rows_by_line_and_the_good_rows_go_in(tmp_path, hundr
     dry = hundred(settings, api, "import", str(csv), "--dry-run", check=1)
     assert f"{csv}:3: contact.first_name: is blank" in dry.stderr
     assert f"{csv}:5: closed_at:" in dry.stderr and f"{csv}:6: has 3 cells" in dry.stderr
-    assert "3 would start, 3 bad (dry run: nothing stored)" in dry.stdout
+    assert "3 would be accepted, 3 bad (dry run: nothing stored)" in dry.stdout
     assert not (settings.home / "ledger.db").exists()
 
     done = hundred(settings, api, "import", str(csv), check=1)
     assert f"{csv}:3: contact.first_name: is blank" in done.stderr
-    assert "3 started, 3 bad" in done.stdout, done.stdout
+    assert "3 accepted, 3 bad" in done.stdout, done.stdout
     rows = json.loads(hundred(settings, api, "intake", "list", "--json", check=0).stdout)
-    started = sorted(r["deal"] for r in rows if r["state"] == "submitted")
+    started = sorted(r["deal"] for r in rows if r["state"] == "pending")  # stored; a deal-closed run starts them
     assert started == ["IMP-1", "IMP-3", "IMP-6"]
     assert {r["source"] for r in rows if r["deal"] == "IMP-1"} == {"import deals.csv:2"}
     assert sorted(r["deal"] for r in rows if r["state"] == "dead") == ["IMP-2", "IMP-4"]  # a short row has no deal
 
     again = hundred(settings, api, "import", str(csv), check=1)  # a second import starts nothing new
-    assert "0 started, 3 already imported, 3 bad" in again.stdout
+    assert "0 accepted, 3 already imported, 3 bad" in again.stdout
 
 
 def test_import_without_prefect_stores_pending_and_retry_submits(tmp_path, hundred_deployments):
@@ -121,7 +127,7 @@ def test_import_without_prefect_stores_pending_and_retry_submits(tmp_path, hundr
     env_less = hundred(settings, None, "import", str(csv), check=1)
     assert "3 stored pending" in env_less.stdout
     retried = hundred(settings, hundred_deployments.api_url, "intake", "retry", check=0)
-    assert retried.stdout.count("submitted") == 3
+    assert retried.stdout.count("pending") == 3 and "3 stored deals to be started by deal-closed run " in retried.stdout
 
 
 def test_a_backfilled_deal_expires_long_overdue_touches_instead_of_sending_them(tmp_path):
@@ -146,19 +152,22 @@ def test_a_backfilled_deal_expires_long_overdue_touches_instead_of_sending_them(
     assert runtime.run_touch("FRESH", "hello").state == "delivered" and len(sent) == 1
 
 
-def test_the_reconcile_flow_submits_what_was_stored_while_prefect_was_down(tmp_path, hundred_deployments):
-    from flows.journey import _reconcile
+def test_reconcile_makes_a_deal_closed_run_for_what_was_stored_while_prefect_was_down(tmp_path, hundred_deployments):
     from hundred.adapters.ledger import Ledger
     from hundred.adapters.prefect.scheduler import PrefectScheduler
     from hundred.service.intake import Intake, NoPrefect
+    from hundred.service.reconcile import reconcile
 
-    settings = make_home(tmp_path)
+    settings = make_home(tmp_path, catch_up_seconds=1)
     ledger = Ledger.open(settings.ledger_url)
     answer = Intake(ledger, settings, NoPrefect()).closed(json.dumps(recent(id="REC-1")).encode())
-    assert answer.status == 202 and answer.body["state"] == "pending"
+    assert answer.status == 202 and answer.body["state"] == "pending" and answer.body["run"] is None
+    time.sleep(1.5)
     with PrefectScheduler(hundred_deployments.api_url) as scheduler:
-        report = _reconcile(bootstrap.runtime(settings, ledger_=ledger, scheduler_=scheduler))
+        report = reconcile(bootstrap.runtime(settings, ledger_=ledger, scheduler_=scheduler))
     assert report.counts["intake"] == 1
-    row = ledger.intake(answer.body["intake"])
-    assert row.state == "submitted" and row.run_id
+    run_id = re.search(r"run ([0-9a-f-]{36}) starts it", report.lines[0]).group(1)
+    run = httpx.get(f"{hundred_deployments.api_url}/flow_runs/{run_id}", timeout=30).json()
+    assert run["state"]["type"] in ("SCHEDULED", "PENDING") and run["name"].startswith("deal-closed · ")
+    assert ledger.intake(answer.body["intake"]).state == "pending"  # the run starts it
     ledger.close()

@@ -7,9 +7,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from conftest import deal_payload
 from intake_site import env_of, make_home, serve
 from prefect_server import wait_for
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 def test_deliveries_at_once_and_a_corrected_payload_start_one_journey(tmp_path, hundred_deployments):

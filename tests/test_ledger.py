@@ -2,8 +2,8 @@
 
 The race tests start real processes (spawn) on one database, line them up on a barrier and let
 them hit the same write at once: exactly one may win each time. Every test that takes `ledger` or
-`db_url` runs on SQLite and on a throwaway PostgreSQL cluster (tests/pgcluster.py); without
-PostgreSQL's server binaries those runs skip, except under CI=true, where they fail.
+`db_url` runs on SQLite and on a throwaway PostgreSQL cluster (tests/pgcluster.py); the PostgreSQL
+runs and the races are in the slow lane (tests/lanes.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy import text
 from hundred.adapters.ledger import HEAD, Ledger, LedgerError, NewTouch, db, default_url
 from hundred.deals.model import Deal, parse_deal
 from hundred.journeys.model import Journey
+from hundred.planning.states import Moves, TouchState, check
 
 T0 = datetime(2026, 11, 20, 13, 3, tzinfo=UTC)
 
@@ -89,11 +90,14 @@ def start(ledger: Ledger, deal_id: str = "D-1") -> bool:
     return ledger.start_journey(deal(deal_id), j, "templates", plan(j), T0, day_seconds=5.0)
 
 
+ON_POSTGRES = [pytest.mark.postgres, pytest.mark.slow]
+
+
 def pg_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue("pg_database")("ledger")
 
 
-@pytest.fixture(params=["memory", "postgresql"])
+@pytest.fixture(params=["memory", pytest.param("postgresql", marks=ON_POSTGRES)])
 def ledger(request: pytest.FixtureRequest) -> Ledger:
     led = Ledger.memory() if request.param == "memory" else Ledger.open(pg_url(request))
     yield led
@@ -105,7 +109,7 @@ def file_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'home' / 'ledger.db'}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=ON_POSTGRES)])
 def db_url(request: pytest.FixtureRequest, file_url: str) -> str:
     return file_url if request.param == "sqlite" else pg_url(request)
 
@@ -148,7 +152,7 @@ def test_start_journey_refuses_repeated_touch_ids(ledger: Ledger) -> None:
 
 def test_exit_cancels_pending_touches_once(ledger: Ledger) -> None:
     start(ledger)
-    assert ledger.transition("D-1", "thanks", "running", from_states=["planned"])
+    assert ledger.move("D-1", "thanks", Moves.START)
     assert ledger.exit_journey("D-1", "deal.cancelled") is True
     assert ledger.exit_journey("D-1", "again") is False
     row = ledger.journey("D-1")
@@ -178,17 +182,16 @@ def test_gate_opens_once_and_journey_completes(ledger: Ledger) -> None:
 # -- touches --------------------------------------------------------------------------------------
 
 
-def test_transition_is_compare_and_set(ledger: Ledger) -> None:
+def test_moves_are_compare_and_set(ledger: Ledger) -> None:
     start(ledger)
     due = T0 + timedelta(days=1)
-    assert ledger.transition("D-1", "thanks", "scheduled", from_states=["planned"], flow_run_id="run-1", due=due)
-    assert not ledger.transition("D-1", "thanks", "scheduled", from_states=["planned"], flow_run_id="run-2")
-    assert not ledger.transition("D-1", "thanks", "scheduled")  # already there: not a change
-    assert not ledger.transition("D-1", "thanks", "delivered", from_states=["running"])
-    assert ledger.transition("D-1", "thanks", "running", from_states=["scheduled"], count_attempt=True)
-    assert ledger.transition("D-1", "thanks", "failed", error="template letters/thanks.txt: boom")
-    assert ledger.transition("D-1", "thanks", "running", from_states=["failed", "scheduled"], count_attempt=True)
-    assert ledger.transition("D-1", "thanks", "delivered", from_states=["running"], event="posted", outcome="posted")
+    assert ledger.move("D-1", "thanks", Moves.SCHEDULE, flow_run_id="run-1", due=due)
+    assert not ledger.move("D-1", "thanks", Moves.SCHEDULE, flow_run_id="run-2")  # already done: not a change
+    assert not ledger.move("D-1", "thanks", Moves.DELIVER)  # not running
+    assert ledger.move("D-1", "thanks", Moves.START, count_attempt=True)
+    assert ledger.move("D-1", "thanks", Moves.FAIL, error="template letters/thanks.txt: boom")
+    assert ledger.move("D-1", "thanks", Moves.START, count_attempt=True)
+    assert ledger.move("D-1", "thanks", Moves.POSTED, event="posted", outcome="posted")
     touch = ledger.touch("D-1", "thanks")
     assert (touch.state, touch.flow_run_id, touch.due, touch.attempts) == ("delivered", "run-1", due, 2)
     assert touch.error == "template letters/thanks.txt: boom"  # kept until a caller clears it
@@ -203,17 +206,24 @@ def test_transition_is_compare_and_set(ledger: Ledger) -> None:
         ("thanks", "posted", "posted"),
     ]
     assert ledger.touch("D-1", "nope") is None
-    assert not ledger.transition("D-1", "nope", "running")
+    assert not ledger.move("D-1", "nope", Moves.START)
 
 
-def test_transition_refuses_unknown_states_and_fields(ledger: Ledger) -> None:
+def test_every_move_says_where_it_may_come_from_and_go():
+    for move in Moves.all():
+        assert move.sources and move.target not in move.sources, move
+    assert Moves.CANCEL.target == "cancelled" and "waiting" in Moves.CANCEL.sources
+    assert "delivered" not in Moves.START.sources  # a delivered touch is never started again
+
+
+def test_moves_refuse_unknown_states_and_fields(ledger: Ledger) -> None:
     start(ledger)
-    with pytest.raises(ValueError, match="unknown touch state"):
-        ledger.transition("D-1", "thanks", "sent")
+    with pytest.raises(ValueError, match="unknown touch state 'sent'; one of planned, waiting"):
+        check("sent", TouchState)
     with pytest.raises(TypeError, match="not a touch field"):
-        ledger.transition("D-1", "thanks", "running", state="done")
+        ledger.move("D-1", "thanks", Moves.START, state="done")
     with pytest.raises(ValueError, match="naive"):
-        ledger.transition("D-1", "thanks", "scheduled", due=datetime(2026, 12, 1, 9, 0))
+        ledger.move("D-1", "thanks", Moves.SCHEDULE, due=datetime(2026, 12, 1, 9, 0))
 
 
 def test_update_touch_sets_fields_without_an_event(ledger: Ledger) -> None:
@@ -228,7 +238,7 @@ def test_update_touch_sets_fields_without_an_event(ledger: Ledger) -> None:
 def test_touches_across_deals_by_state_and_due(ledger: Ledger) -> None:
     start(ledger, "D-1")
     start(ledger, "D-2")
-    ledger.transition("D-2", "thanks", "scheduled", from_states=["planned"])
+    ledger.move("D-2", "thanks", Moves.SCHEDULE)
     assert [(t.deal_id, t.touch_id) for t in ledger.touches(states=["scheduled"])] == [("D-2", "thanks")]
     overdue = ledger.touches(states=["planned"], due_before=T0 + timedelta(days=1, hours=1))
     assert [(t.deal_id, t.touch_id) for t in overdue] == [("D-1", "thanks")]
@@ -252,7 +262,7 @@ def test_times_are_aware_utc_and_the_clock_is_injectable() -> None:
     led = Ledger.memory(clock=lambda: virtual[0])
     start(led)
     virtual[0] += timedelta(days=1)
-    led.transition("D-1", "thanks", "done", completed_at=virtual[0])
+    led.move("D-1", "thanks", Moves.DONE_BY_OWNER, completed_at=virtual[0])
     touch = led.touch("D-1", "thanks")
     for value in (touch.planned_due, touch.updated_at, touch.completed_at, led.journey("D-1").received_at):
         assert value.tzinfo is UTC
@@ -370,59 +380,93 @@ def test_head_matches_the_migrations_and_the_models(db_url: str) -> None:
     led.close()
 
 
-def old_journey(writer: Any, deal_id: str = "D-1") -> None:
-    """A journey as the first schema stored it (its own columns only: today's models have more)."""
-    import sqlalchemy as sa
+def _old_journey(
+    conn: Any, deal: str, touches: list[tuple[str, str, str, datetime | None, str | None]], sqlite: bool
+) -> None:
+    """A journey as hundred wrote it before moments (schema 0004): per-touch Prefect runs."""
 
-    sqlite = writer.dialect.name == "sqlite"
+    def t(value: datetime | None) -> Any:
+        return value.replace(tzinfo=None) if (value is not None and sqlite) else value
 
-    def at(moment: datetime | None) -> datetime | None:
-        return moment.astimezone(UTC).replace(tzinfo=None) if moment and sqlite else moment
-
-    j, d = journey(), deal(deal_id)
-    with writer.begin() as conn:
+    conn.execute(
+        text(
+            "INSERT INTO journeys (deal_id, journey_id, version, snapshot, templates_dir, state, received_at, "
+            "day_seconds, created_at, updated_at) VALUES (:d, 'x', 'v1', :snap, 'templates', 'active', :at, NULL, :at, :at)"
+        ),
+        {"d": deal, "snap": json.dumps(journey().model_dump(mode="json")), "at": t(T0)},
+    )
+    for touch_id, phase, state, due, run in touches:
         conn.execute(
-            sa.text(
-                "INSERT INTO journeys (deal_id, journey_id, version, snapshot, templates_dir, state, received_at, "
-                "day_seconds, created_at, updated_at) VALUES (:d, :j, :v, :s, 'templates', 'active', :r, 5.0, :r, :r)"
+            text(
+                "INSERT INTO touches (deal_id, touch_id, phase, channel, gated, planned_due, due, state, flow_run_id, "
+                "attempts, updated_at) VALUES (:d, :t, :p, 'email', :g, :pd, :due, :s, :run, 0, :at)"
             ),
-            {"d": deal_id, "j": j.journey, "v": j.version(), "s": json.dumps(j.model_dump(mode="json")), "r": at(T0)},
+            {
+                "d": deal,
+                "t": touch_id,
+                "p": phase,
+                "g": state == "waiting",
+                "pd": t(due or T0),
+                "due": t(due),
+                "s": state,
+                "run": run,
+                "at": t(T0),
+            },
         )
-        conn.execute(
-            sa.text("INSERT INTO deals (deal_id, payload, updated_at) VALUES (:d, :p, :r)"),
-            {"d": deal_id, "p": json.dumps(d.model_dump(mode="json")), "r": at(T0)},
-        )
-        for t in plan(j):
-            conn.execute(
-                sa.text(
-                    "INSERT INTO touches (deal_id, touch_id, phase, channel, gated, planned_due, due, state, "
-                    "attempts, updated_at) VALUES (:d, :t, :p, :c, :g, :pd, :due, :s, 0, :r)"
-                ),
-                {
-                    "d": deal_id,
-                    "t": t.touch_id,
-                    "p": t.phase,
-                    "c": t.channel,
-                    "g": t.gated,
-                    "pd": at(t.planned_due),
-                    "due": at(t.due),
-                    "s": t.initial_state,
-                    "r": at(T0),
-                },
-            )
 
 
-def test_an_older_ledger_is_upgraded_on_open(db_url: str) -> None:
+def test_an_older_ledger_with_journeys_in_flight_is_upgraded_without_losing_or_doubling_a_touch(db_url: str) -> None:
+    """A ledger written before the ledger became the calendar (per-touch runs in Prefect): every
+    touch with a due time gets its moment and shard, nothing changes state, submitted deals are
+    started or waiting, and a deliver run claims each due touch exactly once."""
     writer, reader = db.make_engines(db_url)
-    db.upgrade(writer, "0001")
-    assert db.current_revision(reader) == "0001"
-    old_journey(writer)  # the first schema already had journeys and touches
+    db.upgrade(writer, "0004")
+    sqlite = writer.dialect.name == "sqlite"
+    day = timedelta(days=1)
+    with writer.begin() as conn:
+        _old_journey(
+            conn,
+            "D-1",
+            [
+                ("hello", "admit", "delivered", T0, "run-a"),
+                ("thanks", "affirm", "scheduled", T0 + day + timedelta(seconds=30), "run-b"),
+                ("later", "adopt", "planned", T0 + 40 * day, None),
+                ("referral", "advocate", "waiting", None, None),
+            ],
+            sqlite,
+        )
+        _old_journey(conn, "D-2", [("thanks", "affirm", "scheduled", T0 + day, "run-c")], sqlite)
+        for intake_id, deal, key in (("in-1", "D-1", "k1"), ("in-3", "D-3", "k3")):
+            conn.execute(
+                text(
+                    "INSERT INTO intake (intake_id, kind, source, deal_id, key, state, headers, attempts, received_at, "
+                    "updated_at) VALUES (:i, 'deal-closed', 'hook', :d, :k, 'submitted', '{}', 1, :at, :at)"
+                ),
+                {"i": intake_id, "d": deal, "k": key, "at": T0.replace(tzinfo=None) if sqlite else T0},
+            )
     writer.dispose()
     reader.dispose()
+
     led = Ledger.open(db_url)
     assert db.current_revision(led.engine) == HEAD
-    assert len(led.touches("D-1")) == 3 and led.journey("D-1").state == "active"
-    assert queue(led)[1]  # a table the old ledger lacked
+    touches = {(t.deal_id, t.touch_id): t for t in led.touches()}
+    assert {k: t.state for k, t in touches.items()} == {
+        ("D-1", "hello"): "delivered",
+        ("D-1", "thanks"): "scheduled",
+        ("D-1", "later"): "planned",
+        ("D-1", "referral"): "waiting",
+        ("D-2", "thanks"): "scheduled",
+    }
+    assert touches[("D-1", "thanks")].moment == T0 + day + timedelta(minutes=1)  # rounded up, never early
+    assert touches[("D-2", "thanks")].moment == T0 + day
+    assert touches[("D-1", "referral")].moment is None
+    assert {i.intake_id: i.state for i in led.intakes()} == {"in-1": "started", "in-3": "pending"}
+
+    claimed = led.claim_due(holder="run-new", now=T0 + 2 * day, lease=timedelta(minutes=10), limit=100)
+    assert sorted((t.deal_id, t.touch_id) for t in claimed) == [("D-1", "thanks"), ("D-2", "thanks")]
+    assert led.claim_due(holder="run-other", now=T0 + 2 * day, lease=timedelta(minutes=10), limit=100) == []
+    moments = dict(led.due_moments())
+    assert moments[T0 + 40 * day] == 1  # the planned one waits for its moment's run
     led.close()
 
 
@@ -459,7 +503,7 @@ def _racer(url: str, barrier: Any, results: Any) -> None:
         barrier.wait(timeout=60)
         out["start"] = start(led)
         barrier.wait(timeout=60)
-        out["transition"] = led.transition("D-1", "thanks", "scheduled", from_states=["planned"])
+        out["transition"] = led.move("D-1", "thanks", Moves.SCHEDULE)
         barrier.wait(timeout=60)
         out["gate"] = led.set_gate_opened("D-1", datetime.now(UTC))
         barrier.wait(timeout=60)
@@ -498,6 +542,7 @@ def check_one_winner_each(url: str, outs: list[dict[str, Any]]) -> None:
     led.close()
 
 
+@pytest.mark.slow  # processes racing on one database
 def test_processes_racing_on_one_ledger_leave_one_winner(db_url: str) -> None:
     check_one_winner_each(db_url, race(db_url))
 

@@ -6,6 +6,7 @@ import multiprocessing
 import time
 from pathlib import Path
 
+import pytest
 from fontTools.ttLib import TTFont
 
 from hundred.rendering.handwriting import fonts
@@ -55,6 +56,7 @@ def _prepare(directory: str) -> list[str]:
     return [str(p) for p in fonts.prepare_caveat(directory=Path(directory))]
 
 
+@pytest.mark.slow  # a pool of spawned processes
 def test_parallel_workers_never_see_half_written_fonts(tmp_path):
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(2) as pool:

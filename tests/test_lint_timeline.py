@@ -137,6 +137,8 @@ def test_plan_json_is_unchanged_by_warnings(noisy, monkeypatch, capsys):
     assert code == 0 and "warn" not in out
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_band_and_flag_in_chromium(noisy, monkeypatch, capsys, tmp_path):
     """Real Chromium: the page renders with its marks, the script still runs under the CSP, and a
     keyboard user reaches the band and the flag (they take focus; the hint is their description)."""

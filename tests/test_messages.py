@@ -101,7 +101,7 @@ def test_text_only_email_without_html():
         ("reply_to", "jorg@acme.nl\nBcc: x@example.com"),
         ("to", ""),
         ("to", "not an address"),
-        ("to", "jörg@example.nl"),
+        ("to", "jörg@exa mple.nl"),
     ],
 )
 def test_no_line_break_or_second_address_reaches_a_header(field, value):
@@ -123,6 +123,16 @@ def test_mail_from_is_checked():
 def test_international_domain_is_punycoded():
     msg = received(messages.build_email(contact_email(to="anna@exämple.nl"), mail_from="hello@acme.nl"))
     assert msg["To"].addresses[0].addr_spec == "anna@xn--exmple-cua.nl"
+    built = messages.build_email(contact_email(to="jan@Bäckerei.de"), mail_from="hello@acme.nl")
+    assert built["To"].addresses[0].addr_spec == "jan@xn--bckerei-5wa.de"
+    assert messages.needs_smtputf8(built) == []  # an IDNA domain alone is plain ASCII on the wire
+
+
+def test_a_non_ascii_local_part_is_kept_and_the_message_needs_smtputf8():
+    built = messages.build_email(contact_email(to="jörg@bäckerei.de"), mail_from="hello@acme.nl")
+    assert messages.needs_smtputf8(built) == ["jörg@xn--bckerei-5wa.de"]
+    raw = built.as_bytes(policy=email.policy.SMTPUTF8)
+    assert "To: Anna <jörg@xn--bckerei-5wa.de>".encode() in raw or "jörg@xn--bckerei-5wa.de".encode() in raw
 
 
 def invite_of(msg) -> tuple[Calendar, email.message.EmailMessage]:

@@ -3,19 +3,18 @@
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import hundred_cli
 from icalendar import Calendar
 from pdftools import require_poppler
 
 ROOT = Path(__file__).resolve().parent.parent
-HUNDRED = [sys.executable, "-m", "hundred.cli"]
 
 
 def run(*args, cwd=ROOT):
-    return subprocess.run([*HUNDRED, *args], cwd=cwd, capture_output=True, text=True)
+    return hundred_cli(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from browser import DESKTOP, TABLET, audit, axe_source, browser, shots  # noqa: F401 (fixtures)
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parent.parent
 JOURNEYS = {"nl": ("first-100-days.yaml", "deal-nl.json"), "en": ("first-100-days-en.yaml", "deal-en.json")}
 

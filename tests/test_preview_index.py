@@ -9,29 +9,21 @@ import json
 import re
 import statistics
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import journey_yaml, letter, phase, task
+from conftest import hundred_cli, journey_yaml, letter, phase, task
 from pdftools import require_poppler
 from PIL import Image, ImageFilter
 
 ROOT = Path(__file__).resolve().parent.parent
-HUNDRED = [sys.executable, "-m", "hundred.cli"]
 DEAL_NL = ROOT / "examples" / "deal-nl.json"
 
 
 def preview(
     journey: str, out: Path, *extra: str, deal: Path = DEAL_NL, cwd: Path = ROOT
 ) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*HUNDRED, "preview", journey, "--deal", str(deal), "--out", str(out), *extra],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return hundred_cli("preview", journey, "--deal", str(deal), "--out", str(out), *extra, cwd=cwd)
 
 
 def cards(index: str) -> dict[str, str]:
@@ -284,15 +276,7 @@ def test_a_letter_title_is_one_line_like_every_title(make_journey, tmp_path, mon
 
 
 def test_every_touch_is_on_the_index_in_date_order(nl):
-    plan = json.loads(
-        subprocess.run(
-            [*HUNDRED, "plan", "first-100-days", "--deal", str(DEAL_NL), "--json"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+    plan = json.loads(hundred_cli("plan", "first-100-days", "--deal", str(DEAL_NL), "--json", cwd=ROOT).stdout)
     shown = list(cards(read(nl)))
     assert shown == [t["touch"] for t in plan["touches"]]
     dues = [t["due_utc"] for t in plan["touches"]]

@@ -5,13 +5,13 @@ an empty queue; a batch rendered again from the ledger is byte-identical."""
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from lanes import missing
 from pdftools import page_count, page_texts, require_poppler
 from printroom_data import fill, letter_inputs
 
@@ -25,15 +25,8 @@ DAY = date(2026, 11, 30)
 
 
 def require_qpdf() -> str:
-    if not shutil.which("qpdf") and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        if subprocess.run(["apt-get", "install", "-y", "-q", "qpdf"], env=env, capture_output=True).returncode:
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
-            subprocess.run(["apt-get", "install", "-y", "-q", "qpdf"], env=env, capture_output=True)
     if not shutil.which("qpdf"):
-        if os.environ.get("CI") == "true":
-            pytest.fail("qpdf is required under CI (apt-get install -y qpdf)")
-        pytest.skip("qpdf is not installed")
+        missing("qpdf", "apt-get install -y qpdf")
     return "qpdf"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from printroom_data import fill
 from hundred import bootstrap
 from hundred.adapters.ledger import Ledger
 
-COMMANDS = ("list", "batch", "batches", "mark-printed", "mark-posted", "spoil", "reprint", "alignment")
+COMMANDS = ("list", "batch", "batches", "mark-printed", "mark-posted", "spoil", "reprint", "alignment", "unlock")
 
 
 @pytest.fixture
@@ -149,3 +150,80 @@ def test_alignment_writes_one_page(cli, home, tmp_path):
     assert all(w in text for w in ("DL 220", "C5", "US #10", "100 mm"))
     code, out, _ = cli("alignment", "--paper", "letter", "--out", str(tmp_path / "a.pdf"))
     assert code == 0 and Path(out.strip()) == tmp_path / "a.pdf"
+
+
+def _ledger(home: Path) -> Ledger:
+    return Ledger.open(f"sqlite:///{home / 'ledger.db'}")
+
+
+def test_an_empty_batch_says_when_the_next_letters_are_due_and_how_to_print_them(cli, home):
+    from hundred.service.settings import Settings
+
+    led = _ledger(home)
+    today = bootstrap.print_room(Settings(), ledger_=led).today()
+    later = today + timedelta(days=5)
+    fill(led, 2, print_by=later)
+    fill(led, 1, print_by=later + timedelta(days=3), start=10)
+    led.close()
+    code, out, _ = cli("batch")
+    assert code == 0
+    assert out.strip() == (
+        f"no letters to print by {today.isoformat()}; the next 2 letters are due by {later.isoformat()}: "
+        f"hundred letters batch --date {later.isoformat()}"
+    )
+    code, out, _ = cli("batch", "--date", later.isoformat())
+    assert code == 0 and out.startswith("batch ") and ": 2 letters, " in out
+    code, out, _ = cli("batch", "--date", later.isoformat())
+    assert "the next 1 letter is due by" in out
+
+
+def test_batches_say_their_time_in_the_journeys_zone_by_name_and_count_in_words(cli, home):
+    from zoneinfo import ZoneInfo
+
+    led = _ledger(home)
+    fill(led, 1, print_by=None)
+    led.close()
+    code, out, _ = cli("batch", "--json")
+    batch = json.loads(out)["batch"]
+    code, out, _ = cli("batches")
+    assert code == 0 and "1 letter " in out and "1 letters" not in out and "(Europe/Amsterdam)" in out
+    made = _ledger(home).batch_row(batch).created_at.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert f"made {made:%Y-%m-%d %H:%M} (Europe/Amsterdam)" in out
+    assert batch.startswith(f"{made:%Y%m%d-%H%M}-")  # the batch id says the same time, in the same zone
+    code, out, _ = cli("batches", "--json")
+    data = json.loads(out)
+    assert data["timezone"] == "Europe/Amsterdam"
+    assert datetime.fromisoformat(data["batches"][0]["made"]).utcoffset() == made.utcoffset()
+    code, out, _ = cli("mark-printed", batch)
+    assert out.strip() == f"batch {batch}: 1 letter printed"
+
+
+def test_a_batch_keeps_its_cover_warnings_for_the_page_and_the_cli(cli, home):
+    import random
+
+    from printroom_data import letter_inputs
+
+    led = _ledger(home)
+    values = letter_inputs(1, random.Random(3), None)
+    values["address"] = dict(values["address"], name="Stichting " + "Buitengewoon Lange Organisatienaam " * 3)
+    led.queue_letter(**values)
+    led.close()
+    code, out, err = cli("batch", "--json")
+    batch = json.loads(out)["batch"]
+    row = _ledger(home).batch_row(batch)
+    assert row.warnings and "does not fit" in row.warnings[0] and row.warnings[0].startswith("#1 ")
+    code, out, _ = cli("batches", "--json")
+    assert json.loads(out)["batches"][0]["warnings"] == row.warnings
+    code, out, _ = cli("batches")
+    assert "1 warning" in out
+
+
+def test_unlock_lets_the_print_room_take_the_right_password_again(cli, home):
+    from hundred.service.local import print_unlock_stamp
+
+    assert print_unlock_stamp(home) is None
+    code, out, _ = cli("unlock")
+    assert code == 0 and "unlocked" in out and str(home) in out
+    first = print_unlock_stamp(home)
+    cli("unlock")
+    assert first and print_unlock_stamp(home) not in (None, first)  # each unlock is a new stamp

@@ -17,12 +17,14 @@ from hundred import bootstrap
 from hundred.adapters.ledger import Ledger
 from hundred.service.printroom.order import print_order
 
+pytestmark = pytest.mark.slow  # processes racing on one database
+
 RACERS = 4
 LETTERS = 40
 DAY = date(2026, 11, 30)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'home' / 'ledger.db'}"

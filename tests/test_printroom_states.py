@@ -4,18 +4,17 @@ batch), reprint (byte-identical, no state change), withdrawn letters, the queue 
 
 from __future__ import annotations
 
-import heapq
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from conftest import deal_payload, email, journey_yaml, letter, phase, task
 from printroom_data import fill
+from printroom_world import World
 
 from hundred import bootstrap
 from hundred.adapters.ledger import Ledger
 from hundred.service.settings import Settings
-from hundred.service.simulate import VirtualScheduler
 
 JOURNEY = journey_yaml(
     phase("admit", task("welcome", 0, "confirm: false\n")),
@@ -23,38 +22,6 @@ JOURNEY = journey_yaml(
     phase("advocate", email("referral", 4, "referral: true\n")),
 )
 FAR = date(2027, 1, 1)
-
-
-class World:
-    """A runtime on a ledger whose clock the test moves, and the print room on the same ledger."""
-
-    def __init__(self, root: Path):
-        self.now = datetime(2026, 11, 20, 13, 3, tzinfo=UTC)
-        self.ledger = Ledger.memory(clock=lambda: self.now)
-        self.scheduler = VirtualScheduler()
-        self.settings = Settings(
-            home=root / "home",
-            letters_dir=root / "letters",
-            journeys_dir=root / "journeys",
-            templates_dir=root / "templates",
-            day_seconds=None,
-        )
-        self.runtime = bootstrap.runtime(
-            self.settings, ledger_=self.ledger, scheduler_=self.scheduler, clock=lambda: self.now
-        )
-        self.room = bootstrap.print_room(self.settings, ledger_=self.ledger, on_posted=self.runtime.letter_posted)
-
-    def run_until(self, until: datetime) -> None:
-        while self.scheduler.heap and self.scheduler.heap[0][0] <= until:
-            at, _, kind, (deal, touch, run_id) = heapq.heappop(self.scheduler.heap)
-            if kind == "run" and self.scheduler.runs.get(run_id) == "SCHEDULED":
-                self.now = max(self.now, at)
-                self.scheduler.runs[run_id] = "COMPLETED"
-                self.runtime.run_touch(deal, touch, flow_run_id=run_id)
-        self.now = max(self.now, until)
-
-    def state(self, touch: str, deal: str = "D-1") -> str:
-        return self.ledger.touch(deal, touch).state
 
 
 @pytest.fixture
@@ -135,7 +102,7 @@ def test_reprint_is_byte_identical_and_changes_no_state(world):
 def test_a_cancelled_journeys_letter_is_withdrawn_never_batched_or_posted(world):
     world.runtime.cancel("D-1", "deal churned")
     (row,) = world.ledger.letters()
-    assert row.state == "spoiled"
+    assert row.state == "withdrawn"
     assert world.room.make_batch(until=FAR).letters == 0
     with pytest.raises(ValueError, match="withdrawn"):
         world.room.mark_posted(letter_id=row.letter_id)

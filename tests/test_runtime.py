@@ -1,7 +1,8 @@
 """The runtime on a real ledger and real channels (outbox, letter PDFs), with time in our hands.
 
-The scheduler here is the simulator's in-memory one, so these tests decide exactly when each run
-starts; the same Runtime on a real Prefect server is tested in test_e2e_prefect.py.
+The scheduler here is the simulator's in-memory one, so these tests decide exactly when each
+moment's run starts (it claims the touches due and delivers each, as the `deliver` flow does);
+the same Runtime on a real Prefect server is tested in test_e2e_prefect.py.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from pathlib import Path
 
 import pytest
 from conftest import deal_payload, email, journey_yaml, letter, phase, task
+from moments import run_until
 
 from hundred import bootstrap
 from hundred.adapters.ledger import Ledger
+from hundred.planning.states import Moves
+from hundred.service.ports import StaleRun
+from hundred.service.reconcile import reconcile
 from hundred.service.runtime import IntakeError
 from hundred.service.settings import Settings
 from hundred.service.simulate import VirtualScheduler
@@ -48,19 +53,7 @@ class Harness:
         )
 
     def run_until(self, until: datetime, skip: tuple[str, ...] = ()) -> list[str]:
-        """Start every run due by `until`, in due order; returns the touches that ran."""
-        ran = []
-        while self.scheduler.heap and self.scheduler.heap[0][0] <= until:
-            at, _, kind, (deal, touch, run_id) = self.scheduler.heap.pop(0)
-            self.scheduler.heap.sort()
-            if kind != "run" or self.scheduler.runs.get(run_id) != "SCHEDULED" or touch in skip:
-                continue
-            self.now = max(self.now, at)
-            self.scheduler.runs[run_id] = "COMPLETED"
-            self.runtime.run_touch(deal, touch, flow_run_id=run_id)
-            ran.append(touch)
-        self.now = max(self.now, until)
-        return ran
+        return run_until(self, until, skip)
 
     def state(self, touch: str, deal: str = "D-1") -> str:
         row = self.ledger.touch(deal, touch)
@@ -97,7 +90,12 @@ def test_deal_closed_schedules_ungated_touches_once(harness):
         "call": "scheduled",
         "referral": "waiting",
     }
-    assert len(harness.scheduler.runs) == 4  # one run per ungated touch, whatever the repeats
+    # one run per moment (check-in and call share day 2's 09:00), whatever the repeats
+    moments = {t.moment for t in again.touches if t.moment}
+    by_touch = {t.touch_id: t.moment for t in again.touches}
+    assert by_touch["check-in"] == by_touch["call"] and by_touch["welcome"] != by_touch["check-in"]
+    assert len(harness.scheduler.runs) == len(moments)
+    assert {t.flow_run_id for t in again.touches if t.moment} == set(harness.scheduler.runs)
 
 
 def test_a_deal_for_an_unknown_journey_is_refused_with_its_name(harness):
@@ -129,17 +127,17 @@ def test_completions_racing_open_the_gate_once(make_journey, tmp_path):
     h = Harness(tmp_path, Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}"))
     h.runtime.deal_closed(deal_payload())
     for touch in AFFIRM:  # complete, but nobody has looked at the gate yet
-        assert h.ledger.transition("D-1", touch, "delivered")
+        assert h.ledger.move("D-1", touch, Moves.START) and h.ledger.move("D-1", touch, Moves.DELIVER)
     lock = threading.Lock()
-    calls: list[str] = []
-    original = h.scheduler.schedule
+    calls: list[datetime] = []
+    original = h.scheduler.ensure_moment
 
-    def schedule(key, due, phase_name, channel):
+    def ensure_moment(moment, *, touches, shards=1):
         with lock:
-            calls.append(key.touch)
-            return original(key, due, phase_name, channel)
+            calls.append(moment)
+            return original(moment, touches=touches, shards=shards)
 
-    h.scheduler.schedule = schedule  # type: ignore[method-assign]
+    h.scheduler.ensure_moment = ensure_moment  # type: ignore[method-assign]
     threads = [threading.Thread(target=h.runtime.after_complete, args=("D-1",)) for _ in range(8)]
     for t in threads:
         t.start()
@@ -149,7 +147,9 @@ def test_completions_racing_open_the_gate_once(make_journey, tmp_path):
     assert events.count("gate.opened") == 1
     assert events.count("gate.released") == 1
     assert h.state("referral") == "scheduled"
-    assert calls.count("referral") >= 1 and len(h.scheduler.runs) == 5
+    referral = h.ledger.touch("D-1", "referral")
+    moments = {t.moment for t in h.ledger.touches("D-1") if t.moment}
+    assert calls.count(referral.moment) >= 1 and len(h.scheduler.runs) == len(moments)
 
 
 def test_an_affirm_touch_whose_condition_is_false_does_not_hold_the_gate(make_journey, tmp_path):
@@ -187,7 +187,7 @@ def test_cancel_stops_what_has_not_happened_and_pulls_queued_letters(harness):
     states = {t.touch_id: t.state for t in harness.ledger.touches("D-1")}
     assert states["welcome"] == "done"
     assert {states[t] for t in ("thanks", "check-in", "call", "referral")} == {"cancelled"}
-    assert [l.state for l in harness.ledger.letters(deal_id="D-1")] == ["spoiled"]
+    assert [l.state for l in harness.ledger.letters(deal_id="D-1")] == ["withdrawn"]
     outcome = harness.runtime.run_touch("D-1", "check-in")  # a run that slipped through
     assert outcome.state == "cancelled" and not outbox(harness)[1:]
 
@@ -222,34 +222,42 @@ def test_a_journey_in_flight_keeps_its_version_when_the_yaml_changes_or_goes(har
     assert harness.ledger.journey("D-1").version == started.version
 
 
-def test_reconcile_recreates_a_missing_run_and_opens_a_missed_gate(harness):
+def test_reconcile_makes_a_missing_run_again_and_opens_a_missed_gate(harness):
     harness.runtime.deal_closed(deal_payload())
     lost = harness.ledger.touch("D-1", "check-in").flow_run_id
     harness.scheduler.delete(lost)  # someone deleted the run in the Prefect UI
-    for touch in AFFIRM[:1] + AFFIRM[2:]:
-        harness.ledger.transition("D-1", touch, "done" if touch == "call" else "delivered")
-    report = harness.runtime.reconcile()
-    assert report.counts.get("recreated") == 1
-    assert harness.ledger.touch("D-1", "check-in").flow_run_id != lost
-    harness.ledger.transition("D-1", "check-in", "delivered")
-    report = harness.runtime.reconcile()
-    assert report.counts.get("gate") == 1 and harness.state("referral") == "scheduled"
+    harness.now = harness.ledger.touch("D-1", "check-in").moment - timedelta(minutes=30)  # soon due
+    for touch in ("thanks", "call"):
+        assert harness.ledger.move("D-1", touch, Moves.START)
+        assert harness.ledger.move("D-1", touch, Moves.FINISH if touch == "call" else Moves.DELIVER)
+    reconcile(harness.runtime)
+    moment = harness.ledger.touch("D-1", "check-in").moment
+    assert harness.scheduler.moments[moment] != lost
+    harness.run_until(moment + timedelta(minutes=1))
+    assert harness.state("check-in") == "delivered"  # the run made again delivered it, and opened the gate
+    assert harness.state("referral") == "scheduled"
+    # a gate whose completion was missed (the completing process died before looking) opens too
+    h2_report = reconcile(harness.runtime)
+    assert "gate" not in h2_report.counts
 
 
 def test_task_done_for_a_touch_that_is_not_a_task_is_refused(harness):
     harness.runtime.deal_closed(deal_payload())
-    with pytest.raises(ValueError, match="'check-in' is a email, not a task"):
+    with pytest.raises(ValueError, match="'check-in' is an email touch, not a task"):
         harness.runtime.task_done("D-1", "check-in")
 
 
-def test_reconcile_runs_again_a_touch_whose_run_died_before_delivering(harness):
+def test_a_touch_whose_run_died_mid_delivery_is_taken_by_the_next_run_after_its_lease(harness):
     harness.runtime.deal_closed(deal_payload())
-    harness.ledger.transition("D-1", "check-in", "running", count_attempt=True)  # claimed, then the process died
-    assert harness.runtime.reconcile().counts.get("retried") is None  # a live run gets its lease
+    harness.now = harness.ledger.touch("D-1", "check-in").due
+    claimed = harness.runtime.claim_due("run-a", limit=10)
+    assert "check-in" in {t.touch_id for t in claimed}
+    assert harness.ledger.move("D-1", "check-in", Moves.START, count_attempt=True)  # started, then the process died
+    assert harness.runtime.claim_due("run-b", limit=10) == []  # a live run keeps its claim for its lease
     harness.now += timedelta(seconds=harness.settings.run_lease_seconds + 1)
-    assert harness.runtime.reconcile().counts["retried"] == 1
-    harness.run_until(harness.now)
-    assert harness.state("check-in") == "delivered"
+    again = harness.runtime.claim_due("run-b", limit=10)
+    assert {t.touch_id for t in again} >= {"check-in"}
+    assert harness.runtime.run_touch("D-1", "check-in", holder="run-b").state == "delivered"
     assert sum("ilse@example.nl" in p.read_text(encoding="utf-8") for p in outbox(harness)) == 1
 
 
@@ -274,18 +282,57 @@ def test_a_run_of_a_gated_touch_before_the_gate_opens_does_nothing(harness):
     assert not [p for p in outbox(harness) if "Ilse" in p.read_text(encoding="utf-8")]
 
 
-@pytest.mark.parametrize("taken", ["PENDING", "RUNNING"])
-def test_reconcile_runs_again_a_run_a_dead_worker_took_but_never_started(harness, taken):
-    """A worker killed after taking a run (Prefect: PENDING, or RUNNING with no heartbeat) leaves
-    a run no worker fetches again; the touch is still `scheduled`, nothing was sent."""
+@pytest.mark.parametrize("taken", ["claimed", "running"])
+def test_reconcile_takes_over_a_run_a_dead_worker_took_and_lets_its_claims_go(harness, taken):
+    """A worker killed after taking a run (Prefect: PENDING, or RUNNING without a process) leaves
+    a run no worker fetches again, holding its claims: reconcile runs it again after its lease,
+    and lets the claims go, so the touch goes out at once, once."""
     harness.runtime.deal_closed(deal_payload())
     row = harness.ledger.touch("D-1", "check-in")
-    harness.scheduler.runs[row.flow_run_id] = taken
     harness.now = row.due + timedelta(seconds=5)
-    assert harness.runtime.reconcile().counts.get("retried") is None  # a run that is only starting
-    harness.now = row.due + timedelta(seconds=harness.settings.run_lease_seconds + 1)
-    assert harness.runtime.reconcile().counts["retried"] == 1
-    assert harness.scheduler.runs[row.flow_run_id] == "SCHEDULED"
+    harness.scheduler.runs[row.flow_run_id] = "COMPLETED"  # a runner took it (not SCHEDULED any more)
+    assert {t.touch_id for t in harness.runtime.claim_due(row.flow_run_id)} >= {"check-in"}
+    harness.scheduler.stale = [StaleRun(row.flow_run_id, "deliver", taken, harness.now)]
+    assert "taken over" not in reconcile(harness.runtime).counts  # a run that is only starting
+    harness.now += timedelta(seconds=harness.settings.run_lease_seconds + 1)
+    assert reconcile(harness.runtime).counts["taken over"] == 1
+    assert harness.scheduler.taken_over == [row.flow_run_id]
     harness.run_until(harness.now)
     assert harness.state("check-in") == "delivered"
     assert sum("ilse@example.nl" in p.read_text(encoding="utf-8") for p in outbox(harness)) == 1
+
+
+def test_a_touch_past_due_that_no_run_holds_gets_a_catch_up_run(harness):
+    """Its moment's run ended without it (the ledger was down through the run's retries, say):
+    reconcile finds it past due and unclaimed and makes a run now; it goes out once."""
+    harness.runtime.deal_closed(deal_payload())
+    row = harness.ledger.touch("D-1", "check-in")
+    harness.scheduler.delete(row.flow_run_id)
+    harness.now = row.due + timedelta(seconds=harness.settings.catch_up_seconds + 60)
+    report = reconcile(harness.runtime)
+    assert report.counts["caught up"] >= 1
+    harness.run_until(harness.now + timedelta(minutes=2))
+    assert harness.state("check-in") == "delivered"
+    assert sum("ilse@example.nl" in p.read_text(encoding="utf-8") for p in outbox(harness)) == 1
+
+
+def test_two_runs_claiming_at_once_never_take_the_same_touch(make_journey, tmp_path):
+    make_journey(JOURNEY)
+    h = Harness(tmp_path, Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}"))
+    for n in range(20):
+        h.runtime.deal_closed(deal_payload(id=f"D-{n}"))
+    h.now = datetime(2026, 11, 26, tzinfo=UTC)
+    taken: dict[str, list[tuple[str, str]]] = {}
+
+    def claim(holder: str) -> None:
+        mine = taken.setdefault(holder, [])
+        while rows := h.runtime.claim_due(holder, limit=7):
+            mine += [(t.deal_id, t.touch_id) for t in rows]
+
+    threads = [threading.Thread(target=claim, args=(f"run-{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    every = [pair for pairs in taken.values() for pair in pairs]
+    assert len(every) == len(set(every)) == 20 * 4  # welcome, thanks, check-in, call of each deal

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
 
+from conftest import hundred_cli
+
 from hundred.journeys.model import PHASES
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@functools.cache
 def simulate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "hundred.cli", "simulate", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    """`hundred simulate ARGS` from the repository root, in this process. A simulation is
+    deterministic, so the same arguments are simulated once per session; whether simulate imports
+    Prefect is judged in a fresh interpreter (test_simulate_imports_no_prefect)."""
+    return hundred_cli("simulate", *args, cwd=ROOT)
 
 
 def events(*args: str) -> list[dict]:

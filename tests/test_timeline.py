@@ -348,6 +348,8 @@ def test_brief_example_and_sparse_plans():
 
 
 # ------------------------------------------------------------------------------- real browser
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [1400, 1024])
 def test_renders_in_chromium(tmp_path, page, width):
     html_file = tmp_path / "plan.html"
@@ -357,6 +359,8 @@ def test_renders_in_chromium(tmp_path, page, width):
     assert_not_blank(png)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_script_runs_under_csp_in_chromium(tmp_path, page):
     html_file = tmp_path / "plan.html"
     html_file.write_text(page, encoding="utf-8")
@@ -386,6 +390,8 @@ _KEYBOARD_PROBE = """<script>
 </script></body>"""
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_keyboard_details_in_chromium(tmp_path, page):
     """Markers are reachable and the details open, pin, close and move with the keyboard."""
     probe_page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
@@ -404,6 +410,8 @@ def test_keyboard_details_in_chromium(tmp_path, page):
     ], probe
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_shipped_journey_timeline_opens_in_chromium(tmp_path):
     """What a marketer does: `hundred plan ... --html`, then open the page in a browser."""
     import subprocess

@@ -16,6 +16,8 @@ from babel.dates import format_date
 from browser import DESKTOP, TABLET, audit, axe, browser  # noqa: F401 (fixtures)
 from test_timeline_i18n import EN_DEAL, NL_DEAL, ROOT, long_journey
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 
 def page_html(journey: Path, deal: Path, lang: str | None = None) -> str:
     """What `hundred plan JOURNEY --deal DEAL --html` writes (warnings, zones and all)."""

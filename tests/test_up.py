@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prefect_server import REPO, base_env, free_port, http_get, stop_group, tail, wait_for
+from ports import free_port
+from prefect_server import REPO, base_env, http_get, stop_group, tail, wait_for
 
 from hundred.service.local import is_running, local_prefect_api_url, prefect_api_url
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 UP_TIMEOUT = float(os.environ.get("HUNDRED_TEST_UP_TIMEOUT", "240"))
 

@@ -3,14 +3,18 @@ form CSRF-checked, ids that cannot reach the file system, login throttled, logou
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi.routing import iter_route_contexts
 from web_site import PASSWORD, TOKEN, build_site, csrf_of, login, serve
 
 from hundred.service.simulate import VirtualScheduler
 from hundred.web.auth import Auth, PasswordHash, hash_password
+from hundred.web.guard import is_public
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 # Every route of the print room, with a request a browser or a script would send.
@@ -69,16 +73,25 @@ def batch_id(served):
     return made.json()["batch"]
 
 
-def _routes(batch_id: str) -> list[tuple[str, str]]:
-    return [("GET", p.replace("BATCH", batch_id)) for p in GETS] + [
+def _routes(batch_id: str, app: Any) -> list[tuple[str, str]]:
+    """The requests above, and one for every route of the app that is not declared public (walked
+    from `app.routes`, so a route added later is checked too)."""
+    listed = [("GET", p.replace("BATCH", batch_id)) for p in GETS] + [
         ("POST", p.replace("BATCH", batch_id)) for p in POSTS
     ]
+    walked = [
+        (method, re.sub(r"{[^}]+}", "x", route.path))
+        for route in iter_route_contexts(app.routes)
+        if not is_public(route.path)
+        for method in sorted(route.methods - {"HEAD"})
+    ]
+    return listed + [r for r in walked if r not in listed]
 
 
 def test_without_a_login_every_route_redirects_a_browser_and_refuses_a_script(served, batch_id):
     site, server = served
     with httpx.Client(base_url=server.url, follow_redirects=False) as anonymous:
-        for method, path in _routes(batch_id):
+        for method, path in _routes(batch_id, server.app):
             browser = anonymous.request(method, path, headers=HTML)
             assert browser.status_code in (303, 401), (method, path, browser.status_code)
             if browser.status_code == 303:

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 from conftest import deal_payload
-from prefect_server import free_port
+from ports import free_port
 
 from hundred import bootstrap
 
@@ -120,6 +120,7 @@ class Served:
     def __init__(self, app: Any):
         import uvicorn
 
+        self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(
@@ -135,6 +136,12 @@ class Served:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def serve(site: Site) -> Served:

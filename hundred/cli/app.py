@@ -9,10 +9,11 @@ that need no Prefect never import it, so `hundred validate` stays fast.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 # pydantic scans every installed distribution's entry points for plugins the first time a model
 # is built: a quarter of `hundred validate`'s start-up with Prefect's dependencies installed.
@@ -20,6 +21,7 @@ from typing import Annotated
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 from hundred.cli.paths import UserError, input_file, resolve_journey, shown
 from hundred.journeys.problems import Invalid
@@ -30,6 +32,37 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="hundred: every closed deal becomes a 100-day onboarding journey.",
 )
+
+
+class Command(TyperCommand):
+    """Every `hundred` command: arguments are named in capitals, in usage lines, help and errors
+    (`Usage: hundred plan [OPTIONS] JOURNEY`, `Missing argument 'JOURNEY'`), as command lines
+    conventionally write what the user fills in; an optional one is in brackets (`[DEAL]`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument) and param.metavar is None and param.name:
+                param.metavar = param.name.upper()
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.metavar or (param.name or "").upper()
+                pieces.append((name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else ""))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
+def use_command_class(*apps: typer.Typer) -> None:
+    """Build every command registered on these apps as a `Command` (called once all are registered)."""
+    for each in apps:
+        for info in each.registered_commands:
+            if info.cls in (None, TyperCommand):
+                info.cls = Command
+        use_command_class(*(group.typer_instance for group in each.registered_groups if group.typer_instance))
 
 
 class _Plain:
@@ -98,14 +131,15 @@ def _load_linted(journey: str, deal: Path, lint: bool = True):
     return checked.journey, checked.templates_dir, read_deal(deal), checked.lint
 
 
-def read_deal(deal: Path):
-    """A deal file as a Deal, or one UserError line per problem, each naming its field."""
+def read_deal(deal: Path, option: str = "--deal"):
+    """A deal file as a Deal, or one UserError line per problem, each naming its field; `option`
+    names where the path came from ("" for a positional argument)."""
     from hundred.deals.model import (  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
         DealError,
         load_deal,
     )
 
-    input_file(deal, "--deal", "a deal file (JSON)")
+    input_file(deal, option, "a deal file (JSON)")
     try:
         return load_deal(deal)
     except DealError as exc:
@@ -113,9 +147,12 @@ def read_deal(deal: Path):
 
 
 def main() -> None:
-    """Console entry point: user errors print a message, unexpected ones a single line."""
+    """Console entry point: user errors print a message, unexpected ones a single line. The
+    services' log lines (a warning that Prefect did not answer, say) are not a command's output:
+    each command says what happened itself."""
+    logging.getLogger("hundred").addHandler(logging.NullHandler())
     try:
-        app()  # standalone: click prints usage errors and exits 2 itself
+        app(prog_name="hundred")  # standalone: click prints usage errors and exits 2 itself
     except Invalid as exc:
         from hundred.journeys.shorten import (
             clip_quoted,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)

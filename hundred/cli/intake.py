@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from hundred.cli.app import UserError, app, err, out
+from hundred.cli.paths import input_file, shown, user_error
 
 intake_app = typer.Typer(
     help="What the CRM sent: list, replay a dead letter, retry pending deals.", no_args_is_help=True
@@ -32,7 +33,8 @@ def _intake(must_exist: bool = True) -> Any:
 @intake_app.command("list")
 def intake_list(
     state: Annotated[
-        str, typer.Option("--state", help="Only this state: pending, submitted, applied, held, dead, or all.")
+        str,
+        typer.Option("--state", help="Only this state: pending, started, applied, held, dead, or all."),
     ] = "all",
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON (with the raw bodies).")] = False,
 ) -> None:
@@ -68,8 +70,9 @@ def intake_replay(
 ) -> None:
     """Send a dead letter (or a pending deal) through the intake again, after a fix.
 
-    A deal whose journey was missing starts once the journey has been added; a payload that is
-    still refused stays a dead letter with the new reason (exit 1).
+    A deal whose journey was missing starts once the journey has been added; a won deal from
+    Pipedrive or HubSpot is fetched from the CRM's API again; one that is still refused stays a
+    dead letter with the new reason (exit 1).
 
     \b
     Example:
@@ -79,7 +82,7 @@ def intake_replay(
     try:
         answer = intake.replay(intake_id)
     except LookupError as exc:
-        raise UserError(str(exc).strip("'\"")) from None
+        raise user_error(exc) from None
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if answer.status >= 300:
@@ -87,20 +90,42 @@ def intake_replay(
             err.print(f"{intake_id}: {e['field'] or 'body'}: {e['message']}")
         raise UserError(f"{intake_id} is still a dead letter")
     body = answer.body
+    waiting = body.get("state") in ("pending", "submitted") and not body.get("run") and not body.get("reason")
     out.print(
         f"{intake_id}: {body.get('state')}"
         + (f" (deal {body['deal']})" if body.get("deal") else "")
         + (f", run {body['run']}" if body.get("run") else "")
+        + (f": {body['reason']}" if body.get("reason") else "")
+        + ("; not started yet: no Prefect API answers (start hundred with `hundred up`)" if waiting else "")
     )
 
 
 @intake_app.command("retry")
 def intake_retry() -> None:
-    """Submit the deals stored while Prefect was unreachable, and apply cancels whose deal has
-    since started. Safe to repeat (a submitted deal is found by its idempotency key)."""
-    rows = _intake().retry_pending()
+    """Make sure the running system starts every stored deal that has not started (those stored
+    while Prefect was unreachable, the won deals from Pipedrive or HubSpot that wait for the CRM's
+    API), and apply cancels whose deal has started since. Safe to repeat: a deal starts one journey
+    however often it is handed over.
+
+    \b
+    Example:
+      hundred intake retry
+    """
+    intake = _intake()
+    rows = intake.retry_pending()
+    waiting = [r for r in rows if r.state in ("pending", "submitted")]
     for r in rows:
         out.print(f"{r.intake_id}  {r.state:<9} {r.deal_id}" + (f"  {r.reason}" if r.reason else ""))
+    if waiting:
+        run = intake.ensure_run()
+        out.print(
+            f"{len(waiting)} stored deal{'s' if len(waiting) != 1 else ''} "
+            + (
+                f"to be started by deal-closed run {run}"
+                if run
+                else "still waiting: no Prefect API answers (start hundred with `hundred up`)"
+            )
+        )
     if not rows:
         out.print("nothing pending")
 
@@ -125,7 +150,8 @@ def import_deals(
       hundred import deals.csv --dry-run
       hundred import deals.csv
     """
-    from rich.progress import Progress  # lazy: rich loads only for the commands that draw tables or bars
+    from rich.console import Console  # lazy: rich loads only for the commands that draw tables or bars
+    from rich.progress import Progress  # lazy: as above
 
     from hundred.deals.flat import (
         read_rows,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
@@ -134,19 +160,26 @@ def import_deals(
         NoPrefect,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
     )
 
+    input_file(path, "", "a CSV file")
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{shown(path)}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the CSV as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise UserError(f"{shown(path)}: cannot read: {exc.strerror or exc}") from None
     rows = list(read_rows(text))
     intake = _intake(must_exist=False) if not dry_run else None
     if dry_run:
         from hundred import bootstrap  # lazy: the runtime stack stays out of `hundred validate`
 
         intake = bootstrap.intake(bootstrap.settings(), ledger_=bootstrap.memory_ledger(), scheduler_=NoPrefect())
-    counts = {"accepted": 0, "pending": 0, "duplicate": 0, "bad": 0}
+    counts = {"accepted": 0, "pending": 0, "duplicate": 0, "bad": 0, "kept": 0}
     problems: list[str] = []
-    with Progress(transient=True, disable=not rows) as progress:
+    # the bar is for a person watching (on stderr, only at a terminal): piped output stays the summary
+    bar = Console(stderr=True)
+    with Progress(console=bar, transient=True, disable=not rows or not bar.is_terminal) as progress:
         task = progress.add_task(f"importing {path.name}" if not dry_run else f"checking {path.name}", total=len(rows))
         for line, deal, problem in rows:
             progress.advance(task)
@@ -155,31 +188,30 @@ def import_deals(
                 counts["bad"] += 1
                 continue
             answer = intake.closed(
-                json.dumps(deal, ensure_ascii=False),
-                data=deal,
-                source=f"import {path.name}:{line}",
-                dry_run=dry_run,
-                retry_others=False,
+                json.dumps(deal, ensure_ascii=False), data=deal, source=f"import {path.name}:{line}", dry_run=dry_run
             )
             if answer.status >= 300:
                 counts["bad"] += 1
+                counts["kept"] += 1 if answer.body.get("duplicate") else 0
                 problems += [f"{path}:{line}: {e['field'] or 'row'}: {e['message']}" for e in answer.body["errors"]]
             elif answer.body.get("duplicate"):
                 counts["duplicate"] += 1
-            elif answer.body.get("state") == "pending" and not dry_run:
+            elif answer.body.get("run") is None and not dry_run:
                 counts["pending"] += 1
                 intake.scheduler = NoPrefect()  # Prefect did not answer: store the rest without waiting on it
             else:
                 counts["accepted"] += 1
     for line in problems:
         err.print(line)
-    verb = "would start" if dry_run else "started"
+    verb = "would be accepted" if dry_run else "accepted"
     summary = f"{path}: {counts['accepted']} {verb}" + (
-        f", {counts['pending']} stored pending (Prefect unreachable: `hundred intake retry` submits them)"
+        f", {counts['pending']} stored pending (Prefect unreachable: `hundred intake retry` hands them over)"
         if counts["pending"]
         else ""
     )
     summary += (f", {counts['duplicate']} already imported" if counts["duplicate"] else "") + f", {counts['bad']} bad"
+    kept = counts["kept"]
+    summary += f" ({kept} already kept as {'a dead letter' if kept == 1 else 'dead letters'})" if kept else ""
     out.print(summary + (" (dry run: nothing stored)" if dry_run else ""))
     if counts["bad"]:
         raise typer.Exit(1)

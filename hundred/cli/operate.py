@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from hundred.cli.app import LangOption, UserError, app, out, read_deal
+from hundred.cli.paths import user_error
 
 task_app = typer.Typer(help="Tasks for account managers: mark one done.", no_args_is_help=True)
 app.add_typer(task_app, name="task")
@@ -42,16 +43,11 @@ def _ledger(must_exist: bool = True) -> Any:
 
 
 def _runtime() -> Any:
-    """A Runtime on this home's ledger and the running Prefect API."""
+    """A Runtime on this home's ledger and, when one runs, its Prefect API (the ledger is the
+    calendar: without Prefect, what a command changes is picked up when hundred runs again)."""
     from hundred import bootstrap  # lazy: the runtime stack stays out of `hundred validate`
 
-    settings = bootstrap.settings()
-    if not bootstrap.prefect_api(settings):
-        raise UserError(
-            f"nothing is running: no Prefect API (PREFECT_API_URL is unset and no `hundred up` "
-            f"runs on {settings.home}); start one with `hundred up`"
-        )
-    return bootstrap.runtime(settings, ledger_=_ledger(must_exist=False))
+    return bootstrap.runtime(bootstrap.settings(), ledger_=_ledger())
 
 
 @app.command()
@@ -92,116 +88,92 @@ def simulate(
 
 def _print_simulation(result: Any, lang: str | None = None) -> None:
     """The story, one line per event, in the journey's language (or --lang); every time is in the
-    journey's time zone, as the first line says."""
-    from zoneinfo import ZoneInfo  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
-
-    from hundred.rendering.i18n import (
-        words,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
-    )
-    from hundred.reports.timeline.words import (  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
-        SHORT,
-        verdict_text,
+    journey's time zone, as the first line says (the words: hundred/reports/story.py)."""
+    from hundred.reports.story import (
+        story,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
     )
 
-    w = words(lang or result.journey.locale, "simulate")
-    zone = ZoneInfo(result.journey.timezone)
-    labels = {b.phase: b.title for b in result.journey.phases}
-    phase_w = max(len(v) for v in labels.values())
-    touch_w = max(len(e.touch) for e in result.events) if result.events else 10
-
-    def moment(at: Any) -> str:
-        local = at.astimezone(zone)
-        return f"{w.date(local, SHORT)} {w.time(local)}"
-
-    closed = result.deal.closed_at.astimezone(zone)
-    out.print(
-        w(
-            "{name} · deal {deal} · closed {date}, {time} · times in {zone}",
-            name=result.journey.name,
-            deal=result.deal.id,
-            date=w.date(closed, SHORT + " y"),
-            time=w.time(closed),
-            zone=result.journey.timezone,
-        )
-    )
-    whens = [moment(e.at) for e in result.events]
-    when_w = max((len(x) for x in whens), default=16)
-    for when, e in zip(whens, result.events, strict=False):
-        text = _sim_detail(w, e, moment, lambda note: verdict_text(words(w.locale.language, "timeline"), note))
-        detail = f"  ({text})" if text and e.event in ("waiting", "skipped", "expired", "failed", "scheduled") else ""
-        out.print(
-            f"{when:<{when_w}} {labels.get(e.phase, e.phase):<{phase_w}}  {e.touch:<{touch_w}}  "
-            f"{_state_word(w, e.event)}{detail}"
-        )
-
-
-def _state_word(w: Any, state: str) -> str:
-    """A touch's state or event as `simulate` prints it (the JSON keeps the English names)."""
-    return {
-        "scheduled": w("scheduled"),
-        "waiting": w("waiting"),
-        "delivered": w("delivered"),
-        "posted": w("posted"),
-        "done": w("done"),
-        "skipped": w("skipped"),
-        "expired": w("expired"),
-        "failed": w("failed"),
-        "running": w("running"),
-        "planned": w("planned"),
-        "cancelled": w("cancelled"),
-    }.get(state, state)
-
-
-def _sim_detail(w: Any, e: Any, moment: Any, verdict: Any) -> str:
-    """An event's detail in `w`'s words: the simulation's own notes by their message id, the
-    engine's reasons (a condition's verdict) through the timeline's words, anything else as is."""
-    if e.note == "waits for the affirm phase: {blockers}":
-        blockers = ", ".join(f"{tid} ({_state_word(w, state)})" for tid, state in e.values["blockers"])
-        return w("waits for the affirm phase: {blockers}", blockers=blockers)
-    if e.note == "still {state} when the journey ends":
-        return w("still {state} when the journey ends", state=_state_word(w, e.values["state"]))
-    if e.note == "runs {when}, to print":
-        return w("runs {when}, to print", when=moment(e.values["when"]))
-    if e.note == "runs {when}":
-        return w("runs {when}", when=moment(e.values["when"]))
-    if e.note == "waits for the affirm phase":
-        return w("waits for the affirm phase")
-    if e.note == "held: never completes":
-        return w("held: never completes")
-    return verdict(e.detail) if e.detail else ""
+    heading, lines = story(result.journey, result.deal, result.events, lang)
+    out.print(heading)
+    phase_w = max(len(b.title) for b in result.journey.phases)
+    touch_w = max(len(e.touch) for e in lines) if lines else 10
+    when_w = max((len(e.when) for e in lines), default=16)
+    for e in lines:
+        detail = f"  ({e.detail})" if e.detail else ""
+        out.print(f"{e.when:<{when_w}} {e.phase:<{phase_w}}  {e.touch:<{touch_w}}  {e.state}{detail}")
 
 
 @app.command("deal-closed")
 def deal_closed(
     payload: Annotated[Path, typer.Argument(help="Deal payload (JSON), as the CRM sends it.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, help="Seconds to wait for the running system to start it (0: do not wait)."),
+    ] = 60.0,
 ) -> None:
-    """Start a closed deal's journey on the running system and print its scheduled touches.
+    """Hand a closed deal to the running system, as the CRM's webhook does, and print its touches.
 
-    A repeat for the same deal schedules nothing new.
+    The deal is stored in the ledger and started by the running `hundred up` (or worker pool) on
+    its clock, like every other deal; a repeat for the same deal starts nothing new.
 
     \b
-    Example:
+    Examples:
       hundred deal-closed examples/deal-nl.json
+      hundred deal-closed examples/deal-nl.json --wait 0
     """
-    from hundred.service.runtime import (
-        IntakeError,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
-    )
+    import time  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
 
-    data = read_deal(payload)
-    runtime = _runtime()
-    try:
-        result = runtime.deal_closed(data)
-    except IntakeError as exc:
-        raise UserError(str(exc)) from None
+    from hundred import bootstrap  # lazy: as above
+    from hundred.service.outcomes import touch_json  # lazy: as above
+
+    data = read_deal(payload, option="")
+    raw = json.dumps(data.model_dump(mode="json"), ensure_ascii=False)
+    settings = bootstrap.settings()
+    intake = bootstrap.intake(settings, ledger_=_ledger(must_exist=False))
+    answer = intake.closed(raw, source=f"cli {payload.name}")
+    if answer.status >= 300:
+        raise UserError("; ".join(f"{e['field'] or 'deal'}: {e['message']}" for e in answer.body.get("errors", [])))
+    deal_id = answer.body["deal"]
+    ledger = intake.ledger
+    deadline = time.monotonic() + wait
+    while ledger.journey(deal_id) is None and answer.body.get("run") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    row = ledger.journey(deal_id)
+    if row is None:
+        why = (
+            "no Prefect API answers (start hundred with `hundred up`)"
+            if not answer.body.get("run")
+            else f"its deal-closed run has not started it within {wait:g} s"
+        )
+        note = f"deal {deal_id}: stored as intake {answer.body['intake']}; not started yet: {why}"
+        if as_json:
+            print(json.dumps({**answer.body, "started": False, "detail": note}, indent=2, ensure_ascii=False))
+        else:
+            out.print(note)
+        return
+    touches = ledger.touches(deal_id)
     if as_json:
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "deal": deal_id,
+                    "journey": row.journey_id,
+                    "version": row.version,
+                    "created": not answer.body.get("duplicate"),
+                    "intake": answer.body["intake"],
+                    "touches": [touch_json(t) for t in touches],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     out.print(
-        f"deal {result.deal}: journey {result.journey} (version {result.version})"
-        + ("" if result.created else " was already running; nothing new scheduled")
+        f"deal {deal_id}: journey {row.journey_id} (version {row.version})"
+        + (" was already running; nothing new scheduled" if answer.body.get("duplicate") else "")
     )
-    _print_touches(result.touches, runtime.ledger.journey(result.deal).journey_model())
+    _print_touches(touches, row.journey_model())
 
 
 def _print_touches(touches: list[Any], journey: Any) -> None:
@@ -315,7 +287,7 @@ def cancel(
     try:
         report = _runtime().cancel(deal, reason)
     except LookupError as exc:
-        raise UserError(str(exc).strip("'\"")) from None
+        raise user_error(exc, "; `hundred status` lists the journeys") from None
     for line in report.lines or ["nothing to cancel"]:
         out.print(line)
 
@@ -334,10 +306,11 @@ def retry(
     Example:
       hundred retry D-1042 next-steps-email
     """
+    runtime = _runtime()
     try:
-        outcome = _runtime().retry(deal, touch)
+        outcome = runtime.retry(deal, touch)
     except (LookupError, ValueError) as exc:
-        raise UserError(str(exc).strip("'\"")) from None
+        raise user_error(exc) from None
     out.print(f"{deal} · {touch}: {outcome.detail} (now {outcome.state})")
 
 
@@ -352,10 +325,11 @@ def task_done(
     Example:
       hundred task done D-1042 welcome-call
     """
+    runtime = _runtime()
     try:
-        outcome = _runtime().task_done(deal, touch)
+        outcome = runtime.task_done(deal, touch)
     except (LookupError, ValueError) as exc:
-        raise UserError(str(exc).strip("'\"")) from None
+        raise user_error(exc) from None
     out.print(f"{deal} · {touch}: {outcome.state}")
 
 
@@ -368,11 +342,17 @@ def up(
     ] = None,
     port: Annotated[int, typer.Option("--port", help="Web app port.")] = 8000,
     prefect_port: Annotated[int, typer.Option("--prefect-port", help="Local Prefect server port.")] = 4200,
+    send_compressed: Annotated[
+        bool,
+        typer.Option("--send-compressed", help="Allow --day-seconds with a real SMTP server (HUNDRED_SMTP_URL)."),
+    ] = False,
 ) -> None:
     """Run hundred here: a local Prefect server, the journey flows and the web app, until Ctrl-C.
 
     State lives in HUNDRED_HOME (default .hundred/): the ledger, the outbox, Prefect's database and
-    the logs. A part that stops is restarted. One `up` per HUNDRED_HOME.
+    the logs. A part that stops is restarted. One `up` per HUNDRED_HOME. With --day-seconds every
+    deal on this home (webhook, CLI, import, demo) keeps the compressed clock; with a real SMTP
+    server configured that would mail customers in minutes, so it needs --send-compressed.
 
     \b
     Examples:
@@ -383,6 +363,8 @@ def up(
         main as run_up,  # lazy: the supervisor loads only for `hundred up`; imports Prefect only once the server is up
     )
 
-    code = run_up(demo=demo, day_seconds=day_seconds, port=port, prefect_port=prefect_port)
+    code = run_up(
+        demo=demo, day_seconds=day_seconds, port=port, prefect_port=prefect_port, send_compressed=send_compressed
+    )
     if code:
         raise typer.Exit(code)

@@ -18,6 +18,13 @@ class UserError(Exception):
     """Bad input from the person at the keyboard: printed as is, exit 1."""
 
 
+def user_error(exc: Exception, hint: str = "") -> UserError:
+    """What the service refused (a LookupError, a ValueError) as a UserError: its message as written,
+    quotes and all (a KeyError's own repr quotes are not part of it), then `hint` if any."""
+    message = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
+    return UserError(message + hint)
+
+
 JOURNEYS_DIR = Path("journeys")
 
 
@@ -74,20 +81,23 @@ def journey_files(paths: list[Path]) -> list[Path]:
 
 
 def input_file(path: Path, option: str, what: str) -> None:
-    """Fail fast, in one line, when an input path is missing or is the wrong kind of thing."""
+    """Fail fast, in one line, when an input path is missing or is the wrong kind of thing.
+    `option` names the option the path came with (`--deal`); "" for a positional argument."""
+    lead = f"{option} {shown(path)}" if option else shown(path)
+    wants = f"{option} takes {what}" if option else f"give {what}"
     try:
-        _input_kind(path, option, what)
+        _input_kind(path, lead, wants)
     except OSError as exc:  # a name too long for the file system, a loop of links …
-        raise UserError(f"{option} {shown(path)}: {exc.strerror or exc}") from None
+        raise UserError(f"{lead}: {exc.strerror or exc}") from None
 
 
-def _input_kind(path: Path, option: str, what: str) -> None:
+def _input_kind(path: Path, lead: str, wants: str) -> None:
     if path.is_dir():
-        raise UserError(f"{option} {shown(path)}: is a folder; {option} takes {what}")
+        raise UserError(f"{lead}: is a folder; {wants}")
     if not path.exists():
-        raise UserError(f"{option} {shown(path)}: no such file")
+        raise UserError(f"{lead}: no such file")
     if not path.is_file():
-        raise UserError(f"{option} {shown(path)}: is not a regular file; {option} takes {what}")
+        raise UserError(f"{lead}: is not a regular file; {wants}")
 
 
 def _nearest_existing(path: Path) -> Path:

@@ -1,9 +1,12 @@
 """`hundred letters …`: the print room on the command line (the service is `hundred.service.printroom`).
 
 A letter moves queued → batched (`letters batch`) → printed (`mark-printed`) → posted
-(`mark-posted`, which completes its touch and may open the affirm gate). `spoil` sends a damaged
-copy back to the queue for the next batch; `reprint` renders one letter again, byte-identical.
-Registered on the one `hundred` app by `cli.py`; everything heavy is imported inside a command.
+(`mark-posted`, which completes its touch and may open the affirm gate); a cancelled journey's
+queued letter is withdrawn. `spoil` sends a damaged copy back to the queue for the next batch;
+`reprint` renders one letter again, as its batch printed it. `unlock` lets print staff log in to
+the page again after too many wrong passwords. Times are the print room's (the default journey's
+time zone), and say so. Registered on the one `hundred` app by `cli.py`; everything heavy is
+imported inside a command.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import typer
 
 from hundred.cli import operate as cli_runtime
 from hundred.cli.app import UserError, app, err, out
+from hundred.cli.paths import user_error
 
 letters_app = typer.Typer(
-    help="The print room: batches of letters, printed, posted, spoiled, reprinted.", no_args_is_help=True
+    help="The print room: batches of letters, printed, posted, spoiled, reprinted; its login unlocked.",
+    no_args_is_help=True,
 )
 app.add_typer(letters_app, name="letters")
 
@@ -34,13 +39,16 @@ def _room(runtime: Any = None) -> Any:
     )
 
 
-def _fail(exc: Exception) -> UserError:
-    return UserError(str(exc).strip("'\""))
+def _count(n: int, one: str, many: str) -> str:
+    """ "1 letter", "2 letters": the print room's English words (hundred/rendering/i18n.py)."""
+    from hundred.rendering.i18n import words  # lazy: babel costs a tenth of `hundred validate`
+
+    return words("en", "printroom").plural(one, many, n)
 
 
 @letters_app.command("list")
 def letters_list(
-    state: Annotated[str | None, typer.Option("--state", help="queued, batched, printed, posted or spoiled.")] = None,
+    state: Annotated[str | None, typer.Option("--state", help="queued, batched, printed, posted or withdrawn.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON (a stable contract).")] = False,
 ) -> None:
     """The print queue, most urgent first.
@@ -77,7 +85,7 @@ def letters_list(
         out.print("no letters" + (f" in state {state}" if state else ""))
     for r in data["letters"]:
         out.print(
-            f"{r['letter']:<36} {r['state']:<8} print by {r['print_by']}  {r['postcode'] or ''} "
+            f"{r['letter']:<36} {r['state']:<9} print by {r['print_by']}  {r['postcode'] or ''} "
             f"{r['country'] or ''}" + (f"  batch {r['batch']}" if r["batch"] else "")
         )
 
@@ -130,14 +138,27 @@ def letters_batch(
             else room.make_batch(until=until, duplex=duplex, labels=labels)
         )
     except LookupError as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return
     if not result.letters:
-        out.print(f"no letters to print by {(until or room.today()).isoformat()}")
+        asked = until or room.today()
+        later = room.next_due(asked)
+        out.print(
+            f"no letters to print by {asked.isoformat()}"
+            + (
+                f"; the next {_count(later.count, '{n} letter is', '{n} letters are')} due by "
+                f"{later.day.isoformat()}: hundred letters batch --date {later.day.isoformat()}"
+                if later is not None and later.day is not None
+                else ""
+            )
+        )
     else:
-        out.print(f"batch {result.batch_id}: {result.letters} letters, {result.pages} pages")
+        out.print(
+            f"batch {result.batch_id}: {_count(result.letters, '{n} letter', '{n} letters')}, "
+            f"{_count(result.pages, '{n} page', '{n} pages')}"
+        )
         for kind, path in (("pdf", result.pdf), ("manifest", result.manifest), ("labels", result.labels)):
             if path:
                 out.print(f"  {kind:<9} {path}")
@@ -147,35 +168,45 @@ def letters_batch(
 
 @letters_app.command("batches")
 def letters_batches(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
-    """Recent print batches, newest first.
+    """Recent print batches, newest first, with when each was made (in the print room's time zone,
+    named) and how many warnings its cover lists.
 
     \b
-    Example:
+    Examples:
       hundred letters batches
+      hundred letters batches --json
     """
-    rows = _room().batches()
+    room = _room()
+    rows = room.batches()
     data = {
+        "timezone": room.zone,
         "batches": [
             {
                 "batch": b.batch_id,
                 "state": b.state,
                 "letters": b.letters,
                 "pages": b.pages,
-                "made": b.created_at.isoformat(),
+                "made": b.created_at.astimezone(room.tz).isoformat(),
                 "duplex": b.duplex,
                 "labels": b.labels,
+                "warnings": list(b.warnings or []),
             }
             for b in rows
-        ]
+        ],
     }
     if as_json:
-        print(json.dumps(data, indent=2))
+        print(json.dumps(data, indent=2, ensure_ascii=False))
         return
     if not rows:
         out.print("no batches yet")
-    for b in data["batches"]:
+    for b, row in zip(data["batches"], rows, strict=True):
+        letters = _count(b["letters"], "{n} letter", "{n} letters")
+        pages = _count(b["pages"], "{n} page", "{n} pages")
+        warned = _count(len(b["warnings"]), "{n} warning", "{n} warnings") if b["warnings"] else ""
         out.print(
-            f"{b['batch']:<22} {b['state']:<8} {b['letters']:>4} letters {b['pages']:>5} pages  made {b['made'][:16]}"
+            f"{b['batch']:<22} {b['state']:<8} {letters:>12} {pages:>10}  "
+            f"made {row.created_at.astimezone(room.tz):%Y-%m-%d %H:%M} ({room.zone})"
+            + (f"  {warned}" if warned else "")
         )
 
 
@@ -190,8 +221,12 @@ def letters_mark_printed(batch: Annotated[str, typer.Argument(help="The batch id
     try:
         n = _room().mark_printed(batch)
     except LookupError as exc:
-        raise _fail(exc) from None
-    out.print(f"batch {batch}: {n} letters printed" if n else f"batch {batch}: nothing left to mark printed")
+        raise user_error(exc) from None
+    out.print(
+        f"batch {batch}: {_count(n, '{n} letter', '{n} letters')} printed"
+        if n
+        else f"batch {batch}: nothing left to mark printed"
+    )
 
 
 @letters_app.command("mark-posted")
@@ -231,7 +266,7 @@ def letters_mark_posted(
             if not posted:
                 out.print(f"{target}: already posted")
     except (LookupError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     for letter_id in posted:
         row = room.ledger.letter(letter_id)
         touch = room.ledger.touch(row.deal_id, row.touch_id) if row else None
@@ -252,7 +287,7 @@ def letters_spoil(
     try:
         _room().spoil(letter, reason)
     except (LookupError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     out.print(f"{letter}: spoiled ({reason}); back in the queue for the next batch")
 
 
@@ -271,7 +306,7 @@ def letters_reprint(
     try:
         path = _room().reprint(letter)
     except (LookupError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise user_error(exc) from None
     out.print(str(path))
 
 
@@ -310,3 +345,26 @@ def letters_alignment(
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     out.print(str(path))
+
+
+@letters_app.command("unlock")
+def letters_unlock() -> None:
+    """Let print staff log in again now: after 5 wrong passwords from one address (or 50 in all)
+    the print room refuses even the right one for 15 minutes; this ends that lockout.
+
+    The web app of this HUNDRED_HOME forgets the wrong passwords it counted (at the next login
+    attempt, no restart). Where the web app runs on another host (scale-out), run it there.
+
+    \b
+    Example:
+      hundred letters unlock
+    """
+    from hundred.service.local import unlock_print_room  # lazy: keeps `hundred validate` fast
+    from hundred.service.settings import Settings  # lazy: keeps `hundred validate` fast
+
+    home = Settings().home
+    try:
+        unlock_print_room(home)
+    except OSError as exc:
+        raise UserError(f"cannot write to {home}: {exc.strerror or exc}") from None
+    out.print(f"print room unlocked: the web app on {home} accepts the right password again")

@@ -122,11 +122,17 @@ def json_type(value: Any) -> str:
 # ---- text --------------------------------------------------------------------------------------
 
 
-def bad_character(text: str) -> str | None:
-    """Why `text` cannot be one line of a letter or a header value, or None when it can."""
+_TEXT_BREAKS = frozenset("\n\r\t")
+
+
+def bad_character(text: str, multiline: bool = False) -> str | None:
+    """Why `text` cannot be one line of a letter or a header value, or None when it can.
+    `multiline`: line breaks and tabs are fine (a CRM note in `fields`), the rest is not."""
     for i, ch in enumerate(text):
         if ch.isprintable() and ch != "\ufffd":
             continue  # fast path: printable covers letters, marks, symbols and the space
+        if multiline and ch in _TEXT_BREAKS:
+            continue
         cat = unicodedata.category(ch)
         if ch == "\ufffd":
             what = "the replacement character (the text was mis-decoded somewhere before the CRM)"
@@ -140,6 +146,8 @@ def bad_character(text: str) -> str | None:
             continue  # other spaces (no-break, ideographic) and characters newer than this Python
         name = unicodedata.name(ch, "")
         label = f"U+{ord(ch):04X}" + (f" {name}" if name and ch not in _NAMED else "")
+        if multiline:
+            return f"contains {what} ({label}) at character {i + 1}; it must be plain text"
         return f"contains {what} ({label}) at character {i + 1}; it must be one line of plain text"
     return None
 
@@ -178,21 +186,43 @@ def check_journey(value: str) -> str:
     return value
 
 
+def ascii_domain(domain: str) -> str:
+    """An email or web domain as DNS and SMTP carry it: `bäckerei.de` → `xn--bckerei-5wa.de`
+    (IDNA 2008 with UTS 46 mapping); ValueError when it is not a valid international name."""
+    if domain.isascii():
+        return domain
+    import idna  # lazy: only a non-ASCII domain needs the IDNA tables
+
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValueError(f"{show(domain)} is not a valid international domain name ({exc})") from None
+
+
 def check_email(value: str) -> str:
+    """A bare address. The domain may be international (`jan@bäckerei.de`: sent in its xn-- form);
+    the part before '@' may hold non-ASCII letters (sent with SMTPUTF8 where the server offers it)."""
     if "<" in value or ">" in value or " " in value or '"' in value:
         raise ValueError(f"{show(value)} must be a bare address like ilse@example.nl, without a name, quotes or spaces")
     if value.count("@") != 1:
         raise ValueError(f"{show(value)} must contain exactly one '@'")
     local, domain = value.split("@")
-    if not value.isascii():
-        raise ValueError(f"{show(value)} has non-ASCII characters; write the domain in its xn-- form")
     if "." not in domain:
         raise ValueError(f"{show(value)}: the domain {show(domain)} has no dot")
-    if len(local) > 64 or not _LOCAL_RE.fullmatch(local):
+    if len(local.encode()) > 64 or not _LOCAL_RE.fullmatch(local if local.isascii() else _ascii_stand_in(local)):
         raise ValueError(f"{show(value)} is not a valid email address (the part before '@')")
-    if not _DOMAIN_RE.fullmatch(domain):
+    try:
+        ascii_form = ascii_domain(domain)
+    except ValueError as exc:
+        raise ValueError(f"{show(value)}: the domain {exc}") from None
+    if not _DOMAIN_RE.fullmatch(ascii_form):
         raise ValueError(f"{show(value)} is not a valid email address (the domain {show(domain)})")
     return value
+
+
+def _ascii_stand_in(local: str) -> str:
+    """RFC 6531: a non-ASCII letter, mark or digit may stand wherever an ASCII one may."""
+    return "".join(ch if ch.isascii() else ("a" if unicodedata.category(ch)[0] in "LMN" else " ") for ch in local)
 
 
 def check_postcode(value: str) -> str:
@@ -318,8 +348,10 @@ class HugeInt(float):
 
 
 def check_free_form(items: dict[str, Any], loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
-    """Problems in CRM custom fields, as (loc, message): the same single-line and length rules as
-    named fields (templates print them), bounded counts and depth, only JSON types, finite numbers."""
+    """Problems in CRM custom fields, as (loc, message): plain text (a note may have line breaks and
+    tabs; no other control or invisible characters), the keys one line, bounded lengths, counts and
+    depth, only JSON types, finite numbers. A multi-line value printed into a header (a subject)
+    is refused when that touch is rendered."""
     problems: list[tuple[tuple[Any, ...], str]] = []
     budget = [FIELD_VALUES_MAX]
 
@@ -330,7 +362,7 @@ def check_free_form(items: dict[str, Any], loc: tuple[Any, ...]) -> list[tuple[t
         if budget[0] < 0:
             return
         if isinstance(value, str):
-            why = bad_character(value)
+            why = bad_character(value, multiline=True)
             if why:
                 problems.append((where, why))
             elif len(value) > FIELD_TEXT_MAX:

@@ -1,13 +1,11 @@
-"""CRM adapters: a HubSpot or Pipedrive won-deal payload read onto hundred's deal, by configuration.
+"""The CRMs' webhooks: their authentication and where the field mapping is (pure).
+
+HubSpot's v3 request signature (base64 HMAC-SHA256 of method + URI + body + timestamp with the app
+secret, the timestamp within five minutes) and Pipedrive's HTTP Basic auth on the webhook.
 
 The mapping (HUNDRED_CRM_MAPPING, a JSON or YAML file; default: hundred/deals/crm_mapping.json, which
-documents the format) says, per vendor, which payloads are won deals and where each deal field is
-in the payload, so connecting a CRM needs no code. Flat deal keys (`contact.first_name`) become the
-nested deal with `hundred.deals.flat.unflatten`, the same rule as `hundred import`.
-
-The vendors' own authentication lives here too: HubSpot's v3 request signature (base64 HMAC-SHA256
-of method + URI + body + timestamp with the app secret, the timestamp within five minutes) and
-Pipedrive's HTTP Basic auth on the webhook. Pure: no web framework, no database.
+documents the format) says, per CRM, which fetched object each deal field comes from, so
+connecting a CRM needs no code: `crm_mapping.py` reads it, `crm_events.py` reads the webhooks.
 """
 
 from __future__ import annotations
@@ -17,17 +15,15 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hundred.deals.flat import unflatten
+from hundred.deals.crm_mapping import MappingError, check_spec
 
 DEFAULT_MAPPING = Path(__file__).with_name("crm_mapping.json")
 VENDORS = ("hubspot", "pipedrive")
 HUBSPOT_TOLERANCE_MS = 300_000
-_MISSING = object()
 
 
 def hubspot_signature(secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
@@ -79,71 +75,13 @@ def load_mapping(path: Path | None = None) -> dict[str, Any]:
     return _load(str(path), path.stat().st_mtime)
 
 
-def _get(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            return _MISSING
-    return data
-
-
-def _format(value: Any, fmt: str | None, field: str) -> Any:
-    if value is None or fmt is None:
-        return value
-    if fmt == "text":
-        return str(value)
-    if fmt == "epoch_ms":
-        if isinstance(value, str) and not value.strip().isdigit():
-            return value  # already an ISO time: the deal model checks it
-        return datetime.fromtimestamp(int(value) / 1000, UTC).isoformat()
-    if fmt == "utc":
-        text = str(value).strip().replace(" ", "T", 1)
-        moment = datetime.fromisoformat(text)
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
-    if fmt in ("first_word", "other_words"):
-        words = str(value).split()
-        return " ".join(words[:1] if fmt == "first_word" else words[1:])
-    raise ValueError(f"{field}: unknown format {fmt!r}")
-
-
-def map_deal(vendor: str, payload: Any, mapping: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
-    """(deal, None) for a won deal; (None, None) for a payload that is not one (ignored);
-    (None, problem) when the payload cannot be read."""
-    spec = mapping.get(vendor)
-    if not isinstance(spec, dict):
-        return None, f"the CRM mapping has no '{vendor}' section"
-    if not isinstance(payload, dict):
-        return None, f"a {vendor} payload is a JSON object, got {type(payload).__name__}"
-    won = spec.get("won") or {}
-    if won and _get(payload, won["path"]) not in won.get("in", []):
-        return None, None
-    flat: dict[str, Any] = {}
-    for key, source in (spec.get("fields") or {}).items():
-        if isinstance(source, str):
-            source = {"path": source}
-        value = source["value"] if "value" in source else _get(payload, source["path"])
-        if value is _MISSING or value is None or value == "":
-            if "default" not in source:
-                continue
-            value = source["default"]
-        try:
-            flat[key] = _format(value, source.get("format"), key)
-        except (ValueError, TypeError, OverflowError) as exc:
-            return None, f"{key} (from {source.get('path')}): cannot read {value!r}: {exc}"
-    return unflatten(flat), None
-
-
-def map_payload(vendor: str, raw: bytes | str, settings: Any) -> tuple[dict[str, Any] | None, str | None]:
-    """`map_deal` on a raw body with the configured mapping."""
+def mapping_fields(vendor: str, path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The vendor's fields of the configured mapping, checked (`crm_mapping.check_spec`).
+    MappingError names the file and what is wrong with it."""
+    where = Path(path or DEFAULT_MAPPING)
     try:
-        payload = json.loads(raw)
-    except ValueError as exc:
-        return None, f"is not JSON: {exc}"
-    try:
-        mapping = load_mapping(getattr(settings, "crm_mapping", None))
-    except (OSError, ValueError) as exc:
-        return None, f"the CRM mapping {getattr(settings, 'crm_mapping', None)} cannot be read: {exc}"
-    return map_deal(vendor, payload, mapping)
+        return check_spec(load_mapping(where).get(vendor), vendor)
+    except MappingError as exc:
+        raise MappingError(f"{where}: {exc}") from None
+    except (OSError, ValueError, AttributeError) as exc:
+        raise MappingError(f"the CRM mapping {where} cannot be read: {exc}") from None

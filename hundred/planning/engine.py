@@ -11,29 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from hundred.journeys.model import GATE_PHASE, Journey
 from hundred.planning.planner import PlannedTouch, local_instant
+from hundred.planning.states import COMPLETE, FINAL, TouchState
 
-# Touch states, in the order a touch usually moves through them (`hundred status --json`).
-STATES: tuple[str, ...] = (
-    "planned",
-    "waiting",
-    "scheduled",
-    "running",
-    "delivered",
-    "done",
-    "skipped",
-    "expired",
-    "failed",
-    "cancelled",
-)
-COMPLETE = frozenset({"delivered", "done", "skipped", "expired"})  # counts for the affirm gate
-FINAL = COMPLETE | {"cancelled"}  # nothing more will happen
-STOPPABLE = frozenset({"planned", "waiting", "scheduled", "failed", "running"})  # a cancel ends these
+# The states and what completes the gate are defined once, in planning/states.py.
+STATES: tuple[str, ...] = tuple(s.value for s in TouchState)
 
 
 @dataclass(frozen=True)
@@ -62,6 +49,23 @@ class Clock:
 
     def scale(self, span: timedelta) -> timedelta:
         return span * self.factor
+
+    def moment_seconds(self, real_time: float = 60.0) -> float:
+        """How finely due times are grouped into moments, each delivered by one flow run: a minute
+        in real time; with compressed days a tenth of a journey day of wall time (at least a
+        second), so a journey keeps its shape while a burst still shares one run."""
+        if not self.day_seconds:
+            return real_time
+        return min(real_time, max(1.0, self.day_seconds / 10))
+
+
+def moment_of(due: datetime, seconds: float) -> datetime:
+    """The moment a touch due at `due` is delivered in: `due` rounded up to a multiple of
+    `seconds` since the epoch (a touch is never delivered before its time)."""
+    step = max(1, round(seconds))
+    stamp = due.timestamp()
+    whole = int(stamp // step) * step
+    return datetime.fromtimestamp(whole if whole >= stamp else whole + step, tz=UTC)
 
 
 QUEUE_BEFORE_BATCH = timedelta(hours=1)
@@ -151,7 +155,7 @@ def decide(
     `planned` is the touch's moment in the plan (`due` may have been moved to "at once")."""
     if touch_state in FINAL:
         return Decision("noop", f"already {touch_state}")
-    if touch_state == "waiting":  # a run started by hand, or left over: the gate decides, not the run
+    if touch_state == TouchState.WAITING:  # a run started by hand, or left over: the gate decides, not the run
         return Decision("noop", "waits for the affirm phase")
     if journey_state != "active":
         return Decision("cancel", f"the journey has {journey_state}")
@@ -160,16 +164,16 @@ def decide(
     if expires_after is not None and now > due + clock.scale(expires_after):
         late = now - due
         return Decision("expire", f"{_span(late / clock.factor)} late, expires after {_span(expires_after)}")
-    if (
-        expires_after is None
-        and None not in (backfill_grace, received_at, planned)
-        and received_at - planned > backfill_grace
-    ):  # type: ignore[operator]
-        return Decision(
-            "expire",
-            f"backfill: due {(received_at - planned).days} days before the deal was received "  # type: ignore[operator]
-            f"(more than HUNDRED_BACKFILL_GRACE_DAYS={backfill_grace.days}); not sent late",
-        )
+    if expires_after is None and received_at is not None and planned is not None and backfill_grace is not None:
+        # judged in journey time: a compressed journey starts when its deal is received, so it
+        # plays out from its start; in real time the receipt is simply when the deal came in
+        late = clock.to_journey(received_at) - clock.to_journey(planned)
+        if late > backfill_grace:
+            return Decision(
+                "expire",
+                f"backfill: due {late.days} days before the deal was received "
+                f"(more than HUNDRED_BACKFILL_GRACE_DAYS={backfill_grace.days:g}); not sent late",
+            )
     return Decision("deliver", "due")
 
 

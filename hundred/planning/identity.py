@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from dataclasses import dataclass
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -22,6 +23,15 @@ def _token(value: str) -> str:
     if safe != value:
         safe = f"{safe[:40]}-{hashlib.blake2b(value.encode(), digest_size=4).hexdigest()}"
     return safe[:80]
+
+
+SHARDS = 1024
+
+
+def shard_key(deal_id: str) -> int:
+    """A deal's place among the shards of a big moment: the runs of one moment share its touches
+    by deal, so one deal's touches stay together (stable: crc32, not Python's salted hash)."""
+    return zlib.crc32(deal_id.encode("utf-8")) % SHARDS
 
 
 @dataclass(frozen=True, order=True)

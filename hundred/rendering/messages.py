@@ -6,7 +6,11 @@ upstream, this is the second line of defence) and addresses are built with
 `email.headerregistry.Address`, so a display name is always quoted or encoded, never spliced in.
 
 Bodies are quoted-printable and headers encoded words, so a message is plain 7-bit ASCII that any
-SMTP server accepts without 8BITMIME or SMTPUTF8, and an `.eml` file any mail client opens.
+SMTP server accepts without 8BITMIME or SMTPUTF8, and an `.eml` file any mail client opens. An
+international domain (`jan@bäckerei.de`) goes out in its IDNA form (`xn--bckerei-5wa.de`). The one
+exception: an address whose part before '@' is not ASCII (`jörg@example.de`) can only be written
+in UTF-8 (RFC 6532); `needs_smtputf8` says so, and the email channel then sends it with SMTPUTF8,
+or fails the touch when the server does not offer it.
 
 `Auto-Submitted`: not set on the contact's email. It is written to read as a personal message
 from the sender, and RFC 3834 would have the contact's out-of-office reply suppressed, which the
@@ -23,6 +27,7 @@ from email.utils import format_datetime, parseaddr
 
 from icalendar import Calendar, vCalAddress
 
+from hundred.deals.checks import ascii_domain
 from hundred.planning.identity import TouchKey
 from hundred.rendering import invite as ics
 from hundred.rendering.content import EmailContent, TaskContent, single_line
@@ -30,22 +35,33 @@ from hundred.rendering.invite import INVITE_LENGTH, PRODID, add_timezones  # noq
 
 
 def address(addr_spec: str, display_name: str = "", what: str = "address") -> Address:
-    """A checked `Address`: one mailbox, ASCII local part (SMTPUTF8 is not used), IDNA domain."""
+    """A checked `Address`: one mailbox, the domain in its IDNA (xn--) form; a non-ASCII local
+    part is kept (the message then `needs_smtputf8`)."""
     single_line(addr_spec, what)
     single_line(display_name or "", f"{what} name")
     local, at, domain = addr_spec.strip().rpartition("@")
     if not at or not local or not domain or any(c in addr_spec for c in ' ,;<>"()'):
         raise ValueError(f"{what} {addr_spec!r} is not a single email address")
-    if not local.isascii():
-        raise ValueError(f"{what} {addr_spec!r} has a non-ASCII local part (needs SMTPUTF8, not supported)")
     try:
-        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
-    except UnicodeError as exc:
+        domain = ascii_domain(domain)
+    except ValueError as exc:
         raise ValueError(f"{what} {addr_spec!r} has an invalid domain: {exc}") from None
     try:
         return Address(display_name=display_name or "", username=local, domain=domain)
     except (ValueError, IndexError) as exc:
         raise ValueError(f"{what} {addr_spec!r}: {exc}") from None
+
+
+def needs_smtputf8(msg: EmailMessage) -> list[str]:
+    """The addresses of `msg` whose part before '@' is not ASCII: such a message can only be sent
+    with SMTPUTF8 (and written in UTF-8); [] for every other message."""
+    found = []
+    for name in ("From", "To", "Cc", "Reply-To"):
+        header = msg[name]
+        for addr in getattr(header, "addresses", ()) if header is not None else ():
+            if not addr.username.isascii():
+                found.append(addr.addr_spec)
+    return found
 
 
 def mailbox(spec: str, what: str = "mail_from") -> Address:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,24 @@ class _Job:
     due: datetime
     templates_dir: Path
     ctx: dict[str, Any]
+    unsaved: Mapping[str, str] = field(default_factory=dict)
 
     def render(self, name: str) -> str:
-        """A template file of this touch; errors name `templates/<name>` and the line."""
+        """A template file of this touch; errors name `templates/<name>` and the line. A template
+        in `unsaved` (the studio: text being edited) is rendered from that text, with what it
+        includes or extends read from the templates folder as usual."""
+        if name in self.unsaved:
+            return templating.render(
+                self.unsaved[name],
+                self.ctx,
+                f"templates/{name}",
+                self.journey.locale,
+                templates_dir=self.templates_dir,
+            )
         return templating.render_file(self.templates_dir / name, self.ctx, f"templates/{name}", self.journey.locale)
+
+    def exists(self, name: str) -> bool:
+        return name in self.unsaved or (self.templates_dir / name).exists()
 
     def inline(self, source: str, what: str) -> str:
         return templating.render(source, self.ctx, f"{self.touch.id}.{what}", self.journey.locale)
@@ -60,11 +75,13 @@ def render_touch(
     *,
     print_by: date | None = None,
     made_at: datetime | None = None,
+    unsaved: Mapping[str, str] | None = None,
 ) -> Rendered:
-    """Render one touch for one deal; raises TemplateProblem or CannotRender with the reason."""
+    """Render one touch for one deal; raises TemplateProblem or CannotRender with the reason.
+    `unsaved`: template name → text being edited, rendered in place of that file (the studio)."""
     block, touch = next((b, t) for b, t in journey.touches() if t.id == touch_id)
     ctx = merge_context(journey, deal, touch, block.phase, dated(touch.channel, due, print_by))
-    job = _Job(journey, deal, touch, touch_key(journey, deal, touch_id), due, templates_dir, ctx)
+    job = _Job(journey, deal, touch, touch_key(journey, deal, touch_id), due, templates_dir, ctx, dict(unsaved or {}))
     if touch.channel == "letter":
         return LetterContent(job.key, build_letter(job), letter_style(journey), print_by)
     if touch.channel == "email":
@@ -146,7 +163,7 @@ def _email(job: _Job) -> EmailContent:
     body = job.render(touch.template)
     if templating.is_html(touch.template):
         twin = Path(touch.template).with_suffix(".txt")
-        text = job.render(str(twin)) if (job.templates_dir / twin).exists() else html_to_text(body)
+        text = job.render(str(twin)) if job.exists(str(twin)) else html_to_text(body)
         page = (
             body
             if "<html" in body.lower()

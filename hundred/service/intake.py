@@ -1,118 +1,120 @@
-"""Intake: a deal from the CRM is stored in the ledger before it is answered, then submitted.
+"""Intake: a deal from the CRM is stored in the ledger before it is answered, then started.
 
-Every route in (the signed webhooks, the HubSpot and Pipedrive adapters, `hundred import`,
-`hundred intake replay`) ends here, so they share one path:
+Every route in (the signed webhooks, the HubSpot and Pipedrive webhooks, `hundred import`,
+`hundred deal-closed`, `hundred intake replay`, the demo) ends here, so they share one path and
+one clock (the journey's clock starts when the deal is received):
 
-- deal-closed: validated (the deal model, and its journey must exist) → an `intake` row with the
-  deal-closed run's idempotency key (unique: the same delivery twice or at once is one row) in
-  state `pending` → a `deal-closed` run on Prefect with that key → `submitted` with the run id.
-  When Prefect does not answer the row stays `pending` (the answer is still 202: it is stored) and
-  `retry_pending` (`hundred intake retry`, and every later intake call) submits it.
-- deal-cancelled before its deal-closed: kept as `held`; when the deal-closed comes, its journey is
-  recorded and exited at once (every touch cancelled; no run is created, nothing is sent).
+- deal-closed: validated (the deal model, and its journey must exist) → an `intake` row, `pending`,
+  keyed by the deal and its payload (unique: the same delivery twice or at once is one row), in
+  one ledger write → the answer (202: it is stored). The scheduler makes sure a `deal-closed` run
+  exists for this moment; that run claims the stored deals and starts each journey (`start`), and
+  the row becomes `started`. When Prefect does not answer the row simply waits, stored: the next
+  deal's run, `hundred intake retry` or reconcile starts it.
+- deal-cancelled before its deal-closed: kept as `held`; when the deal-closed is started, its
+  journey is recorded and exited at once (every touch cancelled, nothing sent).
 - deal-updated: replaces the stored deal (`Ledger.update_deal`), so `when:` conditions and
   templates see the new data from then on; an unknown deal is refused (404) and kept.
+- a Pipedrive or HubSpot webhook (`hundred.service.crm_intake`): each deal it says became won is
+  stored as the CRM sent it (kind `pipedrive`/`hubspot`, `pending`, no payload yet; keyed by the
+  CRM's ids: a repeat or a concurrent delivery is the same row), answered 202 without calling the
+  CRM. The deal-closed work fetches the rest from the CRM's API (`Intake.enrich`: the row gets its
+  deal as payload, or becomes a dead letter saying which call failed, or waits for the CRM) and
+  starts it like any stored deal.
 - anything refused (422/404) is a dead letter: its body (bounded), the headers that matter, when
-  and why. `replay` sends it through the same path again after a fix.
+  and why; the same body refused again (a CSV imported twice) is that dead letter, not a second
+  one. `replay` sends it through the same path again after a fix (an enrichment dead letter is
+  fetched from the CRM again).
 
-Imports no adapter: the `scheduler` is the Prefect scheduler that `hundred.bootstrap` builds (or any
-object with its `create_run` and the `Scheduler` port's methods).
+Imports no adapter: the `scheduler` is the Prefect scheduler that `hundred.bootstrap` builds (or
+any object with the `Scheduler` port's `ensure_deal_closed`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Collection
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hundred.deals.crm import map_payload
 from hundred.deals.model import Deal, DealError, DealProblem, parse_deal, parse_deal_json
 from hundred.journeys.catalog import JourneyNotFound, find_journey
-from hundred.service import deployments
-from hundred.service.deal_run import deal_closed_key, deal_closed_run
-from hundred.service.ports import Ledger
+from hundred.planning.engine import Clock, moment_of
+from hundred.service.answers import Answer, kept_headers
+from hundred.service.crm_intake import CrmIntake
+from hundred.service.enrichment import VENDORS, CrmApi
+from hundred.service.ports import Ledger, Schedules, StaleRun
 from hundred.service.records import IntakeRow
 from hundred.service.runtime import IntakeError, Runtime
 from hundred.service.settings import Settings
 
 log = logging.getLogger("hundred.service.intake")
-KEPT_HEADERS = (
-    "content-type",
-    "content-length",
-    "user-agent",
-    "idempotency-key",
-    "x-request-id",
-    "x-hubspot-request-timestamp",
-    "x-forwarded-for",
-)
 HELD_REASON = "cancelled before the deal closed"
-
-
-@dataclass
-class Answer:
-    status: int
-    body: dict[str, Any] = field(default_factory=dict)
-
-
-def kept_headers(headers: Any) -> dict[str, str]:
-    return {k: str(headers[k])[:300] for k in KEPT_HEADERS if headers is not None and k in headers}
+DEAL_KINDS = ("deal-closed", "hubspot", "pipedrive")  # what a deal-closed run starts
+CRM_RETRY = timedelta(minutes=1)  # a CRM API that did not answer is asked again after this
+DEAL_CLOSED_SECONDS = 5.0  # a journey starts within seconds of its deal, however coarse the moments
 
 
 class _NoRuns:
-    """A scheduler that creates nothing: a journey cancelled before it closed starts exited."""
+    """A scheduler that makes no runs: a journey cancelled before it closed starts exited."""
 
-    class Stop(Exception):
+    def ensure_moment(self, moment: datetime, *, touches: int, shards: int = 1) -> list[str]:
+        return []
+
+    def ensure_deal_closed(self, moment: datetime) -> str:
+        return ""
+
+    def stale_runs(self, since_before: datetime) -> list[StaleRun]:
+        return []
+
+    def take_over(self, run: StaleRun, reason: str) -> None:
         pass
 
-    def schedule(self, *args: Any) -> str:
-        raise self.Stop()
-
-    def cancel_deal(self, *args: Any) -> int:
+    def retire_touch_runs(self) -> int:
         return 0
 
-    def run_state(self, run_id: str) -> None:
-        return None
+    def ended(self, run_ids: Collection[str]) -> set[str]:
+        return set()
 
-    def run_states(self, run_ids: list[str]) -> dict[str, None]:
-        return dict.fromkeys(run_ids)
-
-    def retry(self, *args: Any) -> None:
-        raise self.Stop()
+    def keep_schedules(self, schedules: Schedules) -> list[str]:
+        return []
 
 
-class NoPrefect:
-    """No Prefect API known: every deal is stored pending until there is one (`hundred intake retry`)."""
+class NoPrefect(_NoRuns):
+    """No Prefect API known: deals are stored and wait until there is one (reconcile, or
+    `hundred intake retry` once hundred is up)."""
 
     api_url = ""
 
-    def create_run(self, *args: Any, **kwargs: Any) -> str:
+    def ensure_moment(self, moment: datetime, *, touches: int, shards: int = 1) -> list[str]:
         raise ConnectionError("no Prefect API (start hundred with `hundred up`, or set PREFECT_API_URL)")
 
-    def cancel_deal(self, deal_id: str, reason: str) -> int:
-        raise ConnectionError("no Prefect API")
-
-    def run_state(self, run_id: str) -> None:
-        return None
-
-    def run_states(self, run_ids: list[str]) -> dict[str, None]:
-        return dict.fromkeys(run_ids)
-
-    def retry(self, *args: Any) -> None:
-        raise ConnectionError("no Prefect API")
+    def ensure_deal_closed(self, moment: datetime) -> str:
+        raise ConnectionError("no Prefect API (start hundred with `hundred up`, or set PREFECT_API_URL)")
 
 
-class Intake:
+def payload_digest(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def deal_closed_key(payload: dict[str, Any]) -> str:
+    """The stored deal's unique key: the same payload re-sent is one row; a corrected payload after
+    a refused one is a row of its own (the ledger still starts one journey per deal)."""
+    return f"deal-closed:{payload['id']}:{payload_digest(payload)}"
+
+
+class Intake(CrmIntake):
     def __init__(
         self,
         ledger: Ledger,
         settings: Settings,
         scheduler: Any,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        crm: Callable[[str], CrmApi] | None = None,
     ):
         self.ledger, self.settings, self.scheduler, self.now = ledger, settings, scheduler, clock
+        self.crm = crm
 
     # -- deal-closed ---------------------------------------------------------------------------
 
@@ -126,7 +128,6 @@ class Intake:
         kind: str = "deal-closed",
         replaying: IntakeRow | None = None,
         dry_run: bool = False,
-        retry_others: bool = True,
     ) -> Answer:
         """`raw` is the JSON body (or `data` the already-mapped deal, from an adapter or import)."""
         received = self.now()
@@ -164,30 +165,33 @@ class Intake:
                 headers=kept_headers(headers),
                 received_at=received,
             )
-        if row.state == "pending":
-            row = self._start(row)
+        run_id = self.ensure_run() if row.state == "pending" else None
         body = {
             "deal": deal.id,
             "journey": self._journey_name(deal),
             "intake": row.intake_id,
-            "run": row.run_id,
+            "run": run_id,
             "state": row.state,
         }
         if not created:
             body["duplicate"] = True
-        if retry_others and row.state == "submitted":  # Prefect answers: submit what it missed before
-            self._quietly_retry_pending(except_id=row.intake_id)
         return Answer(202, body)
 
-    def crm(self, vendor: str, raw: bytes, *, headers: Any = None) -> Answer:
-        """A HubSpot or Pipedrive webhook: a won deal (by the CRM mapping) goes in as a deal-closed;
-        anything else is answered 200 and ignored; a payload the mapping cannot read is a dead letter."""
-        data, problem = map_payload(vendor, raw, self.settings)
-        if problem:
-            return self._dead(vendor, vendor, raw, headers, [DealProblem("", problem)], 422, None, None)
-        if data is None:
-            return Answer(200, {"ignored": f"not a won deal (see the '{vendor}.won' rule of the CRM mapping)"})
-        return self.closed(raw, source=vendor, headers=headers, data=data, kind=vendor)
+    def moment(self) -> datetime:
+        """The moment of the deal-closed run that starts a deal stored now: deals stored within a
+        few seconds share one run (at most five seconds, shorter with compressed days)."""
+        now = self.now()
+        seconds = self.settings.moment_seconds or Clock(now, now, self.settings.day_seconds).moment_seconds()
+        return moment_of(now, min(DEAL_CLOSED_SECONDS, seconds))
+
+    def ensure_run(self) -> str | None:
+        """A deal-closed run for this moment (one per moment, whatever the number of deals); None
+        when Prefect does not answer: the deal stays stored and waits for the next run."""
+        try:
+            return self.scheduler.ensure_deal_closed(self.moment()) or None
+        except Exception as exc:  # Prefect down or refusing: stored, started later
+            log.warning("deal stored; no deal-closed run yet: %s", exc)
+            return None
 
     def _reuse(self, row: IntakeRow, key: str, payload: dict[str, Any], deal_id: str) -> IntakeRow:
         """A replayed dead letter becomes the pending intake (or points at the one already stored)."""
@@ -202,19 +206,35 @@ class Intake:
         assert got is not None
         return got
 
-    def _start(self, row: IntakeRow) -> IntakeRow:
-        """Submit a pending deal-closed (or start it exited when its cancel came first)."""
+    def start(self, row: IntakeRow, runtime: Runtime) -> IntakeRow:
+        """Start a stored deal's journey (the deal-closed run calls this for each deal it claimed):
+        `started`; or exited at once when its cancel came first; or `dead` when hundred refuses it
+        (the reason says why). Safe to repeat: the ledger starts one journey per deal.
+
+        A won deal a CRM's webhook named is fetched from the CRM's API first; while that API does
+        not answer, the deal stays stored and a later run tries again (after a short lease)."""
+        if row.kind in VENDORS and row.payload is None:
+            row = self.enrich(row)
+            if row.state == "pending" and row.payload is None:  # waiting for the CRM: try again soon
+                self.ledger.set_intake(row.intake_id, lease_until=self.now() + CRM_RETRY)
+                return row
+            row = self._check_enriched(row)
+            if row.state != "pending":
+                return row
         assert row.payload is not None and row.deal_id is not None
         held = self.ledger.intakes(states=["held"], deal_id=row.deal_id, kinds=["deal-cancelled"])
+        try:
+            if held:
+                Runtime(self.ledger, _NoRuns(), self.settings).deal_closed(row.payload, received_at=row.received_at)
+            else:
+                runtime.deal_closed(row.payload, received_at=row.received_at)
+        except IntakeError as exc:
+            self.ledger.set_intake(
+                row.intake_id, "dead", from_states=["pending", "submitted"], reason=str(exc)[:2000], count_attempt=True
+            )
+            return self.ledger.intake(row.intake_id) or row
         if held:
             reason = (held[0].payload or {}).get("reason") or HELD_REASON
-            try:
-                Runtime(self.ledger, _NoRuns(), self.settings).deal_closed(row.payload, received_at=row.received_at)
-            except _NoRuns.Stop:
-                pass
-            except IntakeError as exc:
-                self.ledger.set_intake(row.intake_id, "dead", from_states=["pending"], reason=str(exc))
-                return self.ledger.intake(row.intake_id) or row
             self.ledger.exit_journey(row.deal_id, f"{reason} (intake {held[0].intake_id})")
             for h in held:
                 self.ledger.set_intake(
@@ -226,33 +246,14 @@ class Intake:
             self.ledger.set_intake(
                 row.intake_id,
                 "applied",
-                from_states=["pending"],
+                from_states=["pending", "submitted"],
                 reason=f"cancelled before it closed ({held[0].intake_id}): started exited, nothing sent",
             )
-            return self.ledger.intake(row.intake_id) or row
-        run = deal_closed_run(row.payload, row.received_at)
-        try:
-            run_id = self.scheduler.create_run(
-                deployments.DEAL_CLOSED,
-                run.parameters,
-                idempotency_key=run.idempotency_key,
-                name=run.name,
-                tags=run.tags,
-            )
-        except Exception as exc:  # Prefect down or refusing: stored, submitted later
-            log.warning("intake %s stored, not yet submitted: %s", row.intake_id, exc)
-            self.ledger.set_intake(
-                row.intake_id,
-                from_states=["pending"],
-                count_attempt=True,
-                reason=f"stored; not yet submitted to Prefect: {type(exc).__name__}: {str(exc)[:300]}",
-            )
         else:
-            submitted = self.ledger.update_intake(
-                row.intake_id, "submitted", from_states=["pending"], run_id=run_id, reason=None, count_attempt=True
+            self.ledger.set_intake(
+                row.intake_id, "started", from_states=["pending", "submitted"], reason=None, count_attempt=True
             )
-            if submitted is not None:
-                return submitted
+            self.apply_held(row.deal_id)  # a cancel that came while this journey was starting
         return self.ledger.intake(row.intake_id) or row
 
     # -- deal-updated and deal-cancelled --------------------------------------------------------
@@ -391,10 +392,11 @@ class Intake:
         row = self.ledger.intake(intake_id)
         if row is None:
             raise LookupError(f"no intake {intake_id}")
-        if row.state == "pending" and row.kind in ("deal-closed", "hubspot", "pipedrive"):
-            started = self._start(row)
+        if row.kind in VENDORS and (row.state == "dead" or (row.state == "pending" and row.payload is None)):
+            return self._replay_vendor(row)
+        if row.state in ("pending", "submitted") and row.kind in DEAL_KINDS:
             return Answer(
-                202, {"deal": row.deal_id, "intake": row.intake_id, "run": started.run_id, "state": started.state}
+                202, {"deal": row.deal_id, "intake": row.intake_id, "run": self.ensure_run(), "state": row.state}
             )
         if row.state != "dead":
             raise ValueError(f"intake {intake_id} is {row.state}; only a dead letter (or a pending one) is replayed")
@@ -402,40 +404,22 @@ class Intake:
             return self.updated(row.raw, source=row.source, headers=row.headers, replaying=row)
         if row.kind == "deal-cancelled":
             return self.cancelled(row.raw, source=row.source, headers=row.headers, replaying=row)
-        if row.kind in ("hubspot", "pipedrive"):
-            data, problem = map_payload(row.kind, row.raw or "", self.settings)
-            if problem:
-                return self._dead(
-                    row.kind, row.source, row.raw, row.headers, [DealProblem("", problem)], 422, row.deal_id, row
-                )
-            return self.closed(row.raw, source=row.source, headers=row.headers, data=data, kind=row.kind, replaying=row)
         return self.closed(row.raw, source=row.source, headers=row.headers, replaying=row)
 
     def retry_pending(self) -> list[IntakeRow]:
-        """Submit what Prefect missed, and apply held cancels whose journey has started since."""
+        """The stored deals that have not started, for a deal-closed run to take; a won deal a CRM
+        named and that waits for the CRM's API is fetched now, so the operator sees at once whether
+        the API answers (`hundred intake retry`). Held cancels whose journey has started since are
+        applied."""
         done = []
-        for row in self.ledger.intakes(states=["pending"]):
-            if row.key:
-                done.append(self._start(row))
+        for row in self.ledger.intakes(states=["pending", "submitted"], kinds=DEAL_KINDS):
+            if row.kind in VENDORS and row.payload is None and self.crm is not None:
+                row = self.enrich(row)
+                if row.payload is not None and row.state == "pending":
+                    row = self._check_enriched(row)
+            done.append(row)
         for deal_id in {row.deal_id for row in self.ledger.intakes(states=["held"]) if row.deal_id}:
             done += self.apply_held(deal_id)
-        return done
-
-    def rerun_failed(self) -> list[IntakeRow]:
-        """Run again the deal-closed runs that ended Failed or Crashed before they started their
-        journey (e.g. the ledger was unreachable through all their retries): stored and answered
-        202, such a deal would otherwise never start. The reconcile flow calls this."""
-        done = []
-        for row in self.ledger.unstarted_intakes():
-            state = self.scheduler.run_state(row.run_id or "")
-            if state in ("FAILED", "CRASHED"):
-                self.scheduler.retry(row.run_id, self.now())
-                self.ledger.set_intake(
-                    row.intake_id,
-                    count_attempt=True,
-                    reason=f"its deal-closed run ended {state.lower()} before the journey started; run again",
-                )
-                done.append(self.ledger.intake(row.intake_id) or row)
         return done
 
     def apply_held(self, deal_id: str) -> list[IntakeRow]:
@@ -448,14 +432,6 @@ class Intake:
             self._apply_cancel(row, (row.payload or {}).get("reason") or HELD_REASON)
             done.append(self.ledger.intake(row.intake_id) or row)
         return done
-
-    def _quietly_retry_pending(self, except_id: str) -> None:
-        if not any(r.intake_id != except_id for r in self.ledger.intakes(states=["pending"], limit=2)):
-            return
-        try:
-            self.retry_pending()
-        except Exception as exc:  # never fails the delivery being answered
-            log.warning("retrying pending intake: %s", exc)
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -522,20 +498,28 @@ class Intake:
         reason = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)[:2000]
         if dry_run:
             return Answer(status, {"errors": errors, "intake": None})
+        created = True
         if replaying is not None:
             self.ledger.set_intake(replaying.intake_id, "dead", reason=reason, count_attempt=True)
             row = self.ledger.intake(replaying.intake_id) or replaying
-        else:
-            row, _ = self.ledger.add_intake(
+        else:  # the same refused body again (a CSV imported twice) is the dead letter already kept
+            row, created = self.ledger.add_intake(
                 kind=kind,
                 source=source,
                 state="dead",
                 deal_id=deal_id,
+                key=dead_letter_key(kind, raw),
                 raw=raw,
                 headers=kept_headers(headers),
                 reason=reason,
             )
-        return Answer(status, {"errors": errors, "intake": row.intake_id})
+        return Answer(status, {"errors": errors, "intake": row.intake_id} | ({} if created else {"duplicate": True}))
+
+
+def dead_letter_key(kind: str, raw: Any) -> str:
+    """One dead letter per identical refused body of a kind: its key is the body's digest."""
+    body = raw if isinstance(raw, bytes) else str(raw if raw is not None else "").encode()
+    return f"dead:{kind}:{hashlib.sha256(body).hexdigest()}"
 
 
 def _loose_id(data: dict[str, Any] | None, raw: Any) -> str | None:

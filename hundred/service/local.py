@@ -11,6 +11,7 @@ import errno
 import fcntl
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,27 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, path)
+
+
+# -- the print room's login lockout ----------------------------------------------------------------
+
+PRINT_UNLOCK_FILE = "print-unlock"
+
+
+def unlock_print_room(home: Path) -> Path:
+    """End the print room's lockout after too many wrong passwords (`hundred letters unlock`): the
+    web app of this home forgets every failed login it counted before this moment."""
+    path = Path(home) / PRINT_UNLOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(f"{time.time_ns()}\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def print_unlock_stamp(home: Path) -> str | None:
+    """What the last `hundred letters unlock` wrote (None: never unlocked); a new value means unlock."""
+    try:
+        return (Path(home) / PRINT_UNLOCK_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None

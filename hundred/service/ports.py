@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
-from hundred.planning.identity import TouchKey
 from hundred.rendering.content import Rendered
 from hundred.reports.figures.facts import DealFacts, FigureFacts, Period
 from hundred.service.records import (
@@ -36,27 +35,64 @@ from hundred.service.records import (
 # -- time: who runs the work ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StaleRun:
+    """A run of hundred's that a runner took and that has not finished: `claimed` (taken, never
+    started) or `running`, since `since`. When its process is known to be dead, it is taken over."""
+
+    run_id: str
+    flow: str  # "deliver", "deal-closed", "reconcile", "print-batch", "cancel-journey"
+    phase: Literal["claimed", "running"]
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Schedules:
+    """When Prefect's own schedules run the periodic flows (hundred/service/schedules.py)."""
+
+    reconcile_seconds: float
+    print_batch_cron: str
+    print_batch_timezone: str
+
+
 class Scheduler(Protocol):
-    """What the runtime needs from whoever owns time (Prefect, or the simulator's virtual clock)."""
+    """What the runtime needs from whoever owns time: Prefect, or the simulator's virtual clock.
 
-    def schedule(self, key: TouchKey, due: datetime, phase: str, channel: str) -> str:
-        """Create (or find: idempotent by key) the touch's run at `due`; return its run id."""
+    The ledger is the calendar; the scheduler only makes sure a run exists at each moment that
+    has work (one `deliver` run per moment, a few for a big one, one `deal-closed` run for the
+    deals stored in a moment) and takes over runs whose process died. It speaks hundred's words:
+    Prefect's state names stay inside its adapter."""
+
+    def ensure_moment(self, moment: datetime, *, touches: int, shards: int = 1) -> list[str]:
+        """Make sure `shards` deliver runs exist for `moment` (idempotent per moment and shard);
+        when the moment's run has already started or ended, a fresh run takes what it missed.
+        The run ids."""
         ...
 
-    def cancel_deal(self, deal_id: str, reason: str) -> int:
-        """Cancel the deal's runs that have not started; return how many."""
+    def ensure_deal_closed(self, moment: datetime) -> str:
+        """Make sure a deal-closed run will start the deals stored by now (one per moment); the
+        run id."""
         ...
 
-    def run_state(self, run_id: str) -> str | None:
-        """The run's state type ("SCHEDULED", "COMPLETED", …), or None when it no longer exists."""
+    def stale_runs(self, since_before: datetime) -> list[StaleRun]:
+        """hundred's runs claimed or running since before `since_before`."""
         ...
 
-    def retry(self, run_id: str, at: datetime) -> None:
-        """Run the same run again at `at` (its process died mid-delivery)."""
+    def take_over(self, run: StaleRun, reason: str) -> None:
+        """Run it again now: its process is gone (a killed `up`, a dead worker)."""
         ...
 
-    def run_states(self, run_ids: list[str]) -> dict[str, str | None]:
-        """`run_state` of many runs in a few calls (reconcile reads every scheduled run's)."""
+    def ended(self, run_ids: Collection[str]) -> set[str]:
+        """Which of these runs have ended (finished, failed, crashed, cancelled) or are gone."""
+        ...
+
+    def retire_touch_runs(self) -> int:
+        """Cancel the per-touch runs made before the ledger became the calendar; how many."""
+        ...
+
+    def keep_schedules(self, schedules: Schedules) -> list[str]:
+        """Make the periodic deployments' schedules these (a worker pool deployed from prefect.yaml
+        follows hundred's settings); what changed."""
         ...
 
 
@@ -183,21 +219,14 @@ class Ledger(Protocol):
 
     # touches and events
     def touches(
-        self, deal_id: str | None = None, *, states: Collection[str] | None = None, due_before: datetime | None = None
+        self,
+        deal_id: str | None = None,
+        *,
+        states: Collection[str] | None = None,
+        due_before: datetime | None = None,
+        moment: datetime | None = None,
     ) -> list[TouchRow]: ...
     def touch(self, deal_id: str, touch_id: str) -> TouchRow | None: ...
-    def transition(
-        self,
-        deal_id: str,
-        touch_id: str,
-        to_state: str,
-        *,
-        from_states: Collection[str] | None = None,
-        count_attempt: bool = False,
-        event: str | None = None,
-        detail: str | None = None,
-        **fields: Any,
-    ) -> bool: ...
     def update_touch(
         self,
         deal_id: str,
@@ -212,6 +241,24 @@ class Ledger(Protocol):
     ) -> None: ...
     def events(self, after_id: int = 0, deal_id: str | None = None, limit: int = 1000) -> list[EventRow]: ...
     def counts(self) -> dict[str, int]: ...
+
+    # the calendar: moments, claims, repairs
+    def claim_due(
+        self, *, holder: str, now: datetime, lease: timedelta, limit: int, shard: int = 0, shards: int = 1
+    ) -> list[TouchRow]: ...
+    def release_claims(self, holders: Collection[str]) -> int: ...
+    def claim_holders(self, now: datetime) -> set[str]: ...
+    def due_moments(
+        self, *, until: datetime | None = None, states: Collection[str] = ...
+    ) -> list[tuple[datetime, int]]: ...
+    def moment_counts(self, moments: Collection[datetime]) -> dict[datetime, int]: ...
+    def overdue(self, *, now: datetime, grace: timedelta, limit: int = 1000) -> list[TouchRow]: ...
+    def journeys_to_repair(self) -> list[str]: ...
+    def claim_intakes(
+        self, *, holder: str, now: datetime, lease: timedelta, limit: int, kinds: Collection[str]
+    ) -> list[IntakeRow]: ...
+    def waiting_intakes(self, *, before: datetime, kinds: Collection[str], limit: int = 1000) -> list[IntakeRow]: ...
+    def release_intake_claims(self, holders: Collection[str]) -> int: ...
 
     # deliveries (the channels' log) and the print queue
     def begin_delivery(
@@ -258,7 +305,9 @@ class Ledger(Protocol):
         order: Order,
         notes: Sequence[str] = (),
     ) -> list[LetterRow]: ...
-    def finish_batch(self, batch_id: str, pages: int, placed: dict[str, tuple[int, int]]) -> None: ...
+    def finish_batch(
+        self, batch_id: str, pages: int, placed: dict[str, tuple[int, int]], warnings: Sequence[str] = ()
+    ) -> None: ...
     def batch_row(self, batch_id: str) -> BatchRow | None: ...
     def batch_rows(self, limit: int = 200) -> list[BatchRow]: ...
     def batch_entries(self, batch_id: str) -> list[tuple[BatchEntry, LetterRow]]: ...

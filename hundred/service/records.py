@@ -13,17 +13,26 @@ from pathlib import Path
 from typing import Any
 
 from hundred.journeys.model import Journey
-from hundred.planning.engine import COMPLETE, STATES
+from hundred.planning.states import (
+    COMPLETE,
+    NOT_STARTED,
+    DeliveryState,
+    IntakeState,
+    JourneyState,
+    LetterState,
+    TouchState,
+)
 
-JOURNEY_STATES: tuple[str, ...] = ("active", "exited", "completed")
-# The touch states and what completes the gate are the engine's (one home for each rule).
-TOUCH_STATES: tuple[str, ...] = STATES
-COMPLETE_TOUCH_STATES: tuple[str, ...] = tuple(s for s in STATES if s in COMPLETE)
-# Not yet started: what exiting a journey cancels.
-PENDING_TOUCH_STATES: tuple[str, ...] = ("planned", "waiting", "scheduled")
-DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "failed")
-LETTER_STATES: tuple[str, ...] = ("queued", "batched", "printed", "posted", "spoiled")
-INTAKE_STATES: tuple[str, ...] = ("pending", "submitted", "applied", "held", "dead")
+# The states are defined once (planning/states.py); these tuples are their words, in order.
+JOURNEY_STATES: tuple[str, ...] = tuple(s.value for s in JourneyState)
+TOUCH_STATES: tuple[str, ...] = tuple(s.value for s in TouchState)
+COMPLETE_TOUCH_STATES: tuple[str, ...] = tuple(s.value for s in TouchState if s in COMPLETE)
+PENDING_TOUCH_STATES: tuple[str, ...] = tuple(s.value for s in TouchState if s in NOT_STARTED)
+DELIVERY_STATES: tuple[str, ...] = tuple(s.value for s in DeliveryState)
+# A letter of a cancelled journey is `withdrawn` (never batched or posted); a damaged copy is not
+# a state: it goes back to `queued` (its batch keeps the spoiled entry).
+LETTER_STATES: tuple[str, ...] = tuple(s.value for s in LetterState)
+INTAKE_STATES: tuple[str, ...] = tuple(s.value for s in IntakeState)
 
 
 def check_state(value: str, allowed: Collection[str], what: str) -> None:
@@ -35,8 +44,9 @@ def check_state(value: str, allowed: Collection[str], what: str) -> None:
 class NewTouch:
     """A touch as the planner hands it to `Ledger.start_journey`.
 
-    `due` is when it should run now (None while a gated touch waits for its gate); `state`
-    defaults to `waiting` for a gated touch and `planned` (no Prefect run yet) for the others.
+    `due` is when it should run now (None while a gated touch waits for its gate) and `moment` the
+    deliver run it belongs to; `state` defaults to `waiting` for a gated touch and `planned` (its
+    moment's run not yet made) for the others.
     """
 
     touch_id: str
@@ -46,6 +56,7 @@ class NewTouch:
     gated: bool = False
     due: datetime | None = None
     state: str | None = None
+    moment: datetime | None = None
 
     @property
     def initial_state(self) -> str:
@@ -94,6 +105,9 @@ class TouchRow:
     error: str | None
     completed_at: datetime | None
     updated_at: datetime
+    moment: datetime | None = None
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
 
     @property
     def complete(self) -> bool:
@@ -155,6 +169,7 @@ class BatchRow:
     problems: list[Any]  # notes made when the batch was made (letters left out, and why)
     printed_at: datetime | None
     posted_at: datetime | None
+    warnings: list[Any] | None = None  # everything its cover sheet lists, once its files are written
 
     @property
     def state(self) -> str:
@@ -191,6 +206,8 @@ class IntakeRow:
     attempts: int
     received_at: datetime
     updated_at: datetime
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

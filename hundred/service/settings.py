@@ -5,7 +5,7 @@ Only the runtime (ledger, channels, `up`, flows) reads this; `hundred validate`,
 default: with no configuration at all, state lives under `.hundred/` in the working directory,
 email goes to `.eml` files in the outbox, and the ledger is a SQLite file.
 
-Secrets (`smtp_url` may carry a password, `webhook_secret`) are plain strings for the channels to
+Secrets (`smtp_url` may carry a password, `webhook_secret`, the CRM API tokens) are plain strings for the channels to
 use, but left out of `repr()` so a logged `Settings` never shows them.
 """
 
@@ -54,6 +54,33 @@ class Settings(BaseSettings):
         description="JSON or YAML file mapping HubSpot/Pipedrive payloads onto the deal; default: the one "
         "shipped in hundred/deals/crm_mapping.json",
     )
+    pipedrive_api_token: str | None = Field(
+        None,
+        repr=False,
+        description="Pipedrive API token (Personal preferences > API): fetches a won deal's person, organisation "
+        "and owner; sent only in the x-api-token header",
+    )
+    pipedrive_api_url: str | None = Field(
+        None, description="Your company's Pipedrive address, e.g. https://acme.pipedrive.com"
+    )
+    pipedrive_api_version: str = Field(
+        "v2", pattern="^v[12]$", description="Pipedrive API for deals, persons and organisations: v2 (default) or v1"
+    )
+    hubspot_token: str | None = Field(
+        None, repr=False, description="HubSpot private app access token (sent as Authorization: Bearer)"
+    )
+    hubspot_api_url: str = Field("https://api.hubapi.com", description="HubSpot's API address")
+    hubspot_won_stages: str = Field(
+        "closedwon",
+        description="Comma-separated HubSpot deal stage ids that count as won (each pipeline has its own; "
+        "`hundred crm check hubspot` lists them)",
+    )
+    crm_timeout: float = Field(15.0, gt=0, description="Seconds a CRM API call may take")
+    crm_attempts: int = Field(4, ge=1, le=10, description="Tries of a CRM API call that answers 429, 5xx or times out")
+    crm_max_concurrent: int = Field(4, ge=1, le=64, description="CRM API calls in flight at once, per process")
+    crm_max_wait: float = Field(
+        60.0, ge=0, description="Longest Retry-After hundred waits for; a longer one leaves the deal for later"
+    )
     public_url: str | None = Field(
         None,
         description="The URL the CRM calls hundred at (https://hooks.example.com), when a proxy changes it: "
@@ -73,14 +100,32 @@ class Settings(BaseSettings):
     run_lease_seconds: float = Field(
         600,
         gt=0,
-        description="A touch run that claimed a touch this long ago and delivered nothing died: reconcile runs it again",
+        description="A claim on a touch (or a stored deal) lasts this long: a run that died holding it is "
+        "taken over by the next run once the lease has run out; a Prefect run that stays claimed or running "
+        "this long without finishing is taken over by reconcile",
     )
-    schedule_horizon_days: float | None = Field(
+    moment_seconds: float | None = Field(
         None,
         gt=0,
-        description="Create a touch's Prefect run only once it is due within this many journey days; "
-        "later touches stay planned and the reconcile flow (every 15 minutes) schedules "
-        "them as they come within it. Unset: every run when the deal closes",
+        description="Touches due within this many seconds share one deliver run (one Prefect run per moment); "
+        "default 60, with compressed days a tenth of a journey day (at least 1 s)",
+    )
+    shard_size: int = Field(
+        250, gt=0, description="A moment with more touches than this gets several deliver runs (shards by deal)"
+    )
+    deliver_concurrency: int = Field(8, gt=0, description="Touches one deliver run delivers at the same time")
+    reconcile_seconds: float = Field(
+        900, gt=0, description="How often Prefect runs `reconcile` (its interval schedule); shorter for tests"
+    )
+    catch_up_seconds: float = Field(
+        300,
+        gt=0,
+        description="A touch this far past due that no run holds gets a catch-up run from reconcile",
+    )
+    print_batch_cron: str | None = Field(
+        None,
+        description="When Prefect runs `print-batch` (a cron line, in the default journey's time zone); "
+        "default: the letters' cut-off on that journey's workdays",
     )
     default_journey: str = Field("first-100-days", description="The journey a deal without a 'journey' key starts")
     day_seconds: float | None = Field(
@@ -96,6 +141,21 @@ class Settings(BaseSettings):
     print_token: str | None = Field(None, repr=False, description="Bearer token for scripts calling the print room")
     print_secret: str | None = Field(
         None, repr=False, description="Signs print room sessions; default: random per process (logins end on restart)"
+    )
+    print_language: str | None = Field(
+        None,
+        description="The print room's language for every browser (nl, en, nl_NL …); unset: each browser's "
+        "Accept-Language (Dutch or English, else English)",
+    )
+    # The journey studio under `hundred up` (/studio): a login of its own; a marketer is not print staff.
+    studio_password: str | None = Field(
+        None, repr=False, description="Journey studio login password (kept only hashed in memory)"
+    )
+    studio_password_hash: str | None = Field(
+        None, repr=False, description="Studio password as scrypt$n$r$p$salt$hash (python -m hundred.web.auth)"
+    )
+    studio_secret: str | None = Field(
+        None, repr=False, description="Signs studio sessions; default: random per process (logins end on restart)"
     )
 
     @field_validator("home", mode="after")
@@ -113,8 +173,15 @@ class Settings(BaseSettings):
         "print_password_hash",
         "print_token",
         "print_secret",
+        "print_language",
+        "studio_password",
+        "studio_password_hash",
+        "studio_secret",
         "hubspot_secret",
         "pipedrive_auth",
+        "pipedrive_api_token",
+        "pipedrive_api_url",
+        "hubspot_token",
         "crm_mapping",
         "public_url",
         mode="before",
@@ -135,6 +202,11 @@ class Settings(BaseSettings):
     def ledger_url(self) -> str:
         """HUNDRED_DATABASE_URL, or the SQLite file `home/ledger.db`."""
         return self.database_url or f"sqlite:///{self.home / 'ledger.db'}"
+
+    @property
+    def won_stage_ids(self) -> frozenset[str]:
+        """HUNDRED_HUBSPOT_WON_STAGES as a set of stage ids."""
+        return frozenset(s.strip() for s in self.hubspot_won_stages.split(",") if s.strip())
 
     @property
     def outbox_dir(self) -> Path:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -21,11 +21,10 @@ from zoneinfo import ZoneInfo
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
 from hundred.planning import engine
-from hundred.planning.identity import TouchKey
 from hundred.planning.notes import short_day
 from hundred.planning.planner import local_instant
 from hundred.rendering.content import LetterContent, Rendered
-from hundred.service.ports import DeliveryLog, DeliveryResult, Ledger, QueuedLetter
+from hundred.service.ports import DeliveryLog, DeliveryResult, Ledger, QueuedLetter, Schedules, StaleRun
 from hundred.service.runtime import Runtime
 from hundred.service.settings import Settings
 
@@ -68,48 +67,64 @@ class SimEvent:
 
 
 class VirtualScheduler:
-    """The scheduler protocol over a heap: runs happen when the virtual clock reaches them."""
+    """The `Scheduler` port over a heap: a moment's run happens when the virtual clock reaches it.
+
+    Like Prefect it keeps one run per moment (asking again returns the same run), and a run that
+    has already happened is followed by a fresh one for what it missed. `deleted` moments behave
+    as runs someone removed in Prefect (reconcile makes them again)."""
 
     def __init__(self) -> None:
         self._seq = itertools.count()
-        self.heap: list[tuple[datetime, int, str, tuple[str, str]]] = []
-        self.runs: dict[str, str] = {}  # run id → state
-        self._by_key: dict[str, str] = {}
-        self._deal_of: dict[str, str] = {}
-        self._what: dict[str, tuple[str, str]] = {}  # run id → (deal, touch)
+        self.heap: list[tuple[datetime, int, str, tuple[str, str, str]]] = []
+        self.runs: dict[str, str] = {}  # run id → "SCHEDULED" | "COMPLETED" | "DELETED"
+        self.moments: dict[datetime, str] = {}  # moment → its latest run
+        self.taken_over: list[str] = []
+        self.stale: list[StaleRun] = []  # runs a dead process held (tests put them here)
 
-    def schedule(self, key: TouchKey, due: datetime, phase: str, channel: str) -> str:
-        if key.idempotency_key in self._by_key:
-            return self._by_key[key.idempotency_key]
-        run_id = f"sim-{next(self._seq)}"
-        self._by_key[key.idempotency_key] = run_id
-        self.runs[run_id], self._deal_of[run_id], self._what[run_id] = "SCHEDULED", key.deal, (key.deal, key.touch)
-        self.push(due, "run", (key.deal, key.touch), run_id)
-        return run_id
+    def ensure_moment(self, moment: datetime, *, touches: int, shards: int = 1) -> list[str]:
+        run_id = self.moments.get(moment)
+        if run_id is None or self.runs.get(run_id) != "SCHEDULED":
+            run_id = f"sim-{next(self._seq)}"
+            self.moments[moment] = run_id
+            self.runs[run_id] = "SCHEDULED"
+            self.push(moment, "moment", ("", ""), run_id)
+        return [run_id]
+
+    def ensure_deal_closed(self, moment: datetime) -> str:
+        return "sim-deal-closed"
+
+    def stale_runs(self, since_before: datetime) -> list[StaleRun]:
+        return [run for run in self.stale if run.since < since_before]
+
+    def take_over(self, run: StaleRun, reason: str) -> None:
+        """Run it again: at once (the heap's next thing)."""
+        self.stale = [r for r in self.stale if r.run_id != run.run_id]
+        self.taken_over.append(run.run_id)
+        self.runs[run.run_id] = "SCHEDULED"
+        self.push(run.since, "moment", ("", ""), run.run_id)
+
+    def retire_touch_runs(self) -> int:
+        return 0
+
+    def ended(self, run_ids: Collection[str]) -> set[str]:
+        return {r for r in run_ids if self.runs.get(r) != "SCHEDULED"}
+
+    def keep_schedules(self, schedules: Schedules) -> list[str]:
+        return []
 
     def push(self, at: datetime, kind: str, what: tuple[str, str], run_id: str = "") -> None:
-        heapq.heappush(self.heap, (at, next(self._seq), kind, (*what, run_id)))  # type: ignore[arg-type]
-
-    def cancel_deal(self, deal_id: str, reason: str) -> int:
-        ids = [r for r, s in self.runs.items() if s == "SCHEDULED" and self._deal_of[r] == deal_id]
-        for run_id in ids:
-            self.runs[run_id] = "CANCELLED"
-        return len(ids)
-
-    def run_state(self, run_id: str) -> str | None:
-        return self.runs.get(run_id)
-
-    def run_states(self, run_ids: list[str]) -> dict[str, str | None]:
-        return {run_id: self.runs.get(run_id) for run_id in run_ids}
-
-    def retry(self, run_id: str, at: datetime) -> None:
-        self.runs[run_id] = "SCHEDULED"
-        self.push(at, "run", self._what[run_id], run_id)
+        heapq.heappush(self.heap, (at, next(self._seq), kind, (*what, run_id)))
 
     def delete(self, run_id: str) -> None:
-        """Remove a run as Prefect's delete does: its key is free again."""
-        self.runs.pop(run_id, None)
-        self._by_key = {k: r for k, r in self._by_key.items() if r != run_id}
+        """Remove a run as Prefect's delete does: it will not happen."""
+        self.runs[run_id] = "DELETED"
+
+    def due(self) -> tuple[datetime, str, tuple[str, str, str]] | None:
+        """The next thing to happen, or None."""
+        if not self.heap:
+            return None
+        at, _, kind, what = heapq.heappop(self.heap)
+        return at, kind, what
 
 
 @dataclass
@@ -156,29 +171,30 @@ def simulate(
     now = [deal.closed_at]
     ledger = new_ledger(lambda: now[0])
     scheduler = VirtualScheduler()
-    # No schedule horizon: nothing here rolls it forward (reconcile does that on Prefect), and it
-    # changes only when a run is created, never when its touch runs.
-    settings = Settings(day_seconds=None, templates_dir=templates_dir, schedule_horizon_days=None)
+    # moments to the second: the story tells each touch at its own time, as the plan has it
+    settings = Settings(day_seconds=None, templates_dir=templates_dir, moment_seconds=1)
     runtime = Runtime(ledger, scheduler, settings, clock=lambda: now[0], deliver=_record_only)
     runtime.deal_closed(deal, received_at=deal.closed_at, journey=(journey, templates_dir))
     channel_of = {t.id: t.channel for _, t in journey.touches()}
-    while scheduler.heap:
-        at, _, kind, (deal_id, touch_id, run_id) = heapq.heappop(scheduler.heap)
+    while (next_up := scheduler.due()) is not None:
+        at, kind, (deal_id, touch_id, run_id) = next_up
         now[0] = max(now[0], at)
-        if kind == "run":
+        if kind == "moment":
             if scheduler.runs.get(run_id) != "SCHEDULED":
                 continue
             scheduler.runs[run_id] = "COMPLETED"
-            if touch_id in hold and channel_of[touch_id] in ("email", "webhook"):
-                continue  # held: it never goes out, so it never completes
-            outcome = runtime.run_touch(deal_id, touch_id, flow_run_id=run_id)
-            if outcome.state != "running" or touch_id in hold:
-                continue
-            if channel_of[touch_id] == "letter":
-                day = now[0].astimezone(zone).date()
-                scheduler.push(max(local_instant(day, POSTED_AT, zone), now[0]), "post", (deal_id, touch_id))
-            else:
-                scheduler.push(now[0] + TASK_TAKES, "done", (deal_id, touch_id))
+            for claimed in runtime.claim_due(run_id, limit=10_000):
+                if claimed.touch_id in hold and channel_of[claimed.touch_id] in ("email", "webhook"):
+                    continue  # held: it never goes out, so it never completes
+                outcome = runtime.run_touch(claimed.deal_id, claimed.touch_id, holder=run_id)
+                if outcome.state != "running" or claimed.touch_id in hold:
+                    continue
+                if channel_of[claimed.touch_id] == "letter":
+                    day = now[0].astimezone(zone).date()
+                    when = max(local_instant(day, POSTED_AT, zone), now[0])
+                    scheduler.push(when, "post", (claimed.deal_id, claimed.touch_id))
+                else:
+                    scheduler.push(now[0] + TASK_TAKES, "done", (claimed.deal_id, claimed.touch_id))
         elif kind == "post":
             runtime.letter_posted(next(l.letter_id for l in ledger.letters(deal_id=deal_id) if l.touch_id == touch_id))
         else:

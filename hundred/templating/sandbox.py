@@ -77,13 +77,21 @@ def is_html(name: str) -> bool:
 
 
 def parse(source: str, name: str, locale: str = "nl_NL") -> nodes.Template:
-    """Parse only: raises TemplateProblem with the line of a syntax error."""
+    """Parse only: raises TemplateProblem with the line of a syntax error. The tree is shared by
+    every caller that parses the same text (a cache: the checks read it and never change it), so
+    `validate` parses a layout several emails extend once, and the studio, which checks the whole
+    journey on every pause in typing, parses only the text that changed."""
     try:
-        return environment(locale, is_html(name)).parse(source, name=name)
+        return _parsed(source, name, locale)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(
             name, exc.lineno, exc.message or "syntax error", "check the {{ }} and {% %} pairs around that line"
         ) from None
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(source: str, name: str, locale: str) -> nodes.Template:
+    return environment(locale, is_html(name)).parse(source, name=name)
 
 
 @dataclass(frozen=True)

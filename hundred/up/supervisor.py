@@ -11,10 +11,14 @@ Parts, started in this order, each in its own process group with its output in
 A part that exits is restarted with backoff (serve exits after a long API outage). Ctrl-C or
 SIGTERM stops everything: SIGTERM to each part, then SIGKILL to its whole group after a timeout.
 One `up` per home (an flock on `HUNDRED_HOME/up.lock`); `HUNDRED_HOME/up.json` tells operator
-commands and the web app where things are (see `hundred.service.local`).
+commands and the web app where things are (see `hundred.service.local`), including the journey
+clock (`--day-seconds`) every command and deal on this home then keeps.
 
-Prefect itself is imported only to create runs (the start-up reconcile, the demo deal), after
-PREFECT_API_URL points at the local server.
+After a hard kill (power loss, the OOM killer) the next `up` is back within seconds: a port is
+"in use" only when something answers on it (a socket in TIME_WAIT is not), and before serving,
+the runs the dead `up` had taken (claimed or running) are taken over and their claims in the
+ledger let go, so no deal or touch waits for a lease to run out. Every part's log is watched:
+a traceback is said once per kind, and a part failing repeatedly shows as degraded (logwatch.py).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from hundred import bootstrap
 from hundred.service.local import lock_file, read_up, up_file, write_json_atomic
 from hundred.service.settings import Settings
 from hundred.up.demo import DemoView
+from hundred.up.logwatch import LogWatch
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
@@ -130,12 +135,36 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _port_free(port: int) -> bool:
+    """Free unless something answers on it. Bound the way servers bind (SO_REUSEADDR), so sockets
+    of a killed `up` lingering in TIME_WAIT do not keep hundred down for a minute and more."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        if probe.connect_ex((HOST, port)) == 0:
+            return False  # a live listener
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
             return False
     return True
+
+
+def _parts_up(url: str) -> bool:
+    """Every part of this `up` answers (a part whose log shows failures still counts as up here:
+    the terminal has said what failed, and /healthz says degraded)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2.0) as response:
+            body = json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        try:
+            body = json.loads(exc.read() or b"{}")
+        except ValueError:
+            return False
+    except (OSError, ValueError):
+        return False
+    parts = body.get("parts") or {}
+    return bool(parts) and all(p.get("state") in ("up", "degraded") for p in parts.values())
 
 
 def _http_status(url: str, timeout: float = 2.0) -> int:
@@ -187,6 +216,8 @@ class Supervisor:
         self.t0 = time.monotonic()
         self.demo_view: DemoView | None = None
         self.slow_warned = False
+        self.logs: LogWatch | None = None
+        self.settings = bootstrap.settings(day_seconds=day_seconds) if day_seconds else bootstrap.settings()
 
     # -- set-up ------------------------------------------------------------------------------------
 
@@ -206,6 +237,10 @@ class Supervisor:
             }
         )
         env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")  # serve looks for due runs every 2 s
+        # SQLite under load: let a writer wait for the lock instead of failing the request with
+        # "database is locked" (the server retries, but logs a traceback each time)
+        env.setdefault("PREFECT_SERVER_DATABASE_TIMEOUT", "30")
+        env.setdefault("PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT", "30")
         if self.day_seconds:
             env["HUNDRED_DAY_SECONDS"] = repr(float(self.day_seconds))
         return env
@@ -241,6 +276,7 @@ class Supervisor:
         }
 
     def write_state(self) -> None:
+        health = self.logs.report() if self.logs else {}
         write_json_atomic(
             up_file(self.home),
             {
@@ -251,7 +287,7 @@ class Supervisor:
                 "web_url": self.web_url,
                 "day_seconds": self.day_seconds,
                 "ready": self.ready_at is not None,
-                "parts": {n: p.info() for n, p in self.parts.items()},
+                "parts": {n: {**p.info(), **health.get(n, {})} for n, p in self.parts.items()},
             },
         )
 
@@ -259,20 +295,27 @@ class Supervisor:
 
     def run(self) -> int:
         self.build_parts()
+        self.logs = LogWatch({name: part.log for name, part in self.parts.items()}, self.say)
         self.say(f"starting hundred in {self.home} (logs in {self.home / 'logs'})")
         self.parts["prefect"].start()
         self.write_state()
         waiting_for_prefect = True
+        last_health = 0.0
         while not self.stopping:
             self.watch()
             if waiting_for_prefect and _http_status(f"{self.api_url}/health") == 200:
                 waiting_for_prefect = False
                 self.say(f"  prefect server up ({time.monotonic() - self.t0:.1f} s)")
+                self.take_over_runs()
                 for name in ("serve", "web"):
                     self.parts[name].start()
                 self.write_state()
+            if time.monotonic() - last_health > 2.0:
+                self.logs.poll()
+                self.write_state()
+                last_health = time.monotonic()
             if not waiting_for_prefect and self.ready_at is None:
-                if _http_status(f"{self.web_url}/healthz") == 200:
+                if _parts_up(f"{self.web_url}/healthz"):
                     self.on_ready()
                 elif not self.slow_warned and time.monotonic() - self.t0 > READY_TIMEOUT:
                     self.slow_warned = True
@@ -305,16 +348,45 @@ class Supervisor:
         if changed:
             self.write_state()
 
+    def take_over_runs(self) -> None:
+        """Every run this home's Prefect shows as claimed or running belongs to a serve that is gone
+        (a killed `up`): run each again now and let go of the claims it held in the ledger."""
+        os.environ.update({"PREFECT_API_URL": self.api_url, "PREFECT_HOME": str(self.home / "prefect")})
+        try:
+            scheduler = self.scheduler()
+            stale = scheduler.stale_runs(datetime.now(UTC))
+            if not stale:
+                return
+            ledger = bootstrap.ledger(self.settings)
+            for run in stale:
+                scheduler.take_over(run, "the `hundred up` that ran it stopped")
+            ledger.release_claims([r.run_id for r in stale])
+            ledger.release_intake_claims([r.run_id for r in stale])
+            self.say(f"  took over {len(stale)} run{'s' if len(stale) != 1 else ''} the last `up` left unfinished")
+        except Exception as exc:  # reconcile takes them over after their lease; say so and carry on
+            self.say(
+                f"  could not take over unfinished runs now ({type(exc).__name__}: {exc}); "
+                "reconcile will after their lease",
+                sys.stderr,
+            )
+
     def on_ready(self) -> None:
         self.ready_at = time.monotonic()
         self.write_state()
+        hooks = (
+            f"{self.web_url}/hooks/deal-closed"
+            if self.settings.webhook_secret
+            else "closed: set HUNDRED_WEBHOOK_SECRET to let the CRM in"
+        )
         self.say(
             f"hundred is up ({self.ready_at - self.t0:.1f} s)\n"
             f"  Prefect UI  {self.ui_url}\n"
             f"  web app     {self.web_url}  (health: {self.web_url}/healthz)\n"
             f"  print room  {self.web_url}/print  ({self.print_login})\n"
+            f"  webhooks    {hooks}\n"
             f"  home        {self.home}\n"
-            "Ctrl-C stops everything."
+            + (f"  clock       one journey day lasts {self.day_seconds:g} s\n" if self.day_seconds else "")
+            + "Ctrl-C stops everything."
         )
         os.environ.update({"PREFECT_API_URL": self.api_url, "PREFECT_HOME": str(self.home / "prefect")})
         try:
@@ -329,13 +401,17 @@ class Supervisor:
         return bootstrap.scheduler(bootstrap.settings())
 
     def start_demo(self) -> None:
+        """The example deal goes in as any deal does (the intake: one path, one clock)."""
         now = datetime.now(UTC)
         payload = json.loads(DEMO_DEAL.read_text(encoding="utf-8"))
         payload["id"] = f"DEMO-{now:%Y%m%d-%H%M%S}"
         payload["closed_at"] = now.isoformat(timespec="seconds")
-        run_id = self.scheduler().submit_deal_closed(payload, received_at=now)
+        answer = bootstrap.intake(self.settings).closed(json.dumps(payload), source="demo")
+        if answer.status >= 300:
+            self.say(f"demo: the example deal was refused: {answer.body}", sys.stderr)
+            return
         self.say(
-            f"demo: deal {payload['id']} submitted (deal-closed run {run_id}); "
+            f"demo: deal {payload['id']} stored (intake {answer.body.get('intake')}); "
             + (
                 f"one journey day lasts {self.day_seconds:g} s\n"
                 if self.day_seconds
@@ -367,12 +443,28 @@ def print_room_login() -> str:
     return f"password for this run: {password}; set HUNDRED_PRINT_PASSWORD to choose one"
 
 
-def main(*, demo: bool = False, day_seconds: float | None = None, port: int = 8000, prefect_port: int = 4200) -> int:
+def main(
+    *,
+    demo: bool = False,
+    day_seconds: float | None = None,
+    port: int = 8000,
+    prefect_port: int = 4200,
+    send_compressed: bool = False,
+) -> int:
     """Run until Ctrl-C / SIGTERM; the exit status."""
 
     if day_seconds is not None:
         os.environ["HUNDRED_DAY_SECONDS"] = repr(float(day_seconds))
-    home = Settings().home
+    settings = Settings()
+    if settings.day_seconds and settings.smtp_url and not send_compressed:
+        _say(
+            f"--day-seconds {settings.day_seconds:g} with HUNDRED_SMTP_URL set would mail real customers 100 days of "
+            "touches in minutes; unset HUNDRED_SMTP_URL (emails then go to the outbox), or add --send-compressed "
+            "if that SMTP server is a test one",
+            sys.stderr,
+        )
+        return 1
+    home = settings.home
     home.mkdir(parents=True, exist_ok=True)
     os.environ["HUNDRED_HOME"] = str(home)
     try:

@@ -22,6 +22,7 @@ from typing import Any
 
 from jinja2 import TemplateNotFound, nodes
 
+from hundred.journeys.schema_errors import did_you_mean
 from hundred.templating import limits, sandbox as templating
 from hundred.templating.filters import GUARDED_FILTERS
 from hundred.templating.limits import MAX_SOURCE, LimitExceeded, PrivateName
@@ -37,10 +38,15 @@ INCLUDES = {
 
 @dataclass(frozen=True)
 class Issue:
-    """One problem in a template; `message` names the template file, line and column itself."""
+    """One problem in a template; `message` names the template file, line and column itself.
+    `template`, `line` and `col` say the same as data (the studio marks the spot in the editor);
+    line 0 when the problem is the file as a whole."""
 
     message: str
     hint: str
+    template: str = ""
+    line: int = 0
+    col: int = 0
 
 
 def _column(lines: list[str], line: int, word: str) -> int:
@@ -172,16 +178,45 @@ def over_budget(tree: nodes.Template) -> list[tuple[str, str, int]]:
     return found
 
 
+def field_hint(fields: dict[str, Any], bad: str) -> str:
+    """What to write instead of the unknown merge field `bad` (`fields`: merge_field_tree())."""
+    parts = bad.split(".")
+    if len(parts) == 1:  # `{{ first_name }}`: the field exists, one level down
+        homes = [
+            f"{root}.{parts[0]}"
+            for root in ("contact", "company", "address", "owner", "deal")
+            if isinstance(fields.get(root), dict) and parts[0] in fields[root]
+        ]
+        if homes:
+            return f"did you mean '{homes[0]}'?"
+    level: Any = fields
+    for part in parts[:-1]:
+        level = level.get(part) if isinstance(level, dict) else None
+    options = sorted(level) if isinstance(level, dict) else sorted(fields)
+    prefix = ".".join(parts[:-1])
+    guess = did_you_mean(parts[-1], options)
+    if guess:
+        return guess.replace("'", f"'{prefix}." if prefix else "'", 1)
+    names = ", ".join(f"{prefix}.{o}" if prefix else o for o in options)
+    return f"fields available here: {names}"
+
+
 class TemplateChecker:
     """Checks template files under one templates folder, for one journey's locale."""
 
     def __init__(self, root: Path, locale: str, field_tree: dict[str, Any], field_hint: Callable[[str], str]):
         self.root, self.locale, self.fields, self.field_hint = root, locale, field_tree, field_hint
         self.shown = display_root(root)
+        self._unsaved: dict[str, str] = {}
 
-    def check(self, name: str) -> list[Issue]:
-        """The template a touch names (it exists inside the folder: the caller checked)."""
+    def check(self, name: str, source: str | None = None) -> list[Issue]:
+        """The template a touch names (it exists inside the folder: the caller checked). `source`:
+        its text as being edited, in place of the file's (what it includes is read from disk)."""
+        self._unsaved = {name: source} if source is not None else {}
         return self._check(name, (), frozenset(), top=True)
+
+    def _source(self, name: str) -> str:
+        return self._unsaved[name] if name in self._unsaved else (self.root / name).read_text(encoding="utf-8")
 
     def _known(self) -> list[str]:
         base = self.root.resolve()
@@ -189,61 +224,86 @@ class TemplateChecker:
 
     def _check(self, name: str, stack: tuple[str, ...], inherited: frozenset[str], top: bool) -> list[Issue]:
         shown = f"{self.shown}/{name}"
-        path = self.root / name
         try:
-            source = path.read_text(encoding="utf-8")
+            source = self._source(name)
         except UnicodeDecodeError:
-            return [Issue(f"template {shown} is not UTF-8 text", "save it as UTF-8")]
+            return [Issue(f"template {shown} is not UTF-8 text", "save it as UTF-8", name)]
         except OSError as exc:
-            return [Issue(f"template {shown} cannot be read: {exc.strerror}", "check the file")]
+            return [Issue(f"template {shown} cannot be read: {exc.strerror}", "check the file", name)]
         if len(source) > MAX_SOURCE:
             return [
                 Issue(
                     f"template {shown} is {len(source):,} characters; the limit is {MAX_SOURCE:,}",
                     "a letter, email or brief is far shorter: is this the right file?",
+                    name,
                 )
             ]
         if top and not source.strip():
-            return [Issue(f"template {shown} is empty", "write its text, or remove the touch")]
+            return [Issue(f"template {shown} is empty", "write its text, or remove the touch", name, 1, 1)]
         try:
             tree = templating.parse(source, shown, self.locale)
         except templating.TemplateProblem as exc:
-            return [Issue(f"template {shown}:{exc.line or 1}:1 does not parse: {exc.message}", exc.hint)]
+            line = exc.line or 1
+            return [Issue(f"template {shown}:{line}:1 does not parse: {exc.message}", exc.hint, name, line, 1)]
         lines = source.splitlines()
         issues = []
         for use, bad in templating.unknown_fields(tree, self.fields, inherited):
             col = _column(lines, use.line, bad.split(".")[-1])
-            issues.append(Issue(f"unknown field '{bad}' in template {shown}:{use.line}:{col}", self.field_hint(bad)))
+            issues.append(
+                Issue(
+                    f"unknown field '{bad}' in template {shown}:{use.line}:{col}",
+                    self.field_hint(bad),
+                    name,
+                    use.line,
+                    col,
+                )
+            )
         env = templating.environment(self.locale)
         for kind, bad, line in templating.unknown_filters(tree, env):
             known = sorted(env.filters if kind == "filter" else env.tests)
+            col = _column(lines, line, bad)
             issues.append(
                 Issue(
-                    f"unknown {kind} '{bad}' in template {shown}:{line}:{_column(lines, line, bad)}",
+                    f"unknown {kind} '{bad}' in template {shown}:{line}:{col}",
                     _guess(bad, known) or f"{kind}s available: {', '.join(known)}",
+                    name,
+                    line,
+                    col,
                 )
             )
         for bad, expression, line in private_names(tree):
+            col = _column(lines, line, bad)
             issues.append(
                 Issue(
-                    f"'{expression}' in template {shown}:{line}:{_column(lines, line, bad)} uses '{bad}', "
+                    f"'{expression}' in template {shown}:{line}:{col} uses '{bad}', "
                     "which starts with '_': such names are not available in templates",
                     "use the merge field's own name, e.g. contact.first_name",
+                    name,
+                    line,
+                    col,
                 )
             )
         for message, word, line in over_budget(tree):
+            col = _column(lines, line, word)
             issues.append(
                 Issue(
-                    f"template {shown}:{line}:{_column(lines, line, word)} would fail every render: {message}",
+                    f"template {shown}:{line}:{col} would fail every render: {message}",
                     f"templates fill in text: widths and repeats up to {limits.MAX_WIDTH:,}, and no **",
+                    name,
+                    line,
+                    col,
                 )
             )
         for loop in templating._nodes(tree):
             if isinstance(loop, nodes.For) and loop.recursive:
+                col = _column(lines, loop.lineno, "recursive")
                 issues.append(
                     Issue(
-                        f"recursive loop in template {shown}:{loop.lineno}:{_column(lines, loop.lineno, 'recursive')}",
+                        f"recursive loop in template {shown}:{loop.lineno}:{col}",
                         "recursive loops are not allowed: write the levels out, or use a macro",
+                        name,
+                        loop.lineno,
+                        col,
                     )
                 )
         bound = templating._bound_names(tree) | inherited
@@ -261,12 +321,14 @@ class TemplateChecker:
         stack: tuple[str, ...],
         bound: frozenset[str],
     ) -> list[Issue]:
-        where = f"{shown}:{node.lineno}:{_column(lines, node.lineno, kind.split()[0])}"
+        col = _column(lines, node.lineno, kind.split()[0])
+        where, at = f"{shown}:{node.lineno}:{col}", (stack[-1], node.lineno, col)
         if target is None:
             return [
                 Issue(
                     f"the template name in {{% {kind} %}} at {where} must be written out in quotes",
                     "e.g. {% extends 'emails/_layout.html' %}: a name made from merge data is not allowed",
+                    *at,
                 )
             ]
         try:
@@ -276,6 +338,7 @@ class TemplateChecker:
                 Issue(
                     f"{{% {kind} %}} at {where}: {exc.message}",
                     "name templates relative to templates/, e.g. emails/_layout.html",
+                    *at,
                 )
             ]
         except TemplateNotFound:
@@ -285,6 +348,7 @@ class TemplateChecker:
                 Issue(
                     f"{{% {kind} '{target}' %}} at {where}: no such template in {self.shown}/",
                     _guess(target, self._known()) or f"create {self.shown}/{target}",
+                    *at,
                 )
             ]
         if target in stack:
@@ -293,6 +357,7 @@ class TemplateChecker:
                 Issue(
                     f"{{% {kind} %}} at {where} closes a cycle: {cycle}",
                     "a template cannot include or extend itself, directly or through others",
+                    *at,
                 )
             ]
         inherited = frozenset(bound) if kind == "include" else frozenset()
@@ -302,7 +367,7 @@ class TemplateChecker:
         """A webhook body renders to JSON for a sample deal, and for one whose text holds quotes,
         backslashes and line breaks (checked only once the template is otherwise valid)."""
         shown = f"{self.shown}/{name}"
-        source = (self.root / name).read_text(encoding="utf-8")
+        source = self._source(name)
         for label, hostile in (
             ("a sample deal", False),
             ("a deal whose names hold quotes, backslashes or line breaks", True),
@@ -317,6 +382,9 @@ class TemplateChecker:
                     Issue(
                         f"webhook body {exc.template}:{exc.line or 1}:1 cannot be rendered for {label}: {exc.message}",
                         exc.hint or "check the template",
+                        name if exc.template == shown else "",
+                        exc.line or 1,
+                        1,
                     )
                 ]
             except json.JSONDecodeError as exc:
@@ -330,6 +398,9 @@ class TemplateChecker:
                         f"(line {exc.lineno}, column {exc.colno} of the body)",
                         "print every value with | json, which adds the quotes and escapes what needs it: "
                         '"name": {{ contact.first_name | json }} (no quotes around it)' + named,
+                        name,
+                        line,
+                        col,
                     )
                 ]
         return []

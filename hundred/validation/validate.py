@@ -28,7 +28,7 @@ from hundred.journeys.touch_rules import capped, touch_problems, zone_hint
 from hundred.planning.workdays import UnknownHolidays, check_region, country_code_for
 from hundred.templating import sandbox as templating
 from hundred.templating.loader import TemplateRefused, resolve_template
-from hundred.validation.templates import TemplateChecker, includes, over_budget, private_names
+from hundred.validation.templates import TemplateChecker, field_hint, includes, over_budget, private_names
 
 INLINE_TEMPLATES = ("title", "subject")
 
@@ -44,6 +44,8 @@ class Checked:
     warnings: list[Problem] = field(default_factory=list)  # the Coleman linter's (lint.py), for a valid journey
     lint: list[dict[str, Any]] = field(default_factory=list)  # the warnings as JSON, each with its timeline mark
     silenced: list[dict[str, Any]] = field(default_factory=list)  # rules this journey ignores, with the reason
+    data: Any = None  # the YAML as plain data, when it parsed
+    smap: SourceMap | None = None  # where each value of `data` stands in the text
 
     @property
     def ok(self) -> bool:
@@ -66,7 +68,7 @@ def check_file(path: str | Path, templates_dir: Path | None = None, *, lint: boo
     shown = _display(path)
     result = Checked(path, templates_dir=find_templates_dir(path, templates_dir))
     try:
-        data, smap = load_yaml(read_yaml_file(path))
+        text = read_yaml_file(path)
     except FileNotFoundError:
         result.problems.append(Problem(shown, 1, 1, "no such file", "check the path; journeys live in journeys/*.yaml"))
         return result
@@ -95,6 +97,21 @@ def check_file(path: str | Path, templates_dir: Path | None = None, *, lint: boo
     except YamlProblem as exc:
         result.problems.append(Problem(shown, exc.mark.line, exc.mark.col, exc.message, exc.hint))
         return result
+    return check_text(text, path, result.templates_dir, lint=lint)
+
+
+def check_text(text: str, path: str | Path, templates_dir: Path | None = None, *, lint: bool = True) -> Checked:
+    """Check a journey's text as if it were the file at `path` (which need not hold it yet): the
+    studio checks what a marketer is typing with the very rules `hundred validate` runs on files."""
+    path = Path(path)
+    shown = _display(path)
+    result = Checked(path, templates_dir=find_templates_dir(path, templates_dir))
+    try:
+        data, smap = load_yaml(text)
+    except YamlProblem as exc:
+        result.problems.append(Problem(shown, exc.mark.line, exc.mark.col, exc.message, exc.hint))
+        return result
+    result.data, result.smap = data, smap
     if not isinstance(data, dict):
         result.problems.append(
             Problem(shown, 1, 1, "this is not a journey", "a journey starts with 'journey:', 'name:' and 'phases:'")
@@ -407,25 +424,7 @@ class _Rules:
             )
 
     def _field_hint(self, bad: str) -> str:
-        parts = bad.split(".")
-        if len(parts) == 1:  # `{{ first_name }}`: the field exists, one level down
-            homes = [
-                f"{root}.{parts[0]}"
-                for root in ("contact", "company", "address", "owner", "deal")
-                if isinstance(self.fields.get(root), dict) and parts[0] in self.fields[root]
-            ]
-            if homes:
-                return f"did you mean '{homes[0]}'?"
-        level: Any = self.fields
-        for part in parts[:-1]:
-            level = level.get(part) if isinstance(level, dict) else None
-        options = sorted(level) if isinstance(level, dict) else sorted(self.fields)
-        prefix = ".".join(parts[:-1])
-        guess = did_you_mean(parts[-1], options)
-        if guess:
-            return guess.replace("'", f"'{prefix}." if prefix else "'", 1)
-        names = ", ".join(f"{prefix}.{o}" if prefix else o for o in options)
-        return f"fields available here: {names}"
+        return field_hint(self.fields, bad)
 
 
 def _column(lines: list[str] | None, line: int, word: str) -> int:

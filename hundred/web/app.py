@@ -11,15 +11,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from hundred.service import deployments
 from hundred.service.local import UP_FILE
 from hundred.service.settings import Settings
+from hundred.web.guard import door
 from hundred.web.hooks import IntakeServices, build_hooks_router
 from hundred.web.journeys import install_journeys
-from hundred.web.site import install_print_room
+from hundred.web.site import PrintRoomSite
+from hundred.web.studio import mount_studio
 
 DEPLOYMENTS = deployments.ALL
 TIMEOUT = 2.0
@@ -107,11 +109,21 @@ def health(home: Path) -> tuple[bool, dict[str, Any]]:
         "web": {"state": "up"},
     }
     for name, part in parts.items():
-        if "restarts" in (parts_in.get(name) or {}):
-            part["restarts"] = parts_in[name]["restarts"]
+        known = parts_in.get(name) or {}
+        if "restarts" in known:
+            part["restarts"] = known["restarts"]
+        if known.get("recent_failures"):  # hundred up read tracebacks in this part's log
+            part["recent_failures"] = known["recent_failures"]
+            part["last_failure"] = known.get("last_failure")
+            part["log"] = known.get("log")
+            if known.get("degraded") and part["state"] == "up":
+                part["state"] = "degraded"
+                part["detail"] = f"{known['recent_failures']} tracebacks in its log lately; see {known.get('log')}"
     ok = all(p["state"] == "up" for p in parts.values())
+    states = {p["state"] for p in parts.values()}
+    status = "ok" if ok else "degraded" if states <= {"up", "degraded"} else "starting"
     return ok, {
-        "status": "ok" if ok else "starting",
+        "status": status,
         "parts": parts,
         "urls": {k: up[k] for k in ("prefect_ui_url", "web_url") if k in up},
     }
@@ -125,15 +137,18 @@ def create_app(
     that ledger and Prefect's REST API) and `figures` (default: the journeys' figures on that ledger) can
     be handed in by tests. The CRM's hooks are in hooks.py; the journeys' figures in journeys.py."""
     home = Path(home or os.environ.get("HUNDRED_HOME") or ".hundred").absolute()
-    app = FastAPI(title="hundred", docs_url=None, redoc_url=None, openapi_url=None)
-
     if settings is None:
         settings = Settings(home=home)
-    install_print_room(app, home, settings, printroom)
+    site = PrintRoomSite(home, settings, printroom)
+    # One door for every route: closed unless its path is declared public (hundred/web/guard.py).
+    app = FastAPI(title="hundred", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(door)])
+    app.state.guard = site.guard  # the journeys' figures are behind this door for now (web/marketer.py)
+    site.install(app)
     install_journeys(app, home, settings, figures)
 
     app.state.intake_services = IntakeServices(home, settings, intake)
     app.include_router(build_hooks_router(app.state.intake_services))
+    mount_studio(app, settings)  # /studio, behind HUNDRED_STUDIO_PASSWORD (hundred/web/studio)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:  # sync: FastAPI runs it in a thread, the checks may block

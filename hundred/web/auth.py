@@ -12,7 +12,9 @@
   a short-lived pre-login cookie.
 - `Authorization: Bearer <HUNDRED_PRINT_TOKEN>` for scripts (no cookie, so no CSRF to check).
 - Failed logins: each waits a moment, and after 5 failures from one address (or 50 in all) within
-  15 minutes the login answers 429 until the window passes.
+  15 minutes the login answers 429 until the window passes, or until the operator runs
+  `hundred letters unlock` (it writes HUNDRED_HOME/print-unlock; the throttle forgets every
+  failure it counted when that file changes).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 SESSION_COOKIE = "hundred_print"
@@ -94,18 +97,34 @@ class Throttle:
     window: float = WINDOW
     per_client: int = PER_CLIENT
     overall: int = OVERALL
+    unlocked: Callable[[], str | None] | None = None  # the operator's unlock stamp (service.local)
     _failures: dict[str, deque[float]] = field(default_factory=dict)
     _all: deque[float] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stamp: str | None = None
+
+    def __post_init__(self) -> None:
+        self._stamp = self.unlocked() if self.unlocked else None
 
     def _prune(self, queue: deque[float], now: float) -> None:
         while queue and queue[0] <= now - self.window:
             queue.popleft()
 
+    def _check_unlock(self) -> None:
+        """A new unlock stamp since the last look: forget every failure counted so far."""
+        if self.unlocked is None:
+            return
+        stamp = self.unlocked()
+        if stamp is not None and stamp != self._stamp:
+            self._stamp = stamp
+            self._failures.clear()
+            self._all.clear()
+
     def retry_after(self, client: str) -> int:
         """Seconds until this client may try again (0: now)."""
         now = time.monotonic()
         with self._lock:
+            self._check_unlock()
             mine = self._failures.get(client, deque())
             self._prune(mine, now)
             self._prune(self._all, now)
@@ -140,7 +159,9 @@ class Auth:
         password_hash: str | None = None,
         token: str | None = None,
         secret: str | None = None,
+        unlocked: Callable[[], str | None] | None = None,
     ):
+        """`unlocked` reads the operator's unlock stamp (`hundred letters unlock`), if any."""
         self._hash = (
             PasswordHash.parse(password_hash)
             if password_hash
@@ -152,7 +173,7 @@ class Auth:
         ).digest()
         self._revoked: dict[str, float] = {}
         self._lock = threading.Lock()
-        self.throttle = Throttle()
+        self.throttle = Throttle(unlocked=unlocked)
 
     @property
     def configured(self) -> bool:

@@ -6,6 +6,11 @@ The body is read up to the limit (`intake_max_bytes`, 1 MiB) and no further: 413
 refused sender (401) or an oversized body (413) is not written to the ledger (anyone can send
 those); everything else goes through `hundred.service.intake.Intake`: stored before the answer, 202 when
 accepted, 422 (404 for an update of an unknown deal) with the field errors, kept as a dead letter.
+
+`/hooks/pipedrive` and `/hooks/hubspot` take the CRMs' stock webhooks: each deal that became won is
+stored as sent (one intake row per deal, by the CRM's ids) and answered 202 at once; no CRM API
+is called here, so a slow or down CRM API never makes the CRM retry its webhook. The deal-closed
+work fetches the person, organisation and owner afterwards (`hundred.service.enrichment`).
 """
 
 from __future__ import annotations
@@ -49,7 +54,9 @@ class IntakeServices:
             if self._ledger is None:
                 self._ledger = bootstrap.ledger(self.settings)
             if self._scheduler is None or getattr(self._scheduler, "api_url", "") != (api or "").rstrip("/"):
-                self._scheduler = bootstrap.scheduler(self.settings, attempts=2, timeout=10.0)
+                # SQLite's Prefect answers 503 when concurrent writers collide: a few quick retries
+                # keep one run per moment; the deal is stored before any of this, so nothing waits on it
+                self._scheduler = bootstrap.scheduler(self.settings, attempts=4, timeout=10.0)
             return bootstrap.intake(self.settings, ledger_=self._ledger, scheduler_=self._scheduler)
 
 
@@ -128,7 +135,7 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
         )
 
     def vendor(intake: Any, name: str, body: bytes, headers: Any) -> Any:
-        return intake.crm(name, body, headers=headers)
+        return intake.crm_webhook(name, body, headers=headers)
 
     def public_uri(request: Request) -> str:
         if settings.public_url:

@@ -67,7 +67,7 @@ def _date(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Refused(400, f"{name}: the date must look like 2026-12-01") from None
+        raise Refused(400, "{name}: the date must look like 2026-12-01", name=name) from None
 
 
 def _lang(value: str | None) -> str | None:
@@ -169,7 +169,9 @@ def build_journeys_router(services: FigureServices) -> APIRouter:
         start, end, language = _date(since, "since"), _date(until, "until"), _lang(lang)
         result = await report(start, end, journey, version)
         if not result.journeys:
-            raise Refused(404, "no such journey" if version is None else "no such version of this journey")
+            if version is None:
+                raise Refused(404, "no such journey")
+            raise Refused(404, "no such version of this journey")
         html = render_journeys_page(
             result.journeys,
             now=result.now,
@@ -202,7 +204,7 @@ def build_journeys_router(services: FigureServices) -> APIRouter:
         figures = await run_in_threadpool(services.figures)
         story = await run_in_threadpool(figures.story, deal)
         if story is None:
-            raise Refused(404, f"deal {deal} has no journey")
+            raise Refused(404, "deal {deal} has no journey", deal=deal)
         if story.facts.journey != journey:  # the deal is on another journey: its own page
             return RedirectResponse(
                 f"/journeys/{quote(story.facts.journey, safe='')}/deals/{quote(deal, safe='')}", status_code=303
@@ -216,7 +218,7 @@ def build_journeys_router(services: FigureServices) -> APIRouter:
                 chrome=chrome(request, caller),
             )
         except ValueError as exc:
-            raise Refused(409, str(exc)) from None
+            raise Refused(409, "{problems}", problems=str(exc)) from None
         return page(request, html, DEAL_POLICY)
 
     return router

@@ -15,9 +15,9 @@ from hundred.web.guard import Caller, Guard
 
 
 def _guard(request: Request) -> Guard:
-    guard = getattr(request.app.state, "print_guard", None)
+    guard = getattr(request.app.state, "guard", None)
     if guard is None:
-        raise RuntimeError("the web app was built without the print room's door (hundred.web.site.install_print_room)")
+        raise RuntimeError("the web app was built without the print room's door (hundred.web.app.create_app)")
     return guard
 
 

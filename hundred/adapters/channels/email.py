@@ -16,6 +16,11 @@ with a reply code) means nothing was accepted: the row becomes `failed` and a re
 
 The outbox has no such window: a file is written to a temporary name, then linked to
 `<Message-ID local part>.eml`; an existing file means sent.
+
+An address with a non-ASCII part before '@' (`jörg@bäckerei.de`; the domain itself always goes in
+its xn-- form) needs SMTPUTF8 (RFC 6531): the message is written in UTF-8 and sent with the
+SMTPUTF8 parameter when the server offers it; when it does not, nothing is sent and the touch
+fails saying so (a clean refusal: a retry once the server offers it sends).
 """
 
 from __future__ import annotations
@@ -103,12 +108,14 @@ def smtp_send(
     data: bytes,
     timeout: float = 30.0,
     before_data: Callable[[], bool] | None = None,
+    smtputf8: list[str] | None = None,
 ) -> str:
     """One SMTP transaction; returns the server's final reply. Raises SmtpRefused or SmtpUncertain.
 
     `before_data` runs once the server has accepted sender and recipients, just before DATA (the
     channel records `sending` there, so a failure while connecting leaves the row `pending`); when
-    it returns False the transaction is abandoned with NotClaimed."""
+    it returns False the transaction is abandoned with NotClaimed. `smtputf8`: the addresses that
+    need SMTPUTF8 (a server that does not offer it refuses, before anything is sent)."""
     context = ssl.create_default_context(cafile=target.cafile)
     where = f"{target.host}:{target.port}"
     try:
@@ -135,7 +142,16 @@ def smtp_send(
                     "(add ?starttls=false to the smtp_url to allow it)"
                 )
             conn.login(target.username, target.password or "")
-        code, reply = conn.mail(sender)
+        options: list[str] = []
+        if smtputf8:
+            if not conn.has_extn("smtputf8"):
+                raise SmtpRefused(
+                    f"the SMTP server {where} does not offer SMTPUTF8, which {', '.join(smtputf8)} needs (a non-ASCII "
+                    "part before '@'); nothing was sent: ask the contact for another address, or use a server "
+                    "that offers SMTPUTF8"
+                )
+            options = ["SMTPUTF8"] + (["BODY=8BITMIME"] if conn.has_extn("8bitmime") else [])
+        code, reply = conn.mail(sender, options)
         if code != 250:
             raise SmtpRefused(f"MAIL FROM refused: {code} {reply.decode(errors='replace')}")
         for rcpt in recipients:
@@ -165,8 +181,10 @@ def smtp_send(
 
 
 def message_bytes(msg: EmailMessage) -> bytes:
-    """The message as sent and as stored: CRLF line ends, 7-bit."""
-    return msg.as_bytes(policy=email.policy.SMTP)
+    """The message as sent and as stored: CRLF line ends, 7-bit; UTF-8 headers only when an
+    address needs them (`messages.needs_smtputf8`)."""
+    policy = email.policy.SMTPUTF8 if messages.needs_smtputf8(msg) else email.policy.SMTP
+    return msg.as_bytes(policy=policy)
 
 
 def outbox_name(message_id: str) -> str:
@@ -224,7 +242,15 @@ def send_message(
         return claimed[0]
 
     try:
-        reply = smtp_send(target, sender, recipients, data, timeout=config.smtp_timeout, before_data=claim)
+        reply = smtp_send(
+            target,
+            sender,
+            recipients,
+            data,
+            timeout=config.smtp_timeout,
+            before_data=claim,
+            smtputf8=messages.needs_smtputf8(msg),
+        )
     except NotClaimed:
         if current_state(log, key, channel, message_id) == SENT:
             return DeliveryResult("already-sent", f"already sent (Message-ID {message_id})", message_id)

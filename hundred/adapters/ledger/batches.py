@@ -88,10 +88,15 @@ class Batches:
             session.execute(update(BatchRecord).where(BatchRecord.batch_id == batch_id).values(letters=len(rows)))
             return rows
 
-    def finish_batch(self, batch_id: str, pages: int, placed: dict[str, tuple[int, int]]) -> None:
-        """Record where each letter landed in the batch PDF (idempotent: a re-render writes the same)."""
+    def finish_batch(
+        self, batch_id: str, pages: int, placed: dict[str, tuple[int, int]], warnings: Sequence[str] = ()
+    ) -> None:
+        """Record where each letter landed in the batch PDF and what its cover warns of (idempotent:
+        a re-render writes the same)."""
         with self._write() as session:
-            session.execute(update(BatchRecord).where(BatchRecord.batch_id == batch_id).values(pages=pages))
+            session.execute(
+                update(BatchRecord).where(BatchRecord.batch_id == batch_id).values(pages=pages, warnings=list(warnings))
+            )
             for letter_id, (first, last) in placed.items():
                 session.execute(
                     update(BatchLetterRecord)

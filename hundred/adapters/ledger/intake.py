@@ -20,7 +20,9 @@ from hundred.adapters.ledger.models import IntakeRecord, JourneyRecord
 from hundred.service.records import INTAKE_STATES, IntakeRow, _from_record
 
 RAW_MAX = 64 * 1024  # characters of a refused body kept with its dead letter
-INTAKE_FIELDS = frozenset({"key", "payload", "raw", "headers", "reason", "run_id", "deal_id", "kind"})
+INTAKE_FIELDS = frozenset(
+    {"key", "payload", "raw", "headers", "reason", "run_id", "deal_id", "kind", "claimed_by", "lease_until"}
+)
 
 
 def new_intake_id() -> str:

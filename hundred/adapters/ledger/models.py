@@ -108,12 +108,20 @@ class DealRecord(Base):
 
 
 class TouchRecord(Base):
-    """One touch of one journey; `state` moves only by compare-and-set (see Ledger.transition)."""
+    """One touch of one journey; `state` moves only by compare-and-set (see Ledger.move).
+
+    The ledger is the calendar: `due` is when it should run, `moment` the flow run that delivers it
+    (`due` rounded up; one Prefect run per moment), and a deliver run claims it by setting
+    `claimed_by` (its flow run id) and `lease_until`; a claim whose holder died is taken over
+    after its lease. `shard_key` (a hash of the deal id) lets the runs of one big moment share it
+    by deal."""
 
     __tablename__ = "touches"
     __table_args__ = (
         UniqueConstraint("deal_id", "touch_id"),
         Index("ix_touches_state_due", "state", "due"),
+        Index("ix_touches_state_moment", "state", "moment"),
+        Index("ix_touches_claimed_by", "claimed_by"),
         Index("ix_touches_channel_state", "channel", "state"),  # the figures: per channel
     )
 
@@ -132,6 +140,10 @@ class TouchRecord(Base):
     error: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    moment: Mapped[datetime | None]
+    shard_key: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
 
 
 class EventRecord(Base):
@@ -208,6 +220,7 @@ class BatchRecord(Base):
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     printed_at: Mapped[datetime | None]
     posted_at: Mapped[datetime | None]
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON)  # what the cover lists (the page shows it)
 
 
 class BatchLetterRecord(Base):
@@ -252,3 +265,5 @@ class IntakeRecord(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]

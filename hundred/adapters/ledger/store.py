@@ -28,17 +28,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hundred.adapters.ledger import db
 from hundred.adapters.ledger.batches import Batches
+from hundred.adapters.ledger.calendar import Calendar
 from hundred.adapters.ledger.intake import IntakeLog
 from hundred.adapters.ledger.models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord, utcnow
 from hundred.adapters.ledger.queue import DeliveriesAndLetters
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
 from hundred.planning.days import JourneyDays
+from hundred.planning.identity import shard_key
+from hundred.planning.states import COMPLETE, NOT_STARTED, Move, TouchState
 from hundred.service.records import (
-    COMPLETE_TOUCH_STATES,
     JOURNEY_STATES,
     PENDING_TOUCH_STATES,
-    TOUCH_STATES,
     EventRow,
     JourneyRow,
     NewTouch,
@@ -48,7 +49,9 @@ from hundred.service.records import (
 )
 
 Clock = Callable[[], datetime]
-TOUCH_FIELDS = frozenset({"due", "flow_run_id", "error", "outcome", "completed_at", "attempts"})
+TOUCH_FIELDS = frozenset(
+    {"due", "flow_run_id", "error", "outcome", "completed_at", "attempts", "moment", "claimed_by", "lease_until"}
+)
 
 
 def default_url(environ: Mapping[str, str] = os.environ) -> str:
@@ -62,7 +65,7 @@ def default_url(environ: Mapping[str, str] = os.environ) -> str:
     return f"sqlite:///{home / 'ledger.db'}"
 
 
-class Ledger(DeliveriesAndLetters, Batches, IntakeLog):
+class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar):
     """One ledger database. Cheap to keep for a process's lifetime; `close()` releases connections.
 
     `clock` stamps every row and event: `hundred simulate` passes its virtual clock, so the event
@@ -177,6 +180,8 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog):
                             gated=touch.gated,
                             planned_due=touch.planned_due,
                             due=touch.due,
+                            moment=touch.moment,
+                            shard_key=shard_key(deal.id),
                             state=touch.initial_state,
                             attempts=0,
                             updated_at=now,
@@ -256,7 +261,9 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog):
                 )
             ).all()
             for touch_id in pending:
-                if self._touch_cas(session, deal_id, touch_id, "cancelled", PENDING_TOUCH_STATES, {}):
+                if self._touch_cas(
+                    session, deal_id, touch_id, TouchState.CANCELLED, NOT_STARTED, {"lease_until": None}
+                ):
                     self._event(session, deal_id, "cancelled", touch_id, reason)
             return True
 
@@ -286,13 +293,20 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog):
     # -- touches -------------------------------------------------------------------------------
 
     def touches(
-        self, deal_id: str | None = None, *, states: Collection[str] | None = None, due_before: datetime | None = None
+        self,
+        deal_id: str | None = None,
+        *,
+        states: Collection[str] | None = None,
+        due_before: datetime | None = None,
+        moment: datetime | None = None,
     ) -> list[TouchRow]:
-        """One deal's touches in plan order, or (deal_id None) every deal's, filtered by state and
-        due time: `touches(states=["scheduled"], due_before=now)` is what reconcile checks."""
+        """One deal's touches in plan order, or (deal_id None) every deal's, filtered by state, due
+        time and moment: `touches(states=["scheduled"], moment=m)` is what one moment's run holds."""
         stmt = select(TouchRecord).order_by(TouchRecord.deal_id, TouchRecord.planned_due, TouchRecord.id)
         if deal_id is not None:
             stmt = stmt.where(TouchRecord.deal_id == deal_id)
+        if moment is not None:
+            stmt = stmt.where(TouchRecord.moment == moment)
         if states is not None:
             stmt = stmt.where(TouchRecord.state.in_(list(states)))
         if due_before is not None:
@@ -334,37 +348,38 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog):
         stmt = stmt.values(**values).execution_options(synchronize_session=False)
         return session.execute(stmt).rowcount == 1
 
-    def transition(
+    def move(
         self,
         deal_id: str,
         touch_id: str,
-        to_state: str,
+        move: Move,
         *,
-        from_states: Collection[str] | None = None,
         count_attempt: bool = False,
         event: str | None = None,
         detail: str | None = None,
         **fields: Any,
     ) -> bool:
-        """Move a touch to `to_state` if it is in one of `from_states` (any other state when None)
-        and not already there; set `fields` (due, flow_run_id, error, outcome, completed_at,
-        attempts) in the same UPDATE. True only for the caller whose UPDATE changed the row; that
-        caller's change is logged as `event` (default: the new state) with `detail` (default: the
-        error or outcome). `count_attempt` adds one to attempts; entering a complete state stamps
-        completed_at unless given."""
-        check_state(to_state, TOUCH_STATES, "touch")
+        """Make the named move (planning/states.py: from which states, to which one) if the touch
+        is in one of its source states; set `fields` (due, moment, flow_run_id, error, outcome,
+        completed_at, attempts, claimed_by, lease_until) in the same UPDATE. True only for the
+        caller whose UPDATE changed the row; that caller's change is logged as `event` (default:
+        the new state) with `detail` (default: the error or outcome). `count_attempt` adds one to
+        attempts; entering a complete state stamps completed_at unless given, and ends any claim
+        (a lease only means something while the touch is being delivered)."""
         values = self._touch_values(fields)
         if count_attempt:
             values["attempts"] = TouchRecord.attempts + 1
-        if to_state in COMPLETE_TOUCH_STATES:
+        if move.target in COMPLETE or move.target in (TouchState.CANCELLED, TouchState.FAILED):
+            values.setdefault("lease_until", None)
+        if move.target in COMPLETE:
             values.setdefault("completed_at", self.clock())
         with self._write() as session:
-            if not self._touch_cas(session, deal_id, touch_id, to_state, from_states, values):
+            if not self._touch_cas(session, deal_id, touch_id, move.target, move.sources, values):
                 return False
             self._event(
                 session,
                 deal_id,
-                event or to_state,
+                event or move.target.value,
                 touch_id,
                 detail if detail is not None else fields.get("error") or fields.get("outcome"),
             )

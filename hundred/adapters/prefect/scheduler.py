@@ -1,18 +1,18 @@
 """Prefect as hundred's `Scheduler`: the one implementation, over Prefect's REST API with httpx.
 
 The flows, the CLI, `hundred up` and the web app all schedule through this class (built by
-`hundred.bootstrap`). It speaks HTTP rather than importing Prefect's client, so the web app (the
-print room marks letters posted, which may open the affirm gate and schedule the referral) never
+`hundred.bootstrap`). It speaks HTTP rather than importing Prefect's client, so the web app never
 pays for importing Prefect; the API version it announces is the one the server reports
 (`GET /api/version`), never a constant that can drift from the installed Prefect.
 
-- `schedule` creates the touch's run with the touch's idempotency key. Prefect dedupes keys per
-  *flow* (a unique index on flow id + key), so a second call for the same touch returns the first
-  run unchanged, whatever time, tags or name it passes.
-- `cancel_deal` moves the deal's SCHEDULED runs (Late is a SCHEDULED state) and PENDING ones to
-  Cancelled with the server's `bulk_set_state`, 50 at a time; Cancelled runs keep their keys, so
-  a late re-send of the same touch cannot schedule it again.
-- `run_state(s)` is a run's state type, or None once the run is gone (deleted runs free their key).
+- `ensure_moment` makes the `deliver` runs of a moment (one per shard), keyed `deliver:<moment>:<k>`:
+  Prefect dedupes idempotency keys per flow, so however many deals share a moment, it has one run
+  (renamed to say how many touches it holds). When the moment's run has already started or ended
+  (a touch stored just after its run looked), a fresh run keyed to this second takes what it missed.
+- `ensure_deal_closed` does the same for the deals stored in a moment (`deal-closed:<moment>`).
+- `stale_runs` / `take_over`: hundred's runs that a runner took and never finished (PENDING or
+  RUNNING) are set SCHEDULED again, so a live runner runs them; claims make that safe.
+- `retire_touch_runs` cancels the per-touch runs an older hundred scheduled.
 
 Transient answers (502/503/504, SQLite's "database is locked", a restarting server) are retried
 with jittered backoff. Auth as Prefect's client: PREFECT_API_AUTH_STRING (Basic) wins over
@@ -28,18 +28,19 @@ import random
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 
-from hundred.planning.identity import TouchKey
 from hundred.service import deployments
-from hundred.service.deal_run import deal_closed_run
+from hundred.service.ports import Schedules, StaleRun
 
-TOUCH_DEPLOYMENT = deployments.RUN_TOUCH
 BULK_LIMIT = 50  # the server's maximum per bulk call
+PAGE = 200  # the server's default page limit
+WAITING = ("SCHEDULED", "PENDING")  # a run that has not started: it will look at the ledger
+AFTER_CHAIN = 8  # runs after a started one looked for in turn, before the newest is taken as it is
 log = logging.getLogger("hundred.scheduler")
 T = TypeVar("T")
 
@@ -60,15 +61,15 @@ def _transient(exc: BaseException) -> bool:
 
 def _utc(moment: datetime) -> str:
     if moment.tzinfo is None:
-        raise ValueError(f"due time {moment.isoformat()} has no time zone")
+        raise ValueError(f"time {moment.isoformat()} has no time zone")
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _scheduled(at: datetime) -> dict[str, Any]:
+def _scheduled(at: datetime, message: str | None = None) -> dict[str, Any]:
     return {
         "type": "SCHEDULED",
         "name": "Scheduled",
-        "message": None,
+        "message": message,
         "state_details": {"scheduled_time": _utc(at)},
         "data": None,
     }
@@ -84,6 +85,16 @@ def _auth_headers() -> dict[str, str]:
     return headers
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else ("es" if word.endswith("ch") else "s"))
+
+
+def deliver_run_name(moment: datetime, touches: int, shard: int = 0, shards: int = 1) -> str:
+    """What the Prefect UI shows for a moment's run: when, and how many touches it holds."""
+    name = f"deliver · {moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC · {plural(touches, 'touch')}"
+    return name + (f" · shard {shard + 1} of {shards}" if shards > 1 else "")
+
+
 class PrefectScheduler:
     """hundred's `Scheduler` port on the Prefect server at `api_url` (…/api)."""
 
@@ -91,7 +102,6 @@ class PrefectScheduler:
         self,
         api_url: str,
         *,
-        touch_deployment: str = TOUCH_DEPLOYMENT,
         attempts: int = 4,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
@@ -99,83 +109,133 @@ class PrefectScheduler:
         if not api_url:
             raise ValueError("no Prefect API: set PREFECT_API_URL, or start hundred with `hundred up`")
         self.api_url = api_url.rstrip("/")
-        self.touch_deployment = touch_deployment
         self.attempts = attempts
         self._http = httpx.Client(
             base_url=self.api_url + "/", headers=_auth_headers(), timeout=timeout, transport=transport
         )
-        self._deployment_ids: dict[str, str] = {}
+        self._deployment_ids: dict[str, str | None] = {}
         self._versioned = False
 
-    # -- the Scheduler protocol ------------------------------------------------------------------
+    # -- the Scheduler port ------------------------------------------------------------------------
 
-    def schedule(self, key: TouchKey, due: datetime, phase: str, channel: str) -> str:
-        """The touch's flow run, created once; a repeat returns the existing run's id (Prefect
-        dedupes the idempotency key per flow)."""
+    def ensure_moment(self, moment: datetime, *, touches: int, shards: int = 1) -> list[str]:
+        """The moment's deliver runs, one per shard, made once; see the module docstring."""
+        iso = _utc(moment)
+        ids = []
+        for k in range(shards):
+            name = deliver_run_name(moment, touches, k, shards)
+            params = {"moment": iso, "shard": k, "shards": shards}
+            run = self._ensure(deployments.DELIVER, f"deliver:{iso}:{k}", moment, name, params, ["deliver"])
+            ids.append(run)
+        return ids
+
+    def ensure_deal_closed(self, moment: datetime) -> str:
+        """The run that starts the deals stored by `moment` (one per moment)."""
+        iso = _utc(moment)
+        name = f"deal-closed · {moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+        return self._ensure(
+            deployments.DEAL_CLOSED, f"deal-closed:{iso}", moment, name, {"moment": iso}, ["deal-closed"]
+        )
+
+    def stale_runs(self, since_before: datetime) -> list[StaleRun]:
+        """hundred's runs a runner took (PENDING) or ran (RUNNING) since before `since_before`."""
+        ids = {self.deployment_id(name): name for name in deployments.ALL}
+        known = [i for i in ids if i]
+        if not known:
+            return []
         body = {
-            "state": _scheduled(due),
-            "name": key.flow_run_name,
-            "parameters": {"deal": key.deal, "touch": key.touch},
-            "context": {},
-            "tags": key.tags(phase, channel),
-            "idempotency_key": key.idempotency_key,
-            "parent_task_run_id": None,
-            "job_variables": None,
-            "labels": {},
+            "flow_runs": {"state": {"type": {"any_": ["PENDING", "RUNNING"]}}},
+            "deployments": {"id": {"any_": known}},
+            "limit": PAGE,
+            "sort": "EXPECTED_START_TIME_ASC",
         }
-        deployment_id = self.deployment_id(self.touch_deployment)
-        run = self._call("POST", f"deployments/{deployment_id}/create_flow_run", f"schedule {key}", json=body)
-        return str(run["id"])
+        stale = []
+        for run in self._call("POST", "flow_runs/filter", "read runs in flight", json=body) or []:
+            state = run.get("state") or {}
+            since = datetime.fromisoformat(str(state.get("timestamp")).replace("Z", "+00:00"))
+            if since < since_before:
+                phase: Literal["claimed", "running"] = "claimed" if state.get("type") == "PENDING" else "running"
+                flow = (ids.get(run.get("deployment_id")) or "?/?").partition("/")[0]
+                stale.append(StaleRun(str(run["id"]), flow, phase, since))
+        return stale
 
-    def cancel_deal(self, deal_id: str, reason: str) -> int:
-        """Cancel the deal's runs that have not started (SCHEDULED, Late, PENDING); how many."""
+    def take_over(self, run: StaleRun, reason: str) -> None:
+        self._call(
+            "POST",
+            f"flow_runs/{_run_path(run.run_id)}/set_state",
+            f"take over run {run.run_id}",
+            json={"state": _scheduled(datetime.now(UTC), f"taken over: {reason}"), "force": True},
+        )
+
+    def ended(self, run_ids: Collection[str]) -> set[str]:
+        """Which runs have ended or are gone; ids that are not run ids (a test's) count as gone."""
+        wanted = {str(r) for r in run_ids}
+        ids = []
+        for run_id in wanted:
+            try:
+                ids.append(_run_path(run_id))
+            except ValueError:
+                continue
+        alive: set[str] = set()
+        for i in range(0, len(ids), PAGE):
+            chunk = ids[i : i + PAGE]
+            body = {"flow_runs": {"id": {"any_": chunk}}, "limit": len(chunk)}
+            for run in self._call("POST", "flow_runs/filter", "read runs", json=body) or []:
+                if (run.get("state") or {}).get("type") in ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"):
+                    alive.add(str(run["id"]))
+        return wanted - alive
+
+    def retire_touch_runs(self) -> int:
+        """Cancel the retired `run-touch` deployment's runs that have not started; how many."""
+        deployment_id = self.deployment_id(deployments.RETIRED_RUN_TOUCH)
+        if deployment_id is None:
+            return 0
         body = {
-            "flow_runs": {"tags": {"all_": [f"deal:{deal_id}"]}, "state": {"type": {"any_": ["SCHEDULED", "PENDING"]}}},
-            "state": {"type": "CANCELLED", "name": "Cancelled", "message": reason or "journey cancelled"},
+            "flow_runs": {"state": {"type": {"any_": list(WAITING)}}},
+            "deployments": {"id": {"any_": [deployment_id]}},
+            "state": {
+                "type": "CANCELLED",
+                "name": "Cancelled",
+                "message": "retired: the ledger delivers this touch in its moment's run",
+            },
             "force": True,
             "limit": BULK_LIMIT,
         }
         cancelled = 0
-        for _ in range(10_000):  # bounded: a deal has tens of touches
-            results = self._call("POST", "flow_runs/bulk_set_state", f"cancel deal {deal_id}", json=body)
-            results = (results or {}).get("results", [])
-            accepted = sum(1 for r in results if r.get("status") == "ACCEPT")
+        for _ in range(10_000):  # bounded: 50 a call
+            results = self._call("POST", "flow_runs/bulk_set_state", "retire per-touch runs", json=body) or {}
+            accepted = sum(1 for r in results.get("results", []) if r.get("status") == "ACCEPT")
             cancelled += accepted
-            if not results:
-                break
-            if not accepted:  # every run refused (e.g. SQLite busy): say so and stop rather than spin
-                log.warning(
-                    "cancel deal %s: %d runs could not be cancelled this time: %s",
-                    deal_id,
-                    len(results),
-                    "; ".join(str((r.get("details") or {}).get("reason", "")) for r in results[:3]),
-                )
+            if not accepted:
                 break
         return cancelled
 
-    def run_state(self, run_id: str) -> str | None:
-        """The run's state type, or None once the run is gone."""
-        run = self._call("GET", f"flow_runs/{_run_path(run_id)}", f"read run {run_id}", missing_ok=True)
-        if run is None:
-            return None
-        return (run.get("state") or {}).get("type")
+    def keep_schedules(self, schedules: Schedules) -> list[str]:
+        """reconcile's interval and the print batch's cron as hundred's settings say; what changed."""
+        wanted = {
+            deployments.RECONCILE: {"interval": float(schedules.reconcile_seconds)},
+            deployments.PRINT_BATCH: {"cron": schedules.print_batch_cron, "timezone": schedules.print_batch_timezone},
+        }
+        changed = []
+        for name, want in wanted.items():
+            deployment_id = self.deployment_id(name)
+            if deployment_id is None:
+                continue
+            have = self._call("GET", f"deployments/{deployment_id}/schedules", f"read {name} schedules") or []
+            if len(have) == 1 and have[0].get("active") and _same_schedule(have[0].get("schedule") or {}, want):
+                continue
+            for old in have:
+                self._call("DELETE", f"deployments/{deployment_id}/schedules/{old['id']}", f"drop a {name} schedule")
+            self._call(
+                "POST",
+                f"deployments/{deployment_id}/schedules",
+                f"set {name}'s schedule",
+                json=[{"active": True, "schedule": want}],
+            )
+            changed.append(f"{name}: schedule set to {want}")
+        return changed
 
-    def run_states(self, run_ids: list[str]) -> dict[str, str | None]:
-        """Many runs' state types, 200 per request; a run that is gone is None."""
-        found: dict[str, str | None] = dict.fromkeys(run_ids)
-        for chunk in chunks(run_ids, STATES_PER_CALL):
-            body = {"flow_runs": {"id": {"any_": [_run_path(r) for r in chunk]}}, "limit": len(chunk)}
-            for run in self._call("POST", "flow_runs/filter", "read runs", json=body) or []:
-                found[str(run["id"])] = (run.get("state") or {}).get("type")
-        return found
-
-    def retry(self, run_id: str, at: datetime) -> None:
-        self._call(
-            "POST",
-            f"flow_runs/{_run_path(run_id)}/set_state",
-            f"retry run {run_id}",
-            json={"state": _scheduled(at), "force": True},
-        )
+    # -- runs of any deployment ----------------------------------------------------------------------
 
     def create_run(
         self,
@@ -187,36 +247,85 @@ class PrefectScheduler:
         tags: list[str] | None = None,
         when: datetime | None = None,
     ) -> str:
-        """A run of one of hundred's deployments (e.g. deal-closed), now by default; the same call as
-        A repeated key returns the first run."""
-        body = {
-            "state": _scheduled(when or datetime.now(UTC)),
-            "name": name,
-            "parameters": parameters,
-            "context": {},
-            "tags": tags or [],
-            "idempotency_key": idempotency_key,
-            "parent_task_run_id": None,
-            "job_variables": None,
-            "labels": {},
-        }
-        deployment_id = self.deployment_id(deployment)
-        run = self._call("POST", f"deployments/{deployment_id}/create_flow_run", f"create {deployment} run", json=body)
+        """A run of one of hundred's deployments (reconcile, cancel-journey …), now by default. A
+        repeated key returns the first run."""
+        run, _ = self._create(deployment, parameters, idempotency_key, name, tags or [], when or datetime.now(UTC))
         return str(run["id"])
-
-    def submit_deal_closed(self, payload: dict[str, Any], received_at: datetime | None = None) -> str:
-        """A `deal-closed` run for the deal, keyed `deal-closed:<id>:<payload hash>` (a re-sent
-        payload returns the first run; the ledger starts one journey per deal in any case)."""
-        run = deal_closed_run(payload, received_at or datetime.now(UTC))
-        return self.create_run(
-            deployments.DEAL_CLOSED, run.parameters, idempotency_key=run.idempotency_key, name=run.name, tags=run.tags
-        )
 
     def submit_reconcile(self, reason: str = "start-up") -> str:
         """A `reconcile` run now (the supervisor's start-up pass; the deployment also runs on its interval)."""
         return self.create_run(deployments.RECONCILE, {}, name=f"reconcile · {reason}", tags=["reconcile"])
 
+    def run_state(self, run_id: str) -> str | None:
+        """The run's state type ("SCHEDULED", "COMPLETED", …), or None once it is gone."""
+        run = self._call("GET", f"flow_runs/{_run_path(run_id)}", f"read run {run_id}", missing_ok=True)
+        return None if run is None else (run.get("state") or {}).get("type")
+
+    def runs(self, deployment: str, limit: int = PAGE) -> list[dict[str, Any]]:
+        """The deployment's latest runs, the newest expected start first (for status pages and tests)."""
+        deployment_id = self.deployment_id(deployment)
+        if deployment_id is None:
+            return []
+        body = {"deployments": {"id": {"any_": [deployment_id]}}, "limit": limit, "sort": "EXPECTED_START_TIME_DESC"}
+        return list(self._call("POST", "flow_runs/filter", f"read {deployment} runs", json=body) or [])
+
     # -- helpers -----------------------------------------------------------------------------------
+
+    def _ensure(
+        self, deployment: str, key: str, at: datetime, name: str, parameters: dict[str, Any], tags: list[str]
+    ) -> str:
+        run, created = self._create(deployment, parameters, key, name, tags, at)
+        for _ in range(AFTER_CHAIN):
+            if created or (run.get("state") or {}).get("type") in WAITING:
+                break
+            # it has started (or ended) and may not see what was just stored: a run after it, keyed
+            # by the run it follows, so every caller that saw the same run shares one
+            run, created = self._create(
+                deployment, parameters, f"{key}:after:{run['id']}", name, tags, max(at, datetime.now(UTC))
+            )
+        if not created and run.get("name") != name:
+            self._call("PATCH", f"flow_runs/{_run_path(str(run['id']))}", "rename run", json={"name": name})
+        return str(run["id"])
+
+    def _create(
+        self,
+        deployment: str,
+        parameters: dict[str, Any],
+        key: str | None,
+        name: str | None,
+        tags: list[str],
+        at: datetime,
+    ) -> tuple[dict[str, Any], bool]:
+        deployment_id = self.deployment_id(deployment)
+        if deployment_id is None:
+            raise PrefectAPIError(
+                f"no deployment {deployment} (is `hundred up` or a worker pool serving it?)",
+                httpx.Response(404, text="deployment not found"),
+            )
+        body = {
+            "state": _scheduled(at),
+            "name": name,
+            "parameters": parameters,
+            "context": {},
+            "tags": tags,
+            "idempotency_key": key,
+            "parent_task_run_id": None,
+            "job_variables": None,
+            "labels": {},
+        }
+        response = self._call(
+            "POST", f"deployments/{deployment_id}/create_flow_run", f"create {deployment} run", json=body, raw=True
+        )
+        return response.json(), response.status_code == 201
+
+    def deployment_id(self, name: str) -> str | None:
+        """The deployment's id, None when the server has no such deployment."""
+        if self._deployment_ids.get(name) is None:
+            flow, _, deployment = name.partition("/")
+            path = f"deployments/name/{urllib.parse.quote(flow, safe='')}/{urllib.parse.quote(deployment, safe='')}"
+            found = self._call("GET", path, f"read deployment {name}", missing_ok=True)
+            self._deployment_ids[name] = str(found["id"]) if found else None
+        return self._deployment_ids[name]
 
     def _announce_version(self) -> None:
         """Send the X-PREFECT-API-VERSION the server itself reports, as Prefect's client does."""
@@ -227,14 +336,9 @@ class PrefectScheduler:
             self._http.headers["X-PREFECT-API-VERSION"] = str(response.json())
         self._versioned = True
 
-    def deployment_id(self, name: str) -> str:
-        if name not in self._deployment_ids:
-            flow, _, deployment = name.partition("/")
-            path = f"deployments/name/{urllib.parse.quote(flow, safe='')}/{urllib.parse.quote(deployment, safe='')}"
-            self._deployment_ids[name] = str(self._call("GET", path, f"read deployment {name}")["id"])
-        return self._deployment_ids[name]
-
-    def _call(self, method: str, path: str, what: str, *, json: Any = None, missing_ok: bool = False) -> Any:
+    def _call(
+        self, method: str, path: str, what: str, *, json: Any = None, missing_ok: bool = False, raw: bool = False
+    ) -> Any:
         self._announce_version()
 
         def once() -> Any:
@@ -243,6 +347,8 @@ class PrefectScheduler:
                 return None
             if response.status_code >= 400:
                 raise PrefectAPIError(what, response)
+            if raw:
+                return response
             return response.json() if response.content else None
 
         return retrying(once, what, self.attempts)
@@ -257,16 +363,15 @@ class PrefectScheduler:
         self.close()
 
 
+def _same_schedule(have: dict[str, Any], want: dict[str, Any]) -> bool:
+    if "interval" in want:
+        return have.get("interval") is not None and float(have["interval"]) == want["interval"]
+    return have.get("cron") == want["cron"] and have.get("timezone") == want["timezone"]
+
+
 def _run_path(run_id: str) -> str:
     """A run id is a UUID; anything else is refused before it reaches a URL."""
     return str(uuid.UUID(str(run_id)))
-
-
-STATES_PER_CALL = 200  # the Prefect server's default page limit
-
-
-def chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def retrying(
@@ -274,7 +379,7 @@ def retrying(
     what: str,
     attempts: int = 4,
     *,
-    transient: Callable[[BaseException], bool] = lambda exc: _transient(exc),
+    transient: Callable[[BaseException], bool] = _transient,
     base_delay: float = 0.5,
 ) -> T:
     """`call()`, retried with jittered backoff while `transient(error)` says another try may work

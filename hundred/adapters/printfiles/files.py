@@ -12,8 +12,9 @@ from collections import Counter
 from typing import Any
 
 from hundred.service.ports import BatchPlace
+from hundred.service.printroom.copies import batch_day, letter_of, style_of, write_atomically
 from hundred.service.printroom.order import country, is_domestic
-from hundred.service.printroom.service import letter_of, style_of, write_atomically
+from hundred.service.printroom.problems import batch_warnings, papers
 from hundred.service.records import BatchEntry, BatchResult, BatchRow, LetterRow
 
 MANIFEST_COLUMNS = (
@@ -43,7 +44,6 @@ def summary(rows: list[LetterRow]) -> dict[str, Any]:
     """Counts for the cover and the flow's artifact."""
     domestic = [r for r in rows if is_domestic(r)]
     abroad = Counter(country(r) for r in rows if not is_domestic(r))
-    papers = Counter(str(r.layout.get("paper")) for r in rows)
     envelopes = Counter(str(r.layout.get("envelope")) for r in rows)
     return {
         "letters": len(rows),
@@ -51,7 +51,7 @@ def summary(rows: list[LetterRow]) -> dict[str, Any]:
         "abroad": sum(abroad.values()),
         "countries": dict(sorted(abroad.items())),
         "home": sorted({str(r.layout.get("sender_country", "NL")) for r in rows}),
-        "papers": dict(papers),
+        "papers": dict(papers(rows)),
         "envelopes": dict(envelopes),
     }
 
@@ -63,7 +63,7 @@ def write_batch(
     from hundred.rendering.handwriting.render import render_batch  # lazy: reportlab loads only when a letter is drawn
 
     rows = [row for _, row in entries]
-    printed_on = batch.created_at.astimezone(room.tz).date()  # the batch's day, stored: re-renders stay identical
+    printed_on = batch_day(batch, room.tz)  # the batch's day, stored: re-renders stay identical
     jobs = [(letter_of(r, printed_on), style_of(r)) for r in rows]
     counts = summary(rows)
     first_abroad = next((i for i, r in enumerate(rows) if not is_domestic(r)), None)
@@ -71,12 +71,11 @@ def write_batch(
     if first_abroad:  # not None and not 0: domestic letters come before it
         separators[first_abroad] = lambda canv: sheets.draw_separator(canv, batch.batch_id, counts)
     made_at = batch.created_at.astimezone(room.tz)
+    warnings: list[str] = []
 
     def cover(canv: Any, problems: list[list[str]]) -> None:
-        listed = list(batch.problems) + [
-            f"#{e.seq} {r.letter_id}: {p}" for (e, r), ps in zip(entries, problems, strict=False) for p in ps
-        ]
-        sheets.draw_cover(canv, batch, counts, listed, made_at=f"{made_at:%Y-%m-%d %H:%M} ({room.tz.key})")
+        warnings[:] = batch_warnings(batch, entries, problems)
+        sheets.draw_cover(canv, batch, counts, warnings, made_at=f"{made_at:%Y-%m-%d %H:%M} ({room.tz.key})")
 
     pdf = room.batch_path(batch.batch_id, "pdf")
     results = write_atomically(
@@ -121,6 +120,6 @@ def write_batch(
         batch.batch_id,
         pages,
         {r.letter_id: (res.first_page, res.last_page) for r, res in zip(rows, results, strict=False)},
+        warnings,
     )
-    problems = list(batch.problems) + [f"{res.letter_id}: {p}" for res in results for p in res.problems]
-    return BatchResult(batch.batch_id, len(rows), pages, pdf, manifest, label_path, problems)
+    return BatchResult(batch.batch_id, len(rows), pages, pdf, manifest, label_path, list(warnings))

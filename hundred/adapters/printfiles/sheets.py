@@ -56,7 +56,8 @@ def _counts_line(counts: dict[str, Any]) -> str:
 
 
 def draw_cover(canv: Canvas, batch: BatchRow, counts: dict[str, Any], problems: list[str], *, made_at: str) -> None:
-    """The cover sheet (one page, more when the problem list is long); ends its pages itself."""
+    """The cover sheet (one page, more when the problem list is long); ends its pages itself.
+    `problems` are the batch's warnings (hundred.service.printroom.problems says them)."""
     papers = ", ".join(f"{p} ×{n}" if len(counts["papers"]) > 1 else p for p, n in counts["papers"].items())
     envelopes = ", ".join(f"{e} ×{n}" if len(counts["envelopes"]) > 1 else e for e, n in counts["envelopes"].items())
     window = "window" if set(counts["envelopes"]) != {"none"} else "no window: use the label sheet"
@@ -82,8 +83,6 @@ def draw_cover(canv: Canvas, batch: BatchRow, counts: dict[str, Any], problems: 
         (11, "This sheet is not mail: do not post it."),
         (11, ""),
     ]
-    if len(counts["papers"]) > 1:
-        problems = [f"mixed paper in one batch ({papers}): load both trays or split the stack", *problems]
     body.append((13, f"Problems: {len(problems)}" if problems else "Problems: none"))
     for problem in problems:
         for n, part in enumerate(textwrap.wrap(problem, 105) or [""]):
@@ -188,7 +187,8 @@ def draw_labels(out: str | BinaryIO, items: list[tuple[int, LetterRow]]) -> int:
 
 # Where each envelope's window shows the folded sheet, measured on the flat sheet from its top-left
 # corner, in every position the insert can take (research §3.1: window_fit).
-WINDOWS = (
+Window = tuple[str, str, tuple[float, float, float, float], tuple[float, float, float], list[float]]
+WINDOWS: tuple[Window, ...] = (
     ("DL", "DL 220 × 110 mm, window 90 × 45 mm", (20 * MM, 50 * MM, 80 * MM, 40 * MM), (0, 0, 0.8), [6, 2]),
     ("C5", "C5 / C6/5, window 90 × 45 mm", (20 * MM, 54 * MM, 71 * MM, 36 * MM), (0.8, 0, 0), [2, 2]),
     ("US10", "US #10, window 4½ × 1⅛ in", (1.0 * INCH, 2.50 * INCH, 3.25 * INCH, 0.67 * INCH), (0, 0.5, 0), []),

@@ -91,7 +91,7 @@ class PhaseFigure:
 
 @dataclass
 class LetterFigure:
-    states: dict[str, int] = field(default_factory=dict)  # queued, batched, printed, posted, spoiled …
+    states: dict[str, int] = field(default_factory=dict)  # queued, batched, printed, posted, withdrawn …
     on_time: int = 0  # posted by its print-by day
     late: int = 0  # posted after it: it arrives after its planned day
     overdue: int = 0  # not posted, print-by day over
@@ -103,11 +103,11 @@ class LetterFigure:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            **{s: self.states.get(s, 0) for s in ("queued", "batched", "printed", "posted", "spoiled")},
+            **{s: self.states.get(s, 0) for s in ("queued", "batched", "printed", "posted", "withdrawn")},
             **{
                 s: n
                 for s, n in sorted(self.states.items())
-                if s not in ("queued", "batched", "printed", "posted", "spoiled")
+                if s not in ("queued", "batched", "printed", "posted", "withdrawn")
             },
             "on_time": self.on_time,
             "late": self.late,

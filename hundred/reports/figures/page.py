@@ -321,7 +321,15 @@ def render_deal_page(
     extra = (
         _env()
         .get_template("deal.html.j2")
-        .render(w=w, s=story, f=story.facts, waiting_text=waiting_text, day=SHORT, zone=_zone(story.journey.timezone))
+        .render(
+            w=w,
+            wn=w.plural,
+            s=story,
+            f=story.facts,
+            waiting_text=waiting_text,
+            day=SHORT,
+            zone=_zone(story.journey.timezone),
+        )
     )
     return render_timeline_html(
         data,

@@ -250,7 +250,6 @@ STATE_WORDS = (
     N_("batched"),
     N_("printed"),
     N_("posted"),
-    N_("spoiled"),
     N_("withdrawn"),
 )
 

@@ -179,6 +179,13 @@ def _card(
     return card
 
 
+def touch_card(the_plan: Plan, result: TouchPreview, w: Words) -> Card:
+    """One touch's card exactly as the index shows it (the studio shows the touch under the cursor)."""
+    item = next(t for t in the_plan.touches if t.touch == result.touch)
+    labels = {block.phase: block.title for block in the_plan.journey.phases}
+    return _card(result, item, the_plan.start_date, labels, w, words(str(w.locale), "timeline"))
+
+
 def index_html(
     the_plan: Plan, results: list[TouchPreview], w: Words, *, timeline: str | None, warnings: list[dict] | None = None
 ) -> str:
@@ -227,4 +234,4 @@ _COUNT_WORDS = {
 }
 
 
-__all__ = ["index_html", "brief_html", "pretty_json", "Card"]
+__all__ = ["index_html", "touch_card", "brief_html", "pretty_json", "Card"]

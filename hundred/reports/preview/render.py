@@ -13,18 +13,20 @@ rest.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
 from hundred.planning.notes import PROBLEM, Note
-from hundred.planning.planner import Plan, plan
+from hundred.planning.planner import Plan, PlannedTouch, plan
 from hundred.rendering.content import EmailContent, LetterContent, Rendered, TaskContent, WebhookContent
 from hundred.rendering.i18n import Words, words
 from hundred.rendering.touch import render_touch
 from hundred.reports.preview.files import PreviewFolder
 from hundred.reports.preview.index import index_html
 from hundred.reports.preview.model import INDEX, TIMELINE, Preview, TouchPreview
+from hundred.reports.preview.thumbs import WIDTH_PX
 from hundred.reports.timeline.page import plan_zones, render_timeline_html
 from hundred.templating import sandbox as templating
 
@@ -57,15 +59,11 @@ def render_preview(
     finished = False
     try:
         for item in the_plan.touches:
-            result = TouchPreview(item.touch, item.channel)
-            try:
-                content = render_touch(journey, deal, item.touch, item.due, templates_dir, print_by=item.print_by)
-                result.content = content
-                _write(content, folder, _stem(item.touch), result)
-            except templating.TemplateProblem as exc:
-                result.problems.append(str(exc) + (f" ({exc.hint})" if exc.hint else ""))
-            except ValueError as exc:
-                result.problems.append(str(exc))
+            result, files = render_one(journey, deal, item, templates_dir)
+            for name, data, listed in files:
+                written = folder.write(name, data)
+                if listed:
+                    result.files.append(written)
             results.append(result)
         w = words(lang or journey.locale, "preview")
         folder.write(TIMELINE, _timeline_html(the_plan, results, w, warnings))
@@ -78,7 +76,35 @@ def render_preview(
     return Preview(out, index, results, removed)
 
 
-def _write(content: Rendered, folder: PreviewFolder, name: str, result: TouchPreview) -> None:
+def render_one(
+    journey: Journey,
+    deal: Deal,
+    item: PlannedTouch,
+    templates_dir: Path,
+    *,
+    unsaved: Mapping[str, str] | None = None,
+    thumb_width: int = WIDTH_PX,
+) -> tuple[TouchPreview, list[tuple[str, bytes | str, bool]]]:
+    """One planned touch rendered as `preview` shows it, and its files as (name, content, listed:
+    linked from the page; a letter's PNG is shown, not linked). A problem of this touch (no postal
+    address, a template that fails for this deal) is kept in the result, never raised. `unsaved`:
+    template texts being edited (the studio), rendered in place of the files."""
+    result = TouchPreview(item.touch, item.channel)
+    files: list[tuple[str, bytes | str, bool]] = []
+    try:
+        content = render_touch(
+            journey, deal, item.touch, item.due, templates_dir, print_by=item.print_by, unsaved=unsaved
+        )
+        result.content = content
+        files = _files(content, _stem(item.touch), result, thumb_width)
+    except templating.TemplateProblem as exc:
+        result.problems.append(str(exc) + (f" ({exc.hint})" if exc.hint else ""))
+    except ValueError as exc:
+        result.problems.append(str(exc))
+    return result, files
+
+
+def _files(content: Rendered, name: str, result: TouchPreview, thumb_width: int) -> list[tuple[str, bytes | str, bool]]:
     if isinstance(content, LetterContent):
         from hundred.rendering.handwriting import render_letters  # lazy: reportlab loads only when a letter is drawn
         from hundred.reports.preview.thumbs import thumbnail  # lazy: PDFium loads only when a thumbnail is drawn
@@ -87,24 +113,23 @@ def _write(content: Rendered, folder: PreviewFolder, name: str, result: TouchPre
         for rendered in render_letters([content.letter], content.style, buffer):
             result.problems.extend(rendered.problems)
         pdf = buffer.getvalue()
-        result.files.append(folder.write(f"{name}.pdf", pdf))
-        thumb = thumbnail(pdf)
-        folder.write(f"{name}.png", thumb.png)
+        thumb = thumbnail(pdf, thumb_width)
         result.thumbnail = (f"{name}.png", thumb.width, thumb.height, thumb.pages)
-    elif isinstance(content, EmailContent):
+        return [(f"{name}.pdf", pdf, True), (f"{name}.png", thumb.png, False)]
+    if isinstance(content, EmailContent):
         if not content.to:
             result.problems.append("the deal has no contact.email; this email cannot be sent")
         to = content.to or "(no email address on the deal)"
-        result.files.append(folder.write(f"{name}.html", content.html))
-        result.files.append(
-            folder.write(f"{name}.txt", f"To: {to}\nSubject: {content.subject}\n\n{content.text.strip()}\n")
-        )
-    elif isinstance(content, TaskContent):
+        return [
+            (f"{name}.html", content.html, True),
+            (f"{name}.txt", f"To: {to}\nSubject: {content.subject}\n\n{content.text.strip()}\n", True),
+        ]
+    if isinstance(content, TaskContent):
         brief = content.brief if content.brief.lstrip().startswith("# ") else f"# {content.title}\n\n{content.brief}"
-        result.files.append(folder.write(f"{name}.md", brief.rstrip() + "\n"))
-        result.files.append(folder.write(f"{name}.ics", content.ics))
-    elif isinstance(content, WebhookContent):
-        result.files.append(folder.write(f"{name}.json", content.body))
+        return [(f"{name}.md", brief.rstrip() + "\n", True), (f"{name}.ics", content.ics, True)]
+    if isinstance(content, WebhookContent):
+        return [(f"{name}.json", content.body, True)]
+    return []
 
 
 def _links(results: list[TouchPreview]) -> dict[str, list[tuple[str, str]]]:
@@ -132,4 +157,4 @@ def _index_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings:
     return index_html(the_plan, results, w, timeline=TIMELINE, warnings=warnings)
 
 
-__all__ = ["Preview", "TouchPreview", "render_preview", "INDEX", "TIMELINE"]
+__all__ = ["Preview", "TouchPreview", "render_preview", "render_one", "INDEX", "TIMELINE"]

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jinja2
 from markupsafe import Markup
 
+from hundred.journeys.model import PHASES
 from hundred.planning.notes import ONLY_IF, PRINT_KINDS, WAIT_KINDS, Note
 from hundred.rendering.i18n import Words, words
 from hundred.reports.timeline.axis import calendar
@@ -36,7 +37,6 @@ __all__ = ["render_timeline_html", "plan_zones", "PHASES", "PHASE_COLOURS", "CHA
 
 LONG = SHORT + " y"  # "Fri 20 Nov 2026" / "vr 20 nov 2026"
 
-PHASES = ("assess", "admit", "affirm", "activate", "acclimate", "accomplish", "adopt", "advocate")
 # Calm, distinguishable colours in Coleman's order; bands use a pale tint of each.
 PHASE_COLOURS = dict(
     zip(

@@ -6,6 +6,7 @@ Letter states (ledger `letters.state`):
     queued ──make_batch──▶ batched ──mark_printed──▶ printed ──mark_posted──▶ posted
        ▲                      │                          │
        └──────────── spoil (the printed copy is damaged or lost) ◀─────┘
+    queued ──the journey is cancelled──▶ withdrawn (never batched or posted)
 
 - make_batch claims every queued letter due by a day with one compare-and-set UPDATE
   (`... WHERE state='queued' AND letter_id IN (...)`): a letter is never claimed by two batches.
@@ -17,27 +18,30 @@ Letter states (ledger `letters.state`):
 - mark_posted: batched / printed (or queued, for a letter posted by hand) → posted, through
   `on_posted(letter_id)` (the runtime's `letter_posted`: the touch is delivered, the affirm gate
   may open). Posting twice changes nothing.
-- `spoiled` as a state means withdrawn: the runtime takes a cancelled journey's queued letters out
-  of the queue that way; such a letter is never batched or posted.
+- withdrawn: the runtime takes a cancelled journey's queued letters out of the queue.
+
+A letter is dated the day it is printed (`print_day`): the day its batch was made, else its
+print-by day. The batch PDF, the page's "What the letter says", the letter's own PDF (rewritten
+when a batch dates it otherwise, and when a spoiled copy leaves that batch), the preview and a
+reprint all render `dated(row)`, so a reprint of a batched letter is that batch's copy.
 """
 
 from __future__ import annotations
 
-import io
-import os
 import secrets
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hundred.rendering.handwriting.model import Letter, LetterStyle, PostalAddress
+from hundred.rendering.handwriting.model import Letter
 from hundred.service.ports import Ledger, PrintFiles
 from hundred.service.printroom.calendar import print_calendar
+from hundred.service.printroom.copies import batch_day, letter_of, render_pdf, style_of, write_atomically
 from hundred.service.printroom.order import is_domestic, print_order, safe_name
+from hundred.service.printroom.refusal import Refusal, Unknown
 from hundred.service.records import BatchResult, BatchRow, LetterRow
 
 KINDS = ("pdf", "manifest", "labels")
@@ -55,42 +59,6 @@ class QueueDay:
     @property
     def count(self) -> int:
         return len(self.letters)
-
-
-def letter_of(row: LetterRow, printed_on: date | None = None) -> Letter:
-    """The renderer's Letter from the ledger's stored inputs (never the template); printed on
-    another day than its print-by day, it carries the day it is printed (letters/dating.py)."""
-    from hundred.rendering.handwriting.dating import redate  # lazy: reportlab loads only when a letter is drawn
-
-    body = row.text if printed_on is None else redate(row.text, row.print_by, printed_on, row.layout.get("locale"))
-    return Letter(
-        letter_id=row.letter_id,
-        body=body,
-        signer=row.signer,
-        address=PostalAddress(**row.address) if row.address else None,
-        seed=row.seed,
-        signer_title=row.signer_title,
-    )
-
-
-def style_of(row: LetterRow) -> LetterStyle:
-    return LetterStyle(hand=row.hand, **row.layout)
-
-
-def write_atomically(path: Path, write: Callable[[Any], Any], mode: str = "wb") -> Any:
-    """Write through a temp file beside `path` and rename it into place (readers never see half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        kwargs = {"newline": "", "encoding": "utf-8"} if "b" not in mode else {}
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            result = write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return result
 
 
 class PrintRoom:
@@ -121,6 +89,11 @@ class PrintRoom:
     def letters_dir(self) -> Path:
         return Path(self.settings.letters_dir)
 
+    @property
+    def zone(self) -> str:
+        """The print room's time zone by name (Europe/Amsterdam): every time it shows says it."""
+        return self.tz.key
+
     def today(self) -> date:
         """Today in the print room's time zone (the journey calendar's)."""
         return self.ledger.clock().astimezone(self.tz).date()
@@ -134,13 +107,19 @@ class PrintRoom:
         order = sorted(days, key=lambda d: (d is not None, d or date.min))
         return [QueueDay(d, days[d], d is None or d < today) for d in order]
 
+    def next_due(self, after: date) -> QueueDay | None:
+        """The first day after `after` that queued letters must be printed by (what a batch due by
+        `after` leaves waiting), or None when nothing waits for a later day."""
+        later = [day for day in self.queue(after) if day.day is not None and day.day > after]
+        return later[0] if later else None
+
     def letters(self, state: str | None = None) -> list[LetterRow]:
         return self.ledger.letters(state=state)
 
     def letter(self, letter_id: str) -> LetterRow:
         row = self.ledger.letter(letter_id)
         if row is None:
-            raise LookupError(f"no letter {letter_id} in the print queue; `hundred letters list` lists them")
+            raise Unknown("no letter {letter} in the print queue; `hundred letters list` lists them", letter=letter_id)
         return row
 
     def batches(self) -> list[BatchRow]:
@@ -177,20 +156,47 @@ class PrintRoom:
             self.render_batch(batch.batch_id, labels=kind == "labels" or batch.labels)
         return path
 
+    # -- the day a letter is dated -------------------------------------------------------------
+
+    def print_day(self, row: LetterRow) -> date | None:
+        """The day the letter is dated: the day of the batch it is in (it is printed that day),
+        else its print-by day (a queued letter; one posted by hand from the queue)."""
+        if row.batch_id:
+            batch = self.ledger.batch_row(row.batch_id)
+            if batch is not None:
+                return batch_day(batch, self.tz)
+        return row.print_by
+
+    def dated(self, row: LetterRow) -> Letter:
+        """The letter as it is (or will be) printed: dated its `print_day`."""
+        return letter_of(row, self.print_day(row))
+
     # -- making a batch ------------------------------------------------------------------------
 
     def new_batch_id(self) -> str:
         now = self.ledger.clock().astimezone(self.tz)
         return f"{now:%Y%m%d-%H%M}-{secrets.token_hex(2)}"
 
-    def make_batch(self, *, until: date | None = None, duplex: bool = False, labels: bool = False) -> BatchResult:
+    def make_batch(
+        self,
+        *,
+        until: date | None = None,
+        duplex: bool = False,
+        labels: bool = False,
+        only: Collection[str] | None = None,
+    ) -> BatchResult:
         """Claim every queued letter due by `until` (default today; letters without a print-by day
-        too) and render the batch. An empty queue is not an error: letters 0, no files."""
+        too) and render the batch. `only` claims just those letters (whatever their print-by day,
+        if still queued): the demo's print staff batch their own letter. An empty queue is not an
+        error: letters 0, no files."""
         until = until or self.today()
         candidates: list[str] = []
         notes: list[str] = self._finish_unfinished()
         for row in self.ledger.letters(state="queued"):
-            if row.print_by is not None and row.print_by > until:
+            if only is not None:
+                if row.letter_id not in only:
+                    continue
+            elif row.print_by is not None and row.print_by > until:
                 continue
             problem = self._unprintable(row)
             if problem:
@@ -206,10 +212,12 @@ class PrintRoom:
         if not claimed:  # another run took them all a moment ago
             return BatchResult(None, 0, 0, None, None, None, notes)
         try:
-            return self.render_batch(batch_id, labels=labels)
+            result = self.render_batch(batch_id, labels=labels, copies=False)
         except BaseException:
             self.ledger.release_batch(batch_id, "the batch PDF could not be made; back in the queue")
             raise
+        result.problems += self._store_copies(batch_id)
+        return result
 
     def _finish_unfinished(self) -> list[str]:
         """A batch whose run died between claiming its letters and writing its files (pages still
@@ -238,13 +246,46 @@ class PrintRoom:
             return str(exc)
         return None
 
-    def render_batch(self, batch_id: str, *, labels: bool | None = None) -> BatchResult:
-        """Write the batch's files from the ledger: the same inputs give the same bytes."""
+    def render_batch(self, batch_id: str, *, labels: bool | None = None, copies: bool = True) -> BatchResult:
+        """Write the batch's files from the ledger: the same inputs give the same bytes. With
+        `copies`, each letter still in this batch gets its own PDF dated as the batch dates it."""
         if self.files is None:
             raise RuntimeError("this print room was built without print files (hundred.bootstrap wires them)")
         batch = self._batch(batch_id)
         entries = self.ledger.batch_entries(batch_id)
-        return self.files(self, batch, entries, labels=batch.labels if labels is None else labels)
+        result = self.files(self, batch, entries, labels=batch.labels if labels is None else labels)
+        if copies:
+            result.problems += self._store_copies(batch_id)
+        return result
+
+    def _store_copies(self, batch_id: str) -> list[str]:
+        """Each letter of the batch (still in it) whose batch day is not its print-by day gets its
+        own PDF (`letters/<deal>/<touch>.pdf`) dated as the batch prints it. A failure is a
+        problem to report, not a reason to undo the batch: the batch PDF is what gets printed."""
+        day = batch_day(self._batch(batch_id), self.tz)
+        problems = []
+        for _, row in self.ledger.batch_entries(batch_id):
+            if row.batch_id != batch_id:
+                continue  # spoiled since, and in another batch (or the queue) now
+            try:
+                self._store_copy(row, day)
+            except OSError as exc:
+                problems.append(f"{row.letter_id}: its own PDF was not updated ({exc.strerror or exc})")
+        return problems
+
+    def _store_copy(self, row: LetterRow, day: date | None, *, always: bool = False) -> None:
+        """Write the letter's own PDF dated `day`, when that dates it otherwise than the text the
+        letter channel rendered it from (or `always`)."""
+        if not row.pdf_path:
+            return
+        letter = letter_of(row, day)
+        if letter.body == row.text and not always:
+            return
+        data = render_pdf(letter, row)
+        path = Path(row.pdf_path)
+        if path.is_file() and path.read_bytes() == data:
+            return
+        write_atomically(path, lambda fh: fh.write(data))
 
     # -- state changes -------------------------------------------------------------------------
 
@@ -262,8 +303,10 @@ class PrintRoom:
             raise ValueError("name a batch or a letter")
         if letter_id is not None:
             row = self.letter(letter_id)
-            if row.state == "spoiled":
-                raise ValueError(f"letter {letter_id} was withdrawn (its journey was cancelled); do not post it")
+            if row.state == "withdrawn":
+                raise Refusal(
+                    "letter {letter} was withdrawn (its journey was cancelled); do not post it", letter=letter_id
+                )
             if row.state == "posted":
                 self._post(letter_id)  # repairs a touch whose completion was missed; changes nothing else
                 return []
@@ -271,6 +314,7 @@ class PrintRoom:
             if row.batch_id:
                 self._close_batch(row.batch_id)
             return [letter_id]
+        assert batch_id is not None
         self._batch(batch_id)
         ids = [
             row.letter_id
@@ -294,44 +338,53 @@ class PrintRoom:
             self.ledger.mark_batch(batch_id, "posted_at")
 
     def spoil(self, letter_id: str, reason: str) -> None:
-        """The printed copy is damaged or lost: back to the queue for the next batch."""
+        """The printed copy is damaged or lost: back to the queue for the next batch (and its own
+        PDF dated its print-by day again, as the queue shows it)."""
         row = self.letter(letter_id)
         if row.state == "queued":
-            raise ValueError(f"letter {letter_id} is still in the queue: nothing printed to spoil")
+            raise Refusal("letter {letter} is still in the queue: nothing printed to spoil", letter=letter_id)
         if row.state == "posted":
-            raise ValueError(
-                f"letter {letter_id} was already posted; `hundred letters reprint {letter_id}` "
-                f"prints a copy if one must go out again"
+            raise Refusal(
+                "letter {letter} was already posted; reprint it if a copy must go out again", letter=letter_id
             )
-        if row.state == "spoiled":
-            raise ValueError(f"letter {letter_id} was withdrawn (its journey was cancelled)")
+        if row.state == "withdrawn":
+            raise Refusal("letter {letter} was withdrawn (its journey was cancelled)", letter=letter_id)
         if self.ledger.spoil_letter(letter_id, reason or "spoiled") is None:
-            raise ValueError(f"letter {letter_id} changed state meanwhile; look again")
+            raise Refusal("letter {letter} changed state meanwhile; look again", letter=letter_id)
+        queued = self.ledger.letter(letter_id)
+        if queued is not None and letter_of(row, self.print_day(row)).body != row.text:
+            try:
+                self._store_copy(queued, self.print_day(queued), always=True)
+            except OSError:
+                pass  # the queue and the next batch render from the ledger; the copy catches up then
 
     # -- one letter ----------------------------------------------------------------------------
 
     def preview(self, letter_id: str) -> bytes:
-        """PDF bytes of one letter from its stored inputs (the same as `reprint` writes)."""
-        return self._render_one(self.letter(letter_id))
-
-    @staticmethod
-    def _render_one(row: LetterRow) -> bytes:
-        from hundred.rendering.handwriting.render import (
-            render_letters,  # lazy: reportlab loads only when a letter is drawn
-        )
-
-        buf = io.BytesIO()
-        render_letters([letter_of(row)], style_of(row), buf)
-        return buf.getvalue()
+        """PDF bytes of one letter as it is printed (the same as `reprint` writes)."""
+        row = self.letter(letter_id)
+        return render_pdf(self.dated(row), row)
 
     def reprint(self, letter_id: str) -> Path:
-        """One letter rendered again now, byte-identical, to letters/reprints/; no state changes."""
+        """One letter rendered again now, byte-identical to its copy in its batch (dated the
+        batch's day), to letters/reprints/; no state changes."""
         row = self.letter(letter_id)
-        data = self._render_one(row)
+        data = render_pdf(self.dated(row), row)
         path = self.letters_dir / "reprints" / f"{safe_name(letter_id)}.pdf"
         write_atomically(path, lambda fh: fh.write(data))
         self.ledger.record_event(row.deal_id, "letter.reprinted", row.touch_id, f"{letter_id} → {path}")
         return path
 
 
-__all__ = ["BatchResult", "PrintRoom", "QueueDay", "is_domestic", "letter_of", "style_of"]
+__all__ = [
+    "BatchResult",
+    "write_atomically",
+    "PrintRoom",
+    "QueueDay",
+    "Refusal",
+    "Unknown",
+    "batch_day",
+    "is_domestic",
+    "letter_of",
+    "style_of",
+]

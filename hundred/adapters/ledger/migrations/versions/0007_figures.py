@@ -1,7 +1,7 @@
 """figures: journey days on every journey, and the indexes the figures' SQL reads by
 
 Revision ID: 0007
-Revises: 0004 (the lead rebases this onto 0006 when merging)
+Revises: 0006
 Create Date: 2026-12-10
 
 `journeys.closed_on` (day 0's date in the journey's zone) and `journeys.day_zero` (the wall moment
@@ -20,7 +20,7 @@ from alembic import op
 from hundred.planning.days import JourneyDays
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -25,8 +25,11 @@ from prefect.runner import Runner
 from prefect.schedules import Cron, Interval
 from prefect.types.entrypoint import EntrypointType
 
+from flows.figures import journey_figures
 from flows.journey import cancel_journey, deal_closed, deliver, reconcile
 from flows.print_batch import print_batch
+
+FIGURES_CRON = "0 7 * * *"  # every morning, before the working day: how each journey is doing
 
 
 def deployments() -> list[Any]:
@@ -50,6 +53,12 @@ def deployments() -> list[Any]:
             name="print-batch",
             schedule=Cron(when.print_batch_cron, timezone=when.print_batch_timezone),
             description="Workday mornings: the day's print batch of letters.",
+            **module,
+        ),
+        journey_figures.to_deployment(
+            name="journey-figures",
+            schedule=Cron(FIGURES_CRON, timezone=when.print_batch_timezone),  # the default journey's zone
+            description="Every morning: how each journey is doing, one artifact per journey.",
             **module,
         ),
     ]

@@ -25,10 +25,12 @@ from typing import Any
 from hundred.adapters import crm as crm_apis
 from hundred.adapters.channels import ChannelConfig, deliver as deliver_through
 from hundred.adapters.ledger import Ledger as SqlLedger
+from hundred.adapters.ledger.figures import LedgerFigures
 from hundred.adapters.prefect.scheduler import PrefectScheduler
 from hundred.adapters.printfiles.files import write_batch
 from hundred.rendering.content import Rendered
 from hundred.service.enrichment import CrmApi
+from hundred.service.figures import JourneyFigures
 from hundred.service.intake import Intake
 from hundred.service.local import prefect_api_url, read_up
 from hundred.service.no_prefect import NoPrefect
@@ -215,6 +217,14 @@ def print_room(
     )
 
 
+def figures(
+    config: Settings | None = None, *, ledger_: SqlLedger | None = None, clock: Callable[[], datetime] = utcnow
+) -> JourneyFigures:
+    """How each journey is doing, counted by SQL in this home's ledger (or the one given)."""
+    config = config or settings()
+    return JourneyFigures(LedgerFigures(ledger_ if ledger_ is not None else ledger(config)), clock)
+
+
 def posting_print_room(config: Settings | None = None) -> PrintRoom:
     """The print room whose posted letters complete their touches through the runtime."""
     config = config or settings()
@@ -222,4 +232,15 @@ def posting_print_room(config: Settings | None = None) -> PrintRoom:
     return print_room(config, ledger_=rt.ledger, on_posted=rt.letter_posted)
 
 
-__all__ = ["channels", "crm", "intake", "ledger", "memory_ledger", "print_room", "runtime", "scheduler", "settings"]
+__all__ = [
+    "channels",
+    "crm",
+    "figures",
+    "intake",
+    "ledger",
+    "memory_ledger",
+    "print_room",
+    "runtime",
+    "scheduler",
+    "settings",
+]

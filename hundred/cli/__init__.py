@@ -4,12 +4,13 @@
 - operate.py: simulate, up, deal-closed, status, cancel, retry, task done (operators)
 - printroom.py: letters … (print staff)
 - intake.py: intake …, import (the CRM's way in)
+- report.py: report (how each journey is doing; `status DEAL` tells one customer's story)
 - versions.py: journeys diff (journeys in flight and the versions they are on)
 - studio.py: studio (the journey studio on 127.0.0.1)
 - crm.py: crm check (connecting Pipedrive or HubSpot)
 """
 
-from hundred.cli import crm, intake, journeys, operate, printroom, studio, versions  # noqa: F401  (each registers its commands on `app`)
+from hundred.cli import crm, intake, journeys, operate, printroom, report, studio, versions  # noqa: F401  (each registers its commands on `app`)
 from hundred.cli.app import app, main, use_command_class
 
 use_command_class(app)

@@ -196,7 +196,9 @@ def status(
     deal: Annotated[str | None, typer.Argument(help="A deal id: show its touches.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON (a stable contract).")] = False,
 ) -> None:
-    """Every journey in flight, or one deal's touches with their state, due time and error.
+    """Every journey in flight, or one customer's 100 days: every touch planned against what
+    happened (in the journey's language), what is waiting and on what, the letters with their
+    print and post dates, and the events.
 
     \b
     Examples:
@@ -237,25 +239,30 @@ def status(
     if row is None:
         raise UserError(f"no journey for deal {deal}; `hundred status` lists them")
     touches = ledger.touches(deal)
+    from hundred import bootstrap  # lazy: the runtime stack stays out of `hundred validate`
+
+    story = bootstrap.figures(bootstrap.settings(), ledger_=ledger).story(deal)
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "deal": deal,
-                    "journey": row.journey_id,
-                    "version": row.version,
-                    "state": row.state,
-                    "touches": [touch_json(t) for t in touches],
-                },
-                indent=2,
-            )
-        )
+        one: dict[str, Any] = {
+            "deal": deal,
+            "journey": row.journey_id,
+            "version": row.version,
+            "state": row.state,
+            "touches": [touch_json(t) for t in touches],
+        }
+        if story is not None:  # added keys; the ones above are the stable contract
+            extra = {t.touch: t.to_json() for t in story.touches}
+            for t in one["touches"]:
+                t.update(extra.get(t["touch"], {}))
+            one.update(story.to_json())
+        print(json.dumps(one, indent=2, ensure_ascii=False))
         return
-    out.print(
-        f"deal {deal}: {row.journey_id} (version {row.version}), {row.state}"
-        + (f": {row.exit_reason}" if row.exit_reason else "")
-    )
-    _print_touches(touches, row.journey_model())
+    if story is None:  # the journey went between the two reads: the plain list is still the truth
+        _print_touches(touches, row.journey_model())
+        return
+    from hundred.reports.figures.text import story_text  # lazy: the runtime stack stays out of `hundred validate`
+
+    out.print(story_text(story))
 
 
 @app.command()

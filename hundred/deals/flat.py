@@ -4,7 +4,7 @@ A flat key is a deal field with dots for its parts: `id`, `closed_at`, `journey`
 `currency`, `product`, `segment`, `owner.name`, `owner.email`, `owner.title`,
 `contact.first_name`, `contact.last_name`, `contact.email`, `contact.phone`, `contact.locale`,
 `contact.timezone`, `company.name`, `address.street`, `address.postcode`, `address.city`,
-`address.state`, `address.country`, and `fields.<name>` for a custom field. An empty CSV cell is
+`address.state`, `address.country`, `referred_by`, and `fields.<name>` for a custom field. An empty CSV cell is
 left out (the deal's default applies, or its "is missing" error); a cell of only spaces is given
 as it is (a required field then "is blank"); other cells are trimmed.
 """
@@ -39,6 +39,7 @@ COLUMNS = (
     "address.city",
     "address.state",
     "address.country",
+    "referred_by",
 )
 PARTS = ("owner", "contact", "company", "address", "fields")
 MAX_ROWS = 100_000

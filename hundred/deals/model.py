@@ -147,7 +147,19 @@ class Deal(BaseModel):
     contact: Contact
     company: Company | None = None
     address: Address | None = None
+    # the deal of the existing customer who recommended this one: counts as a referral received for
+    # that customer's journey (hundred report, /journeys); the CRM mapping or an import may fill it
+    referred_by: Annotated[
+        _line(checks.FIELD_TEXT_MAX, checks.check_id, optional=True) | None, BeforeValidator(_id_as_text)
+    ] = None
     fields: Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v)] = Field(default_factory=dict)
+
+    @field_validator("referred_by")
+    @classmethod
+    def _not_self_referred(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value == info.data.get("id"):
+            raise ValueError("names this deal itself; it is the deal of the customer who recommended this one")
+        return value
 
     @field_validator("closed_at")
     @classmethod

@@ -11,5 +11,6 @@ DELIVER = "deliver/deliver"
 CANCEL_JOURNEY = "cancel-journey/cancel-journey"
 RECONCILE = "reconcile/reconcile"
 PRINT_BATCH = "print-batch/print-batch"
-ALL: tuple[str, ...] = (DEAL_CLOSED, DELIVER, CANCEL_JOURNEY, RECONCILE, PRINT_BATCH)
+JOURNEY_FIGURES = "journey-figures/journey-figures"
+ALL: tuple[str, ...] = (DEAL_CLOSED, DELIVER, CANCEL_JOURNEY, RECONCILE, PRINT_BATCH, JOURNEY_FIGURES)
 RETIRED_RUN_TOUCH = "run-touch/run-touch"

@@ -19,6 +19,7 @@ from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
 from hundred.planning.upgrade import DealUpgrade
 from hundred.rendering.content import Rendered
+from hundred.reports.figures.facts import DealFacts, FigureFacts, Period
 from hundred.service.records import (
     BatchEntry,
     BatchResult,
@@ -368,3 +369,20 @@ class Ledger(Protocol):
         count_attempt: bool = False,
         **fields: Any,
     ) -> IntakeRow | None: ...
+
+
+# -- the figures: how each journey is doing (issue 20) ---------------------------------------------
+
+
+class FigureSource(Protocol):
+    """Counted buckets for the figures, and one customer's whole record (the SQL ledger:
+    hundred.adapters.ledger.figures). Counting happens where the rows are; no caller loops over
+    customers."""
+
+    def figure_facts(self, period: Period, journey: str | None, now: datetime) -> FigureFacts:
+        """Every journey's (or one journey's) counts for the journeys received in `period`."""
+        ...
+
+    def deal_facts(self, deal_id: str, now: datetime) -> DealFacts | None:
+        """One deal's journey, touches, events, letters and deliveries; None when it has none."""
+        ...

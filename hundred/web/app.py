@@ -19,6 +19,7 @@ from hundred.service.local import UP_FILE
 from hundred.service.settings import Settings
 from hundred.web.guard import door
 from hundred.web.hooks import IntakeServices, build_hooks_router
+from hundred.web.journeys import install_journeys
 from hundred.web.site import PrintRoomSite
 from hundred.web.studio import mount_studio
 
@@ -128,18 +129,22 @@ def health(home: Path) -> tuple[bool, dict[str, Any]]:
     }
 
 
-def create_app(home: Path | None = None, *, settings: Any = None, printroom: Any = None, intake: Any = None) -> FastAPI:
+def create_app(
+    home: Path | None = None, *, settings: Any = None, printroom: Any = None, intake: Any = None, figures: Any = None
+) -> FastAPI:
     """The app; `settings` (default: from the environment) and `printroom` (default: a PrintRoom
     on the home's ledger, posting through the runtime) and `intake` (default: hundred.service.intake.Intake on
-    that ledger and Prefect's REST API) can be handed in by tests. The CRM's hooks are in hooks.py."""
+    that ledger and Prefect's REST API) and `figures` (default: the journeys' figures on that ledger) can
+    be handed in by tests. The CRM's hooks are in hooks.py; the journeys' figures in journeys.py."""
     home = Path(home or os.environ.get("HUNDRED_HOME") or ".hundred").absolute()
     if settings is None:
         settings = Settings(home=home)
     site = PrintRoomSite(home, settings, printroom)
     # One door for every route: closed unless its path is declared public (hundred/web/guard.py).
     app = FastAPI(title="hundred", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(door)])
-    app.state.guard = site.guard
+    app.state.guard = site.guard  # the journeys' figures are behind this door for now (web/marketer.py)
     site.install(app)
+    install_journeys(app, home, settings, figures)
 
     app.state.intake_services = IntakeServices(home, settings, intake)
     app.include_router(build_hooks_router(app.state.intake_services))

@@ -83,10 +83,10 @@ def own_origin(request: Request) -> str:
 
 
 def safe_next(value: str | None) -> str:
-    """Only a path of the print room itself (no scheme, no //host, no backslash)."""
+    """Only a path of the print room or the journeys' figures (no scheme, no //host, no backslash)."""
     if (
         value
-        and value.startswith("/print")
+        and value.startswith(("/print", "/journeys"))
         and not value.startswith("//")
         and "\\" not in value
         and not _CONTROL.search(value)

@@ -76,6 +76,7 @@ class JourneyRecord(Base):
     """One customer's journey: the version and snapshot it started with, never re-read from YAML."""
 
     __tablename__ = "journeys"
+    __table_args__ = (Index("ix_journeys_journey_id_version_received_at", "journey_id", "version", "received_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     deal_id: Mapped[str] = mapped_column(String(200), unique=True)
@@ -90,6 +91,10 @@ class JourneyRecord(Base):
     gate_opened_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # journey days (hundred/planning/days.py): day 0's date in the journey's zone, and the wall
+    # moment it began on this journey's clock, so the figures' SQL counts days without time zones
+    closed_on: Mapped[date | None]
+    day_zero: Mapped[datetime | None]
 
 
 class DealRecord(Base):
@@ -117,6 +122,7 @@ class TouchRecord(Base):
         Index("ix_touches_state_due", "state", "due"),
         Index("ix_touches_state_moment", "state", "moment"),
         Index("ix_touches_claimed_by", "claimed_by"),
+        Index("ix_touches_channel_state", "channel", "state"),  # the figures: per channel
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -158,6 +164,7 @@ class DeliveryRecord(Base):
     pending is written before anything leaves, sending just before, sent after."""
 
     __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_channel_state", "channel", "state"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(400), unique=True)

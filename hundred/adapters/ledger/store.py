@@ -35,6 +35,7 @@ from hundred.adapters.ledger.queue import DeliveriesAndLetters
 from hundred.adapters.ledger.upgrades import Upgrades
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
+from hundred.planning.days import JourneyDays
 from hundred.planning.identity import shard_key
 from hundred.planning.states import COMPLETE, NOT_STARTED, Move, TouchState
 from hundred.service.records import (
@@ -149,6 +150,7 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
             raise ValueError(f"touch ids repeat in {ids}")
         now = self.clock()
         version = journey.version()
+        days = JourneyDays.of(deal.closed_at, journey.timezone, received_at, day_seconds)
         try:
             with self._write() as session:
                 session.add(
@@ -163,6 +165,8 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
                         day_seconds=day_seconds,
                         created_at=now,
                         updated_at=now,
+                        closed_on=days.closed_on,
+                        day_zero=days.day_zero,
                     )
                 )
                 session.flush()  # the unique deal_id: a second journey for the deal fails here

@@ -299,6 +299,35 @@ def _gates(lanes: list[dict], touches: list[dict], span: int, w: Words) -> list[
     return gates
 
 
+ACT_KINDS = ("on-time", "late", "failed", "skipped", "cancelled", "open")
+ACT_WORDS = {
+    "on-time": N_("happened on time"),
+    "late": N_("happened late"),
+    "failed": N_("failed"),
+    "skipped": N_("skipped or expired"),
+    "cancelled": N_("cancelled"),
+    "open": N_("under way"),
+}
+
+
+def _actual_marks(actual: Mapping[str, Mapping[str, Any]], touches: list[dict], span: int) -> dict[str, dict]:
+    """Where what really happened goes on the track: on the journey day it happened, in the
+    planned marker's row, joined to it by a line."""
+    out = {}
+    for t in touches:
+        a = actual.get(t["id"])
+        if a is None:
+            continue
+        kind = str(a.get("kind") or "open")
+        day = _int(a.get("day"))
+        mark = {"kind": kind if kind in ACT_KINDS else "open", "text": str(a.get("text") or ""), "x": None}
+        if day is not None and "y" in t:
+            x = _pct(min(max(day, 0), span - 1) + 0.5, span)
+            mark.update(x=x, y=t["y"] + 13, from_x=min(x, t["x"]), width=abs(x - t["x"]))
+        out[t["id"]] = mark
+    return out
+
+
 # ------------------------------------------------------------------------------------------- main
 def plan_zones(the_plan: Any) -> dict[str, Any]:
     """What a `planner.Plan` knows beyond its JSON, for `render_timeline_html(..., **plan_zones(plan))`:
@@ -345,6 +374,9 @@ def render_timeline_html(
     zones: Mapping[str, str] | None = None,
     contact_timezone: str | None = None,
     notes: Mapping[str, Sequence[Note | str]] | None = None,
+    actual: Mapping[str, Mapping[str, Any]] | None = None,
+    nav: Markup | None = None,
+    extra: Markup | None = None,
 ) -> str:
     """Return a self-contained HTML page showing `plan` (the `hundred plan --json` dict).
 
@@ -356,6 +388,12 @@ def render_timeline_html(
     `plan_zones(plan)`: each row names its zone; without them a row shows its UTC offset. So do
     `notes` (touch id → its notes as data, said in the page's language); a touch not in them shows
     the plan's own notes as written.
+
+    `actual` draws what really happened over the plan (one customer's journey, the deal page):
+    touch id → {"day": the journey day it happened (None: not yet), "kind": "on-time" | "late" |
+    "failed" | "skipped" | "cancelled" | "open", "text": what happened, in words}; each such
+    touch gets a mark on its day joined to its planned marker, and the table a column saying it.
+    `nav` (links above the page) and `extra` (sections after the table) are ready HTML.
     """
     w = words(lang or plan.get("locale"), "timeline")
     touches_in = plan.get("touches") or []
@@ -377,6 +415,7 @@ def render_timeline_html(
     )
     lanes, height = _lanes(plan, touches, span, w, empty)
     gates = _gates(lanes, touches, span, w)
+    acts = _actual_marks(actual or {}, touches, span)
     wmarks, warns = warning_marks(warnings, touches, lanes, span, length, w)
     for mark in wmarks:
         for t in touches:
@@ -427,4 +466,10 @@ def render_timeline_html(
         wmarks=wmarks,
         warns=warns,
         any_gated=bool(gates),
+        acts=acts,
+        act_words=ACT_WORDS,
+        act_kinds=sorted({a["kind"] for a in acts.values() if a.get("x") is not None}, key=ACT_KINDS.index),
+        with_actual=actual is not None,
+        nav=nav or "",
+        extra=extra or "",
     )

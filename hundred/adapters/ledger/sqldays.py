@@ -1,0 +1,57 @@
+"""Journey days in SQL, on SQLite and PostgreSQL alike (the rule is hundred/planning/days.py).
+
+`days(x)` is a moment or a date as days since 1970-01-01 (UTC), a float: SQLite's `julianday`
+shifted to the Unix epoch, PostgreSQL's `extract(epoch …) / 86400`. A journey day is then
+`floor((days(moment) - days(day_zero)) * 86400 / day_seconds)`.
+
+Journey days are never negative: every moment the ledger records comes after its journey's day 0
+began (day zero is the close date's midnight, and nothing happens before the close or before the
+deal is received). So on SQLite `floor` is `CAST(max(x, 0) AS INTEGER)`: the value computed once,
+and no need for the math functions a SQLite may be built without.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Float, Integer
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+JULIAN_EPOCH = 2440587.5  # julianday('1970-01-01')
+
+
+class days(FunctionElement[float]):
+    """A datetime or date column as days since the Unix epoch (float)."""
+
+    type = Float()
+    inherit_cache = True
+    name = "days"
+
+
+@compiles(days, "sqlite")
+def _days_sqlite(element: days, compiler: Any, **kw: Any) -> str:
+    return f"(julianday({compiler.process(element.clauses, **kw)}) - {JULIAN_EPOCH})"
+
+
+@compiles(days, "postgresql")
+def _days_postgresql(element: days, compiler: Any, **kw: Any) -> str:
+    return f"(extract(epoch from {compiler.process(element.clauses, **kw)}) / 86400.0)"
+
+
+class floor(FunctionElement[int]):
+    """The largest integer not above the value."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "floor"
+
+
+@compiles(floor, "sqlite")
+def _floor_sqlite(element: floor, compiler: Any, **kw: Any) -> str:
+    return f"CAST(max({compiler.process(element.clauses, **kw)}, 0) AS INTEGER)"
+
+
+@compiles(floor, "postgresql")
+def _floor_postgresql(element: floor, compiler: Any, **kw: Any) -> str:
+    return f"CAST(floor(greatest({compiler.process(element.clauses, **kw)}, 0)) AS INTEGER)"

@@ -74,7 +74,8 @@ def reconcile(rt: Runtime) -> Report:
             for t in late[:50]:
                 report.add("caught up", f"{t.deal_id} · {t.touch_id}: due {iso_utc(t.due)}, no run holds it; run now")
 
-    waiting = rt.ledger.waiting_intakes(before=now - STORED_GRACE, kinds=DEAL_KINDS)
+    grace = min(STORED_GRACE, timedelta(seconds=settings.catch_up_seconds))  # never later than a touch
+    waiting = rt.ledger.waiting_intakes(before=now - grace, kinds=DEAL_KINDS)
     if waiting:
         run = rt.scheduler.ensure_deal_closed(moment_of(now, 1.0))
         for row in waiting[:50]:

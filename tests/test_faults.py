@@ -184,6 +184,8 @@ def test_a_touch_whose_retries_ran_out_while_the_ledger_was_down_is_run_again_by
         touch_states(site, "F-DUE-2")["later"] == "scheduled"
         and "Later" not in report(site, api, "F-DUE-2", inbox, "due2@example.nl")["smtp"]
     )  # its moment's run failed before it could claim it: reconcile sees that and makes a run now
+    # reconcile leaves a stored deal to the runs for STORED_GRACE (a run may be about to take it)
+    time.sleep(max(0.0, STORED_GRACE.total_seconds() + 1 - (time.monotonic() - stored_at)))
     reconciled = PrefectScheduler(api).submit_reconcile("after the ledger outage")
     wait_until(
         lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 90, "the reconcile run", log=served.log
@@ -263,10 +265,12 @@ def test_a_deal_closed_run_whose_retries_ran_out_while_the_ledger_was_down_is_ru
 ):
     """Stored and answered 202, then the ledger goes away before the deal-closed run reads it."""
     from hundred.adapters.prefect.scheduler import PrefectScheduler
+    from hundred.service.reconcile import STORED_GRACE
 
     api = hundred_deployments.api_url
     app = serve_app(site.settings)
     try:
+        stored_at = time.monotonic()
         answer = app.post("/hooks/deal-closed", payload("F-CLOSED-1", "closed1@example.nl"))
         assert answer.status_code == 202 and answer.json()["state"] == "pending", answer.text
         run_id = answer.json()["run"]
@@ -281,6 +285,8 @@ def test_a_deal_closed_run_whose_retries_ran_out_while_the_ledger_was_down_is_ru
         app.stop()
     assert site.ledger.journey("F-CLOSED-1") is None
     assert site.ledger.intake(answer.json()["intake"]).state == "pending"  # stored: nothing lost
+    # reconcile leaves a stored deal to the runs for STORED_GRACE (a run may be about to take it)
+    time.sleep(max(0.0, STORED_GRACE.total_seconds() + 1 - (time.monotonic() - stored_at)))
     reconciled = PrefectScheduler(api).submit_reconcile("after the ledger outage")
     wait_until(
         lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 90, "the reconcile run", log=served.log

@@ -184,8 +184,6 @@ def test_a_touch_whose_retries_ran_out_while_the_ledger_was_down_is_run_again_by
         touch_states(site, "F-DUE-2")["later"] == "scheduled"
         and "Later" not in report(site, api, "F-DUE-2", inbox, "due2@example.nl")["smtp"]
     )  # its moment's run failed before it could claim it: reconcile sees that and makes a run now
-    # reconcile leaves a stored deal to the runs for STORED_GRACE (a run may be about to take it)
-    time.sleep(max(0.0, STORED_GRACE.total_seconds() + 1 - (time.monotonic() - stored_at)))
     reconciled = PrefectScheduler(api).submit_reconcile("after the ledger outage")
     wait_until(
         lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 90, "the reconcile run", log=served.log

@@ -17,6 +17,7 @@ import signal
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from faults_site import (  # noqa: F401 (inbox: a fixture)
     Inbox,
@@ -118,6 +119,9 @@ def test_a_worker_killed_mid_delivery_and_a_new_worker_with_reconcile_send_the_e
     assert figures["smtp"] == {"Hallo Ilse": 1}
     assert figures["deliveries"]["hello"] == "sent"
     assert figures["runs"]["F-KILL-1 · hello"][0] == "COMPLETED"
+    body = {"task_runs": {"name": {"any_": ["F-KILL-1 · hello"]}}, "sort": "EXPECTED_START_TIME_ASC"}
+    tasks = httpx.post(f"{api}/task_runs/filter", json=body, timeout=30).json()
+    assert [t["state"]["type"] for t in tasks] == ["CRASHED", "COMPLETED"]  # the dead one says so in the UI
     assert pool.worker_of(prefect_run(api, run_id)) == "worker-b"
     events = [e.event for e in site.ledger.events(deal_id="F-KILL-1") if e.touch_id == "hello"]
     assert events.count("delivered") == 1, events

@@ -177,12 +177,27 @@ class PrefectScheduler:
         return stale
 
     def take_over(self, run: StaleRun, reason: str) -> None:
+        """The run is scheduled again; the tasks its dead process left Running (they never end on
+        their own) are marked Crashed, so the Prefect UI shows each touch's live task once."""
         self._call(
             "POST",
             f"flow_runs/{_run_path(run.run_id)}/set_state",
             f"take over run {run.run_id}",
             json={"state": _scheduled(datetime.now(UTC), f"taken over: {reason}"), "force": True},
         )
+        body = {
+            "flow_runs": {"id": {"any_": [_run_path(run.run_id)]}},
+            "task_runs": {"state": {"type": {"any_": ["PENDING", "RUNNING"]}}},
+            "limit": 200,
+        }
+        for task_run in self._call("POST", "task_runs/filter", "read the run's tasks", json=body) or []:
+            crashed = {"type": "CRASHED", "name": "Crashed", "message": f"its process died; {reason}"}
+            self._call(
+                "POST",
+                f"task_runs/{task_run['id']}/set_state",
+                f"mark task {task_run['id']} crashed",
+                json={"state": crashed, "force": True},
+            )
 
     def ended(self, run_ids: Collection[str]) -> set[str]:
         """Which runs have ended or are gone; ids that are not run ids (a test's) count as gone."""

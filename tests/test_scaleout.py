@@ -203,7 +203,11 @@ def test_two_workers_on_postgresql_deliver_every_touch_of_every_deal_exactly_onc
 
         # 3. Prefect: one COMPLETED task per deal and per touch, in runs per moment; both workers ran some
         deal_runs, touch_runs = pool.runs("deal-closed/deal-closed"), pool.runs("deliver/deliver")
-        tasks = pool.task_runs()
+        # Prefect records task runs from their events, a moment after they ran: wait for all of them
+        wanted = len(deals) + len(expected)
+        deadline = time.monotonic() + 120
+        while len(tasks := pool.task_runs()) < wanted and time.monotonic() < deadline:
+            time.sleep(1)
         starts = collections.Counter(t["name"] for t in tasks if t["name"].endswith(" · start"))
         touches = collections.Counter(t["name"] for t in tasks if not t["name"].endswith(" · start"))
         assert set(starts) == {f"{d} · start" for d in deals} and set(starts.values()) == {1}, starts

@@ -69,6 +69,16 @@ DRAIN_SECONDS = (
 )
 
 
+def in_flight(runner: Runner) -> int:
+    """How many flow runs the runner's processes are running. Prefect 3.8 keeps them in its process
+    manager (the runner's own `_flow_run_process_map` stays empty); older ones in that map."""
+    manager = getattr(runner, "_process_manager", None)
+    processes = getattr(manager, "_process_map", None)
+    if processes is None:
+        processes = getattr(runner, "_flow_run_process_map", None)
+    return len(processes or {})
+
+
 async def drain(runner: Runner, seconds: float = DRAIN_SECONDS) -> None:
     """Stop taking runs, let the ones in flight finish (a deliver run takes seconds), then stop:
     a run killed half-way is safe (the next one takes its touches over), but it writes a
@@ -77,7 +87,7 @@ async def drain(runner: Runner, seconds: float = DRAIN_SECONDS) -> None:
     if poller is not None:
         poller.stopping = True
     deadline = asyncio.get_running_loop().time() + seconds
-    while getattr(runner, "_flow_run_process_map", None) and asyncio.get_running_loop().time() < deadline:
+    while in_flight(runner) and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.2)
     await runner.stop()
 

@@ -208,10 +208,19 @@ def test_two_workers_on_postgresql_deliver_every_touch_of_every_deal_exactly_onc
         deadline = time.monotonic() + 120
         while len(tasks := pool.task_runs()) < wanted and time.monotonic() < deadline:
             time.sleep(1)
-        starts = collections.Counter(t["name"] for t in tasks if t["name"].endswith(" · start"))
-        touches = collections.Counter(t["name"] for t in tasks if not t["name"].endswith(" · start"))
-        assert set(starts) == {f"{d} · start" for d in deals} and set(starts.values()) == {1}, starts
-        assert set(touches) == {f"{d} · {t}" for d in deals for t in TOUCHES}
+
+        # a task is known by its tags (deal:, touch:); its name, `<deal> · <touch>`, is what the UI
+        # shows, but Prefect's event recorder now and then keeps the default name under load
+        def identity(task: dict) -> tuple[str | None, str | None]:
+            tags = dict(tag.split(":", 1) for tag in task["tags"] if ":" in tag)
+            return tags.get("deal"), tags.get("touch")
+
+        starts = collections.Counter(identity(t)[0] for t in tasks if identity(t)[1] is None)
+        touches = collections.Counter(identity(t) for t in tasks if identity(t)[1] is not None)
+        assert set(starts) == set(deals) and set(starts.values()) == {1}, starts
+        assert set(touches) == {(d, t) for d in deals for t in TOUCHES} and set(touches.values()) == {1}
+        unnamed = [t["name"] for t in tasks if " · " not in t["name"]]
+        print(f"task runs: {len(tasks)}, {len(unnamed)} under Prefect's default name")
         assert collections.Counter(t["state_type"] for t in tasks) == {"COMPLETED": len(tasks)}
         runs = deal_runs + touch_runs
         assert {r["state_type"] for r in runs} <= {"COMPLETED", "SCHEDULED"}, collections.Counter(

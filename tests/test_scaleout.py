@@ -203,10 +203,13 @@ def test_two_workers_on_postgresql_deliver_every_touch_of_every_deal_exactly_onc
 
         # 3. Prefect: one COMPLETED task per deal and per touch, in runs per moment; both workers ran some
         deal_runs, touch_runs = pool.runs("deal-closed/deal-closed"), pool.runs("deliver/deliver")
-        # Prefect records task runs from their events, a moment after they ran: wait for all of them
+        # Prefect records task runs and their states from events, a moment after they ran: wait for them
         wanted = len(deals) + len(expected)
         deadline = time.monotonic() + 120
-        while len(tasks := pool.task_runs()) < wanted and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            tasks = pool.task_runs()
+            if len(tasks) >= wanted and all(t["state_type"] in ("COMPLETED", "FAILED", "CRASHED") for t in tasks):
+                break
             time.sleep(1)
 
         # a task is known by its tags (deal:, touch:); its name, `<deal> · <touch>`, is what the UI

@@ -226,9 +226,9 @@ def test_two_workers_on_postgresql_deliver_every_touch_of_every_deal_exactly_onc
         print(f"task runs: {len(tasks)}, {len(unnamed)} under Prefect's default name")
         assert collections.Counter(t["state_type"] for t in tasks) == {"COMPLETED": len(tasks)}
         runs = deal_runs + touch_runs
-        assert {r["state_type"] for r in runs} <= {"COMPLETED", "SCHEDULED"}, collections.Counter(
+        assert {r["state_type"] for r in runs} <= {"COMPLETED", "SCHEDULED", "PENDING", "RUNNING"}, collections.Counter(
             r["state_type"] for r in runs
-        )  # a run of a later moment may still wait: nothing left for it
+        )  # none failed; a run of a later moment may still wait, or be starting: nothing left for it
         per_worker = collections.Counter(pool.worker_of(r) for r in runs if r["state_type"] == "COMPLETED")
         assert set(per_worker) == {"worker-a", "worker-b"}, per_worker
         assert connections.peak < connections.limit

@@ -84,12 +84,16 @@ class Calendar:
 
     def release_claims(self, holders: Collection[str]) -> int:
         """End the claims of runs known to be dead: their touches are claimable at once."""
+        return self._release(TouchRecord, holders)
+
+    def _release(self, record: type[TouchRecord] | type[IntakeRecord], holders: Collection[str]) -> int:
+        """The one way a dead run's claims end, on touches and on stored deals alike."""
         if not holders:
             return 0
         with self._write() as session:
             result = session.execute(
-                update(TouchRecord)
-                .where(TouchRecord.claimed_by.in_(list(holders)), TouchRecord.lease_until.is_not(None))
+                update(record)
+                .where(record.claimed_by.in_(list(holders)), record.lease_until.is_not(None))
                 .values(lease_until=RELEASED)
                 .execution_options(synchronize_session=False)
             )
@@ -227,13 +231,4 @@ class Calendar:
             return [_from_record(IntakeRow, r) for r in session.scalars(stmt)]
 
     def release_intake_claims(self, holders: Collection[str]) -> int:
-        if not holders:
-            return 0
-        with self._write() as session:
-            result = session.execute(
-                update(IntakeRecord)
-                .where(IntakeRecord.claimed_by.in_(list(holders)), IntakeRecord.lease_until.is_not(None))
-                .values(lease_until=RELEASED)
-                .execution_options(synchronize_session=False)
-            )
-            return result.rowcount or 0
+        return self._release(IntakeRecord, holders)

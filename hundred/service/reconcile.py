@@ -45,7 +45,7 @@ def reconcile(rt: Runtime) -> Report:
     ended = rt.scheduler.ended(holders) if holders else set()
     if ended:  # a run that crashed or failed while holding claims: what it held goes to the next run
         released = rt.ledger.release_claims(ended) + rt.ledger.release_intake_claims(ended)
-        report.add("released", f"{released} claims of {len(ended)} ended runs let go; run now")
+        report.add("released", f"{_many(released, 'claim')} of {_many(len(ended), 'ended run')} let go; run now")
         rt.ensure_moment(moment_of(now, settings.moment_seconds or 1.0), released)
         rt.scheduler.ensure_deal_closed(moment_of(now, 1.0))
 
@@ -97,3 +97,7 @@ def reconcile(rt: Runtime) -> Report:
     if retired:
         report.add("retired", f"{retired} per-touch runs from before the upgrade cancelled (the ledger delivers them)")
     return report
+
+
+def _many(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"

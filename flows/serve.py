@@ -29,8 +29,6 @@ from flows.figures import journey_figures
 from flows.journey import cancel_journey, deal_closed, deliver, reconcile
 from flows.print_batch import print_batch
 
-FIGURES_CRON = "0 7 * * *"  # every morning, before the working day: how each journey is doing
-
 
 def deployments() -> list[Any]:
     """hundred's deployments; flow runs import `flows.journey` by module path, from any directory."""
@@ -57,7 +55,7 @@ def deployments() -> list[Any]:
         ),
         journey_figures.to_deployment(
             name="journey-figures",
-            schedule=Cron(FIGURES_CRON, timezone=when.print_batch_timezone),  # the default journey's zone
+            schedule=Cron(when.figures_cron, timezone=when.print_batch_timezone),
             description="Every morning: how each journey is doing, one artifact per journey.",
             **module,
         ),

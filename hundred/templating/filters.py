@@ -201,7 +201,7 @@ def _attr(obj: Any, name: Any) -> None:
         raise PrivateName(name)
 
 
-GUARDED_FILTERS = {
+GUARDED_FILTERS: dict[str, Callable[..., None]] = {
     "attr": _attr,
     "center": _center,
     "indent": _indent,

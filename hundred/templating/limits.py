@@ -21,7 +21,7 @@ import functools
 import re
 import string
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
@@ -33,6 +33,7 @@ from hundred.templating.values import note_read
 MAX_OUTPUT = 100_000  # characters a template may render; a letter that long is a broken template
 MAX_BUFFERED = 1_000_000  # characters built up in set/macro/filter/call blocks during one render
 MAX_VALUE = 100_000  # characters (or items) in any one value a filter, method or operator builds
+_T = TypeVar("_T")
 MAX_WIDTH = 1_000  # widths, precisions, indents, pads
 MAX_LOOP_ITERATIONS = 10_000  # loop iterations per render, all loops together
 MAX_CALLS = 10_000  # macro and method calls per render
@@ -116,7 +117,7 @@ def _size(value: Any) -> int:
     return len(value) if isinstance(value, (str, list, tuple)) else 0
 
 
-def check_size(value: Any, what: str) -> Any:
+def check_size(value: _T, what: str) -> _T:
     if _size(value) > MAX_VALUE:
         raise LimitExceeded(f"{what} would build {_size(value):,} characters; the limit is {MAX_VALUE:,}")
     return value

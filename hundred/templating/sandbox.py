@@ -139,7 +139,7 @@ def field_uses(tree: nodes.Template, known_roots: set[str], inherited: frozenset
         path = chain(node)
         if path is None:
             continue
-        sub = node
+        sub: nodes.Node = node
         while isinstance(sub, (nodes.Getattr, nodes.Getitem)):
             sub = sub.node
             inner.add(id(sub))

@@ -34,22 +34,26 @@ def _pct(offset: float, span: int) -> float:
 
 
 def warning_marks(
-    warnings: list[dict] | None, touches: list[dict], lanes: list[dict], span: int, length: int, w: Words | None = None
-) -> tuple[list[dict], list[dict]]:
+    warnings: list[dict[str, Any]] | None,
+    touches: list[dict[str, Any]],
+    lanes: list[dict[str, Any]],
+    span: int,
+    length: int,
+    w: Words | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(marks to draw, every warning as a listed item); marks refer to listed items by `n`.
     `w`: the page's words (English when not given); the linter's own messages stay as written."""
     w = w or words(None, "timeline")
     by_id = {t["id"]: t for t in touches}
     lane_of = {lane["phase"]: lane for lane in lanes}
-    marks, listed = [], []
+    marks: list[dict[str, Any]] = []
+    listed: list[dict[str, Any]] = []
     for n, warning in enumerate(warnings or []):
         if not isinstance(warning, dict):
             continue
-        rule, mark = (
-            str(warning.get("rule") or ""),
-            warning.get("mark") if isinstance(warning.get("mark"), dict) else {},
-        )
-        item = {
+        rule = str(warning.get("rule") or "")
+        mark: dict[str, Any] = warning["mark"] if isinstance(warning.get("mark"), dict) else {}
+        item: dict[str, Any] = {
             "n": n,
             "rule": rule,
             "message": str(warning.get("message") or ""),

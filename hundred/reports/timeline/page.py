@@ -117,12 +117,14 @@ def _tint(hex_colour: str, keep: float) -> str:
 
 def _safe_href(href: Any) -> str | None:
     """Relative hrefs only: no scheme (javascript:, http:, data: ...) and no protocol-relative //."""
-    if not isinstance(href, str) or not href.strip():
+    if not isinstance(href, str):
         return None
-    href = href.strip()
-    if _SCHEME.match(href) or href.startswith(("//", "\\\\", "/\\", "\\/")):
+    text = href.strip()
+    if not text:
         return None
-    return href
+    if _SCHEME.match(text) or text.startswith(("//", "\\\\", "/\\", "\\/")):
+        return None
+    return text
 
 
 def _pct(offset: float, span: int) -> float:
@@ -152,15 +154,15 @@ def zone_label(w: Words, zone: str | None, due: datetime | None, journey_zone: s
 
 
 def _touches(
-    plan: dict,
+    plan: dict[str, Any],
     start: date,
-    links: dict,
+    links: dict[str, Any],
     w: Words,
     zones: Mapping[str, str],
     contact_zone: str,
     given: Mapping[str, Sequence[Note | str]],
-) -> list[dict]:
-    out = []
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for i, t in enumerate(plan.get("touches") or []):
         tid = str(t.get("touch") or f"touch-{i + 1}")
         planned = _int(t.get("day"))
@@ -225,7 +227,9 @@ def _touches(
     return out
 
 
-def _lanes(plan: dict, touches: list[dict], span: int, w: Words, empty: tuple[str, ...] = ()) -> tuple[list[dict], int]:
+def _lanes(
+    plan: dict[str, Any], touches: list[dict[str, Any]], span: int, w: Words, empty: tuple[str, ...] = ()
+) -> tuple[list[dict[str, Any]], int]:
     info = {str(p.get("phase")): p for p in plan.get("phases") or [] if p.get("phase")}
     names = [p for p in PHASES if p in info or p in empty or any(t["phase"] == p for t in touches)]
     names += [p for p in dict.fromkeys(list(info) + [t["phase"] for t in touches]) if p not in names]
@@ -274,7 +278,7 @@ def _lanes(plan: dict, touches: list[dict], span: int, w: Words, empty: tuple[st
     return lanes, top
 
 
-def _gates(lanes: list[dict], touches: list[dict], span: int, w: Words) -> list[dict]:
+def _gates(lanes: list[dict[str, Any]], touches: list[dict[str, Any]], span: int, w: Words) -> list[dict[str, Any]]:
     by_phase = {lane["phase"]: lane for lane in lanes}
     gates = []
     for lane in lanes:
@@ -310,7 +314,9 @@ ACT_WORDS = {
 }
 
 
-def _actual_marks(actual: Mapping[str, Mapping[str, Any]], touches: list[dict], span: int) -> dict[str, dict]:
+def _actual_marks(
+    actual: Mapping[str, Mapping[str, Any]], touches: list[dict[str, Any]], span: int
+) -> dict[str, dict[str, Any]]:
     """Where what really happened goes on the track: on the journey day it happened, in the
     planned marker's row, joined to it by a line."""
     out = {}
@@ -320,7 +326,11 @@ def _actual_marks(actual: Mapping[str, Mapping[str, Any]], touches: list[dict], 
             continue
         kind = str(a.get("kind") or "open")
         day = _int(a.get("day"))
-        mark = {"kind": kind if kind in ACT_KINDS else "open", "text": str(a.get("text") or ""), "x": None}
+        mark: dict[str, Any] = {
+            "kind": kind if kind in ACT_KINDS else "open",
+            "text": str(a.get("text") or ""),
+            "x": None,
+        }
         if day is not None and "y" in t:
             x = _pct(min(max(day, 0), span - 1) + 0.5, span)
             mark.update(x=x, y=t["y"] + 13, from_x=min(x, t["x"]), width=abs(x - t["x"]))
@@ -341,7 +351,7 @@ def plan_zones(the_plan: Any) -> dict[str, Any]:
     }
 
 
-def _closed_days(plan: dict) -> dict[date, str]:
+def _closed_days(plan: dict[str, Any]) -> dict[date, str]:
     closed = {}
     for c in plan.get("closed_days") or []:
         d = _date(c.get("date")) if isinstance(c, dict) else _date(c)
@@ -350,7 +360,7 @@ def _closed_days(plan: dict) -> dict[date, str]:
     return closed
 
 
-def _closed_at(plan: dict, w: Words) -> str:
+def _closed_at(plan: dict[str, Any], w: Words) -> str:
     """The close, in the journey's zone, saying which: "vr 20 nov 2026, 14:03 (Europe/Amsterdam)"."""
     closed_at = _dt(plan.get("closed_at"))
     if closed_at is None:
@@ -365,11 +375,11 @@ def _closed_at(plan: dict, w: Words) -> str:
 
 
 def render_timeline_html(
-    plan: dict,
+    plan: dict[str, Any],
     *,
     title: str | None = None,
     links: dict[str, list[tuple[str, str]]] | None = None,
-    warnings: list[dict] | None = None,
+    warnings: list[dict[str, Any]] | None = None,
     lang: str | None = None,
     zones: Mapping[str, str] | None = None,
     contact_timezone: str | None = None,

@@ -39,7 +39,7 @@ MAX_VALUES = 20_000  # values in the document after expanding every alias (a jou
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser is ~10x faster
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):  # type: ignore[misc, valid-type]  # the base is chosen at import: libyaml's or Python's
     """SafeLoader with YAML 1.2 core-schema booleans and integers."""
 
 
@@ -226,10 +226,8 @@ class _Composer:
             tag = self._tag(event, _STR if event.tag == "!" else None, _SCALAR_TAGS)
             if tag is None:
                 tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            end = (
-                event.end_mark
-            )  # types-PyYAML: an event's mark may be the C loader's; a node's is typed as the Python one
-            result = yaml.ScalarNode(tag, event.value, start, end, style=event.style), 1, 1  # type: ignore[arg-type]
+            node = yaml.ScalarNode(tag, event.value, start, event.end_mark, style=event.style)  # type: ignore[arg-type]  # types-PyYAML: an event's mark may be the C Mark
+            result = node, 1, 1
         elif isinstance(event, yaml.SequenceStartEvent):
             node = yaml.SequenceNode(
                 self._tag(event, _SEQ, {_SEQ}) or _SEQ, [], start, None, flow_style=event.flow_style

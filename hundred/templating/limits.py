@@ -91,8 +91,9 @@ class budgeted:
     """`with budgeted():` one fresh budget for one render or condition."""
 
     def __enter__(self) -> Budget:
-        self._token = _budget.set(Budget())
-        return _budget.get()  # type: ignore[return-value]
+        budget = Budget()
+        self._token = _budget.set(budget)
+        return budget
 
     def __exit__(self, *exc: Any) -> None:
         _budget.reset(self._token)
@@ -105,7 +106,7 @@ def collect(stream: Iterator[str]) -> str:
     for piece in stream:
         total += len(piece)
         if total > MAX_OUTPUT:
-            stream.throw(LimitExceeded(f"the output is longer than {MAX_OUTPUT:,} characters"))  # type: ignore[attr-defined]
+            stream.throw(LimitExceeded(f"the output is longer than {MAX_OUTPUT:,} characters"))  # type: ignore[attr-defined]  # Jinja types generate() as an Iterator; it is a generator
         parts.append(piece)
     return "".join(parts)
 
@@ -192,7 +193,7 @@ def join_estimate(items: list[Any], sep: Any) -> None:
 # ---- the sandbox ------------------------------------------------------------------------------------
 
 
-class _Buffer(list):  # type: ignore[type-arg]
+class _Buffer(list[str]):
     """The list Jinja collects block output in, counted against the budget as it grows."""
 
     __slots__ = ("_budget",)
@@ -201,11 +202,11 @@ class _Buffer(list):  # type: ignore[type-arg]
         super().__init__()
         self._budget = owner
 
-    def append(self, item: Any) -> None:
+    def append(self, item: str) -> None:
         self._budget.buffer(len(item))
         list.append(self, item)
 
-    def extend(self, items: Iterable[Any]) -> None:
+    def extend(self, items: Iterable[str]) -> None:
         items = tuple(items)
         self._budget.buffer(sum(len(i) for i in items))
         list.extend(self, items)

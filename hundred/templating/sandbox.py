@@ -157,7 +157,7 @@ def _nodes(tree: nodes.Template) -> list[nodes.Node]:
     cached = getattr(tree, "_hundred_nodes", None)
     if cached is None:
         cached = list(tree.find_all(nodes.Node))
-        tree._hundred_nodes = cached  # type: ignore[attr-defined]
+        tree._hundred_nodes = cached  # type: ignore[attr-defined]  # a cache of ours on Jinja's node
     return cached
 
 

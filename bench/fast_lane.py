@@ -1,10 +1,10 @@
-"""Benchmark: how long a developer waits for the fast lane, `pytest -m "not slow"` (goal: < 120 s).
+"""Benchmark: how long a developer waits for the fast lane, `pytest -m "not slow" -n 2` (goal: < 120 s).
 
 Counts the tests of each lane (tests/lanes.py), then runs the fast lane once and prints its wall
 time, the CPU time it took (its own and its subprocesses'), and the machine's load while it ran:
 on a shared machine the wall time follows the load, the CPU time does not.
 
-    python bench/fast_lane.py [--json]
+    python bench/fast_lane.py [--workers N] [--json]     # N pytest-xdist workers (default 2; 0: none)
 """
 
 from __future__ import annotations
@@ -36,12 +36,14 @@ def count(expression: str | None) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (0: one test at a time)")
     args = parser.parse_args()
     lanes = {name: count(expression) for name, expression in LANES.items()}
     before, load_before = os.times(), os.getloadavg()[0]
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow"]
+        + (["-n", str(args.workers)] if args.workers else []),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -58,6 +60,7 @@ def main() -> None:
         "summary": summary,
         "load_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "cpus": os.cpu_count(),
+        "workers": args.workers,
         "tests_per_lane": lanes,
     }
     if args.json:

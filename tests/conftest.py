@@ -174,12 +174,19 @@ def example_deal() -> Deal:
 def hundred_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     """`hundred ARGS` from `cwd`, run in this process as the console script runs it: (exit code,
     stdout, stderr) as a CompletedProcess. The fast lane's way to run a command; a test that is
-    about a fresh interpreter (what a command imports) starts one itself."""
+    about a fresh interpreter (what a command imports) starts one itself. The terminal is as wide
+    as a pipe's (150 columns), whatever the terminal or pytest worker the tests run in."""
     from hundred import cli
 
     out, err, code = io.StringIO(), io.StringIO(), 0
     argv = ["hundred", *args]
-    with contextlib.chdir(cwd), mock.patch.object(sys, "argv", argv), redirect_stdout(out), redirect_stderr(err):
+    with (
+        contextlib.chdir(cwd),
+        mock.patch.object(sys, "argv", argv),
+        mock.patch.dict(os.environ, {"COLUMNS": "150"}),
+        redirect_stdout(out),
+        redirect_stderr(err),
+    ):
         try:
             cli.main()
         except SystemExit as exc:

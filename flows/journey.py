@@ -60,7 +60,12 @@ def start_journey(intake_id: str, deal: str) -> dict[str, Any]:
     return {"intake": intake_id, "deal": deal, "state": done.state, "reason": done.reason}
 
 
-@flow(name="deal-closed", retries=2, retry_delay_seconds=5, task_runner=ThreadPoolTaskRunner(max_workers=4))
+@flow(
+    name="deal-closed",
+    retries=2,
+    retry_delay_seconds=5,
+    task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]  # Prefect's stub: TaskRunner is invariant
+)
 async def deal_closed(moment: str | None = None) -> dict[str, Any]:
     """Start the journeys of the deals stored by now: claimed from the ledger, one task each."""
     from hundred.service.intake import DEAL_KINDS  # lazy: serving the deployments needs only Prefect
@@ -122,7 +127,12 @@ def deliver_touch(deal: str, touch: str, holder: str) -> Any:
     return as_json(outcome)
 
 
-@flow(name="deliver", retries=2, retry_delay_seconds=10, task_runner=ThreadPoolTaskRunner(max_workers=8))
+@flow(
+    name="deliver",
+    retries=2,
+    retry_delay_seconds=10,
+    task_runner=ThreadPoolTaskRunner(max_workers=8),  # type: ignore[arg-type]  # Prefect's stub: TaskRunner is invariant
+)
 async def deliver(moment: str | None = None, shard: int = 0, shards: int = 1) -> Any:
     """Deliver every touch due by now, claimed from the ledger a few at a time, each as a task.
     A run with nothing left to do (another shard or run took it, the journey was cancelled) ends

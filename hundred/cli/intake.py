@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from hundred.cli.app import UserError, app, err, out
-from hundred.cli.paths import input_file, shown, user_error
+from hundred.cli.app import app, err, out
+from hundred.cli.paths import UserError, input_file, shown, user_error
 
 intake_app = typer.Typer(
     help="What the CRM sent: list, replay a dead letter, retry pending deals.", no_args_is_help=True

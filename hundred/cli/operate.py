@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from hundred.cli.app import LangOption, UserError, app, out, read_deal
-from hundred.cli.paths import user_error
+from hundred.cli.app import LangOption, app, out, read_deal
+from hundred.cli.paths import UserError, user_error
 
 task_app = typer.Typer(help="Tasks for account managers: mark one done.", no_args_is_help=True)
 app.add_typer(task_app, name="task")

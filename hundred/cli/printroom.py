@@ -19,8 +19,8 @@ from typing import Annotated, Any
 import typer
 
 from hundred.cli import operate as cli_runtime
-from hundred.cli.app import UserError, app, err, out
-from hundred.cli.paths import user_error
+from hundred.cli.app import app, err, out
+from hundred.cli.paths import UserError, user_error
 
 letters_app = typer.Typer(
     help="The print room: batches of letters, printed, posted, spoiled, reprinted; its login unlocked.",

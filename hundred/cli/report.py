@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from hundred.cli.app import LangOption, UserError, app, out
+from hundred.cli.app import LangOption, app, out
+from hundred.cli.paths import UserError
 
 _JOURNEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 

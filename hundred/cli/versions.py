@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from hundred.cli.app import LangOption, UserError, app, out
-from hundred.cli.paths import resolve_journey, shown
+from hundred.cli.app import LangOption, app, out
+from hundred.cli.paths import UserError, resolve_journey, shown
 
 journeys_app = typer.Typer(help="Journeys in flight: what an edit changes for them.", no_args_is_help=True)
 app.add_typer(journeys_app, name="journeys")

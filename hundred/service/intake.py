@@ -379,7 +379,7 @@ class Intake(CrmIntake):
     def apply_held(self, deal_id: str) -> list[IntakeRow]:
         """Apply the deal's held cancels once its journey exists (the deal-closed flow calls this
         right after starting the journey: a cancel that raced its deal-closed still stops it)."""
-        done = []
+        done: list[IntakeRow] = []
         if self.ledger.journey(deal_id) is None:
             return done
         for row in self.ledger.intakes(states=["held"], deal_id=deal_id, kinds=["deal-cancelled"]):

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
+from hundred.planning.states import Move
 from hundred.planning.upgrade import DealUpgrade
 from hundred.rendering.content import Rendered
 from hundred.reports.figures.facts import DealFacts, FigureFacts, Period
@@ -243,6 +244,17 @@ class Ledger(Protocol):
         *,
         in_states: Collection[str] | None = None,
         count_attempt: bool = False,
+        **fields: Any,
+    ) -> bool: ...
+    def move(
+        self,
+        deal_id: str,
+        touch_id: str,
+        move: Move,
+        *,
+        count_attempt: bool = False,
+        event: str | None = None,
+        detail: str | None = None,
         **fields: Any,
     ) -> bool: ...
     def record_event(

@@ -399,7 +399,9 @@ def _same_schedule(have: dict[str, Any], want: dict[str, Any]) -> bool:
     if "interval" in want:
         interval: float = want["interval"]
         return have.get("interval") is not None and float(have["interval"]) == interval
-    return have.get("cron") == want["cron"] and have.get("timezone") == want["timezone"]
+    cron: str = want["cron"]
+    timezone: str = want["timezone"]
+    return cron == have.get("cron") and timezone == have.get("timezone")
 
 
 def _run_path(run_id: str) -> str:

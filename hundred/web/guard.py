@@ -25,7 +25,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import get_route_path
+from starlette.routing import get_route_path  # type: ignore[attr-defined]  # starlette does not re-export it
 
 from hundred.web.auth import SESSION_COOKIE, Auth
 

@@ -27,7 +27,12 @@ from fastapi.responses import JSONResponse, Response
 
 from hundred import bootstrap
 from hundred.adapters.channels.signing import HEADER, verify_signature
+from hundred.adapters.ledger import Ledger as SqlLedger
+from hundred.adapters.prefect.scheduler import PrefectScheduler
 from hundred.deals.crm import basic_auth_valid, hubspot_valid
+from hundred.service.intake import Intake
+from hundred.service.no_prefect import NoPrefect
+from hundred.service.settings import Settings
 
 log = logging.getLogger("hundred.web.hooks")
 
@@ -39,14 +44,14 @@ class TooLarge(Exception):
 class IntakeServices:
     """The ledger and a REST scheduler, opened on first use; `intake()` hands out the service."""
 
-    def __init__(self, home: Path, settings: Any, intake: Any = None):
+    def __init__(self, home: Path, settings: Settings, intake: Intake | None = None):
         self.home, self.settings = home, settings
         self._intake = intake
-        self._ledger: Any = None
-        self._scheduler: Any = None
+        self._ledger: SqlLedger | None = None
+        self._scheduler: PrefectScheduler | NoPrefect | None = None
         self._lock = threading.Lock()
 
-    def intake(self) -> Any:
+    def intake(self) -> Intake:
         if self._intake is not None:
             return self._intake
         api = bootstrap.prefect_api(self.settings)

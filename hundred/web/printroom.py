@@ -29,10 +29,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from hundred import bootstrap
-from hundred.adapters.prefect.scheduler import PrefectAPIError
+from hundred.adapters.ledger import Ledger as SqlLedger
+from hundred.adapters.prefect.scheduler import PrefectAPIError, PrefectScheduler
 from hundred.rendering.i18n import Words
+from hundred.service.no_prefect import NoPrefect
+from hundred.service.outcomes import TouchOutcome
 from hundred.service.printroom import PrintRoom, Refusal
-from hundred.service.records import LETTER_STATES
+from hundred.service.records import LETTER_STATES, LetterRow
+from hundred.service.settings import Settings
 from hundred.web.forms import BatchForm, CsrfForm, LetterForm, SpoilForm
 from hundred.web.guard import Caller, Door, Guard, Refused, valid_batch_id, valid_letter_id
 from hundred.web.views import N_, Views, day_text
@@ -51,12 +55,12 @@ class Services:
     """The ledger, the runtime and the print room, opened on first use (the ledger may not exist
     when the web app starts, and the Prefect API is found in up.json or PREFECT_API_URL)."""
 
-    def __init__(self, home: Path, settings: Any, printroom: Any = None):
+    def __init__(self, home: Path, settings: Settings, printroom: PrintRoom | None = None):
         self.home, self.settings = home, settings
         self._printroom = printroom
         self._lock = threading.Lock()
-        self.ledger: Any = None
-        self._scheduler: Any = None
+        self.ledger: SqlLedger | None = None
+        self._scheduler: PrefectScheduler | NoPrefect | None = None
 
     def printroom(self) -> PrintRoom:
         with self._lock:
@@ -65,12 +69,12 @@ class Services:
                 self._printroom = bootstrap.print_room(self.settings, ledger_=self.ledger, on_posted=self.on_posted)
             return self._printroom
 
-    def letter(self, letter_id: str) -> Any:
+    def letter(self, letter_id: str) -> LetterRow | None:
         room = self.printroom()
         ledger = self.ledger if self.ledger is not None else getattr(room, "ledger", None)
         return ledger.letter(letter_id) if ledger is not None else None
 
-    def on_posted(self, letter_id: str) -> Any:
+    def on_posted(self, letter_id: str) -> TouchOutcome | None:
         """The runtime completes the touch; the gate it opens schedules on Prefect over REST.
 
         Without a Prefect API the letter is not marked posted (the page says why). When Prefect

@@ -11,6 +11,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import RequestResponseEndpoint
 
 from hundred.service.local import print_unlock_stamp
 from hundred.service.settings import Settings
@@ -116,7 +117,7 @@ class PrintRoomSite:
             return await http_exception_handler(request, exc)
 
         @app.middleware("http")
-        async def headers(request: Request, call_next: Any) -> Response:
+        async def headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
             response = await call_next(request)
             security_headers(response, STYLE_HASH)
             return response

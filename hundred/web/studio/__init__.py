@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import RequestResponseEndpoint
 
 from hundred import bootstrap
 from hundred.web.auth import Auth
@@ -87,7 +88,7 @@ def build_studio_app(
         return error_page(request, 500, f"the studio failed here: {type(exc).__name__}: {exc}")
 
     @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Response:
+    async def headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
         h = response.headers
         h.setdefault("Content-Security-Policy", DEFAULT_CSP)

@@ -141,7 +141,7 @@ def runtime(
     config = config or settings()
     return Runtime(
         ledger_ if ledger_ is not None else ledger(config),
-        scheduler_ if scheduler_ is not None else scheduler(config),  # type: ignore[arg-type]
+        scheduler_ if scheduler_ is not None else scheduler(config),
         config,
         clock=clock,
         deliver=channels(config),

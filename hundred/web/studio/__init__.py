@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 
 from hundred import bootstrap
+from hundred.service.settings import Settings
 from hundred.web.auth import Auth
 from hundred.web.guard import wants_html
 from hundred.web.studio.api import build_api
@@ -105,7 +106,7 @@ class ExistingLedger:
     """The ledger of these settings when it exists (a SQLite file that is there, or a database
     URL); None otherwise. Opened on first use, so the page does not wait for it."""
 
-    def __init__(self, settings: Any):
+    def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()
         self._opened: Any = None
@@ -120,7 +121,7 @@ class ExistingLedger:
             return self._opened
 
 
-def mount_studio(app: FastAPI, settings: Any) -> None:
+def mount_studio(app: FastAPI, settings: Settings) -> None:
     """The studio at /studio in `hundred up`'s web app, behind HUNDRED_STUDIO_PASSWORD."""
     workspace = Workspace(Path(settings.journeys_dir), Path(settings.templates_dir))
     auth = studio_auth(settings.studio_password, settings.studio_password_hash, settings.studio_secret)

@@ -15,7 +15,10 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from hundred.service import deployments
+from hundred.service.figures import JourneyFigures
+from hundred.service.intake import Intake
 from hundred.service.local import UP_FILE
+from hundred.service.printroom.service import PrintRoom
 from hundred.service.settings import Settings
 from hundred.web.guard import door
 from hundred.web.hooks import IntakeServices, build_hooks_router
@@ -130,7 +133,12 @@ def health(home: Path) -> tuple[bool, dict[str, Any]]:
 
 
 def create_app(
-    home: Path | None = None, *, settings: Any = None, printroom: Any = None, intake: Any = None, figures: Any = None
+    home: Path | None = None,
+    *,
+    settings: Settings | None = None,
+    printroom: PrintRoom | None = None,
+    intake: Intake | None = None,
+    figures: JourneyFigures | None = None,
 ) -> FastAPI:
     """The app; `settings` (default: from the environment) and `printroom` (default: a PrintRoom
     on the home's ledger, posting through the runtime) and `intake` (default: hundred.service.intake.Intake on

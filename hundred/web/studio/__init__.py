@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 
 from hundred import bootstrap
+from hundred.adapters.ledger import Ledger as SqlLedger
 from hundred.service.settings import Settings
 from hundred.web.auth import Auth
 from hundred.web.guard import wants_html
@@ -109,9 +110,9 @@ class ExistingLedger:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()
-        self._opened: Any = None
+        self._opened: SqlLedger | None = None
 
-    def __call__(self) -> Any:
+    def __call__(self) -> SqlLedger | None:
         with self._lock:
             if self._opened is None and (self.settings.database_url or (self.settings.home / "ledger.db").is_file()):
                 try:

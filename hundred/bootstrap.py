@@ -189,7 +189,7 @@ def intake(
     config: Settings | None = None,
     *,
     ledger_: Ledger | None = None,
-    scheduler_: Any = None,
+    scheduler_: Scheduler | None = None,
     attempts: int = 2,
     timeout: float = 10.0,
 ) -> Intake:

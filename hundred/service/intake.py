@@ -40,7 +40,7 @@ from typing import Any
 from hundred.deals.model import Deal, DealError, DealProblem, parse_deal, parse_deal_json
 from hundred.journeys.catalog import JourneyNotFound, find_journey
 from hundred.planning.engine import Clock, moment_of
-from hundred.service.answers import Answer, kept_headers
+from hundred.service.answers import Answer, Headers, kept_headers
 from hundred.service.crm_intake import CrmIntake
 from hundred.service.enrichment import VENDORS, CrmApi
 from hundred.service.intake_keys import dead_letter_key, deal_closed_key, loose_id
@@ -76,7 +76,7 @@ class Intake(CrmIntake):
         raw: bytes | str | None,
         *,
         source: str = "hook",
-        headers: Any = None,
+        headers: Headers | None = None,
         data: dict[str, Any] | None = None,
         kind: str = "deal-closed",
         replaying: IntakeRow | None = None,
@@ -217,7 +217,7 @@ class Intake(CrmIntake):
         raw: bytes | str | None,
         *,
         source: str = "hook",
-        headers: Any = None,
+        headers: Headers | None = None,
         data: dict[str, Any] | None = None,
         replaying: IntakeRow | None = None,
     ) -> Answer:
@@ -281,7 +281,12 @@ class Intake(CrmIntake):
         return problems
 
     def cancelled(
-        self, raw: bytes | str | None, *, source: str = "hook", headers: Any = None, replaying: IntakeRow | None = None
+        self,
+        raw: bytes | str | None,
+        *,
+        source: str = "hook",
+        headers: Headers | None = None,
+        replaying: IntakeRow | None = None,
     ) -> Answer:
         """Body: {"id": "<deal id>", "reason": "..."} (reason optional)."""
         kind = "deal-cancelled"
@@ -412,7 +417,7 @@ class Intake(CrmIntake):
         kind: str,
         source: str,
         raw: Any,
-        headers: Any,
+        headers: Headers | None,
         deal_id: str,
         state: str,
         reason: str,
@@ -441,7 +446,7 @@ class Intake(CrmIntake):
         kind: str,
         source: str,
         raw: Any,
-        headers: Any,
+        headers: Headers | None,
         problems: list[DealProblem],
         status: int,
         deal_id: str | None,

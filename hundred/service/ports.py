@@ -8,7 +8,7 @@ mypy checks each adapter against its port where bootstrap hands it over.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -118,7 +118,7 @@ class DeliveryLog(Protocol):
         ...
 
     def mark_delivery(
-        self, key: str, state: str, detail: str | None = None, from_states: Iterable[str] | None = None
+        self, key: str, state: str, detail: str | None = None, from_states: Collection[str] | None = None
     ) -> bool:
         """Set the state (only when the row is in one of `from_states`); True if it moved."""
         ...

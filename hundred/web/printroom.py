@@ -35,7 +35,7 @@ from hundred.rendering.i18n import Words
 from hundred.service.no_prefect import NoPrefect
 from hundred.service.outcomes import TouchOutcome
 from hundred.service.printroom import PrintRoom, Refusal
-from hundred.service.records import LETTER_STATES, LetterRow
+from hundred.service.records import LETTER_STATES, BatchRow, LetterRow
 from hundred.service.settings import Settings
 from hundred.web.forms import BatchForm, CsrfForm, LetterForm, SpoilForm
 from hundred.web.guard import Caller, Door, Guard, Refused, valid_batch_id, valid_letter_id
@@ -126,7 +126,7 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
             text = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
             raise Refused(409, text, back=to) from None
 
-    def known_batch(batch_id: str) -> Any:
+    def known_batch(batch_id: str) -> BatchRow:
         if not valid_batch_id(batch_id):
             raise Refused(404, "no such batch")
         batch = services.printroom().batch(batch_id)
@@ -134,7 +134,7 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
             raise Refused(404, "no such batch")
         return batch
 
-    def known_letter(letter_id: str | None) -> Any:
+    def known_letter(letter_id: str | None) -> LetterRow:
         row = services.letter(letter_id) if letter_id and valid_letter_id(letter_id) else None
         if row is None:
             raise Refused(404, "no such letter")

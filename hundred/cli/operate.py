@@ -21,6 +21,7 @@ from hundred.cli.paths import UserError, user_error
 if TYPE_CHECKING:  # types only: the runtime stack stays out of `hundred validate`
     from hundred.adapters.ledger import Ledger as SqlLedger
     from hundred.service.runtime import Runtime
+    from hundred.service.simulate import Simulation
 
 task_app = typer.Typer(help="Tasks for account managers: mark one done.", no_args_is_help=True)
 app.add_typer(task_app, name="task")
@@ -90,7 +91,7 @@ def simulate(
     _print_simulation(result, lang)
 
 
-def _print_simulation(result: Any, lang: str | None = None) -> None:
+def _print_simulation(result: Simulation, lang: str | None = None) -> None:
     """The story, one line per event, in the journey's language (or --lang); every time is in the
     journey's time zone, as the first line says (the words: hundred/reports/story.py)."""
     from hundred.reports.story import (

@@ -45,7 +45,7 @@ from hundred.service.crm_intake import CrmIntake
 from hundred.service.enrichment import VENDORS, CrmApi
 from hundred.service.intake_keys import dead_letter_key, deal_closed_key, loose_id
 from hundred.service.no_prefect import NoRuns
-from hundred.service.ports import Ledger
+from hundred.service.ports import Ledger, Scheduler
 from hundred.service.records import IntakeRow
 from hundred.service.runtime import IntakeError, Runtime
 from hundred.service.settings import Settings
@@ -62,7 +62,7 @@ class Intake(CrmIntake):
         self,
         ledger: Ledger,
         settings: Settings,
-        scheduler: Any,
+        scheduler: Scheduler,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         crm: Callable[[str], CrmApi] | None = None,
     ):

@@ -41,7 +41,7 @@ def _get_json(url: str) -> tuple[int, Any]:
         return 0, None
 
 
-def _alive(pid: Any) -> bool:
+def _alive(pid: object) -> bool:  # as up.json says it
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:
@@ -66,7 +66,7 @@ def _prefect(api: str | None, part: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _polled_since(last_polled: Any, started: Any) -> bool:
+def _polled_since(last_polled: object, started: object) -> bool:  # as up.json says them
     """This serve process has polled (a READY left by the previous one does not count)."""
     if not isinstance(started, (int, float)):
         return True

@@ -13,7 +13,6 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -22,6 +21,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from hundred import bootstrap
 from hundred.adapters.ledger import Ledger as SqlLedger
+from hundred.service.ports import Ledger
 from hundred.service.settings import Settings
 from hundred.web.auth import Auth
 from hundred.web.guard import wants_html
@@ -40,7 +40,7 @@ DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form
 def build_studio_app(
     workspace: Workspace,
     auth: Auth,
-    ledger: Callable[[], Any],
+    ledger: Callable[[], Ledger | None],
     *,
     url_token: str | None = None,
     locale: str | None = None,

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from hundred.deals.model import merge_field_tree
 from hundred.journeys.model import json_schema
+from hundred.service.ports import Ledger
 from hundred.templating import sandbox as templating
 from hundred.validation.completion import JourneyCompleter
 from hundred.validation.validate import check_text
@@ -73,7 +74,7 @@ class Buffer:
                 self.journey_path = None  # type: ignore[assignment]
 
 
-def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable[[], Any]) -> APIRouter:
+def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable[[], Ledger | None]) -> APIRouter:
     router = APIRouter()
     schema = json_schema()
     fields = merge_field_tree()

@@ -40,7 +40,7 @@ from hundred.service.runtime import Runtime, utcnow
 from hundred.service.settings import Settings
 
 _ledgers: dict[str, SqlLedger] = {}
-_crms: dict[tuple[str, ...], CrmApi] = {}
+_crms: dict[tuple[str, ...], crm_apis.PipedriveApi | crm_apis.HubSpotApi] = {}
 _lock = threading.Lock()
 
 
@@ -90,7 +90,7 @@ atexit.register(close_ledgers)
 def close_crms() -> None:
     with _lock:
         for api in _crms.values():
-            api.http.close()  # type: ignore[attr-defined]
+            api.http.close()
         _crms.clear()
 
 

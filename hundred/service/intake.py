@@ -227,7 +227,8 @@ class Intake(CrmIntake):
             return self._dead(
                 kind, source, raw, headers, problems, 422, deal.id if deal else loose_id(data, raw), replaying
             )
-        if self.ledger.journey(deal.id) is None:
+        journey = self.ledger.journey(deal.id)
+        if journey is None:
             return self._dead(
                 kind,
                 source,
@@ -254,7 +255,7 @@ class Intake(CrmIntake):
             202,
             {
                 "deal": deal.id,
-                "journey": self.ledger.journey(deal.id).journey_id,  # type: ignore[union-attr]
+                "journey": journey.journey_id,
                 "intake": row.intake_id,
                 "state": "applied",
             },

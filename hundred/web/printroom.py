@@ -331,8 +331,8 @@ def _plain(value: Any, tz: tzinfo) -> dict[str, Any]:
     the print room's zone (ISO 8601 with its offset)."""
     if hasattr(value, "to_json"):
         data = value.to_json()
-    elif dataclasses.is_dataclass(value):
-        data = dataclasses.asdict(value)  # type: ignore[arg-type]
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data = dataclasses.asdict(value)
     else:
         data = dict(value)
     return {

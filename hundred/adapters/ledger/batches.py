@@ -35,6 +35,7 @@ class Batches:
     _write: Callable[[], contextlib.AbstractContextManager[Session]]
     _read: Callable[[], contextlib.AbstractContextManager[Session]]
     _event: Callable[..., None]
+    set_letter_state: Callable[..., bool]  # DeliveriesAndLetters' (queue.py)
 
     def claim_batch(
         self,
@@ -219,7 +220,7 @@ class Batches:
                     .order_by(LetterRecord.id)
                 )
             )
-        moved = [i for i in ids if self.set_letter_state(i, to_state, [from_state])]  # type: ignore[attr-defined]
+        moved = [i for i in ids if self.set_letter_state(i, to_state, [from_state])]
         return moved
 
 

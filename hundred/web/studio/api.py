@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -66,12 +67,12 @@ class Buffer:
             raise StudioRefused(404, str(exc)) from None
         self.name = workspace.name_of(self.path, self.kind)
         self.rel = self.name.split("/", 1)[1]
-        self.journey_path = self.path
+        self.journey_path: Path | None = self.path
         if self.kind == "template":
             try:
                 self.journey_path, _ = workspace.resolve(str(data.get("journey", "")))
             except NotInWorkspace:
-                self.journey_path = None  # type: ignore[assignment]
+                self.journey_path = None
 
 
 def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable[[], Ledger | None]) -> APIRouter:

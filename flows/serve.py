@@ -31,8 +31,6 @@ from flows.figures import journey_figures
 from flows.journey import cancel_journey, deal_closed, deliver, reconcile
 from flows.print_batch import print_batch
 
-FIGURES_CRON = "0 7 * * *"  # every morning, before the working day: how each journey is doing
-
 
 def _built(deployment: RunnerDeployment | Coroutine[Any, Any, RunnerDeployment]) -> RunnerDeployment:
     """`to_deployment` hands back a coroutine when called inside an event loop; `deployments` runs
@@ -73,7 +71,7 @@ def deployments() -> list[RunnerDeployment]:
         ),
         journey_figures.to_deployment(
             name="journey-figures",
-            schedule=Cron(FIGURES_CRON, timezone=when.print_batch_timezone),  # the default journey's zone
+            schedule=Cron(when.figures_cron, timezone=when.print_batch_timezone),
             description="Every morning: how each journey is doing, one artifact per journey.",
             entrypoint_type=module,
         ),

@@ -14,16 +14,13 @@ from pathlib import Path
 
 import pytest
 from conftest import deal_payload, email, journey_yaml, letter, phase, task
-from moments import run_until
+from moments import ClockWorld
 
-from hundred import bootstrap
 from hundred.adapters.ledger import Ledger
 from hundred.planning.states import Moves
 from hundred.service.ports import StaleRun
 from hundred.service.reconcile import reconcile
 from hundred.service.runtime import IntakeError
-from hundred.service.settings import Settings
-from hundred.service.simulate import VirtualScheduler
 
 AFFIRM = ("thanks", "check-in", "call")
 JOURNEY = journey_yaml(
@@ -33,32 +30,8 @@ JOURNEY = journey_yaml(
 )
 
 
-class Harness:
-    """A Runtime whose clock the test moves; runs start when `run_until` reaches them."""
-
-    def __init__(self, root: Path, ledger: Ledger | None = None, start: datetime | None = None):
-        self.now = start or datetime(2026, 11, 20, 13, 3, tzinfo=UTC)
-        self.ledger = ledger or Ledger.memory(clock=lambda: self.now)
-        self.ledger.clock = lambda: self.now
-        self.scheduler = VirtualScheduler()
-        self.settings = Settings(
-            home=root / "home",
-            letters_dir=root / "letters",
-            journeys_dir=root / "journeys",
-            templates_dir=root / "templates",
-            day_seconds=None,
-        )
-        self.runtime = bootstrap.runtime(
-            self.settings, ledger_=self.ledger, scheduler_=self.scheduler, clock=lambda: self.now
-        )
-
-    def run_until(self, until: datetime, skip: tuple[str, ...] = ()) -> list[str]:
-        return run_until(self, until, skip)
-
-    def state(self, touch: str, deal: str = "D-1") -> str:
-        row = self.ledger.touch(deal, touch)
-        assert row is not None
-        return row.state
+class Harness(ClockWorld):
+    """A Runtime whose clock the test moves, and what a person does in it."""
 
     def complete(self, touch: str, deal: str = "D-1") -> None:
         """What a person does: post the letter, finish the call."""

@@ -147,15 +147,17 @@ def test_the_retired_per_touch_runs_are_cancelled(scheduler, prefect_server):
 
 
 def test_the_periodic_deployments_follow_hundreds_settings(scheduler, prefect_server):
-    wanted = Schedules(reconcile_seconds=321, print_batch_cron="30 9 * * 1-5", print_batch_timezone="Europe/Amsterdam")
+    wanted = Schedules(reconcile_seconds=321, print_batch_cron="30 9 * * 1-5", print_batch_timezone="America/New_York")
     changed = scheduler.keep_schedules(wanted)
-    assert len(changed) == 2
+    assert len(changed) == 3, changed  # the figures' morning moves to the journey's zone with the batch
     assert scheduler.keep_schedules(wanted) == []  # already so: nothing changes
     api = prefect_server.api_url
     reconcile = httpx.get(f"{api}/deployments/{scheduler.deployment_id(deployments.RECONCILE)}/schedules").json()
     assert [s["schedule"]["interval"] for s in reconcile] == [321.0]
     batch = httpx.get(f"{api}/deployments/{scheduler.deployment_id(deployments.PRINT_BATCH)}/schedules").json()
-    assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in batch] == [("30 9 * * 1-5", "Europe/Amsterdam")]
+    assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in batch] == [("30 9 * * 1-5", "America/New_York")]
+    figures = httpx.get(f"{api}/deployments/{scheduler.deployment_id(deployments.JOURNEY_FIGURES)}/schedules").json()
+    assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in figures] == [("0 7 * * *", "America/New_York")]
 
 
 def test_no_api_url_is_a_clear_error_not_an_ephemeral_server():

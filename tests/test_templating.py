@@ -81,6 +81,14 @@ def test_sandbox_blocks_attribute_walking_and_globals():
         render("{{ range(3) | list }}", ctx(), "x.txt")
 
 
+def test_time_filter_shows_the_time_and_names_a_date_without_one():
+    assert render("{{ deal.closed_at | time }}", ctx(), "x.txt", "nl_NL") == "13:03"
+    # a date alone has no time of day: a plain message, not babel's AttributeError about tzinfo
+    with pytest.raises(TemplateProblem, match="the time filter needs a date and time, got '2026-11-20'") as info:
+        render("{{ '2026-11-20' | time }}", ctx(), "x.txt")
+    assert "AttributeError" not in str(info.value)
+
+
 def test_filters_fail_on_missing_fields_instead_of_printing_nothing():
     with pytest.raises(TemplateProblem, match="nope"):
         render("{{ deal.nope | date }}", ctx(), "x.txt")

@@ -13,12 +13,11 @@ import email
 import email.policy
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import pytest
 from conftest import deal_payload, email as email_touch, journey_yaml, phase, task
-from moments import run_until
+from moments import CLOSED, ClockWorld
 
 from hundred import bootstrap
 from hundred.adapters.ledger import Ledger
@@ -28,33 +27,12 @@ from hundred.planning.engine import Clock
 from hundred.planning.planner import plan
 from hundred.planning.states import Moves
 from hundred.planning.upgrade import chain, plan_upgrade
-from hundred.service.settings import Settings
-from hundred.service.simulate import VirtualScheduler
 from hundred.service.upgrade import UpgradeError, Upgrader
 from hundred.validation.validate import check_text
 
-CLOSED = datetime(2026, 11, 20, 13, 3, tzinfo=UTC)  # Friday 20 Nov 2026, 14:03 in Amsterdam
 
-
-class World:
+class World(ClockWorld):
     """A runtime whose clock the test moves, on a journey file the test rewrites."""
-
-    def __init__(self, root: Path, ledger: Ledger | None = None):
-        self.root = root
-        self.now = CLOSED
-        self.ledger = ledger or Ledger.memory(clock=lambda: self.now)
-        self.ledger.clock = lambda: self.now
-        self.scheduler = VirtualScheduler()
-        self.settings = Settings(
-            home=root / "home",
-            letters_dir=root / "letters",
-            journeys_dir=root / "journeys",
-            templates_dir=root / "templates",
-            day_seconds=None,
-        )
-        self.runtime = bootstrap.runtime(
-            self.settings, ledger_=self.ledger, scheduler_=self.scheduler, clock=lambda: self.now
-        )
 
     def journey(self, text: str) -> Journey:
         """Write the journey file (as a marketer saves it) and load it as the upgrade does."""
@@ -64,9 +42,6 @@ class World:
         assert checked.ok, checked.problems
         assert checked.journey is not None
         return checked.journey
-
-    def run_until(self, until: datetime) -> list[str]:
-        return run_until(self, until)
 
     def upgrade(self, journey: Journey, version: str, *, dry_run: bool = False, wait: float = 0.0):
         return Upgrader(self.runtime).run(journey, self.root / "templates", version, dry_run=dry_run, wait=wait)

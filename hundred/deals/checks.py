@@ -17,6 +17,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from pydantic_core import ErrorDetails
+
 # ---- limits ------------------------------------------------------------------------------------
 
 MAX_PAYLOAD_BYTES = 256 * 1024  # a whole deal, checked before parsing
@@ -415,7 +417,7 @@ def check_free_form(items: dict[str, Any], loc: tuple[Any, ...]) -> list[tuple[t
 _EXAMPLE_TIME = "2026-11-20T14:03:00+01:00"
 
 
-def plain_message(err: dict[str, Any], extra_keys: list[str], known: list[str]) -> str:
+def plain_message(err: ErrorDetails, extra_keys: list[str], known: list[str]) -> str:
     """One pydantic error dict → a message a CRM admin can act on."""
     kind, value = err["type"], err.get("input")
     msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")

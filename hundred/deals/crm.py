@@ -66,8 +66,10 @@ def _load(path: str, mtime: float) -> dict[str, Any]:
     if path.endswith((".yaml", ".yml")):
         import yaml  # lazy: YAML mappings are rare; JSON is the default
 
-        return yaml.safe_load(text) or {}
-    return json.loads(text)
+        mapping: dict[str, Any] = yaml.safe_load(text) or {}  # parsed YAML: check_spec checks its shape
+        return mapping
+    mapping = json.loads(text)
+    return mapping
 
 
 def load_mapping(path: Path | None = None) -> dict[str, Any]:

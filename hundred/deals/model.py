@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -29,7 +29,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from hundred.deals import checks, reading as deal_json
 from hundred.deals.checks import DealProblem
@@ -51,8 +51,8 @@ __all__ = [
 
 def _line(
     max_len: int, *more: Callable[[str], str], required: bool = False, letters: bool = False, optional: bool = False
-) -> Any:
-    """A single-line text field: see deal_checks.clean_line; `more` checks run on non-empty values.
+) -> AfterValidator:
+    """The check of a single-line text field: see deal_checks.clean_line; `more` checks run on non-empty values.
     `optional`: blank means absent (None), as CRMs send "" for an empty field."""
 
     def validate(value: str) -> str | None:
@@ -64,7 +64,7 @@ def _line(
                 value = check(value)
         return value
 
-    return Annotated[str, AfterValidator(validate)]
+    return AfterValidator(validate)
 
 
 def _id_as_text(value: Any) -> Any:
@@ -72,10 +72,10 @@ def _id_as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else value
 
 
-Name = _line(checks.NAME_MAX, required=True, letters=True)
-OptionalName = _line(checks.NAME_MAX, optional=True)
-Email = _line(checks.EMAIL_MAX, checks.check_email, optional=True)
-Phone = _line(checks.PHONE_MAX, optional=True)
+Name: TypeAlias = Annotated[str, _line(checks.NAME_MAX, required=True, letters=True)]
+OptionalName: TypeAlias = Annotated[str, _line(checks.NAME_MAX, optional=True)]
+Email: TypeAlias = Annotated[str, _line(checks.EMAIL_MAX, checks.check_email, optional=True)]
+Phone: TypeAlias = Annotated[str, _line(checks.PHONE_MAX, optional=True)]
 
 
 def _now(info: ValidationInfo) -> datetime:
@@ -100,11 +100,11 @@ class Owner(_Part):
 
 class Contact(_Part):
     first_name: Name
-    last_name: _line(checks.NAME_MAX) = ""
+    last_name: Annotated[str, _line(checks.NAME_MAX)] = ""
     email: Email | None = None
     phone: Phone | None = None
-    locale: _line(checks.NAME_MAX, checks.check_locale, optional=True) | None = None
-    timezone: _line(checks.NAME_MAX, optional=True) | None = None
+    locale: Annotated[str, _line(checks.NAME_MAX, checks.check_locale, optional=True)] | None = None
+    timezone: Annotated[str, _line(checks.NAME_MAX, optional=True)] | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -120,15 +120,15 @@ class Contact(_Part):
 
 
 class Company(_Part):
-    name: _line(checks.COMPANY_MAX, required=True, letters=True)
+    name: Annotated[str, _line(checks.COMPANY_MAX, required=True, letters=True)]
 
 
 class Address(_Part):
-    street: _line(checks.STREET_MAX, required=True, letters=True)
-    postcode: _line(checks.POSTCODE_MAX, checks.check_postcode) = ""
+    street: Annotated[str, _line(checks.STREET_MAX, required=True, letters=True)]
+    postcode: Annotated[str, _line(checks.POSTCODE_MAX, checks.check_postcode)] = ""
     city: Name
     state: OptionalName | None = None
-    country: _line(2 * checks.NAME_MAX, checks.check_country, required=True) = "NL"
+    country: Annotated[str, _line(2 * checks.NAME_MAX, checks.check_country, required=True)] = "NL"
 
 
 class Deal(BaseModel):
@@ -136,13 +136,13 @@ class Deal(BaseModel):
 
     model_config = ConfigDict(extra="allow", defer_build=True)
 
-    id: Annotated[_line(checks.FIELD_TEXT_MAX, checks.check_id, required=True), BeforeValidator(_id_as_text)]
+    id: Annotated[str, _line(checks.FIELD_TEXT_MAX, checks.check_id, required=True), BeforeValidator(_id_as_text)]
     closed_at: datetime
-    journey: _line(checks.JOURNEY_MAX, checks.check_journey, optional=True) | None = None
-    currency: _line(checks.NAME_MAX, required=True) = "EUR"  # before amount: its decimals depend on it
+    journey: Annotated[str, _line(checks.JOURNEY_MAX, checks.check_journey, optional=True)] | None = None
+    currency: Annotated[str, _line(checks.NAME_MAX, required=True)] = "EUR"  # before amount: its decimals depend on it
     amount: Decimal = Decimal("0")
-    product: _line(checks.PRODUCT_MAX) = ""
-    segment: _line(checks.SEGMENT_MAX, optional=True) | None = None
+    product: Annotated[str, _line(checks.PRODUCT_MAX)] = ""
+    segment: Annotated[str, _line(checks.SEGMENT_MAX, optional=True)] | None = None
     owner: Owner
     contact: Contact
     company: Company | None = None
@@ -150,7 +150,8 @@ class Deal(BaseModel):
     # the deal of the existing customer who recommended this one: counts as a referral received for
     # that customer's journey (hundred report, /journeys); the CRM mapping or an import may fill it
     referred_by: Annotated[
-        _line(checks.FIELD_TEXT_MAX, checks.check_id, optional=True) | None, BeforeValidator(_id_as_text)
+        Annotated[str, _line(checks.FIELD_TEXT_MAX, checks.check_id, optional=True)] | None,
+        BeforeValidator(_id_as_text),
     ] = None
     fields: Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v)] = Field(default_factory=dict)
 
@@ -180,7 +181,7 @@ class Deal(BaseModel):
     @classmethod
     def _every_problem(cls, data: Any, handler: Callable[[Any], Deal]) -> Deal:
         """Run the model, then the checks on free-form values, and raise one error with all of them."""
-        errors: list[dict[str, Any]] = []
+        errors: list[ErrorDetails] = []
         try:
             deal = handler(data)
         except ValidationError as exc:
@@ -207,9 +208,8 @@ class Deal(BaseModel):
 
     @model_validator(mode="after")
     def _fold_unknown_keys(self) -> Deal:
-        extra = dict(self.__pydantic_extra__ or {})
-        if extra:
-            self.fields = {**extra, **self.fields}
+        if self.__pydantic_extra__:
+            self.fields = {**self.__pydantic_extra__, **self.fields}
             self.__pydantic_extra__.clear()
         return self
 
@@ -228,11 +228,11 @@ class Deal(BaseModel):
 _PARTS: dict[str, type[BaseModel]] = {"owner": Owner, "contact": Contact, "company": Company, "address": Address}
 
 
-def _plain(err: dict[str, Any], data: Any) -> str:
+def _plain(err: ErrorDetails, data: Any) -> str:
     loc = err["loc"]
     if not loc and err["type"] in ("model_type", "model_attributes_type", "dict_type"):
         return f"the deal must be a JSON object {{...}}, got {checks.json_type(err.get('input'))}"
-    model: type[BaseModel] = _PARTS.get(loc[0], Deal) if len(loc) > 1 else Deal
+    model: type[BaseModel] = _PARTS.get(str(loc[0]), Deal) if len(loc) > 1 else Deal
     given = (data.get(loc[0]) if len(loc) > 1 else data) if isinstance(data, dict) else None
     extra = [k for k in given if k not in model.model_fields] if isinstance(given, dict) else []
     return checks.plain_message(err, extra, list(model.model_fields))
@@ -275,9 +275,11 @@ def parse_deal_json(data: bytes | str, source: str = "deal", now: datetime | Non
     """Validate a deal as it arrives (file or HTTP body): size, UTF-8, nesting and duplicate keys
     are checked on the raw text, then the model; every problem is reported together."""
     problems: list[DealProblem] = []
-    text = data
+    text: str | None
     if isinstance(data, bytes):
         text, problems = deal_json.decode(data)
+    else:
+        text = data
     if text is not None:
         raw, problems = deal_json.loads(text)
     if text is None or raw is None and problems:

@@ -14,7 +14,7 @@ from typing import Any
 from hundred.deals.checks import MAX_INT_DIGITS, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, DealProblem, HugeInt, path_of, show
 
 
-class _Object(dict):
+class _Object(dict[str, Any]):
     """A JSON object that remembers the keys it saw twice (json's object_pairs_hook)."""
 
     duplicates: dict[str, None]  # an ordered set

@@ -32,7 +32,8 @@ from hundred.deals.checks import _COUNTRY_HINTS, countries
 PHASES: tuple[str, ...] = ("assess", "admit", "affirm", "activate", "acclimate", "accomplish", "adopt", "advocate")
 CHANNELS: tuple[str, ...] = ("letter", "email", "task", "webhook")
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-EXIT_EVENTS: tuple[str, ...] = ("deal.cancelled", "contact.opted_out")
+ExitEvent = Literal["deal.cancelled", "contact.opted_out"]
+EXIT_EVENTS: tuple[ExitEvent, ...] = ("deal.cancelled", "contact.opted_out")
 GATE_PHASE = "affirm"
 
 Slug = Annotated[StrictStr, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
@@ -104,8 +105,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _monday_to_friday() -> list[Weekday]:
+    return ["mon", "tue", "wed", "thu", "fri"]
+
+
 class Calendar(_Strict):
-    workdays: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1)
+    workdays: list[Weekday] = Field(default_factory=_monday_to_friday, min_length=1)
     holidays: StrictStr | None = Field(
         None,
         max_length=40,
@@ -404,7 +409,7 @@ class Journey(_Strict):
     letters: LetterSettings = Field(default_factory=LetterSettings)
     sender: Sender = Field(default_factory=lambda: Sender(name="{{ deal.owner.name }}"))
     phases: list[PhaseBlock] = Field(min_length=1)
-    exit_on: list[Literal["deal.cancelled", "contact.opted_out"]] = Field(default_factory=lambda: list(EXIT_EVENTS))
+    exit_on: list[ExitEvent] = Field(default_factory=lambda: list(EXIT_EVENTS))
     lint: LintSettings = Field(
         default_factory=LintSettings,
         description="The Coleman linter's thresholds and silenced rules (hundred validate)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -21,7 +22,7 @@ class Problem:
         head = f"{self.file}:{self.line}:{self.col}: {level}{self.message}{rule}"
         return f"{head}\n  hint: {self.hint}" if self.hint else head
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "severity": self.severity,
             "rule": self.rule,

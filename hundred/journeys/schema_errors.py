@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from hundred.journeys.model import (
     CHANNELS,
@@ -131,7 +132,7 @@ def _allowed_elsewhere(key: str) -> str:
     return f"'{key}' belongs to {' and '.join(owners)} touches" if owners else ""
 
 
-def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
+def _one(err: ErrorDetails, data: Any, smap: SourceMap, file: str) -> Problem:
     loc = _strip_tags(tuple(err["loc"]))
     kind = err["type"]
     named = loc
@@ -347,8 +348,8 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap, file: str) -> Problem:
     message = err["msg"].removeprefix("Value error, ")
     message, _, hint = message.partition("; ")
     if loc[:2] == ("lint", "ignore"):  # a whole sentence, at the silenced rule it is about
-        named = re.search(r"rule '([^']*)'", message)
-        mark = smap.locate(loc + (named[1],), prefer_key=True) if named else mark
+        rule = re.search(r"rule '([^']*)'", message)
+        mark = smap.locate(loc + (rule[1],), prefer_key=True) if rule else mark
         return Problem(file, mark.line, mark.col, message, hint)
     if not hint and field in ("at", "send_window"):
         hint = CLOCK_HINT
@@ -363,7 +364,7 @@ def _lint_rule(name: str) -> Any:
     """The default settings of lint rule `name` (as written in YAML, e.g. `affirm-early`), or None."""
     for key, info in LintSettings.model_fields.items():
         if name in (key, info.alias) and info.default_factory is not None and key != "ignore":
-            return info.default_factory()
+            return info.get_default(call_default_factory=True)
     return None
 
 

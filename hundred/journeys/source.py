@@ -39,7 +39,7 @@ MAX_VALUES = 20_000  # values in the document after expanding every alias (a jou
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser is ~10x faster
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):  # type: ignore[misc, valid-type]  # the base is chosen at import: libyaml's or Python's
     """SafeLoader with YAML 1.2 core-schema booleans and integers."""
 
 
@@ -221,11 +221,13 @@ class _Composer:
             )
         self._count(1, event)
         start = event.start_mark
+        result: tuple[yaml.Node, int, int]
         if isinstance(event, yaml.ScalarEvent):
             tag = self._tag(event, _STR if event.tag == "!" else None, _SCALAR_TAGS)
             if tag is None:
                 tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            result = yaml.ScalarNode(tag, event.value, start, event.end_mark, style=event.style), 1, 1
+            node = yaml.ScalarNode(tag, event.value, start, event.end_mark, style=event.style)  # type: ignore[arg-type]  # types-PyYAML: an event's mark may be the C Mark
+            result = node, 1, 1
         elif isinstance(event, yaml.SequenceStartEvent):
             node = yaml.SequenceNode(
                 self._tag(event, _SEQ, {_SEQ}) or _SEQ, [], start, None, flow_style=event.flow_style
@@ -254,7 +256,7 @@ class _Composer:
         return result
 
     @staticmethod
-    def _tag(event: Any, default: str | None, allowed: set[str]) -> str | None:
+    def _tag(event: yaml.ScalarEvent | yaml.CollectionStartEvent, default: str | None, allowed: set[str]) -> str | None:
         tag = event.tag
         if tag is None or tag == "!":
             return default
@@ -282,7 +284,8 @@ def _key(node: yaml.Node) -> str:
         )
     if node.value == "":
         raise YamlProblem("a key is missing before ':'", _mark(node), "write 'key: value'")
-    return node.value  # the text as written: `1:` and `true:` are the words "1" and "true"
+    text: str = node.value  # the text as written: `1:` and `true:` are the words "1" and "true"
+    return text
 
 
 def _items(node: yaml.MappingNode, path: Path_) -> list[tuple[str, yaml.Node, yaml.Node]]:

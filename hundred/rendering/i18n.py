@@ -61,9 +61,12 @@ def _catalog(
             forms = tuple(message.string) if isinstance(message.string, (tuple, list)) else ()
             if forms and all(forms):
                 plural[message.id[0]] = forms
-        elif message.string:
+        elif isinstance(message.string, str) and message.string:
             singular[message.id] = message.string
     return singular, plural, gettext.c2py(catalog.plural_expr) if plural else None
+
+
+_DateTime = datetime  # inside Words, `datetime` names its method
 
 
 @dataclass(frozen=True)
@@ -100,10 +103,10 @@ class Words:
         """ "20 nov. 2026" / "20 Nov 2026"; format may be a CLDR name or a pattern ("EEE d MMM")."""
         return format_date(value, format=format, locale=self.locale)
 
-    def datetime(self, value: datetime, format: str = "medium", tzinfo: Any = None) -> str:
+    def datetime(self, value: _DateTime, format: str = "medium", tzinfo: Any = None) -> str:
         return format_datetime(value, format=format, tzinfo=tzinfo, locale=self.locale)
 
-    def time(self, value: datetime, format: str = "short", tzinfo: Any = None) -> str:
+    def time(self, value: _DateTime, format: str = "short", tzinfo: Any = None) -> str:
         return format_time(value, format=format, tzinfo=tzinfo, locale=self.locale)
 
 

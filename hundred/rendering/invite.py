@@ -13,11 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from hundred.planning.identity import TouchKey
 from hundred.rendering.content import single_line
+
+if TYPE_CHECKING:  # markdown-it loads lazily: `hundred validate` never needs it
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 PRODID = "-//hundred//onboarding journeys//EN"
 INVITE_LENGTH = timedelta(minutes=30)
@@ -25,7 +29,7 @@ TZ_YEARS = 2  # the VTIMEZONE covers the event's year around it, not 1970-2038 (
 
 
 @lru_cache(maxsize=1)
-def _parser() -> Any:
+def _parser() -> MarkdownIt:
     from markdown_it import (
         MarkdownIt,  # lazy: markdown-it loads only when a brief is rendered; loaded on the first invite: validate never needs it
     )
@@ -65,7 +69,7 @@ def plain_text(markdown: str) -> str:
     return text.strip()
 
 
-def _inline(tok: Any) -> str:
+def _inline(tok: Token) -> str:
     if tok.type in ("softbreak", "hardbreak"):
         return "\n"
     if tok.type in ("text", "code_inline", "html_inline"):
@@ -144,4 +148,5 @@ def calendar(
         event.add("attendee", attendee)
     cal.add_component(event)
     add_timezones(cal, start.date())
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()  # icalendar is untyped
+    return ical

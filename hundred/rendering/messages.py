@@ -159,11 +159,11 @@ def build_task_email(
     return msg
 
 
-def _utc(value):
+def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else value
 
 
-def _cal_address(addr: Address, role: str | None = None):
+def _cal_address(addr: Address, role: str | None = None) -> vCalAddress:
     cal_addr = vCalAddress(f"mailto:{addr.addr_spec}")
     if addr.display_name:
         cal_addr.params["cn"] = addr.display_name
@@ -237,4 +237,5 @@ def as_request(
         event.add("attendee", _cal_address(attendee, "REQ-PARTICIPANT"))
     if "dtstart" in event:
         add_timezones(cal, event.decoded("dtstart").date())
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()  # icalendar is untyped
+    return ical

@@ -54,7 +54,8 @@ class Schedules:
 
     reconcile_seconds: float
     print_batch_cron: str
-    print_batch_timezone: str
+    print_batch_timezone: str  # the default journey's zone: the figures' morning is in it too
+    figures_cron: str = "0 7 * * *"  # every morning, before the working day: how each journey is doing
 
 
 class Scheduler(Protocol):

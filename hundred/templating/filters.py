@@ -83,7 +83,10 @@ def locale_filters(locale: str) -> dict[str, Callable[..., Any]]:
     def time_filter(value: Any, format: str = "short") -> str:
         from babel.dates import format_time  # lazy: babel costs a tenth of `hundred validate`; only formatting needs it
 
-        return format_time(_as_date(value), format, locale=locale)
+        moment = _as_date(value)
+        if not isinstance(moment, datetime):  # babel would fail on a date's missing tzinfo
+            raise ValueError(f"the time filter needs a date and time, got {str(value)[:40]!r}")
+        return format_time(moment, format, locale=locale)
 
     @pass_context
     def money_filter(context: Any, value: Any, currency: str | None = None) -> str:
@@ -198,7 +201,7 @@ def _attr(obj: Any, name: Any) -> None:
         raise PrivateName(name)
 
 
-GUARDED_FILTERS = {
+GUARDED_FILTERS: dict[str, Callable[..., None]] = {
     "attr": _attr,
     "center": _center,
     "indent": _indent,

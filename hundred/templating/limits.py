@@ -21,7 +21,7 @@ import functools
 import re
 import string
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
@@ -33,6 +33,7 @@ from hundred.templating.values import note_read
 MAX_OUTPUT = 100_000  # characters a template may render; a letter that long is a broken template
 MAX_BUFFERED = 1_000_000  # characters built up in set/macro/filter/call blocks during one render
 MAX_VALUE = 100_000  # characters (or items) in any one value a filter, method or operator builds
+_T = TypeVar("_T")
 MAX_WIDTH = 1_000  # widths, precisions, indents, pads
 MAX_LOOP_ITERATIONS = 10_000  # loop iterations per render, all loops together
 MAX_CALLS = 10_000  # macro and method calls per render
@@ -90,8 +91,9 @@ class budgeted:
     """`with budgeted():` one fresh budget for one render or condition."""
 
     def __enter__(self) -> Budget:
-        self._token = _budget.set(Budget())
-        return _budget.get()  # type: ignore[return-value]
+        budget = Budget()
+        self._token = _budget.set(budget)
+        return budget
 
     def __exit__(self, *exc: Any) -> None:
         _budget.reset(self._token)
@@ -104,7 +106,7 @@ def collect(stream: Iterator[str]) -> str:
     for piece in stream:
         total += len(piece)
         if total > MAX_OUTPUT:
-            stream.throw(LimitExceeded(f"the output is longer than {MAX_OUTPUT:,} characters"))  # type: ignore[attr-defined]
+            stream.throw(LimitExceeded(f"the output is longer than {MAX_OUTPUT:,} characters"))  # type: ignore[attr-defined]  # Jinja types generate() as an Iterator; it is a generator
         parts.append(piece)
     return "".join(parts)
 
@@ -116,7 +118,7 @@ def _size(value: Any) -> int:
     return len(value) if isinstance(value, (str, list, tuple)) else 0
 
 
-def check_size(value: Any, what: str) -> Any:
+def check_size(value: _T, what: str) -> _T:
     if _size(value) > MAX_VALUE:
         raise LimitExceeded(f"{what} would build {_size(value):,} characters; the limit is {MAX_VALUE:,}")
     return value
@@ -191,7 +193,7 @@ def join_estimate(items: list[Any], sep: Any) -> None:
 # ---- the sandbox ------------------------------------------------------------------------------------
 
 
-class _Buffer(list):  # type: ignore[type-arg]
+class _Buffer(list[str]):
     """The list Jinja collects block output in, counted against the budget as it grows."""
 
     __slots__ = ("_budget",)
@@ -200,11 +202,11 @@ class _Buffer(list):  # type: ignore[type-arg]
         super().__init__()
         self._budget = owner
 
-    def append(self, item: Any) -> None:
+    def append(self, item: str) -> None:
         self._budget.buffer(len(item))
         list.append(self, item)
 
-    def extend(self, items: Iterable[Any]) -> None:
+    def extend(self, items: Iterable[str]) -> None:
         items = tuple(items)
         self._budget.buffer(sum(len(i) for i in items))
         list.extend(self, items)

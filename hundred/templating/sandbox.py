@@ -139,7 +139,7 @@ def field_uses(tree: nodes.Template, known_roots: set[str], inherited: frozenset
         path = chain(node)
         if path is None:
             continue
-        sub = node
+        sub: nodes.Node = node
         while isinstance(sub, (nodes.Getattr, nodes.Getitem)):
             sub = sub.node
             inner.add(id(sub))
@@ -157,7 +157,7 @@ def _nodes(tree: nodes.Template) -> list[nodes.Node]:
     cached = getattr(tree, "_hundred_nodes", None)
     if cached is None:
         cached = list(tree.find_all(nodes.Node))
-        tree._hundred_nodes = cached  # type: ignore[attr-defined]
+        tree._hundred_nodes = cached  # type: ignore[attr-defined]  # a cache of ours on Jinja's node
     return cached
 
 

@@ -47,43 +47,43 @@ class Empty(StrictUndefined):
     def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> Any:
         raise EmptyFieldError(self._path, self._missing)
 
-    __str__ = __iter__ = __len__ = __call__ = _fail_with_undefined_error  # type: ignore[assignment]
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail_with_undefined_error  # type: ignore[assignment]
-    __truediv__ = __rtruediv__ = __mod__ = __rmod__ = __int__ = __float__ = _fail_with_undefined_error  # type: ignore[assignment]
+    __str__ = __iter__ = __len__ = __call__ = _fail_with_undefined_error
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail_with_undefined_error
+    __truediv__ = __rtruediv__ = __mod__ = __rmod__ = __int__ = __float__ = _fail_with_undefined_error
 
     def __getattr__(self, name: str) -> Any:
         if name[:2] == "__":
             raise AttributeError(name)
         return self
 
-    def __getitem__(self, key: Any) -> Empty:
+    def __getitem__(self, key: Any) -> Empty:  # type: ignore[override]  # jinja2 types Undefined's dunders as ones that never return; Empty answers them
         return self
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> bool:  # type: ignore[override]  # jinja2 types Undefined's dunders as ones that never return; Empty answers them
         return False
 
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: Any) -> bool:  # type: ignore[override]  # jinja2 types Undefined's dunders as ones that never return; Empty answers them
         return other is None or other == "" or isinstance(other, Empty)
 
-    def __ne__(self, other: Any) -> bool:
+    def __ne__(self, other: Any) -> bool:  # type: ignore[override]  # jinja2 types Undefined's dunders as ones that never return; Empty answers them
         return not self.__eq__(other)
 
-    def __lt__(self, other: Any) -> bool:
+    def __lt__(self, other: Any) -> bool:  # type: ignore[override]  # jinja2 types Undefined's dunders as ones that never return; Empty answers them
         return False
 
-    __le__ = __gt__ = __ge__ = __lt__
+    __le__ = __gt__ = __ge__ = __lt__  # type: ignore[assignment]  # as above: jinja2 types these as never returning
 
-    def __contains__(self, item: Any) -> bool:
+    def __contains__(self, item: Any) -> bool:  # type: ignore[override]  # jinja2 types Undefined's dunders as ones that never return; Empty answers them
         return False
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]  # jinja2 types Undefined's dunders as ones that never return; Empty answers them
         return hash(None)
 
     def __repr__(self) -> str:
         return f"Empty({self._path!r})"
 
 
-class _Fields(dict):  # type: ignore[type-arg]
+class _Fields(dict[str, Any]):
     """The deal's custom fields: a key the CRM did not send is an Empty, "not set for this deal"."""
 
     def __init__(self, data: dict[str, Any], path: str, fallback: Any = None):

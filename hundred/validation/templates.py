@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import TemplateNotFound, nodes
 
@@ -28,7 +28,7 @@ from hundred.templating.filters import GUARDED_FILTERS
 from hundred.templating.limits import MAX_SOURCE, LimitExceeded, PrivateName
 from hundred.templating.loader import TemplateRefused, display_root, resolve_template
 
-INCLUDES = {
+INCLUDES: dict[type[nodes.Node], str] = {
     nodes.Include: "include",
     nodes.Extends: "extends",
     nodes.Import: "import",
@@ -114,13 +114,13 @@ def private_names(tree: nodes.Template) -> list[tuple[str, str, int]]:
 ATTRIBUTE_FILTERS = {"attr", "map", "selectattr", "rejectattr", "groupby", "sum", "sort", "unique", "min", "max"}
 
 
-def includes(tree: nodes.Template) -> list[tuple[str, Any, nodes.Node]]:
+def includes(tree: nodes.Template) -> list[tuple[str, str | None, nodes.Node]]:
     """Every include/extends/import: (keyword, the template name or None when not written out, node)."""
-    out = []
+    out: list[tuple[str, str | None, nodes.Node]] = []
     for node in templating._nodes(tree):
         kind = INCLUDES.get(type(node))
-        if kind:
-            target = node.template  # type: ignore[attr-defined]
+        if kind and isinstance(node, (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+            target = node.template
             name = target.value if isinstance(target, nodes.Const) and isinstance(target.value, str) else None
             out.append((kind, name, node))
     return out
@@ -134,13 +134,19 @@ def _const(node: Any) -> Any:
 
 
 _NOT_CONST = object()
+_OPERATOR_WORDS: dict[type[nodes.Node], str] = {nodes.Pow: "**", nodes.Mul: "*", nodes.Mod: "%"}
+
+
+def _known(value: Any) -> Any:
+    """Only what is written out is checked: a value not known before the render reads as None."""
+    return None if value is _NOT_CONST else value
 
 
 def over_budget(tree: nodes.Template) -> list[tuple[str, str, int]]:
     """What the render budgets would refuse whatever the deal: `**`, text repeated with `*`, and
     widths written out too large (`center(1000000000)`, `'%0999999999d' % 1`, `'x'.zfill(...)`).
     As (message, the word to point at, line)."""
-    found = []
+    found: list[tuple[str, str, int]] = []
     for node in templating._nodes(tree):
         try:
             if isinstance(node, nodes.Pow):
@@ -152,10 +158,10 @@ def over_budget(tree: nodes.Template) -> list[tuple[str, str, int]]:
             if isinstance(node, nodes.Mod) and isinstance(_const(node.left), str):
                 limits.check_printf(_const(node.left))
             if isinstance(node, nodes.Filter) and node.name in GUARDED_FILTERS:
-                known = lambda v: None if v is _NOT_CONST else v  # noqa: E731 - only what is written out is checked
-                args = [known(_const(a)) for a in node.args]
-                kwargs = {k.key: known(_const(k.value)) for k in node.kwargs}
-                value = known(_const(node.node)) if node.node is not None else None
+                args = [_known(_const(a)) for a in node.args]
+                written = cast("list[nodes.Keyword]", node.kwargs)  # jinja2 types them Pair; its parser makes Keyword
+                kwargs = {k.key: _known(_const(k.value)) for k in written}
+                value = _known(_const(node.node)) if node.node is not None else None
                 if not node.dyn_args and not node.dyn_kwargs:
                     GUARDED_FILTERS[node.name]("" if value is None else value, *args, **kwargs)
             if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
@@ -168,11 +174,11 @@ def over_budget(tree: nodes.Template) -> list[tuple[str, str, int]]:
                     limits.check_format_spec(_const(node.node.node))
         except (LimitExceeded, PrivateName) as exc:
             word = (
-                {nodes.Pow: "**", nodes.Mul: "*", nodes.Mod: "%"}.get(type(node))
+                _OPERATOR_WORDS.get(type(node))
                 or getattr(node, "name", None)
                 or getattr(getattr(node, "node", None), "attr", "")
             )
-            found.append((str(exc), word, node.lineno))
+            found.append((str(exc), str(word), node.lineno))
         except (TypeError, ValueError):
             pass  # wrong arguments: the render reports them with its own words
     return found
@@ -319,7 +325,7 @@ class TemplateChecker:
         shown: str,
         lines: list[str],
         stack: tuple[str, ...],
-        bound: frozenset[str],
+        bound: set[str],
     ) -> list[Issue]:
         col = _column(lines, node.lineno, kind.split()[0])
         where, at = f"{shown}:{node.lineno}:{col}", (stack[-1], node.lineno, col)
@@ -422,7 +428,7 @@ def bare_outputs(tree: nodes.Template) -> list[tuple[str, int]]:
     return out
 
 
-class AnyFields(dict):  # type: ignore[type-arg]
+class AnyFields(dict[str, Any]):
     """Sample custom fields: every key the template asks for has a value."""
 
     def __init__(self, any_field: str):

@@ -105,7 +105,8 @@ def check_text(text: str, path: str | Path, templates_dir: Path | None = None, *
     studio checks what a marketer is typing with the very rules `hundred validate` runs on files."""
     path = Path(path)
     shown = _display(path)
-    result = Checked(path, templates_dir=find_templates_dir(path, templates_dir))
+    templates = find_templates_dir(path, templates_dir)
+    result = Checked(path, templates_dir=templates)
     try:
         data, smap = load_yaml(text)
     except YamlProblem as exc:
@@ -121,7 +122,7 @@ def check_text(text: str, path: str | Path, templates_dir: Path | None = None, *
         result.journey = Journey.model_validate(data)
     except ValidationError as exc:
         result.problems.extend(schema_problems(exc, data, smap, shown))
-    result.problems.extend(_Rules(data, smap, shown, result.templates_dir).run())
+    result.problems.extend(_Rules(data, smap, shown, templates).run())
     result.problems = capped(sorted(set(result.problems), key=lambda p: (p.line, p.col, p.message)))
     if result.problems:
         result.journey = None
@@ -238,7 +239,7 @@ class _Rules:
                 continue
             name = block.get("phase")
             if isinstance(name, str) and name in PHASES:
-                loc = ("phases", i, "phase")
+                loc: tuple[str | int, ...] = ("phases", i, "phase")
                 if name in seen_phase:
                     self.add(
                         loc,

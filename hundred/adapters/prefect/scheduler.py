@@ -243,10 +243,11 @@ class PrefectScheduler:
         return cancelled
 
     def keep_schedules(self, schedules: Schedules) -> list[str]:
-        """reconcile's interval and the print batch's cron as hundred's settings say; what changed."""
+        """reconcile's interval and the print batch's and figures' crons as hundred's settings say; what changed."""
         wanted: dict[str, dict[str, Any]] = {
             deployments.RECONCILE: {"interval": float(schedules.reconcile_seconds)},
             deployments.PRINT_BATCH: {"cron": schedules.print_batch_cron, "timezone": schedules.print_batch_timezone},
+            deployments.JOURNEY_FIGURES: {"cron": schedules.figures_cron, "timezone": schedules.print_batch_timezone},
         }
         changed = []
         for name, want in wanted.items():

@@ -63,7 +63,7 @@ def country_name(country: str, sender_country: str) -> str | None:
     languages = get_official_languages(sender_country.upper(), de_facto=True) or ("en",)
     for language in (languages[0], "en"):
         try:
-            name = Locale.parse(language).territories.get(country.upper())
+            name: str | None = Locale.parse(language).territories.get(country.upper())
         except (ValueError, LookupError):
             name = None
         if name:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from reportlab.lib.rl_accel import escapePDF
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
 
 from hundred.rendering.handwriting.hand import FIXED, Glyph, Run
 from hundred.rendering.handwriting.pen import KEY_SEP
@@ -26,15 +27,15 @@ _CACHE_ATTR = "_hundred_glyph_encodings"
 Encoded = tuple[str, str]  # (font resource name, "(…)Tj")
 
 
-def _cache(canv) -> dict[str, Encoded]:
+def _cache(canv: Canvas) -> dict[str, Encoded]:
     doc = canv._doc
-    cache = doc.__dict__.get(_CACHE_ATTR)
+    cache: dict[str, Encoded] | None = doc.__dict__.get(_CACHE_ATTR)
     if cache is None:
         cache = doc.__dict__[_CACHE_ATTR] = {}
     return cache
 
 
-def _encode(canv, key: str) -> Encoded:
+def _encode(canv: Canvas, key: str) -> Encoded:
     """Subset-encode a glyph key's text in its font for this document.
 
     Returns (font resource, "(…)Tj").  Text that spans two subsets (a glyph plus the space drawn
@@ -70,7 +71,7 @@ def colour(cmyk: CMYK, density: float = 1.0, stroke: bool = False) -> str:
     return f"{v} k {v} K" if stroke else f"{v} k"
 
 
-def emit_glyphs(canv, glyphs: Iterable[Glyph], ink: CMYK, pressure: bool = True) -> None:
+def emit_glyphs(canv: Canvas, glyphs: Iterable[Glyph], ink: CMYK, pressure: bool = True) -> None:
     """Draw positioned glyphs: one text object, one Tm + Tj per glyph.
 
     Glyph matrices are fixed point (`hand.FIXED` units per pt, font size folded in), so the
@@ -108,7 +109,7 @@ def emit_glyphs(canv, glyphs: Iterable[Glyph], ink: CMYK, pressure: bool = True)
     canv.addLiteral(" ".join(out))
 
 
-def emit_runs(canv, lines: list[Run], ink: CMYK) -> None:
+def emit_runs(canv: Canvas, lines: list[Run], ink: CMYK) -> None:
     """Draw plain lines of text: one Tm per line, a Tf only where the font or size changes."""
     if not lines:
         return
@@ -129,7 +130,7 @@ def emit_runs(canv, lines: list[Run], ink: CMYK) -> None:
     canv.addLiteral(" ".join(out))
 
 
-def emit_path(canv, points: list[tuple[float, float]], ink: CMYK) -> None:
+def emit_path(canv: Canvas, points: list[tuple[float, float]], ink: CMYK) -> None:
     """Fill a closed polygon (the signature's tapered flourish) in ink."""
     ops = [f"q {colour(ink)}", f"{points[0][0]:.1f} {points[0][1]:.1f} m"]
     ops += [f"{x:.1f} {y:.1f} l" for x, y in points[1:]]
@@ -137,7 +138,7 @@ def emit_path(canv, points: list[tuple[float, float]], ink: CMYK) -> None:
     canv.addLiteral(" ".join(ops))
 
 
-def emit_rules(canv, segments: Iterable[tuple[float, float, float, float]], grey: float, width: float) -> None:
+def emit_rules(canv: Canvas, segments: Iterable[tuple[float, float, float, float]], grey: float, width: float) -> None:
     """Thin straight lines (fold and punch marks)."""
     ops = [f"q {_fmt(grey, 2)} G {_fmt(width, 2)} w"]
     ops += [f"{x0:.1f} {y0:.1f} m {x1:.1f} {y1:.1f} l S" for x0, y0, x1, y1 in segments]

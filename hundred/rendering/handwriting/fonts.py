@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import fontpkg_caveat
 import fontpkg_dancing_script
@@ -28,6 +29,9 @@ import fontpkg_kalam
 import fontpkg_noto_sans
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+
+if TYPE_CHECKING:  # fontTools loads lazily, only when a font is cut
+    from fontTools.ttLib import TTFont as FTFont
 
 RECIPE = "caveat-static400-ss-v1"  # bump when the preparation below changes
 STYLISTIC_SETS = ("ss01", "ss02")
@@ -93,7 +97,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _rename(font, family: str, style: str) -> None:
+def _rename(font: FTFont, family: str, style: str) -> None:
     """Give a prepared font its own names: reportlab keys embedded faces by PostScript name, so
     two copies sharing "Caveat-Regular" would silently collapse into one."""
     ps_name = f"{family}-{style}".replace(" ", "")
@@ -186,7 +190,8 @@ def _x_height(path: Path) -> float:
     from fontTools.ttLib import TTFont as FTFont  # lazy: fontTools loads only when a font is cut
 
     font = FTFont(path, lazy=True)
-    return font["OS/2"].sxHeight / font["head"].unitsPerEm
+    x_height: float = font["OS/2"].sxHeight / font["head"].unitsPerEm  # fontTools is untyped
+    return x_height
 
 
 def _alternates(paths: list[Path]) -> frozenset[str]:

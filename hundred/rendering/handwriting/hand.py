@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hundred.rendering.handwriting.pen import Pen
@@ -112,7 +113,7 @@ class Frame:
 class Written:
     """Layout result: glyphs (humanised) or runs (plain) per page of the letter."""
 
-    pages: list[list] = field(default_factory=lambda: [[]])
+    pages: list[list[Glyph | Run]] = field(default_factory=lambda: [[]])
     end_page: int = 0
     end_y: float = 0.0  # baseline where a following line would go
     # (page, index of the text line it came from) for every line written, in order: what
@@ -120,11 +121,11 @@ class Written:
     lines: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _tri(rnd) -> float:
+def _tri(rnd: Callable[[], float]) -> float:
     return rnd() + rnd() - 1.0
 
 
-def _wrap(widths: list[float], gap: float, limit_for) -> list[tuple[int, int, float]]:
+def _wrap(widths: list[float], gap: float, limit_for: Callable[[], float]) -> list[tuple[int, int, float]]:
     """Greedy wrap at spaces only; `limit_for()` gives each line's (ragged) width.
 
     Returns (first word, end word, line width) per line.
@@ -185,6 +186,13 @@ class _Writer:
         self.total = 1
         # ch -> (position, form, previous position, previous form) of its last occurrences
         self.last_form: dict[str, tuple[int, int, int, int]] = {}
+
+    @property
+    def _random(self) -> Callable[[], float]:
+        """The random source of a humanised layout (a plain layout never asks for it)."""
+        if self.rnd is None:
+            raise RuntimeError("a plain layout has no random source")
+        return self.rnd
 
     def width(self, word: str) -> float:
         w = self._widths.get(word)
@@ -258,7 +266,8 @@ class _Writer:
         """One straight line as runs of same-font text (fallback glyphs at their own size)."""
         forms, size = self.pen.forms, self.size
         runs: list[tuple[str, float, str]] = []
-        font, scale, buf = forms["n"][4], 1.0, []
+        font, scale = forms["n"][4], 1.0
+        buf: list[str] = []
         for ch in " ".join(words):
             if ch != " ":
                 _, _, _, s, f, _ = forms[ch]
@@ -272,7 +281,7 @@ class _Writer:
 
     def _line_start(self) -> tuple[float, float, float, float, float]:
         """Advance the margin walk; return the line origin on the page and its direction."""
-        p, r, fat = self.p, self.rnd, 1 + self.p.fatigue * self.k / self.total
+        p, r, fat = self.p, self._random, 1 + self.p.fatigue * self.k / self.total
         lo, hi = p.margin_range_mm
         step = (p.margin_drift_mm + p.margin_walk_mm * SQ6 * _tri(r)) * MM
         self.margin = min(hi * MM, max(lo * MM, self.margin + step))
@@ -288,7 +297,7 @@ class _Writer:
     def _hand_line(self, words: list[str], length: float) -> None:
         """Place one line's glyphs.  This is the hot loop (~800 glyphs per letter), so it works
         on local names and inlines the small steps; each step is commented."""
-        p, r, pen = self.p, self.rnd, self.pen
+        p, r, pen = self.p, self._random, self.pen
         forms, last_form = pen.forms, self.last_form
         S, gap, tan_sl, size_page = self.size, self.gap, self.tan_slant, self.size_page
         SF = S * FIXED
@@ -383,7 +392,7 @@ class _Writer:
         the PDF only gets a new line-width or colour operator when the value really changes;
         pressure changed independently per word would look like random bold words.
         """
-        p, r = self.p, self.rnd
+        p, r = self.p, self._random
         p_ar, i_ar, p_in, i_in, w_rise, w_track = self._word_k
         self.pressure = pressure = p_ar * self.pressure + p_in * (r() + r() - 1.0)
         self.ink_state = ink_state = i_ar * self.ink_state + i_in * (r() + r() - 1.0)

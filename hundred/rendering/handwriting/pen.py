@@ -52,9 +52,8 @@ def build_pen(primary: HandFace, fallback: HandFace) -> Pen:
     if len(primary.variants) >= 2:
         one, two = primary.variants[:2]
         for ch in primary.alternates:
-            alternates[ch] = tuple(
-                (glyph_key(v.name, ch), glyph_key(v.name, ch + " "), v.widths[ch]) for v in (one, two)
-            )
+            first, second = ((glyph_key(v.name, ch), glyph_key(v.name, ch + " "), v.widths[ch]) for v in (one, two))
+            alternates[ch] = (first, second)
     forms = {}
     for face in (base, fallback.face):
         scale = base.x_height / face.x_height

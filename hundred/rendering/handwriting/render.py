@@ -20,7 +20,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from reportlab import rl_config
 from reportlab.pdfgen.canvas import Canvas
@@ -28,11 +28,12 @@ from reportlab.pdfgen.canvas import Canvas
 from hundred.rendering.handwriting.address import address_lines
 from hundred.rendering.handwriting.emit import emit_glyphs, emit_path, emit_rules, emit_runs
 from hundred.rendering.handwriting.fonts import FontBook, font_book
-from hundred.rendering.handwriting.hand import HAND, Frame, Written, write
+from hundred.rendering.handwriting.hand import HAND, Frame, Glyph, Run, Written, write
 from hundred.rendering.handwriting.model import INKS, Letter, LetterStyle, PostalAddress, RenderedLetter
 from hundred.rendering.handwriting.page import (
     MM,
     Geometry,
+    Window,
     geometry,
     mark_segments,
     place_address,
@@ -71,14 +72,14 @@ class _Batch:
     pen: Pen
     book: FontBook
     ink: tuple[float, float, float, float]
-    return_runs: list
+    return_runs: list[Run]
     return_problems: list[str]
 
 
-def _address(addr: PostalAddress, batch: _Batch, problems: list[str]) -> list:
+def _address(addr: PostalAddress, window: Window, batch: _Batch, problems: list[str]) -> list[Run]:
     fields = {k: normalise(v) if isinstance(v, str) else v for k, v in vars(addr).items()}
     lines = address_lines(replace(addr, **fields), batch.style.sender_country, problems)
-    if batch.geo.window.capitals:
+    if window.capitals:
         lines = [line.upper() for line in lines]
     cleaned = [clean_line(line, [batch.book.sans], f"address line {n}", problems) for n, line in enumerate(lines, 1)]
     return place_address([line for line in cleaned if line], batch.book.sans, batch.geo, problems)
@@ -133,7 +134,7 @@ def _keep_break(written: Written, body: list[str], sig_page: int) -> int | None:
 class _Composed:
     """One letter laid out, not yet drawn."""
 
-    address: list
+    address: list[Run]
     written: Written
     signature: Signature | None
     signature_page: int
@@ -150,7 +151,7 @@ class _Composed:
 class _Prepared:
     """One letter's texts cleaned (every problem known), not yet laid out: cheap to hold."""
 
-    address: list
+    address: list[Run]
     body: list[str]
     signer: str
     title: str
@@ -162,7 +163,8 @@ def _prepare(letter: Letter, batch: _Batch) -> _Prepared:
     """Clean every text and place the address; reports every problem before anything is drawn."""
     book, pen = batch.book, batch.pen
     problems = list(batch.return_problems)
-    address = _address(letter.address, batch, problems) if batch.geo.window else []
+    window = batch.geo.window  # check_letter has refused a letter without an address
+    address = _address(letter.address, window, batch, problems) if window and letter.address else []
     body = clean_text(letter.body, pen.faces, "body", problems)
     signer = clean_field(letter.signer, [book.signature, *pen.faces], "signature", problems)
     title = clean_field(letter.signer_title, pen.faces, "signer title", problems)
@@ -196,13 +198,13 @@ def _compose(letter: Letter, batch: _Batch, prepared: _Prepared | None = None) -
     return _Composed(p.address, written, signature, sig_page, title_written, p.reference, p.problems)
 
 
-def _draw_handwriting(canv: Canvas, items: list, batch: _Batch) -> None:
+def _draw_handwriting(canv: Canvas, items: list[Glyph | Run], batch: _Batch) -> None:
     if not items:
         return
     if batch.style.humanise:
-        emit_glyphs(canv, items, batch.ink)
+        emit_glyphs(canv, cast("list[Glyph]", items), batch.ink)  # a humanised layout writes only glyphs
     else:
-        emit_runs(canv, items, batch.ink)
+        emit_runs(canv, cast("list[Run]", items), batch.ink)  # a plain one only runs
 
 
 def _draw_letter(canv: Canvas, letter: Letter, batch: _Batch, prepared: _Prepared | None = None) -> RenderedLetter:
@@ -242,7 +244,7 @@ def _make_batch(style: LetterStyle, book: FontBook) -> _Batch:
 
 
 @contextlib.contextmanager
-def _canvas(out: str | os.PathLike | BinaryIO, size: tuple[float, float], book: FontBook) -> Iterator[Canvas]:
+def _canvas(out: str | os.PathLike[str] | BinaryIO, size: tuple[float, float], book: FontBook) -> Iterator[Canvas]:
     """An invariant canvas (byte-identical output for identical input) with binary streams."""
     if isinstance(out, os.PathLike):
         out = os.fspath(out)
@@ -261,7 +263,7 @@ def _canvas(out: str | os.PathLike | BinaryIO, size: tuple[float, float], book: 
 
 
 def render_letters(
-    letters: Iterable[Letter], style: LetterStyle, out: str | os.PathLike | BinaryIO
+    letters: Iterable[Letter], style: LetterStyle, out: str | os.PathLike[str] | BinaryIO
 ) -> list[RenderedLetter]:
     """One PDF, rendered directly (never merged); fonts embedded once, subset.
 
@@ -285,7 +287,7 @@ Sheet = Callable[[Canvas], None]
 
 def render_batch(
     jobs: Sequence[tuple[Letter, LetterStyle]],
-    out: str | os.PathLike | BinaryIO,
+    out: str | os.PathLike[str] | BinaryIO,
     *,
     cover: Callable[[Canvas, list[list[str]]], None] | None = None,
     separators: Mapping[int, Sheet] | None = None,

@@ -32,8 +32,11 @@ def _tri(r: random.Random) -> float:
     return (r.random() + r.random() - 1.0) * SQ6
 
 
-def _bezier(p0, p1, p2, p3, n: int = 28) -> list[tuple[float, float]]:
-    pts = []
+Point = tuple[float, float]
+
+
+def _bezier(p0: Point, p1: Point, p2: Point, p3: Point, n: int = 28) -> list[Point]:
+    pts: list[Point] = []
     for i in range(n + 1):
         t = i / n
         u = 1 - t

@@ -19,8 +19,9 @@ from typing import Any
 from hundred.deals.model import Deal, DealError, parse_deal
 from hundred.journeys.model import Journey
 from hundred.planning.days import JourneyDays
-from hundred.planning.engine import COMPLETE, gate_blockers
+from hundred.planning.engine import gate_blockers
 from hundred.planning.planner import Plan, PlannedTouch, plan
+from hundred.planning.states import COMPLETE
 from hundred.reports.figures.compute import journey_of
 from hundred.reports.figures.facts import DealFacts, StoryLetter, StoryTouch, VersionInfo
 

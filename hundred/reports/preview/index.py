@@ -182,17 +182,22 @@ def _card(
 def touch_card(the_plan: Plan, result: TouchPreview, w: Words) -> Card:
     """One touch's card exactly as the index shows it (the studio shows the touch under the cursor)."""
     item = next(t for t in the_plan.touches if t.touch == result.touch)
-    labels = {block.phase: block.title for block in the_plan.journey.phases}
+    labels: dict[str, str] = {block.phase: block.title for block in the_plan.journey.phases}
     return _card(result, item, the_plan.start_date, labels, w, words(str(w.locale), "timeline"))
 
 
 def index_html(
-    the_plan: Plan, results: list[TouchPreview], w: Words, *, timeline: str | None, warnings: list[dict] | None = None
+    the_plan: Plan,
+    results: list[TouchPreview],
+    w: Words,
+    *,
+    timeline: str | None,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> str:
     """The whole page. `results` are in the plan's (date) order; `timeline` is the file name of
     the full timeline page beside it."""
     journey, deal = the_plan.journey, the_plan.deal
-    labels = {block.phase: block.title for block in journey.phases}
+    labels: dict[str, str] = {block.phase: block.title for block in journey.phases}
     items = {t.touch: t for t in the_plan.touches}
     notes = words(str(w.locale), "timeline")  # the planner's notes, said as the timeline says them
     cards = [_card(r, items[r.touch], the_plan.start_date, labels, w, notes) for r in results]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
@@ -43,7 +44,7 @@ def render_preview(
     deal: Deal,
     templates_dir: Path,
     out: Path,
-    warnings: list[dict] | None = None,
+    warnings: list[dict[str, Any]] | None = None,
     lang: str | None = None,
 ) -> Preview:
     """`warnings`: the Coleman linter's (`Checked.lint`), listed on the index and marked on the
@@ -136,7 +137,7 @@ def _links(results: list[TouchPreview]) -> dict[str, list[tuple[str, str]]]:
     return {r.touch: [(p.suffix.lstrip(".").upper(), p.name) for p in r.files] for r in results}
 
 
-def _timeline_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings: list[dict] | None) -> str:
+def _timeline_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings: list[dict[str, Any]] | None) -> str:
 
     data = the_plan.to_json()
     extra = plan_zones(the_plan)
@@ -152,7 +153,7 @@ def _timeline_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnin
     )
 
 
-def _index_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings: list[dict] | None) -> str:
+def _index_html(the_plan: Plan, results: list[TouchPreview], w: Words, warnings: list[dict[str, Any]] | None) -> str:
 
     return index_html(the_plan, results, w, timeline=TIMELINE, warnings=warnings)
 

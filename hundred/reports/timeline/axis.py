@@ -9,12 +9,36 @@ query per month), so a name is shown whole or not at all, never clipped, in ever
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any, NotRequired, TypedDict
 
 from hundred.rendering.i18n import Words
 from hundred.reports.timeline.words import SHORT, reason_text
 
 MAX_LABELS = 10
 STEPS = (1, 2, 5, 10, 20, 30, 50, 100)
+
+
+class Weekend(TypedDict):
+    """A run of weekend days: `start`/`end` in journey days, then `left`/`width` in % of the track."""
+
+    start: int
+    end: int
+    left: NotRequired[float]
+    width: NotRequired[float]
+
+
+class Month(TypedDict):
+    """One month on the month row; `days` and `width` are filled in once the next month is known."""
+
+    left: float
+    off: int
+    first: bool
+    full: str
+    abbr: str
+    year: str
+    detail: str
+    days: NotRequired[int]
+    width: NotRequired[float]
 
 
 def _pct(offset: float, span: int) -> float:
@@ -26,11 +50,13 @@ def label_step(length: int) -> int:
     return next((s for s in STEPS if length / s <= MAX_LABELS), STEPS[-1])
 
 
-def calendar(plan: dict, start: date, span: int, length: int, w: Words, closed_in: dict[date, str]) -> dict:
+def calendar(
+    plan: dict[str, Any], start: date, span: int, length: int, w: Words, closed_in: dict[date, str]
+) -> dict[str, Any]:
     """Everything the page draws behind and under the touches, in `w`'s language."""
     closed = {d: reason_text(w, r) for d, r in closed_in.items()}
-    weekends: list[dict] = []
-    holidays = []
+    weekends: list[Weekend] = []
+    holidays: list[dict[str, Any]] = []
     for off in range(span):
         d = start + timedelta(days=off)
         if d in closed:
@@ -44,7 +70,7 @@ def calendar(plan: dict, start: date, span: int, length: int, w: Words, closed_i
                 weekends.append({"start": off, "end": off + 1})
     for we in weekends:
         we["left"], we["width"] = _pct(we["start"], span), _pct(we["end"] - we["start"], span)
-    months = []
+    months: list[Month] = []
     for off in range(span):
         d = start + timedelta(days=off)
         if off == 0 or d.day == 1:
@@ -86,7 +112,7 @@ def calendar(plan: dict, start: date, span: int, length: int, w: Words, closed_i
     }
 
 
-def full_names_from(months: list[dict], span: int) -> int:
+def full_names_from(months: list[Month], span: int) -> int:
     """The month row's width (px) below which every month takes its short name, so that one
     month squeezed to "sep" does not sit beside a spelled-out "augustus". Estimated from the
     names' lengths (bold 13.4 px: up to 9.1 px a letter, measured in Chromium, plus padding);

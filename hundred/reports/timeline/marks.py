@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from hundred.rendering.i18n import Words, words
+from hundred.reports.timeline.rows import Lane, TouchRow, WarningItem, WarningMark
 
 
 def _band_label(w: Words, rule: str, days: int) -> str:
@@ -33,23 +34,42 @@ def _pct(offset: float, span: int) -> float:
     return round(offset / span * 100, 3)
 
 
+def _drawn(item: WarningItem, kind: str, left: float, label: str) -> WarningMark:
+    """A copy of the listed warning (its `drawn` as it is now) with what to draw, and where."""
+    return {
+        "n": item["n"],
+        "rule": item["rule"],
+        "message": item["message"],
+        "hint": item["hint"],
+        "line": item["line"],
+        "drawn": item["drawn"],
+        "kind": kind,
+        "left": left,
+        "label": label,
+    }
+
+
 def warning_marks(
-    warnings: list[dict] | None, touches: list[dict], lanes: list[dict], span: int, length: int, w: Words | None = None
-) -> tuple[list[dict], list[dict]]:
+    warnings: list[dict[str, Any]] | None,
+    touches: list[TouchRow],
+    lanes: list[Lane],
+    span: int,
+    length: int,
+    w: Words | None = None,
+) -> tuple[list[WarningMark], list[WarningItem]]:
     """(marks to draw, every warning as a listed item); marks refer to listed items by `n`.
     `w`: the page's words (English when not given); the linter's own messages stay as written."""
     w = w or words(None, "timeline")
     by_id = {t["id"]: t for t in touches}
     lane_of = {lane["phase"]: lane for lane in lanes}
-    marks, listed = [], []
+    marks: list[WarningMark] = []
+    listed: list[WarningItem] = []
     for n, warning in enumerate(warnings or []):
         if not isinstance(warning, dict):
             continue
-        rule, mark = (
-            str(warning.get("rule") or ""),
-            warning.get("mark") if isinstance(warning.get("mark"), dict) else {},
-        )
-        item = {
+        rule = str(warning.get("rule") or "")
+        mark: dict[str, Any] = warning["mark"] if isinstance(warning.get("mark"), dict) else {}
+        item: WarningItem = {
             "n": n,
             "rule": rule,
             "message": str(warning.get("message") or ""),
@@ -68,42 +88,19 @@ def warning_marks(
             if hi <= lo:
                 continue
             days = hi - lo
-            marks.append(
-                {
-                    **item,
-                    "kind": "band",
-                    "left": _pct(lo + 0.5, span),
-                    "width": _pct(days, span),
-                    "label": _band_label(w, rule, days),
-                    "days": days,
-                    "from": lo,
-                    "to": hi,
-                }
-            )
+            band = _drawn(item, "band", _pct(lo + 0.5, span), _band_label(w, rule, days))
+            band.update({"width": _pct(days, span), "days": days, "from": lo, "to": hi})
+            marks.append(band)
         elif kind == "flag" and mark.get("touch") in by_id:
             t = by_id[mark["touch"]]
-            marks.append(
-                {
-                    **item,
-                    "kind": "flag",
-                    "left": t["x"],
-                    "top": t["y"],
-                    "touch": t["id"],
-                    "label": f"{rule}: {t['title']}",
-                }
-            )
+            flag = _drawn(item, "flag", t["x"], f"{rule}: {t['title']}")
+            flag.update({"top": t["y"], "touch": t["id"]})
+            marks.append(flag)
         elif kind == "phase" and mark.get("phase") in lane_of:
             lane = lane_of[mark["phase"]]
-            marks.append(
-                {
-                    **item,
-                    "kind": "flag",
-                    "left": 0.6,
-                    "top": lane["mid"],
-                    "touch": "",
-                    "label": w("{rule}: {phase} has no touch", rule=rule, phase=lane["label"]),
-                }
-            )
+            flag = _drawn(item, "flag", 0.6, w("{rule}: {phase} has no touch", rule=rule, phase=lane["label"]))
+            flag.update({"top": lane["mid"], "touch": ""})
+            marks.append(flag)
         else:
             continue
         item["drawn"] = True

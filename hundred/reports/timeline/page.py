@@ -31,6 +31,7 @@ from hundred.planning.notes import ONLY_IF, PRINT_KINDS, WAIT_KINDS, Note
 from hundred.rendering.i18n import Words, words
 from hundred.reports.timeline.axis import calendar
 from hundred.reports.timeline.marks import warning_marks
+from hundred.reports.timeline.rows import ActualMark, Gate, Lane, LinkRow, NoteRow, TouchRow
 from hundred.reports.timeline.words import SHORT, note_class, note_text
 
 __all__ = ["render_timeline_html", "plan_zones", "PHASES", "PHASE_COLOURS", "CHANNELS"]
@@ -117,12 +118,14 @@ def _tint(hex_colour: str, keep: float) -> str:
 
 def _safe_href(href: Any) -> str | None:
     """Relative hrefs only: no scheme (javascript:, http:, data: ...) and no protocol-relative //."""
-    if not isinstance(href, str) or not href.strip():
+    if not isinstance(href, str):
         return None
-    href = href.strip()
-    if _SCHEME.match(href) or href.startswith(("//", "\\\\", "/\\", "\\/")):
+    text = href.strip()
+    if not text:
         return None
-    return href
+    if _SCHEME.match(text) or text.startswith(("//", "\\\\", "/\\", "\\/")):
+        return None
+    return text
 
 
 def _pct(offset: float, span: int) -> float:
@@ -152,15 +155,15 @@ def zone_label(w: Words, zone: str | None, due: datetime | None, journey_zone: s
 
 
 def _touches(
-    plan: dict,
+    plan: dict[str, Any],
     start: date,
-    links: dict,
+    links: Mapping[str, list[tuple[str, str]]],
     w: Words,
     zones: Mapping[str, str],
     contact_zone: str,
     given: Mapping[str, Sequence[Note | str]],
-) -> list[dict]:
-    out = []
+) -> list[TouchRow]:
+    out: list[TouchRow] = []
     for i, t in enumerate(plan.get("touches") or []):
         tid = str(t.get("touch") or f"touch-{i + 1}")
         planned = _int(t.get("day"))
@@ -180,14 +183,14 @@ def _touches(
         met = t.get("condition_met")
         gated = t.get("gated_by")
         print_by = _date(t.get("print_by"))
-        notes = [{"text": note_text(n, w), "cls": note_class(n)} for n in raw]
+        notes: list[NoteRow] = [{"text": note_text(n, w), "cls": note_class(n)} for n in raw]
         said = {n["text"] for n in notes}  # a plain plan dict's notes may say these already, as written
         if gated and not kinds & WAIT_KINDS and w("waits for {what}", what=str(gated)) not in said:
             notes.append({"text": w("waits for {what}", what=str(gated)), "cls": "wait"})
         if print_by and not kinds & PRINT_KINDS and w("print by {day}", day=w.date(print_by, SHORT)) not in said:
             notes.append({"text": w("print by {day}", day=w.date(print_by, SHORT)), "cls": ""})
         utc = _dt(t.get("due_utc"))
-        item_links = []
+        item_links: list[LinkRow] = []
         for label, href in links.get(tid) or []:
             item_links.append({"label": str(label), "href": _safe_href(href)})
         out.append(
@@ -225,12 +228,15 @@ def _touches(
     return out
 
 
-def _lanes(plan: dict, touches: list[dict], span: int, w: Words, empty: tuple[str, ...] = ()) -> tuple[list[dict], int]:
+def _lanes(
+    plan: dict[str, Any], touches: list[TouchRow], span: int, w: Words, empty: tuple[str, ...] = ()
+) -> tuple[list[Lane], int]:
     info = {str(p.get("phase")): p for p in plan.get("phases") or [] if p.get("phase")}
     names = [p for p in PHASES if p in info or p in empty or any(t["phase"] == p for t in touches)]
     names += [p for p in dict.fromkeys(list(info) + [t["phase"] for t in touches]) if p not in names]
     gap = max(1, math.ceil(span * 0.05))  # days between markers sharing a row: 24 px apart on a 480 px track
-    lanes, top = [], 0
+    lanes: list[Lane] = []
+    top = 0
     for name in names:
         p = info.get(name, {})
         mine = [t for t in touches if t["phase"] == name]
@@ -248,7 +254,7 @@ def _lanes(plan: dict, touches: list[dict], span: int, w: Words, empty: tuple[st
         colour = PHASE_COLOURS.get(name, OTHER_COLOUR)
         days = [t["offset"] for t in mine] + [t["planned"] for t in mine if t["planned"] is not None]
         days += [d for d in (_int(p.get("first_day")), _int(p.get("last_day"))) if d is not None]
-        lane = {
+        lane: Lane = {
             "phase": name,
             "label": str(p.get("label") or name.capitalize() or w("Other")),
             "colour": colour,
@@ -267,16 +273,16 @@ def _lanes(plan: dict, touches: list[dict], span: int, w: Words, empty: tuple[st
             t["x"] = _pct(t["offset"] + 0.5, span)
             t["y"] = top + LANE_PAD + t["row"] * ROW_PX + ROW_PX / 2
             t["phase_label"], t["phase_colour"] = lane["label"], colour
-            if t["moved"]:
+            if t["moved"] and t["planned"] is not None:  # moved: planned for another day
                 t["ghost_x"] = _pct(t["planned"] + 0.5, span)
         lanes.append(lane)
         top += height
     return lanes, top
 
 
-def _gates(lanes: list[dict], touches: list[dict], span: int, w: Words) -> list[dict]:
+def _gates(lanes: list[Lane], touches: list[TouchRow], span: int, w: Words) -> list[Gate]:
     by_phase = {lane["phase"]: lane for lane in lanes}
-    gates = []
+    gates: list[Gate] = []
     for lane in lanes:
         gated = [t for t in touches if t["phase"] == lane["phase"] and t["gated_by"]]
         if not gated:
@@ -310,20 +316,24 @@ ACT_WORDS = {
 }
 
 
-def _actual_marks(actual: Mapping[str, Mapping[str, Any]], touches: list[dict], span: int) -> dict[str, dict]:
+def _actual_marks(actual: Mapping[str, Mapping[str, Any]], touches: list[TouchRow], span: int) -> dict[str, ActualMark]:
     """Where what really happened goes on the track: on the journey day it happened, in the
     planned marker's row, joined to it by a line."""
-    out = {}
+    out: dict[str, ActualMark] = {}
     for t in touches:
         a = actual.get(t["id"])
         if a is None:
             continue
         kind = str(a.get("kind") or "open")
         day = _int(a.get("day"))
-        mark = {"kind": kind if kind in ACT_KINDS else "open", "text": str(a.get("text") or ""), "x": None}
+        mark: ActualMark = {
+            "kind": kind if kind in ACT_KINDS else "open",
+            "text": str(a.get("text") or ""),
+            "x": None,
+        }
         if day is not None and "y" in t:
             x = _pct(min(max(day, 0), span - 1) + 0.5, span)
-            mark.update(x=x, y=t["y"] + 13, from_x=min(x, t["x"]), width=abs(x - t["x"]))
+            mark.update({"x": x, "y": t["y"] + 13, "from_x": min(x, t["x"]), "width": abs(x - t["x"])})
         out[t["id"]] = mark
     return out
 
@@ -341,7 +351,7 @@ def plan_zones(the_plan: Any) -> dict[str, Any]:
     }
 
 
-def _closed_days(plan: dict) -> dict[date, str]:
+def _closed_days(plan: dict[str, Any]) -> dict[date, str]:
     closed = {}
     for c in plan.get("closed_days") or []:
         d = _date(c.get("date")) if isinstance(c, dict) else _date(c)
@@ -350,7 +360,7 @@ def _closed_days(plan: dict) -> dict[date, str]:
     return closed
 
 
-def _closed_at(plan: dict, w: Words) -> str:
+def _closed_at(plan: dict[str, Any], w: Words) -> str:
     """The close, in the journey's zone, saying which: "vr 20 nov 2026, 14:03 (Europe/Amsterdam)"."""
     closed_at = _dt(plan.get("closed_at"))
     if closed_at is None:
@@ -365,11 +375,11 @@ def _closed_at(plan: dict, w: Words) -> str:
 
 
 def render_timeline_html(
-    plan: dict,
+    plan: dict[str, Any],
     *,
     title: str | None = None,
     links: dict[str, list[tuple[str, str]]] | None = None,
-    warnings: list[dict] | None = None,
+    warnings: list[dict[str, Any]] | None = None,
     lang: str | None = None,
     zones: Mapping[str, str] | None = None,
     contact_timezone: str | None = None,

@@ -11,6 +11,7 @@ move a touch a day in one year, and loading the holidays package would double va
 from __future__ import annotations
 
 from datetime import datetime, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from hundred.deals.model import Contact, Deal, Owner
@@ -31,7 +32,7 @@ def typical_deal(journey: Journey) -> Deal:
         closed_at=closed,
         journey=journey.journey,
         currency="EUR",
-        amount=0,
+        amount=Decimal("0"),
         product="",
         segment=None,
         owner=Owner.model_construct(name="Owner", email=None, title=None, phone=None),

@@ -119,7 +119,7 @@ class Intake(CrmIntake):
                 received_at=received,
             )
         run_id = self.ensure_run() if row.state == "pending" else None
-        body = {
+        body: dict[str, Any] = {  # the answer's JSON
             "deal": deal.id,
             "journey": self._journey_name(deal),
             "intake": row.intake_id,

@@ -16,7 +16,7 @@ cached result's, and hashing each task's inputs and source cost CPU on every tou
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, task
 from prefect.artifacts import acreate_markdown_artifact
@@ -26,6 +26,10 @@ from prefect.states import Cancelled, Completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.wiring import as_json, runtime, with_runtime
+
+if TYPE_CHECKING:  # types only: serving the deployments needs only Prefect (flows/wiring.py)
+    from hundred.service.records import TouchRow
+    from hundred.service.runtime import Runtime
 
 CLAIM_BATCH = 32  # touches (or deals) claimed per round trip; the lease covers them while they run
 
@@ -60,7 +64,12 @@ def start_journey(intake_id: str, deal: str) -> dict[str, Any]:
     return {"intake": intake_id, "deal": deal, "state": done.state, "reason": done.reason}
 
 
-@flow(name="deal-closed", retries=2, retry_delay_seconds=5, task_runner=ThreadPoolTaskRunner(max_workers=4))
+@flow(
+    name="deal-closed",
+    retries=2,
+    retry_delay_seconds=5,
+    task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]  # Prefect's stub: TaskRunner is invariant
+)
 async def deal_closed(moment: str | None = None) -> dict[str, Any]:
     """Start the journeys of the deals stored by now: claimed from the ledger, one task each."""
     from hundred.service.intake import DEAL_KINDS  # lazy: serving the deployments needs only Prefect
@@ -92,7 +101,7 @@ async def deal_closed(moment: str | None = None) -> dict[str, Any]:
     }
 
 
-async def _journey_artifact(rt: Any, deal: str) -> None:
+async def _journey_artifact(rt: Runtime, deal: str) -> None:
     from hundred.service.outcomes import ClosedResult  # lazy: serving the deployments needs only Prefect
 
     row = rt.ledger.journey(deal)
@@ -122,7 +131,12 @@ def deliver_touch(deal: str, touch: str, holder: str) -> Any:
     return as_json(outcome)
 
 
-@flow(name="deliver", retries=2, retry_delay_seconds=10, task_runner=ThreadPoolTaskRunner(max_workers=8))
+@flow(
+    name="deliver",
+    retries=2,
+    retry_delay_seconds=10,
+    task_runner=ThreadPoolTaskRunner(max_workers=8),  # type: ignore[arg-type]  # Prefect's stub: TaskRunner is invariant
+)
 async def deliver(moment: str | None = None, shard: int = 0, shards: int = 1) -> Any:
     """Deliver every touch due by now, claimed from the ledger a few at a time, each as a task.
     A run with nothing left to do (another shard or run took it, the journey was cancelled) ends
@@ -161,12 +175,12 @@ async def deliver(moment: str | None = None, shard: int = 0, shards: int = 1) ->
     return summary
 
 
-def _journey_id(rt: Any, deal_id: str) -> str:
+def _journey_id(rt: Runtime, deal_id: str) -> str:
     row = rt.ledger.journey(deal_id)
     return row.journey_id if row else "?"
 
 
-def _tags(t: Any, journey: str) -> list[str]:
+def _tags(t: TouchRow, journey: str) -> list[str]:
     return [
         f"deal:{t.deal_id}",
         f"journey:{journey}",

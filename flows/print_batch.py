@@ -19,13 +19,14 @@ def batch_markdown(result: Any, summary: dict[str, Any] | None, day: str, calend
     if not result.letters:
         lines = [f"# Print batch · {day}", "", "No letters to print today."]
     else:
-        abroad = ", ".join(f"{c} {n}" for c, n in (summary or {}).get("countries", {}).items())
+        counts = summary or {}  # None only when the batch's rows could not be read back
+        abroad = ", ".join(f"{c} {n}" for c, n in counts.get("countries", {}).items())
         lines = [
             f"# Print batch {result.batch_id} · {day}",
             "",
             "| | |",
             "|---|---|",
-            f"| letters | {result.letters} (domestic {summary['domestic']}, abroad {summary['abroad']}"
+            f"| letters | {result.letters} (domestic {counts.get('domestic', 0)}, abroad {counts.get('abroad', 0)}"
             + (f": {abroad}" if abroad else "")
             + ") |",
             f"| pages | {result.pages} |",

@@ -18,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
+from prefect.deployments.runner import RunnerDeployment
 from prefect.runner import Runner
 from prefect.schedules import Cron, Interval
 from prefect.types.entrypoint import EntrypointType
@@ -30,36 +32,51 @@ from flows.journey import cancel_journey, deal_closed, deliver, reconcile
 from flows.print_batch import print_batch
 
 
-def deployments() -> list[Any]:
+def _built(deployment: RunnerDeployment | Coroutine[Any, Any, RunnerDeployment]) -> RunnerDeployment:
+    """`to_deployment` hands back a coroutine when called inside an event loop; `deployments` runs
+    off the loop (as a script would), so what it gets is the deployment itself."""
+    if not isinstance(deployment, RunnerDeployment):
+        raise TypeError("deployments() must run off the event loop (asyncio.to_thread)")
+    return deployment
+
+
+def deployments() -> list[RunnerDeployment]:
     """hundred's deployments; flow runs import `flows.journey` by module path, from any directory."""
     from hundred import bootstrap  # lazy: keep `import flows.serve` light
     from hundred.service.schedules import schedules  # lazy: as above
 
     when = schedules(bootstrap.settings())
-    module = {"entrypoint_type": EntrypointType.MODULE_PATH}
-    return [
-        deal_closed.to_deployment(name="deal-closed", description="Start the journeys of the deals stored.", **module),
-        deliver.to_deployment(name="deliver", description="Deliver the touches due at one moment.", **module),
-        cancel_journey.to_deployment(name="cancel-journey", description="Stop a deal's journey.", **module),
+    module = EntrypointType.MODULE_PATH
+    built = [
+        deal_closed.to_deployment(
+            name="deal-closed", description="Start the journeys of the deals stored.", entrypoint_type=module
+        ),
+        deliver.to_deployment(
+            name="deliver", description="Deliver the touches due at one moment.", entrypoint_type=module
+        ),
+        cancel_journey.to_deployment(
+            name="cancel-journey", description="Stop a deal's journey.", entrypoint_type=module
+        ),
         reconcile.to_deployment(
             name="reconcile",
             schedule=Interval(timedelta(seconds=when.reconcile_seconds)),
             description="Repair what the ledger expects and Prefect lacks.",
-            **module,
+            entrypoint_type=module,
         ),
         print_batch.to_deployment(
             name="print-batch",
             schedule=Cron(when.print_batch_cron, timezone=when.print_batch_timezone),
             description="Workday mornings: the day's print batch of letters.",
-            **module,
+            entrypoint_type=module,
         ),
         journey_figures.to_deployment(
             name="journey-figures",
             schedule=Cron(when.figures_cron, timezone=when.print_batch_timezone),
             description="Every morning: how each journey is doing, one artifact per journey.",
-            **module,
+            entrypoint_type=module,
         ),
     ]
+    return [_built(deployment) for deployment in built]
 
 
 DRAIN_SECONDS = (
@@ -87,7 +104,7 @@ async def drain(runner: Runner, seconds: float = DRAIN_SECONDS) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while in_flight(runner) and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.2)
-    await runner.stop()
+    await runner.astop()
 
 
 async def run(limit: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from hundred.service.runtime import Runtime
@@ -45,6 +45,12 @@ async def with_runtime(call: Callable[[Runtime], T]) -> T:
     return await asyncio.to_thread(run)
 
 
-def as_json(result: Any) -> Any:
+class JsonShaped(Protocol):
+    """What the runtime hands back: an outcome or report that says itself as JSON."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+def as_json(result: JsonShaped) -> dict[str, Any]:
     """A runtime result as the flow's return value (JSON, shown in the Prefect UI)."""
-    return result.to_json() if hasattr(result, "to_json") else result
+    return result.to_json()

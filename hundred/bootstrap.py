@@ -40,7 +40,7 @@ from hundred.service.runtime import Runtime, utcnow
 from hundred.service.settings import Settings
 
 _ledgers: dict[str, SqlLedger] = {}
-_crms: dict[tuple[str, ...], CrmApi] = {}
+_crms: dict[tuple[str, ...], crm_apis.PipedriveApi | crm_apis.HubSpotApi] = {}
 _lock = threading.Lock()
 
 
@@ -90,7 +90,7 @@ atexit.register(close_ledgers)
 def close_crms() -> None:
     with _lock:
         for api in _crms.values():
-            api.http.close()  # type: ignore[attr-defined]
+            api.http.close()
         _crms.clear()
 
 
@@ -141,7 +141,7 @@ def runtime(
     config = config or settings()
     return Runtime(
         ledger_ if ledger_ is not None else ledger(config),
-        scheduler_ if scheduler_ is not None else scheduler(config),  # type: ignore[arg-type]
+        scheduler_ if scheduler_ is not None else scheduler(config),
         config,
         clock=clock,
         deliver=channels(config),
@@ -189,7 +189,7 @@ def intake(
     config: Settings | None = None,
     *,
     ledger_: Ledger | None = None,
-    scheduler_: Any = None,
+    scheduler_: Scheduler | None = None,
     attempts: int = 2,
     timeout: float = 10.0,
 ) -> Intake:

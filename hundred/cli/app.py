@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 # pydantic scans every installed distribution's entry points for plugins the first time a model
 # is built: a quarter of `hundred validate`'s start-up with Prefect's dependencies installed.
@@ -25,6 +25,10 @@ from typer.core import TyperArgument, TyperCommand
 
 from hundred.cli.paths import UserError, input_file, resolve_journey, shown
 from hundred.journeys.problems import Invalid
+
+if TYPE_CHECKING:  # types only: a runtime import here would slow `hundred validate` (bench/validate.py)
+    from hundred.deals.model import Deal
+    from hundred.journeys.model import Journey
 
 app = typer.Typer(
     add_completion=False,
@@ -114,12 +118,12 @@ def _root(
     _state["debug"] = debug
 
 
-def _load(journey: str, deal: Path):
+def _load(journey: str, deal: Path) -> tuple[Journey, Path, Deal]:
     model, templates_dir, deal_model, _ = _load_linted(journey, deal, lint=False)
     return model, templates_dir, deal_model
 
 
-def _load_linted(journey: str, deal: Path, lint: bool = True):
+def _load_linted(journey: str, deal: Path, lint: bool = True) -> tuple[Journey, Path, Deal, list[dict[str, Any]]]:
     """Journey, templates folder, deal, and the Coleman linter's warnings (as JSON, for the timeline)."""
     from hundred.validation.validate import (
         load_checked,  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
@@ -128,10 +132,12 @@ def _load_linted(journey: str, deal: Path, lint: bool = True):
     path = resolve_journey(journey)
     input_file(deal, "--deal", "a deal file (JSON)")  # every path is checked before any work is done
     checked = load_checked(path, lint=lint)
+    # load_checked raises Invalid unless the journey is usable; it always finds a templates folder
+    assert checked.journey is not None and checked.templates_dir is not None
     return checked.journey, checked.templates_dir, read_deal(deal), checked.lint
 
 
-def read_deal(deal: Path, option: str = "--deal"):
+def read_deal(deal: Path, option: str = "--deal") -> Deal:
     """A deal file as a Deal, or one UserError line per problem, each naming its field; `option`
     names where the path came from ("" for a positional argument)."""
     from hundred.deals.model import (  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)

@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from hundred.cli.app import UserError, app, out
+from hundred.cli.app import app, out
+from hundred.cli.paths import UserError
 
 crm_app = typer.Typer(help="Connect a CRM (Pipedrive, HubSpot): check its token and mapping.", no_args_is_help=True)
 app.add_typer(crm_app, name="crm")

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hundred.cli.app import UserError, app, err, out
-from hundred.cli.paths import input_file, shown, user_error
+from hundred.cli.app import app, err, out
+from hundred.cli.paths import UserError, input_file, shown, user_error
+
+if TYPE_CHECKING:  # types only: the runtime stack stays out of `hundred validate`
+    from hundred.service.intake import Intake
 
 intake_app = typer.Typer(
     help="What the CRM sent: list, replay a dead letter, retry pending deals.", no_args_is_help=True
@@ -23,7 +26,7 @@ intake_app = typer.Typer(
 app.add_typer(intake_app, name="intake")
 
 
-def _intake(must_exist: bool = True) -> Any:
+def _intake(must_exist: bool = True) -> Intake:
     from hundred import bootstrap  # lazy: the runtime stack stays out of `hundred validate`
     from hundred.cli.operate import _ledger  # lazy: as above
 
@@ -170,11 +173,12 @@ def import_deals(
     except OSError as exc:
         raise UserError(f"{shown(path)}: cannot read: {exc.strerror or exc}") from None
     rows = list(read_rows(text))
-    intake = _intake(must_exist=False) if not dry_run else None
     if dry_run:
         from hundred import bootstrap  # lazy: the runtime stack stays out of `hundred validate`
 
         intake = bootstrap.intake(bootstrap.settings(), ledger_=bootstrap.memory_ledger(), scheduler_=NoPrefect())
+    else:
+        intake = _intake(must_exist=False)
     counts = {"accepted": 0, "pending": 0, "duplicate": 0, "bad": 0, "kept": 0}
     problems: list[str] = []
     # the bar is for a person watching (on stderr, only at a terminal): piped output stays the summary
@@ -201,8 +205,8 @@ def import_deals(
                 intake.scheduler = NoPrefect()  # Prefect did not answer: store the rest without waiting on it
             else:
                 counts["accepted"] += 1
-    for line in problems:
-        err.print(line)
+    for problem_line in problems:
+        err.print(problem_line)
     verb = "would be accepted" if dry_run else "accepted"
     summary = f"{path}: {counts['accepted']} {verb}" + (
         f", {counts['pending']} stored pending (Prefect unreachable: `hundred intake retry` hands them over)"

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hundred.cli.app import LangOption, _load_linted, app, err, out
 from hundred.cli.paths import JOURNEYS_DIR, journey_files, output_path, write_error
+
+if TYPE_CHECKING:  # types only: a runtime import here would slow `hundred validate` (bench/validate.py)
+    from datetime import datetime
+
+    from hundred.journeys.model import Journey
+    from hundred.journeys.problems import Problem
+    from hundred.rendering.i18n import Words
+    from hundred.validation.validate import Checked
 
 
 @app.command()
@@ -43,7 +51,7 @@ def validate(
     files = journey_files(paths or [JOURNEYS_DIR])
     failed = 0
     ids: dict[str, Path] = {}
-    report = []
+    report: list[dict[str, Any]] = []
     for path in files:
         checked = check_file(path, templates)
         if checked.ok and checked.journey and checked.journey.journey in ids:
@@ -60,7 +68,7 @@ def validate(
         if checked.ok and checked.journey:
             ids[checked.journey.journey] = path
             if not bad:
-                out.print(_ok_line(path, checked))
+                out.print(_ok_line(path, checked.journey, checked))
     if as_json:
         print(
             json.dumps(
@@ -89,8 +97,7 @@ def validate(
         raise typer.Exit(1)
 
 
-def _ok_line(path: Path, checked) -> str:
-    j = checked.journey
+def _ok_line(path: Path, j: Journey, checked: Checked) -> str:
     counts: dict[str, int] = {}
     for _, touch in j.touches():
         counts[touch.channel] = counts.get(touch.channel, 0) + 1
@@ -103,7 +110,7 @@ def _ok_line(path: Path, checked) -> str:
     return line
 
 
-def _file_json(path: Path, checked, bad: bool) -> dict:
+def _file_json(path: Path, checked: Checked, bad: bool) -> dict[str, Any]:
     j = checked.journey if checked.ok else None
     return {
         "file": str(path),
@@ -116,7 +123,7 @@ def _file_json(path: Path, checked, bad: bool) -> dict:
     }
 
 
-def _duplicate_id(path: Path, journey_id: str, first: Path):
+def _duplicate_id(path: Path, journey_id: str, first: Path) -> Problem:
     """Two files claiming one journey id would make `hundred plan first-100-days` ambiguous."""
     import re  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
 
@@ -247,7 +254,7 @@ def preview(
         raise typer.Exit(1)
 
 
-def _print_plan(data: dict, w, zones: dict) -> None:
+def _print_plan(data: dict[str, Any], w: Words, zones: dict[str, Any]) -> None:
     """The plan as a table in `w`'s language; each time says the zone it is in, each note is said
     by its kind (both from plan_zones)."""
     import shutil  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
@@ -296,7 +303,7 @@ def _print_plan(data: dict, w, zones: dict) -> None:
     Console(highlight=False, width=max(100, shutil.get_terminal_size((150, 24)).columns)).print(table)
 
 
-def _closed_words(w, closed, zone_name: str) -> str:
+def _closed_words(w: Words, closed: datetime, zone_name: str) -> str:
     """The close time in the journey's zone, naming it (as the timeline page's header does)."""
     from zoneinfo import ZoneInfo  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
 

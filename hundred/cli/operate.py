@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hundred.cli.app import LangOption, UserError, app, out, read_deal
-from hundred.cli.paths import user_error
+from hundred.cli.app import LangOption, app, out, read_deal
+from hundred.cli.paths import UserError, user_error
+
+if TYPE_CHECKING:  # types only: the runtime stack stays out of `hundred validate`
+    from hundred.adapters.ledger import Ledger as SqlLedger
+    from hundred.service.runtime import Runtime
+    from hundred.service.simulate import Simulation
 
 task_app = typer.Typer(help="Tasks for account managers: mark one done.", no_args_is_help=True)
 app.add_typer(task_app, name="task")
 
 
-def _ledger(must_exist: bool = True) -> Any:
+def _ledger(must_exist: bool = True) -> SqlLedger:
     """The ledger of this HUNDRED_HOME (or HUNDRED_DATABASE_URL); a clear error when there is none."""
     from sqlalchemy.engine import make_url  # lazy: the runtime stack stays out of `hundred validate`
 
@@ -42,7 +47,7 @@ def _ledger(must_exist: bool = True) -> Any:
         raise UserError(f"cannot open the ledger: {type(exc).__name__}: {exc}") from None
 
 
-def _runtime() -> Any:
+def _runtime() -> Runtime:
     """A Runtime on this home's ledger and, when one runs, its Prefect API (the ledger is the
     calendar: without Prefect, what a command changes is picked up when hundred runs again)."""
     from hundred import bootstrap  # lazy: the runtime stack stays out of `hundred validate`
@@ -86,7 +91,7 @@ def simulate(
     _print_simulation(result, lang)
 
 
-def _print_simulation(result: Any, lang: str | None = None) -> None:
+def _print_simulation(result: Simulation, lang: str | None = None) -> None:
     """The story, one line per event, in the journey's language (or --lang); every time is in the
     journey's time zone, as the first line says (the words: hundred/reports/story.py)."""
     from hundred.reports.story import (
@@ -214,7 +219,7 @@ def status(
     if deal is None:
         rows = ledger.journeys()
         counts = ledger.touch_counts()  # one query, however many journeys
-        data = {
+        data: dict[str, Any] = {  # the --json contract
             "journeys": [
                 {
                     "deal": j.deal_id,
@@ -232,8 +237,8 @@ def status(
         if not rows:
             out.print("no journeys yet")
         for j in data["journeys"]:
-            counts = ", ".join(f"{n} {s}" for s, n in j["touches"].items())
-            out.print(f"{j['deal']:<16} {j['journey']:<22} {j['state']:<10} {counts}")
+            mix = ", ".join(f"{n} {s}" for s, n in j["touches"].items())
+            out.print(f"{j['deal']:<16} {j['journey']:<22} {j['state']:<10} {mix}")
         return
     row = ledger.journey(deal)
     if row is None:

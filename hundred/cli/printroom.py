@@ -14,13 +14,17 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hundred.cli import operate as cli_runtime
-from hundred.cli.app import UserError, app, err, out
-from hundred.cli.paths import user_error
+from hundred.cli.app import app, err, out
+from hundred.cli.paths import UserError, user_error
+
+if TYPE_CHECKING:  # types only: the runtime stack stays out of `hundred validate`
+    from hundred.service.printroom.service import PrintRoom
+    from hundred.service.runtime import Runtime
 
 letters_app = typer.Typer(
     help="The print room: batches of letters, printed, posted, spoiled, reprinted; its login unlocked.",
@@ -29,7 +33,7 @@ letters_app = typer.Typer(
 app.add_typer(letters_app, name="letters")
 
 
-def _room(runtime: Any = None) -> Any:
+def _room(runtime: Runtime | None = None) -> PrintRoom:
     """The print room on this home's ledger; posting goes through the runtime when one is given."""
     from hundred import bootstrap  # lazy: the runtime stack stays out of `hundred validate`
 
@@ -178,7 +182,7 @@ def letters_batches(as_json: Annotated[bool, typer.Option("--json", help="Print 
     """
     room = _room()
     rows = room.batches()
-    data = {
+    data: dict[str, Any] = {  # the --json contract
         "timezone": room.zone,
         "batches": [
             {
@@ -257,7 +261,7 @@ def letters_mark_posted(
             if not ids:
                 raise UserError(f"deal {deal} has no letters waiting to be posted")
             posted = [i for lid in ids for i in room.mark_posted(letter_id=lid)]
-        elif room.batch(target) is not None:
+        elif target is not None and room.batch(target) is not None:
             posted = room.mark_posted(batch_id=target)
             if not posted:
                 out.print(f"batch {target}: nothing left to post")

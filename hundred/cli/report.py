@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hundred.cli.app import LangOption, UserError, app, out
+from hundred.cli.app import LangOption, app, out
+from hundred.cli.paths import UserError
+
+if TYPE_CHECKING:  # types only: the runtime stack stays out of `hundred validate`
+    from hundred.service.figures import JourneyFigures
 
 _JOURNEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -27,7 +31,7 @@ def _day(value: str | None, option: str) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date; write it as 2026-12-01", param_hint=option) from None
 
 
-def figures_service() -> Any:
+def figures_service() -> JourneyFigures:
     """The figures on this home's ledger; a clear error when there is none."""
     from hundred import bootstrap  # lazy: the runtime stack stays out of `hundred validate`
     from hundred.cli.operate import _ledger  # lazy: the command modules import each other only when run

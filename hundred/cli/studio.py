@@ -17,8 +17,8 @@ from typing import Annotated
 
 import typer
 
-from hundred.cli.app import UserError, app, err, out
-from hundred.cli.paths import JOURNEYS_DIR, resolve_journey
+from hundred.cli.app import app, err, out
+from hundred.cli.paths import JOURNEYS_DIR, UserError, resolve_journey
 
 FIRST_PORT = 8700
 TRIES = 30

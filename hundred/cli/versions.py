@@ -11,12 +11,19 @@ what that would change; it asks Prefect for the deliver runs of the new moments 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hundred.cli.app import LangOption, UserError, app, out
-from hundred.cli.paths import resolve_journey, shown
+from hundred.cli.app import LangOption, app, out
+from hundred.cli.paths import UserError, resolve_journey, shown
+
+if TYPE_CHECKING:  # types only: keeps `hundred validate` and `plan` fast (bench/validate.py)
+    from hundred.journeys.diff import Change
+    from hundred.rendering.i18n import Words
+    from hundred.reports.changes import ChangeLine
+    from hundred.service.in_flight import VersionReport
 
 journeys_app = typer.Typer(help="Journeys in flight: what an edit changes for them.", no_args_is_help=True)
 app.add_typer(journeys_app, name="journeys")
@@ -98,7 +105,12 @@ def diff(
         _print_version(w, report, change_line, ahead_text)
 
 
-def _print_version(w: Any, report: Any, change_line: Any, ahead_text: Any) -> None:
+def _print_version(
+    w: Words,
+    report: VersionReport,
+    change_line: Callable[[Words, Change], ChangeLine],
+    ahead_text: Callable[[Words, Change, int, int], str],
+) -> None:
     from hundred.rendering.i18n import words  # lazy: keeps `hundred validate` and `plan` fast
     from hundred.reports.story import state_word  # lazy: as above
 

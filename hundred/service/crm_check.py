@@ -20,6 +20,7 @@ from hundred.deals.crm import DEFAULT_MAPPING, mapping_fields
 from hundred.deals.crm_mapping import MappingError, needed, parse_path
 from hundred.journeys.catalog import JourneyNotFound, find_journey
 from hundred.service.enrichment import CrmApi, CrmCallFailed, build
+from hundred.service.settings import Settings
 
 OBJECTS = {
     "pipedrive": ("deal", "person", "organization", "owner"),
@@ -64,7 +65,7 @@ class Report:
         }
 
 
-def check(vendor: str, crm: CrmApi, settings: Any, deal_id: str | None = None) -> Report:
+def check(vendor: str, crm: CrmApi, settings: Settings, deal_id: str | None = None) -> Report:
     report = Report(vendor)
     try:
         report.add(True, "token", crm.account())
@@ -147,7 +148,12 @@ def _check_stages(report: Report, crm: CrmApi, won: frozenset[str]) -> None:
 
 
 def _check_deal(
-    report: Report, vendor: str, crm: CrmApi, settings: Any, fields: Mapping[str, dict[str, Any]], deal_id: str | None
+    report: Report,
+    vendor: str,
+    crm: CrmApi,
+    settings: Settings,
+    fields: Mapping[str, dict[str, Any]],
+    deal_id: str | None,
 ) -> None:
     which = "the deal asked for"
     if deal_id is None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from hundred.deals.crm_events import CrmEventError, WonDeal, hubspot_items, pipedrive_won
 from hundred.deals.model import DealError, DealProblem, parse_deal
-from hundred.service.answers import Answer, kept_headers
+from hundred.service.answers import Answer, Headers, kept_headers
 from hundred.service.enrichment import CrmApi, enrich_stored
 from hundred.service.ports import Ledger
 from hundred.service.records import IntakeRow
@@ -40,7 +40,7 @@ class CrmIntake:
     ensure_run: Callable[[], str | None]
     _journey_problems: Callable[..., list[DealProblem]]
 
-    def crm_webhook(self, vendor: str, raw: bytes, *, headers: Any = None) -> Answer:
+    def crm_webhook(self, vendor: str, raw: bytes, *, headers: Headers | None = None) -> Answer:
         """A Pipedrive or HubSpot webhook: each deal it says became won is stored as sent, 202;
         nothing else is stored (200, ignored). No CRM API call: the deal-closed work enriches it.
 
@@ -85,7 +85,7 @@ class CrmIntake:
             return Answer(200, {**body, "ignored": len(ignored), "why": sorted(set(w for w in ignored if w))[:5]})
         return Answer(202, body)
 
-    def _store_won(self, won: WonDeal, headers: Any) -> dict[str, Any]:
+    def _store_won(self, won: WonDeal, headers: Headers | None) -> dict[str, Any]:
         """One intake row per won deal (by the CRM's ids); a dead one delivered again is tried again."""
         row, created = self.ledger.add_intake(
             kind=won.vendor,

@@ -32,6 +32,7 @@ from hundred.deals.flat import unflatten
 from hundred.deals.model import DealError, parse_deal
 from hundred.service.ports import Ledger
 from hundred.service.records import IntakeRow
+from hundred.service.settings import Settings
 
 log = logging.getLogger("hundred.service.enrichment")
 VENDORS = ("pipedrive", "hubspot")
@@ -155,7 +156,7 @@ def _parent(path: str, found: Mapping[str, str]) -> str | None:
     return next((s for f, s in found.items() if f.startswith(path + ".")), None)
 
 
-def enrich(row: IntakeRow, crm: CrmApi, settings: Any) -> dict[str, Any]:
+def enrich(row: IntakeRow, crm: CrmApi, settings: Settings) -> dict[str, Any]:
     """The deal payload of a stored won-deal event, fetched and mapped. Raises EnrichmentFailed."""
     vendor = row.kind
     try:
@@ -176,7 +177,7 @@ def enrich(row: IntakeRow, crm: CrmApi, settings: Any) -> dict[str, Any]:
     return built.deal
 
 
-def enrich_stored(ledger: Ledger, row: IntakeRow, crm: Callable[[str], CrmApi], settings: Any) -> IntakeRow:
+def enrich_stored(ledger: Ledger, row: IntakeRow, crm: Callable[[str], CrmApi], settings: Settings) -> IntakeRow:
     """Enrich a stored event and record the outcome on its intake row, which stays `pending`:
 
     - with its deal as `payload` (and `deal_id` the deal's id): ready to start;

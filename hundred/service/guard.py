@@ -8,10 +8,11 @@ CRM or `hundred cancel` while the SMTP server was slow) sends nothing: the chann
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
 from hundred.service.ports import Ledger
+from hundred.service.records import DeliveryRow
 
 
 class Withdrawn(Exception):
@@ -26,10 +27,14 @@ class UnlessCancelled:
     deal_id: str
     touch_id: str
 
-    def begin_delivery(self, *args: Any, **kwargs: Any) -> Any:
-        return self.ledger.begin_delivery(*args, **kwargs)
+    def begin_delivery(
+        self, key: str, deal_id: str, touch_id: str, channel: str, message_id: str | None = None
+    ) -> DeliveryRow:
+        return self.ledger.begin_delivery(key, deal_id, touch_id, channel, message_id)
 
-    def mark_delivery(self, key: str, state: str, detail: str | None = None, from_states: Any = None) -> bool:
+    def mark_delivery(
+        self, key: str, state: str, detail: str | None = None, from_states: Collection[str] | None = None
+    ) -> bool:
         if state == "sending":
             row = self.ledger.touch(self.deal_id, self.touch_id)
             if row is None or row.state == "cancelled":

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from hundred.deals.model import DealError, parse_deal
 from hundred.journeys.diff import Change, JourneyDiff, diff_journeys
 from hundred.journeys.model import Journey
-from hundred.planning.engine import FINAL
+from hundred.planning.states import FINAL
 from hundred.service.ports import Ledger
 from hundred.service.records import JourneyRow, TouchRow
 

@@ -40,12 +40,12 @@ from typing import Any
 from hundred.deals.model import Deal, DealError, DealProblem, parse_deal, parse_deal_json
 from hundred.journeys.catalog import JourneyNotFound, find_journey
 from hundred.planning.engine import Clock, moment_of
-from hundred.service.answers import Answer, kept_headers
+from hundred.service.answers import Answer, Headers, kept_headers
 from hundred.service.crm_intake import CrmIntake
 from hundred.service.enrichment import VENDORS, CrmApi
 from hundred.service.intake_keys import dead_letter_key, deal_closed_key, loose_id
 from hundred.service.no_prefect import NoRuns
-from hundred.service.ports import Ledger
+from hundred.service.ports import Ledger, Scheduler
 from hundred.service.records import IntakeRow
 from hundred.service.runtime import IntakeError, Runtime
 from hundred.service.settings import Settings
@@ -62,7 +62,7 @@ class Intake(CrmIntake):
         self,
         ledger: Ledger,
         settings: Settings,
-        scheduler: Any,
+        scheduler: Scheduler,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         crm: Callable[[str], CrmApi] | None = None,
     ):
@@ -76,7 +76,7 @@ class Intake(CrmIntake):
         raw: bytes | str | None,
         *,
         source: str = "hook",
-        headers: Any = None,
+        headers: Headers | None = None,
         data: dict[str, Any] | None = None,
         kind: str = "deal-closed",
         replaying: IntakeRow | None = None,
@@ -119,7 +119,7 @@ class Intake(CrmIntake):
                 received_at=received,
             )
         run_id = self.ensure_run() if row.state == "pending" else None
-        body = {
+        body: dict[str, Any] = {  # the answer's JSON
             "deal": deal.id,
             "journey": self._journey_name(deal),
             "intake": row.intake_id,
@@ -217,7 +217,7 @@ class Intake(CrmIntake):
         raw: bytes | str | None,
         *,
         source: str = "hook",
-        headers: Any = None,
+        headers: Headers | None = None,
         data: dict[str, Any] | None = None,
         replaying: IntakeRow | None = None,
     ) -> Answer:
@@ -227,7 +227,8 @@ class Intake(CrmIntake):
             return self._dead(
                 kind, source, raw, headers, problems, 422, deal.id if deal else loose_id(data, raw), replaying
             )
-        if self.ledger.journey(deal.id) is None:
+        journey = self.ledger.journey(deal.id)
+        if journey is None:
             return self._dead(
                 kind,
                 source,
@@ -254,7 +255,7 @@ class Intake(CrmIntake):
             202,
             {
                 "deal": deal.id,
-                "journey": self.ledger.journey(deal.id).journey_id,  # type: ignore[union-attr]
+                "journey": journey.journey_id,
                 "intake": row.intake_id,
                 "state": "applied",
             },
@@ -281,7 +282,12 @@ class Intake(CrmIntake):
         return problems
 
     def cancelled(
-        self, raw: bytes | str | None, *, source: str = "hook", headers: Any = None, replaying: IntakeRow | None = None
+        self,
+        raw: bytes | str | None,
+        *,
+        source: str = "hook",
+        headers: Headers | None = None,
+        replaying: IntakeRow | None = None,
     ) -> Answer:
         """Body: {"id": "<deal id>", "reason": "..."} (reason optional)."""
         kind = "deal-cancelled"
@@ -379,7 +385,7 @@ class Intake(CrmIntake):
     def apply_held(self, deal_id: str) -> list[IntakeRow]:
         """Apply the deal's held cancels once its journey exists (the deal-closed flow calls this
         right after starting the journey: a cancel that raced its deal-closed still stops it)."""
-        done = []
+        done: list[IntakeRow] = []
         if self.ledger.journey(deal_id) is None:
             return done
         for row in self.ledger.intakes(states=["held"], deal_id=deal_id, kinds=["deal-cancelled"]):
@@ -412,7 +418,7 @@ class Intake(CrmIntake):
         kind: str,
         source: str,
         raw: Any,
-        headers: Any,
+        headers: Headers | None,
         deal_id: str,
         state: str,
         reason: str,
@@ -441,7 +447,7 @@ class Intake(CrmIntake):
         kind: str,
         source: str,
         raw: Any,
-        headers: Any,
+        headers: Headers | None,
         problems: list[DealProblem],
         status: int,
         deal_id: str | None,

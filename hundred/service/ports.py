@@ -8,7 +8,7 @@ mypy checks each adapter against its port where bootstrap hands it over.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
+from hundred.planning.states import Move
 from hundred.planning.upgrade import DealUpgrade
 from hundred.rendering.content import Rendered
 from hundred.reports.figures.facts import DealFacts, FigureFacts, Period
@@ -118,7 +119,7 @@ class DeliveryLog(Protocol):
         ...
 
     def mark_delivery(
-        self, key: str, state: str, detail: str | None = None, from_states: Iterable[str] | None = None
+        self, key: str, state: str, detail: str | None = None, from_states: Collection[str] | None = None
     ) -> bool:
         """Set the state (only when the row is in one of `from_states`); True if it moved."""
         ...
@@ -244,6 +245,17 @@ class Ledger(Protocol):
         *,
         in_states: Collection[str] | None = None,
         count_attempt: bool = False,
+        **fields: Any,
+    ) -> bool: ...
+    def move(
+        self,
+        deal_id: str,
+        touch_id: str,
+        move: Move,
+        *,
+        count_attempt: bool = False,
+        event: str | None = None,
+        detail: str | None = None,
         **fields: Any,
     ) -> bool: ...
     def record_event(

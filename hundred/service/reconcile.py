@@ -68,7 +68,11 @@ def reconcile(rt: Runtime) -> Report:
     due = rt.ledger.overdue(now=now, grace=timedelta(0))
     if due:
         gone = rt.scheduler.ended({t.flow_run_id for t in due if t.flow_run_id})
-        late = [t for t in due if not t.flow_run_id or t.flow_run_id in gone or t.due <= now - catch_up]
+        late = [
+            t
+            for t in due
+            if not t.flow_run_id or t.flow_run_id in gone or (t.due is not None and t.due <= now - catch_up)
+        ]
         if late:
             rt.ensure_moment(moment_of(now, settings.moment_seconds or 1.0), len(late))
             for t in late[:50]:
@@ -77,17 +81,18 @@ def reconcile(rt: Runtime) -> Report:
     grace = min(STORED_GRACE, timedelta(seconds=settings.catch_up_seconds))  # never later than a touch
     waiting = rt.ledger.waiting_intakes(before=now - grace, kinds=DEAL_KINDS)
     if waiting:
-        run = rt.scheduler.ensure_deal_closed(moment_of(now, 1.0))
-        for row in waiting[:50]:
+        deal_run = rt.scheduler.ensure_deal_closed(moment_of(now, 1.0))
+        for stored in waiting[:50]:
             report.add(
-                "intake", f"intake {row.intake_id} (deal {row.deal_id}): stored, not started; run {run} starts it"
+                "intake",
+                f"intake {stored.intake_id} (deal {stored.deal_id}): stored, not started; run {deal_run} starts it",
             )
 
     for deal_id in rt.ledger.journeys_to_repair():
         for touch_id in rt.after_complete(deal_id):
             report.add("gate", f"{deal_id} · {touch_id}: scheduled after the affirm phase")
-        row = rt.ledger.journey(deal_id)
-        if row is not None and row.state == "completed":
+        journey_row = rt.ledger.journey(deal_id)
+        if journey_row is not None and journey_row.state == "completed":
             report.add("completed", f"{deal_id}: every touch finished; journey completed")
 
     for change in rt.scheduler.keep_schedules(schedules(settings)):

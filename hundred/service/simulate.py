@@ -23,6 +23,7 @@ from hundred.journeys.model import Journey
 from hundred.planning import engine
 from hundred.planning.notes import short_day
 from hundred.planning.planner import local_instant
+from hundred.planning.states import FINAL
 from hundred.rendering.content import LetterContent, Rendered
 from hundred.service.ports import DeliveryLog, DeliveryResult, Ledger, QueuedLetter, Schedules, StaleRun
 from hundred.service.runtime import Runtime
@@ -240,7 +241,7 @@ def _events(ledger: Ledger, deal_id: str, journey: Journey, zone: ZoneInfo, hold
                     {"blockers": list(holding)},
                 )
             )
-        elif t.state not in engine.FINAL:
+        elif t.state not in FINAL:
             out.append(
                 SimEvent(
                     end,

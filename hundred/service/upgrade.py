@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +161,7 @@ class Upgrader:
                 clock=clock,
                 now=now,
                 grace=timedelta(days=self.runtime.settings.backfill_grace_days),
-                moment=lambda due, clock=clock: self.runtime.moment(due, clock),  # type: ignore[misc]
+                moment=partial(self.runtime.moment, clock=clock),
             )
             day = journey_day(row, payload, journey, now)
             if decision.busy:

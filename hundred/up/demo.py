@@ -19,12 +19,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
 from hundred import bootstrap
+from hundred.adapters.ledger import Ledger as SqlLedger
+from hundred.service.printroom.service import PrintRoom
+from hundred.service.runtime import Runtime
 
 STYLES = {
     "delivered": "green",
@@ -54,11 +56,11 @@ class DemoView:
     def __init__(self, deal_id: str, received: datetime, day_seconds: float | None, api_url: str = ""):
         self.deal_id, self.received, self.day_seconds, self.api_url = deal_id, received, day_seconds, api_url
         self.chores: dict[str, Chore] = {}
-        self.runtime: Any = None
-        self.room: Any = None
+        self.runtime: Runtime | None = None
+        self.room: PrintRoom | None = None
         self.console = Console(highlight=False, soft_wrap=True)
         self.after_id, self.next_poll = 0, 0.0
-        self.ledger: Any = None
+        self.ledger: SqlLedger | None = None
         self.phases: dict[str, str] = {}
         self.channels: dict[str, str] = {}
         self.clock_known = False
@@ -144,30 +146,32 @@ class DemoView:
         due = [chore for chore in self.chores.values() if chore.at <= time.monotonic()]
         if not due:
             return
-        if self.runtime is None:
-            self.runtime = bootstrap.runtime(bootstrap.settings(), ledger_=self.ledger)
-            self.room = bootstrap.print_room(
-                bootstrap.settings(), ledger_=self.ledger, on_posted=self.runtime.letter_posted
-            )
+        ledger = self.ledger
+        if ledger is None:  # poll opens the ledger before anyone acts
+            return
+        if self.runtime is None or self.room is None:
+            self.runtime = bootstrap.runtime(bootstrap.settings(), ledger_=ledger)
+            self.room = bootstrap.print_room(bootstrap.settings(), ledger_=ledger, on_posted=self.runtime.letter_posted)
+        runtime, room = self.runtime, self.room
         for chore in due:
             del self.chores[chore.touch]
             if chore.step == "task":
-                self._do_task(chore.touch)
+                self._do_task(chore.touch, ledger, runtime)
             else:
-                self._print_round(chore)
+                self._print_round(chore, ledger, room)
 
-    def _do_task(self, touch: str) -> None:
-        row = self.ledger.touch(self.deal_id, touch)
+    def _do_task(self, touch: str, ledger: SqlLedger, runtime: Runtime) -> None:
+        row = ledger.touch(self.deal_id, touch)
         if row is None or row.state != "running":
             self.say(f"the account manager leaves {touch} alone (it is {row.state if row else 'gone'})")
             return
-        self.runtime.task_done(self.deal_id, touch)
+        runtime.task_done(self.deal_id, touch)
         self.say(f"the account manager did {touch}")
 
-    def _print_round(self, chore: Chore) -> None:
+    def _print_round(self, chore: Chore, ledger: SqlLedger, room: PrintRoom) -> None:
         """One step of the print staff's round for one letter, on their own batch only."""
         letter_id = f"{self.deal_id}/{chore.touch}"
-        letter = self.ledger.letter(letter_id)
+        letter = ledger.letter(letter_id)
         if chore.step == "batch":
             if letter is None:  # claimed, not yet in the print queue: look again in a moment
                 self.chores[chore.touch] = Chore(chore.touch, time.monotonic() + 1.0)
@@ -175,18 +179,20 @@ class DemoView:
             if letter.state != "queued":
                 self.say(f"print staff leave {letter_id} to you (it is {letter.state})")
                 return
-            made = self.room.make_batch(only=[letter_id], until=letter.print_by)
+            made = room.make_batch(only=[letter_id], until=letter.print_by)
             if not made.batch_id:
                 self.say(f"print staff leave {letter_id} to you (someone batched it a moment ago)")
                 return
             self.say(f"print staff made batch {made.batch_id} of {letter_id}")
             self.chores[chore.touch] = Chore(chore.touch, time.monotonic() + self._step(), "printed", made.batch_id)
             return
-        batch = self.room.batch(chore.batch) if chore.batch else None
-        states = self.ledger.batch_letter_states(chore.batch) if batch else {}
+        batch_id = chore.batch
+        batch = room.batch(batch_id) if batch_id else None
+        states = ledger.batch_letter_states(batch_id) if batch_id and batch else {}
         expected = "batched" if chore.step == "printed" else "printed"
         if (
-            batch is None
+            batch_id is None
+            or batch is None
             or batch.posted_at is not None
             or (chore.step == "printed") != (batch.printed_at is None)
             or states != {expected: 1}
@@ -194,9 +200,9 @@ class DemoView:
             self.say(f"print staff leave batch {chore.batch} to you (you handled it)")
             return
         if chore.step == "printed":
-            self.room.mark_printed(chore.batch)
+            room.mark_printed(batch_id)
             self.say(f"print staff printed batch {chore.batch}")
             self.chores[chore.touch] = Chore(chore.touch, time.monotonic() + self._step(), "posted", chore.batch)
         else:
-            self.room.mark_posted(batch_id=chore.batch)
+            room.mark_posted(batch_id=batch_id)
             self.say(f"print staff posted batch {chore.batch}")

@@ -34,14 +34,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from hundred import bootstrap
+from hundred.adapters.prefect.scheduler import PrefectScheduler
 from hundred.service.local import lock_file, read_up, up_file, write_json_atomic
+from hundred.service.no_prefect import NoPrefect
 from hundred.service.settings import Settings
 from hundred.up.demo import DemoView
 from hundred.up.logwatch import LogWatch
@@ -57,6 +58,12 @@ class AlreadyUp(Exception):
     """One line for the person at the keyboard; `up` exits 1."""
 
 
+class Say(Protocol):
+    """How `up` speaks to the terminal: a line, on stdout unless a stream is named."""
+
+    def __call__(self, text: str, stream: TextIO | None = None) -> None: ...
+
+
 def _say(text: str, stream: TextIO | None = None) -> None:
     print(text, file=stream or sys.stdout, flush=True)
 
@@ -67,7 +74,7 @@ class Part:
     argv: list[str]
     env: dict[str, str]
     log: Path
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
     state: str = "stopped"
     restarts: int = 0
     failures: int = 0  # consecutive quick exits, for the backoff
@@ -170,7 +177,8 @@ def _parts_up(url: str) -> bool:
 def _http_status(url: str, timeout: float = 2.0) -> int:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status
+            status: int = response.status
+            return status
     except urllib.error.HTTPError as exc:
         return exc.code
     except OSError:
@@ -202,7 +210,7 @@ class Supervisor:
         prefect_port: int,
         day_seconds: float | None,
         demo: bool,
-        say: Callable[[str], None] = _say,
+        say: Say = _say,
     ):
         self.home, self.port, self.prefect_port = home, port, prefect_port
         self.day_seconds, self.demo, self.say = day_seconds, demo, say
@@ -396,9 +404,12 @@ class Supervisor:
         if self.demo:
             self.start_demo()
 
-    def scheduler(self) -> Any:
+    def scheduler(self) -> PrefectScheduler:
         """Prefect on the local server (PREFECT_API_URL points at it once it is up)."""
-        return bootstrap.scheduler(bootstrap.settings())
+        scheduler = bootstrap.scheduler(bootstrap.settings())
+        if isinstance(scheduler, NoPrefect):  # only before the server is up: PREFECT_API_URL is set after
+            raise RuntimeError(f"no Prefect API known yet (the server should answer at {self.api_url})")
+        return scheduler
 
     def start_demo(self) -> None:
         """The example deal goes in as any deal does (the intake: one path, one clock)."""

@@ -15,7 +15,10 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from hundred.service import deployments
+from hundred.service.figures import JourneyFigures
+from hundred.service.intake import Intake
 from hundred.service.local import UP_FILE
+from hundred.service.printroom.service import PrintRoom
 from hundred.service.settings import Settings
 from hundred.web.guard import door
 from hundred.web.hooks import IntakeServices, build_hooks_router
@@ -38,7 +41,7 @@ def _get_json(url: str) -> tuple[int, Any]:
         return 0, None
 
 
-def _alive(pid: Any) -> bool:
+def _alive(pid: object) -> bool:  # as up.json says it
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:
@@ -63,7 +66,7 @@ def _prefect(api: str | None, part: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _polled_since(last_polled: Any, started: Any) -> bool:
+def _polled_since(last_polled: object, started: object) -> bool:  # as up.json says them
     """This serve process has polled (a READY left by the previous one does not count)."""
     if not isinstance(started, (int, float)):
         return True
@@ -130,7 +133,12 @@ def health(home: Path) -> tuple[bool, dict[str, Any]]:
 
 
 def create_app(
-    home: Path | None = None, *, settings: Any = None, printroom: Any = None, intake: Any = None, figures: Any = None
+    home: Path | None = None,
+    *,
+    settings: Settings | None = None,
+    printroom: PrintRoom | None = None,
+    intake: Intake | None = None,
+    figures: JourneyFigures | None = None,
 ) -> FastAPI:
     """The app; `settings` (default: from the environment) and `printroom` (default: a PrintRoom
     on the home's ledger, posting through the runtime) and `intake` (default: hundred.service.intake.Intake on

@@ -31,6 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 SESSION_COOKIE = "hundred_print"
 LOGIN_COOKIE = "hundred_login"
@@ -195,12 +196,12 @@ class Auth:
 
     # -- signed values -------------------------------------------------------------------------
 
-    def _sign(self, purpose: str, payload: dict) -> str:
+    def _sign(self, purpose: str, payload: dict[str, Any]) -> str:
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         mac = hmac.new(self._key, f"{purpose}.{body}".encode(), hashlib.sha256).digest()
         return f"{body}.{_b64(mac)}"
 
-    def _unsign(self, purpose: str, value: str | None) -> dict | None:
+    def _unsign(self, purpose: str, value: str | None) -> dict[str, Any] | None:
         if not value or len(value) > 512 or value.count(".") != 1:
             return None
         body, mac = value.split(".")
@@ -229,10 +230,11 @@ class Auth:
         payload = self._unsign("session", cookie)
         if payload is None:
             return None
+        sid: str = payload["sid"]  # _unsign checked it is a str
         with self._lock:
-            if payload["sid"] in self._revoked:
+            if sid in self._revoked:
                 return None
-        return payload["sid"]
+        return sid
 
     def revoke(self, cookie: str | None) -> None:
         payload = self._unsign("session", cookie)

@@ -25,7 +25,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import get_route_path
+from starlette.routing import get_route_path  # type: ignore[attr-defined]  # starlette does not re-export it
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hundred.web.auth import SESSION_COOKIE, Auth
 
@@ -173,10 +174,10 @@ class FormLimit:
     """ASGI middleware: a print room POST body over MAX_FORM_BYTES is answered 413 before it is
     parsed (by its Content-Length, or while it streams in)."""
 
-    def __init__(self, app: Any, limit: int = MAX_FORM_BYTES):
+    def __init__(self, app: ASGIApp, limit: int = MAX_FORM_BYTES):
         self.app, self.limit = app, limit
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if scope["type"] != "http" or scope.get("method") in SAFE_METHODS or not path.startswith(FORM_PATHS):
             await self.app(scope, receive, send)
@@ -187,7 +188,7 @@ class FormLimit:
             return
         seen = 0
 
-        async def limited() -> Any:
+        async def limited() -> Message:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))

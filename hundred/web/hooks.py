@@ -27,7 +27,13 @@ from fastapi.responses import JSONResponse, Response
 
 from hundred import bootstrap
 from hundred.adapters.channels.signing import HEADER, verify_signature
+from hundred.adapters.ledger import Ledger as SqlLedger
+from hundred.adapters.prefect.scheduler import PrefectScheduler
 from hundred.deals.crm import basic_auth_valid, hubspot_valid
+from hundred.service.answers import Answer, Headers
+from hundred.service.intake import Intake
+from hundred.service.no_prefect import NoPrefect
+from hundred.service.settings import Settings
 
 log = logging.getLogger("hundred.web.hooks")
 
@@ -39,14 +45,14 @@ class TooLarge(Exception):
 class IntakeServices:
     """The ledger and a REST scheduler, opened on first use; `intake()` hands out the service."""
 
-    def __init__(self, home: Path, settings: Any, intake: Any = None):
+    def __init__(self, home: Path, settings: Settings, intake: Intake | None = None):
         self.home, self.settings = home, settings
         self._intake = intake
-        self._ledger: Any = None
-        self._scheduler: Any = None
+        self._ledger: SqlLedger | None = None
+        self._scheduler: PrefectScheduler | NoPrefect | None = None
         self._lock = threading.Lock()
 
-    def intake(self) -> Any:
+    def intake(self) -> Intake:
         if self._intake is not None:
             return self._intake
         api = bootstrap.prefect_api(self.settings)
@@ -74,7 +80,7 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _json(answer: Any) -> JSONResponse:
+def _json(answer: Answer) -> JSONResponse:
     return JSONResponse(answer.body, status_code=answer.status)
 
 
@@ -94,7 +100,7 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
                 {"error": f"the body is larger than {settings.intake_max_bytes:,} bytes"}, status_code=413
             )
 
-    async def signed(request: Request, call: Callable[[Any, bytes, Any], Any]) -> Response:
+    async def signed(request: Request, call: Callable[[Intake, bytes, Headers], Answer]) -> Response:
         body = await body_or_413(request)
         if isinstance(body, Response):
             return body
@@ -107,7 +113,7 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
             )
         return await _stored(call, body, request.headers)
 
-    async def _stored(call: Callable[..., Any], *args: Any) -> Response:
+    async def _stored(call: Callable[..., Answer], *args: Any) -> Response:
         """The intake's answer; 503 when it failed (e.g. the ledger cannot be written): the CRM sends
         it again, and a repeat is safe (the same delivery is one intake row and one run)."""
         try:
@@ -134,7 +140,7 @@ def build_hooks_router(services: IntakeServices) -> APIRouter:
             request, lambda intake, body, headers: intake.cancelled(body, source="hook", headers=headers)
         )
 
-    def vendor(intake: Any, name: str, body: bytes, headers: Any) -> Any:
+    def vendor(intake: Intake, name: str, body: bytes, headers: Headers) -> Answer:
         return intake.crm_webhook(name, body, headers=headers)
 
     def public_uri(request: Request) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -28,6 +28,7 @@ from hundred import bootstrap
 from hundred.reports.figures.export import report_csv, report_json
 from hundred.reports.figures.page import STYLE_HASH, Chrome, Links, render_deal_page, render_journeys_page
 from hundred.service.figures import FigureReport, JourneyFigures, period_of
+from hundred.service.settings import Settings
 from hundred.web.guard import Refused
 from hundred.web.marketer import csrf_for, marketer
 
@@ -49,7 +50,7 @@ class FigureServices:
     """The figures on this home's ledger, opened on first use (the ledger may not exist yet when
     the web app starts)."""
 
-    def __init__(self, settings: Any, figures: JourneyFigures | None = None):
+    def __init__(self, settings: Settings, figures: JourneyFigures | None = None):
         self.settings = settings
         self._figures = figures
         self._lock = threading.Lock()
@@ -224,7 +225,7 @@ def build_journeys_router(services: FigureServices) -> APIRouter:
     return router
 
 
-def install_journeys(app: Any, home: Path, settings: Any, figures: JourneyFigures | None = None) -> None:
+def install_journeys(app: FastAPI, home: Path, settings: Settings, figures: JourneyFigures | None = None) -> None:
     """The figures' routes on the app (after the print room, whose door they use for now)."""
     services = FigureServices(settings, figures)
     app.state.figure_services = services

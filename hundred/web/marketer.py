@@ -15,7 +15,7 @@ from hundred.web.guard import Caller, Guard
 
 
 def _guard(request: Request) -> Guard:
-    guard = getattr(request.app.state, "guard", None)
+    guard: Guard | None = getattr(request.app.state, "guard", None)
     if guard is None:
         raise RuntimeError("the web app was built without the print room's door (hundred.web.app.create_app)")
     return guard

@@ -29,10 +29,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from hundred import bootstrap
-from hundred.adapters.prefect.scheduler import PrefectAPIError
+from hundred.adapters.ledger import Ledger as SqlLedger
+from hundred.adapters.prefect.scheduler import PrefectAPIError, PrefectScheduler
 from hundred.rendering.i18n import Words
+from hundred.service.no_prefect import NoPrefect
+from hundred.service.outcomes import TouchOutcome
 from hundred.service.printroom import PrintRoom, Refusal
-from hundred.service.records import LETTER_STATES
+from hundred.service.records import LETTER_STATES, BatchRow, LetterRow
+from hundred.service.settings import Settings
 from hundred.web.forms import BatchForm, CsrfForm, LetterForm, SpoilForm
 from hundred.web.guard import Caller, Door, Guard, Refused, valid_batch_id, valid_letter_id
 from hundred.web.views import N_, Views, day_text
@@ -51,12 +55,12 @@ class Services:
     """The ledger, the runtime and the print room, opened on first use (the ledger may not exist
     when the web app starts, and the Prefect API is found in up.json or PREFECT_API_URL)."""
 
-    def __init__(self, home: Path, settings: Any, printroom: Any = None):
+    def __init__(self, home: Path, settings: Settings, printroom: PrintRoom | None = None):
         self.home, self.settings = home, settings
         self._printroom = printroom
         self._lock = threading.Lock()
-        self.ledger: Any = None
-        self._scheduler: Any = None
+        self.ledger: SqlLedger | None = None
+        self._scheduler: PrefectScheduler | NoPrefect | None = None
 
     def printroom(self) -> PrintRoom:
         with self._lock:
@@ -65,12 +69,12 @@ class Services:
                 self._printroom = bootstrap.print_room(self.settings, ledger_=self.ledger, on_posted=self.on_posted)
             return self._printroom
 
-    def letter(self, letter_id: str) -> Any:
+    def letter(self, letter_id: str) -> LetterRow | None:
         room = self.printroom()
         ledger = self.ledger if self.ledger is not None else getattr(room, "ledger", None)
         return ledger.letter(letter_id) if ledger is not None else None
 
-    def on_posted(self, letter_id: str) -> Any:
+    def on_posted(self, letter_id: str) -> TouchOutcome | None:
         """The runtime completes the touch; the gate it opens schedules on Prefect over REST.
 
         Without a Prefect API the letter is not marked posted (the page says why). When Prefect
@@ -122,7 +126,7 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
             text = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
             raise Refused(409, text, back=to) from None
 
-    def known_batch(batch_id: str) -> Any:
+    def known_batch(batch_id: str) -> BatchRow:
         if not valid_batch_id(batch_id):
             raise Refused(404, "no such batch")
         batch = services.printroom().batch(batch_id)
@@ -130,7 +134,7 @@ def build_router(guard: Guard, views: Views, services: Services) -> APIRouter:
             raise Refused(404, "no such batch")
         return batch
 
-    def known_letter(letter_id: str | None) -> Any:
+    def known_letter(letter_id: str | None) -> LetterRow:
         row = services.letter(letter_id) if letter_id and valid_letter_id(letter_id) else None
         if row is None:
             raise Refused(404, "no such letter")
@@ -327,8 +331,8 @@ def _plain(value: Any, tz: tzinfo) -> dict[str, Any]:
     the print room's zone (ISO 8601 with its offset)."""
     if hasattr(value, "to_json"):
         data = value.to_json()
-    elif dataclasses.is_dataclass(value):
-        data = dataclasses.asdict(value)  # type: ignore[arg-type]
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data = dataclasses.asdict(value)
     else:
         data = dict(value)
     return {

@@ -4,15 +4,16 @@ answers to a missing login, a refusal or a bad form, and the security headers.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import RequestResponseEndpoint
 
 from hundred.service.local import print_unlock_stamp
+from hundred.service.printroom.service import PrintRoom
 from hundred.service.settings import Settings
 from hundred.web.auth import SESSION_COOKIE, Auth
 from hundred.web.guard import (
@@ -31,7 +32,7 @@ from hundred.web.views import N_, STYLE_HASH, Views, build_login_router
 class PrintRoomSite:
     """The door, the views and the print room services of one app."""
 
-    def __init__(self, home: Path, settings: Any = None, printroom: Any = None):
+    def __init__(self, home: Path, settings: Settings | None = None, printroom: PrintRoom | None = None):
         if settings is None:
             settings = Settings(home=home)
         self.auth = Auth(
@@ -116,7 +117,7 @@ class PrintRoomSite:
             return await http_exception_handler(request, exc)
 
         @app.middleware("http")
-        async def headers(request: Request, call_next: Any) -> Response:
+        async def headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
             response = await call_next(request)
             security_headers(response, STYLE_HASH)
             return response

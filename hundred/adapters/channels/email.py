@@ -109,6 +109,11 @@ def tls_context(cafile: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=cafile)
 
 
+def _said(reply: bytes | str) -> str:
+    """A server's reply as text (smtplib keeps it as bytes; its exceptions are typed as either)."""
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
 def smtp_send(
     target: SmtpTarget,
     sender: str,
@@ -127,6 +132,7 @@ def smtp_send(
     context = tls_context(target.cafile)
     where = f"{target.host}:{target.port}"
     try:
+        conn: smtplib.SMTP
         if target.tls == "implicit":
             conn = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout, context=context)
         else:
@@ -174,7 +180,7 @@ def smtp_send(
             raise SmtpRefused(f"message refused after DATA: {code} {reply.decode(errors='replace')}")
         return f"{code} {reply.decode(errors='replace')}"
     except smtplib.SMTPDataError as exc:  # the server answered DATA with a refusal: not accepted
-        raise SmtpRefused(f"DATA refused: {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}") from exc
+        raise SmtpRefused(f"DATA refused: {exc.smtp_code} {_said(exc.smtp_error)}") from exc
     except (SmtpRefused, SmtpUncertain, NotClaimed):
         raise
     except (OSError, smtplib.SMTPException) as exc:

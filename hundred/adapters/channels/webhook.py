@@ -24,6 +24,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -44,10 +45,10 @@ def resolved_addresses_refused(url: str, allow_private: bool = False) -> str | N
 
 def _checked(url: str, allow_private: bool) -> tuple[str | None, str | None]:
     """(refusal, None) or (None, the checked IP to connect to; None for an IP literal)."""
-    answers: list[tuple] = []
+    answers: list[tuple[Any, ...]] = []
 
-    def resolver(*args, **kwargs):
-        infos = socket.getaddrinfo(*args, **kwargs)
+    def resolver(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:  # socket.getaddrinfo's, passed through
+        infos: list[tuple[Any, ...]] = list(socket.getaddrinfo(*args, **kwargs))
         answers.extend(infos)
         return infos
 

@@ -6,17 +6,18 @@ Alembic on open. Imports only the core and SQLAlchemy/Alembic (never Prefect or 
 
 from hundred.adapters.ledger.batches import BatchEntry, BatchRow
 from hundred.adapters.ledger.db import HEAD, LedgerError
-from hundred.adapters.ledger.intake import INTAKE_STATES, IntakeRow
 from hundred.adapters.ledger.store import Ledger, default_url
 from hundred.service.records import (
     COMPLETE_TOUCH_STATES,
     DELIVERY_STATES,
+    INTAKE_STATES,
     JOURNEY_STATES,
     LETTER_STATES,
     PENDING_TOUCH_STATES,
     TOUCH_STATES,
     DeliveryRow,
     EventRow,
+    IntakeRow,
     JourneyRow,
     LetterRow,
     NewTouch,

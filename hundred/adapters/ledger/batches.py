@@ -21,6 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from hundred.adapters.ledger.db import changed_rows
 from hundred.adapters.ledger.models import BatchLetterRecord, BatchRecord, LetterRecord
 from hundred.service.records import BatchEntry, BatchRow, LetterRow, _from_record
 
@@ -34,6 +35,7 @@ class Batches:
     _write: Callable[[], contextlib.AbstractContextManager[Session]]
     _read: Callable[[], contextlib.AbstractContextManager[Session]]
     _event: Callable[..., None]
+    set_letter_state: Callable[..., bool]  # DeliveriesAndLetters' (queue.py)
 
     def claim_batch(
         self,
@@ -67,12 +69,13 @@ class Batches:
             claimed = 0
             for start in range(0, len(letter_ids), 500):  # bound the IN list for every database
                 chunk = list(letter_ids[start : start + 500])
-                claimed += session.execute(
+                claimed += changed_rows(
+                    session,
                     update(LetterRecord)
                     .where(LetterRecord.state == "queued", LetterRecord.letter_id.in_(chunk))
                     .values(state="batched", batch_id=batch_id, updated_at=now)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
+                    .execution_options(synchronize_session=False),
+                )
             if not claimed:
                 session.execute(delete(BatchRecord).where(BatchRecord.batch_id == batch_id))
                 return []
@@ -112,12 +115,13 @@ class Batches:
             ).all()
             for r in records:
                 self._event(session, r.deal_id, "letter.queued", r.touch_id, f"{r.letter_id}: {reason}")
-            n = session.execute(
+            n = changed_rows(
+                session,
                 update(LetterRecord)
                 .where(LetterRecord.batch_id == batch_id, LetterRecord.state == "batched")
                 .values(state="queued", batch_id=None, updated_at=self.clock())
-                .execution_options(synchronize_session=False)
-            ).rowcount
+                .execution_options(synchronize_session=False),
+            )
             session.execute(delete(BatchLetterRecord).where(BatchLetterRecord.batch_id == batch_id))
             session.execute(delete(BatchRecord).where(BatchRecord.batch_id == batch_id))
             return n
@@ -149,12 +153,13 @@ class Batches:
         column = {"printed_at": BatchRecord.printed_at, "posted_at": BatchRecord.posted_at}[field]
         with self._write() as session:
             return (
-                session.execute(
+                changed_rows(
+                    session,
                     update(BatchRecord)
                     .where(BatchRecord.batch_id == batch_id, column.is_(None))
                     .values({field: self.clock()})
-                    .execution_options(synchronize_session=False)
-                ).rowcount
+                    .execution_options(synchronize_session=False),
+                )
                 == 1
             )
 
@@ -178,7 +183,8 @@ class Batches:
             if record is None or record.state not in ("batched", "printed") or record.batch_id is None:
                 return None
             batch_id = record.batch_id
-            changed = session.execute(
+            changed = changed_rows(
+                session,
                 update(LetterRecord)
                 .where(
                     LetterRecord.letter_id == letter_id,
@@ -186,8 +192,8 @@ class Batches:
                     LetterRecord.batch_id == batch_id,
                 )
                 .values(state="queued", batch_id=None, updated_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+                .execution_options(synchronize_session=False),
+            )
             if changed != 1:
                 return None
             session.execute(
@@ -214,7 +220,7 @@ class Batches:
                     .order_by(LetterRecord.id)
                 )
             )
-        moved = [i for i in ids if self.set_letter_state(i, to_state, [from_state])]  # type: ignore[attr-defined]
+        moved = [i for i in ids if self.set_letter_state(i, to_state, [from_state])]
         return moved
 
 

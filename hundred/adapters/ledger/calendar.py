@@ -21,15 +21,19 @@ import contextlib
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from hundred.adapters.ledger.db import changed_rows
 from hundred.adapters.ledger.models import IntakeRecord, JourneyRecord, TouchRecord
 from hundred.journeys.model import GATE_PHASE
 from hundred.planning.states import COMPLETE, DUE, FINAL, IntakeState, TouchState
 from hundred.service.records import IntakeRow, TouchRow, _from_record
 
 RELEASED = datetime(2000, 1, 1, tzinfo=UTC)  # a lease let go: it ran out long ago, whatever the clock says
+
+
+DUE_STATES: tuple[str, ...] = tuple(state.value for state in DUE)  # due, not started
 
 
 class Calendar:
@@ -42,7 +46,7 @@ class Calendar:
     # -- touches -------------------------------------------------------------------------------
 
     @staticmethod
-    def _claimable(now: datetime) -> object:
+    def _claimable(now: datetime) -> ColumnElement[bool]:
         expired = or_(TouchRecord.lease_until.is_(None), TouchRecord.lease_until < now)
         return or_(
             and_(TouchRecord.state.in_([s.value for s in DUE]), expired),
@@ -91,13 +95,16 @@ class Calendar:
         if not holders:
             return 0
         with self._write() as session:
-            result = session.execute(
-                update(record)
-                .where(record.claimed_by.in_(list(holders)), record.lease_until.is_not(None))
-                .values(lease_until=RELEASED)
-                .execution_options(synchronize_session=False)
+            return (
+                changed_rows(
+                    session,
+                    update(record)
+                    .where(record.claimed_by.in_(list(holders)), record.lease_until.is_not(None))
+                    .values(lease_until=RELEASED)
+                    .execution_options(synchronize_session=False),
+                )
+                or 0
             )
-            return result.rowcount or 0
 
     def claim_holders(self, now: datetime) -> set[str]:
         """The runs that hold a live claim (on a touch or a stored deal) right now."""
@@ -117,7 +124,7 @@ class Calendar:
         return {h for h in [*touches, *deals] if h}
 
     def due_moments(
-        self, *, until: datetime | None = None, states: Collection[str] = tuple(s.value for s in DUE)
+        self, *, until: datetime | None = None, states: Collection[str] = DUE_STATES
     ) -> list[tuple[datetime, int]]:
         """The moments that hold touches in `states` (default: due, not started), with how many
         touches each, earliest first; `until` leaves out later moments. One grouped query: its

@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, Executable, create_engine, event, text
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -34,6 +35,15 @@ _PG_LOCK_KEY = 0x68756E64  # "hund": the advisory lock that serialises migration
 
 class LedgerError(RuntimeError):
     """The ledger cannot be used as configured (bad URL, newer schema than this hundred, ...)."""
+
+
+def changed_rows(session: Session, statement: Executable) -> int:
+    """How many rows an UPDATE or DELETE changed: the ledger's compare-and-set asks this.
+    `Session.execute` is typed as a plain `Result`; for a DML statement it is a `CursorResult`."""
+    result = session.execute(statement)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not an UPDATE or DELETE: {statement}")
+    return result.rowcount
 
 
 def normalise_url(url: str) -> str:

@@ -50,6 +50,7 @@ from hundred.adapters.ledger.models import (
     JourneyRecord,
     LetterRecord,
     TouchRecord,
+    UTCDateTime,
 )
 from hundred.adapters.ledger.sqldays import days, floor
 from hundred.adapters.ledger.store import Ledger
@@ -634,6 +635,8 @@ class LedgerFigures:
 def _moment(value: Any, column_type: Any, conn: Connection) -> datetime | None:
     """A timestamp read through a union or an aggregate, where the column's type did not apply:
     an aware UTC datetime (SQLite hands back its naive text)."""
+    if not isinstance(column_type, UTCDateTime):
+        raise TypeError(f"not one of the ledger's timestamp columns: {column_type!r}")
     if value is None:
         return None
     if isinstance(value, str):

@@ -8,13 +8,15 @@ compare-and-set (`UPDATE ... WHERE state IN (...)`), like the touches'.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from hundred.adapters.ledger.models import IntakeRecord, JourneyRecord
 from hundred.service.records import INTAKE_STATES, IntakeRow, _from_record
@@ -39,6 +41,10 @@ def bounded(raw: bytes | str | None) -> str | None:
 class IntakeLog:
     """Mixed into `Ledger` (which provides _write, _read and clock)."""
 
+    clock: Callable[[], datetime]
+    _write: Callable[[], contextlib.AbstractContextManager[Session]]
+    _read: Callable[[], contextlib.AbstractContextManager[Session]]
+
     def add_intake(
         self,
         *,
@@ -56,7 +62,7 @@ class IntakeLog:
         """(row, created). With a `key` already stored: (that row, False), nothing written."""
         if state not in INTAKE_STATES:
             raise ValueError(f"unknown intake state {state!r}")
-        now = self.clock()  # type: ignore[attr-defined]
+        now = self.clock()
         record = IntakeRecord(
             intake_id=new_intake_id(),
             kind=kind,
@@ -73,7 +79,7 @@ class IntakeLog:
             updated_at=now,
         )
         try:
-            with self._write() as session:  # type: ignore[attr-defined]
+            with self._write() as session:
                 session.add(record)
                 session.flush()
                 row = _from_record(IntakeRow, record)
@@ -85,12 +91,12 @@ class IntakeLog:
         return row, True
 
     def intake(self, intake_id: str) -> IntakeRow | None:
-        with self._read() as session:  # type: ignore[attr-defined]
+        with self._read() as session:
             record = session.scalar(select(IntakeRecord).where(IntakeRecord.intake_id == intake_id))
             return _from_record(IntakeRow, record) if record else None
 
     def intake_by_key(self, key: str) -> IntakeRow | None:
-        with self._read() as session:  # type: ignore[attr-defined]
+        with self._read() as session:
             record = session.scalar(select(IntakeRecord).where(IntakeRecord.key == key))
             return _from_record(IntakeRow, record) if record else None
 
@@ -110,7 +116,7 @@ class IntakeLog:
             stmt = stmt.where(IntakeRecord.deal_id == deal_id)
         if kinds is not None:
             stmt = stmt.where(IntakeRecord.kind.in_(list(kinds)))
-        with self._read() as session:  # type: ignore[attr-defined]
+        with self._read() as session:
             return [_from_record(IntakeRow, r) for r in session.scalars(stmt)]
 
     def unstarted_intakes(self, limit: int = 1000) -> list[IntakeRow]:
@@ -127,7 +133,7 @@ class IntakeLog:
             .order_by(IntakeRecord.id)
             .limit(limit)
         )
-        with self._read() as session:  # type: ignore[attr-defined]
+        with self._read() as session:
             return [_from_record(IntakeRow, r) for r in session.scalars(stmt)]
 
     def set_intake(
@@ -163,7 +169,7 @@ class IntakeLog:
             raise ValueError(f"unknown intake state {state!r}")
         if "raw" in fields:
             fields["raw"] = bounded(fields["raw"])
-        values: dict[str, Any] = {**fields, "updated_at": self.clock()}  # type: ignore[attr-defined]
+        values: dict[str, Any] = {**fields, "updated_at": self.clock()}
         if state is not None:
             values["state"] = state
         if count_attempt:
@@ -172,6 +178,6 @@ class IntakeLog:
         if from_states is not None:
             stmt = stmt.where(IntakeRecord.state.in_(list(from_states)))
         stmt = stmt.values(**values).returning(IntakeRecord).execution_options(synchronize_session=False)
-        with self._write() as session:  # type: ignore[attr-defined]
+        with self._write() as session:
             record = session.scalars(stmt).first()
             return _from_record(IntakeRow, record) if record is not None else None

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hundred.adapters.ledger.db import changed_rows
 from hundred.adapters.ledger.models import DeliveryRecord, LetterRecord
 from hundred.service.records import DELIVERY_STATES, LETTER_STATES, DeliveryRow, LetterRow, _from_record, check_state
 
@@ -93,7 +94,7 @@ class DeliveriesAndLetters:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-            if session.execute(stmt).rowcount != 1:
+            if changed_rows(session, stmt) != 1:
                 return False
             record = session.scalar(select(DeliveryRecord).where(DeliveryRecord.key == key))
             assert record is not None
@@ -187,7 +188,7 @@ class DeliveriesAndLetters:
         if from_states is not None:
             stmt = stmt.where(LetterRecord.state.in_(list(from_states)))
         with self._write() as session:
-            if session.execute(stmt.values(**values).execution_options(synchronize_session=False)).rowcount != 1:
+            if changed_rows(session, stmt.values(**values).execution_options(synchronize_session=False)) != 1:
                 return False
             record = session.scalar(select(LetterRecord).where(LetterRecord.letter_id == letter_id))
             assert record is not None

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hundred.adapters.ledger import db
 from hundred.adapters.ledger.batches import Batches
 from hundred.adapters.ledger.calendar import Calendar
+from hundred.adapters.ledger.db import changed_rows
 from hundred.adapters.ledger.intake import IntakeLog
 from hundred.adapters.ledger.models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord, utcnow
 from hundred.adapters.ledger.queue import DeliveriesAndLetters
@@ -227,12 +228,13 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
                 self._put_deal(session, deal_id, data, self.clock())
 
     def _put_deal(self, session: Session, deal_id: str, payload: dict[str, Any], now: datetime) -> None:
-        changed = session.execute(
+        changed = changed_rows(
+            session,
             update(DealRecord)
             .where(DealRecord.deal_id == deal_id)
             .values(payload=payload, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if not changed:
             session.add(DealRecord(deal_id=deal_id, payload=payload, updated_at=now))
             session.flush()
@@ -244,7 +246,7 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
             .values(updated_at=self.clock(), **values)
             .execution_options(synchronize_session=False)
         )
-        return session.execute(stmt).rowcount == 1
+        return changed_rows(session, stmt) == 1
 
     def exit_journey(self, deal_id: str, reason: str) -> bool:
         """Active → exited, and every touch not yet started (planned, waiting, scheduled) →
@@ -357,7 +359,7 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
             stmt = stmt.where(TouchRecord.state.in_(list(from_states)))
         values.setdefault("updated_at", self.clock())
         stmt = stmt.values(**values).execution_options(synchronize_session=False)
-        return session.execute(stmt).rowcount == 1
+        return changed_rows(session, stmt) == 1
 
     def move(
         self,

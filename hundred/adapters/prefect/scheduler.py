@@ -244,7 +244,7 @@ class PrefectScheduler:
 
     def keep_schedules(self, schedules: Schedules) -> list[str]:
         """reconcile's interval and the print batch's and figures' crons as hundred's settings say; what changed."""
-        wanted = {
+        wanted: dict[str, dict[str, Any]] = {
             deployments.RECONCILE: {"interval": float(schedules.reconcile_seconds)},
             deployments.PRINT_BATCH: {"cron": schedules.print_batch_cron, "timezone": schedules.print_batch_timezone},
             deployments.JOURNEY_FIGURES: {"cron": schedules.figures_cron, "timezone": schedules.print_batch_timezone},
@@ -398,8 +398,11 @@ class PrefectScheduler:
 
 def _same_schedule(have: dict[str, Any], want: dict[str, Any]) -> bool:
     if "interval" in want:
-        return have.get("interval") is not None and float(have["interval"]) == want["interval"]
-    return have.get("cron") == want["cron"] and have.get("timezone") == want["timezone"]
+        interval: float = want["interval"]
+        return have.get("interval") is not None and float(have["interval"]) == interval
+    cron: str = want["cron"]
+    timezone: str = want["timezone"]
+    return cron == have.get("cron") and timezone == have.get("timezone")
 
 
 def _run_path(run_id: str) -> str:

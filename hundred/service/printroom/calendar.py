@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from hundred.journeys.catalog import find_journey
 from hundred.planning.workdays import BusinessCalendar
+from hundred.service.settings import Settings
 from hundred.validation.validate import load_journey
 
 FALLBACK_TZ = "Europe/Amsterdam"
@@ -42,7 +42,7 @@ class PrintCalendar:
         return self.calendar.closed_reason(day)
 
 
-def print_calendar(settings: Any) -> PrintCalendar:
+def print_calendar(settings: Settings) -> PrintCalendar:
     """The default journey's calendar; Mon–Fri in Europe/Amsterdam (NL holidays) when it cannot be read."""
 
     try:

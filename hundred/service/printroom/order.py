@@ -42,7 +42,8 @@ def postcode_key(postcode: str, country_code: str) -> tuple[tuple[int, int, str]
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _PARTS.findall(text))
 
 
-def sort_key(row: LetterRow) -> tuple:
+def sort_key(row: LetterRow) -> tuple[str, str, int, str, tuple[tuple[int, int, str], ...], str, str]:
+    """Paper, envelope, domestic before abroad, country, postcode, name, letter id."""
     layout = row.layout
     domestic = is_domestic(row)
     return (

@@ -43,6 +43,7 @@ from hundred.service.printroom.copies import batch_day, letter_of, render_pdf, s
 from hundred.service.printroom.order import is_domestic, print_order, safe_name
 from hundred.service.printroom.refusal import Refusal, Unknown
 from hundred.service.records import BatchResult, BatchRow, LetterRow
+from hundred.service.settings import Settings
 
 KINDS = ("pdf", "manifest", "labels")
 UNFINISHED_AFTER = timedelta(minutes=10)  # a batch of 1,000 letters renders in a few seconds
@@ -67,7 +68,7 @@ class PrintRoom:
     def __init__(
         self,
         ledger: Ledger,
-        settings: Any,
+        settings: Settings,
         on_posted: Callable[[str], Any] | None = None,
         *,
         timezone: str | None = None,

@@ -13,13 +13,16 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import RequestResponseEndpoint
 
 from hundred import bootstrap
+from hundred.adapters.ledger import Ledger as SqlLedger
+from hundred.service.ports import Ledger
+from hundred.service.settings import Settings
 from hundred.web.auth import Auth
 from hundred.web.guard import wants_html
 from hundred.web.studio.api import build_api
@@ -37,7 +40,7 @@ DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form
 def build_studio_app(
     workspace: Workspace,
     auth: Auth,
-    ledger: Callable[[], Any],
+    ledger: Callable[[], Ledger | None],
     *,
     url_token: str | None = None,
     locale: str | None = None,
@@ -87,7 +90,7 @@ def build_studio_app(
         return error_page(request, 500, f"the studio failed here: {type(exc).__name__}: {exc}")
 
     @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Response:
+    async def headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
         h = response.headers
         h.setdefault("Content-Security-Policy", DEFAULT_CSP)
@@ -104,12 +107,12 @@ class ExistingLedger:
     """The ledger of these settings when it exists (a SQLite file that is there, or a database
     URL); None otherwise. Opened on first use, so the page does not wait for it."""
 
-    def __init__(self, settings: Any):
+    def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()
-        self._opened: Any = None
+        self._opened: SqlLedger | None = None
 
-    def __call__(self) -> Any:
+    def __call__(self) -> SqlLedger | None:
         with self._lock:
             if self._opened is None and (self.settings.database_url or (self.settings.home / "ledger.db").is_file()):
                 try:
@@ -119,7 +122,7 @@ class ExistingLedger:
             return self._opened
 
 
-def mount_studio(app: FastAPI, settings: Any) -> None:
+def mount_studio(app: FastAPI, settings: Settings) -> None:
     """The studio at /studio in `hundred up`'s web app, behind HUNDRED_STUDIO_PASSWORD."""
     workspace = Workspace(Path(settings.journeys_dir), Path(settings.templates_dir))
     auth = studio_auth(settings.studio_password, settings.studio_password_hash, settings.studio_secret)

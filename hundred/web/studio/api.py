@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from hundred.deals.model import merge_field_tree
 from hundred.journeys.model import json_schema
+from hundred.service.ports import Ledger
 from hundred.templating import sandbox as templating
 from hundred.validation.completion import JourneyCompleter
 from hundred.validation.validate import check_text
@@ -65,15 +67,15 @@ class Buffer:
             raise StudioRefused(404, str(exc)) from None
         self.name = workspace.name_of(self.path, self.kind)
         self.rel = self.name.split("/", 1)[1]
-        self.journey_path = self.path
+        self.journey_path: Path | None = self.path
         if self.kind == "template":
             try:
                 self.journey_path, _ = workspace.resolve(str(data.get("journey", "")))
             except NotInWorkspace:
-                self.journey_path = None  # type: ignore[assignment]
+                self.journey_path = None
 
 
-def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable[[], Any]) -> APIRouter:
+def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable[[], Ledger | None]) -> APIRouter:
     router = APIRouter()
     schema = json_schema()
     fields = merge_field_tree()

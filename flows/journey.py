@@ -43,6 +43,13 @@ def artifact_key(prefix: str, name: str) -> str:
     return f"{prefix}-" + (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x")
 
 
+def _task_name(deal: str, touch: str) -> str:
+    """`<deal> · <touch>`, as the task's name too: Prefect first records a task run under its
+    task's name plus a key (`deliver_touch-a1b`) and renames it when it starts; under load the
+    Prefect UI now and then keeps that first name, which then still says which touch it is."""
+    return f"{deal} · {touch}"
+
+
 def _holder() -> str:
     return str(flow_run.get_id() or "local")
 
@@ -86,7 +93,9 @@ async def deal_closed(moment: str | None = None) -> dict[str, Any]:
         if not rows:
             break
         futures = [
-            start_journey.with_options(tags=[f"deal:{row.deal_id}"]).submit(row.intake_id, row.deal_id or "?")
+            start_journey.with_options(
+                name=_task_name(row.deal_id or "?", "start"), tags=[f"deal:{row.deal_id}"]
+            ).submit(row.intake_id, row.deal_id or "?")
             for row in rows
         ]
         started += [f.result() for f in futures]
@@ -155,7 +164,9 @@ async def deliver(moment: str | None = None, shard: int = 0, shards: int = 1) ->
         journeys = {t.deal_id: _journey_id(rt, t.deal_id) for t in rows}
         futures = [
             deliver_touch.with_options(
-                task_run_name=f"{t.deal_id} · {t.touch_id}", tags=_tags(t, journeys[t.deal_id])
+                name=_task_name(t.deal_id, t.touch_id),
+                task_run_name=_task_name(t.deal_id, t.touch_id),
+                tags=_tags(t, journeys[t.deal_id]),
             ).submit(t.deal_id, t.touch_id, holder)
             for t in rows
         ]

@@ -281,6 +281,16 @@ def test_after_a_prefect_server_restart_the_pending_touches_still_run(tmp_path_f
     try:
         with server.serve(tmp_path / "home", env=env, expect_tracebacks=True) as s:  # the server goes away
             close_deal(env, server.api_url, tmp_path, "E2E-5", "anna@example.nl", closed_at=midnight)
+            # `deal-closed` returns once the journey is in the ledger; its deliver run is made just
+            # after. Stopped before that, the touches would wait planned for reconcile (every 15 min).
+            wait_for(
+                lambda: "planned" not in states(env, server.api_url, "E2E-5").values(),
+                60,
+                "the touches' deliver run in Prefect",
+                s.proc,
+                s.log,
+                0.5,
+            )
             port = server.api_url.split(":")[-1].split("/")[0]
             server.stop()
             time.sleep(day + 5)  # the email falls due while the server is down

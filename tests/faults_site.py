@@ -134,12 +134,13 @@ def delivery_states(site: Site, deal_id: str) -> dict[str, str]:
 
 def prefect_runs(api_url: str, deal_id: str) -> dict[str, tuple[str, int]]:
     """{task run name: (state type, run_count)} of the deal's work in Prefect: `<deal> · start`
-    (its deal-closed task) and `<deal> · <touch>` (each touch's task), tagged `deal:<id>`; a touch
-    run again after its process died has two task runs of one name: the later one counts."""
-    body = {"task_runs": {"tags": {"all_": [f"deal:{deal_id}"]}}, "sort": "EXPECTED_START_TIME_ASC", "limit": 200}
+    (its deal-closed task) and `<deal> · <touch>` (each touch's task); a touch run again after its
+    process died has two task runs of one name: the later one counts."""
+    body = {"task_runs": {"name": {"like_": f"{deal_id} · "}}, "sort": "EXPECTED_START_TIME_ASC", "limit": 200}
     response = httpx.post(f"{api_url}/task_runs/filter", json=body, timeout=30)
     response.raise_for_status()
-    return {r["name"]: (r["state"]["type"], r["run_count"]) for r in response.json()}
+    mine = [r for r in response.json() if r["name"].startswith(f"{deal_id} · ")]
+    return {r["name"]: (r["state"]["type"], r["run_count"]) for r in mine}
 
 
 def prefect_run(api_url: str, run_id: str) -> dict[str, Any]:

@@ -116,12 +116,12 @@ def letters_of(site, api_url, deal_id: str) -> list[tuple[str, str]]:
 def tasks_of(api_url: str, deal_id: str) -> dict[str, list[str]]:
     """The deal's task runs in Prefect (one per touch delivered, named `<deal> · <touch>`): their states by name."""
     from prefect.client.orchestration import SyncPrefectClient
-    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterTags
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
 
     with SyncPrefectClient(api_url) as client:
-        runs = client.read_task_runs(task_run_filter=TaskRunFilter(tags=TaskRunFilterTags(all_=[f"deal:{deal_id}"])))
+        runs = client.read_task_runs(task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_=f"{deal_id} · ")))
     found: dict[str, list[str]] = {}
-    for run in runs:
+    for run in (r for r in runs if r.name.startswith(f"{deal_id} · ")):
         found.setdefault(run.name, []).append(run.state.type.value if run.state else "?")
     return found
 

@@ -1,9 +1,10 @@
 """The one identity of a touch in flight, and every string form of it.
 
-A touch of one customer's journey is named by (deal, journey, version, touch). Prefect's
-idempotency key, the flow run's name and tags, an email's Message-ID, an invite's UID and a
-letter's reference line are all derived here, so two parts of hundred can never disagree about
-which touch they mean (a retried run that built its Message-ID differently would send twice).
+A touch of one customer's journey is named by (deal, journey, version, touch). Its idempotency
+key, an email's Message-ID, an invite's UID and a letter's reference line are all derived here
+(its task's name in the Prefect UI, `<deal> · <touch>`, is flows/journey.py's), so two parts of
+hundred can never disagree about which touch they mean (a retried run that built its Message-ID
+differently would send twice).
 """
 
 from __future__ import annotations
@@ -52,19 +53,6 @@ class TouchKey:
     def delivery_key(self, channel: str) -> str:
         """The delivery log's key for this touch on `channel`: `<idempotency_key>#<channel>`."""
         return f"{self.idempotency_key}#{channel}"
-
-    @property
-    def flow_run_name(self) -> str:
-        return f"{self.deal} · {self.touch}"
-
-    def tags(self, phase: str, channel: str) -> list[str]:
-        return [
-            f"deal:{self.deal}",
-            f"journey:{self.journey}",
-            f"phase:{phase}",
-            f"touch:{self.touch}",
-            f"channel:{channel}",
-        ]
 
     def message_id(self, domain: str = "hundred.invalid") -> str:
         """A deterministic Message-ID: a retried send carries the same one, so the receiving

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from ports import free_port
 from prefect_server import REPO, base_env, http_get, stop_group, tail, wait_for
@@ -122,6 +123,24 @@ def test_up_demo_delivers_restarts_a_part_and_stops_cleanly_on_ctrl_c(running_up
         return h and h["parts"]["serve"].get("restarts") == 1 and h["parts"]["serve"]["state"] == "up"
 
     wait_for(serve_back, 120, "serve to be restarted and up again", proc, home / "logs" / "serve.log", 0.5)
+
+    # Prefect's server is restarted too; once it answers, a reconcile run makes good what it missed.
+    log = home / "logs" / "prefect.log"
+    os.killpg(up["parts"]["prefect"]["pid"], signal.SIGKILL)
+
+    def prefect_back():
+        h = _healthz(port)
+        return h and h["parts"]["prefect"].get("restarts") == 1 and h["parts"]["prefect"]["state"] == "up"
+
+    wait_for(prefect_back, 120, "Prefect to be restarted and up again", proc, log, 0.5)
+    wait_for(lambda: "prefect is back: reconcile submitted" in out_path.read_text(), 30, "the reconcile", proc, log)
+
+    def reconciled() -> bool:
+        body = {"flow_runs": {"name": {"like_": "reconcile · prefect is back"}}, "limit": 5}
+        runs = httpx.post(f"{api}/flow_runs/filter", json=body, timeout=30).json()
+        return any(r["state"]["type"] == "COMPLETED" for r in runs)
+
+    wait_for(reconciled, 90, "the reconcile run after Prefect's restart to complete", proc, home / "logs" / "serve.log")
 
     # Ctrl-C stops every part and everything the parts started.
     up = json.loads((home / "up.json").read_text())

@@ -224,6 +224,7 @@ class Supervisor:
         self.t0 = time.monotonic()
         self.demo_view: DemoView | None = None
         self.slow_warned = False
+        self.reconcile_when_prefect_answers = False  # its server was restarted: what it missed is made good
         self.logs: LogWatch | None = None
         self.settings = bootstrap.settings(day_seconds=day_seconds) if day_seconds else bootstrap.settings()
 
@@ -332,6 +333,8 @@ class Supervisor:
                         f"and the logs in {self.home / 'logs'}",
                         sys.stderr,
                     )
+            if self.reconcile_when_prefect_answers and self.ready_at is not None:
+                self.prefect_is_back()
             if self.demo_view is not None:
                 self.demo_view.poll()
             time.sleep(0.5)
@@ -353,6 +356,8 @@ class Supervisor:
                 part.restarts += 1
                 part.start()
                 changed = True
+                if part.name == "prefect":
+                    self.reconcile_when_prefect_answers = True
         if changed:
             self.write_state()
 
@@ -378,8 +383,22 @@ class Supervisor:
                 sys.stderr,
             )
 
+    def prefect_is_back(self) -> None:
+        """Prefect's server was restarted: once it answers, a reconcile run makes good what failed
+        while it was away (a journey started then left its touches planned, without a run), rather
+        than waiting for the interval (15 minutes by default)."""
+        if _http_status(f"{self.api_url}/health") != 200:
+            return
+        self.reconcile_when_prefect_answers = False
+        try:
+            self.scheduler().submit_reconcile("prefect is back")
+            self.say("  prefect is back: reconcile submitted")
+        except Exception as exc:  # the interval schedule will catch up; say so and carry on
+            self.say(f"  reconcile after prefect's restart not submitted: {type(exc).__name__}: {exc}", sys.stderr)
+
     def on_ready(self) -> None:
         self.ready_at = time.monotonic()
+        self.reconcile_when_prefect_answers = False  # the start-up reconcile below covers it
         self.write_state()
         hooks = (
             f"{self.web_url}/hooks/deal-closed"

@@ -103,16 +103,19 @@ COHORT = Table(
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
-REACHED_TABLE = Table(
-    "figures_reached",  # the cohort's touches that reached the customer: see LedgerFigures._reached_rows
+TOUCHES = Table(
+    "figures_touches",  # every touch of the cohort, its days worked out once: see LedgerFigures._touch_rows
     _TEMPORARY,
-    Column("deal", String(200), index=True),
+    Column("deal", String(200)),
     Column("jid", String(64)),
     Column("ver", String(64)),
     Column("touch", String(64)),
     Column("phase", String(16)),
     Column("channel", String(16)),
-    Column("day", Integer),
+    Column("state", String(16)),
+    Column("day", Integer),  # the journey day it reached the customer (delivered, posted, done); NULL if not
+    Column("owner", Text),  # a task's: the deal's owner; NULL on the other channels
+    Column("late", Integer),  # a task's: 1 if done after its day or still open past it, else 0; NULL on others
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
@@ -228,23 +231,32 @@ class LedgerFigures:
         finally:
             table.drop(conn, checkfirst=True)
 
-    def _reached_rows(self, cohort: Table) -> Select[Any]:
-        """Every touch of the cohort that reached its customer (delivered, posted or done), with the
-        journey day it did: what the funnel, the per-touch days, the silences and the affirm
-        check read, the day computed once."""
-        return (
-            select(
-                T.c.deal_id,
-                cohort.c.jid,
-                cohort.c.ver,
-                T.c.touch_id,
-                T.c.phase,
-                T.c.channel,
-                self._day(cohort, T.c.completed_at),
-            )
-            .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
-            .where(T.c.state.in_(REACHED), T.c.completed_at.is_not(None))
+    def _touch_rows(self, cohort: Table) -> Select[Any]:
+        """Every touch of the cohort with what the figures ask of it, worked out in one pass over
+        the touches (the covering index of migration 0008_figspeed, no table reads): the journey
+        day it reached its customer (delivered, posted or done), and for a task its owner and
+        whether it is late. The per-touch counts, the days, the tasks, the funnel, the silences and
+        the affirm check all read this table instead of joining the touches again."""
+        reached = and_(T.c.state.in_(REACHED), T.c.completed_at.is_not(None))
+        due_day = self._day(cohort, func.coalesce(T.c.due, T.c.planned_due))
+        late = case(
+            (T.c.state == "done", case((self._day(cohort, T.c.completed_at) > due_day, 1), else_=0)),
+            (and_(T.c.state.in_(OPEN_TASK), cohort.c.state == "active", cohort.c.now_day > due_day), 1),
+            else_=0,
         )
+        task = T.c.channel == "task"
+        return select(
+            T.c.deal_id,
+            cohort.c.jid,
+            cohort.c.ver,
+            T.c.touch_id,
+            T.c.phase,
+            T.c.channel,
+            T.c.state,
+            case((reached, self._day(cohort, T.c.completed_at)), else_=null()),
+            case((task, cohort.c.owner), else_=null()),
+            case((task, late), else_=null()),
+        ).join_from(cohort, T, T.c.deal_id == cohort.c.deal)
 
     @staticmethod
     def _day(cohort: Table, moment: Any) -> ColumnElement[int]:
@@ -262,13 +274,13 @@ class LedgerFigures:
                 facts.journeys = self._journeys(conn, cohort)
                 if not facts.journeys:
                     return facts
-                with self._temporary(conn, REACHED_TABLE, self._reached_rows(cohort)) as reached:
-                    facts.touches, facts.days = self._touches(conn, cohort, reached)
-                    facts.silences = self._silences(conn, cohort, reached)
-                    facts.affirm_late = self._affirm_late(conn, cohort, reached, versions.affirm_touches())
+                with self._temporary(conn, TOUCHES, self._touch_rows(cohort)) as touches:
+                    facts.touches, facts.days, facts.tasks = self._touch_buckets(conn, touches)
+                    facts.days += self._phase_days(conn, touches)
+                    facts.silences = self._silences(conn, cohort, touches)
+                    facts.affirm_late = self._affirm_late(conn, cohort, touches, versions.affirm_touches())
                 facts.errors = self._errors(conn, cohort)
                 facts.letters = self._letters(conn, cohort)
-                facts.tasks = self._tasks(conn, cohort)
                 facts.deliveries = self._deliveries(conn, cohort)
                 facts.referrals = self._referrals(conn, cohort, versions.referral_touches())
                 facts.attention = self._attention(conn, cohort)
@@ -302,31 +314,55 @@ class LedgerFigures:
         )
         return [JourneyCount(*row) for row in conn.execute(stmt)]
 
-    def _touches(self, conn: Connection, cohort: Table, reached: Table) -> tuple[list[TouchCount], list[DayCount]]:
-        """Per touch its states, and the day each one that reached the customer did so; per phase
-        the day its first touch reached them (the funnel)."""
-        per_state = (
-            select(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state, func.count())
-            .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
-            .group_by(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state)
+    def _touch_buckets(
+        self, conn: Connection, touches: Table
+    ) -> tuple[list[TouchCount], list[DayCount], list[TaskCount]]:
+        """Per touch its states, the day each one that reached the customer did so, and its tasks
+        by owner, state and lateness: one GROUP BY over the cohort's touches into buckets, which
+        the three answers then add up (a few hundred rows, not one per touch)."""
+        f = touches.c
+        keys = (f.jid, f.ver, f.touch, f.channel, f.state, f.day, f.owner, f.late)
+        buckets = select(*keys, func.count().label("n")).group_by(*keys).cte("buckets")
+        b = buckets.c
+        none_text, none_int = cast(null(), String), cast(null(), Integer)
+        per_state = select(
+            literal("state", String), b.jid, b.ver, b.touch, b.state, none_int, none_text, none_int, func.sum(b.n)
+        ).group_by(b.jid, b.ver, b.touch, b.state)
+        per_day = (
+            select(literal("day", String), b.jid, b.ver, b.touch, none_text, b.day, none_text, none_int, func.sum(b.n))
+            .where(b.day.is_not(None))
+            .group_by(b.jid, b.ver, b.touch, b.day)
         )
-        per_day = select(
-            reached.c.jid, reached.c.ver, literal("touch", String), reached.c.touch, reached.c.day, func.count()
-        ).group_by(reached.c.jid, reached.c.ver, reached.c.touch, reached.c.day)
+        tasks = (
+            select(literal("task", String), b.jid, b.ver, b.touch, b.state, none_int, b.owner, b.late, func.sum(b.n))
+            .where(b.channel == "task")
+            .group_by(b.jid, b.ver, b.touch, b.owner, b.state, b.late)
+        )
+        per_touch: list[TouchCount] = []
+        days_: list[DayCount] = []
+        tasks_: list[TaskCount] = []
+        for kind, jid, ver, touch, state, day, owner, late, n in conn.execute(union_all(per_state, per_day, tasks)):
+            if kind == "state":
+                per_touch.append(TouchCount(jid, ver, touch, state, int(n)))
+            elif kind == "day":
+                days_.append(DayCount(jid, ver, "touch", touch, int(day), int(n)))
+            else:
+                tasks_.append(TaskCount(jid, ver, touch, str(owner), state, bool(late), int(n)))
+        return per_touch, days_, tasks_
+
+    def _phase_days(self, conn: Connection, touches: Table) -> list[DayCount]:
+        """Per phase the day its first touch reached each customer (the funnel)."""
+        f = touches.c
         first = (
-            select(reached.c.jid, reached.c.ver, reached.c.phase, func.min(reached.c.day).label("day"))
-            .group_by(reached.c.deal, reached.c.jid, reached.c.ver, reached.c.phase)
+            select(f.jid, f.ver, f.phase, func.min(f.day).label("day"))
+            .where(f.day.is_not(None))
+            .group_by(f.deal, f.jid, f.ver, f.phase)
             .subquery("first")
         )
-        per_phase = select(
-            first.c.jid, first.c.ver, literal("phase", String), first.c.phase, first.c.day, func.count()
-        ).group_by(first.c.jid, first.c.ver, first.c.phase, first.c.day)
-        touches = [TouchCount(*row) for row in conn.execute(per_state)]
-        days_ = [
-            DayCount(jid, ver, kind, what, int(d), n)
-            for jid, ver, kind, what, d, n in conn.execute(union_all(per_day, per_phase))
-        ]
-        return touches, days_
+        stmt = select(first.c.jid, first.c.ver, first.c.phase, first.c.day, func.count()).group_by(
+            first.c.jid, first.c.ver, first.c.phase, first.c.day
+        )
+        return [DayCount(jid, ver, "phase", phase, int(d), n) for jid, ver, phase, d, n in conn.execute(stmt)]
 
     def _errors(self, conn: Connection, cohort: Table) -> list[ErrorCount]:
         stmt = (
@@ -363,25 +399,6 @@ class LedgerFigures:
             for jid, ver, touch, state, d, o, n in conn.execute(stmt)
         ]
 
-    def _tasks(self, conn: Connection, cohort: Table) -> list[TaskCount]:
-        owner = cohort.c.owner
-        due_day = self._day(cohort, func.coalesce(T.c.due, T.c.planned_due))
-        late = case(
-            (T.c.state == "done", case((self._day(cohort, T.c.completed_at) > due_day, 1), else_=0)),
-            (and_(T.c.state.in_(OPEN_TASK), cohort.c.state == "active", cohort.c.now_day > due_day), 1),
-            else_=0,
-        )
-        stmt = (
-            select(cohort.c.jid, cohort.c.ver, T.c.touch_id, owner, T.c.state, late, func.count())
-            .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
-            .where(T.c.channel == "task")
-            .group_by(cohort.c.jid, cohort.c.ver, T.c.touch_id, owner, T.c.state, late)
-        )
-        return [
-            TaskCount(jid, ver, touch, str(who), state, bool(late_), n)
-            for jid, ver, touch, who, state, late_, n in conn.execute(stmt)
-        ]
-
     def _deliveries(self, conn: Connection, cohort: Table) -> list[DeliveryCount]:
         outbox = or_(DL.c.detail.like("written to %"), DL.c.detail.like("already in the outbox%"))
         smtp = case((and_(DL.c.detail.is_not(None), not_(outbox)), 1), else_=0)
@@ -401,14 +418,14 @@ class LedgerFigures:
             for jid, ver, touch, channel, state, sm, bo, n in conn.execute(stmt)
         ]
 
-    def _silences(self, conn: Connection, cohort: Table, reached: Table) -> list[SilenceCount]:
+    def _silences(self, conn: Connection, cohort: Table, touches: Table) -> list[SilenceCount]:
         """Each customer's longest stretch without a customer-facing touch: from day 0 through
         every touch that reached them to the journey's end (today for one in flight, the exit for
         one that left), in whole journey days, as the linter measures a plan."""
         points = union_all(
             select(cohort.c.deal.label("deal"), literal(0).label("day")),
-            select(reached.c.deal.label("deal"), reached.c.day.label("day")).where(
-                reached.c.channel.in_(CUSTOMER_FACING)
+            select(touches.c.deal.label("deal"), touches.c.day.label("day")).where(
+                touches.c.day.is_not(None), touches.c.channel.in_(CUSTOMER_FACING)
             ),
             select(cohort.c.deal.label("deal"), cohort.c.end_day.label("day")),
         ).subquery("points")
@@ -430,13 +447,13 @@ class LedgerFigures:
         )
         return [SilenceCount(jid, ver, int(d), n) for jid, ver, d, n in conn.execute(stmt)]
 
-    def _affirm_late(self, conn: Connection, cohort: Table, reached: Table, affirm: list[str]) -> list[AffirmLate]:
+    def _affirm_late(self, conn: Connection, cohort: Table, touches: Table, affirm: list[str]) -> list[AffirmLate]:
         if not affirm:
             return []
-        got = select(reached.c.deal).where(reached.c.deal == cohort.c.deal, reached.c.phase == "affirm").exists()
+        got = select(touches.c.deal).where(touches.c.phase == "affirm", touches.c.day.is_not(None))
         stmt = (
             select(cohort.c.jid, cohort.c.ver, cohort.c.end_day, func.count())
-            .where(not_(got))
+            .where(cohort.c.deal.not_in(got))
             .group_by(cohort.c.jid, cohort.c.ver, cohort.c.end_day)
         )
         return [AffirmLate(jid, ver, int(d), n) for jid, ver, d, n in conn.execute(stmt)]

@@ -3,57 +3,48 @@
 Every figure is a GROUP BY over the ledger's tables, answered for all journeys (or one) at once:
 the database counts, Python only reads the buckets (hundred/reports/figures/compute.py). No
 query is made per journey or per customer; a page costs the same dozen queries with 20 or 2,000
-journeys in the ledger, and the indexes of migration 0007 keep their scans short.
-
-The cohort: journeys received in the period (`Period`), with their journey days (closed_on,
-day_zero, day_seconds: hundred/planning/days.py). A moment's journey day is
-`floor((moment - day_zero) / day_seconds)`, the same rule as `JourneyDays.day`.
+journeys in the ledger. The touches are read once per page, into a temporary table that the
+per-touch counts, the funnel, the silences and the affirm check share
+(hundred/adapters/ledger/figures_rows.py), and the covering indexes of migration 0008_figspeed
+answer the reads without visiting the tables. One customer's story is deal_facts.py's.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    and_,
-    case,
-    cast,
-    func,
-    insert,
-    literal,
-    not_,
-    null,
-    or_,
-    select,
-    union_all,
-)
+from sqlalchemy import Integer, String, Table, and_, case, cast, func, literal, not_, null, or_, select, union_all
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
+from hundred.adapters.ledger.deal_facts import deal_facts
+from hundred.adapters.ledger.figures_rows import (
+    COHORT,
+    CUSTOMER_FACING,
+    REACHED,
+    TOUCHES,
+    UNPOSTED,
+    Versions,
+    cohort_rows,
+    greatest,
+    journey_day,
+    moment,
+    temporary,
+    touch_rows,
+)
 from hundred.adapters.ledger.models import (
     BatchLetterRecord,
     BatchRecord,
     DealRecord,
     DeliveryRecord,
-    EventRecord,
     JourneyRecord,
     LetterRecord,
     TouchRecord,
-    UTCDateTime,
 )
 from hundred.adapters.ledger.sqldays import days, floor
 from hundred.adapters.ledger.store import Ledger
+from hundred.journeys.model import PHASES
 from hundred.reports.figures.facts import (
     AffirmLate,
     Attention,
@@ -67,102 +58,15 @@ from hundred.reports.figures.facts import (
     Period,
     ReferralCount,
     SilenceCount,
-    StoryDelivery,
-    StoryEvent,
-    StoryLetter,
-    StoryTouch,
     TaskCount,
     TouchCount,
     VersionInfo,
 )
 
-REACHED = ("delivered", "done")  # the customer got it: sent, posted, or the owner did it
-CUSTOMER_FACING = ("letter", "email", "task")  # the linter's (hundred/validation/lint/rules.py)
-UNPOSTED = ("queued", "batched", "printed")
-OPEN_TASK = ("planned", "scheduled", "running", "failed")
 ATTENTION_PER_KIND = 10
-# The temporary tables a page's queries share (one connection's, for one page's queries).
-_TEMPORARY = MetaData()
-COHORT = Table(
-    "figures_cohort",  # the journeys received in the period, with their days: see LedgerFigures._cohort
-    _TEMPORARY,
-    Column("deal", String(200), primary_key=True),
-    Column("jid", String(64)),
-    Column("ver", String(64)),
-    Column("state", String(16)),
-    Column("exit_reason", Text),
-    Column("updated", Float),
-    Column("z", Float),
-    Column("s", Float),
-    Column("c", Float),
-    Column("length", Integer),
-    Column("owner", Text),
-    Column("now_day", Integer),
-    Column("exit_day", Integer),
-    Column("end_day", Integer),
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DROP",
-)
-TOUCHES = Table(
-    "figures_touches",  # every touch of the cohort, its days worked out once: see LedgerFigures._touch_rows
-    _TEMPORARY,
-    Column("deal", String(200)),
-    Column("jid", String(64)),
-    Column("ver", String(64)),
-    Column("touch", String(64)),
-    Column("phase", String(16)),
-    Column("channel", String(16)),
-    Column("state", String(16)),
-    Column("day", Integer),  # the journey day it reached the customer (delivered, posted, done); NULL if not
-    Column("owner", Text),  # a task's: the deal's owner; NULL on the other channels
-    Column("late", Integer),  # a task's: 1 if done after its day or still open past it, else 0; NULL on others
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DROP",
-)
-COHORT_COLUMNS = tuple(c.name for c in COHORT.columns)
-EVENTS_MAX = 2000
-
 J, T, D = JourneyRecord.__table__, TouchRecord.__table__, DealRecord.__table__
-L, DL, E = LetterRecord.__table__, DeliveryRecord.__table__, EventRecord.__table__
+L, DL = LetterRecord.__table__, DeliveryRecord.__table__
 B, BL = BatchRecord.__table__, BatchLetterRecord.__table__
-
-
-def _least(a: Any, b: Any) -> ColumnElement[Any]:
-    return case((a < b, a), else_=b)
-
-
-class Versions:
-    """The journey versions in the ledger and the per-version numbers the SQL needs (length)."""
-
-    def __init__(self, rows: Sequence[VersionInfo]):
-        self.rows = list(rows)
-
-    def length(self, cohort_jid: Any, cohort_ver: Any) -> ColumnElement[int]:
-        whens = [
-            (and_(cohort_jid == v.journey, cohort_ver == v.version), int(v.snapshot.get("length") or 100))
-            for v in self.rows
-        ]
-        return case(*whens, else_=100) if whens else literal(100)
-
-    def referral_touches(self) -> list[str]:
-        ids = set()
-        for v in self.rows:
-            for block in v.snapshot.get("phases") or []:
-                for t in block.get("touches") or []:
-                    if t.get("referral"):
-                        ids.add(str(t.get("id")))
-        return sorted(ids)
-
-    def affirm_touches(self) -> list[str]:
-        return sorted(
-            {
-                str(t.get("id"))
-                for v in self.rows
-                for block in v.snapshot.get("phases") or []
-                if block.get("phase") == "affirm"
-                for t in block.get("touches") or []
-            }
-        )
 
 
 class LedgerFigures:
@@ -170,97 +74,6 @@ class LedgerFigures:
 
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
-
-    # -- the cohort ------------------------------------------------------------------------------
-
-    def _cohort(self, period: Period, journey: str | None, now: datetime, versions: Versions) -> Select[Any]:
-        """The journeys received in the period with what every query needs of them: day zero `z`
-        and the close date `c` as days since 1970, the length of a journey day `s` in seconds,
-        the journey's length in days, its owner, its journey day now, and the day its story ends
-        for the silence check (today, its exit, or its last day)."""
-        where = []
-        if period.since is not None:
-            where.append(J.c.received_at >= period.since)
-        if period.until is not None:
-            where.append(J.c.received_at < period.until)
-        if journey is not None:
-            where.append(J.c.journey_id == journey)
-        z = func.coalesce(days(J.c.day_zero), days(J.c.received_at))
-        base = (
-            select(
-                J.c.deal_id.label("deal"),
-                J.c.journey_id.label("jid"),
-                J.c.version.label("ver"),
-                J.c.state.label("state"),
-                J.c.exit_reason.label("exit_reason"),
-                days(J.c.updated_at).label("updated"),
-                z.label("z"),
-                func.coalesce(J.c.day_seconds, 86400.0).label("s"),
-                func.coalesce(days(J.c.closed_on), z).label("c"),
-                versions.length(J.c.journey_id, J.c.version).label("length"),
-                func.coalesce(D.c.payload[("owner", "name")].as_string(), "").label("owner"),
-            )
-            .select_from(J.outerjoin(D, D.c.deal_id == J.c.deal_id))
-            .where(*where)
-            .subquery("base")
-        )
-        now_days = literal(now.timestamp() / 86400.0, Float)
-        clock = select(
-            base,
-            floor((now_days - base.c.z) * 86400.0 / base.c.s).label("now_day"),
-            floor((base.c.updated - base.c.z) * 86400.0 / base.c.s).label("exit_day"),
-        ).subquery("clock")
-        end_day = case(
-            (clock.c.state == "active", _least(clock.c.now_day, clock.c.length)),
-            (clock.c.state == "exited", _least(clock.c.exit_day, clock.c.length)),
-            else_=clock.c.length,
-        )
-        return select(*(clock.c[name] for name in COHORT_COLUMNS if name != "end_day"), end_day.label("end_day"))
-
-    @contextlib.contextmanager
-    def _temporary(self, conn: Connection, table: Table, rows: Select[Any]) -> Iterator[Table]:
-        """`rows` written once into a temporary table of this connection, so the queries after it
-        join a table instead of each computing the same values again; dropped after (PostgreSQL
-        also drops it when the transaction ends). The tables are defined once (below), so every
-        query on them is compiled once per process, not per page."""
-        table.drop(conn, checkfirst=True)  # left by a request that died half-way on this connection
-        table.create(conn)
-        try:
-            conn.execute(insert(table).from_select([c.name for c in table.columns], rows))
-            yield table
-        finally:
-            table.drop(conn, checkfirst=True)
-
-    def _touch_rows(self, cohort: Table) -> Select[Any]:
-        """Every touch of the cohort with what the figures ask of it, worked out in one pass over
-        the touches (the covering index of migration 0008_figspeed, no table reads): the journey
-        day it reached its customer (delivered, posted or done), and for a task its owner and
-        whether it is late. The per-touch counts, the days, the tasks, the funnel, the silences and
-        the affirm check all read this table instead of joining the touches again."""
-        reached = and_(T.c.state.in_(REACHED), T.c.completed_at.is_not(None))
-        due_day = self._day(cohort, func.coalesce(T.c.due, T.c.planned_due))
-        late = case(
-            (T.c.state == "done", case((self._day(cohort, T.c.completed_at) > due_day, 1), else_=0)),
-            (and_(T.c.state.in_(OPEN_TASK), cohort.c.state == "active", cohort.c.now_day > due_day), 1),
-            else_=0,
-        )
-        task = T.c.channel == "task"
-        return select(
-            T.c.deal_id,
-            cohort.c.jid,
-            cohort.c.ver,
-            T.c.touch_id,
-            T.c.phase,
-            T.c.channel,
-            T.c.state,
-            case((reached, self._day(cohort, T.c.completed_at)), else_=null()),
-            case((task, cohort.c.owner), else_=null()),
-            case((task, late), else_=null()),
-        ).join_from(cohort, T, T.c.deal_id == cohort.c.deal)
-
-    @staticmethod
-    def _day(cohort: Table, moment: Any) -> ColumnElement[int]:
-        return floor((days(moment) - cohort.c.z) * 86400.0 / cohort.c.s)
 
     # -- the figures -----------------------------------------------------------------------------
 
@@ -270,15 +83,16 @@ class LedgerFigures:
             conn = session.connection()
             facts.versions = self._versions(conn, journey)
             versions = Versions(facts.versions)
-            with self._temporary(conn, COHORT, self._cohort(period, journey, now, versions)) as cohort:
+            with temporary(conn, COHORT, cohort_rows(period, journey, now, versions)) as cohort:
                 facts.journeys = self._journeys(conn, cohort)
                 if not facts.journeys:
                     return facts
-                with self._temporary(conn, TOUCHES, self._touch_rows(cohort)) as touches:
+                with temporary(conn, TOUCHES, touch_rows(cohort)) as touches:
                     facts.touches, facts.days, facts.tasks = self._touch_buckets(conn, touches)
-                    facts.days += self._phase_days(conn, touches)
-                    facts.silences = self._silences(conn, cohort, touches)
-                    facts.affirm_late = self._affirm_late(conn, cohort, touches, versions.affirm_touches())
+                    phases, facts.silences, facts.affirm_late = self._customer_days(
+                        conn, cohort, touches, bool(versions.affirm_touches())
+                    )
+                    facts.days += phases
                 facts.errors = self._errors(conn, cohort)
                 facts.letters = self._letters(conn, cohort)
                 facts.deliveries = self._deliveries(conn, cohort)
@@ -304,7 +118,7 @@ class LedgerFigures:
         ).all()
         received = J.c.received_at.type
         return [
-            VersionInfo(jid, ver, snapshot or {}, int(active or 0), _moment(at, received, conn))
+            VersionInfo(jid, ver, snapshot or {}, int(active or 0), moment(at, received, conn))
             for jid, ver, snapshot, active, at in rows
         ]
 
@@ -350,20 +164,6 @@ class LedgerFigures:
                 tasks_.append(TaskCount(jid, ver, touch, str(owner), state, bool(late), int(n)))
         return per_touch, days_, tasks_
 
-    def _phase_days(self, conn: Connection, touches: Table) -> list[DayCount]:
-        """Per phase the day its first touch reached each customer (the funnel)."""
-        f = touches.c
-        first = (
-            select(f.jid, f.ver, f.phase, func.min(f.day).label("day"))
-            .where(f.day.is_not(None))
-            .group_by(f.deal, f.jid, f.ver, f.phase)
-            .subquery("first")
-        )
-        stmt = select(first.c.jid, first.c.ver, first.c.phase, first.c.day, func.count()).group_by(
-            first.c.jid, first.c.ver, first.c.phase, first.c.day
-        )
-        return [DayCount(jid, ver, "phase", phase, int(d), n) for jid, ver, phase, d, n in conn.execute(stmt)]
-
     def _errors(self, conn: Connection, cohort: Table) -> list[ErrorCount]:
         stmt = (
             select(cohort.c.jid, cohort.c.ver, T.c.touch_id, func.coalesce(T.c.error, ""), func.count())
@@ -378,7 +178,7 @@ class LedgerFigures:
         delay = case(
             (
                 and_(L.c.state == "posted", L.c.posted_at.is_not(None), L.c.print_by.is_not(None)),
-                self._day(cohort, L.c.posted_at) - print_by_day,
+                journey_day(cohort, L.c.posted_at) - print_by_day,
             ),
             else_=null(),
         )
@@ -418,45 +218,93 @@ class LedgerFigures:
             for jid, ver, touch, channel, state, sm, bo, n in conn.execute(stmt)
         ]
 
-    def _silences(self, conn: Connection, cohort: Table, touches: Table) -> list[SilenceCount]:
-        """Each customer's longest stretch without a customer-facing touch: from day 0 through
-        every touch that reached them to the journey's end (today for one in flight, the exit for
-        one that left), in whole journey days, as the linter measures a plan."""
-        points = union_all(
-            select(cohort.c.deal.label("deal"), literal(0).label("day")),
-            select(touches.c.deal.label("deal"), touches.c.day.label("day")).where(
-                touches.c.day.is_not(None), touches.c.channel.in_(CUSTOMER_FACING)
-            ),
-            select(cohort.c.deal.label("deal"), cohort.c.end_day.label("day")),
-        ).subquery("points")
-        gaps = select(
-            points.c.deal,
-            (points.c.day - func.lag(points.c.day).over(partition_by=points.c.deal, order_by=points.c.day)).label(
-                "gap"
-            ),
-        ).subquery("gaps")
-        longest = (
-            select(gaps.c.deal, func.coalesce(func.max(gaps.c.gap), 0).label("days"))
-            .group_by(gaps.c.deal)
-            .subquery("longest")
-        )
-        stmt = (
-            select(cohort.c.jid, cohort.c.ver, longest.c.days, func.count())
-            .join_from(longest, cohort, longest.c.deal == cohort.c.deal)
-            .group_by(cohort.c.jid, cohort.c.ver, longest.c.days)
-        )
-        return [SilenceCount(jid, ver, int(d), n) for jid, ver, d, n in conn.execute(stmt)]
+    def _customer_days(
+        self, conn: Connection, cohort: Table, touches: Table, affirm: bool
+    ) -> tuple[list[DayCount], list[SilenceCount], list[AffirmLate]]:
+        """What is counted per customer before it is counted per journey, in one statement over
+        one ordered pass of the touches that reached them (`_deal_days`): the day each phase's
+        first touch reached them (the funnel), their longest silence, and, when the journey has
+        an affirm phase, those it has not reached yet with their journey day."""
+        per_deal = self._deal_days(touches).cte("deal_days")
+        d, c = per_deal.c, cohort.c
+        # a customer no customer-facing touch reached: silent from day 0 to the story's end
+        longest = case((d.gap.is_(None), c.end_day), else_=greatest(d.gap, c.end_day - d.last))
+        cohort_days = cohort.outerjoin(per_deal, d.deal == c.deal)
+        arms: list[Select[Any]] = [
+            select(literal("silence", String), c.jid, c.ver, cast(null(), String), longest, func.count())
+            .select_from(cohort_days)
+            .group_by(c.jid, c.ver, longest)
+        ]
+        if affirm:
+            arms.append(
+                select(literal("affirm", String), c.jid, c.ver, cast(null(), String), c.end_day, func.count())
+                .select_from(cohort_days)
+                .where(d.affirm.is_(None))
+                .group_by(c.jid, c.ver, c.end_day)
+            )
+        for phase in PHASES:
+            arms.append(
+                select(literal("phase", String), d.jid, d.ver, literal(phase, String), d[phase], func.count())
+                .where(d[phase].is_not(None))
+                .group_by(d.jid, d.ver, d[phase])
+            )
+        phases: list[DayCount] = []
+        silences: list[SilenceCount] = []
+        late: list[AffirmLate] = []
+        for kind, jid, ver, what, day, n in conn.execute(union_all(*arms)):
+            if kind == "phase":
+                phases.append(DayCount(jid, ver, "phase", what, int(day), n))
+            elif kind == "silence":
+                silences.append(SilenceCount(jid, ver, int(day), n))
+            else:
+                late.append(AffirmLate(jid, ver, int(day), n))
+        return phases, silences, late
 
-    def _affirm_late(self, conn: Connection, cohort: Table, touches: Table, affirm: list[str]) -> list[AffirmLate]:
-        if not affirm:
-            return []
-        got = select(touches.c.deal).where(touches.c.phase == "affirm", touches.c.day.is_not(None))
-        stmt = (
-            select(cohort.c.jid, cohort.c.ver, cohort.c.end_day, func.count())
-            .where(cohort.c.deal.not_in(got))
-            .group_by(cohort.c.jid, cohort.c.ver, cohort.c.end_day)
+    @staticmethod
+    def _deal_days(touches: Table) -> Select[Any]:
+        """Per customer: the first day each phase reached them, and their longest silence, as the
+        linter measures a plan: the longest gap between the sorted days 0, each customer-facing
+        touch that reached them, and the end of their story `E` (today for one in flight, the
+        exit for one that left, else the journey's last day).
+
+        One window over their touches in day order gives each customer-facing touch the one before
+        it (`prev`, 0 for the first); its gap is `day - prev`, or, where `E` falls between the two,
+        the larger of the two parts `E` cuts it into. With the gap after the last touch (`E -
+        last`, negative and so ignored when `E` came earlier) that is every gap of the sorted
+        days, so their maximum is the longest silence, counted without sorting `E` in."""
+        f = touches.c
+        facing = f.channel.in_(CUSTOMER_FACING)
+        facing_day = case((facing, f.day), else_=null())
+        before = func.max(facing_day).over(partition_by=f.deal, order_by=(f.day, f.touch), rows=(None, -1))
+        ordered = (
+            select(
+                f.deal,
+                f.jid,
+                f.ver,
+                f.phase,
+                f.day,
+                f.end_day,
+                facing_day.label("facing_day"),
+                func.coalesce(before, 0).label("prev"),
+            )
+            .where(f.day.is_not(None))
+            .subquery("ordered")
         )
-        return [AffirmLate(jid, ver, int(d), n) for jid, ver, d, n in conn.execute(stmt)]
+        o = ordered.c
+        cut = and_(o.end_day > o.prev, o.end_day < o.day)
+        gap = case(
+            (o.facing_day.is_(None), null()),
+            (cut, greatest(o.end_day - o.prev, o.day - o.end_day)),
+            else_=o.day - o.prev,
+        )
+        return select(
+            o.deal,
+            func.max(o.jid).label("jid"),
+            func.max(o.ver).label("ver"),
+            func.max(gap).label("gap"),
+            func.max(o.facing_day).label("last"),
+            *(func.min(case((o.phase == phase, o.day), else_=null())).label(phase) for phase in PHASES),
+        ).group_by(o.deal)
 
     def _referrals(self, conn: Connection, cohort: Table, referral_touches: list[str]) -> list[ReferralCount]:
         """New deals naming a customer of the cohort in `referred_by`, by the referral touch that
@@ -492,7 +340,7 @@ class LedgerFigures:
     def _attention(self, conn: Connection, cohort: Table) -> list[Attention]:
         """The newest few of each kind per journey: failed touches, tasks open past their day,
         letters not posted by their print-by day."""
-        due_day = self._day(cohort, func.coalesce(T.c.due, T.c.planned_due))
+        due_day = journey_day(cohort, func.coalesce(T.c.due, T.c.planned_due))
         print_by_day = floor(days(L.c.print_by) - cohort.c.c)
         failed = (
             select(
@@ -560,105 +408,12 @@ class LedgerFigures:
         )
         since_type = T.c.updated_at.type
         return [
-            Attention(jid, ver, deal, touch, why, _moment(since, since_type, conn), detail)
+            Attention(jid, ver, deal, touch, why, moment(since, since_type, conn), detail)
             for jid, ver, deal, touch, why, since, detail in conn.execute(stmt)
         ]
 
-    # -- one customer ------------------------------------------------------------------------------
-
     def deal_facts(self, deal_id: str, now: datetime) -> DealFacts | None:
-        with self.ledger._read() as session:
-            journey = session.scalar(select(JourneyRecord).where(JourneyRecord.deal_id == deal_id))
-            if journey is None:
-                return None
-            payload = session.scalar(select(DealRecord.payload).where(DealRecord.deal_id == deal_id)) or {}
-            touches = session.scalars(
-                select(TouchRecord)
-                .where(TouchRecord.deal_id == deal_id)
-                .order_by(TouchRecord.planned_due, TouchRecord.id)
-            ).all()
-            events = session.scalars(
-                select(EventRecord).where(EventRecord.deal_id == deal_id).order_by(EventRecord.id).limit(EVENTS_MAX)
-            ).all()
-            printed = (
-                select(func.max(BatchRecord.printed_at))
-                .join(BatchLetterRecord, BatchLetterRecord.batch_id == BatchRecord.batch_id)
-                .where(BatchLetterRecord.letter_id == LetterRecord.letter_id, BatchRecord.printed_at.is_not(None))
-                .scalar_subquery()
-            )
-            letters = session.execute(
-                select(LetterRecord, printed).where(LetterRecord.deal_id == deal_id).order_by(LetterRecord.id)
-            ).all()
-            deliveries = session.scalars(
-                select(DeliveryRecord).where(DeliveryRecord.deal_id == deal_id).order_by(DeliveryRecord.id)
-            ).all()
-            referred = session.scalars(
-                select(DealRecord.deal_id)
-                .where(DealRecord.payload["referred_by"].as_string() == deal_id, DealRecord.deal_id != deal_id)
-                .order_by(DealRecord.deal_id)
-            ).all()
-            printed_type = BatchRecord.__table__.c.printed_at.type
-            conn = session.connection()
-            return DealFacts(
-                deal=journey.deal_id,
-                journey=journey.journey_id,
-                version=journey.version,
-                state=journey.state,
-                exit_reason=journey.exit_reason,
-                snapshot=journey.snapshot,
-                payload=payload,
-                received_at=journey.received_at,
-                day_seconds=journey.day_seconds,
-                gate_opened_at=journey.gate_opened_at,
-                closed_on=journey.closed_on,
-                day_zero=journey.day_zero,
-                updated_at=journey.updated_at,
-                touches=[
-                    StoryTouch(
-                        t.touch_id,
-                        t.phase,
-                        t.channel,
-                        t.state,
-                        t.planned_due,
-                        t.due,
-                        t.completed_at,
-                        t.attempts,
-                        t.outcome,
-                        t.error,
-                        t.updated_at,
-                    )
-                    for t in touches
-                ],
-                events=[StoryEvent(e.at, e.touch_id, e.event, e.detail) for e in events],
-                letters=[
-                    StoryLetter(
-                        letter.letter_id,
-                        letter.touch_id,
-                        letter.state,
-                        letter.print_by,
-                        letter.queued_at,
-                        letter.batch_id,
-                        _moment(at, printed_type, conn),
-                        letter.posted_at,
-                    )
-                    for letter, at in letters
-                ],
-                deliveries=[StoryDelivery(d.touch_id, d.channel, d.state, d.detail, d.finished_at) for d in deliveries],
-                referred=list(referred),
-                now=now,
-            )
-
-
-def _moment(value: Any, column_type: Any, conn: Connection) -> datetime | None:
-    """A timestamp read through a union or an aggregate, where the column's type did not apply:
-    an aware UTC datetime (SQLite hands back its naive text)."""
-    if not isinstance(column_type, UTCDateTime):
-        raise TypeError(f"not one of the ledger's timestamp columns: {column_type!r}")
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return column_type.process_result_value(value, conn.dialect)
+        return deal_facts(self.ledger, deal_id, now)
 
 
 __all__ = ["LedgerFigures"]

@@ -14,7 +14,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Table, and_, case, cast, func, literal, not_, null, or_, select, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.selectable import Select
 
@@ -88,10 +103,8 @@ class LedgerFigures:
                 if not facts.journeys:
                     return facts
                 with temporary(conn, TOUCHES, touch_rows(cohort)) as touches:
-                    facts.touches, facts.days, facts.tasks = self._touch_buckets(conn, touches)
-                    phases, facts.silences, facts.affirm_late = self._customer_days(
-                        conn, cohort, touches, bool(versions.affirm_touches())
-                    )
+                    facts.touches, facts.days, facts.tasks = self._touch_buckets(conn, touches, versions)
+                    phases, facts.silences, facts.affirm_late = self._customer_days(conn, cohort, touches, versions)
                     facts.days += phases
                 facts.errors = self._errors(conn, cohort)
                 facts.letters = self._letters(conn, cohort)
@@ -129,39 +142,42 @@ class LedgerFigures:
         return [JourneyCount(*row) for row in conn.execute(stmt)]
 
     def _touch_buckets(
-        self, conn: Connection, touches: Table
+        self, conn: Connection, touches: Table, versions: Versions
     ) -> tuple[list[TouchCount], list[DayCount], list[TaskCount]]:
         """Per touch its states, the day each one that reached the customer did so, and its tasks
         by owner, state and lateness: one GROUP BY over the cohort's touches into buckets, which
         the three answers then add up (a few hundred rows, not one per touch)."""
         f = touches.c
-        keys = (f.jid, f.ver, f.touch, f.channel, f.state, f.day, f.owner, f.late)
+        keys = (f.v, f.touch, f.state, f.day, f.owner, f.late)
         buckets = select(*keys, func.count().label("n")).group_by(*keys).cte("buckets")
         b = buckets.c
         none_text, none_int = cast(null(), String), cast(null(), Integer)
         per_state = select(
-            literal("state", String), b.jid, b.ver, b.touch, b.state, none_int, none_text, none_int, func.sum(b.n)
-        ).group_by(b.jid, b.ver, b.touch, b.state)
+            literal("state", String), b.v, b.touch, b.state, none_int, none_text, none_int, func.sum(b.n)
+        ).group_by(b.v, b.touch, b.state)
         per_day = (
-            select(literal("day", String), b.jid, b.ver, b.touch, none_text, b.day, none_text, none_int, func.sum(b.n))
+            select(literal("day", String), b.v, b.touch, none_text, b.day, none_text, none_int, func.sum(b.n))
             .where(b.day.is_not(None))
-            .group_by(b.jid, b.ver, b.touch, b.day)
+            .group_by(b.v, b.touch, b.day)
         )
         tasks = (
-            select(literal("task", String), b.jid, b.ver, b.touch, b.state, none_int, b.owner, b.late, func.sum(b.n))
-            .where(b.channel == "task")
-            .group_by(b.jid, b.ver, b.touch, b.owner, b.state, b.late)
+            select(literal("task", String), b.v, b.touch, b.state, none_int, b.owner, b.late, func.sum(b.n))
+            .where(b.late.is_not(None))  # set on the tasks only
+            .group_by(b.v, b.touch, b.owner, b.state, b.late)
         )
         per_touch: list[TouchCount] = []
         days_: list[DayCount] = []
         tasks_: list[TaskCount] = []
-        for kind, jid, ver, touch, state, day, owner, late, n in conn.execute(union_all(per_state, per_day, tasks)):
+        for kind, v, touch, state, day, owner, late, n in conn.execute(union_all(per_state, per_day, tasks)):
+            key = versions.key(v)
+            if key is None:
+                continue
             if kind == "state":
-                per_touch.append(TouchCount(jid, ver, touch, state, int(n)))
+                per_touch.append(TouchCount(*key, touch, state, int(n)))
             elif kind == "day":
-                days_.append(DayCount(jid, ver, "touch", touch, int(day), int(n)))
+                days_.append(DayCount(*key, "touch", touch, int(day), int(n)))
             else:
-                tasks_.append(TaskCount(jid, ver, touch, str(owner), state, bool(late), int(n)))
+                tasks_.append(TaskCount(*key, touch, str(owner), state, bool(late), int(n)))
         return per_touch, days_, tasks_
 
     def _errors(self, conn: Connection, cohort: Table) -> list[ErrorCount]:
@@ -219,7 +235,7 @@ class LedgerFigures:
         ]
 
     def _customer_days(
-        self, conn: Connection, cohort: Table, touches: Table, affirm: bool
+        self, conn: Connection, cohort: Table, touches: Table, versions: Versions
     ) -> tuple[list[DayCount], list[SilenceCount], list[AffirmLate]]:
         """What is counted per customer before it is counted per journey, in one statement over
         one ordered pass of the touches that reached them (`_deal_days`): the day each phase's
@@ -231,33 +247,36 @@ class LedgerFigures:
         longest = case((d.gap.is_(None), c.end_day), else_=greatest(d.gap, c.end_day - d.last))
         cohort_days = cohort.outerjoin(per_deal, d.deal == c.deal)
         arms: list[Select[Any]] = [
-            select(literal("silence", String), c.jid, c.ver, cast(null(), String), longest, func.count())
+            select(literal("silence", String), c.v, cast(null(), String), longest, func.count())
             .select_from(cohort_days)
-            .group_by(c.jid, c.ver, longest)
+            .group_by(c.v, longest)
         ]
-        if affirm:
+        if versions.affirm_touches():
             arms.append(
-                select(literal("affirm", String), c.jid, c.ver, cast(null(), String), c.end_day, func.count())
+                select(literal("affirm", String), c.v, cast(null(), String), c.end_day, func.count())
                 .select_from(cohort_days)
                 .where(d.affirm.is_(None))
-                .group_by(c.jid, c.ver, c.end_day)
+                .group_by(c.v, c.end_day)
             )
         for phase in PHASES:
             arms.append(
-                select(literal("phase", String), d.jid, d.ver, literal(phase, String), d[phase], func.count())
+                select(literal("phase", String), d.v, literal(phase, String), d[phase], func.count())
                 .where(d[phase].is_not(None))
-                .group_by(d.jid, d.ver, d[phase])
+                .group_by(d.v, d[phase])
             )
         phases: list[DayCount] = []
         silences: list[SilenceCount] = []
         late: list[AffirmLate] = []
-        for kind, jid, ver, what, day, n in conn.execute(union_all(*arms)):
+        for kind, v, what, day, n in conn.execute(union_all(*arms)):
+            key = versions.key(v)
+            if key is None:
+                continue
             if kind == "phase":
-                phases.append(DayCount(jid, ver, "phase", what, int(day), n))
+                phases.append(DayCount(*key, "phase", what, int(day), n))
             elif kind == "silence":
-                silences.append(SilenceCount(jid, ver, int(day), n))
+                silences.append(SilenceCount(*key, int(day), n))
             else:
-                late.append(AffirmLate(jid, ver, int(day), n))
+                late.append(AffirmLate(*key, int(day), n))
         return phases, silences, late
 
     @staticmethod
@@ -275,17 +294,19 @@ class LedgerFigures:
         f = touches.c
         facing = f.channel.in_(CUSTOMER_FACING)
         facing_day = case((facing, f.day), else_=null())
-        before = func.max(facing_day).over(partition_by=f.deal, order_by=(f.day, f.touch), rows=(None, -1))
+        # the customer-facing touches apart from the others (webhooks), each after the one before it
+        before = func.lag(f.day, literal_column("1"), literal_column("0")).over(
+            partition_by=(f.deal, facing), order_by=(f.day, f.touch)
+        )
         ordered = (
             select(
                 f.deal,
-                f.jid,
-                f.ver,
+                f.v,
                 f.phase,
                 f.day,
                 f.end_day,
                 facing_day.label("facing_day"),
-                func.coalesce(before, 0).label("prev"),
+                before.label("prev"),
             )
             .where(f.day.is_not(None))
             .subquery("ordered")
@@ -299,8 +320,7 @@ class LedgerFigures:
         )
         return select(
             o.deal,
-            func.max(o.jid).label("jid"),
-            func.max(o.ver).label("ver"),
+            func.max(o.v).label("v"),
             func.max(gap).label("gap"),
             func.max(o.facing_day).label("last"),
             *(func.min(case((o.phase == phase, o.day), else_=null())).label(phase) for phase in PHASES),

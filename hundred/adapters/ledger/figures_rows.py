@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     and_,
     case,
+    cast,
     func,
     insert,
     literal,
@@ -53,6 +54,7 @@ COHORT = Table(
     Column("deal", String(200), primary_key=True),
     Column("jid", String(64)),
     Column("ver", String(64)),
+    Column("v", Integer),  # the version's number in `Versions.rows`: a short sort key for jid and ver
     Column("state", String(16)),
     Column("exit_reason", Text),
     Column("updated", Float),
@@ -71,8 +73,7 @@ TOUCHES = Table(
     "figures_touches",  # every touch of the cohort, its days worked out once: see touch_rows
     _TEMPORARY,
     Column("deal", String(200)),
-    Column("jid", String(64)),
-    Column("ver", String(64)),
+    Column("v", Integer),  # the cohort's: its version's number in `Versions.rows`
     Column("touch", String(64)),
     Column("phase", String(16)),
     Column("channel", String(16)),
@@ -110,6 +111,19 @@ class Versions:
             for v in self.rows
         ]
         return case(*whens, else_=100) if whens else literal(100)
+
+    def number(self, cohort_jid: Any, cohort_ver: Any) -> ColumnElement[int]:
+        """The version's index in `rows`: what the figures group by instead of the journey id and
+        the version (two long strings that every comparison of a sort would read); NULL for a
+        version not in `rows` (one begun after they were read), whose figures are not made."""
+        whens = [(and_(cohort_jid == v.journey, cohort_ver == v.version), i) for i, v in enumerate(self.rows)]
+        return case(*whens, else_=null()) if whens else cast(null(), Integer)
+
+    def key(self, number: int | None) -> tuple[str, str] | None:
+        """The (journey, version) of a number `number()` gave, or None."""
+        if number is None:
+            return None
+        return self.rows[number].journey, self.rows[number].version
 
     def referral_touches(self) -> list[str]:
         ids = set()
@@ -150,6 +164,7 @@ def cohort_rows(period: Period, journey: str | None, now: datetime, versions: Ve
             J.c.deal_id.label("deal"),
             J.c.journey_id.label("jid"),
             J.c.version.label("ver"),
+            versions.number(J.c.journey_id, J.c.version).label("v"),
             J.c.state.label("state"),
             J.c.exit_reason.label("exit_reason"),
             days(J.c.updated_at).label("updated"),
@@ -208,8 +223,7 @@ def touch_rows(cohort: Table) -> Select[Any]:
     task = T.c.channel == "task"
     return select(
         T.c.deal_id,
-        cohort.c.jid,
-        cohort.c.ver,
+        cohort.c.v,
         T.c.touch_id,
         T.c.phase,
         T.c.channel,

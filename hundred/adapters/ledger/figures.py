@@ -294,9 +294,10 @@ class LedgerFigures:
         f = touches.c
         facing = f.channel.in_(CUSTOMER_FACING)
         facing_day = case((facing, f.day), else_=null())
-        # the customer-facing touches apart from the others (webhooks), each after the one before it
+        # the customer-facing touches apart from the others (webhooks), each after the one before it;
+        # of two on one day either may come first: the gaps are the same (that day's gap, then 0)
         before = func.lag(f.day, literal_column("1"), literal_column("0")).over(
-            partition_by=(f.deal, facing), order_by=(f.day, f.touch)
+            partition_by=(f.deal, facing), order_by=f.day
         )
         ordered = (
             select(

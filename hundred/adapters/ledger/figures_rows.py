@@ -202,6 +202,11 @@ def temporary(conn: Connection, table: Table, rows: Select[Any]) -> Iterator[Tab
     table.create(conn)
     try:
         conn.execute(insert(table).from_select([c.name for c in table.columns], rows))
+        if table is COHORT:
+            # its size for the planner (neither database gathers it for a temporary table by
+            # itself): a period's few journeys then lead each join, their touches, letters and
+            # deliveries looked up by deal, rather than every row of those scanned for its journey
+            conn.exec_driver_sql(f"ANALYZE {table.name}")
         yield table
     finally:
         table.drop(conn, checkfirst=True)

@@ -59,7 +59,6 @@ from hundred.adapters.ledger.models import (
 )
 from hundred.adapters.ledger.sqldays import days, floor
 from hundred.adapters.ledger.store import Ledger
-from hundred.journeys.model import PHASES
 from hundred.reports.figures.facts import (
     AffirmLate,
     Attention,
@@ -237,32 +236,35 @@ class LedgerFigures:
     def _customer_days(
         self, conn: Connection, cohort: Table, touches: Table, versions: Versions
     ) -> tuple[list[DayCount], list[SilenceCount], list[AffirmLate]]:
-        """What is counted per customer before it is counted per journey, in one statement over
-        one ordered pass of the touches that reached them (`_deal_days`): the day each phase's
-        first touch reached them (the funnel), their longest silence, and, when the journey has
-        an affirm phase, those it has not reached yet with their journey day."""
-        per_deal = self._deal_days(touches).cte("deal_days")
-        d, c = per_deal.c, cohort.c
+        """What is counted per customer before it is counted per journey, in one statement: the
+        day each phase's first touch reached them (the funnel), their longest silence
+        (`_silences`), and, when a journey has an affirm phase, those it has not reached yet with
+        their journey day."""
+        f, c = touches.c, cohort.c
+        silent = self._silences(touches).subquery("silent")
+        s = silent.c
         # a customer no customer-facing touch reached: silent from day 0 to the story's end
-        longest = case((d.gap.is_(None), c.end_day), else_=greatest(d.gap, c.end_day - d.last))
-        cohort_days = cohort.outerjoin(per_deal, d.deal == c.deal)
+        longest = case((s.gap.is_(None), c.end_day), else_=greatest(s.gap, c.end_day - s.last))
+        firsts = (
+            select(f.deal, f.v, f.phase, func.min(f.day).label("day"))
+            .where(f.day.is_not(None))
+            .group_by(f.deal, f.v, f.phase)
+            .subquery("firsts")
+        )
         arms: list[Select[Any]] = [
             select(literal("silence", String), c.v, cast(null(), String), longest, func.count())
-            .select_from(cohort_days)
-            .group_by(c.v, longest)
+            .select_from(cohort.outerjoin(silent, s.deal == c.deal))
+            .group_by(c.v, longest),
+            select(literal("phase", String), firsts.c.v, firsts.c.phase, firsts.c.day, func.count()).group_by(
+                firsts.c.v, firsts.c.phase, firsts.c.day
+            ),
         ]
         if versions.affirm_touches():
+            affirmed = select(f.deal).where(f.phase == "affirm", f.day.is_not(None))
             arms.append(
                 select(literal("affirm", String), c.v, cast(null(), String), c.end_day, func.count())
-                .select_from(cohort_days)
-                .where(d.affirm.is_(None))
+                .where(c.deal.not_in(affirmed))
                 .group_by(c.v, c.end_day)
-            )
-        for phase in PHASES:
-            arms.append(
-                select(literal("phase", String), d.v, literal(phase, String), d[phase], func.count())
-                .where(d[phase].is_not(None))
-                .group_by(d.v, d[phase])
             )
         phases: list[DayCount] = []
         silences: list[SilenceCount] = []
@@ -280,52 +282,29 @@ class LedgerFigures:
         return phases, silences, late
 
     @staticmethod
-    def _deal_days(touches: Table) -> Select[Any]:
-        """Per customer: the first day each phase reached them, and their longest silence, as the
-        linter measures a plan: the longest gap between the sorted days 0, each customer-facing
-        touch that reached them, and the end of their story `E` (today for one in flight, the
-        exit for one that left, else the journey's last day).
+    def _silences(touches: Table) -> Select[Any]:
+        """Per customer reached by a customer-facing touch, what their longest silence is made of,
+        as the linter measures a plan: the longest gap between the sorted days 0, each
+        customer-facing touch that reached them, and the end of their story `E` (today for one in
+        flight, the exit for one that left, else the journey's last day).
 
-        One window over their touches in day order gives each customer-facing touch the one before
-        it (`prev`, 0 for the first); its gap is `day - prev`, or, where `E` falls between the two,
-        the larger of the two parts `E` cuts it into. With the gap after the last touch (`E -
-        last`, negative and so ignored when `E` came earlier) that is every gap of the sorted
-        days, so their maximum is the longest silence, counted without sorting `E` in."""
+        One window over those touches in day order gives each the day of the one before it
+        (`prev`, 0 for the first; of two on one day either may come first: the gaps are that
+        day's, then 0). Its gap is `day - prev`, or, where `E` falls between the two, the larger
+        of the two parts `E` cuts it into. `gap` is the largest of these and `last` the last
+        day; with the gap after the last touch (`E - last`, negative and so ignored when `E` came
+        earlier) that is every gap of the sorted days, counted without sorting `E` in."""
         f = touches.c
-        facing = f.channel.in_(CUSTOMER_FACING)
-        facing_day = case((facing, f.day), else_=null())
-        # the customer-facing touches apart from the others (webhooks), each after the one before it;
-        # of two on one day either may come first: the gaps are the same (that day's gap, then 0)
-        before = func.lag(f.day, literal_column("1"), literal_column("0")).over(
-            partition_by=(f.deal, facing), order_by=f.day
-        )
+        before = func.lag(f.day, literal_column("1"), literal_column("0")).over(partition_by=f.deal, order_by=f.day)
         ordered = (
-            select(
-                f.deal,
-                f.v,
-                f.phase,
-                f.day,
-                f.end_day,
-                facing_day.label("facing_day"),
-                before.label("prev"),
-            )
-            .where(f.day.is_not(None))
+            select(f.deal, f.day, f.end_day, before.label("prev"))
+            .where(f.day.is_not(None), f.channel.in_(CUSTOMER_FACING))
             .subquery("ordered")
         )
         o = ordered.c
         cut = and_(o.end_day > o.prev, o.end_day < o.day)
-        gap = case(
-            (o.facing_day.is_(None), null()),
-            (cut, greatest(o.end_day - o.prev, o.day - o.end_day)),
-            else_=o.day - o.prev,
-        )
-        return select(
-            o.deal,
-            func.max(o.v).label("v"),
-            func.max(gap).label("gap"),
-            func.max(o.facing_day).label("last"),
-            *(func.min(case((o.phase == phase, o.day), else_=null())).label(phase) for phase in PHASES),
-        ).group_by(o.deal)
+        gap = case((cut, greatest(o.end_day - o.prev, o.day - o.end_day)), else_=o.day - o.prev)
+        return select(o.deal, func.max(gap).label("gap"), func.max(o.day).label("last")).group_by(o.deal)
 
     def _referrals(self, conn: Connection, cohort: Table, referral_touches: list[str]) -> list[ReferralCount]:
         """New deals naming a customer of the cohort in `referred_by`, by the referral touch that

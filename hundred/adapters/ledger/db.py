@@ -28,7 +28,7 @@ from sqlalchemy.pool import StaticPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions; a test checks it matches Alembic's head.
-HEAD = "0007"
+HEAD = "0008_figspeed"
 BUSY_TIMEOUT_MS = 30_000
 _PG_LOCK_KEY = 0x68756E64  # "hund": the advisory lock that serialises migrations
 

@@ -3,34 +3,27 @@
 Every figure is a GROUP BY over the ledger's tables, answered for all journeys (or one) at once:
 the database counts, Python only reads the buckets (hundred/reports/figures/compute.py). No
 query is made per journey or per customer; a page costs the same dozen queries with 20 or 2,000
-journeys in the ledger, and the indexes of migration 0007 keep their scans short.
-
-The cohort: journeys received in the period (`Period`), with their journey days (closed_on,
-day_zero, day_seconds: hundred/planning/days.py). A moment's journey day is
-`floor((moment - day_zero) / day_seconds)`, the same rule as `JourneyDays.day`.
+journeys in the ledger. The touches are read once per page, into a temporary table that the
+per-touch counts, the funnel, the silences and the affirm check share
+(hundred/adapters/ledger/figures_rows.py), and the covering indexes of migration 0008_figspeed
+answer the reads without visiting the tables. One customer's story is deal_facts.py's.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Column,
-    Float,
     Integer,
-    MetaData,
     String,
     Table,
-    Text,
     and_,
     case,
     cast,
     func,
-    insert,
     literal,
+    literal_column,
     not_,
     null,
     or_,
@@ -38,19 +31,31 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
+from hundred.adapters.ledger.deal_facts import deal_facts
+from hundred.adapters.ledger.figures_rows import (
+    COHORT,
+    CUSTOMER_FACING,
+    REACHED,
+    TOUCHES,
+    UNPOSTED,
+    Versions,
+    cohort_rows,
+    greatest,
+    journey_day,
+    moment,
+    temporary,
+    touch_rows,
+)
 from hundred.adapters.ledger.models import (
     BatchLetterRecord,
     BatchRecord,
     DealRecord,
     DeliveryRecord,
-    EventRecord,
     JourneyRecord,
     LetterRecord,
     TouchRecord,
-    UTCDateTime,
 )
 from hundred.adapters.ledger.sqldays import days, floor
 from hundred.adapters.ledger.store import Ledger
@@ -67,99 +72,15 @@ from hundred.reports.figures.facts import (
     Period,
     ReferralCount,
     SilenceCount,
-    StoryDelivery,
-    StoryEvent,
-    StoryLetter,
-    StoryTouch,
     TaskCount,
     TouchCount,
     VersionInfo,
 )
 
-REACHED = ("delivered", "done")  # the customer got it: sent, posted, or the owner did it
-CUSTOMER_FACING = ("letter", "email", "task")  # the linter's (hundred/validation/lint/rules.py)
-UNPOSTED = ("queued", "batched", "printed")
-OPEN_TASK = ("planned", "scheduled", "running", "failed")
 ATTENTION_PER_KIND = 10
-# The temporary tables a page's queries share (one connection's, for one page's queries).
-_TEMPORARY = MetaData()
-COHORT = Table(
-    "figures_cohort",  # the journeys received in the period, with their days: see LedgerFigures._cohort
-    _TEMPORARY,
-    Column("deal", String(200), primary_key=True),
-    Column("jid", String(64)),
-    Column("ver", String(64)),
-    Column("state", String(16)),
-    Column("exit_reason", Text),
-    Column("updated", Float),
-    Column("z", Float),
-    Column("s", Float),
-    Column("c", Float),
-    Column("length", Integer),
-    Column("owner", Text),
-    Column("now_day", Integer),
-    Column("exit_day", Integer),
-    Column("end_day", Integer),
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DROP",
-)
-REACHED_TABLE = Table(
-    "figures_reached",  # the cohort's touches that reached the customer: see LedgerFigures._reached_rows
-    _TEMPORARY,
-    Column("deal", String(200), index=True),
-    Column("jid", String(64)),
-    Column("ver", String(64)),
-    Column("touch", String(64)),
-    Column("phase", String(16)),
-    Column("channel", String(16)),
-    Column("day", Integer),
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DROP",
-)
-COHORT_COLUMNS = tuple(c.name for c in COHORT.columns)
-EVENTS_MAX = 2000
-
 J, T, D = JourneyRecord.__table__, TouchRecord.__table__, DealRecord.__table__
-L, DL, E = LetterRecord.__table__, DeliveryRecord.__table__, EventRecord.__table__
+L, DL = LetterRecord.__table__, DeliveryRecord.__table__
 B, BL = BatchRecord.__table__, BatchLetterRecord.__table__
-
-
-def _least(a: Any, b: Any) -> ColumnElement[Any]:
-    return case((a < b, a), else_=b)
-
-
-class Versions:
-    """The journey versions in the ledger and the per-version numbers the SQL needs (length)."""
-
-    def __init__(self, rows: Sequence[VersionInfo]):
-        self.rows = list(rows)
-
-    def length(self, cohort_jid: Any, cohort_ver: Any) -> ColumnElement[int]:
-        whens = [
-            (and_(cohort_jid == v.journey, cohort_ver == v.version), int(v.snapshot.get("length") or 100))
-            for v in self.rows
-        ]
-        return case(*whens, else_=100) if whens else literal(100)
-
-    def referral_touches(self) -> list[str]:
-        ids = set()
-        for v in self.rows:
-            for block in v.snapshot.get("phases") or []:
-                for t in block.get("touches") or []:
-                    if t.get("referral"):
-                        ids.add(str(t.get("id")))
-        return sorted(ids)
-
-    def affirm_touches(self) -> list[str]:
-        return sorted(
-            {
-                str(t.get("id"))
-                for v in self.rows
-                for block in v.snapshot.get("phases") or []
-                if block.get("phase") == "affirm"
-                for t in block.get("touches") or []
-            }
-        )
 
 
 class LedgerFigures:
@@ -167,88 +88,6 @@ class LedgerFigures:
 
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
-
-    # -- the cohort ------------------------------------------------------------------------------
-
-    def _cohort(self, period: Period, journey: str | None, now: datetime, versions: Versions) -> Select[Any]:
-        """The journeys received in the period with what every query needs of them: day zero `z`
-        and the close date `c` as days since 1970, the length of a journey day `s` in seconds,
-        the journey's length in days, its owner, its journey day now, and the day its story ends
-        for the silence check (today, its exit, or its last day)."""
-        where = []
-        if period.since is not None:
-            where.append(J.c.received_at >= period.since)
-        if period.until is not None:
-            where.append(J.c.received_at < period.until)
-        if journey is not None:
-            where.append(J.c.journey_id == journey)
-        z = func.coalesce(days(J.c.day_zero), days(J.c.received_at))
-        base = (
-            select(
-                J.c.deal_id.label("deal"),
-                J.c.journey_id.label("jid"),
-                J.c.version.label("ver"),
-                J.c.state.label("state"),
-                J.c.exit_reason.label("exit_reason"),
-                days(J.c.updated_at).label("updated"),
-                z.label("z"),
-                func.coalesce(J.c.day_seconds, 86400.0).label("s"),
-                func.coalesce(days(J.c.closed_on), z).label("c"),
-                versions.length(J.c.journey_id, J.c.version).label("length"),
-                func.coalesce(D.c.payload[("owner", "name")].as_string(), "").label("owner"),
-            )
-            .select_from(J.outerjoin(D, D.c.deal_id == J.c.deal_id))
-            .where(*where)
-            .subquery("base")
-        )
-        now_days = literal(now.timestamp() / 86400.0, Float)
-        clock = select(
-            base,
-            floor((now_days - base.c.z) * 86400.0 / base.c.s).label("now_day"),
-            floor((base.c.updated - base.c.z) * 86400.0 / base.c.s).label("exit_day"),
-        ).subquery("clock")
-        end_day = case(
-            (clock.c.state == "active", _least(clock.c.now_day, clock.c.length)),
-            (clock.c.state == "exited", _least(clock.c.exit_day, clock.c.length)),
-            else_=clock.c.length,
-        )
-        return select(*(clock.c[name] for name in COHORT_COLUMNS if name != "end_day"), end_day.label("end_day"))
-
-    @contextlib.contextmanager
-    def _temporary(self, conn: Connection, table: Table, rows: Select[Any]) -> Iterator[Table]:
-        """`rows` written once into a temporary table of this connection, so the queries after it
-        join a table instead of each computing the same values again; dropped after (PostgreSQL
-        also drops it when the transaction ends). The tables are defined once (below), so every
-        query on them is compiled once per process, not per page."""
-        table.drop(conn, checkfirst=True)  # left by a request that died half-way on this connection
-        table.create(conn)
-        try:
-            conn.execute(insert(table).from_select([c.name for c in table.columns], rows))
-            yield table
-        finally:
-            table.drop(conn, checkfirst=True)
-
-    def _reached_rows(self, cohort: Table) -> Select[Any]:
-        """Every touch of the cohort that reached its customer (delivered, posted or done), with the
-        journey day it did: what the funnel, the per-touch days, the silences and the affirm
-        check read, the day computed once."""
-        return (
-            select(
-                T.c.deal_id,
-                cohort.c.jid,
-                cohort.c.ver,
-                T.c.touch_id,
-                T.c.phase,
-                T.c.channel,
-                self._day(cohort, T.c.completed_at),
-            )
-            .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
-            .where(T.c.state.in_(REACHED), T.c.completed_at.is_not(None))
-        )
-
-    @staticmethod
-    def _day(cohort: Table, moment: Any) -> ColumnElement[int]:
-        return floor((days(moment) - cohort.c.z) * 86400.0 / cohort.c.s)
 
     # -- the figures -----------------------------------------------------------------------------
 
@@ -258,17 +97,16 @@ class LedgerFigures:
             conn = session.connection()
             facts.versions = self._versions(conn, journey)
             versions = Versions(facts.versions)
-            with self._temporary(conn, COHORT, self._cohort(period, journey, now, versions)) as cohort:
+            with temporary(conn, COHORT, cohort_rows(period, journey, now, versions)) as cohort:
                 facts.journeys = self._journeys(conn, cohort)
                 if not facts.journeys:
                     return facts
-                with self._temporary(conn, REACHED_TABLE, self._reached_rows(cohort)) as reached:
-                    facts.touches, facts.days = self._touches(conn, cohort, reached)
-                    facts.silences = self._silences(conn, cohort, reached)
-                    facts.affirm_late = self._affirm_late(conn, cohort, reached, versions.affirm_touches())
+                with temporary(conn, TOUCHES, touch_rows(cohort)) as touches:
+                    facts.touches, facts.days, facts.tasks = self._touch_buckets(conn, touches, versions)
+                    phases, facts.silences, facts.affirm_late = self._customer_days(conn, cohort, touches, versions)
+                    facts.days += phases
                 facts.errors = self._errors(conn, cohort)
                 facts.letters = self._letters(conn, cohort)
-                facts.tasks = self._tasks(conn, cohort)
                 facts.deliveries = self._deliveries(conn, cohort)
                 facts.referrals = self._referrals(conn, cohort, versions.referral_touches())
                 facts.attention = self._attention(conn, cohort)
@@ -292,7 +130,7 @@ class LedgerFigures:
         ).all()
         received = J.c.received_at.type
         return [
-            VersionInfo(jid, ver, snapshot or {}, int(active or 0), _moment(at, received, conn))
+            VersionInfo(jid, ver, snapshot or {}, int(active or 0), moment(at, received, conn))
             for jid, ver, snapshot, active, at in rows
         ]
 
@@ -302,31 +140,44 @@ class LedgerFigures:
         )
         return [JourneyCount(*row) for row in conn.execute(stmt)]
 
-    def _touches(self, conn: Connection, cohort: Table, reached: Table) -> tuple[list[TouchCount], list[DayCount]]:
-        """Per touch its states, and the day each one that reached the customer did so; per phase
-        the day its first touch reached them (the funnel)."""
-        per_state = (
-            select(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state, func.count())
-            .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
-            .group_by(cohort.c.jid, cohort.c.ver, T.c.touch_id, T.c.state)
+    def _touch_buckets(
+        self, conn: Connection, touches: Table, versions: Versions
+    ) -> tuple[list[TouchCount], list[DayCount], list[TaskCount]]:
+        """Per touch its states, the day each one that reached the customer did so, and its tasks
+        by owner, state and lateness: one GROUP BY over the cohort's touches into buckets, which
+        the three answers then add up (a few hundred rows, not one per touch)."""
+        f = touches.c
+        keys = (f.v, f.touch, f.state, f.day, f.owner, f.late)
+        buckets = select(*keys, func.count().label("n")).group_by(*keys).cte("buckets")
+        b = buckets.c
+        none_text, none_int = cast(null(), String), cast(null(), Integer)
+        per_state = select(
+            literal("state", String), b.v, b.touch, b.state, none_int, none_text, none_int, func.sum(b.n)
+        ).group_by(b.v, b.touch, b.state)
+        per_day = (
+            select(literal("day", String), b.v, b.touch, none_text, b.day, none_text, none_int, func.sum(b.n))
+            .where(b.day.is_not(None))
+            .group_by(b.v, b.touch, b.day)
         )
-        per_day = select(
-            reached.c.jid, reached.c.ver, literal("touch", String), reached.c.touch, reached.c.day, func.count()
-        ).group_by(reached.c.jid, reached.c.ver, reached.c.touch, reached.c.day)
-        first = (
-            select(reached.c.jid, reached.c.ver, reached.c.phase, func.min(reached.c.day).label("day"))
-            .group_by(reached.c.deal, reached.c.jid, reached.c.ver, reached.c.phase)
-            .subquery("first")
+        tasks = (
+            select(literal("task", String), b.v, b.touch, b.state, none_int, b.owner, b.late, func.sum(b.n))
+            .where(b.late.is_not(None))  # set on the tasks only
+            .group_by(b.v, b.touch, b.owner, b.state, b.late)
         )
-        per_phase = select(
-            first.c.jid, first.c.ver, literal("phase", String), first.c.phase, first.c.day, func.count()
-        ).group_by(first.c.jid, first.c.ver, first.c.phase, first.c.day)
-        touches = [TouchCount(*row) for row in conn.execute(per_state)]
-        days_ = [
-            DayCount(jid, ver, kind, what, int(d), n)
-            for jid, ver, kind, what, d, n in conn.execute(union_all(per_day, per_phase))
-        ]
-        return touches, days_
+        per_touch: list[TouchCount] = []
+        days_: list[DayCount] = []
+        tasks_: list[TaskCount] = []
+        for kind, v, touch, state, day, owner, late, n in conn.execute(union_all(per_state, per_day, tasks)):
+            key = versions.key(v)
+            if key is None:
+                continue
+            if kind == "state":
+                per_touch.append(TouchCount(*key, touch, state, int(n)))
+            elif kind == "day":
+                days_.append(DayCount(*key, "touch", touch, int(day), int(n)))
+            else:
+                tasks_.append(TaskCount(*key, touch, str(owner), state, bool(late), int(n)))
+        return per_touch, days_, tasks_
 
     def _errors(self, conn: Connection, cohort: Table) -> list[ErrorCount]:
         stmt = (
@@ -342,7 +193,7 @@ class LedgerFigures:
         delay = case(
             (
                 and_(L.c.state == "posted", L.c.posted_at.is_not(None), L.c.print_by.is_not(None)),
-                self._day(cohort, L.c.posted_at) - print_by_day,
+                journey_day(cohort, L.c.posted_at) - print_by_day,
             ),
             else_=null(),
         )
@@ -361,25 +212,6 @@ class LedgerFigures:
         return [
             LetterCount(jid, ver, touch, state, None if d is None else int(d), bool(o), n)
             for jid, ver, touch, state, d, o, n in conn.execute(stmt)
-        ]
-
-    def _tasks(self, conn: Connection, cohort: Table) -> list[TaskCount]:
-        owner = cohort.c.owner
-        due_day = self._day(cohort, func.coalesce(T.c.due, T.c.planned_due))
-        late = case(
-            (T.c.state == "done", case((self._day(cohort, T.c.completed_at) > due_day, 1), else_=0)),
-            (and_(T.c.state.in_(OPEN_TASK), cohort.c.state == "active", cohort.c.now_day > due_day), 1),
-            else_=0,
-        )
-        stmt = (
-            select(cohort.c.jid, cohort.c.ver, T.c.touch_id, owner, T.c.state, late, func.count())
-            .join_from(T, cohort, T.c.deal_id == cohort.c.deal)
-            .where(T.c.channel == "task")
-            .group_by(cohort.c.jid, cohort.c.ver, T.c.touch_id, owner, T.c.state, late)
-        )
-        return [
-            TaskCount(jid, ver, touch, str(who), state, bool(late_), n)
-            for jid, ver, touch, who, state, late_, n in conn.execute(stmt)
         ]
 
     def _deliveries(self, conn: Connection, cohort: Table) -> list[DeliveryCount]:
@@ -401,45 +233,78 @@ class LedgerFigures:
             for jid, ver, touch, channel, state, sm, bo, n in conn.execute(stmt)
         ]
 
-    def _silences(self, conn: Connection, cohort: Table, reached: Table) -> list[SilenceCount]:
-        """Each customer's longest stretch without a customer-facing touch: from day 0 through
-        every touch that reached them to the journey's end (today for one in flight, the exit for
-        one that left), in whole journey days, as the linter measures a plan."""
-        points = union_all(
-            select(cohort.c.deal.label("deal"), literal(0).label("day")),
-            select(reached.c.deal.label("deal"), reached.c.day.label("day")).where(
-                reached.c.channel.in_(CUSTOMER_FACING)
-            ),
-            select(cohort.c.deal.label("deal"), cohort.c.end_day.label("day")),
-        ).subquery("points")
-        gaps = select(
-            points.c.deal,
-            (points.c.day - func.lag(points.c.day).over(partition_by=points.c.deal, order_by=points.c.day)).label(
-                "gap"
-            ),
-        ).subquery("gaps")
-        longest = (
-            select(gaps.c.deal, func.coalesce(func.max(gaps.c.gap), 0).label("days"))
-            .group_by(gaps.c.deal)
-            .subquery("longest")
+    def _customer_days(
+        self, conn: Connection, cohort: Table, touches: Table, versions: Versions
+    ) -> tuple[list[DayCount], list[SilenceCount], list[AffirmLate]]:
+        """What is counted per customer before it is counted per journey, in one statement: the
+        day each phase's first touch reached them (the funnel), their longest silence
+        (`_silences`), and, when a journey has an affirm phase, those it has not reached yet with
+        their journey day."""
+        f, c = touches.c, cohort.c
+        silent = self._silences(touches).subquery("silent")
+        s = silent.c
+        # a customer no customer-facing touch reached: silent from day 0 to the story's end
+        longest = case((s.gap.is_(None), c.end_day), else_=greatest(s.gap, c.end_day - s.last))
+        firsts = (
+            select(f.deal, f.v, f.phase, func.min(f.day).label("day"))
+            .where(f.day.is_not(None))
+            .group_by(f.deal, f.v, f.phase)
+            .subquery("firsts")
         )
-        stmt = (
-            select(cohort.c.jid, cohort.c.ver, longest.c.days, func.count())
-            .join_from(longest, cohort, longest.c.deal == cohort.c.deal)
-            .group_by(cohort.c.jid, cohort.c.ver, longest.c.days)
-        )
-        return [SilenceCount(jid, ver, int(d), n) for jid, ver, d, n in conn.execute(stmt)]
+        arms: list[Select[Any]] = [
+            select(literal("silence", String), c.v, cast(null(), String), longest, func.count())
+            .select_from(cohort.outerjoin(silent, s.deal == c.deal))
+            .group_by(c.v, longest),
+            select(literal("phase", String), firsts.c.v, firsts.c.phase, firsts.c.day, func.count()).group_by(
+                firsts.c.v, firsts.c.phase, firsts.c.day
+            ),
+        ]
+        if versions.affirm_touches():
+            affirmed = select(f.deal).where(f.phase == "affirm", f.day.is_not(None))
+            arms.append(
+                select(literal("affirm", String), c.v, cast(null(), String), c.end_day, func.count())
+                .where(c.deal.not_in(affirmed))
+                .group_by(c.v, c.end_day)
+            )
+        phases: list[DayCount] = []
+        silences: list[SilenceCount] = []
+        late: list[AffirmLate] = []
+        for kind, v, what, day, n in conn.execute(union_all(*arms)):
+            key = versions.key(v)
+            if key is None:
+                continue
+            if kind == "phase":
+                phases.append(DayCount(*key, "phase", what, int(day), n))
+            elif kind == "silence":
+                silences.append(SilenceCount(*key, int(day), n))
+            else:
+                late.append(AffirmLate(*key, int(day), n))
+        return phases, silences, late
 
-    def _affirm_late(self, conn: Connection, cohort: Table, reached: Table, affirm: list[str]) -> list[AffirmLate]:
-        if not affirm:
-            return []
-        got = select(reached.c.deal).where(reached.c.deal == cohort.c.deal, reached.c.phase == "affirm").exists()
-        stmt = (
-            select(cohort.c.jid, cohort.c.ver, cohort.c.end_day, func.count())
-            .where(not_(got))
-            .group_by(cohort.c.jid, cohort.c.ver, cohort.c.end_day)
+    @staticmethod
+    def _silences(touches: Table) -> Select[Any]:
+        """Per customer reached by a customer-facing touch, what their longest silence is made of,
+        as the linter measures a plan: the longest gap between the sorted days 0, each
+        customer-facing touch that reached them, and the end of their story `E` (today for one in
+        flight, the exit for one that left, else the journey's last day).
+
+        One window over those touches in day order gives each the day of the one before it
+        (`prev`, 0 for the first; of two on one day either may come first: the gaps are that
+        day's, then 0). Its gap is `day - prev`, or, where `E` falls between the two, the larger
+        of the two parts `E` cuts it into. `gap` is the largest of these and `last` the last
+        day; with the gap after the last touch (`E - last`, negative and so ignored when `E` came
+        earlier) that is every gap of the sorted days, counted without sorting `E` in."""
+        f = touches.c
+        before = func.lag(f.day, literal_column("1"), literal_column("0")).over(partition_by=f.deal, order_by=f.day)
+        ordered = (
+            select(f.deal, f.day, f.end_day, before.label("prev"))
+            .where(f.day.is_not(None), f.channel.in_(CUSTOMER_FACING))
+            .subquery("ordered")
         )
-        return [AffirmLate(jid, ver, int(d), n) for jid, ver, d, n in conn.execute(stmt)]
+        o = ordered.c
+        cut = and_(o.end_day > o.prev, o.end_day < o.day)
+        gap = case((cut, greatest(o.end_day - o.prev, o.day - o.end_day)), else_=o.day - o.prev)
+        return select(o.deal, func.max(gap).label("gap"), func.max(o.day).label("last")).group_by(o.deal)
 
     def _referrals(self, conn: Connection, cohort: Table, referral_touches: list[str]) -> list[ReferralCount]:
         """New deals naming a customer of the cohort in `referred_by`, by the referral touch that
@@ -475,7 +340,7 @@ class LedgerFigures:
     def _attention(self, conn: Connection, cohort: Table) -> list[Attention]:
         """The newest few of each kind per journey: failed touches, tasks open past their day,
         letters not posted by their print-by day."""
-        due_day = self._day(cohort, func.coalesce(T.c.due, T.c.planned_due))
+        due_day = journey_day(cohort, func.coalesce(T.c.due, T.c.planned_due))
         print_by_day = floor(days(L.c.print_by) - cohort.c.c)
         failed = (
             select(
@@ -543,105 +408,12 @@ class LedgerFigures:
         )
         since_type = T.c.updated_at.type
         return [
-            Attention(jid, ver, deal, touch, why, _moment(since, since_type, conn), detail)
+            Attention(jid, ver, deal, touch, why, moment(since, since_type, conn), detail)
             for jid, ver, deal, touch, why, since, detail in conn.execute(stmt)
         ]
 
-    # -- one customer ------------------------------------------------------------------------------
-
     def deal_facts(self, deal_id: str, now: datetime) -> DealFacts | None:
-        with self.ledger._read() as session:
-            journey = session.scalar(select(JourneyRecord).where(JourneyRecord.deal_id == deal_id))
-            if journey is None:
-                return None
-            payload = session.scalar(select(DealRecord.payload).where(DealRecord.deal_id == deal_id)) or {}
-            touches = session.scalars(
-                select(TouchRecord)
-                .where(TouchRecord.deal_id == deal_id)
-                .order_by(TouchRecord.planned_due, TouchRecord.id)
-            ).all()
-            events = session.scalars(
-                select(EventRecord).where(EventRecord.deal_id == deal_id).order_by(EventRecord.id).limit(EVENTS_MAX)
-            ).all()
-            printed = (
-                select(func.max(BatchRecord.printed_at))
-                .join(BatchLetterRecord, BatchLetterRecord.batch_id == BatchRecord.batch_id)
-                .where(BatchLetterRecord.letter_id == LetterRecord.letter_id, BatchRecord.printed_at.is_not(None))
-                .scalar_subquery()
-            )
-            letters = session.execute(
-                select(LetterRecord, printed).where(LetterRecord.deal_id == deal_id).order_by(LetterRecord.id)
-            ).all()
-            deliveries = session.scalars(
-                select(DeliveryRecord).where(DeliveryRecord.deal_id == deal_id).order_by(DeliveryRecord.id)
-            ).all()
-            referred = session.scalars(
-                select(DealRecord.deal_id)
-                .where(DealRecord.payload["referred_by"].as_string() == deal_id, DealRecord.deal_id != deal_id)
-                .order_by(DealRecord.deal_id)
-            ).all()
-            printed_type = BatchRecord.__table__.c.printed_at.type
-            conn = session.connection()
-            return DealFacts(
-                deal=journey.deal_id,
-                journey=journey.journey_id,
-                version=journey.version,
-                state=journey.state,
-                exit_reason=journey.exit_reason,
-                snapshot=journey.snapshot,
-                payload=payload,
-                received_at=journey.received_at,
-                day_seconds=journey.day_seconds,
-                gate_opened_at=journey.gate_opened_at,
-                closed_on=journey.closed_on,
-                day_zero=journey.day_zero,
-                updated_at=journey.updated_at,
-                touches=[
-                    StoryTouch(
-                        t.touch_id,
-                        t.phase,
-                        t.channel,
-                        t.state,
-                        t.planned_due,
-                        t.due,
-                        t.completed_at,
-                        t.attempts,
-                        t.outcome,
-                        t.error,
-                        t.updated_at,
-                    )
-                    for t in touches
-                ],
-                events=[StoryEvent(e.at, e.touch_id, e.event, e.detail) for e in events],
-                letters=[
-                    StoryLetter(
-                        letter.letter_id,
-                        letter.touch_id,
-                        letter.state,
-                        letter.print_by,
-                        letter.queued_at,
-                        letter.batch_id,
-                        _moment(at, printed_type, conn),
-                        letter.posted_at,
-                    )
-                    for letter, at in letters
-                ],
-                deliveries=[StoryDelivery(d.touch_id, d.channel, d.state, d.detail, d.finished_at) for d in deliveries],
-                referred=list(referred),
-                now=now,
-            )
-
-
-def _moment(value: Any, column_type: Any, conn: Connection) -> datetime | None:
-    """A timestamp read through a union or an aggregate, where the column's type did not apply:
-    an aware UTC datetime (SQLite hands back its naive text)."""
-    if not isinstance(column_type, UTCDateTime):
-        raise TypeError(f"not one of the ledger's timestamp columns: {column_type!r}")
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return column_type.process_result_value(value, conn.dialect)
+        return deal_facts(self.ledger, deal_id, now)
 
 
 __all__ = ["LedgerFigures"]

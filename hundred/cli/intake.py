@@ -16,6 +16,7 @@ import typer
 
 from hundred.cli.app import app, err, out
 from hundred.cli.paths import UserError, input_file, shown, user_error
+from hundred.reports.counting import plural
 
 if TYPE_CHECKING:  # types only: the runtime stack stays out of `hundred validate`
     from hundred.service.intake import Intake
@@ -122,7 +123,7 @@ def intake_retry() -> None:
     if waiting:
         run = intake.ensure_run()
         out.print(
-            f"{len(waiting)} stored deal{'s' if len(waiting) != 1 else ''} "
+            f"{plural(len(waiting), 'stored deal')} "
             + (
                 f"to be started by deal-closed run {run}"
                 if run

@@ -10,6 +10,7 @@ import typer
 
 from hundred.cli.app import LangOption, _load_linted, app, err, out
 from hundred.cli.paths import JOURNEYS_DIR, journey_files, output_path, write_error
+from hundred.reports.counting import plural
 
 if TYPE_CHECKING:  # types only: a runtime import here would slow `hundred validate` (bench/validate.py)
     from datetime import datetime
@@ -89,10 +90,7 @@ def validate(
             if strict and any(not f["errors"] and f["warnings"] for f in report)
             else ""
         )
-        err.print(
-            f"{failed} of {len(files)} journey file{'s' if len(files) != 1 else ''} "
-            f"{'has' if failed == 1 else 'have'} problems{why}"
-        )
+        err.print(f"{failed} of {plural(len(files), 'journey file')} {'has' if failed == 1 else 'have'} problems{why}")
     if failed:
         raise typer.Exit(1)
 
@@ -101,10 +99,10 @@ def _ok_line(path: Path, j: Journey, checked: Checked) -> str:
     counts: dict[str, int] = {}
     for _, touch in j.touches():
         counts[touch.channel] = counts.get(touch.channel, 0) + 1
-    mix = ", ".join(f"{n} {ch}{'s' if n != 1 else ''}" for ch, n in sorted(counts.items()))
+    mix = ", ".join(plural(n, ch) for ch, n in sorted(counts.items()))
     line = f"ok  {path}: {j.journey} ({j.name}): {len(j.phases)} phases, {len(j.touches())} touches ({mix}), version {j.version()}"
     if checked.warnings:
-        line += f"; {len(checked.warnings)} warning{'s' if len(checked.warnings) != 1 else ''}"
+        line += f"; {plural(len(checked.warnings), 'warning')}"
     if checked.silenced:
         line += "; silenced: " + ", ".join(f"{s['rule']} ({s['reason']})" for s in checked.silenced)
     return line
@@ -250,7 +248,7 @@ def preview(
             err.print(f"    {t.touch}: {problem}")
     out.print(f"open {result.index}")
     if result.problems:
-        err.print(f"{len(result.problems)} problem{'s' if len(result.problems) != 1 else ''} in this preview")
+        err.print(f"{plural(len(result.problems), 'problem')} in this preview")
         raise typer.Exit(1)
 
 

@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from hundred.planning.engine import moment_of
 from hundred.planning.states import TouchState
+from hundred.reports.counting import plural
 from hundred.service.intake import DEAL_KINDS
 from hundred.service.outcomes import Report, iso_utc
 from hundred.service.runtime import Runtime
@@ -45,7 +46,7 @@ def reconcile(rt: Runtime) -> Report:
     ended = rt.scheduler.ended(holders) if holders else set()
     if ended:  # a run that crashed or failed while holding claims: what it held goes to the next run
         released = rt.ledger.release_claims(ended) + rt.ledger.release_intake_claims(ended)
-        report.add("released", f"{_many(released, 'claim')} of {_many(len(ended), 'ended run')} let go; run now")
+        report.add("released", f"{plural(released, 'claim')} of {plural(len(ended), 'ended run')} let go; run now")
         rt.ensure_moment(moment_of(now, settings.moment_seconds or 1.0), released)
         rt.scheduler.ensure_deal_closed(moment_of(now, 1.0))
 
@@ -102,7 +103,3 @@ def reconcile(rt: Runtime) -> Report:
     if retired:
         report.add("retired", f"{retired} per-touch runs from before the upgrade cancelled (the ledger delivers them)")
     return report
-
-
-def _many(n: int, thing: str) -> str:
-    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"

@@ -41,6 +41,7 @@ from typing import Any, Protocol, TextIO
 
 from hundred import bootstrap
 from hundred.adapters.prefect.scheduler import PrefectScheduler
+from hundred.reports.counting import plural
 from hundred.service.local import lock_file, read_up, up_file, write_json_atomic
 from hundred.service.no_prefect import NoPrefect
 from hundred.service.settings import Settings
@@ -375,7 +376,7 @@ class Supervisor:
                 scheduler.take_over(run, "the `hundred up` that ran it stopped")
             ledger.release_claims([r.run_id for r in stale])
             ledger.release_intake_claims([r.run_id for r in stale])
-            self.say(f"  took over {len(stale)} run{'s' if len(stale) != 1 else ''} the last `up` left unfinished")
+            self.say(f"  took over {plural(len(stale), 'run')} the last `up` left unfinished")
         except Exception as exc:  # reconcile takes them over after their lease; say so and carry on
             self.say(
                 f"  could not take over unfinished runs now ({type(exc).__name__}: {exc}); "

@@ -34,6 +34,7 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
+from hundred.reports.counting import plural
 from hundred.service import deployments
 from hundred.service.ports import Schedules, StaleRun
 
@@ -83,10 +84,6 @@ def _auth_headers() -> dict[str, str]:
     elif api_key:
         headers["Authorization"] = f"Bearer {api_key}"
     return headers
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else ("es" if word.endswith("ch") else "s"))
 
 
 def deliver_run_name(moment: datetime, touches: int, shard: int = 0, shards: int = 1) -> str:

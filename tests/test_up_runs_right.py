@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -35,6 +36,7 @@ from hundred.adapters.channels.signing import sign
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UP_TIMEOUT = float(os.environ.get("HUNDRED_TEST_UP_TIMEOUT", "240"))
 SECRET = "whsec-up-test-0123456789"
 JOURNEY = """\
@@ -284,14 +286,18 @@ def test_one_journey_clock_on_every_path_a_deal_comes_in_by(tmp_path, inbox):
     up.start()
     try:
         up.wait_healthy()
-        assert up.post_deal("/hooks/deal-closed", deal("CLK-HOOK")).status_code == 202
-        (tmp_path / "cli.json").write_text(json.dumps(deal("CLK-CLI")), encoding="utf-8")
+        # Journey days count by the close *date* in Amsterdam, so every deal closes at the same local
+        # time of day: deals closed seconds apart around midnight, or 120 days back across a change
+        # of summer time, would rightly get schedules a day apart.
+        closed = (datetime.now(AMSTERDAM) - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+        assert up.post_deal("/hooks/deal-closed", deal("CLK-HOOK", closed)).status_code == 202
+        (tmp_path / "cli.json").write_text(json.dumps(deal("CLK-CLI", closed)), encoding="utf-8")
         up.cli("deal-closed", str(tmp_path / "cli.json"))
-        old = deal("CLK-OLD", closed_at=datetime.now(UTC) - timedelta(days=120))
+        old = deal("CLK-OLD", closed_at=closed - timedelta(days=120))  # wall-clock arithmetic: 12:00 too
         (tmp_path / "old.json").write_text(json.dumps(old), encoding="utf-8")
         up.cli("deal-closed", str(tmp_path / "old.json"))
         csv = tmp_path / "deals.csv"
-        row = deal("CLK-CSV")
+        row = deal("CLK-CSV", closed)
         csv.write_text(
             "id,closed_at,journey,amount,currency,owner.name,owner.email,contact.first_name,contact.email,"
             "company.name,address.street,address.postcode,address.city,address.country\n"
@@ -325,7 +331,7 @@ def test_one_journey_clock_on_every_path_a_deal_comes_in_by(tmp_path, inbox):
         for other in ("CLK-CLI", "CLK-CSV", "CLK-OLD"):
             got = schedule(other)
             assert got.keys() == hook.keys()
-            for touch, days in hook.items():  # the same shape in journey days (closes a few seconds apart)
+            for touch, days in hook.items():  # the same shape in journey days (received a few seconds apart)
                 assert abs(got[touch] - days) < 0.05, (other, touch, got[touch], days)
         assert set(schedule(demo)) != set()  # the shipped journey: its own touches, on the same clock
         assert ledger.journey(demo).day_seconds == day

@@ -71,13 +71,36 @@ def test_a_moment_whose_run_has_started_gets_a_fresh_run_for_what_it_missed(sche
     moment = _moment(32)
     [first] = scheduler.ensure_moment(moment, touches=1)
     _set_state(prefect_server.api_url, first, "COMPLETED")
-    [fresh] = scheduler.ensure_moment(moment, touches=2)
-    assert fresh != first
-    assert _run(prefect_server.api_url, fresh)["idempotency_key"].startswith(
-        f"deliver:{moment.isoformat().replace('+00:00', 'Z')}:0:after:"
-    )
-    assert scheduler.ensure_moment(moment, touches=2) in ([fresh], [first])  # racing callers share one
+    with PrefectScheduler(prefect_server.api_url) as other:  # another process, which asks Prefect
+        [fresh] = other.ensure_moment(moment, touches=2)
+        assert fresh != first
+        assert _run(prefect_server.api_url, fresh)["idempotency_key"].startswith(
+            f"deliver:{moment.isoformat().replace('+00:00', 'Z')}:0:after:"
+        )
+    with PrefectScheduler(prefect_server.api_url) as racing:
+        assert racing.ensure_moment(moment, touches=2) in ([fresh], [first])  # racing callers share one
     _set_state(prefect_server.api_url, fresh, "CANCELLED")
+
+
+def test_the_deals_a_deal_closed_run_starts_ask_prefect_for_their_moments_runs_once(prefect_server):
+    """250 deals closed together share their moments: after the first ask, a moment still ahead
+    costs no call to Prefect, or one rename when its count changed; near its moment Prefect is
+    asked again (its run may have started)."""
+    calls: list[tuple[str, str]] = []
+    with PrefectScheduler(prefect_server.api_url) as s:
+        s._http.event_hooks["request"].append(lambda request: calls.append((request.method, request.url.path)))
+        moment = _moment(36)
+        first = s.ensure_moment(moment, touches=1)
+        asked = len(calls)
+        assert s.ensure_moment(moment, touches=1) == first and len(calls) == asked
+        assert s.ensure_moment(moment, touches=2) == first
+        assert [m for m, _ in calls[asked:]] == ["PATCH"]  # only the new name
+        assert _run(prefect_server.api_url, first[0])["name"] == deliver_run_name(moment, 2)
+        near = datetime.now(UTC) + timedelta(seconds=0.5)
+        ran = s.ensure_moment(near, touches=1)
+        asked = len(calls)
+        assert s.ensure_moment(near, touches=1) == ran and len(calls) > asked  # near its moment: Prefect is asked
+        _set_state(prefect_server.api_url, ran[0], "CANCELLED")
 
 
 def test_deals_stored_in_a_moment_share_one_deal_closed_run(scheduler, prefect_server):

@@ -93,6 +93,7 @@ def deliver_run_name(moment: datetime, touches: int, shard: int = 0, shards: int
 
 
 SURE_AHEAD = 1.0  # seconds: a deal-closed run this far ahead of its moment has surely not started
+KNOWN_SECONDS = 60.0  # how long this process trusts what Prefect said of a moment's deliver run
 
 
 class PrefectScheduler:
@@ -116,18 +117,35 @@ class PrefectScheduler:
         self._deployment_ids: dict[str, str | None] = {}
         self._versioned = False
         self._deal_closed: dict[datetime, str] = {}  # moment → its run, while it cannot have started
+        # (moment, shard, of) → (its run, the run's name, when Prefect last said so: monotonic)
+        self._deliver: dict[tuple[datetime, int, int], tuple[str, str, float]] = {}
 
     # -- the Scheduler port ------------------------------------------------------------------------
 
     def ensure_moment(self, moment: datetime, *, touches: int, shards: int = 1) -> list[str]:
-        """The moment's deliver runs, one per shard, made once; see the module docstring."""
+        """The moment's deliver runs, one per shard, made once; see the module docstring.
+
+        The deals a deal-closed run starts share their moments, so each would ask Prefect to make
+        the same runs again: a run this process made in the last `KNOWN_SECONDS` is known while
+        its moment is more than `SURE_AHEAD` away (it cannot have started), and only renamed when
+        its count changed. Reconcile, in a process of its own, asks Prefect for every moment."""
         iso = _utc(moment)
+        now, fresh = datetime.now(UTC), time.monotonic() - KNOWN_SECONDS
+        sure = (moment - now).total_seconds() > SURE_AHEAD
         ids = []
         for k in range(shards):
             name = deliver_run_name(moment, touches, k, shards)
-            params = {"moment": iso, "shard": k, "shards": shards}
-            run = self._ensure(deployments.DELIVER, f"deliver:{iso}:{k}", moment, name, params, ["deliver"])
-            ids.append(run)
+            known = self._deliver.get((moment, k, shards))
+            if known is None or not sure or known[2] < fresh:
+                params = {"moment": iso, "shard": k, "shards": shards}
+                run = self._ensure(deployments.DELIVER, f"deliver:{iso}:{k}", moment, name, params, ["deliver"])
+                known = (run, name, time.monotonic())
+            elif known[1] != name:
+                self._call("PATCH", f"flow_runs/{_run_path(known[0])}", "rename run", json={"name": name})
+            self._deliver[(moment, k, shards)] = (known[0], name, known[2])
+            ids.append(known[0])
+        for key in [key for key, (_, _, at) in list(self._deliver.items()) if key[0] <= now or at < fresh]:
+            self._deliver.pop(key, None)
         return ids
 
     def ensure_deal_closed(self, moment: datetime) -> str:

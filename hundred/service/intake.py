@@ -55,6 +55,7 @@ HELD_REASON = "cancelled before the deal closed"
 DEAL_KINDS = ("deal-closed", "hubspot", "pipedrive")  # what a deal-closed run starts
 CRM_RETRY = timedelta(minutes=1)  # a CRM API that did not answer is asked again after this
 DEAL_CLOSED_SECONDS = 5.0  # a journey starts within seconds of its deal, however coarse the moments
+DEAL_CLOSED_LEAD = timedelta(seconds=2)  # beyond the scheduler's SURE_AHEAD (1 s)
 
 
 class Intake(CrmIntake):
@@ -132,10 +133,13 @@ class Intake(CrmIntake):
 
     def moment(self) -> datetime:
         """The moment of the deal-closed run that starts a deal stored now: deals stored within a
-        few seconds share one run (at most five seconds, shorter with compressed days)."""
+        few seconds share one run (at most five seconds, shorter with compressed days). It is at
+        least `DEAL_CLOSED_LEAD` ahead, so the scheduler may answer from what it already asked
+        Prefect (a run that far ahead cannot have started) and a burst of webhooks costs one call
+        to Prefect per moment, not one each."""
         now = self.now()
         seconds = self.settings.moment_seconds or Clock(now, now, self.settings.day_seconds).moment_seconds()
-        return moment_of(now, min(DEAL_CLOSED_SECONDS, seconds))
+        return moment_of(now + DEAL_CLOSED_LEAD, min(DEAL_CLOSED_SECONDS, seconds))
 
     def ensure_run(self) -> str | None:
         """A deal-closed run for this moment (one per moment, whatever the number of deals); None

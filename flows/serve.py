@@ -1,7 +1,9 @@
 """`python -m flows.serve`: serve hundred's deployments from this process (the embedded shape).
 
 Each flow run executes in its own subprocess. `hundred up` runs this under a supervisor that
-restarts it when it exits (serve gives up after a few minutes without the Prefect API).
+restarts it when it exits. Prefect's runner stops polling for good after three failed polls in a
+row and would live on idle, so a watchdog exits when no poll has succeeded for
+HUNDRED_SERVE_STALE_SECONDS (default 120 s, or twelve poll intervals if longer).
 
 - `pause_on_shutdown=False`: serve would otherwise pause its deployments' schedules when it
   stops, and reconcile's interval would stay paused after a restart.
@@ -19,7 +21,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Coroutine
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prefect.deployments.runner import RunnerDeployment
@@ -107,6 +109,26 @@ async def drain(runner: Runner, seconds: float = DRAIN_SECONDS) -> None:
     await runner.astop()
 
 
+def stale_after(runner: Runner) -> float:
+    """How long without a poll means the runner has stopped polling: Prefect's poll loop gives up
+    for good after three failed polls in a row (`critical_service_loop`, `backoff=1`), which a
+    Prefect API gone for about 90 s causes, and the process would live on without taking a run."""
+    return float(os.environ.get("HUNDRED_SERVE_STALE_SECONDS") or max(120.0, 12 * runner.query_seconds))
+
+
+async def watch_polling(runner: Runner, stale: float) -> str:
+    """Return (a reason) once the runner has not polled for `stale` seconds, so serve exits and
+    its supervisor (`hundred up`, or systemd in the pool shape) starts a fresh one."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while True:
+        await asyncio.sleep(min(10.0, stale / 4))
+        last = runner.last_polled
+        quiet = (datetime.now(UTC) - last).total_seconds() if last else loop.time() - started
+        if quiet > stale:
+            return f"the runner has not polled Prefect for {quiet:.0f} s"
+
+
 async def run(limit: int) -> None:
     # no prefetch: a run is started when it is due, so none waits half-started for its moment
     # (a stop would kill it, with a traceback); the moment's run starts within the poll interval
@@ -120,13 +142,17 @@ async def run(limit: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     stop = asyncio.create_task(stopping.wait())
-    await asyncio.wait({serving, stop}, return_when=asyncio.FIRST_COMPLETED)
+    watchdog = asyncio.create_task(watch_polling(runner, stale_after(runner)))
+    await asyncio.wait({serving, stop, watchdog}, return_when=asyncio.FIRST_COMPLETED)
     if not serving.done():
         await drain(runner)
         serving.cancel()
         await asyncio.gather(serving, return_exceptions=True)
     else:
         serving.result()
+    if watchdog.done():
+        raise SystemExit(f"serve: {watchdog.result()}; exiting so that it is started again")
+    watchdog.cancel()
 
 
 def main() -> None:

@@ -22,7 +22,9 @@ def test_serve_exits_when_prefect_stops_answering_so_that_it_is_started_again(tm
     server = start_prefect_server(tmp_path / "prefect")
     frozen = False
     try:
-        with server.serve(tmp_path / "home", env={"HUNDRED_SERVE_STALE_SECONDS": "15"}, expect_tracebacks=True) as served:
+        with server.serve(
+            tmp_path / "home", env={"HUNDRED_SERVE_STALE_SECONDS": "15"}, expect_tracebacks=True
+        ) as served:
             time.sleep(3)
             assert served.proc.poll() is None  # polling: the watchdog leaves it alone
             os.killpg(server.proc.pid, signal.SIGSTOP)

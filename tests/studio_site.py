@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from conftest import deal_payload
@@ -31,6 +32,7 @@ TOKEN = "studio-test-token-0123456789abcdef"
 JOURNEY = "journeys/first-100-days.yaml"
 OLD_DEALS = ("D-OLD-1", "D-OLD-2", "D-OLD-3")
 NEW_DEALS = ("D-NEW-1", "D-NEW-2")
+AGES = {"D-OLD-1": 2, "D-OLD-2": 16, "D-OLD-3": 17, "D-NEW-1": 29, "D-NEW-2": 38}  # days since the close
 
 
 @dataclass
@@ -104,9 +106,14 @@ def build_studio(root: Path, *, ledger: bool = True) -> Studio:
     if ledger:
         opened = bootstrap.ledger(settings)
         now = datetime.now(UTC)
-        for n, deal_id in enumerate(OLD_DEALS + NEW_DEALS):
+        # Closed at noon in the journey's zone, so a deal's day (dates in Amsterdam) is the same at
+        # any hour the test runs. Its age keeps the touches the tests speak of days away from today,
+        # whatever the weekday (a touch due on a Sunday moves to Monday): for every old deal the
+        # extra call (day 20) is ahead; delivery-check (day 10 → 12) is ahead for D-OLD-1 only.
+        local = datetime.now(ZoneInfo("Europe/Amsterdam")).replace(hour=12, minute=0, second=0, microsecond=0)
+        for deal_id in OLD_DEALS + NEW_DEALS:
             model = old.journey if deal_id in OLD_DEALS else current
-            closed = (now - timedelta(days=2 + 9 * n)).isoformat(timespec="seconds")
+            closed = (local - timedelta(days=AGES[deal_id])).isoformat(timespec="seconds")
             deal = parse_deal(deal_payload(closed_at=closed, id=deal_id, journey="first-100-days"))
             touches = [
                 NewTouch(

@@ -165,7 +165,10 @@ class Pool:
     # -- the server ----------------------------------------------------------------------------
 
     def start_server(self) -> PrefectServer:
-        self.server = start_prefect_server(self.root / "server", port=self.port, database_url=self.database_url)
+        settings = {k: v for k, v in self.env.items() if k.startswith("PREFECT_SERVER_")}
+        self.server = start_prefect_server(
+            self.root / "server", port=self.port, database_url=self.database_url, settings=settings
+        )
         self.port = int(self.server.api_url.rsplit(":", 1)[1].split("/")[0])
         self.env["PREFECT_API_URL"] = self.server.api_url
         return self.server

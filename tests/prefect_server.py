@@ -270,12 +270,17 @@ def _polled_since(deployment: dict, started: float) -> bool:
 
 
 def start_prefect_server(
-    prefect_home: Path, port: int | None = None, timeout: float = SERVER_TIMEOUT, database_url: str | None = None
+    prefect_home: Path,
+    port: int | None = None,
+    timeout: float = SERVER_TIMEOUT,
+    database_url: str | None = None,
+    settings: dict[str, str] | None = None,
 ) -> PrefectServer:
     """`prefect server start` on a free port; returns once /api/health is 200.
 
     Its database is a fresh SQLite file in `prefect_home`, or `database_url` (e.g. a test
-    PostgreSQL database: "postgresql+asyncpg://postgres@127.0.0.1:PORT/NAME")."""
+    PostgreSQL database: "postgresql+asyncpg://postgres@127.0.0.1:PORT/NAME"). `settings`: more
+    PREFECT_SERVER_* variables (a test that waits for the scheduler service makes it loop faster)."""
     require_lane("prefect", "a Prefect server")
     prefect_home.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -284,6 +289,7 @@ def start_prefect_server(
     env = base_env(prefect_home)
     if database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
+    env.update(settings or {})
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],

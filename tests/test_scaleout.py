@@ -332,6 +332,7 @@ def test_prefects_own_schedules_fire_in_the_pool_shape_on_postgresql(tmp_path, p
     prefect_url = asyncpg_url(pg_cluster.create_database(f"schedules_prefect_{os.getpid()}"))
     env = hundred_env(tmp_path, ledger_url, inbox.port)
     env.update({"HUNDRED_RECONCILE_SECONDS": "20", "HUNDRED_PRINT_BATCH_CRON": "* * * * *"})
+    env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = "5"  # Prefect's default: once a minute
     with running_pool(tmp_path / "pool", prefect_url, env) as pool:
         worker = pool.start_worker("worker-a", limit=WORKER_LIMIT)
         pool.prefect("deployment", "run", "reconcile/reconcile")

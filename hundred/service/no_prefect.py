@@ -32,6 +32,9 @@ class NoRuns:
     def retire_touch_runs(self) -> int:
         return 0
 
+    def forget(self) -> None:
+        pass
+
     def ended(self, run_ids: Collection[str]) -> set[str]:
         return set()
 

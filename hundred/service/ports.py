@@ -93,6 +93,11 @@ class Scheduler(Protocol):
         """Cancel the per-touch runs made before the ledger became the calendar; how many."""
         ...
 
+    def forget(self) -> None:
+        """Drop what this process remembers of the runs it made (a burst asks once per moment):
+        reconcile repairs from what the scheduler says now, e.g. of a run deleted in the UI."""
+        ...
+
     def keep_schedules(self, schedules: Schedules) -> list[str]:
         """Make the periodic deployments' schedules these (a worker pool deployed from prefect.yaml
         follows hundred's settings); what changed."""

@@ -35,6 +35,7 @@ def reconcile(rt: Runtime) -> Report:
     report = Report("reconcile")
     now = rt.now()
     settings = rt.settings
+    rt.scheduler.forget()  # repair from what Prefect says now, not from what this process made
 
     for run in rt.scheduler.stale_runs(now - rt.lease):
         rt.scheduler.take_over(run, f"its {run.phase} run had no live process for {rt.lease}")

@@ -107,6 +107,9 @@ class VirtualScheduler:
     def retire_touch_runs(self) -> int:
         return 0
 
+    def forget(self) -> None:
+        pass  # it remembers nothing it could not read again
+
     def ended(self, run_ids: Collection[str]) -> set[str]:
         return {r for r in run_ids if self.runs.get(r) != "SCHEDULED"}
 

@@ -128,7 +128,7 @@ class PrefectScheduler:
         The deals a deal-closed run starts share their moments, so each would ask Prefect to make
         the same runs again: a run this process made in the last `KNOWN_SECONDS` is known while
         its moment is more than `SURE_AHEAD` away (it cannot have started), and only renamed when
-        its count changed. Reconcile, in a process of its own, asks Prefect for every moment."""
+        its count changed. Reconcile asks Prefect for every moment (`forget`)."""
         iso = _utc(moment)
         now, fresh = datetime.now(UTC), time.monotonic() - KNOWN_SECONDS
         sure = (moment - now).total_seconds() > SURE_AHEAD
@@ -231,6 +231,10 @@ class PrefectScheduler:
                 if (run.get("state") or {}).get("type") in ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"):
                     alive.add(str(run["id"]))
         return wanted - alive
+
+    def forget(self) -> None:
+        self._deliver.clear()
+        self._deal_closed.clear()
 
     def retire_touch_runs(self) -> int:
         """Cancel the retired `run-touch` deployment's runs that have not started; how many."""

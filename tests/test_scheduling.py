@@ -84,8 +84,8 @@ def test_a_moment_whose_run_has_started_gets_a_fresh_run_for_what_it_missed(sche
 
 def test_the_deals_a_deal_closed_run_starts_ask_prefect_for_their_moments_runs_once(prefect_server):
     """250 deals closed together share their moments: after the first ask, a moment still ahead
-    costs no call to Prefect, or one rename when its count changed; near its moment Prefect is
-    asked again (its run may have started)."""
+    costs no call to Prefect, or one rename when its count is a tenth off its name; near its
+    moment Prefect is asked again (its run may have started)."""
     calls: list[tuple[str, str]] = []
     with PrefectScheduler(prefect_server.api_url) as s:
         s._http.event_hooks["request"].append(lambda request: calls.append((request.method, request.url.path)))
@@ -96,6 +96,13 @@ def test_the_deals_a_deal_closed_run_starts_ask_prefect_for_their_moments_runs_o
         assert s.ensure_moment(moment, touches=2) == first
         assert [m for m, _ in calls[asked:]] == ["PATCH"]  # only the new name
         assert _run(prefect_server.api_url, first[0])["name"] == deliver_run_name(moment, 2)
+        s.ensure_moment(moment, touches=20)
+        asked = len(calls)
+        assert s.ensure_moment(moment, touches=21) == first and len(calls) == asked  # within a tenth: no call
+        assert _run(prefect_server.api_url, first[0])["name"] == deliver_run_name(moment, 20)
+        s.ensure_moment(moment, touches=22)
+        assert [m for m, _ in calls[asked:]] == ["PATCH"]  # a tenth off: named again
+        assert _run(prefect_server.api_url, first[0])["name"] == deliver_run_name(moment, 22)
         near = datetime.now(UTC) + timedelta(seconds=0.5)
         ran = s.ensure_moment(near, touches=1)
         asked = len(calls)

@@ -55,7 +55,7 @@ HELD_REASON = "cancelled before the deal closed"
 DEAL_KINDS = ("deal-closed", "hubspot", "pipedrive")  # what a deal-closed run starts
 CRM_RETRY = timedelta(minutes=1)  # a CRM API that did not answer is asked again after this
 DEAL_CLOSED_SECONDS = 5.0  # a journey starts within seconds of its deal, however coarse the moments
-DEAL_CLOSED_LEAD = timedelta(seconds=2)  # beyond the scheduler's SURE_AHEAD (1 s)
+DEAL_CLOSED_LEAD = timedelta(seconds=2)  # beyond SURE_AHEAD (1 s) in adapters/prefect/known_runs.py
 
 
 class Intake(CrmIntake):

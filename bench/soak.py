@@ -19,7 +19,8 @@ still alone, it measures what could grow with the journeys in flight:
   should follow the moments (and their shards of `shard_size` touches), not the touches;
 - one pass of `reconcile` (hundred/service/reconcile.py, what the reconcile flow runs);
 - cancelling one journey (`Runtime.cancel`: a ledger transition, no Prefect call);
-- `hundred status <deal>` and `hundred status` (the CLI, a new process each time, median of 3);
+- `hundred status <deal>` and `hundred status` (the CLI, a new process each time, median of 3),
+  and what `status <deal>` reads once started (`status_one_work_ms`: journey, touches, story);
 - the two scheduled-run polls (a `serve` runner's `POST /deployments/get_scheduled_flow_runs`,
   a worker's `POST /work_pools/<pool>/get_scheduled_flow_runs`), the Prefect server's memory
   (RSS of its process tree) and the two databases' sizes.
@@ -71,21 +72,21 @@ def main() -> None:
     print(f"{result['deals']} deals of first-100-days on PostgreSQL in {result['seconds']:.0f} s")
     print(
         f"{'fill':>5} {'deals':>6} {'touches':>8} {'moments':>8} {'runs':>6} {'deal ms':>12} {'reconcile s':>12} "
-        f"{'cancel ms':>10} {'status 1':>8} {'status all':>10} {'serve poll':>12} {'pool poll':>12} {'RSS MB':>7}"
+        f"{'cancel ms':>10} {'status 1':>13} {'status all':>10} {'serve poll':>12} {'pool poll':>12} {'RSS MB':>7}"
     )
     for m in result["fills"]:
         sp, pp, rc = m["serve_poll_ms"], m["pool_poll_ms"], m["reconcile"]
         print(
             f"{m['fill']:>5.0%} {m['deals']:>6} {m['touches']:>8} {m['moments']:>8} {m['prefect_runs']:>6} "
             f"{m['deal_ms']:>5.0f} ({m['deal_server_cpu_ms']:>4.0f}) {rc['seconds']:>5.2f} ({rc['server_cpu_s']:>4.2f}) "
-            f"{m['cancel_ms']:>10.1f} {m['status_one_s']:>8.2f} {m['status_all_s']:>10.2f} "
+            f"{m['cancel_ms']:>10.1f} {m['status_one_s']:>5.2f} ({m['status_one_work_ms']:>5.1f}) {m['status_all_s']:>10.2f} "
             f"{sp['p50']:>5.1f} ({sp['server_cpu_ms']:>4.1f}) {pp['p50']:>5.1f} ({pp['server_cpu_ms']:>4.1f}) "
             f"{m['server_rss_mb']:>7.0f}"
         )
     print(
         "touches: in the ledger; moments: distinct due moments of touches not yet started; runs: flow runs in "
         f"Prefect; in brackets: CPU of the Prefect server and PostgreSQL (ms; reconcile: s); deal: mean of {SAMPLE} "
-        f"deals alone; status: the CLI in s; polls: p50 ms of {POLLS} calls"
+        f"deals alone; status: the CLI in s (in brackets: its reads in ms, once started); polls: p50 ms of {POLLS} calls"
     )
 
 
@@ -195,6 +196,7 @@ def measure(s: Stack, runtime: Any, cancel_id: str, one_id: str) -> dict[str, An
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("HUNDRED_")}, **s.env()}
     status_one = _cli(["status", one_id], env)
     status_all = _cli(["status"], env)
+    status_work = _status_work(runtime, one_id)
 
     cpu, t0 = cpu_s(*pids), time.perf_counter()
     report = runtime.cancel(cancel_id, "soak: cancel one journey")
@@ -221,12 +223,29 @@ def measure(s: Stack, runtime: Any, cancel_id: str, one_id: str) -> dict[str, An
         "cancelled": dict(report.counts),
         "status_one_s": status_one,
         "status_all_s": status_all,
+        "status_one_work_ms": status_work,
         "serve_poll_ms": serve_poll,
         "pool_poll_ms": pool_poll,
         "server_rss_mb": rss_mb(pids[0]),
         "prefect_db_mb": s.pg_size_mb("prefect"),
         "ledger_db_mb": s.pg_size_mb("ledger"),
     }
+
+
+def _status_work(runtime: Any, deal: str, repeat: int = 3) -> float:
+    """The median ms of what `hundred status <deal>` reads once it has started (the journey, its
+    touches, its story): the part that could grow with the ledger; the rest is Python's start."""
+    from hundred import bootstrap
+
+    figures = bootstrap.figures(runtime.settings, ledger_=runtime.ledger)
+    took = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        runtime.ledger.journey(deal)
+        runtime.ledger.touches(deal)
+        figures.story(deal)
+        took.append((time.perf_counter() - t0) * 1000)
+    return round(statistics.median(took), 1)
 
 
 def _cli(args: list[str], env: dict[str, str], repeat: int = 3) -> float:

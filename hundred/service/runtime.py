@@ -41,7 +41,7 @@ from hundred.service.ports import Deliver, DeliveryResult, Ledger, Scheduler
 from hundred.service.records import JourneyRow, NewTouch, TouchRow
 from hundred.service.settings import Settings
 from hundred.templating.sandbox import TemplateProblem
-from hundred.validation.validate import load_journey
+from hundred.validation.loaded import LoadedJourneys
 
 log = logging.getLogger("hundred.runtime")
 T = TouchState
@@ -79,6 +79,7 @@ class Runtime:
         self.now = clock
         self._channels = deliver
         self._deals: dict[str, tuple[dict[str, Any], Deal]] = {}
+        self._journeys = LoadedJourneys()  # each journey checked once while its files are unchanged
 
     @property
     def lease(self) -> timedelta:
@@ -131,7 +132,9 @@ class Runtime:
         name = deal.journey or self.settings.default_journey
         try:
             path = find_journey(name, self.settings.journeys_dir)
-            return load_journey(path, self.settings.templates_dir if self.settings.templates_dir.is_dir() else None)
+            return self._journeys.load(
+                path, self.settings.templates_dir if self.settings.templates_dir.is_dir() else None
+            )
         except JourneyNotFound as exc:
             raise IntakeError(f"deal {deal.id}: {exc}") from None
         except Invalid as exc:

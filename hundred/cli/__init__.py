@@ -14,8 +14,8 @@ import gc
 
 # A command is a short process that builds many long-lived objects (models, parsed templates,
 # SQLAlchemy's tables) and little cyclic garbage; at Python's default threshold (700) the collector
-# re-walked them for ~50 ms of `validate` and ~150 ms of `simulate` (bench/validate.py,
-# bench/simulate.py). Collect less often, as mypy does for the same reason; cycles still go.
+# re-walked them for ~50 ms of `validate` and ~150 ms of `simulate` (timed with gc.callbacks).
+# Collect less often, as mypy does for the same reason; cycles are still collected.
 gc.set_threshold(100_000, 50, 100)
 
 from hundred.cli import crm, intake, journeys, operate, printroom, report, studio, versions  # noqa: E402, F401  (each registers its commands on `app`)

@@ -282,6 +282,11 @@ def one(db: str, deals: int, repeat: int, keep: Path | None, progress: bool, fil
             source = Ledger.open(sqlite_url)
             copy_ledger(source, ledger)
             source.close()
+        if db == "postgresql":
+            # a ledger in use has its statistics (autovacuum gathers them within a minute of a
+            # fill); a fresh copy has none, and autovacuum would gather them mid-measurement
+            with ledger.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
         ledger.clock = lambda: datetime.now(UTC)
         counts = ledger.counts()
         result = {

@@ -1,13 +1,13 @@
-"""How each journey is doing, counted by SQL in the ledger (issue 20): the `FigureSource` port.
+"""How each journey is doing, counted by SQL in the ledger: the `FigureSource` port.
 
 Every figure is a GROUP BY over the ledger's tables, answered for all journeys (or one) at once:
 the database counts, Python only reads the buckets (hundred/reports/figures/compute.py). No
 query is made per journey or per customer; a page costs the same dozen queries with 20 or 2,000
-journeys in the ledger. The touches are read once per page, into a temporary table that the
-per-touch counts, the funnel, the silences and the affirm check share
-(hundred/adapters/ledger/figures_rows.py), and the covering indexes of migration 0008_figspeed
-answer the reads without visiting the tables. One customer's story is deal_facts.py's.
-"""
+journeys in the ledger. The customers are counted in two halves side by side, on two
+connections that see one snapshot (paired_reads.py), and the halves' counts added. Each half
+reads its touches once, into a temporary table that its queries share (hundred/adapters/ledger/figures_rows.py), and the covering indexes of migration
+0008_figspeed answer the reads without visiting the tables. One customer's story is
+deal_facts.py's."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ from hundred.adapters.ledger.figures_rows import (
     REACHED,
     TOUCHES,
     UNPOSTED,
+    Share,
     Versions,
     cohort_rows,
     greatest,
@@ -57,6 +58,7 @@ from hundred.adapters.ledger.models import (
     LetterRecord,
     TouchRecord,
 )
+from hundred.adapters.ledger.paired_reads import side_by_side
 from hundred.adapters.ledger.sqldays import days, floor
 from hundred.adapters.ledger.store import Ledger
 from hundred.reports.figures.facts import (
@@ -92,24 +94,33 @@ class LedgerFigures:
     # -- the figures -----------------------------------------------------------------------------
 
     def figure_facts(self, period: Period, journey: str | None, now: datetime) -> FigureFacts:
-        facts = FigureFacts(now=now, period=period)
-        with self.ledger._read() as session:
-            conn = session.connection()
-            facts.versions = self._versions(conn, journey)
-            versions = Versions(facts.versions)
-            with temporary(conn, COHORT, cohort_rows(period, journey, now, versions)) as cohort:
-                facts.journeys = self._journeys(conn, cohort)
-                if not facts.journeys:
-                    return facts
-                with temporary(conn, TOUCHES, touch_rows(cohort)) as touches:
-                    facts.touches, facts.days, facts.tasks = self._touch_buckets(conn, touches, versions)
-                    phases, facts.silences, facts.affirm_late = self._customer_days(conn, cohort, touches, versions)
-                    facts.days += phases
-                facts.errors = self._errors(conn, cohort)
-                facts.letters = self._letters(conn, cohort)
-                facts.deliveries = self._deliveries(conn, cohort)
-                facts.referrals = self._referrals(conn, cohort, versions.referral_touches())
-                facts.attention = self._attention(conn, cohort)
+        """The customers in two halves (odd and even journey rows), counted side by side on two
+        connections that see one snapshot (paired_reads.py); every figure is a sum of counts,
+        so the halves' buckets are simply put together."""
+        first, second = side_by_side(
+            self.ledger,
+            lambda conn: self._count(conn, FigureFacts(now=now, period=period), journey, Share(0, 2)),
+            lambda conn: self._count(conn, FigureFacts(now=now, period=period), journey, Share(1, 2)),
+        )
+        return _together(first, second)
+
+    def _count(self, conn: Connection, facts: FigureFacts, journey: str | None, share: Share) -> FigureFacts:
+        facts.versions = self._versions(conn, journey)
+        versions = Versions(facts.versions)
+        rows = cohort_rows(facts.period, journey, facts.now, versions, share)
+        with temporary(conn, COHORT, rows) as cohort:
+            facts.journeys = self._journeys(conn, cohort)
+            if not facts.journeys:
+                return facts
+            with temporary(conn, TOUCHES, touch_rows(cohort)) as touches:
+                facts.touches, facts.days, facts.tasks = self._touch_buckets(conn, touches, versions)
+                phases, facts.silences, facts.affirm_late = self._customer_days(conn, cohort, touches, versions)
+                facts.days += phases
+            facts.errors = self._errors(conn, cohort)
+            facts.letters = self._letters(conn, cohort)
+            facts.deliveries = self._deliveries(conn, cohort)
+            facts.referrals = self._referrals(conn, cohort, versions.referral_touches())
+            facts.attention = self._attention(conn, cohort)
         return facts
 
     def _versions(self, conn: Connection, journey: str | None) -> list[VersionInfo]:
@@ -415,5 +426,37 @@ class LedgerFigures:
     def deal_facts(self, deal_id: str, now: datetime) -> DealFacts | None:
         return deal_facts(self.ledger, deal_id, now)
 
+
+def _together(first: FigureFacts, second: FigureFacts) -> FigureFacts:
+    """Two halves' facts as one: the versions are the same (one snapshot), the counted buckets
+    add up (a key in both halves is counted twice over, which compute.py adds), and of what
+    needs attention the newest few of each kind per journey are kept, as one query would."""
+    together = FigureFacts(now=first.now, period=first.period, versions=first.versions)
+    for name in _COUNTED:
+        setattr(together, name, getattr(first, name) + getattr(second, name))
+    newest_first = sorted(
+        first.attention + second.attention,
+        key=lambda a: (a.journey, a.why, -(a.since.timestamp() if a.since else float("-inf")), a.deal),
+    )
+    kept: dict[tuple[str, str], int] = {}
+    for a in newest_first:
+        n = kept[(a.journey, a.why)] = kept.get((a.journey, a.why), 0) + 1
+        if n <= ATTENTION_PER_KIND:
+            together.attention.append(a)
+    return together
+
+
+_COUNTED = (
+    "journeys",
+    "touches",
+    "days",
+    "errors",
+    "letters",
+    "tasks",
+    "deliveries",
+    "silences",
+    "affirm_late",
+    "referrals",
+)
 
 __all__ = ["LedgerFigures"]

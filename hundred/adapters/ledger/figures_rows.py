@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -146,11 +147,23 @@ class Versions:
         )
 
 
-def cohort_rows(period: Period, journey: str | None, now: datetime, versions: Versions) -> Select[Any]:
+@dataclass(frozen=True)
+class Share:
+    """The journeys whose row number leaves `part` when divided by `parts`: a share of the
+    customers that a connection of its own counts beside the others (figures.py)."""
+
+    part: int
+    parts: int
+
+
+def cohort_rows(
+    period: Period, journey: str | None, now: datetime, versions: Versions, share: Share | None = None
+) -> Select[Any]:
     """The journeys received in the period with what every query needs of them: day zero `z`
     and the close date `c` as days since 1970, the length of a journey day `s` in seconds,
     the journey's length in days, its owner, its journey day now, and the day its story ends
-    for the silence check (today, its exit, or its last day)."""
+    for the silence check (today, its exit, or its last day). With a `share`, only those of
+    that share."""
     where = []
     if period.since is not None:
         where.append(J.c.received_at >= period.since)
@@ -158,6 +171,8 @@ def cohort_rows(period: Period, journey: str | None, now: datetime, versions: Ve
         where.append(J.c.received_at < period.until)
     if journey is not None:
         where.append(J.c.journey_id == journey)
+    if share is not None:
+        where.append(J.c.id % share.parts == share.part)
     z = func.coalesce(days(J.c.day_zero), days(J.c.received_at))
     base = (
         select(
@@ -198,7 +213,9 @@ def temporary(conn: Connection, table: Table, rows: Select[Any]) -> Iterator[Tab
     join a table instead of each computing the same values again; dropped after (PostgreSQL
     also drops it when the transaction ends). The tables are defined once (above), so every
     query on them is compiled once per process, not per page."""
-    table.drop(conn, checkfirst=True)  # left by a request that died half-way on this connection
+    conn.exec_driver_sql(
+        f"DROP TABLE IF EXISTS {table.name}"
+    )  # left by a request that died half-way on this connection
     table.create(conn)
     try:
         conn.execute(insert(table).from_select([c.name for c in table.columns], rows))
@@ -209,7 +226,7 @@ def temporary(conn: Connection, table: Table, rows: Select[Any]) -> Iterator[Tab
             conn.exec_driver_sql(f"ANALYZE {table.name}")
         yield table
     finally:
-        table.drop(conn, checkfirst=True)
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
 
 
 def touch_rows(cohort: Table) -> Select[Any]:
@@ -257,4 +274,4 @@ def moment(value: Any, column_type: Any, conn: Connection) -> datetime | None:
     return column_type.process_result_value(value, conn.dialect)
 
 
-__all__ = ["COHORT", "TOUCHES", "Versions", "cohort_rows", "journey_day", "moment", "temporary", "touch_rows"]
+__all__ = ["COHORT", "TOUCHES", "Share", "Versions", "cohort_rows", "journey_day", "moment", "temporary", "touch_rows"]

@@ -1,8 +1,9 @@
 """Journey days in SQL, on SQLite and PostgreSQL alike (the rule is hundred/planning/days.py).
 
 `days(x)` is a moment or a date as days since 1970-01-01 (UTC), a float: SQLite's `julianday`
-shifted to the Unix epoch, PostgreSQL's `extract(epoch …) / 86400`. A journey day is then
-`floor((days(moment) - days(day_zero)) * 86400 / day_seconds)`.
+shifted to the Unix epoch, PostgreSQL's `date_part('epoch', …) / 86400`: a double, where
+`extract` gives a numeric since PostgreSQL 14, whose arithmetic made the figures' read of every
+touch twice as slow. A journey day is then `floor((days(moment) - days(day_zero)) * 86400 / day_seconds)`.
 
 Journey days are never negative: every moment the ledger records comes after its journey's day 0
 began (day zero is the close date's midnight, and nothing happens before the close or before the
@@ -36,7 +37,7 @@ def _days_sqlite(element: days, compiler: Any, **kw: Any) -> str:
 
 @compiles(days, "postgresql")
 def _days_postgresql(element: days, compiler: Any, **kw: Any) -> str:
-    return f"(extract(epoch from {compiler.process(element.clauses, **kw)}) / 86400.0)"
+    return f"(date_part('epoch', {compiler.process(element.clauses, **kw)}) / 86400.0)"
 
 
 class floor(FunctionElement[int]):

@@ -4,7 +4,7 @@
     .venv/bin/python bench/figures.py --db sqlite --deals 200   # a quicker look
     .venv/bin/python bench/figures.py --json                    # one line of JSON
 
-Goals (issue 20): `/journeys` within 300 ms and one deal's page within 150 ms, on SQLite and on
+Goals: `/journeys` within 300 ms and one deal's page within 150 ms, on SQLite and on
 PostgreSQL (a throwaway cluster, tests/pgcluster.py).
 
 The ledger is filled the way production fills it: `hundred.bootstrap.runtime` on the real ledger,

@@ -1,5 +1,5 @@
 """Benchmark: `hundred simulate first-100-days --deal examples/deal-nl.json` as a whole process
-(goal, issue 17: under 1 s).
+(goal: under 1 s).
 
 Runs the real command in fresh processes (imports included, as a marketer experiences it) and
 prints the median and worst wall time and the median CPU time (user + system) of the process.

@@ -1,4 +1,4 @@
-"""Benchmark: how fast the journey studio answers a marketer's typing (issue 19's goals).
+"""Benchmark: how fast the journey studio answers a marketer's typing.
 
     .venv/bin/python bench/studio.py [--runs N] [--json]
 

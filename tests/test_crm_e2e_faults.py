@@ -1,4 +1,4 @@
-"""The CRMs' APIs failing under a running `hundred up` (issue 18), end to end:
+"""The CRMs' APIs failing under a running `hundred up`, end to end:
 
 - an outage during enrichment (Pipedrive answering 500, HubSpot not answering within the timeout)
   loses nothing: the webhooks are answered 202 at once, the deals wait stored, and once the APIs

@@ -1,4 +1,4 @@
-"""HubSpot end to end, as a marketer connects it (issue 18): `hundred up` with a private app token,
+"""HubSpot end to end, as a marketer connects it: `hundred up` with a private app token,
 the API address and the app's secret, nothing else; a stock, signed `deal.propertyChange` batch on
 `dealstage` in over HTTP → 202 at once → the deal-closed run reads each won deal with its
 associated contact, its primary company and its owner from the API stand-in → one journey per won

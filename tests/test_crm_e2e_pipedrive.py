@@ -1,4 +1,4 @@
-"""Pipedrive end to end, as a marketer connects it (issue 18): `hundred up` with a Pipedrive API
+"""Pipedrive end to end, as a marketer connects it: `hundred up` with a Pipedrive API
 token and URL and the webhook's password, nothing else; Pipedrive's stock won-deal webhook (v1 and
 v2) in over HTTP → 202 at once → the deal-closed run fetches the deal, person, organisation and
 owner from the API stand-in → one journey → the first email at a real SMTP server, addressed to the

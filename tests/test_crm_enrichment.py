@@ -1,4 +1,4 @@
-"""Enrichment against local stand-ins of Pipedrive's and HubSpot's APIs over real HTTP (issue 18):
+"""Enrichment against local stand-ins of Pipedrive's and HubSpot's APIs over real HTTP:
 a stored stock webhook becomes hundred's deal from the person, organisation and owner the API
 returns (API v1 and v2 shapes, pagination), and every way a CRM API fails: 429 with Retry-After,
 5xx with backoff, an outage that loses nothing, 401, 404, a mapping that reads nothing, a country

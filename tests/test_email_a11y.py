@@ -72,7 +72,7 @@ def test_the_email_passes_axe(browser, axe, shots, tmp_path, lang, touch, conten
     finally:
         context.close()
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert not serious, serious  # the contract (issue 10) ...
+    assert not serious, serious  # the contract ...
     assert not violations, violations  # ... and, as shipped, none at any level
 
 

@@ -1,4 +1,4 @@
-"""International addresses from real CRM data (issue 18 §6), against aiosmtpd with and without
+"""International addresses from real CRM data, against aiosmtpd with and without
 SMTPUTF8: an IDNA domain goes out as xn--; a non-ASCII part before '@' goes out with SMTPUTF8
 when the server offers it, else nothing is sent and the touch fails saying why."""
 

@@ -1,4 +1,4 @@
-"""Fault proofs (issue 9 §7) on the scale-out shape (tests/prefect_pool.py): a Prefect server on
+"""Fault proofs on the scale-out shape (tests/prefect_pool.py): a Prefect server on
 PostgreSQL, the `hundred` process work pool deployed from prefect.yaml, `prefect worker` processes,
 the ledger on PostgreSQL, email to a real SMTP server.
 

@@ -1,4 +1,4 @@
-"""Hostile and careless deal payloads (issue 6, category 3): each is refused with the field's path and
+"""Hostile and careless deal payloads: each is refused with the field's path and
 words a CRM admin can act on, every problem at once, in bounded time, and never reaches a letter.
 
 Model-level tests pass a fixed `now`; CLI tests use the real clock with dates relative to it.

@@ -1,5 +1,5 @@
 """Hostile and careless templates: validate finds what a render would fail on, and a render is
-bounded while it runs (issue 6, category 2, plus empty fields and custom fields in conditions).
+bounded while it runs (plus empty fields and custom fields in conditions).
 
 Each case names the template file, line and column it expects in the message, and the journey's
 `template:` line where `hundred validate` reports it. Expensive renders run under a generous

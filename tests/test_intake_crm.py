@@ -1,4 +1,4 @@
-"""The stock Pipedrive and HubSpot webhooks over real HTTP (issue 18): each deal that became won is
+"""The stock Pipedrive and HubSpot webhooks over real HTTP: each deal that became won is
 stored as sent and answered 202, without a call to the CRM's API; everything else is ignored;
 duplicates and concurrent deliveries are one row; one bad event in a HubSpot batch does not fail
 the others; the vendors' own authentication still guards the door."""

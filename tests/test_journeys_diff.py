@@ -1,4 +1,4 @@
-"""What an edit changes against the versions journeys in flight are on (issue 19):
+"""What an edit changes against the versions journeys in flight are on:
 `hundred.journeys.diff` touch by touch, and `hundred journeys diff` over a real ledger holding
 journeys on two versions of the shipped journey (tests/studio_site.py)."""
 

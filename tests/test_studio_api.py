@@ -1,4 +1,4 @@
-"""The journey studio's server, as the page uses it (issue 19): who gets in, what a check answers
+"""The journey studio's server, as the page uses it: who gets in, what a check answers
 for the text as typed, what the live views draw, and how a file is saved.
 
 The app is `hundred studio`'s (hundred.web.studio.local) over a copy of the repository's journeys,

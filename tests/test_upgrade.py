@@ -1,4 +1,4 @@
-"""`hundred journeys upgrade` in the service (issue 19 §6): journeys in flight moved to a new version.
+"""`hundred journeys upgrade` in the service: journeys in flight moved to a new version.
 
 The runtime here is the real one on a real ledger with the real channels (emails land in the
 outbox); the scheduler is the simulator's, so each test decides when each moment's run starts

@@ -1,4 +1,4 @@
-"""The upgrade's dry run in the studio (issue 19 §6), in a real headless Chromium: the "in flight"
+"""The upgrade's dry run in the studio, in a real headless Chromium: the "in flight"
 tab lists, under each version journeys are on, what `hundred journeys upgrade --dry-run` would
 change per deal once the text is saved; reached with the keyboard alone, in the journey's language,
 and axe-core finds no violation of any level in it at 1366 and 768 px."""

@@ -2,7 +2,7 @@
 
 `hundred journeys upgrade` (hundred/service/upgrade.py) asks this, per deal, what the upgrade
 changes in the ledger: its dry run says the answer, a real run hands it to the ledger, which applies
-all of it or nothing. The rules (issue 19 §6):
+all of it or nothing. The rules:
 
 - a touch already delivered (done, skipped, expired, cancelled) stays as it is, and so does one
   handed over (a letter in the print room, a task with its owner): nothing is resent or unsent;

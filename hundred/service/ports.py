@@ -389,7 +389,7 @@ class Ledger(Protocol):
     ) -> IntakeRow | None: ...
 
 
-# -- the figures: how each journey is doing (issue 20) ---------------------------------------------
+# -- the figures: how each journey is doing ---------------------------------------------
 
 
 class FigureSource(Protocol):

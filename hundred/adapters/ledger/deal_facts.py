@@ -1,4 +1,4 @@
-"""One customer's 100 days as the ledger holds them (issue 20): `/journeys/<journey>/deals/<deal>` and
+"""One customer's 100 days as the ledger holds them: `/journeys/<journey>/deals/<deal>` and
 `hundred status DEAL` tell them (hundred/reports/figures/story.py). A handful of indexed reads by
 deal id, so a page costs the same with 20 or 2,000 journeys in the ledger.
 """

@@ -1,4 +1,4 @@
-"""The rows every figure reads, worked out once per page (issue 20): the period's journeys with
+"""The rows every figure reads, worked out once per page: the period's journeys with
 their journey days (the cohort), and every touch of theirs with the day it reached its customer.
 
 Both are written into temporary tables of the page's one read transaction

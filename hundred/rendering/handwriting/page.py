@@ -190,7 +190,7 @@ def place_address(lines: list[str], face: Face, geo: Geometry, problems: list[st
 
 def place_return_address(text: str, face: Face, geo: Geometry, problems: list[str]) -> list[Run]:
     """One small line: at the bottom of the window's return zone (DIN), or at the head of the
-    letter when the window has no room for it (#10).  Without a window (labels) the return
+    letter when the window has no room for it.  Without a window (labels) the return
     address belongs on the envelope, not on the letter."""
     if not text or geo.window is None:
         return []

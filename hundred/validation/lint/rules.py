@@ -1,4 +1,4 @@
-"""The Coleman linter: warnings where a valid journey neglects the customer (issue 11).
+"""The Coleman linter: warnings where a valid journey neglects the customer.
 
 `validate` says whether a journey works; these rules say whether it follows the method it claims:
 every phase has a touch, the choice is affirmed right after the sale, the customer never goes long

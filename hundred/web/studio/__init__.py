@@ -1,6 +1,6 @@
 """The journey studio: a marketer edits a journey and its templates in the browser and sees, as
 they type, validate's errors, the Coleman linter's warnings, the timeline, the touch under the
-cursor, a simulation and what the edit changes for journeys in flight (issue 19).
+cursor, a simulation and what the edit changes for journeys in flight.
 
 `build_studio_app` makes the studio as an app of its own, mounted at /studio: by `hundred up`'s
 web app behind the studio's password (`mount_studio`), and by `hundred studio` on 127.0.0.1 behind

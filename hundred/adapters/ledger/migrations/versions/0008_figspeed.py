@@ -1,4 +1,4 @@
-"""figspeed: covering indexes for the figures' SQL (issue 20: `/journeys` within 300 ms at 2,000 journeys)
+"""figspeed: covering indexes for the figures' SQL (`/journeys` within 300 ms at 2,000 journeys)
 
 Revision ID: 0008_figspeed
 Revises: 0007

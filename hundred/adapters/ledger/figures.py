@@ -5,9 +5,9 @@ the database counts, Python only reads the buckets (hundred/reports/figures/comp
 query is made per journey or per customer; a page costs the same dozen queries with 20 or 2,000
 journeys in the ledger. The customers are counted in two halves side by side, on two
 connections that see one snapshot (paired_reads.py), and the halves' counts added. Each half
-reads its touches once, into a temporary table that its queries share (hundred/adapters/ledger/figures_rows.py), and the covering indexes of migration
-0008_figspeed answer the reads without visiting the tables. One customer's story is
-deal_facts.py's."""
+reads its touches once, into a temporary table that its queries share (figures_rows.py), and
+the covering indexes of migration 0008_figspeed answer the reads without visiting the tables.
+One customer's story is deal_facts.py's."""
 
 from __future__ import annotations
 
@@ -427,10 +427,25 @@ class LedgerFigures:
         return deal_facts(self.ledger, deal_id, now)
 
 
+_COUNTED = (
+    "journeys",
+    "touches",
+    "days",
+    "errors",
+    "letters",
+    "tasks",
+    "deliveries",
+    "silences",
+    "affirm_late",
+    "referrals",
+)
+
+
 def _together(first: FigureFacts, second: FigureFacts) -> FigureFacts:
-    """Two halves' facts as one: the versions are the same (one snapshot), the counted buckets
-    add up (a key in both halves is counted twice over, which compute.py adds), and of what
-    needs attention the newest few of each kind per journey are kept, as one query would."""
+    """Two halves' facts as one. The versions are the same (one snapshot). The counted buckets
+    are put side by side: a key that both halves counted comes twice, and compute.py adds the
+    two. Of what needs attention, the newest few of each kind per journey are kept, as one
+    query over all customers would keep them."""
     together = FigureFacts(now=first.now, period=first.period, versions=first.versions)
     for name in _COUNTED:
         setattr(together, name, getattr(first, name) + getattr(second, name))
@@ -445,18 +460,5 @@ def _together(first: FigureFacts, second: FigureFacts) -> FigureFacts:
             together.attention.append(a)
     return together
 
-
-_COUNTED = (
-    "journeys",
-    "touches",
-    "days",
-    "errors",
-    "letters",
-    "tasks",
-    "deliveries",
-    "silences",
-    "affirm_late",
-    "referrals",
-)
 
 __all__ = ["LedgerFigures"]

@@ -427,27 +427,13 @@ class LedgerFigures:
         return deal_facts(self.ledger, deal_id, now)
 
 
-_COUNTED = (
-    "journeys",
-    "touches",
-    "days",
-    "errors",
-    "letters",
-    "tasks",
-    "deliveries",
-    "silences",
-    "affirm_late",
-    "referrals",
-)
-
-
 def _together(first: FigureFacts, second: FigureFacts) -> FigureFacts:
     """Two halves' facts as one. The versions are the same (one snapshot). The counted buckets
     are put side by side: a key that both halves counted comes twice, and compute.py adds the
     two. Of what needs attention, the newest few of each kind per journey are kept, as one
     query over all customers would keep them."""
     together = FigureFacts(now=first.now, period=first.period, versions=first.versions)
-    for name in _COUNTED:
+    for name in FigureFacts.COUNTED:
         setattr(together, name, getattr(first, name) + getattr(second, name))
     newest_first = sorted(
         first.attention + second.attention,

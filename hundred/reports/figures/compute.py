@@ -269,22 +269,7 @@ def journey_figures(versions: list[Figures]) -> Figures:
 def figures(facts: FigureFacts, journey: str | None = None, version: str | None = None) -> list[Figures]:
     """Every journey's figures (or one journey's), each with its versions; `version` keeps only
     that version of the journey in the total."""
-    grouped = {
-        name: _by_key(getattr(facts, name), _key)
-        for name in (
-            "journeys",
-            "touches",
-            "days",
-            "errors",
-            "letters",
-            "tasks",
-            "deliveries",
-            "silences",
-            "affirm_late",
-            "referrals",
-            "attention",
-        )
-    }
+    grouped = {name: _by_key(getattr(facts, name), _key) for name in (*FigureFacts.COUNTED, "attention")}
     per_journey: dict[str, list[Figures]] = defaultdict(list)
     for info in sorted(facts.versions, key=lambda v: (v.journey, v.first_received or facts.now)):
         if journey is not None and info.journey != journey:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 Key = tuple[str, str]  # (journey id, version)
 
@@ -169,6 +169,22 @@ class Attention:
 
 @dataclass
 class FigureFacts:
+    """What the ledger counted for a period. The lists named in `COUNTED` are buckets of counts:
+    two with the same key add up (compute.py adds them, so facts counted in parts can simply
+    be put together). `attention` is a list of customers, not of counts."""
+
+    COUNTED: ClassVar[tuple[str, ...]] = (
+        "journeys",
+        "touches",
+        "days",
+        "errors",
+        "letters",
+        "tasks",
+        "deliveries",
+        "silences",
+        "affirm_late",
+        "referrals",
+    )
     now: datetime
     period: Period
     versions: list[VersionInfo] = field(default_factory=list)

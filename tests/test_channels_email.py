@@ -5,6 +5,7 @@ Every delivery test runs with the in-memory DeliveryLog and with the real ledger
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -183,14 +184,51 @@ def test_wrong_password_fails_and_password_never_goes_out_in_clear(smtp, cert, l
 
 
 def test_crash_between_pending_and_send_then_retry_sends_once(smtp, log, tmp_path):
+    """The claim fails after the server holds the message's text: it never gets the closing dot,
+    keeps nothing, and the connection is closed at once (a QUIT would be read as text and hang)."""
     inbox, port = smtp()
-    cfg = config(tmp_path, f"smtp://127.0.0.1:{port}")
+    cfg = config(tmp_path, f"smtp://127.0.0.1:{port}", smtp_timeout=20)
+    started = time.monotonic()
     with pytest.raises(Crash):
         deliver(contact_email(), CrashingLog(log, at="sending"), cfg)
+    assert time.monotonic() - started < 5
+    time.sleep(0.3)
     assert log.state(KEY.delivery_key("email")) == "pending" and inbox.messages == []
     assert deliver(contact_email(), log, cfg).state == "sent"
     assert deliver(contact_email(), log, cfg).state == "already-sent"
     assert len(inbox.messages) == 1
+
+
+def test_a_run_killed_hard_before_its_claim_leaves_nothing_at_the_server(smtp, tmp_path):
+    """SIGKILL while claiming: the kernel closes the socket after the message's text but before
+    the closing dot, so the server drops it, and a retry (the row still `pending`) sends it once."""
+    import subprocess
+    import sys
+
+    inbox, port = smtp()
+    script = (
+        "import os, signal, sys\n"
+        "from hundred.adapters.channels.email import SmtpTarget, smtp_send\n"
+        "claim = lambda: os.kill(os.getpid(), signal.SIGKILL) if sys.argv[2] == 'kill' else True\n"
+        "smtp_send(SmtpTarget('127.0.0.1', int(sys.argv[1]), 'none'), 'a@acme.nl', ['b@example.nl'],\n"
+        "          b'Message-ID: <m@acme.nl>\\r\\nSubject: hi\\r\\n\\r\\nHallo\\r\\n', before_data=claim)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", script, str(port), "kill"], timeout=60)
+    assert killed.returncode == -9
+    time.sleep(0.5)
+    assert inbox.messages == []
+    subprocess.run([sys.executable, "-c", script, str(port), "claim"], timeout=60, check=True)
+    assert [str(r.message["Subject"]) for r in inbox.messages] == ["hi"]
+
+
+def test_lines_that_start_with_a_dot_arrive_as_written(smtp, log, tmp_path):
+    inbox, port = smtp()
+    content = contact_email()
+    dotted = dataclasses.replace(content, text=".. dots lead this line\n.\nand a lone dot above\n")
+    assert deliver(dotted, log, config(tmp_path, f"smtp://127.0.0.1:{port}")).state == "sent"
+    (received,) = inbox.messages
+    plain = received.message.get_body(("plain",)).get_content()
+    assert plain.replace("\r\n", "\n").startswith(".. dots lead this line\n.\nand a lone dot above\n")
 
 
 def test_crash_after_the_server_accepted_is_uncertain_not_resent(smtp, log, tmp_path):

@@ -6,13 +6,18 @@
 User and password are URL-decoded; credentials are never sent over an unencrypted connection unless
 the URL says `starttls=false`.
 
-The one ambiguous window: the delivery row is `pending` while connecting, STARTTLS, AUTH, MAIL FROM
-and RCPT TO, and becomes `sending` (a compare-and-set: of two runs, one sends) just before DATA,
-until the server's 250 is recorded as `sent`. A run that dies (or loses the connection) after DATA
-started leaves `sending` behind, and the server may or may not have accepted the message. A retry
-does NOT send again: it answers `uncertain`, naming the Message-ID to look up in the mail server's
-log. A clean refusal (connection refused, TLS or AUTH failure, MAIL FROM / RCPT TO / DATA refused
-with a reply code) means nothing was accepted: the row becomes `failed` and a retry sends.
+The one ambiguous window: the delivery row is `pending` while connecting, STARTTLS, AUTH, MAIL FROM,
+RCPT TO and the DATA command, and becomes `sending` (a compare-and-set: of two runs, one sends)
+once the server has said "354 go ahead" and holds the message's text, just before the closing dot,
+until the server's 250 is recorded as `sent`. Claiming there rather than before DATA leaves a kill
+only the moment between the claim's commit and the dot's leaving (no round trip, no message bytes):
+a run that dies before its claim is committed leaves a message without its closing dot, which an
+SMTP server drops (RFC 5321: only the end-of-data mark makes it take the message), and the row
+`pending`, so a retry sends. A run that dies (or loses the connection) after the claim leaves
+`sending` behind, and the server may or may not have accepted the message. A retry does NOT send
+again: it answers `uncertain`, naming the Message-ID to look up in the mail server's log. A clean
+refusal (connection refused, TLS or AUTH failure, MAIL FROM / RCPT TO / DATA refused with a reply
+code) means nothing was accepted: the row becomes `failed` and a retry sends.
 
 The outbox has no such window: a file is written to a temporary name, then linked to
 `<Message-ID local part>.eml`; an existing file means sent.
@@ -28,6 +33,7 @@ from __future__ import annotations
 import email.policy
 import functools
 import os
+import re
 import smtplib
 import ssl
 import tempfile
@@ -125,10 +131,12 @@ def smtp_send(
 ) -> str:
     """One SMTP transaction; returns the server's final reply. Raises SmtpRefused or SmtpUncertain.
 
-    `before_data` runs once the server has accepted sender and recipients, just before DATA (the
-    channel records `sending` there, so a failure while connecting leaves the row `pending`); when
-    it returns False the transaction is abandoned with NotClaimed. `smtputf8`: the addresses that
-    need SMTPUTF8 (a server that does not offer it refuses, before anything is sent)."""
+    `before_data` runs once the server has accepted sender and recipients, answered DATA with 354
+    and been sent the message's text, just before the closing dot (the channel records `sending`
+    there, so a failure up to then leaves the row `pending`); when it returns False, or raises, the
+    connection is closed without the dot, so the server discards the message (NotClaimed, or the
+    error). `smtputf8`: the addresses that need SMTPUTF8 (a server that does not offer it refuses,
+    before anything is sent)."""
     context = tls_context(target.cafile)
     where = f"{target.host}:{target.port}"
     try:
@@ -140,6 +148,7 @@ def smtp_send(
     except (OSError, smtplib.SMTPException) as exc:
         raise SmtpRefused(f"could not connect to the SMTP server {where}: {exc}") from exc
     data_started = False
+    mid_data = False  # between the 354 and the server's answer to the closing dot
     try:
         conn.ehlo()
         encrypted = target.tls == "implicit"
@@ -172,15 +181,20 @@ def smtp_send(
             code, reply = conn.rcpt(rcpt)
             if code not in (250, 251):
                 raise SmtpRefused(f"RCPT TO {rcpt} refused: {code} {reply.decode(errors='replace')}")
+        code, reply = conn.docmd("data")
+        if code != 354:
+            raise SmtpRefused(f"DATA refused: {code} {_said(reply)}")
+        mid_data = True
+        conn.send(dot_stuffed(data))  # all but the closing dot: without it, the server keeps nothing
         if before_data is not None and not before_data():
             raise NotClaimed()
         data_started = True
-        code, reply = conn.data(data)
+        conn.send(b".\r\n")
+        code, reply = conn.getreply()
+        mid_data = False
         if code != 250:
-            raise SmtpRefused(f"message refused after DATA: {code} {reply.decode(errors='replace')}")
-        return f"{code} {reply.decode(errors='replace')}"
-    except smtplib.SMTPDataError as exc:  # the server answered DATA with a refusal: not accepted
-        raise SmtpRefused(f"DATA refused: {exc.smtp_code} {_said(exc.smtp_error)}") from exc
+            raise SmtpRefused(f"message refused after DATA: {code} {_said(reply)}")
+        return f"{code} {_said(reply)}"
     except (SmtpRefused, SmtpUncertain, NotClaimed):
         raise
     except (OSError, smtplib.SMTPException) as exc:
@@ -188,10 +202,26 @@ def smtp_send(
             raise SmtpUncertain(f"connection to {where} broke after DATA started: {exc!r}") from exc
         raise SmtpRefused(f"SMTP with {where} failed before DATA: {exc!r}") from exc
     finally:
+        _hang_up(conn, abandon=mid_data)
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """The message as DATA's body (RFC 5321 4.5.2), as smtplib's `data` sends it: a line that
+    starts with '.' gets another, and it ends with CRLF; the closing '.' CRLF is sent apart."""
+    body = re.sub(rb"(?m)^\.", b"..", data)
+    return body if body.endswith(b"\r\n") else body + b"\r\n"
+
+
+def _hang_up(conn: smtplib.SMTP, abandon: bool) -> None:
+    """QUIT politely; mid-DATA, close instead: a QUIT there would be read as the message's text,
+    and a connection closed before the closing dot makes the server drop the message."""
+    if not abandon:
         try:
             conn.quit()
+            return
         except (OSError, smtplib.SMTPException):
-            conn.close()
+            pass
+    conn.close()
 
 
 def message_bytes(msg: EmailMessage) -> bytes:

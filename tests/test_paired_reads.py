@@ -5,6 +5,7 @@ add up (a touch delivered between their starts counted by one half only)."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -48,14 +49,19 @@ def test_both_halves_see_one_snapshot_while_a_writer_commits(ledger):
 
 
 def test_an_error_in_either_half_is_raised_after_both_have_ended(ledger):
-    ended = threading.Event()
+    """The first half fails while the second is still reading: its error comes out only once the
+    second has ended too, so no half is left reading on a connection that is being closed."""
+    failing, ended = threading.Event(), threading.Event()
 
     def slow_then_fine(conn):
+        assert failing.wait(10)
+        time.sleep(0.3)  # still at work well after the first half has raised
         conn.execute(EVENTS)
         ended.set()
         return 1
 
     def fails(conn):
+        failing.set()
         raise ValueError("the first half failed")
 
     with pytest.raises(ValueError, match="first half"):

@@ -11,6 +11,7 @@ One customer's story is deal_facts.py's."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -97,12 +98,11 @@ class LedgerFigures:
         """The customers in two halves (odd and even journey rows), counted side by side on two
         connections that see one snapshot (paired_reads.py); every figure is a sum of counts,
         so the halves' buckets are simply put together."""
-        first, second = side_by_side(
-            self.ledger,
-            lambda conn: self._count(conn, FigureFacts(now=now, period=period), journey, Share(0, 2)),
-            lambda conn: self._count(conn, FigureFacts(now=now, period=period), journey, Share(1, 2)),
-        )
-        return _together(first, second)
+
+        def half(k: int) -> Callable[[Connection], FigureFacts]:
+            return lambda conn: self._count(conn, FigureFacts(now=now, period=period), journey, Share(k, 2))
+
+        return _together(*side_by_side(self.ledger, half(0), half(1)))
 
     def _count(self, conn: Connection, facts: FigureFacts, journey: str | None, share: Share) -> FigureFacts:
         facts.versions = self._versions(conn, journey)

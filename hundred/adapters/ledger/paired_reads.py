@@ -42,7 +42,7 @@ def side_by_side(ledger: Ledger, first: Callable[[Connection], A], second: Calla
     """`first` on this thread and `second` on another, each in a read transaction of its own
     that sees the same snapshot of the ledger; both results. If either fails, both have ended
     before the error is raised (the first's error wins)."""
-    engine = ledger._reader.kw["bind"]
+    engine = ledger.reader_engine
     if isinstance(engine.pool, StaticPool):  # an in-memory ledger: one connection
         with ledger._read() as session:
             conn = session.connection()

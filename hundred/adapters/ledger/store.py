@@ -76,10 +76,11 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
 
     def __init__(self, writer: Engine, reader: Engine | None = None, *, clock: Clock = utcnow):
         self.engine = writer
+        self.reader_engine = reader or writer  # SQLite: a second engine whose transactions only read
         self.clock = clock
         self._writer = sessionmaker(writer, expire_on_commit=False)
         self._reader = sessionmaker(reader or writer, expire_on_commit=False)
-        self._engines = {writer, reader or writer}
+        self._engines = {writer, self.reader_engine}
 
     # -- opening -------------------------------------------------------------------------------
 

@@ -75,3 +75,13 @@ def test_operator_commands_find_the_running_up_and_its_clock_through_its_home(ho
         os.close(held)
     assert not local.is_running(home) and local.prefect_api_url(home) is None  # up.json alone is stale
     assert bootstrap.settings().day_seconds != 5.0
+
+
+def test_up_batches_prefects_task_run_recording_unless_the_operator_says_otherwise(home, monkeypatch):
+    """A burst's task runs reach the Prefect UI as they happen (deployments.SERVER_SETTINGS), and
+    an operator's own value wins."""
+    monkeypatch.delenv("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", raising=False)
+    monkeypatch.setenv("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL", "5")
+    env = supervisor.Supervisor(home, free_port(), free_port(), day_seconds=None, demo=False).environment()
+    assert env["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE"] == "100"
+    assert env["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL"] == "5"

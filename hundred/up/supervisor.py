@@ -42,6 +42,7 @@ from typing import Any, Protocol, TextIO
 from hundred import bootstrap
 from hundred.adapters.prefect.scheduler import PrefectScheduler
 from hundred.reports.counting import plural
+from hundred.service import deployments
 from hundred.service.local import lock_file, read_up, up_file, write_json_atomic
 from hundred.service.no_prefect import NoPrefect
 from hundred.service.settings import Settings
@@ -251,12 +252,8 @@ class Supervisor:
         # "database is locked" (the server retries, but logs a traceback each time)
         env.setdefault("PREFECT_SERVER_DATABASE_TIMEOUT", "30")
         env.setdefault("PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT", "30")
-        # Prefect records each task run from its client's events, by default one event per
-        # database transaction: in a burst of 400 touches it was 128 task runs behind 5 s after
-        # the runs had ended, so the UI showed deliveries late. A batch of up to 100 events, at
-        # least every second, kept up (bench/burst.py).
-        env.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "100")
-        env.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL", "1")
+        for name, value in deployments.SERVER_SETTINGS.items():  # unless the operator set them
+            env.setdefault(name, value)
         if self.day_seconds:
             env["HUNDRED_DAY_SECONDS"] = repr(float(self.day_seconds))
         return env

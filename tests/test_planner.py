@@ -1,4 +1,4 @@
-"""The planner: when each touch happens for one customer (PRODUCT.md §3, "Timing" and "Gate").
+"""The planner: when each touch happens for one customer (planner.py's timing rules, the gate among them).
 
 Each test uses a small journey made for it and a deal with a chosen close moment; the expected
 dates were worked out by hand on a calendar, and the comment beside each says how. Times are
@@ -198,7 +198,7 @@ def letter_journey(day: int, lead_days: int = 2) -> str:
 
 
 def test_letter_print_by_product_example(make_journey, make_deal):
-    # PRODUCT.md: arrive Tue 6 Jan 2026 with lead_days 2 -> print by Fri 2 Jan 2026
+    # arrive Tue 6 Jan 2026 with lead_days 2 -> print by Fri 2 Jan 2026
     # (open days before Tue 6 Jan: Mon 5 Jan is the 1st, Fri 2 Jan the 2nd).
     # Close Mon 1 Dec 2025: 30 days to Wed 31 Dec, so Tue 6 Jan 2026 is day 36.
     t = touches(make_journey, letter_journey(36), make_deal("2025-12-01T10:00:00+01:00"))

@@ -1,4 +1,4 @@
-"""Post that arrives on time (PRODUCT.md §3 and §7): per-destination transit and the
+"""Post that arrives on time (planner.py's timing rule 4): per-destination transit and the
 morning batch cut-off, from the journey language through the planner to `run_at` and simulate.
 
 Dates were worked out by hand on a November 2026 calendar (Mon 2, Mon 9, Mon 16, Mon 23 and

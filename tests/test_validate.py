@@ -871,7 +871,7 @@ def _assert_reported(checked, case: Case) -> None:
 
 
 def test_every_problem_comes_with_a_hint(make_journey):
-    """Each error says how to fix it (PRODUCT.md §3): no problem in the corpus may lack its hint line."""
+    """Each error says how to fix it (README: `hundred validate`): no problem in the corpus may lack its hint line."""
     bare = []
     for case in CASES:
         if case.id in BUGS and "ValueError" in BUGS[case.id]:

@@ -1,4 +1,4 @@
-"""The deal payload the CRM sends when a deal closes (PRODUCT.md §4).
+"""The deal payload the CRM sends when a deal closes (README: "For the CRM"; examples/deal-nl.json).
 
 The model is deliberately the single source of truth for merge fields: the validator walks it to
 decide whether `{{ contact.frist_name }}` is a typo, so a field added here becomes usable in every

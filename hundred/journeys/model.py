@@ -1,4 +1,4 @@
-"""The journey a marketer writes in YAML (PRODUCT.md §3), as pydantic models.
+"""The journey a marketer writes in YAML (README: "For marketers"), as pydantic models.
 
 The models check shape and single values; rules that look across the journey (phase order, unique
 ids, the affirm gate, templates on disk) live in `validate.py`, which also turns errors into

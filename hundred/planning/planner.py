@@ -1,6 +1,6 @@
 """Journey + Deal → Plan: when each touch happens for one customer. A pure function of its inputs.
 
-The timing rules of PRODUCT.md §3, in the order they apply:
+The timing rules, in the order they apply (the README's `hundred plan` shows them at work):
 1. Day 0 is the close date in the recipient's zone (the contact's for emails, letters and
    webhooks; the journey's for tasks, which follow the owner's working day).
 2. A touch's day is a calendar day; a closed day (weekend, holiday, `closed:`) moves it to the

@@ -1,4 +1,4 @@
-"""What a template sees: the deal's parts plus `journey`, `touch` and `sender` (PRODUCT.md §4).
+"""What a template sees: the deal's parts plus `journey`, `touch` and `sender` (README: "For marketers").
 
 Built in one place so the planner's titles, the preview and the runtime render the same text.
 """

@@ -1,5 +1,5 @@
 """The filters hundred adds to Jinja's: `date`, `time`, `money`, `number`, `postcode` in the journey's
-locale, and `json` for webhook bodies (PRODUCT.md §4); and Jinja's own `center`, `indent`, `wordwrap`,
+locale, and `json` for webhook bodies (README: "For marketers"); and Jinja's own `center`, `indent`, `wordwrap`,
 `truncate`, `format`, `replace`, `join`, `batch`, `slice` and `attr` with their arguments checked
 against the render budgets before they run."""
 

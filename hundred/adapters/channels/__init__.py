@@ -1,4 +1,4 @@
-"""The channels: rendered content out to the world, exactly once (PRODUCT.md §6).
+"""The channels: rendered content out to the world, exactly once (README: "Delivery").
 
 `deliver(content, log, config)` picks the channel by the content's type. Channels import only the
 core (and smtplib, httpx, icalendar); the delivery log is the service's `DeliveryLog` port

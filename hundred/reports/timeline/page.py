@@ -1,4 +1,4 @@
-"""One customer's 100-day plan as a self-contained HTML page (PRODUCT.md §3).
+"""One customer's 100-day plan as a self-contained HTML page (README: `hundred plan --html`).
 
 `render_timeline_html(plan)` takes the `--json` output of `hundred plan` and returns one HTML page
 with a visual timeline (phases as bands, touches as channel markers with details on hover, focus or

@@ -289,7 +289,6 @@ def start_prefect_server(
     env = base_env(prefect_home)
     if database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
-    env.update(deployments.SERVER_SETTINGS)  # as `hundred up` and the README's pool server
     env.update(settings or {})
     with open(log, "ab") as out:
         proc = subprocess.Popen(

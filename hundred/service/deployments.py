@@ -18,8 +18,8 @@ RETIRED_RUN_TOUCH = "run-touch/run-touch"
 # Prefect records each task run from its client's events, by default one event per database
 # transaction: in a burst of 400 touches it was 128 task runs behind 5 s after the runs had ended,
 # so the UI showed deliveries late. A batch of up to 100 events, at least every second, kept up
-# (bench/burst.py). `hundred up` starts its server with these (unless set), the README asks the
-# same of a pool's server, and the tests' Prefect servers use them too.
+# (bench/burst.py). `hundred up` starts its server with these (unless set), and the README asks
+# the same of a pool's server.
 SERVER_SETTINGS: dict[str, str] = {
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",

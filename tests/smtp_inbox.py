@@ -49,6 +49,7 @@ class Inbox:
         self._hold: dict[str, str] = {}  # address → "RCPT" or "DATA"
         self._held: dict[str, threading.Event] = {}
         self._released: set[str] = set()
+        self._lose: set[str] = set()
         self._release_all = False
         self._lock = threading.Lock()
         self._controller: Controller | None = None
@@ -62,11 +63,15 @@ class Inbox:
         self._hold[address] = at
         return self._held.setdefault(address, threading.Event())
 
-    def release(self, address: str | None = None) -> None:
-        """Let `address`'s held transaction go on (every held one when None)."""
+    def release(self, address: str | None = None, keep: bool = True) -> None:
+        """Let `address`'s held transaction go on (every held one when None). `keep=False`: a
+        transaction held at DATA is then lost, as by a server that crashed before it stored the
+        message (nothing kept, a 451 to a client that may be gone); later ones are kept."""
         if address is None:
             self._release_all = True
         else:
+            if not keep:
+                self._lose.add(address)
             self._released.add(address)
 
     async def _wait_if_held(self, address: str, at: str) -> None:
@@ -91,6 +96,9 @@ class Inbox:
             return self.refuse_data
         for address in envelope.rcpt_tos:  # the message is complete; the 250 waits
             await self._wait_if_held(address, "DATA")
+            if address in self._lose:
+                self._lose.discard(address)
+                return "451 4.3.0 lost before it was stored"
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         with self._lock:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))

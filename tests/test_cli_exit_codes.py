@@ -21,6 +21,8 @@ from ports import free_port
 from hundred import bootstrap
 from hundred.cli import app
 from hundred.deals.model import parse_deal
+from hundred.planning.identity import TouchKey
+from hundred.planning.states import Moves
 from hundred.service.settings import Settings
 from hundred.service.simulate import VirtualScheduler
 
@@ -230,3 +232,27 @@ def test_status_of_every_journey_counts_each_deals_touches_by_state(running):
     for t in touches:
         expected[t["state"]] = expected.get(t["state"], 0) + 1
     assert mine["touches"] == expected and sum(expected.values()) == len(touches) > 0
+
+
+# -- an email in doubt ------------------------------------------------------------------------------
+
+
+def test_retry_of_an_email_in_doubt_asks_what_the_mail_log_shows_and_a_finding_needs_a_doubt(running):
+    """A killed run left next-steps-email `sending` (the server may have it): a plain retry is
+    refused with the Message-ID and both answers; a finding for a touch not in doubt is refused."""
+    ledger = bootstrap.ledger(Settings(home=running / "home"))
+    for touch in ("next-steps-email", "one-month-email"):
+        assert ledger.move("D-1", touch, Moves.FAIL, error="a run died")
+    journey = ledger.journey("D-1")
+    key = TouchKey("D-1", journey.journey_id, journey.version, "next-steps-email")
+    ledger.begin_delivery(key.delivery_key("email"), "D-1", "next-steps-email", "email", key.message_id())
+    assert ledger.mark_delivery(key.delivery_key("email"), "sending")
+    ledger.close()
+    plain = hundred_cli("retry", "D-1", "next-steps-email")
+    assert plain.returncode == 1 and plain.stdout == ""
+    (line,) = plain.stderr.strip().splitlines()
+    assert line.startswith(f"D-1 · next-steps-email may already have been delivered (Message-ID {key.message_id()})")
+    assert "hundred retry D-1 next-steps-email --delivered" in line and "`--not-delivered`" in line
+    wrong = hundred_cli("retry", "D-1", "one-month-email", "--not-delivered")
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip().startswith("nothing of D-1 · one-month-email is in doubt"), wrong.stderr

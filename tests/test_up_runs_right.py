@@ -13,6 +13,7 @@ A traceback in any part's log fails a test, unless the test expects that fault.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import random
@@ -159,13 +160,17 @@ class Up:
 
     def kill_hard(self) -> None:
         """Power loss: SIGKILL to the supervisor and everything it started, every process group
-        (the parts, the flow runs they started) at once."""
-        doomed = descendants(self.proc.pid) | {self.proc.pid}
-        for pid in doomed:
-            try:
+        (the parts, the flow runs they started). Each is frozen (SIGSTOP) first, and the tree walked
+        again until nothing new appears, so none can start a survivor between the walk and the kill."""
+        frozen: set[int] = set()
+        while doomed := (descendants(self.proc.pid) | {self.proc.pid}) - frozen:
+            for pid in doomed:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+            frozen |= doomed
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.proc.wait(30)
 
     def stop(self) -> None:
@@ -369,9 +374,10 @@ def test_compressed_days_with_a_real_smtp_server_need_an_explicit_flag(tmp_path)
 
 
 def test_killed_hard_three_times_up_comes_back_in_seconds_and_every_email_goes_out_once(tmp_path, inbox):
-    """Power loss while 20 deals are in flight, three times at random moments: every process group
-    SIGKILLed. After each, `up` is back (its /healthz ok) within seconds on the same ports, takes
-    over what the dead one held, and in the end every email reached the SMTP server exactly once."""
+    """Power loss while 20 deals are in flight, three times (the first while the mail server holds
+    two emails, then at random moments): every process group SIGKILLed. After each, `up` is back (its /healthz ok) within seconds on the same ports, takes
+    over what the dead one held, and in the end every email reached the SMTP server exactly once:
+    those a kill left in doubt once the operator has said what the mail server's log shows."""
     day = 6.0
     up = Up(
         make_site(tmp_path),
@@ -386,11 +392,21 @@ def test_killed_hard_three_times_up_comes_back_in_seconds_and_every_email_goes_o
     try:
         up.wait_healthy()
         deals = [f"K-{n:02d}" for n in range(20)]
+        # The first kill falls while the mail server holds K-00's and K-01's first emails after
+        # their closing dot (each claimed `sending`, its 250 not yet answered): both are left in
+        # doubt. Released after the kill, the server keeps K-00's and loses K-01's.
+        held = [inbox.hold_for(f"{d.lower()}@example.nl", at="DATA") for d in ("K-00", "K-01")]
         sender = threading.Thread(target=lambda: [up.post_deal("/hooks/deal-closed", deal(d)) for d in deals])
         sender.start()
-        for _kill in range(3):
-            time.sleep(rng.uniform(2.0, 3 * day))
+        for kill in range(3):
+            if kill == 0:
+                assert all(h.wait(120) for h in held), "the two held emails never reached the SMTP server"
+            else:
+                time.sleep(rng.uniform(2.0, 3 * day))
             up.kill_hard()
+            if kill == 0:
+                inbox.release("k-00@example.nl")
+                inbox.release("k-01@example.nl", keep=False)
             up.start()
             back_in.append(up.wait_healthy())
         sender.join(120)
@@ -398,37 +414,48 @@ def test_killed_hard_three_times_up_comes_back_in_seconds_and_every_email_goes_o
         for d in deals:  # a POST the kill cut off is sent again, as a CRM would
             if ledger.journey(d) is None and not ledger.intakes(deal_id=d):
                 assert up.post_deal("/hooks/deal-closed", deal(d)).status_code == 202
-        expected = {f"<{d}.first-100-days.{t}@localhost>" for d in deals for t in ("hello", "check-in", "tip")}
+        emails = {(d, t): f"<{d}.first-100-days.{t}@localhost>" for d in deals for t in ("hello", "check-in", "tip")}
 
-        def all_sent() -> bool:
-            counts = collections.Counter(inbox.message_ids())
-            return expected <= set(counts)
+        def doubt(row: Any) -> bool:
+            return row.state == "failed" and "may already have been delivered" in (row.error or "")
 
+        def settled() -> bool:  # every email delivered, or waiting for the operator's look at the mail log
+            rows = {(t.deal_id, t.touch_id): t for t in ledger.touches() if t.deal_id in deals}
+            return all(k in rows and (rows[k].state == "delivered" or doubt(rows[k])) for k in emails)
+
+        serve_log = up.home / "logs" / "serve.log"
+        wait_for(settled, 300, "every email delivered or in doubt", up.proc, serve_log, 1)
+        # A kill after a claim and before the closing dot (or before the 250 was recorded) leaves the
+        # email in doubt: never sent again on a guess. The operator looks its Message-ID up in the
+        # mail server's log and says what it shows; `hundred retry` then records it or sends it once.
+        in_doubt = {(t.deal_id, t.touch_id) for t in ledger.touches() if t.deal_id in deals and doubt(t)}
+        assert {("K-00", "hello"), ("K-01", "hello")} <= in_doubt, in_doubt
+        arrived_before = set(inbox.message_ids())
+        for d, t in sorted(in_doubt):
+            plain = up.cli("retry", d, t, check=1)
+            assert "may already have been delivered" in plain.stderr and "--not-delivered" in plain.stderr
+            up.cli("retry", d, t, "--delivered" if emails[d, t] in arrived_before else "--not-delivered")
         wait_for(
-            all_sent, 300, "every deal's three emails at the SMTP server", up.proc, up.home / "logs" / "serve.log", 1
+            lambda: set(emails.values()) <= set(inbox.message_ids()),
+            300,
+            "every deal's three emails at the SMTP server",
+            up.proc,
+            serve_log,
+            1,
         )
         time.sleep(2 * day)  # anything sent twice would have arrived by now
         counts = collections.Counter(inbox.message_ids())
         doubled = {m: n for m, n in counts.items() if n > 1}
-        lost = expected - set(counts)
-        rows = [t for t in ledger.touches() if t.deal_id in deals]
-        states = {(t.deal_id, t.touch_id): t.state for t in rows}
-        # A kill between the SMTP server's "250 OK" and the ledger's write leaves the email in doubt:
-        # it is never sent again, and waits failed for the operator ("check the mail server's log").
-        in_doubt = {
-            f"<{t.deal_id}.first-100-days.{t.touch_id}@localhost>"
-            for t in rows
-            if t.state == "failed" and "may already have been delivered" in (t.error or "")
-        }
+        lost = set(emails.values()) - set(counts)
+        states = {(t.deal_id, t.touch_id): t.state for t in ledger.touches() if t.deal_id in deals}
         print(
             f"\nkilled 3 times; back (healthz ok) in {', '.join(f'{s:.1f} s' for s in back_in)}; "
-            f"{len(counts)} emails at SMTP, {len(doubled)} twice, {len(lost)} lost; touches: "
-            f"{sum(s == 'delivered' for s in states.values())} delivered of {len(states)}, "
-            f"{len(in_doubt)} in doubt (sent, the outcome not recorded before the kill)"
+            f"{len(in_doubt)} emails in doubt ({len({emails[k] for k in in_doubt} & arrived_before)} of them had "
+            f"arrived), settled by the operator; {len(counts)} emails at SMTP, {len(doubled)} twice, {len(lost)} "
+            f"lost; touches: {sum(s == 'delivered' for s in states.values())} delivered of {len(states)}"
         )
         assert not doubled and not lost
-        assert sum(s == "delivered" for s in states.values()) == len(states) - len(in_doubt)
-        assert in_doubt <= set(counts)  # what the operator is asked to check did reach the server
+        assert all(s == "delivered" for s in states.values()), {k: s for k, s in states.items() if s != "delivered"}
         # Goal: back within 30 s. Prefect's own SQLite sometimes stalls a write for its whole 60 s
         # busy timeout after a hard kill (seen once in twelve comebacks: 75 s, the docket's
         # mark_deployments_ready waiting 60 s); one such comeback is allowed, never two.

@@ -295,19 +295,34 @@ def cancel(
 def retry(
     deal: Annotated[str, typer.Argument(help="The deal id.")],
     touch: Annotated[str, typer.Argument(help="The failed touch, e.g. next-steps-email.")],
+    delivered: Annotated[
+        bool | None,
+        typer.Option(
+            "--delivered/--not-delivered",
+            help="For an email that may already have been delivered: what the mail server's log shows "
+            "for its Message-ID. --delivered records it as sent; --not-delivered sends it now.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a failed touch again, once its cause is fixed (a template, the mail server).
 
-    Template text is read when the touch runs, so a corrected template is what goes out; an email
-    that may already have been delivered is still not sent twice.
+    Template text is read when the touch runs, so a corrected template is what goes out. An email
+    that may already have been delivered (a run died while the mail server took it) is never sent
+    again on a guess: look its Message-ID up in the mail server's log and say what you found.
 
     \b
-    Example:
+    Examples:
       hundred retry D-1042 next-steps-email
+      hundred retry D-1042 next-steps-email --not-delivered   # not in the mail log: send it
+      hundred retry D-1042 next-steps-email --delivered       # in the mail log: record it as sent
     """
+    from hundred.service.in_doubt import Checked  # lazy: the runtime stack stays out of `hundred validate`
+
     runtime = _runtime()
+    checked = None if delivered is None else Checked.DELIVERED if delivered else Checked.NOT_DELIVERED
     try:
-        outcome = runtime.retry(deal, touch)
+        outcome = runtime.retry(deal, touch, checked)
     except (LookupError, ValueError) as exc:
         raise user_error(exc) from None
     out.print(f"{deal} · {touch}: {outcome.detail} (now {outcome.state})")

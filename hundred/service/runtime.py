@@ -35,7 +35,9 @@ from hundred.planning.planner import Facts, Plan, PlannedTouch, plan
 from hundred.planning.states import COMPLETE, Moves, TouchState
 from hundred.rendering.content import Rendered
 from hundred.rendering.touch import render_touch
+from hundred.service import in_doubt
 from hundred.service.guard import UnlessCancelled, Withdrawn
+from hundred.service.in_doubt import Checked
 from hundred.service.outcomes import ClosedResult, Report, TouchOutcome
 from hundred.service.ports import Deliver, DeliveryResult, Ledger, Scheduler
 from hundred.service.records import JourneyRow, NewTouch, TouchRow
@@ -325,9 +327,10 @@ class Runtime:
             self.after_complete(deal_id)
         return self._outcome(deal_id, touch_id, "done")
 
-    def retry(self, deal_id: str, touch_id: str) -> TouchOutcome:
+    def retry(self, deal_id: str, touch_id: str, checked: Checked | None = None) -> TouchOutcome:
         """Run a failed touch again now (after its template or the mail server was fixed); the
-        delivery rules still hold, so an email that may have gone is not sent twice."""
+        delivery rules still hold, so an email that may have gone is not sent twice. An email in
+        doubt runs again only with `checked`, the operator's reading of the mail server's log."""
         row = self.ledger.touch(deal_id, touch_id)
         if row is None:
             journey = self.ledger.journey(deal_id)
@@ -335,6 +338,8 @@ class Runtime:
             raise LookupError(_no_touch(deal_id, touch_id, known, journey is not None))
         if row.state != T.FAILED:
             raise ValueError(f"'{touch_id}' is {row.state}; only a failed touch is run again")
+        for line in in_doubt.settle(self.ledger, deal_id, touch_id, checked):
+            log.info("%s · %s: %s", deal_id, touch_id, line)
         ctx = self._context(deal_id)
         now = self.now()
         moment = self.moment(now, ctx.clock if ctx else Clock(now, now))

@@ -277,7 +277,7 @@ def send_message(
     if target is None:
         return _to_outbox(data, dkey, message_id, log, config)
     if state == SENDING:
-        return _uncertain(message_id, target, "an earlier run started sending it and did not record the outcome")
+        return _uncertain(key, message_id, target, "an earlier run started sending it and did not record the outcome")
 
     claimed = []
 
@@ -298,24 +298,25 @@ def send_message(
     except NotClaimed:
         if current_state(log, key, channel, message_id) == SENT:
             return DeliveryResult("already-sent", f"already sent (Message-ID {message_id})", message_id)
-        return _uncertain(message_id, target, "another run is sending it now")
+        return _uncertain(key, message_id, target, "another run is sending it now")
     except SmtpRefused as exc:
         # only this run's own row: never overwrite another run's `sending`
         mine = (SENDING,) if claimed == [True] else (PENDING, FAILED)
         log.mark_delivery(dkey, FAILED, detail=str(exc), from_states=mine)
         return DeliveryResult("failed", f"not sent: {exc}", message_id)
     except SmtpUncertain as exc:
-        return _uncertain(message_id, target, str(exc))
+        return _uncertain(key, message_id, target, str(exc))
     detail = f"accepted by {target.host}:{target.port}: {reply}"
     log.mark_delivery(dkey, SENT, detail=detail, from_states=(SENDING,))
     return DeliveryResult("sent", detail, message_id)
 
 
-def _uncertain(message_id: str, target: SmtpTarget, why: str) -> DeliveryResult:
+def _uncertain(key: TouchKey, message_id: str, target: SmtpTarget, why: str) -> DeliveryResult:
     return DeliveryResult(
         "uncertain",
         f"may already have been delivered (Message-ID {message_id}); check the mail server's log "
-        f"({target.host}) before retrying: {why}",
+        f"({target.host}), then `hundred retry {key.deal} {key.touch} --delivered` if it is there or "
+        f"`--not-delivered` if it is not: {why}",
         message_id,
     )
 

@@ -72,6 +72,16 @@ class DeliveriesAndLetters:
             record = session.scalar(select(DeliveryRecord).where(DeliveryRecord.key == key))
             return _from_record(DeliveryRow, record) if record else None
 
+    def touch_deliveries(self, deal_id: str, touch_id: str) -> list[DeliveryRow]:
+        """Every channel's delivery row of one touch (an email touch has one; oldest first)."""
+        with self._read() as session:
+            records = session.scalars(
+                select(DeliveryRecord)
+                .where(DeliveryRecord.deal_id == deal_id, DeliveryRecord.touch_id == touch_id)
+                .order_by(DeliveryRecord.id)
+            ).all()
+            return [_from_record(DeliveryRow, r) for r in records]
+
     def mark_delivery(
         self, key: str, state: str, detail: str | None = None, from_states: Collection[str] | None = None
     ) -> bool:

@@ -46,7 +46,7 @@ _socket_send = smtplib.SMTP.send
 
 def _watched_send(self: smtplib.SMTP, data: bytes | str) -> None:
     _socket_send(self, data)
-    if isinstance(data, bytes) and data.endswith(b"\r\n.\r\n") or data == b".\r\n":
+    if isinstance(data, bytes) and (data.endswith(b"\r\n.\r\n") or data == b".\r\n"):
         _dot_sent[threading.get_ident()] = time.monotonic()
 
 

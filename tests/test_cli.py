@@ -326,3 +326,25 @@ def test_the_broken_example_in_the_readme_says_what_the_readme_shows(cmd, in_rep
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert code == 1
     assert err.strip() in readme
+
+
+def test_a_named_command_is_built_alone_and_answers_exactly_as_in_the_whole_app():
+    """`main` builds only the command argv names (Typer would build all of them first): its help,
+    usage and errors read the same; no command, a typo or a global --help gets the whole app."""
+    from typer.testing import CliRunner
+
+    from hundred.cli.app import only_the_named
+
+    runner = CliRunner()
+    names = [c.name or c.callback.__name__.replace("_", "-") for c in cli.app.registered_commands]
+    names += [g.name for g in cli.app.registered_groups]
+    assert {"validate", "retry", "deal-closed", "import", "letters", "task"} <= set(names)
+    for name in names:
+        for argv in ([name, "--help"], ["--debug", name, "--no-such-option"]):
+            pruned = only_the_named(cli.app, argv)
+            assert len(pruned.registered_commands) + len(pruned.registered_groups) == 1, argv
+            alone = runner.invoke(pruned, argv, prog_name="hundred")
+            whole = runner.invoke(cli.app, argv, prog_name="hundred")
+            assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), argv
+    for argv in ([], ["--help"], ["valdate", "journeys"], ["--debug"]):
+        assert only_the_named(cli.app, argv) is cli.app, argv

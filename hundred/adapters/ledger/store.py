@@ -79,7 +79,7 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
         self.reader_engine = reader or writer  # SQLite: a second engine whose transactions only read
         self.clock = clock
         self._writer = sessionmaker(writer, expire_on_commit=False)
-        self._reader = sessionmaker(reader or writer, expire_on_commit=False)
+        self._reader = sessionmaker(self.reader_engine, expire_on_commit=False)
         self._engines = {writer, self.reader_engine}
 
     # -- opening -------------------------------------------------------------------------------

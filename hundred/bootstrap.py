@@ -20,24 +20,29 @@ import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hundred.adapters import crm as crm_apis
-from hundred.adapters.channels import ChannelConfig, deliver as deliver_through
 from hundred.adapters.ledger import Ledger as SqlLedger
 from hundred.adapters.ledger.figures import LedgerFigures
-from hundred.adapters.prefect.scheduler import PrefectScheduler
-from hundred.adapters.printfiles.files import write_batch
-from hundred.rendering.content import Rendered
-from hundred.service.enrichment import CrmApi
 from hundred.service.figures import JourneyFigures
-from hundred.service.intake import Intake
 from hundred.service.local import prefect_api_url, read_up
 from hundred.service.no_prefect import NoPrefect
-from hundred.service.ports import Deliver, DeliveryLog, DeliveryResult, Ledger, Scheduler
-from hundred.service.printroom.service import PrintRoom
-from hundred.service.runtime import Runtime, utcnow
+from hundred.service.ports import Deliver, DeliveryLog, DeliveryResult, Ledger, Scheduler, utcnow
 from hundred.service.settings import Settings
+
+# The channels, the CRM clients, the Prefect scheduler, the print files, the intake and the print
+# room, the runtime are imported by the function that builds each (each says `lazy:`): `hundred status D-1`
+# needs only the ledger and the figures, and importing the rest (httpx, smtplib, ssl, reportlab)
+# was ~0.35 s of its ~1.1 s of CPU (bench/soak.py: status_one_s).
+if TYPE_CHECKING:
+    from hundred.adapters import crm as crm_apis
+    from hundred.adapters.channels import ChannelConfig
+    from hundred.adapters.prefect.scheduler import PrefectScheduler
+    from hundred.rendering.content import Rendered
+    from hundred.service.enrichment import CrmApi
+    from hundred.service.intake import Intake
+    from hundred.service.printroom.service import PrintRoom
+    from hundred.service.runtime import Runtime
 
 _ledgers: dict[str, SqlLedger] = {}
 _crms: dict[tuple[str, ...], crm_apis.PipedriveApi | crm_apis.HubSpotApi] = {}
@@ -98,6 +103,8 @@ atexit.register(close_crms)
 
 
 def channel_config(config: Settings) -> ChannelConfig:
+    from hundred.adapters.channels import ChannelConfig  # lazy: `hundred status` needs no channel
+
     return ChannelConfig(
         mail_from=config.mail_from,
         mail_domain=config.mail_domain,
@@ -111,6 +118,8 @@ def channel_config(config: Settings) -> ChannelConfig:
 
 def channels(config: Settings) -> Deliver:
     """Deliver a rendered touch through its channel, configured from the settings."""
+    from hundred.adapters.channels import deliver as deliver_through  # lazy: `hundred status` needs no channel
+
     bound = channel_config(config)
 
     def deliver(content: Rendered, log: DeliveryLog) -> DeliveryResult:
@@ -126,6 +135,8 @@ def prefect_api(config: Settings) -> str | None:
 
 def scheduler(config: Settings, *, attempts: int = 4, timeout: float = 30.0) -> PrefectScheduler | NoPrefect:
     """Prefect as scheduler; `NoPrefect` (stores, explains) when no Prefect API is known."""
+    from hundred.adapters.prefect.scheduler import PrefectScheduler  # lazy: `hundred status` needs no Prefect
+
     api = prefect_api(config)
     return PrefectScheduler(api, attempts=attempts, timeout=timeout) if api else NoPrefect()
 
@@ -138,6 +149,8 @@ def runtime(
     clock: Callable[[], datetime] = utcnow,
 ) -> Runtime:
     """The runtime on this home's ledger and Prefect (or the ones given)."""
+    from hundred.service.runtime import Runtime  # lazy: `hundred status` runs no touch
+
     config = config or settings()
     return Runtime(
         ledger_ if ledger_ is not None else ledger(config),
@@ -168,6 +181,8 @@ def crm(config: Settings, vendor: str) -> CrmApi:
     if not url.startswith(("https://", "http://")):
         setting = "HUNDRED_PIPEDRIVE_API_URL" if vendor == "pipedrive" else "HUNDRED_HUBSPOT_API_URL"
         raise ValueError(f"{setting} {url!r} is not a URL: write it like https://acme.pipedrive.com")
+    from hundred.adapters import crm as crm_apis  # lazy: httpx, for the CRM commands and the intake only
+
     limits = (config.crm_timeout, config.crm_attempts, config.crm_max_concurrent, config.crm_max_wait)
     key = (vendor, url, hashlib.sha256(token.encode()).hexdigest(), config.pipedrive_api_version, *map(str, limits))
     with _lock:
@@ -194,6 +209,8 @@ def intake(
     timeout: float = 10.0,
 ) -> Intake:
     """The CRM's intake on this home's ledger and Prefect (or the ones given)."""
+    from hundred.service.intake import Intake  # lazy: `hundred status` needs no intake
+
     config = config or settings()
     return Intake(
         ledger_ if ledger_ is not None else ledger(config),
@@ -211,6 +228,9 @@ def print_room(
     timezone: str | None = None,
 ) -> PrintRoom:
     """The print room on this home's ledger, writing batch files with the print files adapter."""
+    from hundred.adapters.printfiles.files import write_batch  # lazy: reportlab, for the print room only
+    from hundred.service.printroom.service import PrintRoom
+
     config = config or settings()
     return PrintRoom(
         ledger_ if ledger_ is not None else ledger(config), config, on_posted, timezone=timezone, files=write_batch

@@ -57,7 +57,7 @@ def diff(
     from hundred.rendering.i18n import words  # lazy: keeps `hundred validate` and `plan` fast
     from hundred.reports.changes import ahead_text, change_line  # lazy: as above
     from hundred.service import in_flight  # lazy: as above
-    from hundred.service.runtime import utcnow  # lazy: as above
+    from hundred.service.ports import utcnow  # lazy: as above
     from hundred.validation.validate import load_checked  # lazy: as above
 
     path = resolve_journey(journey)

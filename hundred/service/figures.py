@@ -16,11 +16,7 @@ from hundred.reports.figures.compute import figures
 from hundred.reports.figures.facts import Period
 from hundred.reports.figures.model import Figures
 from hundred.reports.figures.story import DealStory
-from hundred.service.ports import FigureSource
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from hundred.service.ports import FigureSource, utcnow
 
 
 def period_of(since: date | None = None, until: date | None = None) -> Period:

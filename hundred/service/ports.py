@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
@@ -56,6 +56,12 @@ class Schedules:
     print_batch_cron: str
     print_batch_timezone: str  # the default journey's zone: the figures' morning is in it too
     figures_cron: str = "0 7 * * *"  # every morning, before the working day: how each journey is doing
+
+
+def utcnow() -> datetime:
+    """The real clock: what every clock parameter defaults to (`hundred simulate` and the tests
+    pass their own)."""
+    return datetime.now(UTC)
 
 
 class Scheduler(Protocol):

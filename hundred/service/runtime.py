@@ -19,7 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from hundred.service import in_doubt
 from hundred.service.guard import UnlessCancelled, Withdrawn
 from hundred.service.in_doubt import Checked
 from hundred.service.outcomes import ClosedResult, Report, TouchOutcome
-from hundred.service.ports import Deliver, DeliveryResult, Ledger, Scheduler
+from hundred.service.ports import Deliver, DeliveryResult, Ledger, Scheduler, utcnow
 from hundred.service.records import JourneyRow, NewTouch, TouchRow
 from hundred.service.settings import Settings
 from hundred.templating.sandbox import TemplateProblem
@@ -47,10 +47,6 @@ from hundred.validation.loaded import LoadedJourneys
 
 log = logging.getLogger("hundred.runtime")
 T = TouchState
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class IntakeError(ValueError):

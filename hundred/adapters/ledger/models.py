@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from hundred.service.ports import utcnow
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware in, aware UTC out; a naive datetime is refused rather than guessed at."""
@@ -52,10 +54,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 NAMING = {

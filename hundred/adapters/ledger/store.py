@@ -31,7 +31,7 @@ from hundred.adapters.ledger.batches import Batches
 from hundred.adapters.ledger.calendar import Calendar
 from hundred.adapters.ledger.db import changed_rows
 from hundred.adapters.ledger.intake import IntakeLog
-from hundred.adapters.ledger.models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord, utcnow
+from hundred.adapters.ledger.models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord
 from hundred.adapters.ledger.queue import DeliveriesAndLetters
 from hundred.adapters.ledger.upgrades import Upgrades
 from hundred.deals.model import Deal
@@ -39,6 +39,7 @@ from hundred.journeys.model import Journey
 from hundred.planning.days import JourneyDays
 from hundred.planning.identity import shard_key
 from hundred.planning.states import COMPLETE, NOT_STARTED, Move, TouchState
+from hundred.service.ports import utcnow
 from hundred.service.records import (
     JOURNEY_STATES,
     PENDING_TOUCH_STATES,

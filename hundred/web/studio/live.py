@@ -32,8 +32,8 @@ from hundred.reports.timeline.page import plan_zones, render_timeline_html
 from hundred.reports.upgrade import report_lines
 from hundred.service import in_flight
 from hundred.service.no_prefect import NoPrefect
-from hundred.service.ports import Ledger
-from hundred.service.runtime import Runtime, utcnow
+from hundred.service.ports import Ledger, utcnow
+from hundred.service.runtime import Runtime
 from hundred.service.simulate import simulate
 from hundred.service.upgrade import Upgrader
 from hundred.validation.templates import TemplateChecker, field_hint

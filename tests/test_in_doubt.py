@@ -16,7 +16,7 @@ from smtp_inbox import Inbox, smtp  # noqa: F401  (fixture)
 from hundred import bootstrap
 from hundred.planning.identity import TouchKey
 from hundred.planning.states import Moves
-from hundred.service.in_doubt import Checked
+from hundred.service.in_doubt import Checked, in_doubt
 
 JOURNEY = journey_yaml(
     phase("affirm", email("check-in", 1)),
@@ -99,3 +99,13 @@ def test_a_finding_for_a_touch_with_nothing_in_doubt_is_refused(world):
     with pytest.raises(ValueError, match="nothing of D-2 · check-in is in doubt"):
         world.runtime.retry("D-2", "check-in", Checked.DELIVERED)
     assert world.state("check-in", "D-2") == "failed"
+
+
+def test_only_an_email_can_be_in_doubt_a_webhook_left_sending_is_simply_sent_again(world):
+    """A webhook's receiver dedupes on its Idempotency-Key, so its channel sends a `sending` row
+    again: nothing for the operator to look up, and no finding is asked for."""
+    journey = world.ledger.journey("D-1")
+    hook = TouchKey("D-1", journey.journey_id, journey.version, "check-in").delivery_key("webhook")
+    world.ledger.begin_delivery(hook, "D-1", "check-in", "webhook", "idem-1")
+    assert world.ledger.mark_delivery(hook, "sending")
+    assert [d.channel for d in in_doubt(world.ledger, "D-1", "check-in")] == ["email"]

@@ -24,9 +24,19 @@ class Checked(StrEnum):
     NOT_DELIVERED = "not-delivered"  # it is not: send it now
 
 
+# The channels that send over SMTP (a touch's email, a task's email to its owner): only there is a
+# run's end unknowable. A webhook left `sending` is simply sent again (its receiver dedupes on the
+# Idempotency-Key), and an .eml file in the outbox is written once whatever happened before.
+BY_MAIL = frozenset({"email", "task"})
+
+
 def in_doubt(ledger: Ledger, deal_id: str, touch_id: str) -> list[DeliveryRow]:
-    """The touch's deliveries that a run started and never recorded the end of."""
-    return [d for d in ledger.touch_deliveries(deal_id, touch_id) if d.state == DeliveryState.SENDING]
+    """The touch's emails that a run started sending and never recorded the end of."""
+    return [
+        d
+        for d in ledger.touch_deliveries(deal_id, touch_id)
+        if d.state == DeliveryState.SENDING and d.channel in BY_MAIL
+    ]
 
 
 def settle(ledger: Ledger, deal_id: str, touch_id: str, checked: Checked | None) -> list[str]:

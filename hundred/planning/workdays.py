@@ -6,9 +6,13 @@ language where the package has it, so the timeline can say "moved from Mon 27 Ap
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import holidays as holidays_pkg
 
@@ -38,7 +42,11 @@ def check_region(spec: str) -> None:
             raise UnknownHolidays(f"country {country} not available in the holidays package")
         return
     try:
-        holidays_pkg.country_holidays(country, subdiv=subdiv, years=2026)
+        entity = _country_class(country)
+        if entity is None:
+            holidays_pkg.country_holidays(country, subdiv=subdiv, years=2026)
+        else:
+            entity(subdiv=subdiv, years=2026)
     except NotImplementedError as exc:
         raise UnknownHolidays(str(exc).replace("Entity", "country")) from None
 
@@ -57,10 +65,47 @@ def country_code_for(name: str) -> str | None:
 @lru_cache(maxsize=64)
 def _holiday_names(spec: str, year: int, language: str | None) -> dict[date, str]:
     country, subdiv = split_region(spec)
-    cls = holidays_pkg.country_holidays(country, subdiv=subdiv, years=year)
-    if language and language in (getattr(cls, "supported_languages", ()) or ()):
-        cls = holidays_pkg.country_holidays(country, subdiv=subdiv, years=year, language=language)
-    return dict(cls.items())
+    entity = _country_class(country)
+    if entity is None:
+        cls = holidays_pkg.country_holidays(country, subdiv=subdiv, years=year)
+        if language and language in (getattr(cls, "supported_languages", ()) or ()):
+            cls = holidays_pkg.country_holidays(country, subdiv=subdiv, years=year, language=language)
+        return dict(cls.items())
+    wanted = language if language and language in (getattr(entity, "supported_languages", ()) or ()) else None
+    return dict(entity(years=year, subdiv=subdiv, language=wanted).items())
+
+
+@lru_cache(maxsize=16)
+def _country_class(country: str) -> Any:
+    """The holidays class of one country, its module loaded on its own; None: ask the package.
+
+    `holidays.country_holidays` first imports `holidays.countries`, which imports every one of its
+    ~250 country modules: ~50 ms of CPU in each `hundred validate`, `plan` and `simulate`, a sixth
+    of validate (bench/validate.py). A country's module needs only the package's base classes, so
+    it is loaded from its file alone; one that imports another country's module (a few territories
+    do) goes the package's way."""
+    from holidays.registry import COUNTRIES  # lazy: the holidays registry loads only when a calendar is checked
+
+    module = next((m for m, entry in COUNTRIES.items() if entry[1] == country), None)
+    if module is None:
+        return None
+    cls_name = COUNTRIES[module][0]
+    loaded = sys.modules.get(f"holidays.countries.{module}")
+    if loaded is not None:
+        return getattr(loaded, cls_name)
+    path = Path(holidays_pkg.__file__).parent / "countries" / f"{module}.py"
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if "holidays.countries" in source:
+        return None
+    spec = importlib.util.spec_from_file_location(f"hundred._holidays_{module}", path)
+    if spec is None or spec.loader is None:
+        return None
+    alone = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(alone)
+    return getattr(alone, cls_name, None)
 
 
 @dataclass(frozen=True)

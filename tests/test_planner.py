@@ -9,6 +9,8 @@ equal in Python even when one says +01:00 and the other +02:00.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from conftest import email, journey_yaml, letter, phase, task
@@ -511,3 +513,30 @@ def test_plan_is_deterministic(make_journey, make_deal):
     again = plan_json(make_journey, HOLIDAYS, make_deal("2026-03-30T10:00:00+02:00"))
     assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)
     assert first["version"] == again["version"]
+
+
+@pytest.mark.parametrize(
+    ("region", "language"), [("NL", "nl"), ("DE-BY", "de"), ("US-CA", "en_US"), ("GB", None), ("BE", "fr")]
+)
+def test_a_countrys_holidays_are_the_packages_own_dates_and_names(region, language):
+    import holidays
+
+    from hundred.planning.workdays import _holiday_names, split_region
+
+    country, subdiv = split_region(region)
+    theirs = holidays.country_holidays(country, subdiv=subdiv, years=2027)
+    if language in (theirs.supported_languages or ()):
+        theirs = holidays.country_holidays(country, subdiv=subdiv, years=2027, language=language)
+    assert _holiday_names.__wrapped__(region, 2027, language) == dict(theirs.items())
+
+
+def test_one_countrys_holidays_do_not_load_every_country():
+    """`holidays.country_holidays` imports all ~250 country modules (~50 ms of every simulate)."""
+    probe = (
+        "import sys\n"
+        "from hundred.planning.workdays import _holiday_names\n"
+        "names = _holiday_names('NL', 2027, 'nl')\n"
+        "print(names[__import__('datetime').date(2027, 4, 27)], 'holidays.countries' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["Koningsdag", "False"], done.stdout + done.stderr

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from ports import free_port
+from prefect_pool import descendants
 from prefect_server import REPO, assert_no_traceback, base_env, http_get, stop_group, wait_for
 from smtp_inbox import inbox  # noqa: F401 (a fixture)
 
@@ -58,24 +59,6 @@ phases:
       - {id: tip, day: 2, channel: email, subject: "Een tip", template: emails/hello.html}
 """
 HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process started (directly or not) by `pid`."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 def make_site(root: Path) -> Path:

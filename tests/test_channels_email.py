@@ -376,3 +376,13 @@ def test_channels_import_only_the_core():
         " or m.startswith(('hundred.adapters.ledger', 'hundred.service.settings', 'hundred.service.runtime'))}; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_connection_without_tls_loads_no_certificate_store(smtp, log, tmp_path):
+    """Loading the CA store costs ~100 ms of CPU: only a connection that uses TLS pays it."""
+    from hundred.adapters.channels.email import _tls_context
+
+    inbox, port = smtp()
+    _tls_context.cache_clear()
+    assert deliver(contact_email(), log, config(tmp_path, f"smtp://127.0.0.1:{port}")).state == "sent"
+    assert len(inbox.messages) == 1 and _tls_context.cache_info().currsize == 0

@@ -37,6 +37,7 @@ import re
 import smtplib
 import ssl
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -108,10 +109,20 @@ class NotClaimed(Exception):
     """`before_data` said no (another run holds the delivery): the transaction was abandoned."""
 
 
-@functools.lru_cache(maxsize=8)
+_tls_lock = threading.Lock()
+
+
 def tls_context(cafile: str | None) -> ssl.SSLContext:
-    """The verifying TLS context for a CA file (None: the system's), made once per process:
-    loading the CA store costs ~100 ms of CPU, more than the rest of a delivery (bench/burst.py)."""
+    """The verifying TLS context for a CA file (None: the system's), made once per process, and
+    only for a connection that uses TLS: loading the CA store costs ~100 ms of CPU, more than the
+    rest of a delivery, and the first touches of a run, eight threads at once, each made one before
+    the lock (bench/burst.py)."""
+    with _tls_lock:
+        return _tls_context(cafile)
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(cafile: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=cafile)
 
 
@@ -137,12 +148,11 @@ def smtp_send(
     connection is closed without the dot, so the server discards the message (NotClaimed, or the
     error). `smtputf8`: the addresses that need SMTPUTF8 (a server that does not offer it refuses,
     before anything is sent)."""
-    context = tls_context(target.cafile)
     where = f"{target.host}:{target.port}"
     try:
         conn: smtplib.SMTP
         if target.tls == "implicit":
-            conn = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout, context=context)
+            conn = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout, context=tls_context(target.cafile))
         else:
             conn = smtplib.SMTP(target.host, target.port, timeout=timeout)
     except (OSError, smtplib.SMTPException) as exc:
@@ -155,7 +165,7 @@ def smtp_send(
         if target.tls == "starttls" or (target.tls == "auto" and conn.has_extn("starttls")):
             if not conn.has_extn("starttls"):
                 raise SmtpRefused(f"the SMTP server {where} does not offer STARTTLS (smtp_url says starttls=true)")
-            conn.starttls(context=context)
+            conn.starttls(context=tls_context(target.cafile))
             conn.ehlo()
             encrypted = True
         if target.username:

@@ -30,10 +30,10 @@ from hundred.service.no_prefect import NoPrefect
 from hundred.service.ports import Deliver, DeliveryLog, DeliveryResult, Ledger, Scheduler, utcnow
 from hundred.service.settings import Settings
 
-# The channels, the CRM clients, the Prefect scheduler, the print files, the intake and the print
-# room, the runtime are imported by the function that builds each (each says `lazy:`): `hundred status D-1`
-# needs only the ledger and the figures, and importing the rest (httpx, smtplib, ssl, reportlab)
-# was ~0.35 s of its ~1.1 s of CPU (bench/soak.py: status_one_s).
+# The channels, CRM clients, Prefect scheduler, print files, intake, print room and runtime are
+# imported by the function that builds each (each says `lazy:`): `hundred status D-1` needs only
+# the ledger and the figures, and importing the rest (httpx, smtplib, ssl, reportlab, the planner)
+# was ~0.4 s of its ~1.2 s of CPU (bench/soak.py: status_one_s).
 if TYPE_CHECKING:
     from hundred.adapters import crm as crm_apis
     from hundred.adapters.channels import ChannelConfig

@@ -104,6 +104,7 @@ def _country_class(country: str) -> Any:
     if spec is None or spec.loader is None:
         return None
     alone = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = alone  # as the import system would: its classes can name their module
     spec.loader.exec_module(alone)
     return getattr(alone, cls_name, None)
 

@@ -7,6 +7,7 @@ handling), so they are fast; only the "no Prefect import" check needs a fresh in
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL_JOURNEY, REPO, deal_payload, email, journey_yaml, letter, phase, run_cli
+from conftest import MINIMAL_JOURNEY, REPO, deal_payload, email, hundred_cli, journey_yaml, letter, phase, run_cli
 
 from hundred import cli
 
@@ -348,3 +349,30 @@ def test_a_named_command_is_built_alone_and_answers_exactly_as_in_the_whole_app(
             assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), argv
     for argv in ([], ["--help"], ["valdate", "journeys"], ["--debug"]):
         assert only_the_named(cli.app, argv) is cli.app, argv
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("validate", "journeys"),
+        ("validate", "no-such.yaml"),
+        ("simulate", "first-100-days", "--deal", "examples/deal-nl.json"),
+        ("plan", "first-100-days", "--deal", "examples/deal-nl.json"),
+        ("validate", "--no-such-option"),
+    ],
+    ids=" ".join,
+)
+def test_a_command_that_leaves_at_once_says_and_exits_exactly_as_main_does(args):
+    """`python -m hundred.cli` (the executable's way) skips Python's teardown for the marketer's
+    read-only commands: the same output, to the last line, and the same exit code as `main`."""
+    whole = subprocess.run(
+        [sys.executable, "-m", "hundred.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "150"},
+    )
+    expected = hundred_cli(*args)
+    assert (whole.returncode, whole.stdout, whole.stderr) == (expected.returncode, expected.stdout, expected.stderr)
+    assert whole.stdout or whole.stderr

@@ -19,8 +19,8 @@ import gc
 gc.set_threshold(100_000, 50, 100)
 
 from hundred.cli import crm, intake, journeys, operate, printroom, report, studio, versions  # noqa: E402, F401  (each registers its commands on `app`)
-from hundred.cli.app import app, main, use_command_class  # noqa: E402
+from hundred.cli.app import app, console, main, use_command_class  # noqa: E402
 
 use_command_class(app)
 
-__all__ = ["app", "main"]
+__all__ = ["app", "console", "main"]

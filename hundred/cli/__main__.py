@@ -1,5 +1,5 @@
 """`python -m hundred.cli …` runs the `hundred` command."""
 
-from hundred.cli import main
+from hundred.cli import console
 
-main()
+console()

@@ -50,6 +50,7 @@ class Inbox:
         self._held: dict[str, threading.Event] = {}
         self._released: set[str] = set()
         self._lose: set[str] = set()
+        self._waiting: set[str] = set()  # addresses whose transaction is being held right now
         self._release_all = False
         self._lock = threading.Lock()
         self._controller: Controller | None = None
@@ -64,22 +65,33 @@ class Inbox:
         return self._held.setdefault(address, threading.Event())
 
     def release(self, address: str | None = None, keep: bool = True) -> None:
-        """Let `address`'s held transaction go on (every held one when None). `keep=False`: a
-        transaction held at DATA is then lost, as by a server that crashed before it stored the
-        message (nothing kept, a 451 to a client that may be gone); later ones are kept."""
+        """Let `address`'s held transaction go on (every held one when None). `keep=False`: the
+        transaction held at DATA now is lost, as by a server that crashed before it stored the
+        message (nothing kept, a 451 to a client that may be gone). Only that one: if it is gone
+        already (its client's connection closed and aiosmtpd dropped it), nothing is marked, and
+        a later transaction is kept."""
         if address is None:
             self._release_all = True
         else:
-            if not keep:
-                self._lose.add(address)
-            self._released.add(address)
+            with self._lock:
+                if not keep and address in self._waiting:
+                    self._lose.add(address)
+                self._released.add(address)
 
-    async def _wait_if_held(self, address: str, at: str) -> None:
-        if self._hold.get(address) != at:
-            return
+    async def _wait_if_held(self, address: str, at: str) -> bool:
+        """Wait while `address` is held at `at`; whether this transaction was the held one."""
+        if self._hold.get(address) != at or address in self._released or self._release_all:
+            return False
+        with self._lock:
+            self._waiting.add(address)
         self._held.setdefault(address, threading.Event()).set()
-        while address not in self._released and not self._release_all:
-            await asyncio.sleep(0.05)
+        try:
+            while address not in self._released and not self._release_all:
+                await asyncio.sleep(0.05)
+        finally:
+            with self._lock:
+                self._waiting.discard(address)
+        return True
 
     # -- the SMTP conversation -------------------------------------------------------------------
 
@@ -95,8 +107,7 @@ class Inbox:
         if self.refuse_data:
             return self.refuse_data
         for address in envelope.rcpt_tos:  # the message is complete; the 250 waits
-            await self._wait_if_held(address, "DATA")
-            if address in self._lose:
+            if await self._wait_if_held(address, "DATA") and address in self._lose:
                 self._lose.discard(address)
                 return "451 4.3.0 lost before it was stored"
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)

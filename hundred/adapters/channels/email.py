@@ -270,13 +270,20 @@ def write_once(path: Path, data: bytes) -> bool:
 
 
 def send_message(
-    msg: EmailMessage, *, key: TouchKey, channel: str, log: DeliveryLog, config: ChannelConfig
+    msg: EmailMessage,
+    *,
+    key: TouchKey,
+    channel: str,
+    log: DeliveryLog,
+    config: ChannelConfig,
+    data: bytes | None = None,
 ) -> DeliveryResult:
-    """Deliver a built message once, recording pending → sending → sent | failed in `log`."""
+    """Deliver a built message once, recording pending → sending → sent | failed in `log`.
+    `data`: the message's bytes when the caller has them already (`message_bytes(msg)`)."""
     message_id = str(msg["Message-ID"])
     sender = messages.mailbox(config.mail_from).addr_spec
     recipients = [a.addr_spec for a in msg["To"].addresses]
-    data = message_bytes(msg)
+    data = message_bytes(msg) if data is None else data
     try:
         target = parse_smtp_url(config.smtp_url) if config.smtp_url else None
     except ValueError as exc:
@@ -354,13 +361,14 @@ def deliver_built(
     log: DeliveryLog,
     config: ChannelConfig,
 ) -> DeliveryResult:
-    """Build the message, then send it once. One that cannot be built fails before anything is recorded."""
+    """Build the message, then send it once. One that cannot be built (or written out: a header
+    the policy refuses) fails before anything is recorded; its bytes are what is sent."""
     try:
         msg = build()
-        message_bytes(msg)
+        data = message_bytes(msg)
     except (ValueError, TypeError) as exc:
         return DeliveryResult("failed", f"cannot build the {what}: {exc}")
-    return send_message(msg, key=key, channel=channel, log=log, config=config)
+    return send_message(msg, key=key, channel=channel, log=log, config=config, data=data)
 
 
 def deliver_email(content: EmailContent, log: DeliveryLog, config: ChannelConfig) -> DeliveryResult:

@@ -50,22 +50,26 @@ class DeliveriesAndLetters:
         """
         try:
             with self._write() as session:
-                session.add(
-                    DeliveryRecord(
-                        key=key,
-                        deal_id=deal_id,
-                        touch_id=touch_id,
-                        channel=channel,
-                        state="pending",
-                        message_id=message_id,
-                        created_at=self.clock(),
-                    )
+                record = DeliveryRecord(
+                    key=key,
+                    deal_id=deal_id,
+                    touch_id=touch_id,
+                    channel=channel,
+                    state="pending",
+                    message_id=message_id,
+                    detail=None,
+                    started_at=None,
+                    finished_at=None,
+                    created_at=self.clock(),
                 )
+                session.add(record)
+                session.flush()  # inserted here, or IntegrityError: the row exists already
+                created = _from_record(DeliveryRow, record)
         except IntegrityError:
-            pass
-        row = self.delivery(key)
-        assert row is not None, key
-        return row
+            row = self.delivery(key)
+            assert row is not None, key
+            return row
+        return created
 
     def delivery(self, key: str) -> DeliveryRow | None:
         with self._read() as session:
@@ -102,13 +106,13 @@ class DeliveriesAndLetters:
                 update(DeliveryRecord)
                 .where(DeliveryRecord.key == key, DeliveryRecord.state.in_(sources), DeliveryRecord.state != state)
                 .values(**values)
+                .returning(DeliveryRecord.deal_id, DeliveryRecord.touch_id)  # SQLite ≥ 3.35, PostgreSQL
                 .execution_options(synchronize_session=False)
             )
-            if changed_rows(session, stmt) != 1:
+            changed = session.execute(stmt).first()  # the key is unique: one row or none
+            if changed is None:
                 return False
-            record = session.scalar(select(DeliveryRecord).where(DeliveryRecord.key == key))
-            assert record is not None
-            self._event(session, record.deal_id, f"delivery.{state}", record.touch_id, detail)
+            self._event(session, changed.deal_id, f"delivery.{state}", changed.touch_id, detail)
             return True
 
     # -- letters -------------------------------------------------------------------------------

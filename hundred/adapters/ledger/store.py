@@ -52,6 +52,7 @@ from hundred.service.records import (
 )
 
 Clock = Callable[[], datetime]
+_EVENTS = "hundred.events"  # Session.info key: the events a write transaction will insert (`_event`)
 TOUCH_FIELDS = frozenset(
     {"due", "flow_run_id", "error", "outcome", "completed_at", "attempts", "moment", "claimed_by", "lease_until"}
 )
@@ -109,9 +110,14 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Session]:
+        """A write transaction; the events noted in it (`_event`) are inserted just before it
+        commits, in one statement."""
         try:
             with self._writer() as session, session.begin():
+                session.info[_EVENTS] = []
                 yield session
+                if session.info[_EVENTS]:
+                    session.execute(EventRecord.__table__.insert(), session.info.pop(_EVENTS))
         except StatementError as exc:  # our own ValueError from a column type (a naive datetime)
             if not isinstance(exc, DBAPIError) and isinstance(exc.orig, ValueError):
                 raise exc.orig from None
@@ -125,7 +131,12 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
     def _event(
         self, session: Session, deal_id: str, event: str, touch_id: str | None = None, detail: str | None = None
     ) -> None:
-        session.add(EventRecord(at=self.clock(), deal_id=deal_id, touch_id=touch_id, event=event, detail=detail))
+        """Note an event of this write transaction. A plain INSERT at its end rather than an ORM
+        object: the unit of work's flush cost about as much as the change the event records, on
+        every delivery."""
+        session.info[_EVENTS].append(
+            {"at": self.clock(), "deal_id": deal_id, "touch_id": touch_id, "event": event, "detail": detail}
+        )
 
     def record_event(self, deal_id: str, event: str, touch_id: str | None = None, detail: str | None = None) -> None:
         """Append a note to the event log (e.g. "retrying after SMTP timeout") with no state change."""

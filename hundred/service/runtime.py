@@ -291,6 +291,7 @@ class Runtime:
             move = Moves.DELIVER if after == T.DELIVERED else Moves.FINISH
             if self.ledger.move(deal_id, touch_id, move, outcome=result.detail):
                 self.after_complete(deal_id)
+                return TouchOutcome(deal_id, touch_id, move.target.value, result.detail)  # the move said it
         return self._outcome(deal_id, touch_id, result.detail)
 
     def _deliver(self, content: Rendered) -> DeliveryResult:
@@ -304,6 +305,7 @@ class Runtime:
         return self._outcome(deal_id, touch_id, error)
 
     def _outcome(self, deal_id: str, touch_id: str, detail: str) -> TouchOutcome:
+        """The touch as the ledger has it now (another run or a cancel may have moved it)."""
         row = self.ledger.touch(deal_id, touch_id)
         return TouchOutcome(deal_id, touch_id, row.state if row else "failed", detail)
 
@@ -365,13 +367,13 @@ class Runtime:
         """Open the gate once every affirm touch is complete (exactly once, however many
         completions race: the ledger's compare-and-set picks one opener), schedule what waited on
         it, and close the journey when nothing is left to happen."""
-        ctx = self._context(deal_id)
-        if ctx is None or ctx.row.state != "active":
+        row = self.ledger.journey(deal_id)  # only the journey: the deal plays no part in the gate
+        if row is None or row.state != "active":
             return []
         states = {t.touch_id: t.state for t in self.ledger.touches(deal_id)}
         released: list[str] = []
-        if engine.gate_is_open(ctx.journey, states):
-            if ctx.row.gate_opened_at is None:
+        if engine.gate_is_open(row.journey_model(), states):
+            if row.gate_opened_at is None:
                 self.ledger.set_gate_opened(deal_id, self.now())
             if any(s == T.WAITING for s in states.values()):
                 released = self._release_gated(deal_id)

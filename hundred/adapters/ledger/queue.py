@@ -64,7 +64,7 @@ class DeliveriesAndLetters:
                 )
                 session.add(record)
                 session.flush()  # inserted here, or IntegrityError: the row exists already
-                created = _from_record(DeliveryRow, record)
+                created: DeliveryRow = _from_record(DeliveryRow, record)
         except IntegrityError:
             row = self.delivery(key)
             assert row is not None, key

@@ -20,9 +20,9 @@ import os
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Table, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,6 +53,7 @@ from hundred.service.records import (
 
 Clock = Callable[[], datetime]
 _EVENTS = "hundred.events"  # Session.info key: the events a write transaction will insert (`_event`)
+_EVENT_TABLE = cast(Table, EventRecord.__table__)
 TOUCH_FIELDS = frozenset(
     {"due", "flow_run_id", "error", "outcome", "completed_at", "attempts", "moment", "claimed_by", "lease_until"}
 )
@@ -117,7 +118,7 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
                 session.info[_EVENTS] = []
                 yield session
                 if session.info[_EVENTS]:
-                    session.execute(EventRecord.__table__.insert(), session.info.pop(_EVENTS))
+                    session.execute(insert(_EVENT_TABLE), session.info.pop(_EVENTS))
         except StatementError as exc:  # our own ValueError from a column type (a naive datetime)
             if not isinstance(exc, DBAPIError) and isinstance(exc.orig, ValueError):
                 raise exc.orig from None

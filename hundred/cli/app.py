@@ -153,12 +153,18 @@ def read_deal(deal: Path, option: str = "--deal") -> Deal:
         raise UserError(str(exc)) from None
 
 
+def command_named(argv: list[str]) -> str | None:
+    """The command (or group) a command line names: its first word that is not an option (the
+    root's one option, --debug, takes no value): `hundred --debug validate …` names `validate`."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
 def only_the_named(full: typer.Typer, argv: list[str]) -> typer.Typer:
     """The app with only the command (or group) `argv` names, when it names one: Typer builds every
     command's parameters from its signature before it runs one, ~30 ms of a 0.3 s `hundred
     validate` (bench/validate.py). Anything else (no command, --help, a typo) gets the full app, so
     help lists every command and a typo is answered with the near one."""
-    name = next((arg for arg in argv if not arg.startswith("-")), None)
+    name = command_named(argv)
     commands = [
         c
         for c in full.registered_commands
@@ -183,8 +189,7 @@ def console() -> None:
     """The `hundred` executable and `python -m hundred.cli`: `main`, and for the commands in
     LEAVE_AT_ONCE the process then ends with their output flushed and the exit code they chose.
     Only a process's own entry point may do that; code that calls `main` (the tests) gets it back."""
-    named = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
-    if named not in LEAVE_AT_ONCE:
+    if command_named(sys.argv[1:]) not in LEAVE_AT_ONCE:
         main()
         return
     try:

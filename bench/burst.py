@@ -20,6 +20,8 @@ Measured from T: when the last email arrived, each touch's lateness (arrival −
 duplicates (a Message-ID received twice) and lost (expected, never received), and the CPU every
 process of the shape spent (Prefect server, PostgreSQL, serve or the workers with their flow-run
 processes, the web app) from 5 s before T until the moment's runs have all ended, divided by N.
+Beside it `floor_cpu_s`, the machine's speed before and after (`stack.floor_cpu_s`): CPU seconds
+stretch on a busy shared host, so compare two runs' figures only with their floors.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import REPO, closed_deal, cpu_s, percentile  # also puts tests/ on the path
+from stack import REPO, closed_deal, cpu_s, floor_cpu_s, percentile  # also puts tests/ on the path
 
 ZONE = "Europe/Amsterdam"
 TOUCHES = ("one", "two", "three", "four")
@@ -335,7 +337,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="copy the run's folder (logs, ledger) here")
     parser.add_argument("--json", action="store_true", help="one line of JSON")
     args = parser.parse_args()
+    floor = floor_cpu_s()
     result = burst(args.shape, args.touches, args.lead, args.timeout, args.keep)
+    result["floor_cpu_s"] = [floor, floor_cpu_s()]  # the machine's speed before and after (stack.py)
     if args.json:
         print(json.dumps(result))
         return
@@ -346,7 +350,7 @@ def main() -> None:
         f"CPU {result['cpu_ms_per_touch']} ms a touch ({result['cpu_s_by_part']} s) until the moment's runs ended "
         f"{result['runs_done_after_s']} s after it; deliver runs {result['deliver_runs']} "
         f"({result['runs_per_runner']}); {result['task_runs']} task runs; ledger {result['ledger']}; "
-        f"load {result['load_at_T']}"
+        f"load {result['load_at_T']}; the machine's import floor {result['floor_cpu_s']} s CPU before and after"
     )
 
 

@@ -68,7 +68,6 @@ COHORT = Table(
     Column("exit_day", Integer),
     Column("end_day", Integer),
     prefixes=["TEMPORARY"],
-    postgresql_on_commit="DROP",
 )
 TOUCHES = Table(
     "figures_touches",  # every touch of the cohort, its days worked out once: see touch_rows
@@ -84,7 +83,6 @@ TOUCHES = Table(
     Column("late", Integer),  # a task's: 1 if done after its day or still open past it, else 0; NULL on others
     Column("end_day", Integer),  # the cohort's: the day its journey's story ends (see cohort_rows)
     prefixes=["TEMPORARY"],
-    postgresql_on_commit="DROP",
 )
 COHORT_COLUMNS = tuple(c.name for c in COHORT.columns)
 J, T, D = JourneyRecord.__table__, TouchRecord.__table__, DealRecord.__table__
@@ -210,9 +208,11 @@ def cohort_rows(
 @contextlib.contextmanager
 def temporary(conn: Connection, table: Table, rows: Select[Any]) -> Iterator[Table]:
     """`rows` written once into a temporary table of this connection, so the queries after it
-    join a table instead of each computing the same values again; dropped after (PostgreSQL
-    also drops it when the transaction ends). The tables are defined once (above), so every
-    query on them is compiled once per process, not per page."""
+    join a table instead of each computing the same values again; dropped after, and before in
+    case a request died half-way on this connection. The tables are defined once (above), so
+    every query on them is compiled once per process, not per page. (No `postgresql_on_commit`:
+    a dialect option makes SQLAlchemy import its PostgreSQL dialect, ~40 ms, in every process
+    that imports the ledger, SQLite ones too.)"""
     conn.exec_driver_sql(
         f"DROP TABLE IF EXISTS {table.name}"
     )  # left by a request that died half-way on this connection

@@ -276,14 +276,14 @@ def send_message(
     channel: str,
     log: DeliveryLog,
     config: ChannelConfig,
-    data: bytes | None = None,
+    data: bytes,
 ) -> DeliveryResult:
     """Deliver a built message once, recording pending → sending → sent | failed in `log`.
-    `data`: the message's bytes when the caller has them already (`message_bytes(msg)`)."""
+    `data`: the message's bytes (`message_bytes(msg)`), written out once by the caller, which
+    had to write them to check that they could be: the bytes checked are the bytes sent."""
     message_id = str(msg["Message-ID"])
     sender = messages.mailbox(config.mail_from).addr_spec
     recipients = [a.addr_spec for a in msg["To"].addresses]
-    data = message_bytes(msg) if data is None else data
     try:
         target = parse_smtp_url(config.smtp_url) if config.smtp_url else None
     except ValueError as exc:

@@ -132,9 +132,10 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
     def _event(
         self, session: Session, deal_id: str, event: str, touch_id: str | None = None, detail: str | None = None
     ) -> None:
-        """Note an event of this write transaction. A plain INSERT at its end rather than an ORM
-        object: the unit of work's flush cost about as much as the change the event records, on
-        every delivery."""
+        """Note an event of this write transaction; only inside `_write`, which collects them
+        (outside it there is no list to note it in: a KeyError). A plain INSERT at its end rather
+        than an ORM object: the unit of work's flush cost about as much as the change the event
+        records, on every delivery."""
         session.info[_EVENTS].append(
             {"at": self.clock(), "deal_id": deal_id, "touch_id": touch_id, "event": event, "detail": detail}
         )

@@ -161,11 +161,18 @@ def _nodes(tree: nodes.Template) -> list[nodes.Node]:
     return cached
 
 
-def _bound_names(tree: nodes.Template) -> set[str]:
+def _bound_names(tree: nodes.Template) -> frozenset[str]:
     """Names the template defines itself: `{% set %}`, loop targets, macros and their parameters,
     imports, and what Jinja provides inside loops (`loop`), macros (`caller`, `varargs`, `kwargs`)
-    and blocks (`super`, `self`)."""
-    everything = _nodes(tree)
+    and blocks (`super`, `self`). Kept on the tree like `_nodes`: each check asks it again."""
+    cached: frozenset[str] | None = getattr(tree, "_hundred_bound", None)
+    if cached is None:
+        cached = frozenset(_find_bound_names(_nodes(tree)))
+        tree._hundred_bound = cached  # type: ignore[attr-defined]  # a cache of ours on Jinja's node
+    return cached
+
+
+def _find_bound_names(everything: list[nodes.Node]) -> set[str]:
     bound = {n.name for n in everything if isinstance(n, nodes.Name) and n.ctx in ("store", "param")}
     for n in everything:
         if isinstance(n, nodes.For):

@@ -325,7 +325,7 @@ class TemplateChecker:
         shown: str,
         lines: list[str],
         stack: tuple[str, ...],
-        bound: set[str],
+        bound: frozenset[str],
     ) -> list[Issue]:
         col = _column(lines, node.lineno, kind.split()[0])
         where, at = f"{shown}:{node.lineno}:{col}", (stack[-1], node.lineno, col)
@@ -366,7 +366,7 @@ class TemplateChecker:
                     *at,
                 )
             ]
-        inherited = frozenset(bound) if kind == "include" else frozenset()
+        inherited = bound if kind == "include" else frozenset()
         return self._check(target, stack, inherited, top=False)
 
     def check_json_body(self, name: str) -> list[Issue]:

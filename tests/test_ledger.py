@@ -292,6 +292,24 @@ def test_delivery_insert_or_get_and_sent_is_final(ledger: Ledger) -> None:
         ledger.mark_delivery(key, "delivered")
 
 
+def test_sending_is_claimed_only_while_the_touch_is_not_cancelled(ledger: Ledger) -> None:
+    """The cancel check and the `sending` claim are one statement: a cancel that commits first
+    leaves the delivery pending and says so (None); one after finds the email already claimed."""
+    start(ledger)
+    hello, thanks = "D-1/x/hello#email", "D-1/x/thanks#email"
+    ledger.begin_delivery(hello, "D-1", "hello", "email", "<hello>")
+    ledger.begin_delivery(thanks, "D-1", "thanks", "email", "<thanks>")
+    assert ledger.start_sending(thanks, "D-1", "thanks") is True
+    assert ledger.start_sending(thanks, "D-1", "thanks") is False  # already claimed: not twice
+    assert ledger.exit_journey("D-1", "deal.cancelled")
+    assert ledger.touch("D-1", "hello").state == "cancelled"
+    assert ledger.start_sending(hello, "D-1", "hello") is None
+    assert ledger.start_sending(hello, "D-1", "hello", from_states=("pending", "sending")) is None
+    assert ledger.delivery(hello).state == "pending"
+    assert ledger.start_sending(hello, "D-1", "no-such-touch") is None  # a touch that is gone sends nothing
+    assert [e.event for e in ledger.events() if e.event == "delivery.sending"] == ["delivery.sending"]
+
+
 def queue(ledger: Ledger, letter_id: str = "D-1/thanks", **changes: Any) -> tuple[Any, bool]:
     args: dict[str, Any] = dict(
         letter_id=letter_id,

@@ -1,9 +1,10 @@
 """The ledger as one touch's delivery log, refusing to start sending once the touch is cancelled.
 
 A channel records `sending` just before anything leaves (before SMTP DATA, a webhook's POST, an
-outbox file). Checked there, a journey exited while its touch was mid-delivery (a cancel from the
-CRM or `hundred cancel` while the SMTP server was slow) sends nothing: the channel stops with
-`Withdrawn` and the touch stays cancelled.
+outbox file). Checked there, in the same statement that records it (`Ledger.start_sending`), a
+journey exited while its touch was mid-delivery (a cancel from the CRM or `hundred cancel` while
+the SMTP server was slow) sends nothing: the channel stops with `Withdrawn` and the touch stays
+cancelled.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ class UnlessCancelled:
     def mark_delivery(
         self, key: str, state: str, detail: str | None = None, from_states: Collection[str] | None = None
     ) -> bool:
-        if state == "sending":
-            row = self.ledger.touch(self.deal_id, self.touch_id)
-            if row is None or row.state == "cancelled":
-                raise Withdrawn("the journey exited before it left; nothing sent")
-        return self.ledger.mark_delivery(key, state, detail=detail, from_states=from_states)
+        if state != "sending":
+            return self.ledger.mark_delivery(key, state, detail=detail, from_states=from_states)
+        moved = self.ledger.start_sending(key, self.deal_id, self.touch_id, detail=detail, from_states=from_states)
+        if moved is None:
+            raise Withdrawn("the journey exited before it left; nothing sent")
+        return moved

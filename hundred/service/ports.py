@@ -300,6 +300,14 @@ class Ledger(Protocol):
     def mark_delivery(
         self, key: str, state: str, detail: str | None = None, from_states: Collection[str] | None = None
     ) -> bool: ...
+    def start_sending(
+        self,
+        key: str,
+        deal_id: str,
+        touch_id: str,
+        detail: str | None = None,
+        from_states: Collection[str] | None = None,
+    ) -> bool | None: ...
     def delivery(self, key: str) -> DeliveryRow | None: ...
     def touch_deliveries(self, deal_id: str, touch_id: str) -> list[DeliveryRow]: ...
     def queue_letter(

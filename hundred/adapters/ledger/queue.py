@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hundred.adapters.ledger.db import changed_rows
-from hundred.adapters.ledger.models import DeliveryRecord, LetterRecord
+from hundred.adapters.ledger.models import DeliveryRecord, LetterRecord, TouchRecord
 from hundred.service.records import DELIVERY_STATES, LETTER_STATES, DeliveryRow, LetterRow, _from_record, check_state
 
 # Where a delivery may come from when the caller does not say: `sent` is never left.
@@ -91,6 +91,36 @@ class DeliveriesAndLetters:
     ) -> bool:
         """Compare-and-set a delivery's state (default sources: `DELIVERY_FROM`, so `sent` is
         final); stamps started_at on sending, finished_at on sent/failed. True if it changed."""
+        return self._mark_delivery(key, state, detail, from_states) is True
+
+    def start_sending(
+        self,
+        key: str,
+        deal_id: str,
+        touch_id: str,
+        detail: str | None = None,
+        from_states: Collection[str] | None = None,
+    ) -> bool | None:
+        """`mark_delivery(key, "sending")` in the one statement that also checks that the touch
+        is still there and not cancelled, so no cancel can slip in between the check and the
+        claim. True if it moved, False if the delivery was not in `from_states`, None if the
+        touch was cancelled or is gone (then nothing may leave)."""
+        live = (
+            select(TouchRecord.id)
+            .where(TouchRecord.deal_id == deal_id, TouchRecord.touch_id == touch_id, TouchRecord.state != "cancelled")
+            .exists()
+        )
+        return self._mark_delivery(key, "sending", detail, from_states, live, (deal_id, touch_id))
+
+    def _mark_delivery(
+        self,
+        key: str,
+        state: str,
+        detail: str | None,
+        from_states: Collection[str] | None,
+        condition: Any = None,
+        touch: tuple[str, str] | None = None,
+    ) -> bool | None:
         check_state(state, DELIVERY_STATES, "delivery")
         sources = list(DELIVERY_FROM[state] if from_states is None else from_states)
         now = self.clock()
@@ -101,17 +131,23 @@ class DeliveriesAndLetters:
             values["started_at"] = now
         elif state in ("sent", "failed"):
             values["finished_at"] = now
+        where = [DeliveryRecord.key == key, DeliveryRecord.state.in_(sources), DeliveryRecord.state != state]
         with self._write() as session:
             stmt = (
                 update(DeliveryRecord)
-                .where(DeliveryRecord.key == key, DeliveryRecord.state.in_(sources), DeliveryRecord.state != state)
+                .where(*where, *([] if condition is None else [condition]))
                 .values(**values)
                 .returning(DeliveryRecord.deal_id, DeliveryRecord.touch_id)  # SQLite ≥ 3.35, PostgreSQL
                 .execution_options(synchronize_session=False)
             )
             changed = session.execute(stmt).first()  # the key is unique: one row or none
             if changed is None:
-                return False
+                if touch is None:
+                    return False
+                state_now = session.scalar(
+                    select(TouchRecord.state).where(TouchRecord.deal_id == touch[0], TouchRecord.touch_id == touch[1])
+                )  # the rare path: say why it did not move
+                return None if state_now in (None, "cancelled") else False
             self._event(session, changed.deal_id, f"delivery.{state}", changed.touch_id, detail)
             return True
 

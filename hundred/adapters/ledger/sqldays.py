@@ -13,6 +13,7 @@ and no need for the math functions a SQLite may be built without.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Float, Integer
@@ -20,6 +21,19 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 JULIAN_EPOCH = 2440587.5  # julianday('1970-01-01')
+
+
+def _dialects(function: type[FunctionElement[Any]], *, sqlite: str, postgresql: str) -> None:
+    """Registers `function`'s SQL on both dialects; `{x}` in each template is its argument."""
+
+    def compiler_for(template: str) -> Callable[..., str]:
+        def compile_(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
+            return template.format(x=compiler.process(element.clauses, **kw))
+
+        return compile_
+
+    compiles(function, "sqlite")(compiler_for(sqlite))
+    compiles(function, "postgresql")(compiler_for(postgresql))
 
 
 class days(FunctionElement[float]):
@@ -30,14 +44,11 @@ class days(FunctionElement[float]):
     name = "days"
 
 
-@compiles(days, "sqlite")
-def _days_sqlite(element: days, compiler: Any, **kw: Any) -> str:
-    return f"(julianday({compiler.process(element.clauses, **kw)}) - {JULIAN_EPOCH})"
-
-
-@compiles(days, "postgresql")
-def _days_postgresql(element: days, compiler: Any, **kw: Any) -> str:
-    return f"(date_part('epoch', {compiler.process(element.clauses, **kw)}) / 86400.0)"
+_dialects(
+    days,
+    sqlite=f"(julianday({{x}}) - {JULIAN_EPOCH})",
+    postgresql="(date_part('epoch', {x}) / 86400.0)",
+)
 
 
 class floor(FunctionElement[int]):
@@ -48,11 +59,8 @@ class floor(FunctionElement[int]):
     name = "floor"
 
 
-@compiles(floor, "sqlite")
-def _floor_sqlite(element: floor, compiler: Any, **kw: Any) -> str:
-    return f"CAST(max({compiler.process(element.clauses, **kw)}, 0) AS INTEGER)"
-
-
-@compiles(floor, "postgresql")
-def _floor_postgresql(element: floor, compiler: Any, **kw: Any) -> str:
-    return f"CAST(floor(greatest({compiler.process(element.clauses, **kw)}, 0)) AS INTEGER)"
+_dialects(
+    floor,
+    sqlite="CAST(max({x}, 0) AS INTEGER)",
+    postgresql="CAST(floor(greatest({x}, 0)) AS INTEGER)",
+)

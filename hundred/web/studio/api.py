@@ -22,7 +22,7 @@ from hundred.service.ports import Ledger
 from hundred.templating import sandbox as templating
 from hundred.validation.completion import JourneyCompleter
 from hundred.validation.validate import check_text
-from hundred.web.studio.door import Door, StudioRefused
+from hundred.web.studio.door import Door, StudioRefused, read_body
 from hundred.web.studio.frames import Frames
 from hundred.web.studio.html import studio_words
 from hundred.web.studio.live import Live, journey_on_disk, template_users
@@ -36,11 +36,7 @@ async def read_json(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise StudioRefused(415, "send JSON")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise StudioRefused(413, "the text is too large")
+    body = await read_body(request, MAX_BODY, "the text is too large")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):

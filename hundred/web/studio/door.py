@@ -27,7 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from hundred.web.auth import LOGIN_SECONDS, SESSION_SECONDS, Auth
-from hundred.web.guard import own_origin, wants_html
+from hundred.web.guard import TooLarge, own_origin, read_limited, wants_html
 from hundred.web.studio.html import asset_urls, page, studio_words
 
 COOKIE = "hundred_studio"
@@ -123,12 +123,16 @@ class Door:
         return RedirectResponse(f"{self.base}/login?{query}", status_code=303, headers={"Cache-Control": "no-store"})
 
 
+async def read_body(request: Request, limit: int, too_large: str) -> bytes:
+    """The request's body; a 413 saying `too_large` as soon as it passes `limit` bytes."""
+    try:
+        return await read_limited(request, limit)
+    except TooLarge:
+        raise StudioRefused(413, too_large) from None
+
+
 async def _form(request: Request) -> dict[str, str]:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM:
-            raise StudioRefused(413, "form too large")
+    body = await read_body(request, MAX_FORM, "form too large")
     try:
         pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=10)
     except (UnicodeDecodeError, ValueError):

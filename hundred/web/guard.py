@@ -38,6 +38,20 @@ BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def set_cookie(response: Response, request: Request, name: str, value: str, *, max_age: int, path: str) -> None:
+    """Every cookie the print room and the studio set: HttpOnly, SameSite=Strict, Secure over
+    https (hundred/web/auth.py), sent back only under `path`."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=path,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
 class TooLarge(Exception):
     """A request's body passed its limit."""
 

@@ -27,7 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from hundred.web.auth import LOGIN_SECONDS, SESSION_SECONDS, Auth
-from hundred.web.guard import TooLarge, own_origin, read_limited, wants_html
+from hundred.web.guard import TooLarge, own_origin, read_limited, set_cookie, wants_html
 from hundred.web.studio.html import asset_urls, page, studio_words
 
 COOKIE = "hundred_studio"
@@ -96,15 +96,7 @@ class Door:
 
     def session_response(self, request: Request, target: str) -> Response:
         response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-        response.set_cookie(
-            COOKIE,
-            self.auth.new_session(),
-            max_age=SESSION_SECONDS,
-            path=self.base + "/",
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
+        set_cookie(response, request, COOKIE, self.auth.new_session(), max_age=SESSION_SECONDS, path=self.base + "/")
         return response
 
     def token_entry(self, request: Request) -> Response | None:
@@ -163,15 +155,7 @@ def build_login_router(door: Door, locale: str | None) -> APIRouter:
             configured=door.has_password,
             assets=asset_urls(door.base),
         )
-        response.set_cookie(
-            LOGIN_COOKIE,
-            login_nonce,
-            max_age=LOGIN_SECONDS,
-            path=door.base + "/login",
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
+        set_cookie(response, request, LOGIN_COOKIE, login_nonce, max_age=LOGIN_SECONDS, path=door.base + "/login")
         return response
 
     @router.get("/login")

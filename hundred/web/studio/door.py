@@ -28,7 +28,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hundred.web.auth import LOGIN_SECONDS, SESSION_SECONDS, Auth
 from hundred.web.guard import TooLarge, own_origin, read_limited, set_cookie, wants_html
-from hundred.web.studio.html import asset_urls, page, studio_words
+from hundred.web.studio.html import page, studio_words
 
 COOKIE = "hundred_studio"
 LOGIN_COOKIE = "hundred_studio_login"
@@ -145,15 +145,13 @@ def build_login_router(door: Door, locale: str | None) -> APIRouter:
         login_nonce = auth.new_login_nonce()
         response = page(
             "login.html.j2",
+            sw,
+            door.base,
             status,
-            sw=sw,
-            lang=sw.lang,
-            base=door.base,
             next=next_url,
             login_csrf=auth.csrf_token("login:" + (auth.login_nonce_id(login_nonce) or "")),
             error=error,
             configured=door.has_password,
-            assets=asset_urls(door.base),
         )
         set_cookie(response, request, LOGIN_COOKIE, login_nonce, max_age=LOGIN_SECONDS, path=door.base + "/login")
         return response

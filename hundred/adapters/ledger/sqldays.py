@@ -23,32 +23,12 @@ from sqlalchemy.sql.functions import FunctionElement
 JULIAN_EPOCH = 2440587.5  # julianday('1970-01-01')
 
 
-def _dialects(function: type[FunctionElement[Any]], *, sqlite: str, postgresql: str) -> None:
-    """Registers `function`'s SQL on both dialects; `{x}` in each template is its argument."""
-
-    def compiler_for(template: str) -> Callable[..., str]:
-        def compile_(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
-            return template.format(x=compiler.process(element.clauses, **kw))
-
-        return compile_
-
-    compiles(function, "sqlite")(compiler_for(sqlite))
-    compiles(function, "postgresql")(compiler_for(postgresql))
-
-
 class days(FunctionElement[float]):
     """A datetime or date column as days since the Unix epoch (float)."""
 
     type = Float()
     inherit_cache = True
     name = "days"
-
-
-_dialects(
-    days,
-    sqlite=f"(julianday({{x}}) - {JULIAN_EPOCH})",
-    postgresql="(date_part('epoch', {x}) / 86400.0)",
-)
 
 
 class floor(FunctionElement[int]):
@@ -59,8 +39,20 @@ class floor(FunctionElement[int]):
     name = "floor"
 
 
-_dialects(
-    floor,
-    sqlite="CAST(max({x}, 0) AS INTEGER)",
-    postgresql="CAST(floor(greatest({x}, 0)) AS INTEGER)",
-)
+# Each function's SQL on each dialect; `{x}` stands for its argument.
+_SQL: dict[type[FunctionElement[Any]], dict[str, str]] = {
+    days: {"sqlite": f"(julianday({{x}}) - {JULIAN_EPOCH})", "postgresql": "(date_part('epoch', {x}) / 86400.0)"},
+    floor: {"sqlite": "CAST(max({x}, 0) AS INTEGER)", "postgresql": "CAST(floor(greatest({x}, 0)) AS INTEGER)"},
+}
+
+
+def _compiler(template: str) -> Callable[..., str]:
+    def compile_(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
+        return template.format(x=compiler.process(element.clauses, **kw))
+
+    return compile_
+
+
+for _function, _dialects in _SQL.items():
+    for _dialect, _template in _dialects.items():
+        compiles(_function, _dialect)(_compiler(_template))

@@ -132,6 +132,8 @@ _ID_PATTERN = (
     "{field} '{value}' may only use lowercase letters, digits and '-'",
     "for example 'thank-you-letter'; ids are the identity of a touch in flight, so choose them once",
 )
+# pydantic's kinds of error for a value that should have been a mapping of `key: value` lines
+_NOT_A_MAPPING = ("model_type", "dict_type", "model_attributes_type")
 # What a field's pattern asks of it, as (message, hint); any other text field only refuses control characters.
 _PATTERNS = {
     "id": _ID_PATTERN,
@@ -286,7 +288,7 @@ def _one(err: ErrorDetails, data: Any, smap: SourceMap, file: str) -> Problem:
         )
     if loc[:1] == ("lint",) and len(loc) >= 2 and loc[1] != "ignore":
         rule = _lint_rule(str(loc[1]))
-        if kind in ("model_type", "dict_type", "model_attributes_type"):
+        if kind in _NOT_A_MAPPING:
             return Problem(
                 file,
                 mark.line,
@@ -304,7 +306,7 @@ def _one(err: ErrorDetails, data: Any, smap: SourceMap, file: str) -> Problem:
                 f"days of lint rule '{loc[1]}' must be from {low} to {high}, got {shown(value)}",
                 f"the default is {rule.days}",
             )
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
+    if kind in _NOT_A_MAPPING:
         return Problem(
             file,
             mark.line,

@@ -133,20 +133,9 @@ class IntakeLog:
         with self._read() as session:
             return [_from_record(IntakeRow, r) for r in session.scalars(stmt)]
 
-    def set_intake(
-        self,
-        intake_id: str,
-        state: str | None = None,
-        *,
-        from_states: Collection[str] | None = None,
-        count_attempt: bool = False,
-        **fields: Any,
-    ) -> bool:
-        """Compare-and-set: True only when this call changed the row."""
-        return (
-            self.update_intake(intake_id, state, from_states=from_states, count_attempt=count_attempt, **fields)
-            is not None
-        )
+    def set_intake(self, intake_id: str, state: str | None = None, **how: Any) -> bool:
+        """Compare-and-set: True only when this call changed the row (`update_intake`'s arguments)."""
+        return self.update_intake(intake_id, state, **how) is not None
 
     def update_intake(
         self,

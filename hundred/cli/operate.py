@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hundred.cli.app import LangOption, app, out, read_deal
-from hundred.cli.paths import UserError, user_error
+from hundred.cli.paths import UserError, refused, user_error
 
 if TYPE_CHECKING:  # types only: the runtime stack stays out of `hundred validate`
     from hundred.adapters.ledger import Ledger as SqlLedger
@@ -321,10 +321,8 @@ def retry(
 
     runtime = _runtime()
     checked = None if delivered is None else Checked.DELIVERED if delivered else Checked.NOT_DELIVERED
-    try:
+    with refused():
         outcome = runtime.retry(deal, touch, checked)
-    except (LookupError, ValueError) as exc:
-        raise user_error(exc) from None
     out.print(f"{deal} · {touch}: {outcome.detail} (now {outcome.state})")
 
 
@@ -340,10 +338,8 @@ def task_done(
       hundred task done D-1042 welcome-call
     """
     runtime = _runtime()
-    try:
+    with refused():
         outcome = runtime.task_done(deal, touch)
-    except (LookupError, ValueError) as exc:
-        raise user_error(exc) from None
     out.print(f"{deal} · {touch}: {outcome.state}")
 
 

@@ -8,7 +8,9 @@ file is called; two files with one id are an error.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from hundred.journeys.catalog import JOURNEY_SUFFIXES, JourneyNotFound, find_journey, folder_journeys
@@ -23,6 +25,17 @@ def user_error(exc: Exception, hint: str = "") -> UserError:
     quotes and all (a KeyError's own repr quotes are not part of it), then `hint` if any."""
     message = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
     return UserError(message + hint)
+
+
+@contextlib.contextmanager
+def refused(*kinds: type[Exception]) -> Iterator[None]:
+    """What the service refuses inside (a LookupError or ValueError, or only `kinds`) leaves as
+    the CLI's UserError (see `user_error`), so a command states once what it calls."""
+    caught = kinds or (LookupError, ValueError)
+    try:
+        yield
+    except caught as exc:
+        raise user_error(exc) from None
 
 
 JOURNEYS_DIR = Path("journeys")

@@ -20,7 +20,7 @@ import typer
 
 from hundred.cli import operate as cli_runtime
 from hundred.cli.app import app, err, out
-from hundred.cli.paths import UserError, user_error
+from hundred.cli.paths import UserError, refused
 
 if TYPE_CHECKING:  # types only: the runtime stack stays out of `hundred validate`
     from hundred.service.printroom.service import PrintRoom
@@ -135,14 +135,12 @@ def letters_batch(
     """
     until = _parse_day(day)
     room = _room()
-    try:
+    with refused(LookupError):
         result = (
             room.render_batch(again, labels=labels or None)
             if again
             else room.make_batch(until=until, duplex=duplex, labels=labels)
         )
-    except LookupError as exc:
-        raise user_error(exc) from None
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -222,10 +220,8 @@ def letters_mark_printed(batch: Annotated[str, typer.Argument(help="The batch id
     Example:
       hundred letters mark-printed 20261201-0800-3fa1
     """
-    try:
+    with refused(LookupError):
         n = _room().mark_printed(batch)
-    except LookupError as exc:
-        raise user_error(exc) from None
     out.print(
         f"batch {batch}: {_count(n, '{n} letter', '{n} letters')} printed"
         if n
@@ -253,7 +249,7 @@ def letters_mark_posted(
         raise typer.Exit(2)
     runtime = cli_runtime._runtime()
     room = _room(runtime)
-    try:
+    with refused():
         if deal:
             ids = [
                 r.letter_id for r in room.ledger.letters(deal_id=deal) if r.state in ("queued", "batched", "printed")
@@ -269,8 +265,6 @@ def letters_mark_posted(
             posted = room.mark_posted(letter_id=target)
             if not posted:
                 out.print(f"{target}: already posted")
-    except (LookupError, ValueError) as exc:
-        raise user_error(exc) from None
     for letter_id in posted:
         row = room.ledger.letter(letter_id)
         touch = room.ledger.touch(row.deal_id, row.touch_id) if row else None
@@ -288,10 +282,8 @@ def letters_spoil(
     Example:
       hundred letters spoil D-1042/thank-you-letter --reason "printer jam"
     """
-    try:
+    with refused():
         _room().spoil(letter, reason)
-    except (LookupError, ValueError) as exc:
-        raise user_error(exc) from None
     out.print(f"{letter}: spoiled ({reason}); back in the queue for the next batch")
 
 
@@ -307,10 +299,8 @@ def letters_reprint(
     Example:
       hundred letters reprint D-1042/thank-you-letter
     """
-    try:
+    with refused():
         path = _room().reprint(letter)
-    except (LookupError, ValueError) as exc:
-        raise user_error(exc) from None
     out.print(str(path))
 
 

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from hundred.journeys.model import (
@@ -27,7 +28,7 @@ from hundred.journeys.model import (
 )
 from hundred.journeys.problems import Problem
 from hundred.journeys.shorten import clip
-from hundred.journeys.source import SourceMap
+from hundred.journeys.source import Mark, SourceMap
 
 Loc = tuple[str | int, ...]
 
@@ -127,6 +128,47 @@ def _kind_key_typo(loc: Loc, data: Any, smap: SourceMap, file: str, where: str) 
     return None
 
 
+_ID_PATTERN = (
+    "{field} '{value}' may only use lowercase letters, digits and '-'",
+    "for example 'thank-you-letter'; ids are the identity of a touch in flight, so choose them once",
+)
+# pydantic's kinds of error for a value that should have been a mapping of `key: value` lines
+_NOT_A_MAPPING = ("model_type", "dict_type", "model_attributes_type")
+# What a field's pattern asks of it, as (message, hint); any other text field only refuses control characters.
+_PATTERNS = {
+    "id": _ID_PATTERN,
+    "journey": _ID_PATTERN,
+    "url": ("url '{value}' is not a web address", "start it with https:// and leave out spaces"),
+    "secret_env": (
+        "secret_env '{value}' is not the name of an environment variable",
+        "name the variable that holds the secret, e.g. secret_env: CRM_WEBHOOK_SECRET",
+    ),
+}
+# The lists that may not be empty, as (message, hint).
+_EMPTY = {
+    "workdays": (
+        "the calendar has no workdays: no touch could ever go out",
+        "list the days you work, e.g. 'workdays: [mon, tue, wed, thu, fri]'",
+    ),
+    "phases": ("the journey has no phases", "add 'phases:' with at least one phase and its touches"),
+}
+_NO_CONTROL = ("{field} in {where} holds a line break or control character", "keep it on one line")
+
+
+def _no_channel(file: str, mark: Mark, where: str) -> Problem:
+    """A touch without `channel:` (missing, or its mapping has no tag to choose its model by)."""
+    return Problem(
+        file, mark.line, mark.col, f"{where} has no channel", "add 'channel:' with one of: " + ", ".join(CHANNELS)
+    )
+
+
+def _bounds(info: FieldInfo) -> tuple[Any, Any]:
+    """A field's lowest and highest allowed value (its `ge` and `le`), None where it has none."""
+    low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
+    high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+    return low, high
+
+
 def _allowed_elsewhere(key: str) -> str:
     owners = [ch for ch, model in TOUCH_MODELS.items() if key in model.model_fields]
     return f"'{key}' belongs to {' and '.join(owners)} touches" if owners else ""
@@ -171,27 +213,13 @@ def _one(err: ErrorDetails, data: Any, smap: SourceMap, file: str) -> Problem:
     if kind == "missing":
         mark = smap.locate(loc[:-1])
         if loc[-1] == "channel":
-            return Problem(
-                file,
-                mark.line,
-                mark.col,
-                f"{where} has no channel",
-                "add 'channel:' with one of: " + ", ".join(CHANNELS),
-            )
+            return _no_channel(file, mark, where)
         return Problem(file, mark.line, mark.col, f"{where} is missing '{field}'", f"add '{field}: …' to {where}")
 
     mark = smap.locate(loc)
     if kind == "union_tag_not_found" or (kind == "union_tag_invalid" and value_at(data, loc + ("channel",)) is None):
         typo = _kind_key_typo(loc, data, smap, file, describe(loc, data))
-        if typo:
-            return typo
-        return Problem(
-            file,
-            mark.line,
-            mark.col,
-            f"{describe(loc, data)} has no channel",
-            "add 'channel:' with one of: " + ", ".join(CHANNELS),
-        )
+        return typo or _no_channel(file, mark, describe(loc, data))
     if kind == "union_tag_invalid":
         channel = value_at(data, loc + ("channel",))
         mark = smap.locate(loc + ("channel",))
@@ -211,37 +239,8 @@ def _one(err: ErrorDetails, data: Any, smap: SourceMap, file: str) -> Problem:
         hint = did_you_mean(str(value), options) or f"use one of: {', '.join(options)}"
         return Problem(file, mark.line, mark.col, f"{field}: '{value}' is not allowed in {where}", hint)
     if kind == "string_pattern_mismatch":
-        if field in ("id", "journey"):
-            return Problem(
-                file,
-                mark.line,
-                mark.col,
-                f"{field} '{value}' may only use lowercase letters, digits and '-'",
-                "for example 'thank-you-letter'; ids are the identity of a touch in flight, so choose them once",
-            )
-        if field == "url":
-            return Problem(
-                file,
-                mark.line,
-                mark.col,
-                f"url '{value}' is not a web address",
-                "start it with https:// and leave out spaces",
-            )
-        if field == "secret_env":
-            return Problem(
-                file,
-                mark.line,
-                mark.col,
-                f"secret_env '{value}' is not the name of an environment variable",
-                "name the variable that holds the secret, e.g. secret_env: CRM_WEBHOOK_SECRET",
-            )
-        return Problem(
-            file,
-            mark.line,
-            mark.col,
-            f"{field} in {where} holds a line break or control character",
-            "keep it on one line",
-        )
+        message, hint = _PATTERNS.get(str(field), _NO_CONTROL)
+        return Problem(file, mark.line, mark.col, message.format(field=field, value=value, where=where), hint)
     if kind.startswith("int_"):
         if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
             hint = f"remove the quotes: '{field}: {value.strip()}'"
@@ -274,24 +273,10 @@ def _one(err: ErrorDetails, data: Any, smap: SourceMap, file: str) -> Problem:
         return Problem(
             file, mark.line, mark.col, f"{field} in {where} has too many entries (at most {limit})", "shorten the list"
         )
-    if kind == "too_short" and field == "workdays":
-        return Problem(
-            file,
-            mark.line,
-            mark.col,
-            "the calendar has no workdays: no touch could ever go out",
-            "list the days you work, e.g. 'workdays: [mon, tue, wed, thu, fri]'",
-        )
+    if kind == "too_short" and field in _EMPTY:
+        return Problem(file, mark.line, mark.col, *_EMPTY[field])
     if kind.startswith("date_"):
         return Problem(file, mark.line, mark.col, f"{field}: {shown(value)} is not a date", "write dates as 2026-12-24")
-    if kind == "too_short" and field == "phases":
-        return Problem(
-            file,
-            mark.line,
-            mark.col,
-            "the journey has no phases",
-            "add 'phases:' with at least one phase and its touches",
-        )
     if kind == "list_type":
         example = {"phases": "- phase: affirm", "touches": "- id: thank-you-letter"}.get(field, "- item")
         return Problem(
@@ -303,7 +288,7 @@ def _one(err: ErrorDetails, data: Any, smap: SourceMap, file: str) -> Problem:
         )
     if loc[:1] == ("lint",) and len(loc) >= 2 and loc[1] != "ignore":
         rule = _lint_rule(str(loc[1]))
-        if kind in ("model_type", "dict_type", "model_attributes_type"):
+        if kind in _NOT_A_MAPPING:
             return Problem(
                 file,
                 mark.line,
@@ -313,8 +298,7 @@ def _one(err: ErrorDetails, data: Any, smap: SourceMap, file: str) -> Problem:
             )
         if kind in ("greater_than_equal", "less_than_equal") and rule is not None:
             info = type(rule).model_fields["days"]
-            low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
-            high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+            low, high = _bounds(info)
             return Problem(
                 file,
                 mark.line,
@@ -322,7 +306,7 @@ def _one(err: ErrorDetails, data: Any, smap: SourceMap, file: str) -> Problem:
                 f"days of lint rule '{loc[1]}' must be from {low} to {high}, got {shown(value)}",
                 f"the default is {rule.days}",
             )
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
+    if kind in _NOT_A_MAPPING:
         return Problem(
             file,
             mark.line,
@@ -378,8 +362,7 @@ def _range_hint(field: str) -> str:
     for model in (LetterSettings, Journey):
         info = model.model_fields.get(field)
         if info is not None:
-            low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
-            high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+            low, high = _bounds(info)
             if low is not None and high is not None:
                 return f"use a value from {low} to {high}"
     return "use a smaller or larger value"

@@ -133,26 +133,12 @@ class Decision:
 
 
 def decide(
-    *,
-    journey_state: str,
-    touch_state: str,
-    condition: bool | None,
-    condition_note: str,
-    due: datetime,
-    now: datetime,
-    expires_after: timedelta | None,
-    clock: Clock,
-    planned: datetime | None = None,
-    received_at: datetime | None = None,
-    backfill_grace: timedelta | None = None,
+    *, journey_state: str, touch_state: str, condition: bool | None, condition_note: str, late: str | None
 ) -> Decision:
     """Whether a touch whose run has started may act now. Checked at run time, not at scheduling
-    time: the journey may have exited, the deal changed or the run come late since.
-
-    A backfilled deal (`hundred import`, or a CRM that sends a deal long after it closed): a touch
-    without `expires_after` that was already overdue by more than `backfill_grace` when the deal
-    was received is expired, never sent weeks late; one with `expires_after` follows its own rule.
-    `planned` is the touch's moment in the plan (`due` may have been moved to "at once")."""
+    time: the journey may have exited, the deal changed or the run come late since. `late` is
+    `too_late`'s answer for the touch now (why it expires, or None); it counts only after the
+    touch's and the journey's states and its condition."""
     if touch_state in FINAL:
         return Decision("noop", f"already {touch_state}")
     if touch_state == TouchState.WAITING:  # a run started by hand, or left over: the gate decides, not the run
@@ -161,16 +147,7 @@ def decide(
         return Decision("cancel", f"the journey has {journey_state}")
     if condition is False:
         return Decision("skip", condition_note or "its condition is false for this deal")
-    why = too_late(
-        due=due,
-        now=now,
-        expires_after=expires_after,
-        clock=clock,
-        planned=planned,
-        received_at=received_at,
-        backfill_grace=backfill_grace,
-    )
-    return Decision("expire", why) if why else Decision("deliver", "due")
+    return Decision("expire", late) if late else Decision("deliver", "due")
 
 
 def too_late(
@@ -189,7 +166,8 @@ def too_late(
     With `expires_after`: when it is later than that after `due`. Without: when its `planned`
     moment was already more than `backfill_grace` past when the work arrived (`received_at`: the
     deal's receipt for a backfill; the upgrade's moment for a touch an upgrade adds or moves into
-    the past, named by `arrival`), so it is never sent weeks late."""
+    the past, named by `arrival`), so a backfilled deal (`hundred import`, or a CRM that sends a
+    deal long after it closed) is never sent weeks late."""
     if expires_after is not None and now > due + clock.scale(expires_after):
         late = now - due
         return f"{_span(late / clock.factor)} late, expires after {_span(expires_after)}"

@@ -215,11 +215,7 @@ class Runtime:
         verdict = judge(ctx.journey, ctx.deal, touch, block.phase, item.due.date())
         if verdict.error:
             return self._fail(deal_id, touch_id, verdict.error)
-        decision = engine.decide(
-            journey_state=ctx.row.state,
-            touch_state=row.state,
-            condition=verdict.value,
-            condition_note=verdict.note,
+        late = engine.too_late(
             due=row.due or row.planned_due,
             now=self.now(),
             expires_after=touch.expires_after_delta,
@@ -227,6 +223,13 @@ class Runtime:
             planned=ctx.clock.to_wall(item.due),
             received_at=ctx.row.received_at,
             backfill_grace=timedelta(days=self.settings.backfill_grace_days),
+        )
+        decision = engine.decide(
+            journey_state=ctx.row.state,
+            touch_state=row.state,
+            condition=verdict.value,
+            condition_note=verdict.note,
+            late=late,
         )
         if decision.action == "noop":
             return TouchOutcome(deal_id, touch_id, row.state, decision.reason)

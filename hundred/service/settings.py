@@ -13,52 +13,45 @@ from __future__ import annotations
 
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def secret(description: str) -> Any:
+    """A secret setting: unset by default, and left out of `repr()` (see the module's docstring)."""
+    return Field(None, repr=False, description=description)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUNDRED_", extra="ignore", validate_default=True)
 
     home: Path = Field(Path(".hundred"), description="Where hundred keeps its state: ledger, outbox, local Prefect")
-    database_url: str | None = Field(
-        None,
-        repr=False,
-        description="SQLAlchemy URL of the ledger, e.g. postgresql+psycopg://user:pass@host/db; "
-        "default: a SQLite file in home",
+    database_url: str | None = secret(
+        "SQLAlchemy URL of the ledger, e.g. postgresql+psycopg://user:pass@host/db; default: a SQLite file in home"
     )
-    smtp_url: str | None = Field(
-        None,
-        repr=False,
-        description="smtp://user:pass@host:587?starttls=true or smtps://host:465; unset: .eml files in the outbox",
+    smtp_url: str | None = secret(
+        "smtp://user:pass@host:587?starttls=true or smtps://host:465; unset: .eml files in the outbox"
     )
     mail_from: str = "hundred <hundred@localhost>"
     mail_domain: str | None = Field(None, description="Message-ID domain; default: the domain of mail_from")
-    webhook_secret: str | None = Field(
-        None,
-        repr=False,
-        description="HMAC secret for webhooks: signs hundred's own, checks the CRM's on /hooks/*; "
-        "several comma-separated while rotating (signs with the first, accepts any)",
+    webhook_secret: str | None = secret(
+        "HMAC secret for webhooks: signs hundred's own, checks the CRM's on /hooks/*; "
+        "several comma-separated while rotating (signs with the first, accepts any)"
     )
-    hubspot_secret: str | None = Field(
-        None, repr=False, description="HubSpot app secret: checks X-HubSpot-Signature-v3 on /hooks/hubspot"
-    )
-    pipedrive_auth: str | None = Field(
-        None,
-        repr=False,
-        description="user:password that Pipedrive's webhook sends as HTTP Basic auth to /hooks/pipedrive",
+    hubspot_secret: str | None = secret("HubSpot app secret: checks X-HubSpot-Signature-v3 on /hooks/hubspot")
+    pipedrive_auth: str | None = secret(
+        "user:password that Pipedrive's webhook sends as HTTP Basic auth to /hooks/pipedrive"
     )
     crm_mapping: Path | None = Field(
         None,
         description="JSON or YAML file mapping HubSpot/Pipedrive payloads onto the deal; default: the one "
         "shipped in hundred/deals/crm_mapping.json",
     )
-    pipedrive_api_token: str | None = Field(
-        None,
-        repr=False,
-        description="Pipedrive API token (Personal preferences > API): fetches a won deal's person, organisation "
-        "and owner; sent only in the x-api-token header",
+    pipedrive_api_token: str | None = secret(
+        "Pipedrive API token (Personal preferences > API): fetches a won deal's person, organisation "
+        "and owner; sent only in the x-api-token header"
     )
     pipedrive_api_url: str | None = Field(
         None, description="Your company's Pipedrive address, e.g. https://acme.pipedrive.com"
@@ -66,9 +59,7 @@ class Settings(BaseSettings):
     pipedrive_api_version: str = Field(
         "v2", pattern="^v[12]$", description="Pipedrive API for deals, persons and organisations: v2 (default) or v1"
     )
-    hubspot_token: str | None = Field(
-        None, repr=False, description="HubSpot private app access token (sent as Authorization: Bearer)"
-    )
+    hubspot_token: str | None = secret("HubSpot private app access token (sent as Authorization: Bearer)")
     hubspot_api_url: str = Field("https://api.hubapi.com", description="HubSpot's API address")
     hubspot_won_stages: str = Field(
         "closedwon",
@@ -135,31 +126,21 @@ class Settings(BaseSettings):
         None, gt=0, description="Compressed time: one journey day lasts this many seconds (demos, tests)"
     )
     # The print room page (hundred/web): nothing is readable without one of these.
-    print_password: str | None = Field(
-        None, repr=False, description="Print room login password (kept only hashed in memory)"
+    print_password: str | None = secret("Print room login password (kept only hashed in memory)")
+    print_password_hash: str | None = secret(
+        "Print room password as scrypt$n$r$p$salt$hash (python -m hundred.web.auth)"
     )
-    print_password_hash: str | None = Field(
-        None, repr=False, description="Print room password as scrypt$n$r$p$salt$hash (python -m hundred.web.auth)"
-    )
-    print_token: str | None = Field(None, repr=False, description="Bearer token for scripts calling the print room")
-    print_secret: str | None = Field(
-        None, repr=False, description="Signs print room sessions; default: random per process (logins end on restart)"
-    )
+    print_token: str | None = secret("Bearer token for scripts calling the print room")
+    print_secret: str | None = secret("Signs print room sessions; default: random per process (logins end on restart)")
     print_language: str | None = Field(
         None,
         description="The print room's language for every browser (nl, en, nl_NL …); unset: each browser's "
         "Accept-Language (Dutch or English, else English)",
     )
     # The journey studio under `hundred up` (/studio): a login of its own; a marketer is not print staff.
-    studio_password: str | None = Field(
-        None, repr=False, description="Journey studio login password (kept only hashed in memory)"
-    )
-    studio_password_hash: str | None = Field(
-        None, repr=False, description="Studio password as scrypt$n$r$p$salt$hash (python -m hundred.web.auth)"
-    )
-    studio_secret: str | None = Field(
-        None, repr=False, description="Signs studio sessions; default: random per process (logins end on restart)"
-    )
+    studio_password: str | None = secret("Journey studio login password (kept only hashed in memory)")
+    studio_password_hash: str | None = secret("Studio password as scrypt$n$r$p$salt$hash (python -m hundred.web.auth)")
+    studio_secret: str | None = secret("Signs studio sessions; default: random per process (logins end on restart)")
 
     @field_validator("home", mode="after")
     @classmethod

@@ -213,6 +213,7 @@ def _events(ledger: Ledger, deal_id: str, journey: Journey, zone: ZoneInfo, hold
     touches = ledger.touches(deal_id)
     due = {t.touch_id: t.due.astimezone(zone) for t in touches if t.due}
     out = []
+    values: dict[str, Any]
     for e in ledger.events(deal_id=deal_id, limit=100_000):
         if e.touch_id is None or e.event not in _SHOWN:
             continue
@@ -229,31 +230,15 @@ def _events(ledger: Ledger, deal_id: str, journey: Journey, zone: ZoneInfo, hold
     holding = engine.gate_blockers(journey, {t.touch_id: t.state for t in touches})
     blockers = ", ".join(f"{tid} ({state})" for tid, state in holding)
     end = out[-1].at if out else ledger.clock()
-    for t in touches:
+    for t in touches:  # how each unfinished touch ends the story: a catalog note and its values
         if t.touch_id in hold:
-            out.append(SimEvent(end, t.touch_id, t.phase, "waiting", "held: never completes", "held: never completes"))
+            note, values = "held: never completes", {}
         elif t.state == "waiting":
-            out.append(
-                SimEvent(
-                    end,
-                    t.touch_id,
-                    t.phase,
-                    "waiting",
-                    f"waits for the affirm phase: {blockers}",
-                    "waits for the affirm phase: {blockers}",
-                    {"blockers": list(holding)},
-                )
-            )
+            note, values = "waits for the affirm phase: {blockers}", {"blockers": list(holding)}
         elif t.state not in FINAL:
-            out.append(
-                SimEvent(
-                    end,
-                    t.touch_id,
-                    t.phase,
-                    "waiting",
-                    f"still {t.state} when the journey ends",
-                    "still {state} when the journey ends",
-                    {"state": t.state},
-                )
-            )
+            note, values = "still {state} when the journey ends", {"state": t.state}
+        else:
+            continue
+        detail = note.format(blockers=blockers, state=t.state)
+        out.append(SimEvent(end, t.touch_id, t.phase, "waiting", detail, note, values))
     return out

@@ -253,65 +253,37 @@ class TemplateChecker:
             return [Issue(f"template {shown}:{line}:1 does not parse: {exc.message}", exc.hint, name, line, 1)]
         lines = source.splitlines()
         issues = []
+
+        def spot(line: int, word: str) -> tuple[str, int]:
+            """Where `word` stands on `line`: as a message names it (template:line:col), and its column."""
+            col = _column(lines, line, word)
+            return f"{shown}:{line}:{col}", col
+
         for use, bad in templating.unknown_fields(tree, self.fields, inherited):
-            col = _column(lines, use.line, bad.split(".")[-1])
-            issues.append(
-                Issue(
-                    f"unknown field '{bad}' in template {shown}:{use.line}:{col}",
-                    self.field_hint(bad),
-                    name,
-                    use.line,
-                    col,
-                )
-            )
+            at, col = spot(use.line, bad.split(".")[-1])
+            issues.append(Issue(f"unknown field '{bad}' in template {at}", self.field_hint(bad), name, use.line, col))
         env = templating.environment(self.locale)
         for kind, bad, line in templating.unknown_filters(tree, env):
             known = sorted(env.filters if kind == "filter" else env.tests)
-            col = _column(lines, line, bad)
-            issues.append(
-                Issue(
-                    f"unknown {kind} '{bad}' in template {shown}:{line}:{col}",
-                    _guess(bad, known) or f"{kind}s available: {', '.join(known)}",
-                    name,
-                    line,
-                    col,
-                )
-            )
+            at, col = spot(line, bad)
+            hint = _guess(bad, known) or f"{kind}s available: {', '.join(known)}"
+            issues.append(Issue(f"unknown {kind} '{bad}' in template {at}", hint, name, line, col))
         for bad, expression, line in private_names(tree):
-            col = _column(lines, line, bad)
-            issues.append(
-                Issue(
-                    f"'{expression}' in template {shown}:{line}:{col} uses '{bad}', "
-                    "which starts with '_': such names are not available in templates",
-                    "use the merge field's own name, e.g. contact.first_name",
-                    name,
-                    line,
-                    col,
-                )
+            at, col = spot(line, bad)
+            message = (
+                f"'{expression}' in template {at} uses '{bad}', "
+                "which starts with '_': such names are not available in templates"
             )
-        for message, word, line in over_budget(tree):
-            col = _column(lines, line, word)
-            issues.append(
-                Issue(
-                    f"template {shown}:{line}:{col} would fail every render: {message}",
-                    f"templates fill in text: widths and repeats up to {limits.MAX_WIDTH:,}, and no **",
-                    name,
-                    line,
-                    col,
-                )
-            )
+            issues.append(Issue(message, "use the merge field's own name, e.g. contact.first_name", name, line, col))
+        for problem, word, line in over_budget(tree):
+            at, col = spot(line, word)
+            hint = f"templates fill in text: widths and repeats up to {limits.MAX_WIDTH:,}, and no **"
+            issues.append(Issue(f"template {at} would fail every render: {problem}", hint, name, line, col))
         for loop in templating._nodes(tree):
             if isinstance(loop, nodes.For) and loop.recursive:
-                col = _column(lines, loop.lineno, "recursive")
-                issues.append(
-                    Issue(
-                        f"recursive loop in template {shown}:{loop.lineno}:{col}",
-                        "recursive loops are not allowed: write the levels out, or use a macro",
-                        name,
-                        loop.lineno,
-                        col,
-                    )
-                )
+                at, col = spot(loop.lineno, "recursive")
+                hint = "recursive loops are not allowed: write the levels out, or use a macro"
+                issues.append(Issue(f"recursive loop in template {at}", hint, name, loop.lineno, col))
         bound = templating._bound_names(tree) | inherited
         for kind, target, node in includes(tree):
             issues.extend(self._included(kind, target, node, shown, lines, stack + (name,), bound))

@@ -14,6 +14,8 @@ in `PUBLIC` below; a route that wants the caller asks for the same dependency (a
   parsed once: FastAPI parsed it for the route's form model already (hundred/web/forms.py).
 
 Form bodies of the print room are small: `FormLimit` refuses one over 16 KiB before it is parsed.
+Other bodies (the CRM's webhooks, the studio's JSON and forms) are read by `read_limited`, which
+stops at its limit: never buffered beyond it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,39 @@ MAX_FORM_BYTES = 16 * 1024
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, *, max_age: int, path: str) -> None:
+    """Every cookie the print room and the studio set: HttpOnly, SameSite=Strict, Secure over
+    https (hundred/web/auth.py), sent back only under `path`."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=path,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+class TooLarge(Exception):
+    """A request's body passed its limit."""
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, refusing (TooLarge) as soon as it passes `limit` bytes: never buffered beyond it."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
 
 # The only routes without the print room's login; each says why it may be open. A path ending
 # in "/" covers every route under it. tests/test_web_auth.py walks `app.routes` against this.

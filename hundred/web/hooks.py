@@ -34,12 +34,9 @@ from hundred.service.answers import Answer, Headers
 from hundred.service.intake import Intake
 from hundred.service.no_prefect import NoPrefect
 from hundred.service.settings import Settings
+from hundred.web.guard import TooLarge, read_limited
 
 log = logging.getLogger("hundred.web.hooks")
-
-
-class TooLarge(Exception):
-    pass
 
 
 class IntakeServices:
@@ -64,20 +61,6 @@ class IntakeServices:
                 # keep one run per moment; the deal is stored before any of this, so nothing waits on it
                 self._scheduler = bootstrap.scheduler(self.settings, attempts=4, timeout=10.0)
             return bootstrap.intake(self.settings, ledger_=self._ledger, scheduler_=self._scheduler)
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The body, refusing (TooLarge) as soon as it passes `limit` bytes: never buffered beyond it."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise TooLarge()
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _json(answer: Answer) -> JSONResponse:

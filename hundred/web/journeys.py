@@ -114,13 +114,18 @@ def build_journeys_router(services: FigureServices) -> APIRouter:
     def chrome(request: Request, caller: Any) -> Chrome:
         return Chrome(logged_in=caller.kind == "session", csrf=csrf_for(request, caller), nav=NAV)
 
-    @router.get("/journeys", response_class=HTMLResponse)
-    async def journeys_page(
-        request: Request, since: str | None = None, until: str | None = None, lang: str | None = None
+    def figures_page(
+        request: Request,
+        caller: Any,
+        result: FigureReport,
+        start: date | None,
+        end: date | None,
+        language: str | None,
+        *,
+        one: bool = False,
+        version: str | None = None,
     ) -> Response:
-        caller = marketer(request)
-        start, end, language = _date(since, "since"), _date(until, "until"), _lang(lang)
-        result = await report(start, end)
+        """All journeys' page and one journey's are one page, so they are rendered in one place."""
         html = render_journeys_page(
             result.journeys,
             now=result.now,
@@ -129,25 +134,38 @@ def build_journeys_router(services: FigureServices) -> APIRouter:
             lang=language,
             links=Links(query=_query(start, end, language)),
             chrome=chrome(request, caller),
+            one=one,
+            version=version,
         )
         return page(request, html)
+
+    async def export(request: Request, since: str | None, until: str | None, journey: str | None) -> FigureReport:
+        """The JSON and the CSV export answer the same question, checked the same way."""
+        marketer(request)
+        start, end = _date(since, "since"), _date(until, "until")
+        return await report(start, end, _known_journey(journey) if journey else None)
+
+    @router.get("/journeys", response_class=HTMLResponse)
+    async def journeys_page(
+        request: Request, since: str | None = None, until: str | None = None, lang: str | None = None
+    ) -> Response:
+        caller = marketer(request)
+        start, end, language = _date(since, "since"), _date(until, "until"), _lang(lang)
+        result = await report(start, end)
+        return figures_page(request, caller, result, start, end, language)
 
     @router.get("/journeys.json")
     async def journeys_json(
         request: Request, since: str | None = None, until: str | None = None, journey: str | None = None
     ) -> Response:
-        marketer(request)
-        start, end = _date(since, "since"), _date(until, "until")
-        result = await report(start, end, _known_journey(journey) if journey else None)
+        result = await export(request, since, until, journey)
         return JSONResponse(report_json(result.journeys, result.now, result.period))
 
     @router.get("/journeys.csv")
     async def journeys_csv(
         request: Request, since: str | None = None, until: str | None = None, journey: str | None = None
     ) -> Response:
-        marketer(request)
-        start, end = _date(since, "since"), _date(until, "until")
-        result = await report(start, end, _known_journey(journey) if journey else None)
+        result = await export(request, since, until, journey)
         return Response(
             report_csv(result.journeys),
             media_type="text/csv; charset=utf-8",
@@ -173,18 +191,7 @@ def build_journeys_router(services: FigureServices) -> APIRouter:
             if version is None:
                 raise Refused(404, "no such journey")
             raise Refused(404, "no such version of this journey")
-        html = render_journeys_page(
-            result.journeys,
-            now=result.now,
-            since=start,
-            until=end,
-            lang=language,
-            links=Links(query=_query(start, end, language)),
-            chrome=chrome(request, caller),
-            one=True,
-            version=version,
-        )
-        return page(request, html)
+        return figures_page(request, caller, result, start, end, language, one=True, version=version)
 
     @router.get("/journeys/{journey}/deals")
     async def find_deal(request: Request, journey: str, deal: str = "") -> Response:

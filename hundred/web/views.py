@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 from hundred.rendering.i18n import Words
 from hundred.web.auth import LOGIN_COOKIE, LOGIN_SECONDS, SESSION_COOKIE, SESSION_SECONDS, Auth
 from hundred.web.forms import CsrfForm, LoginForm
-from hundred.web.guard import Caller, Door, Guard, Refused, check_origin, safe_next
+from hundred.web.guard import Caller, Door, Guard, Refused, check_origin, safe_next, set_cookie
 from hundred.web.language import words_for
 
 STYLE = resources.files("hundred.web").joinpath("templates/print.css").read_text(encoding="utf-8")
@@ -119,10 +119,6 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
 def build_login_router(guard: Guard, views: Views) -> APIRouter:
     """/login (public: its form carries a token bound to a pre-login cookie) and /logout."""
     router = APIRouter()
@@ -142,15 +138,7 @@ def build_login_router(guard: Guard, views: Views) -> APIRouter:
             configured=auth.has_password,
             logged_in=False,
         )
-        response.set_cookie(
-            LOGIN_COOKIE,
-            nonce,
-            max_age=LOGIN_SECONDS,
-            path="/login",
-            httponly=True,
-            samesite="strict",
-            secure=_secure(request),
-        )
+        set_cookie(response, request, LOGIN_COOKIE, nonce, max_age=LOGIN_SECONDS, path="/login")
         return response
 
     @router.get("/login", response_class=HTMLResponse)
@@ -190,15 +178,7 @@ def build_login_router(guard: Guard, views: Views) -> APIRouter:
             return login_form(request, next_url, w("That password is not right."), 401)
         auth.throttle.succeeded(client)
         response = RedirectResponse(next_url, status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            auth.new_session(),
-            max_age=SESSION_SECONDS,
-            path="/",
-            httponly=True,
-            samesite="strict",
-            secure=_secure(request),
-        )
+        set_cookie(response, request, SESSION_COOKIE, auth.new_session(), max_age=SESSION_SECONDS, path="/")
         response.delete_cookie(LOGIN_COOKIE, path="/login")
         return response
 

@@ -47,7 +47,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from hundred.adapters.channels.base import FAILED, PENDING, SENDING, SENT, ChannelConfig, begin, current_state
 from hundred.planning.identity import TouchKey
 from hundred.rendering import messages
-from hundred.rendering.content import EmailContent
+from hundred.rendering.content import EmailContent, TaskContent
 from hundred.service.ports import DeliveryLog, DeliveryResult
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -353,31 +353,25 @@ def _to_outbox(data: bytes, dkey: str, message_id: str, log: DeliveryLog, config
 
 
 def deliver_built(
-    build: Callable[[], EmailMessage],
+    content: EmailContent | TaskContent,
+    build: Callable[..., EmailMessage],
     what: str,
     *,
-    key: TouchKey,
     channel: str,
     log: DeliveryLog,
     config: ChannelConfig,
 ) -> DeliveryResult:
-    """Build the message, then send it once. One that cannot be built (or written out: a header
-    the policy refuses) fails before anything is recorded; its bytes are what is sent."""
+    """Build the message (`build(content, mail_from=…, domain=…)`), then send it once. One that
+    cannot be built (or written out: a header the policy refuses) fails before anything is
+    recorded; its bytes are what is sent."""
     try:
-        msg = build()
+        msg = build(content, mail_from=config.mail_from, domain=config.mail_domain)
         data = message_bytes(msg)
     except (ValueError, TypeError) as exc:
         return DeliveryResult("failed", f"cannot build the {what}: {exc}")
-    return send_message(msg, key=key, channel=channel, log=log, config=config, data=data)
+    return send_message(msg, key=content.key, channel=channel, log=log, config=config, data=data)
 
 
 def deliver_email(content: EmailContent, log: DeliveryLog, config: ChannelConfig) -> DeliveryResult:
     """The contact's email, once."""
-    return deliver_built(
-        lambda: messages.build_email(content, mail_from=config.mail_from, domain=config.mail_domain),
-        "email",
-        key=content.key,
-        channel="email",
-        log=log,
-        config=config,
-    )
+    return deliver_built(content, messages.build_email, "email", channel="email", log=log, config=config)

@@ -15,11 +15,4 @@ from hundred.service.ports import DeliveryLog, DeliveryResult
 
 
 def deliver_task(content: TaskContent, log: DeliveryLog, config: ChannelConfig) -> DeliveryResult:
-    return deliver_built(
-        lambda: messages.build_task_email(content, mail_from=config.mail_from, domain=config.mail_domain),
-        "task email",
-        key=content.key,
-        channel="task",
-        log=log,
-        config=config,
-    )
+    return deliver_built(content, messages.build_task_email, "task email", channel="task", log=log, config=config)

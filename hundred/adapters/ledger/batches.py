@@ -21,7 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from hundred.adapters.ledger.db import changed_rows
+from hundred.adapters.ledger.db import changed_rows, one_row
 from hundred.adapters.ledger.models import BatchLetterRecord, BatchRecord, LetterRecord
 from hundred.service.records import BatchEntry, BatchRow, LetterRow, _from_record
 
@@ -127,9 +127,7 @@ class Batches:
             return n
 
     def batch_row(self, batch_id: str) -> BatchRow | None:
-        with self._read() as session:
-            record = session.scalar(select(BatchRecord).where(BatchRecord.batch_id == batch_id))
-            return _from_record(BatchRow, record) if record else None
+        return one_row(self._read, BatchRow, select(BatchRecord).where(BatchRecord.batch_id == batch_id))
 
     def batch_rows(self, limit: int = 200) -> list[BatchRow]:
         """Newest first."""

@@ -18,11 +18,12 @@ The intake works the same way: a deal-closed run claims the stored deals that ha
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hundred.adapters.ledger.db import changed_rows
 from hundred.adapters.ledger.models import IntakeRecord, JourneyRecord, TouchRecord
@@ -32,6 +33,8 @@ from hundred.service.records import IntakeRow, TouchRow, _from_record
 
 RELEASED = datetime(2000, 1, 1, tzinfo=UTC)  # a lease let go: it ran out long ago, whatever the clock says
 
+
+_Claimed = TypeVar("_Claimed", TouchRecord, IntakeRecord)
 
 DUE_STATES: tuple[str, ...] = tuple(state.value for state in DUE)  # due, not started
 
@@ -63,28 +66,49 @@ class Calendar:
         """Claim up to `limit` touches due by `now` for `holder` (a deliver run), its own shard's
         first (by deal), oldest first; the rows as claimed."""
         own = case((TouchRecord.shard_key % max(shards, 1) == shard, 0), else_=1)
+        rows = self._claim(
+            TouchRecord,
+            self._claimable(now),
+            due=TouchRecord.due <= now,
+            order=(own, TouchRecord.due, TouchRecord.deal_id, TouchRecord.id),
+            claimed_order=(TouchRecord.due, TouchRecord.id),
+            holder=holder,
+            until=now + lease,
+            limit=limit,
+        )
+        return [_from_record(TouchRow, r) for r in rows]
+
+    def _claim(
+        self,
+        record: type[_Claimed],
+        claimable: ColumnElement[bool],
+        *,
+        due: ColumnElement[bool] | None = None,
+        order: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+        claimed_order: Sequence[InstrumentedAttribute[Any]],
+        holder: str,
+        until: datetime,
+        limit: int,
+    ) -> Sequence[_Claimed]:
+        """The one way a run claims rows, touches and stored deals alike (see the module's
+        docstring): the ids under FOR UPDATE SKIP LOCKED, set only where still `claimable`, then
+        the rows `holder` really holds, in `claimed_order`."""
+        chosen = claimable if due is None else and_(due, claimable)
         with self._write() as session:
             ids = session.scalars(
-                select(TouchRecord.id)
-                .where(TouchRecord.due <= now, self._claimable(now))
-                .order_by(own, TouchRecord.due, TouchRecord.deal_id, TouchRecord.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+                select(record.id).where(chosen).order_by(*order).limit(limit).with_for_update(skip_locked=True)
             ).all()
             if not ids:
                 return []
             session.execute(
-                update(TouchRecord)
-                .where(TouchRecord.id.in_(ids), self._claimable(now))
-                .values(claimed_by=holder, lease_until=now + lease)
+                update(record)
+                .where(record.id.in_(ids), claimable)
+                .values(claimed_by=holder, lease_until=until)
                 .execution_options(synchronize_session=False)
             )
-            rows = session.scalars(
-                select(TouchRecord)
-                .where(TouchRecord.id.in_(ids), TouchRecord.claimed_by == holder)
-                .order_by(TouchRecord.due, TouchRecord.id)
+            return session.scalars(
+                select(record).where(record.id.in_(ids), record.claimed_by == holder).order_by(*claimed_order)
             ).all()
-            return [_from_record(TouchRow, r) for r in rows]
 
     def release_claims(self, holders: Collection[str]) -> int:
         """End the claims of runs known to be dead: their touches are claimable at once."""
@@ -196,28 +220,16 @@ class Calendar:
             IntakeRecord.kind.in_(list(kinds)),
             expired,
         )
-        with self._write() as session:
-            ids = session.scalars(
-                select(IntakeRecord.id)
-                .where(claimable)
-                .order_by(IntakeRecord.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if not ids:
-                return []
-            session.execute(
-                update(IntakeRecord)
-                .where(IntakeRecord.id.in_(ids), claimable)
-                .values(claimed_by=holder, lease_until=now + lease)
-                .execution_options(synchronize_session=False)
-            )
-            rows = session.scalars(
-                select(IntakeRecord)
-                .where(IntakeRecord.id.in_(ids), IntakeRecord.claimed_by == holder)
-                .order_by(IntakeRecord.id)
-            ).all()
-            return [_from_record(IntakeRow, r) for r in rows]
+        rows = self._claim(
+            IntakeRecord,
+            claimable,
+            order=(IntakeRecord.id,),
+            claimed_order=(IntakeRecord.id,),
+            holder=holder,
+            until=now + lease,
+            limit=limit,
+        )
+        return [_from_record(IntakeRow, r) for r in rows]
 
     def waiting_intakes(self, *, before: datetime, kinds: Collection[str], limit: int = 1000) -> list[IntakeRow]:
         """Stored deals received before `before` that no live claim holds (reconcile makes sure

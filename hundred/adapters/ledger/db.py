@@ -16,21 +16,24 @@ once therefore migrate it once.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Executable, create_engine, event, text
+from sqlalchemy import Engine, Executable, Select, create_engine, event, text
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
+
+from hundred.service.records import _from_record
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions; a test checks it matches Alembic's head.
 HEAD = "0008_figspeed"
 BUSY_TIMEOUT_MS = 30_000
 _PG_LOCK_KEY = 0x68756E64  # "hund": the advisory lock that serialises migrations
+R = TypeVar("R")
 
 
 class LedgerError(RuntimeError):
@@ -44,6 +47,16 @@ def changed_rows(session: Session, statement: Executable) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError(f"not an UPDATE or DELETE: {statement}")
     return result.rowcount
+
+
+def one_row(
+    read: Callable[[], contextlib.AbstractContextManager[Session]], row: type[R], statement: Select[Any]
+) -> R | None:
+    """The one record `statement` selects, as the service's `row` type, or None: how the ledger
+    looks a row up by its key."""
+    with read() as session:
+        record = session.scalar(statement)
+        return _from_record(row, record) if record is not None else None
 
 
 def normalise_url(url: str) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hundred.adapters.ledger.db import one_row
 from hundred.adapters.ledger.models import IntakeRecord, JourneyRecord
 from hundred.service.records import INTAKE_STATES, IntakeRow, _from_record
 
@@ -91,14 +92,10 @@ class IntakeLog:
         return row, True
 
     def intake(self, intake_id: str) -> IntakeRow | None:
-        with self._read() as session:
-            record = session.scalar(select(IntakeRecord).where(IntakeRecord.intake_id == intake_id))
-            return _from_record(IntakeRow, record) if record else None
+        return one_row(self._read, IntakeRow, select(IntakeRecord).where(IntakeRecord.intake_id == intake_id))
 
     def intake_by_key(self, key: str) -> IntakeRow | None:
-        with self._read() as session:
-            record = session.scalar(select(IntakeRecord).where(IntakeRecord.key == key))
-            return _from_record(IntakeRow, record) if record else None
+        return one_row(self._read, IntakeRow, select(IntakeRecord).where(IntakeRecord.key == key))
 
     def intakes(
         self,
@@ -136,20 +133,9 @@ class IntakeLog:
         with self._read() as session:
             return [_from_record(IntakeRow, r) for r in session.scalars(stmt)]
 
-    def set_intake(
-        self,
-        intake_id: str,
-        state: str | None = None,
-        *,
-        from_states: Collection[str] | None = None,
-        count_attempt: bool = False,
-        **fields: Any,
-    ) -> bool:
-        """Compare-and-set: True only when this call changed the row."""
-        return (
-            self.update_intake(intake_id, state, from_states=from_states, count_attempt=count_attempt, **fields)
-            is not None
-        )
+    def set_intake(self, intake_id: str, state: str | None = None, **how: Any) -> bool:
+        """Compare-and-set: True only when this call changed the row (`update_intake`'s arguments)."""
+        return self.update_intake(intake_id, state, **how) is not None
 
     def update_intake(
         self,

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hundred.adapters.ledger.db import changed_rows
+from hundred.adapters.ledger.db import changed_rows, one_row
 from hundred.adapters.ledger.models import DeliveryRecord, LetterRecord, TouchRecord
 from hundred.service.records import DELIVERY_STATES, LETTER_STATES, DeliveryRow, LetterRow, _from_record, check_state
 
@@ -72,9 +72,7 @@ class DeliveriesAndLetters:
         return created
 
     def delivery(self, key: str) -> DeliveryRow | None:
-        with self._read() as session:
-            record = session.scalar(select(DeliveryRecord).where(DeliveryRecord.key == key))
-            return _from_record(DeliveryRow, record) if record else None
+        return one_row(self._read, DeliveryRow, select(DeliveryRecord).where(DeliveryRecord.key == key))
 
     def touch_deliveries(self, deal_id: str, touch_id: str) -> list[DeliveryRow]:
         """Every channel's delivery row of one touch (an email touch has one; oldest first)."""
@@ -203,9 +201,7 @@ class DeliveriesAndLetters:
         return row, created
 
     def letter(self, letter_id: str) -> LetterRow | None:
-        with self._read() as session:
-            record = session.scalar(select(LetterRecord).where(LetterRecord.letter_id == letter_id))
-            return _from_record(LetterRow, record) if record else None
+        return one_row(self._read, LetterRow, select(LetterRecord).where(LetterRecord.letter_id == letter_id))
 
     def letters(
         self, state: str | None = None, deal_id: str | None = None, print_by_until: date | None = None

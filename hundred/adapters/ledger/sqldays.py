@@ -13,6 +13,7 @@ and no need for the math functions a SQLite may be built without.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Float, Integer
@@ -30,16 +31,6 @@ class days(FunctionElement[float]):
     name = "days"
 
 
-@compiles(days, "sqlite")
-def _days_sqlite(element: days, compiler: Any, **kw: Any) -> str:
-    return f"(julianday({compiler.process(element.clauses, **kw)}) - {JULIAN_EPOCH})"
-
-
-@compiles(days, "postgresql")
-def _days_postgresql(element: days, compiler: Any, **kw: Any) -> str:
-    return f"(date_part('epoch', {compiler.process(element.clauses, **kw)}) / 86400.0)"
-
-
 class floor(FunctionElement[int]):
     """The largest integer not above the value."""
 
@@ -48,11 +39,20 @@ class floor(FunctionElement[int]):
     name = "floor"
 
 
-@compiles(floor, "sqlite")
-def _floor_sqlite(element: floor, compiler: Any, **kw: Any) -> str:
-    return f"CAST(max({compiler.process(element.clauses, **kw)}, 0) AS INTEGER)"
+# Each function's SQL on each dialect; `{x}` stands for its argument.
+_SQL: dict[type[FunctionElement[Any]], dict[str, str]] = {
+    days: {"sqlite": f"(julianday({{x}}) - {JULIAN_EPOCH})", "postgresql": "(date_part('epoch', {x}) / 86400.0)"},
+    floor: {"sqlite": "CAST(max({x}, 0) AS INTEGER)", "postgresql": "CAST(floor(greatest({x}, 0)) AS INTEGER)"},
+}
 
 
-@compiles(floor, "postgresql")
-def _floor_postgresql(element: floor, compiler: Any, **kw: Any) -> str:
-    return f"CAST(floor(greatest({compiler.process(element.clauses, **kw)}, 0)) AS INTEGER)"
+def _compiler(template: str) -> Callable[..., str]:
+    def compile_(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
+        return template.format(x=compiler.process(element.clauses, **kw))
+
+    return compile_
+
+
+for _function, _dialects in _SQL.items():
+    for _dialect, _template in _dialects.items():
+        compiles(_function, _dialect)(_compiler(_template))

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hundred.adapters.ledger import db
 from hundred.adapters.ledger.batches import Batches
 from hundred.adapters.ledger.calendar import Calendar
-from hundred.adapters.ledger.db import changed_rows
+from hundred.adapters.ledger.db import changed_rows, one_row
 from hundred.adapters.ledger.intake import IntakeLog
 from hundred.adapters.ledger.models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord
 from hundred.adapters.ledger.queue import DeliveriesAndLetters
@@ -214,9 +214,7 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
         return True
 
     def journey(self, deal_id: str) -> JourneyRow | None:
-        with self._read() as session:
-            record = session.scalar(select(JourneyRecord).where(JourneyRecord.deal_id == deal_id))
-            return _from_record(JourneyRow, record) if record else None
+        return one_row(self._read, JourneyRow, select(JourneyRecord).where(JourneyRecord.deal_id == deal_id))
 
     def journeys(self, state: str | None = None) -> list[JourneyRow]:
         """All journeys (or those in `state`), oldest received first."""
@@ -343,11 +341,11 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
             return [_from_record(TouchRow, r) for r in session.scalars(stmt)]
 
     def touch(self, deal_id: str, touch_id: str) -> TouchRow | None:
-        with self._read() as session:
-            record = session.scalar(
-                select(TouchRecord).where(TouchRecord.deal_id == deal_id, TouchRecord.touch_id == touch_id)
-            )
-            return _from_record(TouchRow, record) if record else None
+        return one_row(
+            self._read,
+            TouchRow,
+            select(TouchRecord).where(TouchRecord.deal_id == deal_id, TouchRecord.touch_id == touch_id),
+        )
 
     def _touch_values(self, fields: dict[str, Any]) -> dict[str, Any]:
         unknown = set(fields) - TOUCH_FIELDS

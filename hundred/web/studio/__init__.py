@@ -28,7 +28,7 @@ from hundred.web.guard import wants_html
 from hundred.web.studio.api import build_api
 from hundred.web.studio.door import Door, StudioLogin, StudioRefused, build_login_router, studio_auth
 from hundred.web.studio.frames import Frames
-from hundred.web.studio.html import asset_urls, page, studio_words
+from hundred.web.studio.html import page, studio_words
 from hundred.web.studio.pages import build_pages
 from hundred.web.studio.workspace import Workspace
 
@@ -59,7 +59,7 @@ def build_studio_app(
         if not wants_html(request):
             return JSONResponse({"error": detail}, status_code=status, headers={"Cache-Control": "no-store"})
         sw = studio_words(locale)
-        return page("error.html.j2", status, sw=sw, lang=sw.lang, base=base, detail=detail, assets=asset_urls(base))
+        return page("error.html.j2", sw, base, status, detail=detail)
 
     @app.exception_handler(StudioLogin)
     async def login_required(request: Request, exc: StudioLogin) -> Response:

@@ -22,7 +22,7 @@ from hundred.service.ports import Ledger
 from hundred.templating import sandbox as templating
 from hundred.validation.completion import JourneyCompleter
 from hundred.validation.validate import check_text
-from hundred.web.studio.door import Door, StudioRefused
+from hundred.web.studio.door import Door, StudioRefused, read_body
 from hundred.web.studio.frames import Frames
 from hundred.web.studio.html import studio_words
 from hundred.web.studio.live import Live, journey_on_disk, template_users
@@ -36,11 +36,7 @@ async def read_json(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise StudioRefused(415, "send JSON")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise StudioRefused(413, "the text is too large")
+    body = await read_body(request, MAX_BODY, "the text is too large")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -81,11 +77,13 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
     fields = merge_field_tree()
     filters = sorted(templating.environment("en_GB").filters)
 
-    async def begin(request: Request) -> tuple[str, dict[str, Any], Live]:
+    async def begin(request: Request) -> tuple[dict[str, Any], Live, Buffer, str]:
+        """Every POST is about the open file: the caller checked, then its JSON, the studio's live
+        side for this session, the file's buffer and its text."""
         sid = door.caller(request)
         door.check_post(request, sid)
         data = await read_json(request)
-        return sid, data, Live(workspace, ledger(), frames, sid, door.base)
+        return data, Live(workspace, ledger(), frames, sid, door.base), Buffer(workspace, data), _text(data)
 
     def journey_of(buffer: Buffer, text: str) -> Any:
         """The journey as typed (a journey buffer) or as saved (a template's); a refusal that says
@@ -102,16 +100,17 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
             raise StudioRefused(422, "the journey this template belongs to has errors; fix and save it first")
         return journey
 
-    def deal_of(live: Live, data: dict[str, Any], journey: Any) -> Any:
+    def rehearsal(live: Live, data: dict[str, Any], buffer: Buffer, text: str) -> tuple[Any, Any]:
+        """The journey to preview or play, and the sample deal to play it for."""
+        journey = journey_of(buffer, text)
         try:
-            return live.deal(data.get("deal"), journey)
+            return journey, live.deal(data.get("deal"), journey)
         except SampleProblem as exc:
             raise StudioRefused(422, str(exc)) from None
 
     @router.post("/api/check")
     async def check(request: Request) -> Response:
-        _, data, live = await begin(request)
-        buffer, text = Buffer(workspace, data), _text(data)
+        data, live, buffer, text = await begin(request)
         if buffer.kind == "journey":
             answer = await run_in_threadpool(live.check_journey, buffer.path, text, data.get("deal"))
         else:
@@ -127,8 +126,7 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
 
     @router.post("/api/complete")
     async def complete(request: Request) -> Response:
-        _, data, _live = await begin(request)
-        buffer, text = Buffer(workspace, data), _text(data)
+        data, _live, buffer, text = await begin(request)
         offset = data.get("offset")
         if buffer.kind != "journey" or not isinstance(offset, int):
             return JSONResponse({"from": 0, "options": []})
@@ -138,10 +136,8 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
 
     @router.post("/api/preview")
     async def preview(request: Request) -> Response:
-        _, data, live = await begin(request)
-        buffer, text = Buffer(workspace, data), _text(data)
-        journey = await run_in_threadpool(journey_of, buffer, text)
-        deal = await run_in_threadpool(deal_of, live, data, journey)
+        data, live, buffer, text = await begin(request)
+        journey, deal = await run_in_threadpool(rehearsal, live, data, buffer, text)
         touch = data.get("touch")
         unsaved = {buffer.rel: text} if buffer.kind == "template" else None
         if buffer.kind == "template" and not isinstance(touch, str):
@@ -154,18 +150,15 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
 
     @router.post("/api/play")
     async def play(request: Request) -> Response:
-        _, data, live = await begin(request)
-        buffer, text = Buffer(workspace, data), _text(data)
-        journey = await run_in_threadpool(journey_of, buffer, text)
-        deal = await run_in_threadpool(deal_of, live, data, journey)
+        data, live, buffer, text = await begin(request)
+        journey, deal = await run_in_threadpool(rehearsal, live, data, buffer, text)
         holds = [h for h in data.get("holds") or [] if isinstance(h, str)][:100]
         html = await run_in_threadpool(live.play, journey, deal, holds)
         return JSONResponse({"html": html})
 
     @router.post("/api/flight")
     async def flight(request: Request) -> Response:
-        _, data, live = await begin(request)
-        buffer, text = Buffer(workspace, data), _text(data)
+        data, live, buffer, text = await begin(request)
         journey = await run_in_threadpool(journey_of, buffer, text)
         html = await run_in_threadpool(live.flight, journey)
         return JSONResponse({"html": html, "version": journey.version()})
@@ -214,8 +207,7 @@ def build_api(door: Door, workspace: Workspace, frames: Frames, ledger: Callable
 
     @router.post("/api/save")
     async def save(request: Request) -> Response:
-        _, data, live = await begin(request)
-        buffer, text = Buffer(workspace, data), _text(data)
+        data, live, buffer, text = await begin(request)
         base = data.get("base")
         if not isinstance(base, str):
             raise StudioRefused(400, "'base' must be the SHA-256 the page opened")

@@ -27,8 +27,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from hundred.web.auth import LOGIN_SECONDS, SESSION_SECONDS, Auth
-from hundred.web.guard import own_origin, wants_html
-from hundred.web.studio.html import asset_urls, page, studio_words
+from hundred.web.guard import TooLarge, own_origin, read_limited, set_cookie, wants_html
+from hundred.web.studio.html import page, studio_words
 
 COOKIE = "hundred_studio"
 LOGIN_COOKIE = "hundred_studio_login"
@@ -96,15 +96,7 @@ class Door:
 
     def session_response(self, request: Request, target: str) -> Response:
         response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-        response.set_cookie(
-            COOKIE,
-            self.auth.new_session(),
-            max_age=SESSION_SECONDS,
-            path=self.base + "/",
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
+        set_cookie(response, request, COOKIE, self.auth.new_session(), max_age=SESSION_SECONDS, path=self.base + "/")
         return response
 
     def token_entry(self, request: Request) -> Response | None:
@@ -123,12 +115,16 @@ class Door:
         return RedirectResponse(f"{self.base}/login?{query}", status_code=303, headers={"Cache-Control": "no-store"})
 
 
+async def read_body(request: Request, limit: int, too_large: str) -> bytes:
+    """The request's body; a 413 saying `too_large` as soon as it passes `limit` bytes."""
+    try:
+        return await read_limited(request, limit)
+    except TooLarge:
+        raise StudioRefused(413, too_large) from None
+
+
 async def _form(request: Request) -> dict[str, str]:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM:
-            raise StudioRefused(413, "form too large")
+    body = await read_body(request, MAX_FORM, "form too large")
     try:
         pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=10)
     except (UnicodeDecodeError, ValueError):
@@ -149,25 +145,15 @@ def build_login_router(door: Door, locale: str | None) -> APIRouter:
         login_nonce = auth.new_login_nonce()
         response = page(
             "login.html.j2",
+            sw,
+            door.base,
             status,
-            sw=sw,
-            lang=sw.lang,
-            base=door.base,
             next=next_url,
             login_csrf=auth.csrf_token("login:" + (auth.login_nonce_id(login_nonce) or "")),
             error=error,
             configured=door.has_password,
-            assets=asset_urls(door.base),
         )
-        response.set_cookie(
-            LOGIN_COOKIE,
-            login_nonce,
-            max_age=LOGIN_SECONDS,
-            path=door.base + "/login",
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
+        set_cookie(response, request, LOGIN_COOKIE, login_nonce, max_age=LOGIN_SECONDS, path=door.base + "/login")
         return response
 
     @router.get("/login")

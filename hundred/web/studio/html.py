@@ -61,10 +61,11 @@ def page_csp(nonce: str) -> str:
     )
 
 
-def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A whole page with a fresh nonce and the policy that goes with it."""
+def page(name: str, sw: Words, base: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A whole page in `sw`'s language, its links and assets under `base`, with a fresh nonce and
+    the policy that goes with it."""
     nonce = secrets.token_urlsafe(16)
-    html = render(name, nonce=nonce, **context)
+    html = render(name, nonce=nonce, sw=sw, lang=sw.lang, base=base, assets=asset_urls(base), **context)
     return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": page_csp(nonce)})
 
 

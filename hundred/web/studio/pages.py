@@ -21,7 +21,7 @@ from hundred.journeys.source import YamlProblem, load_yaml
 from hundred.templating import sandbox as templating
 from hundred.validation.templates import includes
 from hundred.web.studio.door import Door, StudioRefused
-from hundred.web.studio.html import asset_urls, page, static_file, studio_words
+from hundred.web.studio.html import page, static_file, studio_words
 from hundred.web.studio.live import journey_on_disk, template_users
 from hundred.web.studio.workspace import NotInWorkspace, Workspace
 
@@ -129,12 +129,10 @@ def build_pages(door: Door, workspace: Workspace, default_locale: str | None) ->
         sw = studio_words(locale)
         return page(
             "index.html.j2",
-            sw=sw,
-            lang=sw.lang,
-            base=door.base,
+            sw,
+            door.base,
             journeys=listed,
             csrf=door.auth.csrf_token(sid),
-            assets=asset_urls(door.base),
             folder=workspace.journeys_dir.name,
         )
 
@@ -186,16 +184,14 @@ def build_pages(door: Door, workspace: Workspace, default_locale: str | None) ->
             files.append(opened.name)
         return page(
             "edit.html.j2",
-            sw=sw,
-            lang=sw.lang,
-            base=door.base,
+            sw,
+            door.base,
             opened=opened,
             journey=model,
             journey_file=journey_file,
             files=files,
             config=_json_block(config),
             csrf=config["csrf"],
-            assets=asset_urls(door.base),
             git=sw(GIT_WORDS.get(str(config["git"]), "")),
         )
 

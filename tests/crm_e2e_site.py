@@ -33,6 +33,7 @@ import httpx
 import pytest
 from crm_standins import StandIn
 from faults_site import Inbox
+from home_files import HELLO, home_env, journey_yaml, write_home
 from intake_site import HUBSPOT_SECRET, PIPEDRIVE_AUTH, hubspot_headers
 from prefect_server import REPO, base_env, wait_for
 from test_up_runs_right import Up
@@ -41,23 +42,21 @@ EXAMPLES = REPO / "examples" / "crm"
 PIPEDRIVE_V1 = json.loads((EXAMPLES / "pipedrive-deal-won.json").read_text(encoding="utf-8"))
 PIPEDRIVE_V2 = json.loads((EXAMPLES / "pipedrive-deal-won-v2.json").read_text(encoding="utf-8"))
 HUBSPOT_BATCH = json.loads((EXAMPLES / "hubspot-deal-won.json").read_text(encoding="utf-8"))
-JOURNEY = """\
-journey: first-100-days
-name: CRM end to end
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-letters: {lead_days: 0}
-phases:
+JOURNEY = journey_yaml(
+    "first-100-days",
+    "CRM end to end",
+    """\
   - phase: admit
     touches:
       - {id: welcome, day: 0, channel: email, subject: "Welkom {{ contact.first_name }}", template: emails/hello.html}
   - phase: affirm
     touches:
       - {id: thanks, day: 0, channel: letter, template: letters/thanks.txt}
-"""
+""",
+    head="letters: {lead_days: 0}\n",
+)
 TEMPLATES = {
-    "emails/hello.html": "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n",
+    "emails/hello.html": HELLO,
     "letters/thanks.txt": "Beste {{ contact.first_name }},\n\nDank je wel.\n\n{{ sender.name }}\n",
 }
 DAY = 20.0  # seconds per journey day (`hundred up --day-seconds`)
@@ -89,18 +88,9 @@ class CrmSite:
 
     def __init__(self, root: Path, inbox: Mailbox, pipedrive: StandIn, hubspot: StandIn, **env: str):
         self.root, self.inbox, self.pipedrive, self.hubspot = root, inbox, pipedrive, hubspot
-        (root / "journeys").mkdir(parents=True, exist_ok=True)
-        (root / "journeys" / "first-100-days.yaml").write_text(JOURNEY, encoding="utf-8")
-        for name, text in TEMPLATES.items():
-            (root / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / "templates" / name).write_text(text, encoding="utf-8")
+        write_home(root, "first-100-days.yaml", JOURNEY, TEMPLATES)
         self.env = {
-            "HUNDRED_HOME": str(root / "home"),
-            "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
-            "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
-            "HUNDRED_LETTERS_DIR": str(root / "letters"),
-            "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{inbox.port}?starttls=false",
-            "HUNDRED_MAIL_FROM": "Bakkerij Onboarding <onboarding@example.nl>",
+            **home_env(root, inbox.port, "Bakkerij Onboarding <onboarding@example.nl>"),
             # what connecting the CRMs takes: the webhooks' credentials, the APIs' address and token
             "HUNDRED_PIPEDRIVE_AUTH": PIPEDRIVE_AUTH,
             "HUNDRED_PIPEDRIVE_API_URL": pipedrive.url,

@@ -16,27 +16,25 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from conftest import deal_payload
+from home_files import HELLO, home_env, home_settings, journey_yaml, write_home
 from intake_site import SECRET  # the secret intake_site.App signs with
 from smtp_inbox import Inbox, inbox  # noqa: F401 (the fault tests' SMTP server, a module fixture)
 
 from hundred import bootstrap
 
 DAY = 600.0  # seconds per journey day for deals the flows start (webhooks): their day 1 never comes in a test
-JOURNEY = """\
-journey: faults
-name: Fault proofs
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-phases:
+JOURNEY = journey_yaml(
+    "faults",
+    "Fault proofs",
+    """\
   - phase: admit
     touches:
       - {id: hello, day: 0, channel: email, subject: "Hallo {{ contact.first_name }}", template: emails/hello.html}
   - phase: affirm
     touches:
       - {id: later, day: 1, channel: email, subject: "Later", template: emails/hello.html}
-"""
-HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
+""",
+)
 
 
 @dataclass
@@ -63,31 +61,18 @@ class Site:
 
 
 def make_site(root: Path, url: str, smtp_port: int, **env: str) -> Site:
-    from hundred.service.settings import Settings
-
-    (root / "journeys").mkdir(parents=True, exist_ok=True)
-    (root / "journeys" / "faults.yaml").write_text(JOURNEY, encoding="utf-8")
-    (root / "templates" / "emails").mkdir(parents=True, exist_ok=True)
-    (root / "templates" / "emails" / "hello.html").write_text(HELLO, encoding="utf-8")
+    write_home(root, "faults.yaml", JOURNEY, {"emails/hello.html": HELLO})
     values = {
-        "HUNDRED_HOME": str(root / "home"),
+        **home_env(root, smtp_port),
         "HUNDRED_DATABASE_URL": url,
-        "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
-        "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
-        "HUNDRED_LETTERS_DIR": str(root / "letters"),
-        "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?starttls=false",
-        "HUNDRED_MAIL_FROM": "Onboarding <onboarding@example.nl>",
         "HUNDRED_DAY_SECONDS": str(DAY),
         "HUNDRED_WEBHOOK_SECRET": SECRET,
         **env,
     }
     (root / "home").mkdir(parents=True, exist_ok=True)
-    settings = Settings(
-        home=root / "home",
+    settings = home_settings(
+        root,
         database_url=url,
-        journeys_dir=root / "journeys",
-        templates_dir=root / "templates",
-        letters_dir=root / "letters",
         smtp_url=values["HUNDRED_SMTP_URL"],
         mail_from=values["HUNDRED_MAIL_FROM"],
         webhook_secret=SECRET,

@@ -12,36 +12,31 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from home_files import HELLO, journey_yaml, write_home
 from web_site import Served
 
 SECRET = "whsec-test-0123456789"
 OLD_SECRET = "whsec-old-9876543210"
 HUBSPOT_SECRET = "hubspot-app-secret-42"
 PIPEDRIVE_AUTH = "hundred:pipedrive-pass-77"
-JOURNEY = """\
-journey: first-100-days
-name: Intake test
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-phases:
+JOURNEY = journey_yaml(
+    "first-100-days",
+    "Intake test",
+    """\
   - phase: admit
     touches:
       - {id: hello, day: 1, channel: email, subject: "Hallo", template: emails/hello.html, when: "deal.segment != 'C'"}
   - phase: affirm
     touches:
       - {id: later, day: 40, channel: email, subject: "Later", template: emails/hello.html}
-"""
-HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
+""",
+)
 
 
 def make_home(root: Path, **settings: Any) -> Any:
     from hundred.service.settings import Settings
 
-    (root / "journeys").mkdir(parents=True, exist_ok=True)
-    (root / "journeys" / "first-100-days.yaml").write_text(JOURNEY, encoding="utf-8")
-    (root / "templates" / "emails").mkdir(parents=True, exist_ok=True)
-    (root / "templates" / "emails" / "hello.html").write_text(HELLO, encoding="utf-8")
+    write_home(root, "first-100-days.yaml", JOURNEY, {"emails/hello.html": HELLO})
     values = dict(
         home=root / "home",
         journeys_dir=root / "journeys",

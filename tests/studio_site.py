@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from conftest import deal_payload
+from home_files import home_settings
 
 from hundred import bootstrap
 from hundred.planning.states import Moves
@@ -82,7 +83,6 @@ def build_studio(root: Path, *, ledger: bool = True) -> Studio:
     from hundred.deals.model import parse_deal
     from hundred.planning.planner import plan
     from hundred.service.records import NewTouch
-    from hundred.service.settings import Settings
     from hundred.validation.validate import check_text, load_checked
 
     for folder in ("journeys", "templates", "examples"):
@@ -90,14 +90,7 @@ def build_studio(root: Path, *, ledger: bool = True) -> Studio:
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "journeys")
-    settings = Settings(
-        home=root / "home",
-        letters_dir=root / "letters",
-        journeys_dir=root / "journeys",
-        templates_dir=root / "templates",
-        day_seconds=None,
-        studio_password=PASSWORD,
-    )
+    settings = home_settings(root, studio_password=PASSWORD)
     settings.home.mkdir(parents=True, exist_ok=True)
     current = load_checked(root / JOURNEY, lint=False).journey
     old = check_text(old_text((root / JOURNEY).read_text(encoding="utf-8")), root / JOURNEY, root / "templates")

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import deal_payload
+from home_files import HELLO, home_env, journey_yaml, write_home
 from prefect_server import REPO, base_env, start_prefect_server, wait_for
 from smtp_inbox import inbox  # noqa: F401 (a fixture)
 
@@ -30,14 +31,10 @@ from hundred import bootstrap
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 DAY = 3.0
-JOURNEY = """\
-journey: e2e
-name: End to end
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-letters: {lead_days: 0}
-phases:
+JOURNEY = journey_yaml(
+    "e2e",
+    "End to end",
+    """\
   - phase: admit
     touches:
       - {id: welcome, day: 0, channel: task, title: "Bel {{ contact.first_name }}", template: tasks/call.md, confirm: false}
@@ -48,10 +45,12 @@ phases:
   - phase: advocate
     touches:
       - {id: referral, day: 2, channel: email, referral: true, subject: "Wie ken jij?", template: emails/hello.html}
-"""
+""",
+    head="letters: {lead_days: 0}\n",
+)
 TEMPLATES = {
     "letters/thanks.txt": "Beste {{ contact.first_name }},\n\nDank je wel.\n\n{{ sender.name }}\n",
-    "emails/hello.html": "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n",
+    "emails/hello.html": HELLO,
     "tasks/call.md": "Bel {{ contact.first_name }} op {{ contact.phone }}.\n",
 }
 
@@ -60,18 +59,9 @@ TEMPLATES = {
 def site(tmp_path_factory, inbox) -> dict[str, str]:
     """A hundred home with the e2e journey, and the environment every process here shares."""
     root = tmp_path_factory.mktemp("e2e")
-    (root / "journeys").mkdir()
-    (root / "journeys" / "e2e.yaml").write_text(JOURNEY, encoding="utf-8")
-    for name, text in TEMPLATES.items():
-        (root / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "templates" / name).write_text(text, encoding="utf-8")
+    write_home(root, "e2e.yaml", JOURNEY, TEMPLATES)
     return {
-        "HUNDRED_HOME": str(root / "home"),
-        "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
-        "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
-        "HUNDRED_LETTERS_DIR": str(root / "letters"),
-        "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{inbox.port}?starttls=false",
-        "HUNDRED_MAIL_FROM": "Bakkerij Onboarding <onboarding@example.nl>",
+        **home_env(root, inbox.port, "Bakkerij Onboarding <onboarding@example.nl>"),
         "HUNDRED_DAY_SECONDS": str(DAY),
     }
 

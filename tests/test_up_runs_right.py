@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from home_files import HELLO, journey_yaml, write_home
 from ports import free_port
 from prefect_pool import descendants
 from prefect_server import REPO, assert_no_traceback, base_env, http_get, stop_group, wait_for
@@ -41,13 +42,10 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UP_TIMEOUT = float(os.environ.get("HUNDRED_TEST_UP_TIMEOUT", "240"))
 SECRET = "whsec-up-test-0123456789"
-JOURNEY = """\
-journey: first-100-days
-name: Up test
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-phases:
+JOURNEY = journey_yaml(
+    "first-100-days",
+    "Up test",
+    """\
   - phase: admit
     touches:
       - {id: hello, day: 0, channel: email, subject: "Hallo {{ contact.first_name }}", template: emails/hello.html}
@@ -57,16 +55,12 @@ phases:
   - phase: activate
     touches:
       - {id: tip, day: 2, channel: email, subject: "Een tip", template: emails/hello.html}
-"""
-HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
+""",
+)
 
 
 def make_site(root: Path) -> Path:
-    (root / "journeys").mkdir(parents=True, exist_ok=True)
-    (root / "journeys" / "first-100-days.yaml").write_text(JOURNEY, encoding="utf-8")
-    (root / "templates" / "emails").mkdir(parents=True, exist_ok=True)
-    (root / "templates" / "emails" / "hello.html").write_text(HELLO, encoding="utf-8")
-    return root
+    return write_home(root, "first-100-days.yaml", JOURNEY, {"emails/hello.html": HELLO})
 
 
 class Up:

@@ -7,7 +7,10 @@ three truths: messages at the SMTP server, touch states in the ledger, run state
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,6 +83,17 @@ def make_site(root: Path, url: str, smtp_port: int, **env: str) -> Site:
         print_password="not-used-here-123",
     )
     return Site(root, url, values, settings)
+
+
+@contextlib.contextmanager
+def migrated_site(root: Path, url: str, smtp_port: int) -> Iterator[Site]:
+    """make_site's site, its ledger migrated once before any process races to do it; closed after."""
+    s = make_site(root, url, smtp_port)
+    s.ledger
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 def midnight() -> datetime:
@@ -166,3 +180,16 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.5, log:
 
 def seconds_until(moment: datetime) -> float:
     return (moment - datetime.now(UTC)).total_seconds()
+
+
+def report(site: Site, api_url: str, deal_id: str, inbox: Inbox, address: str) -> dict[str, Any]:
+    """The three truths of a deal, printed: its messages at the SMTP server, its touch and delivery
+    states in the ledger, its runs in Prefect."""
+    figures = {
+        "smtp": dict(inbox.subjects(address)),
+        "touches": touch_states(site, deal_id),
+        "deliveries": delivery_states(site, deal_id),
+        "runs": prefect_runs(api_url, deal_id),
+    }
+    print(deal_id, json.dumps(figures, sort_keys=True))
+    return figures

@@ -31,17 +31,13 @@ from typing import Any
 import crm_standins as accounts
 import httpx
 import pytest
-from crm_standins import StandIn
+from crm_standins import HUBSPOT_BATCH, PIPEDRIVE_V1, PIPEDRIVE_V2, StandIn, stand_ins  # noqa: F401 (stand_ins: a fixture)
 from faults_site import Inbox
 from home_files import HELLO, home_env, journey_yaml, write_home
 from intake_site import HUBSPOT_SECRET, PIPEDRIVE_AUTH, hubspot_headers
 from prefect_server import REPO, base_env, wait_for
 from test_up_runs_right import Up
 
-EXAMPLES = REPO / "examples" / "crm"
-PIPEDRIVE_V1 = json.loads((EXAMPLES / "pipedrive-deal-won.json").read_text(encoding="utf-8"))
-PIPEDRIVE_V2 = json.loads((EXAMPLES / "pipedrive-deal-won-v2.json").read_text(encoding="utf-8"))
-HUBSPOT_BATCH = json.loads((EXAMPLES / "hubspot-deal-won.json").read_text(encoding="utf-8"))
 JOURNEY = journey_yaml(
     "first-100-days",
     "CRM end to end",
@@ -335,14 +331,6 @@ def hubspot_event(object_id: str, stage: str, event_id: int) -> dict[str, Any]:
     event = copy.deepcopy(HUBSPOT_BATCH[0])
     event.update(eventId=event_id, objectId=int(object_id), propertyValue=stage, occurredAt=int(time.time() * 1000))
     return event
-
-
-@pytest.fixture(scope="module")
-def stand_ins() -> Iterator[tuple[StandIn, StandIn]]:
-    pipedrive, hubspot = StandIn("pipedrive"), StandIn("hubspot")
-    yield pipedrive, hubspot
-    pipedrive.close()
-    hubspot.close()
 
 
 @pytest.fixture(scope="module")

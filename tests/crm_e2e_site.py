@@ -21,7 +21,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -34,7 +33,7 @@ import pytest
 from crm_standins import HUBSPOT_BATCH, PIPEDRIVE_V1, PIPEDRIVE_V2, StandIn, stand_ins  # noqa: F401 (stand_ins: a fixture)
 from faults_site import Inbox
 from home_files import HELLO, home_env, journey_yaml, write_home
-from intake_site import HUBSPOT_SECRET, PIPEDRIVE_AUTH, hubspot_headers
+from intake_site import HUBSPOT_SECRET, PIPEDRIVE_AUTH, at_once, hubspot_headers
 from prefect_server import REPO, base_env, wait_for
 from test_up_runs_right import Up
 
@@ -172,19 +171,7 @@ class CrmSite:
 
     def at_once(self, send: Any, times: int) -> list[httpx.Response]:
         """`send()` from `times` threads released together (a CRM retrying while the first is in flight)."""
-        answers: list[httpx.Response] = []
-        barrier = threading.Barrier(times)
-
-        def one() -> None:
-            barrier.wait()
-            answers.append(send())
-
-        threads = [threading.Thread(target=one) for _ in range(times)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(90)
-        return answers
+        return at_once(send, times, timeout=90)
 
     # -- what a user looks at ----------------------------------------------------------------------
 

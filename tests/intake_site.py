@@ -7,6 +7,7 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,22 +92,28 @@ class App:
 
     def post_at_once(self, path: str, body: bytes, times: int) -> list[httpx.Response]:
         """The same delivery `times` times, released together (a CRM retrying while the first is in flight)."""
-        answers: list[httpx.Response] = []
-        barrier = threading.Barrier(times)
-
-        def send() -> None:
-            barrier.wait()
-            answers.append(self.post(path, body))
-
-        threads = [threading.Thread(target=send) for _ in range(times)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        return answers
+        return at_once(lambda: self.post(path, body), times, timeout=60)
 
     def stop(self) -> None:
         self.served.stop()
+
+
+def at_once(send: Callable[[], httpx.Response], times: int, timeout: float) -> list[httpx.Response]:
+    """`send()` from `times` threads released together; the answers, as they came (each thread
+    waited for at most `timeout` seconds)."""
+    answers: list[httpx.Response] = []
+    barrier = threading.Barrier(times)
+
+    def one() -> None:
+        barrier.wait()
+        answers.append(send())
+
+    threads = [threading.Thread(target=one) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return answers
 
 
 def serve(settings: Any, intake: Any = None) -> App:

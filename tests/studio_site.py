@@ -11,9 +11,13 @@ on its journey; the studio only reads this.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -135,6 +139,29 @@ def serve_local(studio: Studio, token: str = TOKEN) -> Any:
     from hundred.web.studio.local import create_local_app
 
     return Served(create_local_app(studio.settings.model_copy(), token))
+
+
+@contextlib.contextmanager
+def served_studio(root: Path) -> Iterator[tuple[Studio, Any]]:
+    """build_studio's studio in `root` and the web app serving it (serve_local), stopped after."""
+    studio = build_studio(root)
+    served = serve_local(studio)
+    try:
+        yield studio, served
+    finally:
+        served.stop()
+
+
+def journeys_cli(studio: Studio, command: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`hundred journeys <command> <args>` as an operator runs it in the studio's folder, on its home."""
+    return subprocess.run(
+        [sys.executable, "-m", "hundred.cli", "journeys", command, *args],
+        cwd=studio.root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HUNDRED_HOME": str(studio.settings.home), **env},
+        timeout=120,
+    )
 
 
 def serve_up(studio: Studio) -> Any:

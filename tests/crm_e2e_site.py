@@ -286,6 +286,12 @@ class Accounts:
             accounts.PD_PERSONS, person_id, {**copy.deepcopy(accounts.PD_PERSONS[88]), "id": person_id, **changes}
         )
 
+    def person_at_work(self, person_id: int, first_name: str, last_name: str, email: str) -> None:
+        """A Pipedrive person (Ilse's record otherwise) whose one email is `email`, primary, at work."""
+        name = f"{first_name} {last_name}"
+        work = [{"value": email, "primary": True, "label": "work"}]
+        self.person(person_id, name=name, first_name=first_name, last_name=last_name, emails=work)
+
     def contact(self, contact_id: str, **props: Any) -> None:
         self._add(accounts.HS_CONTACTS, contact_id, {**accounts.HS_CONTACTS["501"], **props})
 

@@ -20,7 +20,6 @@ import copy
 import json
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,11 +29,12 @@ from typing import Any
 import crm_standins as accounts
 import httpx
 import pytest
+from conftest import hundred_process
 from crm_standins import HUBSPOT_BATCH, PIPEDRIVE_V1, PIPEDRIVE_V2, StandIn, stand_ins  # noqa: F401 (stand_ins: a fixture)
 from faults_site import Inbox
 from home_files import HELLO, home_env, journey_yaml, write_home
 from intake_site import HUBSPOT_SECRET, PIPEDRIVE_AUTH, at_once, hubspot_headers
-from prefect_server import REPO, base_env, wait_for
+from prefect_server import base_env, wait_for
 from test_up_runs_right import Up
 
 JOURNEY = journey_yaml(
@@ -141,9 +141,7 @@ class CrmSite:
         """`hundred ARGS` as the operator types it next to the running `up` (same environment)."""
         env = base_env(self.root / "cli-prefect")
         env.update(self.env)
-        done = subprocess.run(
-            [sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
-        )
+        done = hundred_process(*args, env=env, timeout=180)
         if check:
             assert done.returncode == 0, done.stderr + done.stdout
         return done

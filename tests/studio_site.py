@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from conftest import deal_payload
+from conftest import deal_payload, hundred_process
 from home_files import home_settings
 
 from hundred import bootstrap
@@ -154,14 +153,8 @@ def served_studio(root: Path) -> Iterator[tuple[Studio, Any]]:
 
 def journeys_cli(studio: Studio, command: str, *args: str, **env: str) -> subprocess.CompletedProcess:
     """`hundred journeys <command> <args>` as an operator runs it in the studio's folder, on its home."""
-    return subprocess.run(
-        [sys.executable, "-m", "hundred.cli", "journeys", command, *args],
-        cwd=studio.root,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HUNDRED_HOME": str(studio.settings.home), **env},
-        timeout=120,
-    )
+    home = {"HUNDRED_HOME": str(studio.settings.home), **env}
+    return hundred_process("journeys", command, *args, env={**os.environ, **home}, cwd=studio.root)
 
 
 def serve_up(studio: Studio) -> Any:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from conftest import hundred_process
 from crm_standins import HUBSPOT_TOKEN, JOURNEY_KEY, PIPEDRIVE_TOKEN, stand_ins  # noqa: F401 (stand_ins: a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,14 +28,7 @@ def crm_check(tmp_path: Path, stand_ins, *args: str, **env: str) -> subprocess.C
         **env,
     }
     full = {k: v for k, v in {**os.environ, **values}.items() if v is not None}
-    return subprocess.run(
-        [sys.executable, "-m", "hundred.cli", "crm", "check", *args],
-        cwd=REPO,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return hundred_process("crm", "check", *args, env=full)
 
 
 def test_pipedrive_check_prints_the_deal_hundred_would_build(tmp_path, stand_ins):
@@ -161,14 +154,7 @@ def test_intake_retry_fetches_stored_won_deals_and_replay_retries_an_enrichment_
             **env,
         }
         full = {k: v for k, v in {**os.environ, **values}.items() if k != "PREFECT_API_URL"}
-        return subprocess.run(
-            [sys.executable, "-m", "hundred.cli", *args],
-            cwd=REPO,
-            env=full,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return hundred_process(*args, env=full)
 
     revoked = hundred("intake", "retry", HUNDRED_PIPEDRIVE_API_TOKEN="revoked-token-1")
     assert revoked.returncode == 0, revoked.stderr

@@ -14,16 +14,15 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import deal_payload
+from conftest import deal_payload, hundred_process
 from home_files import HELLO, home_env, journey_yaml, write_home
-from prefect_server import REPO, base_env, start_prefect_server, wait_for
+from prefect_server import base_env, start_prefect_server, wait_for
 from smtp_inbox import inbox  # noqa: F401 (a fixture)
 
 from hundred import bootstrap
@@ -75,9 +74,7 @@ def served(prefect_server, site):
 def hundred(site: dict[str, str], api_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = base_env(Path(site["HUNDRED_HOME"]) / "cli-prefect", api_url)
     env.update(site)
-    done = subprocess.run(
-        [sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
-    )
+    done = hundred_process(*args, env=env)
     if check:
         assert done.returncode == 0, done.stderr + done.stdout
     return done

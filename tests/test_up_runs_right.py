@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from conftest import hundred_process
 from home_files import HELLO, journey_yaml, write_home
 from ports import free_port
 from prefect_pool import descendants
@@ -164,14 +165,7 @@ class Up:
         }
         full.pop("PREFECT_API_URL", None)  # the running `up` is found through HUNDRED_HOME
         full.pop("HUNDRED_DAY_SECONDS", None)  # the running `up`'s clock, not the command's own
-        done = subprocess.run(
-            [sys.executable, "-m", "hundred.cli", *args],
-            cwd=REPO,
-            env=full,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        done = hundred_process(*args, env=full, timeout=180)
         if check is not None:
             assert done.returncode == check, done.stdout + done.stderr
         return done

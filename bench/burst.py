@@ -33,7 +33,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -95,27 +94,13 @@ def hundred_env(root: Path, smtp_port: int, ledger_url: str | None) -> dict[str,
 @contextlib.contextmanager
 def embedded(root: Path, env: dict[str, str]) -> Iterator[dict[str, Any]]:
     """`hundred up` on free ports; parts: the process trees of its Prefect server, serve and web app."""
-    from prefect_server import free_port, http_get, stop_group, wait_for
+    from prefect_server import free_port, http_get, start_logged, stop_group, wait_for
 
     port, prefect_port = free_port(), free_port()
     child = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUNDRED_"))} | env
     log = root / "up.log"
-    with open(log, "ab") as out:
-        up = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "hundred"),
-                "up",
-                "--port",
-                str(port),
-                "--prefect-port",
-                str(prefect_port),
-            ],
-            env=child,
-            cwd=root,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    hundred = str(Path(sys.executable).parent / "hundred")
+    up = start_logged([hundred, "up", "--port", str(port), "--prefect-port", str(prefect_port)], log, child, root)
     api = f"http://127.0.0.1:{prefect_port}/api"
     try:
         wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 300, "hundred up", up, log, 0.5)

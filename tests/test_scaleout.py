@@ -40,7 +40,7 @@ from conftest import deal_payload
 from home_files import HELLO, home_env, journey_yaml, write_home
 from ports import free_port
 from prefect_pool import Pool, asyncpg_url, running_pool
-from prefect_server import REPO, assert_no_traceback, base_env, http_get, stop_group, tail, wait_for
+from prefect_server import REPO, assert_no_traceback, base_env, http_get, start_logged, stop_group, tail, wait_for
 from smtp_inbox import Inbox, inbox  # noqa: F401 (inbox is a fixture)
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.prefect, pytest.mark.postgres, pytest.mark.slow]
@@ -111,27 +111,8 @@ def start_web(pool: Pool, root: Path) -> tuple[subprocess.Popen, str, Path]:
     log = root / "web.log"
     env = base_env(root / "web-prefect", pool.api_url)
     env.update({k: v for k, v in pool.env.items() if k.startswith("HUNDRED_")})
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "hundred.web:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    uvicorn = "-m uvicorn --factory hundred.web:create_app --host 127.0.0.1 --log-level warning".split()
+    proc = start_logged([sys.executable, *uvicorn, "--port", str(port)], log, env, REPO)
     url = f"http://127.0.0.1:{port}"
     wait_for(lambda: http_get(f"{url}/healthz")[0] != 0, 60, "the web app", proc, log, 0.25)
     return proc, url, log

@@ -33,7 +33,7 @@ from conftest import hundred_process
 from home_files import HELLO, journey_yaml, write_home
 from ports import free_port
 from prefect_pool import descendants
-from prefect_server import REPO, assert_no_traceback, base_env, http_get, stop_group, wait_for
+from prefect_server import REPO, assert_no_traceback, base_env, http_get, start_logged, stop_group, wait_for
 from smtp_inbox import inbox  # noqa: F401 (a fixture)
 
 from hundred.adapters.channels.signing import sign
@@ -90,26 +90,8 @@ class Up:
         self.starts += 1
         with open(self.out, "a") as out:
             out.write(f"\n=== start {self.starts}\n")
-            out.flush()
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "hundred.cli",
-                    "up",
-                    "--port",
-                    str(self.port),
-                    "--prefect-port",
-                    str(self.prefect_port),
-                    *self.args,
-                ],
-                env=env,
-                cwd=REPO,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
+        ports = ["--port", str(self.port), "--prefect-port", str(self.prefect_port)]
+        self.proc = start_logged([sys.executable, "-m", "hundred.cli", "up", *ports, *self.args], self.out, env, REPO)
         return self.proc
 
     @property

@@ -98,6 +98,17 @@ def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float
         proc.wait(5)
 
 
+def each_process(file: str) -> Iterator[tuple[int, bytes]]:
+    """(pid, the bytes of /proc/<pid>/`file`) of every process whose file could be read (one that
+    ended meanwhile is left out)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                yield int(entry.name), (entry / file).read_bytes()
+            except OSError:
+                continue
+
+
 def start_logged(args: list[str], log: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen:
     """`args` started in a process group of its own (stop_group ends it and all it started), in
     `cwd` with the environment `env`, its output and errors appended to `log`."""

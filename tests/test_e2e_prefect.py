@@ -22,7 +22,7 @@ import httpx
 import pytest
 from conftest import deal_payload, hundred_process
 from home_files import HELLO, home_env, journey_yaml, write_home
-from prefect_server import base_env, start_prefect_server, wait_for
+from prefect_server import base_env, each_process, start_prefect_server, wait_for
 from smtp_inbox import inbox  # noqa: F401 (a fixture)
 
 from hundred import bootstrap
@@ -177,16 +177,8 @@ def test_cancel_stops_the_rest_of_the_journey(prefect_server, served, site, inbo
 
 
 def _flow_run_pid(run_id: str) -> int | None:
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            environ = (proc / "environ").read_bytes()
-        except OSError:
-            continue
-        if f"PREFECT__FLOW_RUN_ID={run_id}".encode() in environ:
-            return int(proc.name)
-    return None
+    marker = f"PREFECT__FLOW_RUN_ID={run_id}".encode()
+    return next((pid for pid, environ in each_process("environ") if marker in environ), None)
 
 
 def test_a_run_killed_mid_delivery_and_run_again_sends_one_email(prefect_server, served, site, inbox, tmp_path):

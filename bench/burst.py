@@ -49,7 +49,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import REPO, closed_deal, cpu_s, floor_cpu_s, percentile  # also puts tests/ on the path
 
-ZONE = "Europe/Amsterdam"  # the zone of home_files.journey_yaml's journeys
+ZONE = "Europe/Amsterdam"  # the zone of home_files.always_open_journey's journeys
 TOUCHES = ("one", "two", "three", "four")
 TOUCH = '      - {{id: {id}, day: {day}, at: "{at}", channel: email, subject: "{id} {{{{ contact.first_name }}}}", template: emails/burst.html}}'
 WAITING = ("SCHEDULED", "PENDING", "RUNNING")
@@ -73,12 +73,12 @@ class Inbox:
 
 def write_journey(root: Path, at: datetime) -> None:
     """The bench journey, its four touches at `at` (a whole minute), beside the shipped ones."""
-    from home_files import HELLO, journey_yaml, write_home
+    from home_files import HELLO, always_open_journey, write_home
 
     local = at.astimezone(ZoneInfo(ZONE))
     day = (local.date() - datetime.now(ZoneInfo(ZONE)).date()).days
     lines = "".join(TOUCH.format(id=t, day=day, at=f"{local:%H:%M}") + "\n" for t in TOUCHES)
-    journey = journey_yaml("burst", "Burst", "  - phase: admit\n    touches:\n" + lines)
+    journey = always_open_journey("burst", "Burst", "  - phase: admit\n    touches:\n" + lines)
     write_home(root, "burst.yaml", journey, {"emails/burst.html": HELLO})
 
 

@@ -32,12 +32,12 @@ import pytest
 from conftest import hundred_process
 from crm_standins import HUBSPOT_BATCH, PIPEDRIVE_V1, PIPEDRIVE_V2, StandIn, stand_ins  # noqa: F401 (stand_ins: a fixture)
 from faults_site import Inbox
-from home_files import HELLO, home_env, journey_yaml, write_home
+from home_files import HELLO, always_open_journey, home_env, write_home
 from intake_site import HUBSPOT_SECRET, PIPEDRIVE_AUTH, at_once, hubspot_headers
 from prefect_server import base_env, wait_for
 from test_up_runs_right import Up
 
-JOURNEY = journey_yaml(
+JOURNEY = always_open_journey(
     "first-100-days",
     "CRM end to end",
     """\

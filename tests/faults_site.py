@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from conftest import deal_payload
-from home_files import HELLO, home_env, home_settings, journey_yaml, write_home
+from home_files import HELLO, always_open_journey, home_env, home_settings, write_home
 from intake_site import SECRET  # the secret intake_site.App signs with
 from smtp_inbox import Inbox, inbox  # noqa: F401 (the fault tests' SMTP server, a module fixture)
 
 from hundred import bootstrap
 
 DAY = 600.0  # seconds per journey day for deals the flows start (webhooks): their day 1 never comes in a test
-JOURNEY = journey_yaml(
+JOURNEY = always_open_journey(
     "faults",
     "Fault proofs",
     """\

@@ -29,14 +29,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from conftest import deal_payload
-from home_files import HELLO, home_settings, journey_yaml, write_home
+from home_files import HELLO, always_open_journey, home_settings, write_home
 from prefect_server import free_port
 
 from hundred import bootstrap
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 OWNER_PIET = {"name": "Piet Bakker", "email": "piet@example.nl"}
-JOURNEY = journey_yaml(
+JOURNEY = always_open_journey(
     "figures",
     "Cijfers",
     """\

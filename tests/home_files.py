@@ -16,7 +16,7 @@ ALWAYS_OPEN = (
 HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
 
 
-def journey_yaml(journey_id: str, name: str, phases: str, head: str = "") -> str:
+def always_open_journey(journey_id: str, name: str, phases: str, head: str = "") -> str:
     """A journey in Amsterdam open every day, all day; `phases`: the YAML below `phases:`, `head`: more top keys."""
     return f"journey: {journey_id}\nname: {name}\n{ALWAYS_OPEN}{head}phases:\n{phases}"
 

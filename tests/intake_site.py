@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from home_files import HELLO, journey_yaml, write_home
+from home_files import HELLO, always_open_journey, write_home
 from web_site import Served
 
 SECRET = "whsec-test-0123456789"
 OLD_SECRET = "whsec-old-9876543210"
 HUBSPOT_SECRET = "hubspot-app-secret-42"
 PIPEDRIVE_AUTH = "hundred:pipedrive-pass-77"
-JOURNEY = journey_yaml(
+JOURNEY = always_open_journey(
     "first-100-days",
     "Intake test",
     """\

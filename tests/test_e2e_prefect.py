@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import deal_payload, hundred_process
-from home_files import HELLO, home_env, journey_yaml, write_home
+from home_files import HELLO, always_open_journey, home_env, write_home
 from prefect_server import base_env, each_process, start_prefect_server, wait_for
 from smtp_inbox import inbox  # noqa: F401 (a fixture)
 
@@ -30,7 +30,7 @@ from hundred import bootstrap
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 DAY = 3.0
-JOURNEY = journey_yaml(
+JOURNEY = always_open_journey(
     "e2e",
     "End to end",
     """\

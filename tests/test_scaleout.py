@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import deal_payload
-from home_files import HELLO, home_env, journey_yaml, write_home
+from home_files import HELLO, always_open_journey, home_env, write_home
 from ports import free_port
 from prefect_pool import Pool, asyncpg_url, running_pool
 from prefect_server import REPO, assert_no_traceback, base_env, http_get, start_logged, stop_group, tail, wait_for
@@ -49,7 +49,7 @@ DEALS = int(os.environ.get("HUNDRED_SCALEOUT_DEALS", "200"))
 DAY = 30.0  # seconds per journey day
 WORKER_LIMIT = 4
 SECRET = "whsec-scaleout-0123456789"
-JOURNEY = journey_yaml(
+JOURNEY = always_open_journey(
     "scaleout",
     "Scale-out",
     """\

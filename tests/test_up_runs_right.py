@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from conftest import hundred_process
-from home_files import HELLO, journey_yaml, write_home
+from home_files import HELLO, always_open_journey, write_home
 from ports import free_port
 from prefect_pool import descendants
 from prefect_server import REPO, assert_no_traceback, base_env, http_get, start_logged, stop_group, wait_for
@@ -43,7 +43,7 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UP_TIMEOUT = float(os.environ.get("HUNDRED_TEST_UP_TIMEOUT", "240"))
 SECRET = "whsec-up-test-0123456789"
-JOURNEY = journey_yaml(
+JOURNEY = always_open_journey(
     "first-100-days",
     "Up test",
     """\

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 from conftest import deal_payload
-from home_files import HELLO, home_settings, journey_yaml, write_home
+from home_files import HELLO, always_open_journey, home_settings, write_home
 from ports import free_port
 
 from hundred import bootstrap
@@ -27,7 +27,7 @@ from hundred import bootstrap
 PASSWORD = "correct horse battery"
 TOKEN = "print-room-test-token-0123456789"
 DEAL = "D-PRINT-1"
-JOURNEY = journey_yaml(
+JOURNEY = always_open_journey(
     "printroom",
     "Print room",
     """\

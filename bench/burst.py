@@ -33,7 +33,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -50,22 +49,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import REPO, closed_deal, cpu_s, floor_cpu_s, percentile  # also puts tests/ on the path
 
-ZONE = "Europe/Amsterdam"
+ZONE = "Europe/Amsterdam"  # the zone of home_files.always_open_journey's journeys
 TOUCHES = ("one", "two", "three", "four")
-JOURNEY = """\
-journey: burst
-name: Burst
-timezone: {zone}
-calendar: {{workdays: [mon, tue, wed, thu, fri, sat, sun]}}
-send_window: "00:00-23:59"
-phases:
-  - phase: admit
-    touches:
-{touches}
-"""
 TOUCH = '      - {{id: {id}, day: {day}, at: "{at}", channel: email, subject: "{id} {{{{ contact.first_name }}}}", template: emails/burst.html}}'
 WAITING = ("SCHEDULED", "PENDING", "RUNNING")
-TEMPLATE = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
 
 
 class Inbox:
@@ -86,23 +73,19 @@ class Inbox:
 
 def write_journey(root: Path, at: datetime) -> None:
     """The bench journey, its four touches at `at` (a whole minute), beside the shipped ones."""
+    from home_files import HELLO, always_open_journey, write_home
+
     local = at.astimezone(ZoneInfo(ZONE))
     day = (local.date() - datetime.now(ZoneInfo(ZONE)).date()).days
-    lines = "\n".join(TOUCH.format(id=t, day=day, at=f"{local:%H:%M}") for t in TOUCHES)
-    (root / "journeys" / "burst.yaml").write_text(JOURNEY.format(zone=ZONE, touches=lines), encoding="utf-8")
-    (root / "templates" / "emails" / "burst.html").write_text(TEMPLATE, encoding="utf-8")
+    lines = "".join(TOUCH.format(id=t, day=day, at=f"{local:%H:%M}") + "\n" for t in TOUCHES)
+    journey = always_open_journey("burst", "Burst", "  - phase: admit\n    touches:\n" + lines)
+    write_home(root, "burst.yaml", journey, {"emails/burst.html": HELLO})
 
 
 def hundred_env(root: Path, smtp_port: int, ledger_url: str | None) -> dict[str, str]:
-    env = {
-        "HUNDRED_HOME": str(root / "home"),
-        "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
-        "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
-        "HUNDRED_LETTERS_DIR": str(root / "letters"),
-        "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?starttls=false",
-        "HUNDRED_MAIL_FROM": "Onboarding <onboarding@example.nl>",
-        "HUNDRED_PRINT_PASSWORD": "bench-not-used-123",
-    }
+    from home_files import home_env
+
+    env = {**home_env(root, smtp_port), "HUNDRED_PRINT_PASSWORD": "bench-not-used-123"}
     if ledger_url:
         env["HUNDRED_DATABASE_URL"] = ledger_url
     return env
@@ -111,27 +94,13 @@ def hundred_env(root: Path, smtp_port: int, ledger_url: str | None) -> dict[str,
 @contextlib.contextmanager
 def embedded(root: Path, env: dict[str, str]) -> Iterator[dict[str, Any]]:
     """`hundred up` on free ports; parts: the process trees of its Prefect server, serve and web app."""
-    from prefect_server import free_port, http_get, stop_group, wait_for
+    from prefect_server import free_port, http_get, start_logged, stop_group, wait_for
 
     port, prefect_port = free_port(), free_port()
     child = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUNDRED_"))} | env
     log = root / "up.log"
-    with open(log, "ab") as out:
-        up = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "hundred"),
-                "up",
-                "--port",
-                str(port),
-                "--prefect-port",
-                str(prefect_port),
-            ],
-            env=child,
-            cwd=root,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    hundred = str(Path(sys.executable).parent / "hundred")
+    up = start_logged([hundred, "up", "--port", str(port), "--prefect-port", str(prefect_port)], log, child, root)
     api = f"http://127.0.0.1:{prefect_port}/api"
     try:
         wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 300, "hundred up", up, log, 0.5)

@@ -63,14 +63,12 @@ def main() -> None:
         "workers": args.workers,
         "tests_per_lane": lanes,
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(
-            f"fast lane: {wall:.1f} s wall (goal < {GOAL_S:.0f} s), {cpu:.1f} s CPU, load "
-            f"{load_before:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: {summary}\n"
-            "tests per lane: " + ", ".join(f"{name} {n}" for name, n in lanes.items())
-        )
+    sentence = (
+        f"fast lane: {wall:.1f} s wall (goal < {GOAL_S:.0f} s), {cpu:.1f} s CPU, load "
+        f"{load_before:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: {summary}\n"
+        "tests per lane: " + ", ".join(f"{name} {n}" for name, n in lanes.items())
+    )
+    print(json.dumps(result) if args.json else sentence)
     if done.returncode != 0:
         sys.exit(done.stdout[-3000:])
 

@@ -40,7 +40,12 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the package from a checkout; the tests' PostgreSQL starter
+sys.path[:0] = [
+    str(REPO),
+    str(REPO / "tests"),
+]  # the package from a checkout; the tests' PostgreSQL starter, home settings
+
+from home_files import home_settings  # noqa: E402
 
 from hundred import bootstrap  # noqa: E402
 from hundred.service.settings import Settings  # noqa: E402
@@ -242,12 +247,10 @@ def filled_sqlite(deals: int, keep: Path | None, root: Path, progress: bool) -> 
 
 
 def bench_settings(root: Path, url: str) -> Settings:
-    settings = Settings(
-        home=root / "home",
-        letters_dir=root / "letters",
+    settings: Settings = home_settings(
+        root,
         journeys_dir=REPO / "journeys",
         templates_dir=REPO / "templates",
-        day_seconds=None,
         database_url=url,
         print_token=TOKEN,
         print_password="bench figures password",

@@ -209,7 +209,7 @@ def raw_runs(s: Stack, runs: int, threads: int, tag: str) -> dict[str, Any]:
 def start_web(s: Stack, pre_ping: str) -> dict[str, Any]:
     """The web app as `hundred up` starts it (uvicorn, the app factory), the ledger's pre-ping set."""
     import httpx
-    from prefect_server import base_env, free_port
+    from prefect_server import base_env, free_port, start_logged
 
     port = free_port()
     env = {
@@ -219,15 +219,7 @@ def start_web(s: Stack, pre_ping: str) -> dict[str, Any]:
         "HUNDRED_PRINT_PASSWORD": "bench-not-used-123",
     }
     log = s.root / f"web-{pre_ping}.log"
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WEB, pre_ping, str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = start_logged([sys.executable, "-c", WEB, pre_ping, str(port)], log, env, REPO)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:

@@ -52,13 +52,11 @@ def main() -> None:
         "runs": args.runs,
         "goal_s": GOAL_S,
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(
-            f"hundred simulate first-100-days: wall median {result['median_s']} s, worst {result['max_s']} s; "
-            f"CPU median {result['cpu_median_s']} s over {args.runs} runs (goal: under {GOAL_S} s)"
-        )
+    sentence = (
+        f"hundred simulate first-100-days: wall median {result['median_s']} s, worst {result['max_s']} s; "
+        f"CPU median {result['cpu_median_s']} s over {args.runs} runs (goal: under {GOAL_S} s)"
+    )
+    print(json.dumps(result) if args.json else sentence)
 
 
 if __name__ == "__main__":

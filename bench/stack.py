@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the package from a checkout; the tests' starters
 
 from pgcluster import Cluster, start_cluster  # noqa: E402
-from prefect_server import PrefectServer, start_prefect_server  # noqa: E402
+from prefect_server import PrefectServer, each_process, start_prefect_server  # noqa: E402
 
 NAMES = ["Ilse", "Daan", "Sanne", "Bram", "Femke", "Joris", "Lotte", "Ruben"]
 PLACES = [
@@ -172,16 +172,11 @@ def _tree(pid: int) -> list[list[str]]:
     """The /proc stat fields (from the state on) of a process and all its descendants."""
     children: dict[int, list[int]] = {}
     stats: dict[int, list[str]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
+    for pid, raw in each_process("stat"):
+        stat = raw.decode()
         fields = stat[stat.rindex(")") + 2 :].split()
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-        stats[int(entry.name)] = fields
+        children.setdefault(int(fields[1]), []).append(pid)
+        stats[pid] = fields
     found, todo = [], [pid]
     while todo:
         p = todo.pop()

@@ -76,14 +76,12 @@ def main() -> None:
         "prefect_imported": "prefect" in heavy,
         "heavy_imports": heavy,
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(
-            f"hundred validate journeys/: {result['cpu_s']} s CPU = {result['ratio']}× the import floor "
-            f"({result['floor_cpu_s']} s; goal ≤ 2×); wall median {result['median_s']} s, worst "
-            f"{result['max_s']} s over {args.runs} runs; heavy packages imported: {', '.join(heavy) or 'none'}"
-        )
+    sentence = (
+        f"hundred validate journeys/: {result['cpu_s']} s CPU = {result['ratio']}× the import floor "
+        f"({result['floor_cpu_s']} s; goal ≤ 2×); wall median {result['median_s']} s, worst "
+        f"{result['max_s']} s over {args.runs} runs; heavy packages imported: {', '.join(heavy) or 'none'}"
+    )
+    print(json.dumps(result) if args.json else sentence)
 
 
 if __name__ == "__main__":

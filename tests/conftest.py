@@ -171,6 +171,16 @@ def example_deal() -> Deal:
     return parse_deal(json.loads(EXAMPLE_DEAL_NL.read_text(encoding="utf-8")))
 
 
+def hundred_process(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path = REPO
+) -> subprocess.CompletedProcess:
+    """`python -m hundred.cli ARGS` in an interpreter of its own, as the executable runs it, its
+    output captured as text; `env`: its whole environment (default: this process's)."""
+    return subprocess.run(
+        [sys.executable, "-m", "hundred.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
 def hundred_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     """`hundred ARGS` from `cwd`, run in this process as the console script runs it: (exit code,
     stdout, stderr) as a CompletedProcess. The fast lane's way to run a command; a test that is

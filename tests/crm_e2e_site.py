@@ -20,8 +20,6 @@ import copy
 import json
 import re
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -31,33 +29,29 @@ from typing import Any
 import crm_standins as accounts
 import httpx
 import pytest
-from crm_standins import StandIn
+from conftest import hundred_process
+from crm_standins import HUBSPOT_BATCH, PIPEDRIVE_V1, PIPEDRIVE_V2, StandIn, stand_ins  # noqa: F401 (stand_ins: a fixture)
 from faults_site import Inbox
-from intake_site import HUBSPOT_SECRET, PIPEDRIVE_AUTH, hubspot_headers
-from prefect_server import REPO, base_env, wait_for
+from home_files import HELLO, always_open_journey, home_env, write_home
+from intake_site import HUBSPOT_SECRET, PIPEDRIVE_AUTH, at_once, hubspot_headers
+from prefect_server import base_env, wait_for
 from test_up_runs_right import Up
 
-EXAMPLES = REPO / "examples" / "crm"
-PIPEDRIVE_V1 = json.loads((EXAMPLES / "pipedrive-deal-won.json").read_text(encoding="utf-8"))
-PIPEDRIVE_V2 = json.loads((EXAMPLES / "pipedrive-deal-won-v2.json").read_text(encoding="utf-8"))
-HUBSPOT_BATCH = json.loads((EXAMPLES / "hubspot-deal-won.json").read_text(encoding="utf-8"))
-JOURNEY = """\
-journey: first-100-days
-name: CRM end to end
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-letters: {lead_days: 0}
-phases:
+JOURNEY = always_open_journey(
+    "first-100-days",
+    "CRM end to end",
+    """\
   - phase: admit
     touches:
       - {id: welcome, day: 0, channel: email, subject: "Welkom {{ contact.first_name }}", template: emails/hello.html}
   - phase: affirm
     touches:
       - {id: thanks, day: 0, channel: letter, template: letters/thanks.txt}
-"""
+""",
+    head="letters: {lead_days: 0}\n",
+)
 TEMPLATES = {
-    "emails/hello.html": "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n",
+    "emails/hello.html": HELLO,
     "letters/thanks.txt": "Beste {{ contact.first_name }},\n\nDank je wel.\n\n{{ sender.name }}\n",
 }
 DAY = 20.0  # seconds per journey day (`hundred up --day-seconds`)
@@ -89,18 +83,9 @@ class CrmSite:
 
     def __init__(self, root: Path, inbox: Mailbox, pipedrive: StandIn, hubspot: StandIn, **env: str):
         self.root, self.inbox, self.pipedrive, self.hubspot = root, inbox, pipedrive, hubspot
-        (root / "journeys").mkdir(parents=True, exist_ok=True)
-        (root / "journeys" / "first-100-days.yaml").write_text(JOURNEY, encoding="utf-8")
-        for name, text in TEMPLATES.items():
-            (root / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / "templates" / name).write_text(text, encoding="utf-8")
+        write_home(root, "first-100-days.yaml", JOURNEY, TEMPLATES)
         self.env = {
-            "HUNDRED_HOME": str(root / "home"),
-            "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
-            "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
-            "HUNDRED_LETTERS_DIR": str(root / "letters"),
-            "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{inbox.port}?starttls=false",
-            "HUNDRED_MAIL_FROM": "Bakkerij Onboarding <onboarding@example.nl>",
+            **home_env(root, inbox.port, "Bakkerij Onboarding <onboarding@example.nl>"),
             # what connecting the CRMs takes: the webhooks' credentials, the APIs' address and token
             "HUNDRED_PIPEDRIVE_AUTH": PIPEDRIVE_AUTH,
             "HUNDRED_PIPEDRIVE_API_URL": pipedrive.url,
@@ -156,9 +141,7 @@ class CrmSite:
         """`hundred ARGS` as the operator types it next to the running `up` (same environment)."""
         env = base_env(self.root / "cli-prefect")
         env.update(self.env)
-        done = subprocess.run(
-            [sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
-        )
+        done = hundred_process(*args, env=env, timeout=180)
         if check:
             assert done.returncode == 0, done.stderr + done.stdout
         return done
@@ -186,19 +169,7 @@ class CrmSite:
 
     def at_once(self, send: Any, times: int) -> list[httpx.Response]:
         """`send()` from `times` threads released together (a CRM retrying while the first is in flight)."""
-        answers: list[httpx.Response] = []
-        barrier = threading.Barrier(times)
-
-        def one() -> None:
-            barrier.wait()
-            answers.append(send())
-
-        threads = [threading.Thread(target=one) for _ in range(times)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(90)
-        return answers
+        return at_once(send, times, timeout=90)
 
     # -- what a user looks at ----------------------------------------------------------------------
 
@@ -313,6 +284,12 @@ class Accounts:
             accounts.PD_PERSONS, person_id, {**copy.deepcopy(accounts.PD_PERSONS[88]), "id": person_id, **changes}
         )
 
+    def person_at_work(self, person_id: int, first_name: str, last_name: str, email: str) -> None:
+        """A Pipedrive person (Ilse's record otherwise) whose one email is `email`, primary, at work."""
+        name = f"{first_name} {last_name}"
+        work = [{"value": email, "primary": True, "label": "work"}]
+        self.person(person_id, name=name, first_name=first_name, last_name=last_name, emails=work)
+
     def contact(self, contact_id: str, **props: Any) -> None:
         self._add(accounts.HS_CONTACTS, contact_id, {**accounts.HS_CONTACTS["501"], **props})
 
@@ -345,14 +322,6 @@ def hubspot_event(object_id: str, stage: str, event_id: int) -> dict[str, Any]:
     event = copy.deepcopy(HUBSPOT_BATCH[0])
     event.update(eventId=event_id, objectId=int(object_id), propertyValue=stage, occurredAt=int(time.time() * 1000))
     return event
-
-
-@pytest.fixture(scope="module")
-def stand_ins() -> Iterator[tuple[StandIn, StandIn]]:
-    pipedrive, hubspot = StandIn("pipedrive"), StandIn("hubspot")
-    yield pipedrive, hubspot
-    pipedrive.close()
-    hubspot.close()
 
 
 @pytest.fixture(scope="module")

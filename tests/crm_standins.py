@@ -19,11 +19,14 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from prefect_server import free_port
 
 PIPEDRIVE_TOKEN = "pd-token-5e1f0c9a7b3d4e2f8a6c0b1d2e3f4a5b"
@@ -31,6 +34,12 @@ HUBSPOT_TOKEN = "pat-eu1-3c1b7a2e-9f0d-4e8a-b6c5-d4e3f2a1b0c9"
 JOURNEY_KEY = "9f2c0e5b1a7d4c3e8b6a0f1e2d3c4b5a69788796"
 REFERRED_KEY = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
 NOTE_KEY = "aa11bb22cc33dd44ee55ff6677889900aabbccdd"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "crm"
+# the stock won webhooks as the vendors send them: Pipedrive's v1 and v2 bodies, a HubSpot batch
+PIPEDRIVE_V1, PIPEDRIVE_V2, HUBSPOT_BATCH = (
+    json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+    for name in ("pipedrive-deal-won.json", "pipedrive-deal-won-v2.json", "hubspot-deal-won.json")
+)
 
 
 @dataclass
@@ -730,3 +739,12 @@ class StandIn:
 
 def _int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
+
+
+@pytest.fixture(scope="module")
+def stand_ins() -> Iterator[tuple[StandIn, StandIn]]:
+    """Pipedrive's and HubSpot's stand-ins for a test module."""
+    pipedrive, hubspot = StandIn("pipedrive"), StandIn("hubspot")
+    yield pipedrive, hubspot
+    pipedrive.close()
+    hubspot.close()

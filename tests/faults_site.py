@@ -7,7 +7,10 @@ three truths: messages at the SMTP server, touch states in the ledger, run state
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,27 +19,25 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from conftest import deal_payload
+from home_files import HELLO, always_open_journey, home_env, home_settings, write_home
 from intake_site import SECRET  # the secret intake_site.App signs with
 from smtp_inbox import Inbox, inbox  # noqa: F401 (the fault tests' SMTP server, a module fixture)
 
 from hundred import bootstrap
 
 DAY = 600.0  # seconds per journey day for deals the flows start (webhooks): their day 1 never comes in a test
-JOURNEY = """\
-journey: faults
-name: Fault proofs
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-phases:
+JOURNEY = always_open_journey(
+    "faults",
+    "Fault proofs",
+    """\
   - phase: admit
     touches:
       - {id: hello, day: 0, channel: email, subject: "Hallo {{ contact.first_name }}", template: emails/hello.html}
   - phase: affirm
     touches:
       - {id: later, day: 1, channel: email, subject: "Later", template: emails/hello.html}
-"""
-HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
+""",
+)
 
 
 @dataclass
@@ -63,31 +64,18 @@ class Site:
 
 
 def make_site(root: Path, url: str, smtp_port: int, **env: str) -> Site:
-    from hundred.service.settings import Settings
-
-    (root / "journeys").mkdir(parents=True, exist_ok=True)
-    (root / "journeys" / "faults.yaml").write_text(JOURNEY, encoding="utf-8")
-    (root / "templates" / "emails").mkdir(parents=True, exist_ok=True)
-    (root / "templates" / "emails" / "hello.html").write_text(HELLO, encoding="utf-8")
+    write_home(root, "faults.yaml", JOURNEY, {"emails/hello.html": HELLO})
     values = {
-        "HUNDRED_HOME": str(root / "home"),
+        **home_env(root, smtp_port),
         "HUNDRED_DATABASE_URL": url,
-        "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
-        "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
-        "HUNDRED_LETTERS_DIR": str(root / "letters"),
-        "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?starttls=false",
-        "HUNDRED_MAIL_FROM": "Onboarding <onboarding@example.nl>",
         "HUNDRED_DAY_SECONDS": str(DAY),
         "HUNDRED_WEBHOOK_SECRET": SECRET,
         **env,
     }
     (root / "home").mkdir(parents=True, exist_ok=True)
-    settings = Settings(
-        home=root / "home",
+    settings = home_settings(
+        root,
         database_url=url,
-        journeys_dir=root / "journeys",
-        templates_dir=root / "templates",
-        letters_dir=root / "letters",
         smtp_url=values["HUNDRED_SMTP_URL"],
         mail_from=values["HUNDRED_MAIL_FROM"],
         webhook_secret=SECRET,
@@ -95,6 +83,17 @@ def make_site(root: Path, url: str, smtp_port: int, **env: str) -> Site:
         print_password="not-used-here-123",
     )
     return Site(root, url, values, settings)
+
+
+@contextlib.contextmanager
+def migrated_site(root: Path, url: str, smtp_port: int) -> Iterator[Site]:
+    """make_site's site, its ledger migrated once before any process races to do it; closed after."""
+    s = make_site(root, url, smtp_port)
+    s.ledger
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 def midnight() -> datetime:
@@ -181,3 +180,16 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.5, log:
 
 def seconds_until(moment: datetime) -> float:
     return (moment - datetime.now(UTC)).total_seconds()
+
+
+def report(site: Site, api_url: str, deal_id: str, inbox: Inbox, address: str) -> dict[str, Any]:
+    """The three truths of a deal, printed: its messages at the SMTP server, its touch and delivery
+    states in the ledger, its runs in Prefect."""
+    figures = {
+        "smtp": dict(inbox.subjects(address)),
+        "touches": touch_states(site, deal_id),
+        "deliveries": delivery_states(site, deal_id),
+        "runs": prefect_runs(api_url, deal_id),
+    }
+    print(deal_id, json.dumps(figures, sort_keys=True))
+    return figures

@@ -29,24 +29,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from conftest import deal_payload
+from home_files import HELLO, always_open_journey, home_settings, write_home
 from prefect_server import free_port
 
 from hundred import bootstrap
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 OWNER_PIET = {"name": "Piet Bakker", "email": "piet@example.nl"}
-JOURNEY = """\
-journey: figures
-name: Cijfers
-locale: nl_NL
-timezone: Europe/Amsterdam
-length: 30
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-letters: {lead_days: 1}
-lint:
-  silence: {days: 10}
-phases:
+JOURNEY = always_open_journey(
+    "figures",
+    "Cijfers",
+    """\
   - phase: admit
     touches:
       - {id: welcome-call, day: 0, channel: task, title: "Bel {{ contact.first_name }}", template: tasks/call.md}
@@ -63,10 +56,12 @@ phases:
   - phase: advocate
     touches:
       - {id: referral, day: 8, channel: email, referral: true, subject: "Wie ken jij?", template: emails/hello.html}
-"""
+""",
+    head="locale: nl_NL\nlength: 30\nletters: {lead_days: 1}\nlint:\n  silence: {days: 10}\n",
+)
 TEMPLATES = {
     "letters/thanks.txt": "Beste {{ contact.first_name }},\n\nDank je wel voor je vertrouwen.\n\n{{ sender.name }}\n",
-    "emails/hello.html": "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n",
+    "emails/hello.html": HELLO,
     "tasks/call.md": "# Bel {{ contact.first_name }}\n\nTelefoon: {{ contact.phone }}\n",
     "webhooks/note.json": '{"deal": {{ deal.id | json }}}\n',
 }
@@ -184,7 +179,6 @@ def build_world(root: Path, ledger_url: str | None = None) -> World:
     """The five customers' story on a real ledger (`ledger_url`, default a SQLite file in `root`)."""
     from aiosmtpd.controller import Controller
 
-    from hundred.service.settings import Settings
     from hundred.service.simulate import VirtualScheduler
 
     before = os.environ.get("HUNDRED_ALLOW_PRIVATE_WEBHOOKS")
@@ -201,19 +195,9 @@ def build_world(root: Path, ledger_url: str | None = None) -> World:
     receiver = HTTPServer(("127.0.0.1", free_port()), _Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
 
-    (root / "journeys").mkdir(parents=True, exist_ok=True)
-    (root / "journeys" / "figures.yaml").write_text(
-        JOURNEY.replace("{port}", str(receiver.server_address[1])), encoding="utf-8"
-    )
-    for name, text in TEMPLATES.items():
-        (root / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "templates" / name).write_text(text, encoding="utf-8")
-    settings = Settings(
-        home=root / "home",
-        letters_dir=root / "letters",
-        journeys_dir=root / "journeys",
-        templates_dir=root / "templates",
-        day_seconds=None,
+    write_home(root, "figures.yaml", JOURNEY.replace("{port}", str(receiver.server_address[1])), TEMPLATES)
+    settings = home_settings(
+        root,
         smtp_url=f"smtp://127.0.0.1:{smtp.port}?starttls=false",
         webhook_secret="figures-test-secret",
         allow_private_webhooks=True,

@@ -7,41 +7,37 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+from home_files import HELLO, always_open_journey, write_home
 from web_site import Served
 
 SECRET = "whsec-test-0123456789"
 OLD_SECRET = "whsec-old-9876543210"
 HUBSPOT_SECRET = "hubspot-app-secret-42"
 PIPEDRIVE_AUTH = "hundred:pipedrive-pass-77"
-JOURNEY = """\
-journey: first-100-days
-name: Intake test
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-phases:
+JOURNEY = always_open_journey(
+    "first-100-days",
+    "Intake test",
+    """\
   - phase: admit
     touches:
       - {id: hello, day: 1, channel: email, subject: "Hallo", template: emails/hello.html, when: "deal.segment != 'C'"}
   - phase: affirm
     touches:
       - {id: later, day: 40, channel: email, subject: "Later", template: emails/hello.html}
-"""
-HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
+""",
+)
 
 
 def make_home(root: Path, **settings: Any) -> Any:
     from hundred.service.settings import Settings
 
-    (root / "journeys").mkdir(parents=True, exist_ok=True)
-    (root / "journeys" / "first-100-days.yaml").write_text(JOURNEY, encoding="utf-8")
-    (root / "templates" / "emails").mkdir(parents=True, exist_ok=True)
-    (root / "templates" / "emails" / "hello.html").write_text(HELLO, encoding="utf-8")
+    write_home(root, "first-100-days.yaml", JOURNEY, {"emails/hello.html": HELLO})
     values = dict(
         home=root / "home",
         journeys_dir=root / "journeys",
@@ -96,22 +92,28 @@ class App:
 
     def post_at_once(self, path: str, body: bytes, times: int) -> list[httpx.Response]:
         """The same delivery `times` times, released together (a CRM retrying while the first is in flight)."""
-        answers: list[httpx.Response] = []
-        barrier = threading.Barrier(times)
-
-        def send() -> None:
-            barrier.wait()
-            answers.append(self.post(path, body))
-
-        threads = [threading.Thread(target=send) for _ in range(times)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        return answers
+        return at_once(lambda: self.post(path, body), times, timeout=60)
 
     def stop(self) -> None:
         self.served.stop()
+
+
+def at_once(send: Callable[[], httpx.Response], times: int, timeout: float) -> list[httpx.Response]:
+    """`send()` from `times` threads released together; the answers, as they came (each thread
+    waited for at most `timeout` seconds)."""
+    answers: list[httpx.Response] = []
+    barrier = threading.Barrier(times)
+
+    def one() -> None:
+        barrier.wait()
+        answers.append(send())
+
+    threads = [threading.Thread(target=one) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return answers
 
 
 def serve(settings: Any, intake: Any = None) -> App:

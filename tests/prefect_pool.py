@@ -275,25 +275,20 @@ class Pool:
             dep = self.deployment(deployment)
             assert dep is not None, f"no deployment {deployment}"
             body["deployments"] = {"id": {"any_": [dep["id"]]}}
-        found: list[dict] = []
-        while True:
-            page = http_json(
-                "POST",
-                f"{self.api_url}/flow_runs/filter",
-                {**body, "limit": 200, "offset": len(found), "sort": "ID_DESC"},
-            )
-            found.extend(page)
-            if len(page) < 200:
-                return found
+        return self._every("flow_runs", body)
 
     def task_runs(self, **filters: Any) -> list[dict]:
         """Every task run the server holds (one per touch delivered), as JSON, paged like `runs`."""
+        return self._every("task_runs", filters)
+
+    def _every(self, kind: str, body: dict[str, Any]) -> list[dict]:
+        """Every object `POST /{kind}/filter` finds with `body`, read 200 at a time."""
         found: list[dict] = []
         while True:
             page = http_json(
                 "POST",
-                f"{self.api_url}/task_runs/filter",
-                {**filters, "limit": 200, "offset": len(found), "sort": "ID_DESC"},
+                f"{self.api_url}/{kind}/filter",
+                {**body, "limit": 200, "offset": len(found), "sort": "ID_DESC"},
             )
             found.extend(page)
             if len(page) < 200:

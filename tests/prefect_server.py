@@ -98,6 +98,24 @@ def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float
         proc.wait(5)
 
 
+def each_process(file: str) -> Iterator[tuple[int, bytes]]:
+    """(pid, the bytes of /proc/<pid>/`file`) of every process whose file could be read (one that
+    ended meanwhile is left out)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                yield int(entry.name), (entry / file).read_bytes()
+            except OSError:
+                continue
+
+
+def start_logged(args: list[str], log: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    """`args` started in a process group of its own (stop_group ends it and all it started), in
+    `cwd` with the environment `env`, its output and errors appended to `log`."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 def base_env(prefect_home: Path, api_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUNDRED_"))}
     env.update(
@@ -290,15 +308,8 @@ def start_prefect_server(
     if database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
     env.update(settings or {})
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=prefect_home,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server_start = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    proc = start_logged(server_start, log, env, prefect_home)
     server = PrefectServer(api_url, prefect_home, proc, log)
     try:
         wait_for(lambda: http_get(f"{api_url}/health")[0] == 200, timeout, "the Prefect server", proc, log, 0.25)

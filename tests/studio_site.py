@@ -11,9 +11,12 @@ on its journey; the studio only reads this.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +24,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from conftest import deal_payload
+from conftest import deal_payload, hundred_process
+from home_files import home_settings
 
 from hundred import bootstrap
 from hundred.planning.states import Moves
@@ -82,7 +86,6 @@ def build_studio(root: Path, *, ledger: bool = True) -> Studio:
     from hundred.deals.model import parse_deal
     from hundred.planning.planner import plan
     from hundred.service.records import NewTouch
-    from hundred.service.settings import Settings
     from hundred.validation.validate import check_text, load_checked
 
     for folder in ("journeys", "templates", "examples"):
@@ -90,14 +93,7 @@ def build_studio(root: Path, *, ledger: bool = True) -> Studio:
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "journeys")
-    settings = Settings(
-        home=root / "home",
-        letters_dir=root / "letters",
-        journeys_dir=root / "journeys",
-        templates_dir=root / "templates",
-        day_seconds=None,
-        studio_password=PASSWORD,
-    )
+    settings = home_settings(root, studio_password=PASSWORD)
     settings.home.mkdir(parents=True, exist_ok=True)
     current = load_checked(root / JOURNEY, lint=False).journey
     old = check_text(old_text((root / JOURNEY).read_text(encoding="utf-8")), root / JOURNEY, root / "templates")
@@ -142,6 +138,23 @@ def serve_local(studio: Studio, token: str = TOKEN) -> Any:
     from hundred.web.studio.local import create_local_app
 
     return Served(create_local_app(studio.settings.model_copy(), token))
+
+
+@contextlib.contextmanager
+def served_studio(root: Path) -> Iterator[tuple[Studio, Any]]:
+    """build_studio's studio in `root` and the web app serving it (serve_local), stopped after."""
+    studio = build_studio(root)
+    served = serve_local(studio)
+    try:
+        yield studio, served
+    finally:
+        served.stop()
+
+
+def journeys_cli(studio: Studio, command: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`hundred journeys <command> <args>` as an operator runs it in the studio's folder, on its home."""
+    home = {"HUNDRED_HOME": str(studio.settings.home), **env}
+    return hundred_process("journeys", command, *args, env={**os.environ, **home}, cwd=studio.root)
 
 
 def serve_up(studio: Studio) -> Any:

@@ -15,7 +15,18 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL_JOURNEY, REPO, deal_payload, email, hundred_cli, journey_yaml, letter, phase, run_cli
+from conftest import (
+    MINIMAL_JOURNEY,
+    REPO,
+    deal_payload,
+    email,
+    hundred_cli,
+    hundred_process,
+    journey_yaml,
+    letter,
+    phase,
+    run_cli,
+)
 
 from hundred import cli
 
@@ -365,14 +376,7 @@ def test_a_named_command_is_built_alone_and_answers_exactly_as_in_the_whole_app(
 def test_a_command_that_leaves_at_once_says_and_exits_exactly_as_main_does(args):
     """`python -m hundred.cli` (the executable's way) skips Python's teardown for the marketer's
     read-only commands: the same output, to the last line, and the same exit code as `main`."""
-    whole = subprocess.run(
-        [sys.executable, "-m", "hundred.cli", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "150"},
-    )
+    whole = hundred_process(*args, env={**os.environ, "COLUMNS": "150"})
     expected = hundred_cli(*args)
     assert (whole.returncode, whole.stdout, whole.stderr) == (expected.returncode, expected.stdout, expected.stderr)
     assert whole.stdout or whole.stderr

@@ -7,26 +7,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-from crm_standins import HUBSPOT_TOKEN, JOURNEY_KEY, PIPEDRIVE_TOKEN, StandIn
+from conftest import hundred_process
+from crm_standins import HUBSPOT_TOKEN, JOURNEY_KEY, PIPEDRIVE_TOKEN, stand_ins  # noqa: F401 (stand_ins: a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = json.loads((REPO / "hundred" / "deals" / "crm_mapping.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def apis():
-    pipedrive, hubspot = StandIn("pipedrive"), StandIn("hubspot")
-    yield pipedrive, hubspot
-    pipedrive.close()
-    hubspot.close()
-
-
-def crm_check(tmp_path: Path, apis, *args: str, **env: str) -> subprocess.CompletedProcess:
-    pipedrive, hubspot = apis
+def crm_check(tmp_path: Path, stand_ins, *args: str, **env: str) -> subprocess.CompletedProcess:
+    pipedrive, hubspot = stand_ins
     values = {
         "HUNDRED_HOME": str(tmp_path / "home"),
         "HUNDRED_JOURNEYS_DIR": str(REPO / "journeys"),
@@ -37,18 +28,11 @@ def crm_check(tmp_path: Path, apis, *args: str, **env: str) -> subprocess.Comple
         **env,
     }
     full = {k: v for k, v in {**os.environ, **values}.items() if v is not None}
-    return subprocess.run(
-        [sys.executable, "-m", "hundred.cli", "crm", "check", *args],
-        cwd=REPO,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return hundred_process("crm", "check", *args, env=full)
 
 
-def test_pipedrive_check_prints_the_deal_hundred_would_build(tmp_path, apis):
-    done = crm_check(tmp_path, apis, "pipedrive", "--deal", "4711")
+def test_pipedrive_check_prints_the_deal_hundred_would_build(tmp_path, stand_ins):
+    done = crm_check(tmp_path, stand_ins, "pipedrive", "--deal", "4711")
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "✓ token: Pipedrive: Sanne de Vries <sanne@example.nl> in Bakkerij Jansen B.V."
@@ -60,8 +44,8 @@ def test_pipedrive_check_prints_the_deal_hundred_would_build(tmp_path, apis):
     assert PIPEDRIVE_TOKEN not in done.stdout + done.stderr
 
 
-def test_without_a_deal_id_the_latest_won_deal_is_tried_and_json_says_it_all(tmp_path, apis):
-    done = crm_check(tmp_path, apis, "pipedrive", "--json")
+def test_without_a_deal_id_the_latest_won_deal_is_tried_and_json_says_it_all(tmp_path, stand_ins):
+    done = crm_check(tmp_path, stand_ins, "pipedrive", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report["ok"] is True and report["deal_id"] == "4712" and report["problems"] == []
@@ -72,33 +56,33 @@ def test_without_a_deal_id_the_latest_won_deal_is_tried_and_json_says_it_all(tmp
     ]
 
 
-def test_a_bad_token_is_one_clear_line_without_the_token(tmp_path, apis):
-    done = crm_check(tmp_path, apis, "pipedrive", HUNDRED_PIPEDRIVE_API_TOKEN="not-the-token-42")
+def test_a_bad_token_is_one_clear_line_without_the_token(tmp_path, stand_ins):
+    done = crm_check(tmp_path, stand_ins, "pipedrive", HUNDRED_PIPEDRIVE_API_TOKEN="not-the-token-42")
     assert done.returncode == 1
     assert done.stdout.strip() == (
         "✗ token: GET /api/v1/users/me: answered 401 Unauthorized: the token was refused: set "
         "HUNDRED_PIPEDRIVE_API_TOKEN to a valid token (unauthorized access)"
     )
     assert "not-the-token-42" not in done.stdout + done.stderr
-    missing = crm_check(tmp_path, apis, "hubspot", HUNDRED_HUBSPOT_TOKEN="")
+    missing = crm_check(tmp_path, stand_ins, "hubspot", HUNDRED_HUBSPOT_TOKEN="")
     assert missing.returncode == 1 and missing.stdout == ""
     assert missing.stderr.strip().startswith("HUNDRED_HUBSPOT_TOKEN is not set")
-    no_url = crm_check(tmp_path, apis, "pipedrive", HUNDRED_PIPEDRIVE_API_URL="acme.pipedrive.com")
+    no_url = crm_check(tmp_path, stand_ins, "pipedrive", HUNDRED_PIPEDRIVE_API_URL="acme.pipedrive.com")
     assert no_url.returncode == 1
     assert no_url.stderr.strip() == (
         "HUNDRED_PIPEDRIVE_API_URL 'acme.pipedrive.com' is not a URL: write it like https://acme.pipedrive.com"
     )
 
 
-def test_a_mapping_that_points_at_nothing_says_what_and_where(tmp_path, apis):
+def test_a_mapping_that_points_at_nothing_says_what_and_where(tmp_path, stand_ins):
     mapping = json.loads(json.dumps(SHIPPED))
     mapping["pipedrive"]["fields"]["journey"] = {"from": f"deal.custom_fields.{'0' * 40}", "map": {"1": "x"}}
     mapping["pipedrive"]["fields"]["fields.source"] = f"deal.custom_fields.{JOURNEY_KEY[:-1]}7"
     mapping["pipedrive"]["fields"]["contact.last_name"] = "persn.last_name"
     path = tmp_path / "mapping.json"
     path.write_text(json.dumps(mapping), encoding="utf-8")
-    apis[0].seen.clear()
-    done = crm_check(tmp_path, apis, "pipedrive", "--deal", "4711", HUNDRED_CRM_MAPPING=str(path))
+    stand_ins[0].seen.clear()
+    done = crm_check(tmp_path, stand_ins, "pipedrive", "--deal", "4711", HUNDRED_CRM_MAPPING=str(path))
     assert done.returncode == 1, done.stdout
     (line,) = [x for x in done.stdout.splitlines() if x.startswith("✗ mapping: ")]
     assert f"journey: 'deal.custom_fields.{'0' * 40}': '{'0' * 40}' is not a custom field of Pipedrive deals" in line
@@ -106,13 +90,13 @@ def test_a_mapping_that_points_at_nothing_says_what_and_where(tmp_path, apis):
     assert f"did you mean '{JOURNEY_KEY}'?" in line
     assert "contact.last_name: 'persn.last_name' reads 'persn', which is not an object hundred fetches" in line
     assert str(path) in line
-    starts = [s.query["start"][0] for s in apis[0].seen if s.path == "/api/v1/dealFields"]
+    starts = [s.query["start"][0] for s in stand_ins[0].seen if s.path == "/api/v1/dealFields"]
     assert starts == ["0", "2", "4"]  # every page, two fields a page
     assert "the deal as built so far:" in done.stdout  # an optional field read from nothing is left empty
 
 
-def test_hubspot_check_names_the_won_stages_and_a_property_typo(tmp_path, apis):
-    done = crm_check(tmp_path, apis, "hubspot")
+def test_hubspot_check_names_the_won_stages_and_a_property_typo(tmp_path, stand_ins):
+    done = crm_check(tmp_path, stand_ins, "hubspot")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "✓ won stages: closedwon = Closed Won in Sales Pipeline" in done.stdout
     assert "✓ deal: deal 9823471102 (the latest won deal)" in done.stdout
@@ -122,7 +106,7 @@ def test_hubspot_check_names_the_won_stages_and_a_property_typo(tmp_path, apis):
     path.write_text(json.dumps(mapping), encoding="utf-8")
     bad = crm_check(
         tmp_path,
-        apis,
+        stand_ins,
         "hubspot",
         "--deal",
         "9823471103",
@@ -139,12 +123,12 @@ def test_hubspot_check_names_the_won_stages_and_a_property_typo(tmp_path, apis):
     assert "note: the deal has no postal address: its journey's letters cannot be sent" in bad.stdout
 
 
-def test_an_unknown_crm_is_a_usage_error(tmp_path, apis):
-    done = crm_check(tmp_path, apis, "salesforce")
+def test_an_unknown_crm_is_a_usage_error(tmp_path, stand_ins):
+    done = crm_check(tmp_path, stand_ins, "salesforce")
     assert done.returncode == 2 and "pipedrive or hubspot" in done.stderr
 
 
-def test_intake_retry_fetches_stored_won_deals_and_replay_retries_an_enrichment_dead_letter(tmp_path, apis):
+def test_intake_retry_fetches_stored_won_deals_and_replay_retries_an_enrichment_dead_letter(tmp_path, stand_ins):
     """The CLI's own wiring (bootstrap.intake hands the intake its CRM APIs), no Prefect running:
     a stored Pipedrive webhook is fetched by `intake retry`; a dead letter from a revoked token
     starts once the token is fixed and `intake replay` is run."""
@@ -166,18 +150,11 @@ def test_intake_retry_fetches_stored_won_deals_and_replay_retries_an_enrichment_
             "HUNDRED_JOURNEYS_DIR": str(settings.journeys_dir),
             "HUNDRED_TEMPLATES_DIR": str(settings.templates_dir),
             "HUNDRED_PIPEDRIVE_API_TOKEN": PIPEDRIVE_TOKEN,
-            "HUNDRED_PIPEDRIVE_API_URL": apis[0].url,
+            "HUNDRED_PIPEDRIVE_API_URL": stand_ins[0].url,
             **env,
         }
         full = {k: v for k, v in {**os.environ, **values}.items() if k != "PREFECT_API_URL"}
-        return subprocess.run(
-            [sys.executable, "-m", "hundred.cli", *args],
-            cwd=REPO,
-            env=full,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return hundred_process(*args, env=full)
 
     revoked = hundred("intake", "retry", HUNDRED_PIPEDRIVE_API_TOKEN="revoked-token-1")
     assert revoked.returncode == 0, revoked.stderr

@@ -60,10 +60,7 @@ def waiting_for_the_crm(site: CrmSite, deal_id: str, attempts: int = 1):
 
 
 def test_an_api_outage_during_enrichment_loses_nothing_the_deals_start_once_the_apis_are_back(site, crm_accounts):
-    crm_accounts.person(
-        91, name="Fenna Kok", first_name="Fenna", last_name="Kok",
-        emails=[{"value": "fenna@example.nl", "primary": True, "label": "work"}],
-    )  # fmt: skip
+    crm_accounts.person_at_work(91, "Fenna", "Kok", "fenna@example.nl")
     crm_accounts.won_pipedrive(6101, person_id=91, org_id=21)
     crm_accounts.contact("621", firstname="Daan", lastname="Vos", email="daan@example.nl")
     crm_accounts.won_hubspot("9900000101", contacts=["621"], companies=[("777", "deal_to_company")])
@@ -102,10 +99,7 @@ def test_an_api_outage_during_enrichment_loses_nothing_the_deals_start_once_the_
 def test_a_refused_token_is_a_dead_letter_naming_the_call_and_a_replay_after_the_fix_starts_the_journey(
     site, crm_accounts
 ):
-    crm_accounts.person(
-        92, name="Gijs Meijer", first_name="Gijs", last_name="Meijer",
-        emails=[{"value": "gijs@example.nl", "primary": True, "label": "work"}],
-    )  # fmt: skip
+    crm_accounts.person_at_work(92, "Gijs", "Meijer", "gijs@example.nl")
     crm_accounts.won_pipedrive(6201, person_id=92, org_id=21)
     crm_accounts.contact("631", firstname="Noor", lastname="Hendriks", email="noor@example.nl")
     crm_accounts.won_hubspot("9900000201", contacts=["631"], companies=[("777", "deal_to_company")])

@@ -102,10 +102,7 @@ def test_a_stock_v2_won_webhook_starts_a_journey_too_with_an_international_email
 
 
 def test_duplicate_and_concurrent_deliveries_in_both_versions_start_one_journey(site, crm_accounts):
-    crm_accounts.person(
-        90, name="Bram Visser", first_name="Bram", last_name="Visser",
-        emails=[{"value": "bram@example.nl", "primary": True, "label": "work"}],
-    )  # fmt: skip
+    crm_accounts.person_at_work(90, "Bram", "Visser", "bram@example.nl")
     crm_accounts.won_pipedrive(6003, person_id=90, org_id=21)
     v1, v2 = pipedrive_v1(6003), pipedrive_v2(6003)
     answers = site.at_once(lambda: site.post_pipedrive(v1), 4) + site.at_once(lambda: site.post_pipedrive(v2), 2)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from crm_standins import (
+    HUBSPOT_BATCH,
     HUBSPOT_TOKEN,
     JOURNEY_KEY,
     NOTE_KEY,
@@ -22,6 +23,8 @@ from crm_standins import (
     PD_ORGS,
     PD_PERSONS,
     PIPEDRIVE_TOKEN,
+    PIPEDRIVE_V1,
+    PIPEDRIVE_V2,
     REFERRED_KEY,
     StandIn,
 )
@@ -29,11 +32,6 @@ from intake_site import make_home
 
 from hundred import bootstrap
 from hundred.service.enrichment import EnrichmentFailed, enrich
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "crm"
-PIPEDRIVE_V1 = json.loads((EXAMPLES / "pipedrive-deal-won.json").read_text(encoding="utf-8"))
-PIPEDRIVE_V2 = json.loads((EXAMPLES / "pipedrive-deal-won-v2.json").read_text(encoding="utf-8"))
-HUBSPOT = json.loads((EXAMPLES / "hubspot-deal-won.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +128,7 @@ def test_a_pipedrive_v2_webhook_of_a_german_customer(setup):
 
 def test_a_hubspot_dealstage_event_becomes_the_deal_with_contact_primary_company_and_owner(setup, hs_api):
     intake = setup()
-    row = stored(intake, "hubspot", HUBSPOT)
+    row = stored(intake, "hubspot", HUBSPOT_BATCH)
     deal = enrich(row, bootstrap.crm(intake.settings, "hubspot"), intake.settings)
     assert deal["id"] == "9823471102" and deal["closed_at"] == "2026-11-20T13:03:00Z"
     assert deal["contact"]["email"] == "ilse@example.nl" and deal["contact"]["locale"] == "nl"
@@ -172,7 +170,7 @@ def test_custom_fields_pick_the_journey_and_fill_fields(setup, tmp_path):
     )
     assert deal["journey"] == "first-100-days"  # option 42 of the Journey dropdown
     assert deal["fields"] == {"referred_by": "Bakkerij de Vries", "note": "Levering via achterdeur.\nBel eerst."}
-    hub = enrich(stored(intake, "hubspot", HUBSPOT), bootstrap.crm(intake.settings, "hubspot"), intake.settings)
+    hub = enrich(stored(intake, "hubspot", HUBSPOT_BATCH), bootstrap.crm(intake.settings, "hubspot"), intake.settings)
     assert hub["segment"] == "A"
     v1 = setup(crm_mapping=mapping, pipedrive_api_version="v1")  # v1 has custom fields at the top level
     deal_v1 = enrich(stored(v1, "pipedrive", PIPEDRIVE_V1), bootstrap.crm(v1.settings, "pipedrive"), v1.settings)
@@ -301,19 +299,19 @@ def test_a_deal_without_a_person_names_what_is_missing(setup, monkeypatch):
 
 def test_an_unconfigured_crm_is_a_dead_letter_saying_what_to_set(setup):
     intake = setup(hubspot_token=None)
-    row = intake.enrich(stored(intake, "hubspot", HUBSPOT))
+    row = intake.enrich(stored(intake, "hubspot", HUBSPOT_BATCH))
     assert row.state == "dead" and "HUNDRED_HUBSPOT_TOKEN is not set" in row.reason
 
 
 def test_hubspot_404_and_a_missing_contact_are_dead_letters(setup, hs_api):
     intake = setup()
-    missing = intake.enrich(stored(intake, "hubspot", [{**HUBSPOT[0], "objectId": 1}]))
+    missing = intake.enrich(stored(intake, "hubspot", [{**HUBSPOT_BATCH[0], "objectId": 1}]))
     assert missing.state == "dead" and "GET /crm/v3/objects/deals/1: answered 404 Not Found" in missing.reason
     from crm_standins import HS_CONTACTS
 
     saved = HS_CONTACTS.pop("501")
     try:
-        gone = intake.enrich(stored(intake, "hubspot", [{**HUBSPOT[0], "objectId": 9823471102, "portalId": 2}]))
+        gone = intake.enrich(stored(intake, "hubspot", [{**HUBSPOT_BATCH[0], "objectId": 9823471102, "portalId": 2}]))
     finally:
         HS_CONTACTS["501"] = saved
     assert gone.state == "dead"
@@ -341,7 +339,7 @@ def test_the_tokens_appear_in_nothing_logged_raised_or_stored(setup, pd_api, hs_
     texts: list[str] = []
     rows = [
         intake.enrich(stored(intake, "pipedrive", PIPEDRIVE_V1)),  # built
-        intake.enrich(stored(intake, "hubspot", HUBSPOT)),  # built
+        intake.enrich(stored(intake, "hubspot", HUBSPOT_BATCH)),  # built
     ]
     pd_api.script("GET", "/api/v2/deals/4712", (500, {}), (500, {}))  # waits for the CRM
     rows.append(intake.enrich(stored(intake, "pipedrive", PIPEDRIVE_V2)))
@@ -352,7 +350,7 @@ def test_the_tokens_appear_in_nothing_logged_raised_or_stored(setup, pd_api, hs_
     assert echoed.state == "dead" and "api_token=[token]" in echoed.reason  # an API that echoes it: redacted
     bad = setup(pipedrive_api_token=PIPEDRIVE_TOKEN + "-revoked", hubspot_token=HUBSPOT_TOKEN + "-revoked")
     rows.append(bad.enrich(stored(bad, "pipedrive", PIPEDRIVE_V1)))  # 401: dead
-    rows.append(bad.enrich(stored(bad, "hubspot", HUBSPOT)))  # 401: dead
+    rows.append(bad.enrich(stored(bad, "hubspot", HUBSPOT_BATCH)))  # 401: dead
     try:
         enrich(stored(bad, "pipedrive", PIPEDRIVE_V2), bootstrap.crm(bad.settings, "pipedrive"), bad.settings)
     except EnrichmentFailed as exc:

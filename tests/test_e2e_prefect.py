@@ -14,15 +14,15 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import deal_payload
-from prefect_server import REPO, base_env, start_prefect_server, wait_for
+from conftest import deal_payload, hundred_process
+from home_files import HELLO, always_open_journey, home_env, write_home
+from prefect_server import base_env, each_process, start_prefect_server, wait_for
 from smtp_inbox import inbox  # noqa: F401 (a fixture)
 
 from hundred import bootstrap
@@ -30,14 +30,10 @@ from hundred import bootstrap
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 DAY = 3.0
-JOURNEY = """\
-journey: e2e
-name: End to end
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-letters: {lead_days: 0}
-phases:
+JOURNEY = always_open_journey(
+    "e2e",
+    "End to end",
+    """\
   - phase: admit
     touches:
       - {id: welcome, day: 0, channel: task, title: "Bel {{ contact.first_name }}", template: tasks/call.md, confirm: false}
@@ -48,10 +44,12 @@ phases:
   - phase: advocate
     touches:
       - {id: referral, day: 2, channel: email, referral: true, subject: "Wie ken jij?", template: emails/hello.html}
-"""
+""",
+    head="letters: {lead_days: 0}\n",
+)
 TEMPLATES = {
     "letters/thanks.txt": "Beste {{ contact.first_name }},\n\nDank je wel.\n\n{{ sender.name }}\n",
-    "emails/hello.html": "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n",
+    "emails/hello.html": HELLO,
     "tasks/call.md": "Bel {{ contact.first_name }} op {{ contact.phone }}.\n",
 }
 
@@ -60,18 +58,9 @@ TEMPLATES = {
 def site(tmp_path_factory, inbox) -> dict[str, str]:
     """A hundred home with the e2e journey, and the environment every process here shares."""
     root = tmp_path_factory.mktemp("e2e")
-    (root / "journeys").mkdir()
-    (root / "journeys" / "e2e.yaml").write_text(JOURNEY, encoding="utf-8")
-    for name, text in TEMPLATES.items():
-        (root / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "templates" / name).write_text(text, encoding="utf-8")
+    write_home(root, "e2e.yaml", JOURNEY, TEMPLATES)
     return {
-        "HUNDRED_HOME": str(root / "home"),
-        "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
-        "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
-        "HUNDRED_LETTERS_DIR": str(root / "letters"),
-        "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{inbox.port}?starttls=false",
-        "HUNDRED_MAIL_FROM": "Bakkerij Onboarding <onboarding@example.nl>",
+        **home_env(root, inbox.port, "Bakkerij Onboarding <onboarding@example.nl>"),
         "HUNDRED_DAY_SECONDS": str(DAY),
     }
 
@@ -85,9 +74,7 @@ def served(prefect_server, site):
 def hundred(site: dict[str, str], api_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = base_env(Path(site["HUNDRED_HOME"]) / "cli-prefect", api_url)
     env.update(site)
-    done = subprocess.run(
-        [sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
-    )
+    done = hundred_process(*args, env=env)
     if check:
         assert done.returncode == 0, done.stderr + done.stdout
     return done
@@ -190,16 +177,8 @@ def test_cancel_stops_the_rest_of_the_journey(prefect_server, served, site, inbo
 
 
 def _flow_run_pid(run_id: str) -> int | None:
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            environ = (proc / "environ").read_bytes()
-        except OSError:
-            continue
-        if f"PREFECT__FLOW_RUN_ID={run_id}".encode() in environ:
-            return int(proc.name)
-    return None
+    marker = f"PREFECT__FLOW_RUN_ID={run_id}".encode()
+    return next((pid for pid, environ in each_process("environ") if marker in environ), None)
 
 
 def test_a_run_killed_mid_delivery_and_run_again_sends_one_email(prefect_server, served, site, inbox, tmp_path):

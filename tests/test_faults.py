@@ -23,12 +23,12 @@ from collections.abc import Iterator
 import pytest
 from faults_site import (  # noqa: F401 (inbox: a fixture)
     Inbox,
-    delivery_states,
     inbox,
-    make_site,
+    migrated_site,
     payload,
     prefect_run,
     prefect_runs,
+    report,
     runtime,
     seconds_until,
     touch_states,
@@ -52,10 +52,8 @@ def faults_pg():
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, faults_pg, inbox):
-    s = make_site(tmp_path_factory.mktemp("faults"), faults_pg.create_database("ledger_faults"), inbox.port)
-    s.ledger  # migrated once, before any process races to do it
-    yield s
-    s.close()
+    with migrated_site(tmp_path_factory.mktemp("faults"), faults_pg.create_database("ledger_faults"), inbox.port) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
@@ -74,17 +72,6 @@ def ledger_down(cluster) -> Iterator[None]:
     finally:
         cluster.resume()
         print(f"ledger database down for {time.monotonic() - started:.1f} s")
-
-
-def report(site, api, deal_id: str, inbox: Inbox, address: str) -> dict:
-    figures = {
-        "smtp": dict(inbox.subjects(address)),
-        "touches": touch_states(site, deal_id),
-        "deliveries": delivery_states(site, deal_id),
-        "runs": prefect_runs(api, deal_id),
-    }
-    print(deal_id, json.dumps(figures, sort_keys=True))
-    return figures
 
 
 def test_a_webhook_while_the_ledger_is_down_is_503_and_its_repeats_start_one_journey(
@@ -129,22 +116,33 @@ def test_a_webhook_while_the_ledger_is_down_is_503_and_its_repeats_start_one_jou
         assert [j.deal_id for j in site.ledger.journeys()].count(deal) == 1
 
 
-def _closed_with_later_due(site, api, deal_id: str, address: str, day: float):
-    """A deal whose `hello` goes at once and whose `later` is due `day` seconds after it was received."""
-    rt = runtime(site, api, day_seconds=day)
+def _later_run_6_s_before_due(site, api, deal_id: str, address: str) -> str:
+    """A deal whose `hello` goes at once and whose `later` is due 25 s after it was received; its
+    `later` run's id, 6 s before that run is due."""
+    rt = runtime(site, api, day_seconds=25)
     rt.deal_closed(payload(deal_id, address))
     due = site.ledger.touch(deal_id, "later").due
     wait_until(lambda: touch_states(site, deal_id)["hello"] == "delivered", 90, f"{deal_id}'s first email")
-    return due
+    run_id = site.ledger.touch(deal_id, "later").flow_run_id
+    time.sleep(max(0.0, seconds_until(due) - 6))
+    return run_id
+
+
+def _later_sent_once(site, api, deal_id: str, inbox: Inbox, address: str, what: str, log) -> None:
+    """`later` delivered after the outage, its run ended COMPLETED, each email at the server once."""
+    wait_until(lambda: touch_states(site, deal_id)["later"] == "delivered", 90, what, log=log)
+    wait_until_runs_end(api, deal_id, f"{deal_id} · later", log=log)
+    figures = report(site, api, deal_id, inbox, address)
+    assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
+    assert figures["deliveries"] == {"hello": "sent", "later": "sent"}
+    assert figures["runs"][f"{deal_id} · later"][0] == "COMPLETED"
 
 
 def test_a_touch_due_while_the_ledger_is_down_is_retried_by_prefect_and_sent_once(
     site, served, faults_pg, hundred_deployments, inbox
 ):
     api = hundred_deployments.api_url
-    due = _closed_with_later_due(site, api, "F-DUE-1", "due1@example.nl", day=25)
-    run_id = site.ledger.touch("F-DUE-1", "later").flow_run_id
-    time.sleep(max(0.0, seconds_until(due) - 6))
+    run_id = _later_run_6_s_before_due(site, api, "F-DUE-1", "due1@example.nl")
     with ledger_down(faults_pg):  # from before the run starts until its first attempt has failed
         wait_until(
             lambda: prefect_run(api, run_id)["state"]["name"] == "AwaitingRetry",
@@ -152,14 +150,7 @@ def test_a_touch_due_while_the_ledger_is_down_is_retried_by_prefect_and_sent_onc
             "the run's first attempt to fail",
             log=served.log,
         )
-    wait_until(
-        lambda: touch_states(site, "F-DUE-1")["later"] == "delivered", 90, "the email due meanwhile", log=served.log
-    )
-    wait_until_runs_end(api, "F-DUE-1", "F-DUE-1 · later", log=served.log)
-    figures = report(site, api, "F-DUE-1", inbox, "due1@example.nl")
-    assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
-    assert figures["deliveries"] == {"hello": "sent", "later": "sent"}
-    assert figures["runs"]["F-DUE-1 · later"][0] == "COMPLETED"
+    _later_sent_once(site, api, "F-DUE-1", inbox, "due1@example.nl", "the email due meanwhile", served.log)
     assert prefect_run(api, run_id)["run_count"] >= 2, "the moment's run did not meet the outage"
 
 
@@ -169,9 +160,7 @@ def test_a_touch_whose_retries_ran_out_while_the_ledger_was_down_is_run_again_by
     from hundred.adapters.prefect.scheduler import PrefectScheduler
 
     api = hundred_deployments.api_url
-    due = _closed_with_later_due(site, api, "F-DUE-2", "due2@example.nl", day=25)
-    run_id = site.ledger.touch("F-DUE-2", "later").flow_run_id
-    time.sleep(max(0.0, seconds_until(due) - 6))
+    run_id = _later_run_6_s_before_due(site, api, "F-DUE-2", "due2@example.nl")
     with ledger_down(faults_pg):  # longer than the run's retries (2 × 10 s)
         wait_until(
             lambda: prefect_run(api, run_id)["state"]["type"] == "FAILED",
@@ -188,14 +177,7 @@ def test_a_touch_whose_retries_ran_out_while_the_ledger_was_down_is_run_again_by
     wait_until(
         lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED", 90, "the reconcile run", log=served.log
     )
-    wait_until(
-        lambda: touch_states(site, "F-DUE-2")["later"] == "delivered", 90, "the email, run again", log=served.log
-    )
-    wait_until_runs_end(api, "F-DUE-2", "F-DUE-2 · later", log=served.log)
-    figures = report(site, api, "F-DUE-2", inbox, "due2@example.nl")
-    assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
-    assert figures["deliveries"] == {"hello": "sent", "later": "sent"}
-    assert figures["runs"]["F-DUE-2 · later"][0] == "COMPLETED"
+    _later_sent_once(site, api, "F-DUE-2", inbox, "due2@example.nl", "the email, run again", served.log)
     assert [e.event for e in site.ledger.events(deal_id="F-DUE-2") if e.touch_id == "later"].count("delivered") == 1
 
 

@@ -11,28 +11,15 @@ the ledger on PostgreSQL, email to a real SMTP server.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
 from collections.abc import Iterator
 
+import faults_site
 import httpx
 import pytest
-from faults_site import (  # noqa: F401 (inbox: a fixture)
-    Inbox,
-    delivery_states,
-    inbox,
-    make_site,
-    payload,
-    prefect_run,
-    prefect_runs,
-    runtime,
-    seconds_until,
-    touch_states,
-    wait_until,
-    wait_until_runs_end,
-)
+from faults_site import inbox  # noqa: F401 (a fixture)
 from prefect_pool import Pool, Worker, asyncpg_url, start_pool
 from test_e2e_prefect import _flow_run_pid
 
@@ -41,10 +28,9 @@ pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, pg_cluster, inbox):
-    s = make_site(tmp_path_factory.mktemp("faults-pool"), pg_cluster.create_database("ledger_faults_pool"), inbox.port)
-    s.ledger  # migrated once, before any flow run races to do it
-    yield s
-    s.close()
+    root, url = tmp_path_factory.mktemp("faults-pool"), pg_cluster.create_database("ledger_faults_pool")
+    with faults_site.migrated_site(root, url, inbox.port) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
@@ -64,19 +50,8 @@ def host_dies(worker: Worker, run_id: str) -> int:
     assert pid, f"the flow run {run_id} is not a process here"
     worker.kill()
     os.killpg(pid, signal.SIGKILL)
-    wait_until(lambda: _flow_run_pid(run_id) is None, 10, "the flow run's process to be gone")
+    faults_site.wait_until(lambda: _flow_run_pid(run_id) is None, 10, "the flow run's process to be gone")
     return pid
-
-
-def report(site, pool: Pool, deal_id: str, inbox: Inbox, address: str) -> dict:
-    figures = {
-        "smtp": dict(inbox.subjects(address)),
-        "touches": touch_states(site, deal_id),
-        "deliveries": delivery_states(site, deal_id),
-        "runs": prefect_runs(pool.api_url, deal_id),
-    }
-    print(deal_id, json.dumps(figures, sort_keys=True))
-    return figures
 
 
 def test_a_worker_killed_mid_delivery_and_a_new_worker_with_reconcile_send_the_email_once(site, pool, inbox):
@@ -86,43 +61,43 @@ def test_a_worker_killed_mid_delivery_and_a_new_worker_with_reconcile_send_the_e
     address = "killed@example.nl"
     first = pool.start_worker("worker-a", limit=4)
     held = inbox.hold_for(address)
-    runtime(site, api, day_seconds=3600).deal_closed(payload("F-KILL-1", address))
-    wait_until(held.is_set, 120, "the email's SMTP transaction (held at RCPT)", log=first.log)
+    faults_site.runtime(site, api, day_seconds=3600).deal_closed(faults_site.payload("F-KILL-1", address))
+    faults_site.wait_until(held.is_set, 120, "the email's SMTP transaction (held at RCPT)", log=first.log)
     run_id = site.ledger.touch("F-KILL-1", "hello").flow_run_id
-    assert pool.worker_of(prefect_run(api, run_id)) == "worker-a"
+    assert pool.worker_of(faults_site.prefect_run(api, run_id)) == "worker-a"
     host_dies(first, run_id)  # the worker and its flow run, in the middle of the SMTP transaction
     assert not first.alive
     inbox.release(address)
     time.sleep(2)
-    assert inbox.count(address) == 0 and touch_states(site, "F-KILL-1")["hello"] == "running"
-    print("after the kill:", report(site, pool, "F-KILL-1", inbox, address))
+    assert inbox.count(address) == 0 and faults_site.touch_states(site, "F-KILL-1")["hello"] == "running"
+    print("after the kill:", faults_site.report(site, api, "F-KILL-1", inbox, address))
 
     # a new worker (its runs judge a run dead after 5 s instead of 10 minutes), then reconcile takes
     # the dead worker's run over: the same run, run again by worker-b, its claims let go
     pool.start_worker("worker-b", limit=4, env={"HUNDRED_RUN_LEASE_SECONDS": "5"})
     time.sleep(6)
     reconciled = PrefectScheduler(api).submit_reconcile("after a worker died")
-    wait_until(
-        lambda: prefect_run(api, reconciled)["state"]["type"] == "COMPLETED",
+    faults_site.wait_until(
+        lambda: faults_site.prefect_run(api, reconciled)["state"]["type"] == "COMPLETED",
         120,
         "the reconcile run",
         log=pool.workers["worker-b"].log,
     )
-    wait_until(
-        lambda: touch_states(site, "F-KILL-1")["hello"] == "delivered",
+    faults_site.wait_until(
+        lambda: faults_site.touch_states(site, "F-KILL-1")["hello"] == "delivered",
         120,
         "the email, run again",
         log=pool.workers["worker-b"].log,
     )
-    wait_until_runs_end(api, "F-KILL-1", "F-KILL-1 · hello", log=pool.workers["worker-b"].log)
-    figures = report(site, pool, "F-KILL-1", inbox, address)
+    faults_site.wait_until_runs_end(api, "F-KILL-1", "F-KILL-1 · hello", log=pool.workers["worker-b"].log)
+    figures = faults_site.report(site, api, "F-KILL-1", inbox, address)
     assert figures["smtp"] == {"Hallo Ilse": 1}
     assert figures["deliveries"]["hello"] == "sent"
     assert figures["runs"]["F-KILL-1 · hello"][0] == "COMPLETED"
     body = {"task_runs": {"name": {"any_": ["F-KILL-1 · hello"]}}, "sort": "EXPECTED_START_TIME_ASC"}
     tasks = httpx.post(f"{api}/task_runs/filter", json=body, timeout=30).json()
     assert [t["state"]["type"] for t in tasks] == ["CRASHED", "COMPLETED"]  # the dead one says so in the UI
-    assert pool.worker_of(prefect_run(api, run_id)) == "worker-b"
+    assert pool.worker_of(faults_site.prefect_run(api, run_id)) == "worker-b"
     events = [e.event for e in site.ledger.events(deal_id="F-KILL-1") if e.touch_id == "hello"]
     assert events.count("delivered") == 1, events
     assert site.ledger.touch("F-KILL-1", "hello").attempts == 2  # the dead run's attempt, and the one taken over
@@ -134,29 +109,33 @@ def test_after_a_prefect_server_restart_the_workers_deliver_what_fell_due_once(s
     for name in ("worker-c", "worker-d"):
         if name not in pool.workers or not pool.workers[name].alive:
             pool.start_worker(name, limit=4)
-    rt = runtime(site, api, day_seconds=30)
-    rt.deal_closed(payload("F-RESTART-1", address))
+    rt = faults_site.runtime(site, api, day_seconds=30)
+    rt.deal_closed(faults_site.payload("F-RESTART-1", address))
     due = site.ledger.touch("F-RESTART-1", "later").due
-    wait_until(lambda: touch_states(site, "F-RESTART-1")["hello"] == "delivered", 120, "the first email")
+    faults_site.wait_until(
+        lambda: faults_site.touch_states(site, "F-RESTART-1")["hello"] == "delivered", 120, "the first email"
+    )
     rt.scheduler.close()
-    time.sleep(max(0.0, seconds_until(due) - 8))
+    time.sleep(max(0.0, faults_site.seconds_until(due) - 8))
     pool.stop_server()
     stopped = time.monotonic()
-    time.sleep(max(0.0, seconds_until(due) + 8))  # `later` falls due while the server is down
+    time.sleep(max(0.0, faults_site.seconds_until(due) + 8))  # `later` falls due while the server is down
     pool.start_server()
     print(
-        f"Prefect server down for {time.monotonic() - stopped:.1f} s (`later` due {seconds_until(due):.1f} s from now);"
+        f"Prefect server down for {time.monotonic() - stopped:.1f} s (`later` due {faults_site.seconds_until(due):.1f} s from now);"
         " workers alive:",
         {n: w.alive for n, w in pool.workers.items()},
     )
-    wait_until(
-        lambda: touch_states(site, "F-RESTART-1")["later"] == "delivered",
+    faults_site.wait_until(
+        lambda: faults_site.touch_states(site, "F-RESTART-1")["later"] == "delivered",
         150,
         "the email due meanwhile",
         log=pool.workers["worker-c"].log,
     )
-    wait_until_runs_end(api, "F-RESTART-1", *prefect_runs(api, "F-RESTART-1"), log=pool.workers["worker-c"].log)
-    figures = report(site, pool, "F-RESTART-1", inbox, address)
+    faults_site.wait_until_runs_end(
+        api, "F-RESTART-1", *faults_site.prefect_runs(api, "F-RESTART-1"), log=pool.workers["worker-c"].log
+    )
+    figures = faults_site.report(site, api, "F-RESTART-1", inbox, address)
     assert figures["smtp"] == {"Hallo Ilse": 1, "Later": 1}
     assert figures["deliveries"] == {"hello": "sent", "later": "sent"}
     assert {state for state, _ in figures["runs"].values()} == {"COMPLETED"}

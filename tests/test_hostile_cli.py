@@ -71,24 +71,24 @@ def test_two_files_with_one_id_is_a_clear_error(cmd, project, make_journey):
     assert "own 'journey:' id" in line
 
 
-def test_an_unknown_id_suggests_the_near_one(cmd, project):
-    one_line_error(
-        *cmd("plan", "first-100-dayz", "--deal", "deal.json")[::2],
-        1,
-        "first-100-dayz",
-        "no journey",
-        "did you mean 'first-100-days'?",
-    )
+JOURNEY_ARGUMENT_CASES = [
+    pytest.param(
+        ("plan", "first-100-dayz", "--deal", "deal.json"),
+        ("first-100-dayz", "no journey", "did you mean 'first-100-days'?"),
+        id="unknown-id-suggests-the-near-one",
+    ),
+    pytest.param(
+        ("plan", "journeys/nope.yaml", "--deal", "deal.json"),
+        ("journeys/nope.yaml", "no such journey file"),
+        id="missing-journey-file-is-named",
+    ),
+    pytest.param(("plan", "journeys", "--deal", "deal.json"), ("journeys: is a folder",), id="folder-as-the-journey"),
+]
 
 
-def test_a_missing_journey_file_is_named(cmd, project):
-    one_line_error(
-        *cmd("plan", "journeys/nope.yaml", "--deal", "deal.json")[::2], 1, "journeys/nope.yaml", "no such journey file"
-    )
-
-
-def test_a_folder_as_the_journey_is_refused(cmd, project):
-    one_line_error(*cmd("plan", "journeys", "--deal", "deal.json")[::2], 1, "journeys: is a folder")
+@pytest.mark.parametrize("args, words", JOURNEY_ARGUMENT_CASES)
+def test_a_journey_argument_that_names_no_journey_is_one_line(cmd, project, args, words):
+    one_line_error(*cmd(*args)[::2], 1, *words)
 
 
 def test_finding_an_id_reads_little(cmd, project, make_journey):
@@ -115,14 +115,44 @@ def test_an_id_in_a_file_written_in_flow_style_is_found_by_loading(cmd, project,
 # --------------------------------------------------------------------------------------------
 
 
-def test_deal_that_is_a_folder(cmd, project):
-    one_line_error(*cmd("plan", "short", "--deal", "journeys")[::2], 1, "--deal journeys: is a folder")
+WRONG_PATH_CASES = [
+    pytest.param(("plan", "short", "--deal", "journeys"), ("--deal journeys: is a folder",), id="deal-is-a-folder"),
+    pytest.param(
+        ("preview", "short", "--deal", "nope.json", "--out", "out"),
+        ("--deal nope.json: no such file",),
+        id="deal-missing",
+    ),
+    pytest.param(
+        ("plan", "short", "--deal", "deal.json", "--html", "deal.json/plan.html"),
+        ("deal.json is a file, not a folder",),
+        id="html-below-a-file",
+    ),
+    pytest.param(
+        ("plan", "short", "--deal", "deal.json", "--html", "/proc/hundred-test/plan.html"),
+        ("--html /proc/hundred-test/plan.html",),
+        id="html-in-an-unwritable-place",
+    ),
+    pytest.param(
+        ("preview", "short", "--deal", "deal.json", "--out", "deal.json"),
+        ("--out deal.json: is a file", "folder"),
+        id="out-is-a-file",
+    ),
+    pytest.param(
+        ("preview", "short", "--deal", "deal.json", "--out", "deal.json/out"),
+        ("deal.json is a file, not a folder",),
+        id="out-below-a-file",
+    ),
+    pytest.param(
+        ("preview", "short", "--deal", "deal.json", "--out", "/proc/hundred-test"),
+        ("--out /proc/hundred-test",),
+        id="out-in-an-unwritable-place",
+    ),
+]
 
 
-def test_deal_that_is_missing(cmd, project):
-    one_line_error(
-        *cmd("preview", "short", "--deal", "nope.json", "--out", "out")[::2], 1, "--deal nope.json: no such file"
-    )
+@pytest.mark.parametrize("args, words", WRONG_PATH_CASES)
+def test_a_path_of_the_wrong_kind_is_one_line_naming_it(cmd, project, args, words):
+    one_line_error(*cmd(*args)[::2], 1, *words)
 
 
 def test_html_that_is_a_folder(cmd, project):
@@ -131,47 +161,6 @@ def test_html_that_is_a_folder(cmd, project):
         *cmd("plan", "short", "--deal", "deal.json", "--html", "site")[::2], 1, "--html site: is a folder"
     )
     assert "site/plan.html" in line
-
-
-def test_html_below_a_file(cmd, project):
-    one_line_error(
-        *cmd("plan", "short", "--deal", "deal.json", "--html", "deal.json/plan.html")[::2],
-        1,
-        "deal.json is a file, not a folder",
-    )
-
-
-def test_html_in_an_unwritable_place(cmd, project):
-    one_line_error(
-        *cmd("plan", "short", "--deal", "deal.json", "--html", "/proc/hundred-test/plan.html")[::2],
-        1,
-        "--html /proc/hundred-test/plan.html",
-    )
-
-
-def test_out_that_is_a_file(cmd, project):
-    one_line_error(
-        *cmd("preview", "short", "--deal", "deal.json", "--out", "deal.json")[::2],
-        1,
-        "--out deal.json: is a file",
-        "folder",
-    )
-
-
-def test_out_below_a_file(cmd, project):
-    one_line_error(
-        *cmd("preview", "short", "--deal", "deal.json", "--out", "deal.json/out")[::2],
-        1,
-        "deal.json is a file, not a folder",
-    )
-
-
-def test_out_in_an_unwritable_place(cmd, project):
-    one_line_error(
-        *cmd("preview", "short", "--deal", "deal.json", "--out", "/proc/hundred-test")[::2],
-        1,
-        "--out /proc/hundred-test",
-    )
 
 
 def test_wrong_paths_fail_before_any_work(cmd, project, monkeypatch):

@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import deal_payload
+from conftest import deal_payload, hundred_process
 from intake_site import JOURNEY, env_of, make_home, serve
 
 from hundred import bootstrap
@@ -28,9 +26,7 @@ def hundred(settings, api_url, *args, check=None):
     env = {**os.environ, **env_of(settings, api_url)}
     if api_url is None:
         env.pop("PREFECT_API_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "hundred.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
-    )
+    done = hundred_process(*args, env=env, timeout=180)
     if check is not None:
         assert done.returncode == check, done.stdout + done.stderr
     return done

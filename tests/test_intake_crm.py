@@ -10,34 +10,20 @@ import copy
 import json
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-from crm_standins import StandIn
+from crm_standins import HUBSPOT_BATCH, PIPEDRIVE_V1, PIPEDRIVE_V2, stand_ins  # noqa: F401 (stand_ins: a fixture)
 from intake_site import HUBSPOT_SECRET, PIPEDRIVE_AUTH, hubspot_headers, make_home, serve
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "crm"
-PIPEDRIVE_V1 = json.loads((EXAMPLES / "pipedrive-deal-won.json").read_text(encoding="utf-8"))
-PIPEDRIVE_V2 = json.loads((EXAMPLES / "pipedrive-deal-won-v2.json").read_text(encoding="utf-8"))
-HUBSPOT = json.loads((EXAMPLES / "hubspot-deal-won.json").read_text(encoding="utf-8"))
-
 
 @pytest.fixture(scope="module")
-def apis():
-    """Both CRM APIs, configured: the webhooks must not call them (their request logs stay empty)."""
-    pipedrive, hubspot = StandIn("pipedrive"), StandIn("hubspot")
-    yield pipedrive, hubspot
-    pipedrive.close()
-    hubspot.close()
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, apis):
+def app(tmp_path_factory, stand_ins):
+    """Both CRM APIs configured (their stand-ins): the webhooks must not call them (their request logs stay empty)."""
     from hundred import bootstrap
     from hundred.service.no_prefect import NoPrefect
 
-    pipedrive, hubspot = apis
+    pipedrive, hubspot = stand_ins
     settings = make_home(
         tmp_path_factory.mktemp("crm"),
         pipedrive_api_url=pipedrive.url,
@@ -84,7 +70,9 @@ def deal_v1(deal_id: int, **changes) -> dict:
     return body
 
 
-def test_a_stock_pipedrive_v1_webhook_is_stored_as_sent_and_answered_202_without_calling_pipedrive(app, apis, ledger):
+def test_a_stock_pipedrive_v1_webhook_is_stored_as_sent_and_answered_202_without_calling_pipedrive(
+    app, stand_ins, ledger
+):
     response = pipedrive(app, PIPEDRIVE_V1)
     assert response.status_code == 202, response.text
     body = response.json()
@@ -93,7 +81,7 @@ def test_a_stock_pipedrive_v1_webhook_is_stored_as_sent_and_answered_202_without
     assert (row.kind, row.source, row.state, row.deal_id) == ("pipedrive", "pipedrive", "pending", "4711")
     assert row.key == "pipedrive:7654321:deal:4711:won"
     assert json.loads(row.raw) == PIPEDRIVE_V1 and row.payload is None  # the deal is built later, from the API
-    assert apis[0].seen == [] and apis[1].seen == []
+    assert stand_ins[0].seen == [] and stand_ins[1].seen == []
 
 
 def test_a_stock_pipedrive_v2_webhook_is_stored_too(app, ledger):
@@ -195,12 +183,12 @@ def test_pipedrive_basic_auth_and_the_size_limit_still_guard_the_door(app, ledge
 
 
 def hubspot_event(object_id: int, stage: str = "closedwon", **changes) -> dict:
-    event = {**HUBSPOT[0], "objectId": object_id, "eventId": 7_000_000 + object_id, "propertyValue": stage}
+    event = {**HUBSPOT_BATCH[0], "objectId": object_id, "eventId": 7_000_000 + object_id, "propertyValue": stage}
     event.update(changes)
     return event
 
 
-def test_a_hubspot_batch_of_100_stores_each_won_deal_and_keeps_a_bad_event_apart(app, apis, ledger):
+def test_a_hubspot_batch_of_100_stores_each_won_deal_and_keeps_a_bad_event_apart(app, stand_ins, ledger):
     events = [hubspot_event(880_000 + i) for i in range(97)]
     events.insert(10, {**hubspot_event(0), "objectId": None})  # a broken event
     events.insert(20, hubspot_event(880_500, stage="contractsent"))  # not won
@@ -221,7 +209,7 @@ def test_a_hubspot_batch_of_100_stores_each_won_deal_and_keeps_a_bad_event_apart
     assert {str(880_000 + i) for i in range(97)} <= stored
     row = next(r for r in rows if r.deal_id == "880000")
     assert row.key == "hubspot:24681357:deal:880000:won" and json.loads(row.raw) == events[0]
-    assert apis[1].seen == []  # no call to HubSpot's API while answering
+    assert stand_ins[1].seen == []  # no call to HubSpot's API while answering
     print(f"a batch of 100 events answered in {elapsed:.2f} s")
 
 
@@ -251,7 +239,7 @@ def test_a_hubspot_body_that_is_not_a_batch_is_a_dead_letter(app, ledger):
 
 def test_the_hubspot_signature_still_guards_the_door(app, ledger):
     url = app.url + "/hooks/hubspot"
-    raw = json.dumps(HUBSPOT).encode()
+    raw = json.dumps(HUBSPOT_BATCH).encode()
     before = len(ledger.intakes())
     for headers in (
         hubspot_headers(url, raw, secret="wrong"),

@@ -5,13 +5,11 @@ journeys on two versions of the shipped journey (tests/studio_site.py)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 from conftest import email, journey_yaml, letter, phase, task
-from studio_site import build_studio
+from studio_site import build_studio, journeys_cli
 
 from hundred.journeys.diff import diff_journeys
 from hundred.validation.validate import check_text
@@ -83,14 +81,7 @@ def studio(tmp_path_factory):
 
 
 def run(studio, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "hundred.cli", "journeys", "diff", *args],
-        cwd=studio.root,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HUNDRED_HOME": str(studio.settings.home)},
-        timeout=120,
-    )
+    return journeys_cli(studio, "diff", *args)
 
 
 def test_the_command_says_per_version_how_many_deals_where_they_are_and_what_changes(studio):

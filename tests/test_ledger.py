@@ -9,7 +9,6 @@ runs and the races are in the slow lane (tests/lanes.py).
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import racing
 from sqlalchemy import text
 
 from hundred.adapters.ledger import HEAD, Ledger, LedgerError, NewTouch, db, default_url
@@ -536,16 +536,7 @@ def _racer(url: str, barrier: Any, results: Any) -> None:
 
 
 def race(url: str) -> list[dict[str, Any]]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(RACERS), ctx.Queue()
-    procs = [ctx.Process(target=_racer, args=(url, barrier, results)) for _ in range(RACERS)]
-    for proc in procs:
-        proc.start()
-    outs = [results.get(timeout=120) for _ in procs]
-    for proc in procs:
-        proc.join(timeout=30)
-    assert not [o["error"] for o in outs if "error" in o]
-    return outs
+    return racing.race(_racer, (url,), RACERS, timeout=120)
 
 
 def check_one_winner_each(url: str, outs: list[dict[str, Any]]) -> None:

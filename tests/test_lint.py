@@ -61,6 +61,15 @@ def sub(old: str, new: str, text: str = GOOD) -> str:
     return text.replace(old, new, 1)
 
 
+def without(*touch_ids: str, text: str = GOOD) -> str:
+    """`text` without the line of each of the touches `touch_ids`."""
+    for touch_id in touch_ids:
+        lines = [line for line in text.splitlines(keepends=True) if line.startswith(f"      - {{id: {touch_id}, ")]
+        assert len(lines) == 1, touch_id
+        text = sub(lines[0], "", text)
+    return text
+
+
 def lint(make_journey, text: str):
     checked = check_file(make_journey(text))
     assert checked.ok, [str(p) for p in checked.problems]
@@ -153,16 +162,12 @@ def test_affirm_early_fires_when_the_first_affirm_touch_is_late(make_journey):
 
 
 def test_a_letter_counts_by_its_arrival_day(make_journey):
-    text = sub("      - {id: next-steps, day: 1, channel: email, subject: Next, template: emails/hello.html}\n", "")
+    text = without("next-steps")
     assert "affirm-early" not in rules(lint(make_journey, text))  # the letter of day 3 arrives on day 3
 
 
 def test_a_letter_moved_by_the_weekend_is_late(make_journey):
-    text = sub(
-        "      - {id: next-steps, day: 1, channel: email, subject: Next, template: emails/hello.html}\n",
-        "",
-        sub("{id: thanks, day: 3,", "{id: thanks, day: 4,"),
-    )
+    text = without("next-steps", text=sub("{id: thanks, day: 3,", "{id: thanks, day: 4,"))
     w = only(lint(make_journey, text), "affirm-early")
     assert "arrives on day 6" in w.message and "planned for day 4" in w.message
 
@@ -177,7 +182,7 @@ def test_affirm_early_threshold_is_configurable(make_journey):
 
 # --------------------------------------------------------------------------------------- silence
 def test_silence_names_the_stretch_by_days_and_dates(make_journey):
-    text = sub("      - {id: check-in, day: 78, channel: email, subject: Hi, template: emails/hello.html}\n", "")
+    text = without("check-in")
     w = only(lint(make_journey, text), "silence")
     assert w.message == (
         "28 days without a customer-facing touch, from day 64 (Wed 4 Nov 2026, 'referral') "
@@ -188,11 +193,7 @@ def test_silence_names_the_stretch_by_days_and_dates(make_journey):
 
 
 def test_silence_counts_the_end_of_the_journey(make_journey):
-    text = sub(
-        "      - {id: hundred, day: 100, channel: email, subject: Hundred, template: emails/hello.html}\n",
-        "",
-        sub("      - {id: review, day: 92, channel: task, title: Review, template: tasks/call.md}\n", ""),
-    )
+    text = without("review", "hundred")
     w = only(lint(make_journey, text), "silence")
     assert (
         "22 days without a customer-facing touch, from day 78 (Wed 18 Nov 2026, 'check-in')" in w.message
@@ -209,7 +210,7 @@ def test_a_webhook_is_not_a_customer_facing_touch(make_journey):
 
 
 def test_silence_threshold_is_configurable(make_journey):
-    text = sub("      - {id: check-in, day: 78, channel: email, subject: Hi, template: emails/hello.html}\n", "")
+    text = without("check-in")
     assert "silence" not in rules(lint(make_journey, sub("phases:\n", "lint:\n  silence: {days: 28}\nphases:\n", text)))
     assert "silence" in rules(lint(make_journey, sub("phases:\n", "lint:\n  silence: {days: 27}\nphases:\n", text)))
 
@@ -294,7 +295,7 @@ def test_silenced_with_a_reason_is_listed_not_hidden(make_journey, monkeypatch, 
     text = sub(
         "phases:\n",
         'lint:\n  ignore:\n    silence: "quarterly business, the owner visits"\nphases:\n',
-        sub("      - {id: check-in, day: 78, channel: email, subject: Hi, template: emails/hello.html}\n", ""),
+        without("check-in"),
     )
     checked = lint(make_journey, text)
     assert checked.warnings == []

@@ -4,13 +4,13 @@ CI=true it must run, never skip)."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+import racing
 from printroom_data import fill
 
 from hundred import bootstrap
@@ -65,16 +65,7 @@ def _manifest(path: Any) -> list[dict[str, str]]:
 
 
 def race(url: str, letters_dir: Path, how: str) -> list[dict[str, Any]]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(RACERS), ctx.Queue()
-    procs = [ctx.Process(target=_racer, args=(url, str(letters_dir), how, barrier, results)) for _ in range(RACERS)]
-    for proc in procs:
-        proc.start()
-    outs = [results.get(timeout=180) for _ in procs]
-    for proc in procs:
-        proc.join(timeout=30)
-    assert not [o["error"] for o in outs if "error" in o]
-    return outs
+    return racing.race(_racer, (url, str(letters_dir), how), RACERS, timeout=180)
 
 
 @pytest.mark.parametrize("how", ["claim", "service"])

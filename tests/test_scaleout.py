@@ -37,9 +37,10 @@ from typing import Any
 import httpx
 import pytest
 from conftest import deal_payload
+from home_files import HELLO, always_open_journey, home_env, write_home
 from ports import free_port
 from prefect_pool import Pool, asyncpg_url, running_pool
-from prefect_server import REPO, assert_no_traceback, base_env, http_get, stop_group, tail, wait_for
+from prefect_server import REPO, assert_no_traceback, base_env, http_get, start_logged, stop_group, tail, wait_for
 from smtp_inbox import Inbox, inbox  # noqa: F401 (inbox is a fixture)
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.prefect, pytest.mark.postgres, pytest.mark.slow]
@@ -48,19 +49,16 @@ DEALS = int(os.environ.get("HUNDRED_SCALEOUT_DEALS", "200"))
 DAY = 30.0  # seconds per journey day
 WORKER_LIMIT = 4
 SECRET = "whsec-scaleout-0123456789"
-JOURNEY = """\
-journey: scaleout
-name: Scale-out
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-phases:
+JOURNEY = always_open_journey(
+    "scaleout",
+    "Scale-out",
+    """\
   - phase: admit
     touches:
       - {id: welcome, day: 1, channel: email, subject: "Welkom {{ contact.first_name }}", template: emails/hello.html}
-"""
+""",
+)
 TOUCHES = ("welcome",)
-HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
 
 
 class ConnectionPeak:
@@ -98,19 +96,11 @@ class ConnectionPeak:
 
 def hundred_env(root: Path, ledger_url: str, smtp_port: int) -> dict[str, str]:
     """The HUNDRED_* settings shared by the web app, the workers and so every flow run."""
-    (root / "journeys").mkdir(parents=True)
-    (root / "journeys" / "scaleout.yaml").write_text(JOURNEY, encoding="utf-8")
-    (root / "templates" / "emails").mkdir(parents=True)
-    (root / "templates" / "emails" / "hello.html").write_text(HELLO, encoding="utf-8")
+    write_home(root, "scaleout.yaml", JOURNEY, {"emails/hello.html": HELLO})
     return {
-        "HUNDRED_HOME": str(root / "home"),
+        **home_env(root, smtp_port),
         "HUNDRED_DATABASE_URL": ledger_url,
-        "HUNDRED_JOURNEYS_DIR": str(root / "journeys"),
-        "HUNDRED_TEMPLATES_DIR": str(root / "templates"),
-        "HUNDRED_LETTERS_DIR": str(root / "letters"),
         "HUNDRED_WEBHOOK_SECRET": SECRET,
-        "HUNDRED_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?starttls=false",
-        "HUNDRED_MAIL_FROM": "Onboarding <onboarding@example.nl>",
         "HUNDRED_DAY_SECONDS": str(DAY),
     }
 
@@ -121,27 +111,8 @@ def start_web(pool: Pool, root: Path) -> tuple[subprocess.Popen, str, Path]:
     log = root / "web.log"
     env = base_env(root / "web-prefect", pool.api_url)
     env.update({k: v for k, v in pool.env.items() if k.startswith("HUNDRED_")})
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "hundred.web:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    uvicorn = "-m uvicorn --factory hundred.web:create_app --host 127.0.0.1 --log-level warning".split()
+    proc = start_logged([sys.executable, *uvicorn, "--port", str(port)], log, env, REPO)
     url = f"http://127.0.0.1:{port}"
     wait_for(lambda: http_get(f"{url}/healthz")[0] != 0, 60, "the web app", proc, log, 0.25)
     return proc, url, log

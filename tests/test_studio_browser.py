@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 from browser import DESKTOP, TABLET, audit, axe, browser, shots  # noqa: F401 (fixtures)
-from studio_site import JOURNEY, TOKEN, build_studio, serve_local
+from studio_site import JOURNEY, TOKEN, served_studio
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TEMPLATE = "templates/letters/thank-you.txt"
-THANKS_CHANNEL = "id: thank-you-letter\n        day: 3\n        channel: letter"
+THANKS_DAY = "id: thank-you-letter\n        day: 3"
+THANKS_CHANNEL = THANKS_DAY + "\n        channel: letter"
 WATCH_CSP = """
 window.__csp = [];
 document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));
@@ -29,10 +30,8 @@ document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    studio = build_studio(tmp_path_factory.mktemp("studio-browser"))
-    served = serve_local(studio)
-    yield studio, served
-    served.stop()
+    with served_studio(tmp_path_factory.mktemp("studio-browser")) as site:
+        yield site
 
 
 def open_page(
@@ -53,6 +52,13 @@ def open_page(
 def edit(page: Any, url: str, file: str = JOURNEY) -> None:
     page.goto(f"{url}/studio/edit?file={file}")
     page.wait_for_selector("#editor[data-checked]")
+
+
+def editor(browser: Any, url: str) -> Any:
+    """A fresh page (open_page) on the journey's editor, its text checked once."""
+    page = open_page(browser, url)
+    edit(page, url)
+    return page
 
 
 def no_csp_violations(page: Any) -> None:
@@ -104,8 +110,7 @@ def mark_left(page: Any, touch: str) -> float:
 
 def test_a_typo_is_marked_at_its_line_and_goes_when_fixed(site, browser, shots):
     studio, served = site
-    page = open_page(browser, served.url)
-    edit(page, served.url)
+    page = editor(browser, served.url)
     assert page.text_content("#problems-summary") == "Geen problemen."
     put_cursor(page, THANKS_CHANNEL)
     line = line_of(page, THANKS_CHANNEL) + 2
@@ -133,11 +138,10 @@ def test_a_typo_is_marked_at_its_line_and_goes_when_fixed(site, browser, shots):
 
 def test_the_timeline_moves_when_a_day_changes(site, browser, shots):
     studio, served = site
-    page = open_page(browser, served.url)
-    edit(page, served.url)
+    page = editor(browser, served.url)
     first = mark_left(page, "thank-you-letter")
     url = page.get_attribute("#timeline-frames", "data-url")
-    put_cursor(page, "id: thank-you-letter\n        day: 3")
+    put_cursor(page, THANKS_DAY)
     page.keyboard.press("Backspace")
     page.keyboard.type("30")
     page.wait_for_function(f"() => document.getElementById('timeline-frames').dataset.url !== {url!r}")
@@ -152,9 +156,8 @@ def test_the_timeline_moves_when_a_day_changes(site, browser, shots):
 
 def test_a_completion_from_the_schema_is_accepted(site, browser):
     studio, served = site
-    page = open_page(browser, served.url)
-    edit(page, served.url)
-    put_cursor(page, "id: thank-you-letter\n        day: 3")
+    page = editor(browser, served.url)
+    put_cursor(page, THANKS_DAY)
     page.keyboard.press("Enter")  # a new line, indented like the one above
     page.keyboard.type("expi")
     option = page.locator(".cm-tooltip-autocomplete li", has_text="expires_after")
@@ -232,9 +235,8 @@ def test_a_save_conflict_shows_the_diff_and_lets_you_choose(site, browser, shots
 
 def test_saving_text_with_errors_asks_first(site, browser):
     studio, served = site
-    page = open_page(browser, served.url)
-    edit(page, served.url)
-    put_cursor(page, "id: thank-you-letter\n        day: 3")
+    page = editor(browser, served.url)
+    put_cursor(page, THANKS_DAY)
     page.keyboard.type("x")
     page.click("#save")
     panel = page.locator("#save-panel")

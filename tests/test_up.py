@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from ports import free_port
-from prefect_server import REPO, base_env, http_get, stop_group, tail, wait_for
+from prefect_server import REPO, base_env, each_process, http_get, stop_group, tail, wait_for
 
 from hundred.service.local import is_running, local_prefect_api_url, prefect_api_url
 
@@ -40,13 +40,10 @@ def _up(home: Path, port: int, prefect_port: int, *extra: str, stdout: Any = sub
 def _groups_members(pgids: set[int]) -> set[int]:
     """Live pids whose process group is one of `pgids` (a part and everything it started)."""
     members = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
+    for pid, stat in each_process("stat"):
+        fields = stat.decode().rsplit(")", 1)[1].split()
         if fields[0] != "Z" and int(fields[2]) in pgids:
-            members.add(int(stat.parent.name))
+            members.add(pid)
     return members
 
 

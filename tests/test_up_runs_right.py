@@ -29,9 +29,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from conftest import hundred_process
+from home_files import HELLO, always_open_journey, write_home
 from ports import free_port
 from prefect_pool import descendants
-from prefect_server import REPO, assert_no_traceback, base_env, http_get, stop_group, wait_for
+from prefect_server import REPO, assert_no_traceback, base_env, http_get, start_logged, stop_group, wait_for
 from smtp_inbox import inbox  # noqa: F401 (a fixture)
 
 from hundred.adapters.channels.signing import sign
@@ -41,13 +43,10 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UP_TIMEOUT = float(os.environ.get("HUNDRED_TEST_UP_TIMEOUT", "240"))
 SECRET = "whsec-up-test-0123456789"
-JOURNEY = """\
-journey: first-100-days
-name: Up test
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-phases:
+JOURNEY = always_open_journey(
+    "first-100-days",
+    "Up test",
+    """\
   - phase: admit
     touches:
       - {id: hello, day: 0, channel: email, subject: "Hallo {{ contact.first_name }}", template: emails/hello.html}
@@ -57,16 +56,12 @@ phases:
   - phase: activate
     touches:
       - {id: tip, day: 2, channel: email, subject: "Een tip", template: emails/hello.html}
-"""
-HELLO = "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n"
+""",
+)
 
 
 def make_site(root: Path) -> Path:
-    (root / "journeys").mkdir(parents=True, exist_ok=True)
-    (root / "journeys" / "first-100-days.yaml").write_text(JOURNEY, encoding="utf-8")
-    (root / "templates" / "emails").mkdir(parents=True, exist_ok=True)
-    (root / "templates" / "emails" / "hello.html").write_text(HELLO, encoding="utf-8")
-    return root
+    return write_home(root, "first-100-days.yaml", JOURNEY, {"emails/hello.html": HELLO})
 
 
 class Up:
@@ -95,26 +90,8 @@ class Up:
         self.starts += 1
         with open(self.out, "a") as out:
             out.write(f"\n=== start {self.starts}\n")
-            out.flush()
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "hundred.cli",
-                    "up",
-                    "--port",
-                    str(self.port),
-                    "--prefect-port",
-                    str(self.prefect_port),
-                    *self.args,
-                ],
-                env=env,
-                cwd=REPO,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
+        ports = ["--port", str(self.port), "--prefect-port", str(self.prefect_port)]
+        self.proc = start_logged([sys.executable, "-m", "hundred.cli", "up", *ports, *self.args], self.out, env, REPO)
         return self.proc
 
     @property
@@ -170,14 +147,7 @@ class Up:
         }
         full.pop("PREFECT_API_URL", None)  # the running `up` is found through HUNDRED_HOME
         full.pop("HUNDRED_DAY_SECONDS", None)  # the running `up`'s clock, not the command's own
-        done = subprocess.run(
-            [sys.executable, "-m", "hundred.cli", *args],
-            cwd=REPO,
-            env=full,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        done = hundred_process(*args, env=full, timeout=180)
         if check is not None:
             assert done.returncode == check, done.stdout + done.stderr
         return done

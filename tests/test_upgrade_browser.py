@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from browser import DESKTOP, TABLET, audit, axe, browser, shots  # noqa: F401 (fixtures)
-from studio_site import build_studio, serve_local
+from studio_site import served_studio
 from test_studio_browser import edit, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -15,10 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    studio = build_studio(tmp_path_factory.mktemp("upgrade-browser"))
-    served = serve_local(studio)
-    yield studio, served
-    served.stop()
+    with served_studio(tmp_path_factory.mktemp("upgrade-browser")) as site:
+        yield site
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["1366", "768"])

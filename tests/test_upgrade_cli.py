@@ -6,25 +6,16 @@ the upgrade leaves the new moments `planned` and says that hundred makes their r
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
-from studio_site import OLD_DEALS, build_studio
+from studio_site import OLD_DEALS, build_studio, journeys_cli
 
 from hundred import bootstrap
 
 
 def run(studio, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "hundred.cli", "journeys", "upgrade", *args],
-        cwd=studio.root,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HUNDRED_HOME": str(studio.settings.home), "PREFECT_API_URL": ""},
-        timeout=120,
-    )
+    return journeys_cli(studio, "upgrade", *args, PREFECT_API_URL="")
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from conftest import deal_payload
+from home_files import HELLO, always_open_journey, home_settings, write_home
 from ports import free_port
 
 from hundred import bootstrap
@@ -26,24 +27,22 @@ from hundred import bootstrap
 PASSWORD = "correct horse battery"
 TOKEN = "print-room-test-token-0123456789"
 DEAL = "D-PRINT-1"
-JOURNEY = """\
-journey: printroom
-name: Print room
-timezone: Europe/Amsterdam
-calendar: {workdays: [mon, tue, wed, thu, fri, sat, sun]}
-send_window: "00:00-23:59"
-letters: {lead_days: 0}
-phases:
+JOURNEY = always_open_journey(
+    "printroom",
+    "Print room",
+    """\
   - phase: affirm
     touches:
       - {id: thanks, day: 0, channel: letter, template: letters/thanks.txt}
   - phase: advocate
     touches:
       - {id: referral, day: 1, channel: email, referral: true, subject: "Wie ken jij?", template: emails/hello.html}
-"""
+""",
+    head="letters: {lead_days: 0}\n",
+)
 TEMPLATES = {
     "letters/thanks.txt": "Beste {{ contact.first_name }},\n\nDank je wel voor je vertrouwen.\n\n{{ sender.name }}\n",
-    "emails/hello.html": "<p>Hallo {{ contact.first_name }} van {{ company.name }}</p>\n",
+    "emails/hello.html": HELLO,
 }
 
 
@@ -61,19 +60,10 @@ class Site:
 
 def build_site(root: Path, scheduler: Any) -> Site:
     from hundred.adapters.ledger import Ledger
-    from hundred.service.settings import Settings
 
-    (root / "journeys").mkdir(parents=True, exist_ok=True)
-    (root / "journeys" / "printroom.yaml").write_text(JOURNEY, encoding="utf-8")
-    for name, text in TEMPLATES.items():
-        (root / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "templates" / name).write_text(text, encoding="utf-8")
-    settings = Settings(
-        home=root / "home",
-        letters_dir=root / "letters",
-        journeys_dir=root / "journeys",
-        templates_dir=root / "templates",
-        day_seconds=None,
+    write_home(root, "printroom.yaml", JOURNEY, TEMPLATES)
+    settings = home_settings(
+        root,
         print_password=PASSWORD,
         print_token=TOKEN,
     )

@@ -172,11 +172,11 @@ def _tree(pid: int) -> list[list[str]]:
     """The /proc stat fields (from the state on) of a process and all its descendants."""
     children: dict[int, list[int]] = {}
     stats: dict[int, list[str]] = {}
-    for pid, raw in each_process("stat"):
+    for each, raw in each_process("stat"):
         stat = raw.decode()
         fields = stat[stat.rindex(")") + 2 :].split()
-        children.setdefault(int(fields[1]), []).append(pid)
-        stats[pid] = fields
+        children.setdefault(int(fields[1]), []).append(each)
+        stats[each] = fields
     found, todo = [], [pid]
     while todo:
         p = todo.pop()

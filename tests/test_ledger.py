@@ -150,6 +150,17 @@ def test_start_journey_refuses_repeated_touch_ids(ledger: Ledger) -> None:
     assert ledger.journey("D-1") is None
 
 
+def test_a_deal_view_is_the_journey_its_touches_and_its_deal_read_at_once(ledger: Ledger) -> None:
+    start(ledger)
+    view = ledger.deal_view("D-1")
+    assert view is not None and view.journey == ledger.journey("D-1")
+    assert view.touches == ledger.touches("D-1")
+    assert view.payload == ledger.deal_payload("D-1") and view.payload is not None
+    assert view.touch("hello") == ledger.touch("D-1", "hello") and view.touch("nope") is None
+    assert ledger.deal_view("D-1", payload=False).payload is None
+    assert ledger.deal_view("D-404") is None
+
+
 def test_exit_cancels_pending_touches_once(ledger: Ledger) -> None:
     start(ledger)
     assert ledger.move("D-1", "thanks", Moves.START)

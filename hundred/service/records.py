@@ -115,6 +115,19 @@ class TouchRow:
 
 
 @dataclass(frozen=True)
+class DealView:
+    """A deal's journey, its touches (in plan order) and, when asked for, its stored payload,
+    read in one transaction: what delivering one touch needs to know, for the price of one read."""
+
+    journey: JourneyRow
+    touches: list[TouchRow]
+    payload: dict[str, Any] | None = None
+
+    def touch(self, touch_id: str) -> TouchRow | None:
+        return next((t for t in self.touches if t.touch_id == touch_id), None)
+
+
+@dataclass(frozen=True)
 class DeliveryRow:
     key: str
     deal_id: str

@@ -61,6 +61,7 @@ class _Context:
     journey: Journey
     deal: Deal
     clock: Clock
+    touches: list[TouchRow]  # read with the journey: its touches as they were then
 
 
 class Runtime:
@@ -179,12 +180,13 @@ class Runtime:
         )
 
     def _context(self, deal_id: str) -> _Context | None:
-        row = self.ledger.journey(deal_id)
-        payload = self.ledger.deal_payload(deal_id)
-        if row is None or payload is None:
+        view = self.ledger.deal_view(deal_id)
+        if view is None or view.payload is None:
             return None
-        deal = self._deal(deal_id, payload, row.received_at)
-        return _Context(row, row.journey_model(), deal, Clock(deal.closed_at, row.received_at, row.day_seconds))
+        row = view.journey
+        deal = self._deal(deal_id, view.payload, row.received_at)
+        clock = Clock(deal.closed_at, row.received_at, row.day_seconds)
+        return _Context(row, row.journey_model(), deal, clock, view.touches)
 
     def _deal(self, deal_id: str, payload: dict[str, Any], received_at: datetime) -> Deal:
         """The stored deal, validated as it was when received; parsed again only when it changed."""
@@ -198,7 +200,7 @@ class Runtime:
         """The plan with what has happened so far: real affirm completions and gate-open time."""
         done = {
             t.touch_id: ctx.clock.to_journey(t.completed_at)
-            for t in self.ledger.touches(ctx.row.deal_id)
+            for t in ctx.touches
             if t.completed_at and t.state in COMPLETE
         }
         opened = ctx.clock.to_journey(ctx.row.gate_opened_at) if ctx.row.gate_opened_at else None
@@ -207,7 +209,7 @@ class Runtime:
     def run_touch(self, deal_id: str, touch_id: str, *, holder: str | None = None) -> TouchOutcome:
         """Re-check, then deliver one touch. Called by the run that claimed it; safe to call again."""
         ctx = self._context(deal_id)
-        row = self.ledger.touch(deal_id, touch_id)
+        row = next((t for t in ctx.touches if t.touch_id == touch_id), None) if ctx else None
         if ctx is None or row is None:
             return TouchOutcome(deal_id, touch_id, "failed", f"the ledger has no touch {touch_id} for deal {deal_id}")
         block, touch = next((b, t) for b, t in ctx.journey.touches() if t.id == touch_id)
@@ -370,10 +372,10 @@ class Runtime:
         """Open the gate once every affirm touch is complete (exactly once, however many
         completions race: the ledger's compare-and-set picks one opener), schedule what waited on
         it, and close the journey when nothing is left to happen."""
-        row = self.ledger.journey(deal_id)  # only the journey: the deal plays no part in the gate
-        if row is None or row.state != "active":
+        view = self.ledger.deal_view(deal_id, payload=False)  # the deal plays no part in the gate
+        if view is None or view.journey.state != "active":
             return []
-        states = {t.touch_id: t.state for t in self.ledger.touches(deal_id)}
+        row, states = view.journey, {t.touch_id: t.state for t in view.touches}
         released: list[str] = []
         if engine.gate_is_open(row.journey_model(), states):
             if row.gate_opened_at is None:
@@ -387,7 +389,7 @@ class Runtime:
     def _release_gated(self, deal_id: str) -> list[str]:
         ctx = self._context(deal_id)
         assert ctx is not None and ctx.row.gate_opened_at is not None
-        if not engine.gate_is_open(ctx.journey, {t.touch_id: t.state for t in self.ledger.touches(deal_id)}):
+        if not engine.gate_is_open(ctx.journey, {t.touch_id: t.state for t in ctx.touches}):
             return []  # an upgrade gave the journey an affirm touch since the gate was judged open
         now = self.now()
         released = []

@@ -89,14 +89,24 @@ def test_a_worker_killed_mid_delivery_and_a_new_worker_with_reconcile_send_the_e
         "the email, run again",
         log=pool.workers["worker-b"].log,
     )
-    faults_site.wait_until_runs_end(api, "F-KILL-1", "F-KILL-1 · hello", log=pool.workers["worker-b"].log)
+    body = {"task_runs": {"name": {"any_": ["F-KILL-1 · hello"]}}, "sort": "EXPECTED_START_TIME_ASC"}
+
+    def hello_tasks() -> list[str]:
+        return [t["state"]["type"] for t in httpx.post(f"{api}/task_runs/filter", json=body, timeout=30).json()]
+
+    # Prefect records task runs from their events, a batch a second (deployments.SERVER_SETTINGS):
+    # the dead run's task can read CRASHED before the new run's task is recorded at all
+    faults_site.wait_until(
+        lambda: len(hello_tasks()) == 2 and set(hello_tasks()) <= set(faults_site.FINAL),
+        60,
+        "both task runs of the touch to be recorded and ended",
+        log=pool.workers["worker-b"].log,
+    )
     figures = faults_site.report(site, api, "F-KILL-1", inbox, address)
     assert figures["smtp"] == {"Hallo Ilse": 1}
     assert figures["deliveries"]["hello"] == "sent"
     assert figures["runs"]["F-KILL-1 · hello"][0] == "COMPLETED"
-    body = {"task_runs": {"name": {"any_": ["F-KILL-1 · hello"]}}, "sort": "EXPECTED_START_TIME_ASC"}
-    tasks = httpx.post(f"{api}/task_runs/filter", json=body, timeout=30).json()
-    assert [t["state"]["type"] for t in tasks] == ["CRASHED", "COMPLETED"]  # the dead one says so in the UI
+    assert hello_tasks() == ["CRASHED", "COMPLETED"]  # the dead one says so in the UI
     assert pool.worker_of(faults_site.prefect_run(api, run_id)) == "worker-b"
     events = [e.event for e in site.ledger.events(deal_id="F-KILL-1") if e.touch_id == "hello"]
     assert events.count("delivered") == 1, events

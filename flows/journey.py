@@ -42,6 +42,18 @@ class TouchFailed(RuntimeError):
     """The touch could not be delivered; the ledger holds the reason and the touch can be retried."""
 
 
+class TouchInDoubt(TouchFailed):
+    """The touch's email may have left (hundred/service/in_doubt.py): only the operator's look at the
+    mail server's log settles it, so Prefect does not run it again."""
+
+
+def _worth_retrying(task_: Task[Any, Any], task_run: Any, state: Any) -> bool:
+    """Prefect's retry condition: any failure but an email in doubt. Running that one again would
+    find it in doubt again, and while it ran the touch would be `running`, refusing the operator's
+    `hundred retry --delivered` for the ~20 s of two retries."""
+    return not isinstance(state.data, TouchInDoubt)
+
+
 def artifact_key(prefix: str, name: str) -> str:
     """Prefect artifact keys are lowercase letters, digits and dashes: `journey-d-1042`."""
     return f"{prefix}-" + (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x")
@@ -151,14 +163,15 @@ async def _journey_artifact(rt: Runtime, deal: str) -> None:
 # -- deliver -------------------------------------------------------------------------------------
 
 
-@task(retries=2, retry_delay_seconds=10, log_prints=False, cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=10, retry_condition_fn=_worth_retrying, log_prints=False, cache_policy=NO_CACHE)
 def deliver_touch(deal: str, touch: str, holder: str) -> Any:
     """One touch: re-checked, delivered through its channel, recorded. A failure raises, so
-    Prefect retries it (the ledger keeps the reason; a touch that may have left is never resent).
+    Prefect retries it (the ledger keeps the reason), except an email in doubt, which waits for
+    the operator (a touch that may have left is never resent).
     The Prefect UI says what became of it: Completed, Skipped or Expired, or Cancelled."""
     outcome = runtime().run_touch(deal, touch, holder=holder)
     if outcome.failed:
-        raise TouchFailed(f"{deal} · {touch}: {outcome.detail}")
+        raise (TouchInDoubt if outcome.in_doubt else TouchFailed)(f"{deal} · {touch}: {outcome.detail}")
     if outcome.state == "cancelled":  # the journey exited before it left: say so in the UI
         return Cancelled(message=outcome.detail, data=as_json(outcome))
     if outcome.state in ("skipped", "expired"):

@@ -60,6 +60,13 @@ def test_the_failed_touch_says_which_message_to_look_up_and_the_command_that_set
     assert "`hundred retry D-1 check-in --delivered` if it is there" in error and "`--not-delivered`" in error
 
 
+def test_running_it_again_finds_it_in_doubt_again_and_says_so(world):
+    """What tells Prefect not to retry it (flows/journey.py): only the operator settles it."""
+    outcome = world.runtime.run_touch("D-1", "check-in")
+    assert outcome.failed and outcome.in_doubt
+    assert "may already have been delivered" in outcome.detail and world.sent() == []
+
+
 def test_a_plain_retry_of_an_email_in_doubt_is_refused_and_sends_nothing(world):
     with pytest.raises(ValueError, match="may already have been delivered") as refused:
         world.runtime.retry("D-1", "check-in")

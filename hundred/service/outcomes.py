@@ -18,6 +18,9 @@ class TouchOutcome:
     touch: str
     state: str
     detail: str
+    in_doubt: bool = False
+    """Failed with an email that may have left: only an operator's look at the mail server's log
+    settles it (`hundred retry --delivered` or `--not-delivered`); running it again changes nothing."""
 
     @property
     def failed(self) -> bool:

@@ -269,7 +269,7 @@ class Runtime:
         except Withdrawn as exc:
             return self._outcome(deal_id, touch_id, f"cancelled while it was being delivered: {exc}")
         if not result.delivered:
-            return self._fail(deal_id, touch_id, result.detail)
+            return self._fail(deal_id, touch_id, result.detail, in_doubt=result.state == "uncertain")
         if result.letter is not None:
             q = result.letter
             self.ledger.queue_letter(
@@ -305,14 +305,15 @@ class Runtime:
             raise RuntimeError("this runtime was built without channels (hundred.bootstrap wires them)")
         return self._channels(content, UnlessCancelled(self.ledger, content.key.deal, content.key.touch))
 
-    def _fail(self, deal_id: str, touch_id: str, error: str) -> TouchOutcome:
+    def _fail(self, deal_id: str, touch_id: str, error: str, *, in_doubt: bool = False) -> TouchOutcome:
         self.ledger.move(deal_id, touch_id, Moves.FAIL, error=error)
-        return self._outcome(deal_id, touch_id, error)
+        return self._outcome(deal_id, touch_id, error, in_doubt=in_doubt)
 
-    def _outcome(self, deal_id: str, touch_id: str, detail: str) -> TouchOutcome:
+    def _outcome(self, deal_id: str, touch_id: str, detail: str, *, in_doubt: bool = False) -> TouchOutcome:
         """The touch as the ledger has it now (another run or a cancel may have moved it)."""
         row = self.ledger.touch(deal_id, touch_id)
-        return TouchOutcome(deal_id, touch_id, row.state if row else "failed", detail)
+        state = row.state if row else "failed"
+        return TouchOutcome(deal_id, touch_id, state, detail, in_doubt=in_doubt and state == "failed")
 
     # -- completions and the gate --------------------------------------------------------------
 

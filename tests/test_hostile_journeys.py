@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from conftest import MINIMAL_JOURNEY, email, journey_yaml, letter, line_of, phase, task
 
-from hundred.journeys.model import parse_duration
+from hundred.journeys.fields import parse_duration
 from hundred.journeys.webhook_urls import allow_private_webhooks, check_resolved_webhook_url, check_webhook_url
 from hundred.validation.validate import check_file
 

@@ -238,6 +238,8 @@ def _ids(path: Path):
             "timeline",
             [
                 "hundred/reports/timeline/page.py",
+                "hundred/reports/timeline/layout.py",
+                "hundred/reports/timeline/legend.py",
                 "hundred/reports/timeline/axis.py",
                 "hundred/reports/timeline/words.py",
                 "hundred/reports/timeline/marks.py",

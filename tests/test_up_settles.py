@@ -14,7 +14,7 @@ from ports import free_port
 
 from hundred import bootstrap
 from hundred.service import local
-from hundred.up import supervisor
+from hundred.up import start, supervisor
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_second_up_on_the_same_home_is_refused_naming_the_first(home):
-    held = supervisor._lock(home)  # the first `up`
+    held = start._lock(home)  # the first `up`
     try:
         local.write_json_atomic(local.up_file(home), {"pid": 4242})
         done = hundred_cli("up", "--port", str(free_port()), "--prefect-port", str(free_port()))
@@ -65,7 +65,7 @@ def test_operator_commands_find_the_running_up_and_its_clock_through_its_home(ho
     assert env["PREFECT_API_URL"] == up.api_url and env["HUNDRED_DAY_SECONDS"] == "5.0"
     assert env["HUNDRED_HOME"] == str(home) and env["PREFECT_HOME"] == str(home / "prefect")
 
-    held = supervisor._lock(home)
+    held = start._lock(home)
     try:
         up.write_state()
         assert local.is_running(home)

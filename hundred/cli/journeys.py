@@ -262,9 +262,11 @@ def _print_plan(data: dict[str, Any], w: Words, zones: dict[str, Any]) -> None:
     from rich.markup import escape  # lazy: rich loads only for the commands that draw tables or bars
     from rich.table import Table  # lazy: rich loads only for the commands that draw tables or bars
 
-    from hundred.reports.timeline.page import (  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
-        CHANNELS,
+    from hundred.reports.timeline.layout import (  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
         zone_label,
+    )
+    from hundred.reports.timeline.legend import (  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
+        CHANNELS,
     )
     from hundred.reports.timeline.words import (  # lazy: keeps `hundred validate` and `plan` fast (measured: bench/validate.py)
         SHORT,

@@ -369,7 +369,7 @@ def up(
       hundred up --demo --day-seconds 5
       hundred up --port 8080 --prefect-port 4300
     """
-    from hundred.up.supervisor import (
+    from hundred.up.start import (
         main as run_up,  # lazy: the supervisor loads only for `hundred up`; imports Prefect only once the server is up
     )
 

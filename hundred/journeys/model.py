@@ -1,6 +1,7 @@
 """The journey a marketer writes in YAML (README: "For marketers"), as pydantic models.
 
-The models check shape and single values; rules that look across the journey (phase order, unique
+The models check shape and single values (the value types are fields.py's, the four kinds of
+touch touches.py's); rules that look across the journey (phase order, unique
 ids, the affirm gate, templates on disk) live in `validate.py`, which also turns errors into
 `file:line:col` messages. The JSON Schema that editors use is generated from these models.
 """
@@ -11,16 +12,14 @@ import difflib
 import hashlib
 import json
 import re
-from datetime import date, time, timedelta
+from datetime import time
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    StrictBool,
     StrictInt,
     StrictStr,
     field_validator,
@@ -28,6 +27,8 @@ from pydantic import (
 )
 
 from hundred.deals.checks import _COUNTRY_HINTS, countries
+from hundred.journeys.fields import CONTROL, Day, OneLine, Slug, StrictModel, parse_clock
+from hundred.journeys.touches import Touch
 
 PHASES: tuple[str, ...] = ("assess", "admit", "affirm", "activate", "acclimate", "accomplish", "adopt", "advocate")
 CHANNELS: tuple[str, ...] = ("letter", "email", "task", "webhook")
@@ -36,80 +37,16 @@ ExitEvent = Literal["deal.cancelled", "contact.opted_out"]
 EXIT_EVENTS: tuple[ExitEvent, ...] = ("deal.cancelled", "contact.opted_out")
 GATE_PHASE = "affirm"
 
-Slug = Annotated[StrictStr, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
-
-
-def _one_line(value: str) -> str:
-    if not value.strip():
-        raise ValueError('is empty; write the text between quotes, e.g. "Welkom bij ons"')
-    if _CONTROL.search(value):
-        raise ValueError("holds a line break or an invisible control character; keep it on one line")
-    return value
-
-
-def _date_text(value: Any) -> Any:
-    """Dates as written in YAML (`2026-12-24`), never a number pydantic would read as a Unix time."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        raise ValueError(f"{str(value)[:40]!r} is not a date; write dates as 2026-12-24")
-    return value.strip()
-
-
-# One line of text that says something: names, subjects, titles (they end up in headers and tables)
-OneLine = Annotated[
-    StrictStr,
-    Field(max_length=200, json_schema_extra={"pattern": r"^[^\u0000-\u001f\u007f]*\S[^\u0000-\u001f\u007f]*$"}),
-    AfterValidator(_one_line),
-]
-TemplateName = Annotated[
-    StrictStr,
-    Field(max_length=200, json_schema_extra={"pattern": r"^[^\u0000-\u001f\u007f]*\S[^\u0000-\u001f\u007f]*$"}),
-    AfterValidator(_one_line),
-]
-Day = Annotated[date, BeforeValidator(_date_text)]
-DURATION = re.compile(r"^(?:([0-9]{1,4})d)?(?:([0-9]{1,5})h)?(?:([0-9]{1,6})m)?$")
-MAX_EXPIRY = timedelta(days=730)
-
-
-def parse_duration(value: Any) -> timedelta:
-    """`"2d"`, `"12h"`, `"30m"`, `"1d12h"` → timedelta; more than zero, at most two years."""
-    match = DURATION.fullmatch(str(value).strip()) if isinstance(value, str) else None
-    if not match or not any(match.groups()):
-        raise ValueError(
-            f'{str(value)[:40]!r} is not a duration; write it as a number and d, h or m, e.g. "2d", "12h" or "30m"'
-        )
-    days, hours, minutes = (int(g or 0) for g in match.groups())
-    delta = timedelta(days=days, hours=hours, minutes=minutes)
-    if delta <= timedelta(0):
-        raise ValueError("must be longer than zero; leave it out for a touch that never expires")
-    if delta > MAX_EXPIRY:
-        raise ValueError('is longer than two years; use at most "730d"')
-    return delta
-
 
 Phase = Literal["assess", "admit", "affirm", "activate", "acclimate", "accomplish", "adopt", "advocate"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-def parse_clock(value: Any) -> time:
-    """`"09:30"` → 09:30. Strict HH:MM so `9.30` or `930` get a clear error."""
-    if isinstance(value, time):
-        return value
-    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", str(value).strip())
-    if not match:
-        raise ValueError(f'{value!r} is not a time of day; write it as HH:MM, e.g. "09:30"')
-    return time(int(match[1]), int(match[2]))
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _monday_to_friday() -> list[Weekday]:
     return ["mon", "tue", "wed", "thu", "fri"]
 
 
-class Calendar(_Strict):
+class Calendar(StrictModel):
     workdays: list[Weekday] = Field(default_factory=_monday_to_friday, min_length=1)
     holidays: StrictStr | None = Field(
         None,
@@ -148,7 +85,7 @@ CountryKey = Annotated[StrictStr, Field(json_schema_extra={"pattern": r"^[A-Z]{2
 LeadDays = Annotated[StrictInt, Field(ge=0, le=30)]
 
 
-class LetterSettings(_Strict):
+class LetterSettings(StrictModel):
     paper: Literal["A4", "letter"] = "A4"
     envelope: Literal["DL", "C5", "US10", "none"] = "DL"
     hand: Literal["caveat", "kalam"] = "caveat"
@@ -237,14 +174,14 @@ def _ignored(value: Any) -> Any:
                 f"rule '{rule}' is ignored without a reason; write why it does not fit this journey, "
                 f'in a sentence, e.g. ignore: {{{rule}: "quarterly business, the owner visits"}}'
             )
-        if _CONTROL.search(reason) or len(reason) > 300:
+        if CONTROL.search(reason) or len(reason) > 300:
             raise ValueError(
                 f"the reason for ignoring rule '{rule}' must be one line of at most 300 characters; shorten it"
             )
     return value
 
 
-class _LintDays(_Strict):
+class _LintDays(StrictModel):
     days: StrictInt
 
 
@@ -268,7 +205,7 @@ class ReferralLate(_LintDays):
     )
 
 
-class LintSettings(_Strict):
+class LintSettings(StrictModel):
     """The Coleman linter's thresholds, and the rules this journey silences, each with its reason.
     Not part of the journey's version: it changes what `validate` says, not what customers get."""
 
@@ -288,98 +225,12 @@ class LintSettings(_Strict):
     )
 
 
-class Sender(_Strict):
+class Sender(StrictModel):
     name: OneLine = Field(description='Inline template, e.g. "{{ deal.owner.name }}"')
     title: OneLine | None = None
 
 
-class _TouchBase(_Strict):
-    id: Slug = Field(description="Stable identity of the touch; never rename a touch that is in flight")
-    day: StrictInt = Field(description="Journey day: 0 is the day the deal closed")
-    at: StrictStr | None = Field(
-        None, description='Local time of day, "HH:MM", inside the send window; default: the start of the send window'
-    )
-    when: StrictStr | None = Field(
-        None, max_length=1000, description="Condition evaluated when the touch runs, e.g. \"deal.segment != 'C'\""
-    )
-    description: StrictStr | None = Field(None, max_length=5000)
-    referral: StrictBool = Field(
-        False, description="A referral request: never scheduled before the affirm phase is complete"
-    )
-    expires_after: StrictStr | None = Field(
-        None,
-        json_schema_extra={"pattern": DURATION.pattern},
-        description='Skip the touch (state expired) when it cannot run within this time of its planned moment: "2d", "12h", "30m"',
-    )
-
-    @field_validator("expires_after")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
-
-    @property
-    def expires_after_delta(self) -> timedelta | None:
-        return parse_duration(self.expires_after) if self.expires_after else None
-
-    @field_validator("at")
-    @classmethod
-    def _clock(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_clock(value)
-        return value
-
-    @property
-    def at_time(self) -> time | None:
-        return parse_clock(self.at) if self.at else None
-
-
-class LetterTouch(_TouchBase):
-    channel: Literal["letter"]
-    title: OneLine | None = Field(
-        None,
-        description='What the marketer calls this letter in plans and previews, e.g. "Handwritten thank-you letter"; never printed',
-    )
-    template: TemplateName
-
-
-class EmailTouch(_TouchBase):
-    channel: Literal["email"]
-    subject: OneLine
-    template: TemplateName
-
-
-class TaskTouch(_TouchBase):
-    channel: Literal["task"]
-    to: Literal["owner"] = "owner"
-    title: OneLine
-    template: TemplateName
-    confirm: StrictBool = Field(True, description="True: the owner marks the task done; false: it completes when sent")
-
-
-class WebhookTouch(_TouchBase):
-    channel: Literal["webhook"]
-    url: StrictStr = Field(pattern=r"^https?://\S+$", max_length=2000)
-    secret_env: StrictStr | None = Field(
-        None,
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-        max_length=100,
-        description="Environment variable holding the signing secret",
-    )
-    template: TemplateName | None = None
-
-
-Touch = Annotated[LetterTouch | EmailTouch | TaskTouch | WebhookTouch, Field(discriminator="channel")]
-TOUCH_MODELS: dict[str, type[_TouchBase]] = {
-    "letter": LetterTouch,
-    "email": EmailTouch,
-    "task": TaskTouch,
-    "webhook": WebhookTouch,
-}
-
-
-class PhaseBlock(_Strict):
+class PhaseBlock(StrictModel):
     phase: Phase
     label: OneLine | None = Field(None, description='Display name, e.g. "Bevestigen"')
     touches: list[Touch] = Field(default_factory=list)
@@ -389,7 +240,7 @@ class PhaseBlock(_Strict):
         return self.label or self.phase.capitalize()
 
 
-class Journey(_Strict):
+class Journey(StrictModel):
     """One onboarding journey. `journey` is its stable id; the content hash is its version.
 
     Top-level `x-…` keys hold YAML anchors for reuse (as in docker-compose); the model drops them,

@@ -15,20 +15,11 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from hundred.journeys.model import (
-    CHANNELS,
-    PHASES,
-    TOUCH_MODELS,
-    Calendar,
-    Journey,
-    LetterSettings,
-    LintSettings,
-    PhaseBlock,
-    Sender,
-)
+from hundred.journeys.model import CHANNELS, PHASES, Calendar, Journey, LetterSettings, LintSettings, PhaseBlock, Sender
 from hundred.journeys.problems import Problem
 from hundred.journeys.shorten import clip
 from hundred.journeys.source import Mark, SourceMap
+from hundred.journeys.touches import TOUCH_MODELS
 
 Loc = tuple[str | int, ...]
 

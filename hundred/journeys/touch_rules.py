@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import available_timezones
 
-from hundred.journeys.model import parse_clock
+from hundred.journeys.fields import parse_clock
 from hundred.journeys.problems import Problem
 from hundred.journeys.shorten import clip
 from hundred.journeys.webhook_urls import ENV as URL_ENV, allow_private_webhooks, check_webhook_url

@@ -19,45 +19,36 @@ After a hard kill (power loss, the OOM killer) the next `up` is back within seco
 the runs the dead `up` had taken (claimed or running) are taken over and their claims in the
 ledger let go, so no deal or touch waits for a lease to run out. Every part's log is watched:
 a traceback is said once per kind, and a part failing repeatedly shows as degraded (logwatch.py).
+What `up` settles before the supervisor starts (the lock, the ports) is start.py's; one part's
+process and its group, parts.py's.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import secrets
-import signal
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Protocol, TextIO
 
 from hundred import bootstrap
 from hundred.adapters.prefect.scheduler import PrefectScheduler
 from hundred.reports.counting import plural
 from hundred.service import deployments
-from hundred.service.local import lock_file, read_up, up_file, write_json_atomic
+from hundred.service.local import up_file, write_json_atomic
 from hundred.service.no_prefect import NoPrefect
-from hundred.service.settings import Settings
 from hundred.up.demo import DemoView
 from hundred.up.logwatch import LogWatch
+from hundred.up.parts import Part
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DEAL = REPO / "examples" / "deal-nl.json"
-STOP_TIMEOUT = 20.0  # serve drains its runs in flight for up to 18 s (flows/serve.py)
 READY_TIMEOUT = 180.0  # first start on a slow box: DB migrations ~15 s, under load much more
-
-
-class AlreadyUp(Exception):
-    """One line for the person at the keyboard; `up` exits 1."""
 
 
 class Say(Protocol):
@@ -66,97 +57,8 @@ class Say(Protocol):
     def __call__(self, text: str, stream: TextIO | None = None) -> None: ...
 
 
-def _say(text: str, stream: TextIO | None = None) -> None:
+def say_to_terminal(text: str, stream: TextIO | None = None) -> None:
     print(text, file=stream or sys.stdout, flush=True)
-
-
-@dataclass
-class Part:
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-    state: str = "stopped"
-    restarts: int = 0
-    failures: int = 0  # consecutive quick exits, for the backoff
-    started_at: float = 0.0  # monotonic, for the backoff
-    started_wall: float = 0.0  # epoch, for the web app's "polled since it started" check
-    restart_at: float | None = None
-
-    def start(self) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as out:
-            out.write(f"\n--- {datetime.now().isoformat(timespec='seconds')} starting {self.name}\n".encode())
-            out.flush()
-            self.proc = subprocess.Popen(
-                self.argv,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=os.getcwd(),
-            )
-        self.state, self.started_at, self.restart_at = "running", time.monotonic(), None
-        self.started_wall = time.time()
-
-    def exited(self) -> int | None:
-        return self.proc.poll() if self.proc else None
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        """SIGTERM to the part, then to its group, then SIGKILL to the group: no orphans."""
-        proc, self.state = self.proc, "stopped"
-        if proc is None:
-            return
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGTERM, 2.0), (signal.SIGKILL, 2.0)):
-            try:
-                if sig == signal.SIGTERM and wait == timeout:
-                    proc.send_signal(sig) if proc.poll() is None else None
-                else:
-                    os.killpg(proc.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                proc.wait(wait)
-            except subprocess.TimeoutExpired:
-                continue
-            if not _group_alive(proc.pid):
-                break
-        self.proc = None
-
-    def info(self) -> dict[str, Any]:
-        return {
-            "state": self.state,
-            "pid": self.proc.pid if self.proc else None,
-            "restarts": self.restarts,
-            "started": self.started_wall,
-            "log": str(self.log),
-        }
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _port_free(port: int) -> bool:
-    """Free unless something answers on it. Bound the way servers bind (SO_REUSEADDR), so sockets
-    of a killed `up` lingering in TIME_WAIT do not keep hundred down for a minute and more."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(1.0)
-        if probe.connect_ex((HOST, port)) == 0:
-            return False  # a live listener
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
 
 
 def _parts_up(url: str) -> bool:
@@ -187,23 +89,6 @@ def _http_status(url: str, timeout: float = 2.0) -> int:
         return 0
 
 
-def _lock(home: Path) -> int:
-    """Hold the home's lock for the life of this process; AlreadyUp when another `up` has it."""
-    fd = os.open(lock_file(home), os.O_RDWR | os.O_CREAT, 0o644)
-    for _attempt in range(10):  # a short wait covers an operator command probing the lock
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except OSError:
-            time.sleep(0.05)
-    os.close(fd)
-    try:
-        pid = json.loads(up_file(home).read_text(encoding="utf-8")).get("pid")
-    except (OSError, ValueError):
-        pid = None
-    raise AlreadyUp(f"hundred up is already running for {home}" + (f" (pid {pid})" if pid else ""))
-
-
 class Supervisor:
     def __init__(
         self,
@@ -212,7 +97,7 @@ class Supervisor:
         prefect_port: int,
         day_seconds: float | None,
         demo: bool,
-        say: Say = _say,
+        say: Say = say_to_terminal,
     ):
         self.home, self.port, self.prefect_port = home, port, prefect_port
         self.day_seconds, self.demo, self.say = day_seconds, demo, say
@@ -464,72 +349,4 @@ class Supervisor:
         self.parts.clear()
 
 
-def print_room_login() -> str:
-    """The print room needs a password. Without HUNDRED_PRINT_PASSWORD(_HASH), this run makes one
-    and says it, so the first `hundred up` has a print room staff can open; sessions are signed
-    with a key of this run (HUNDRED_PRINT_SECRET), so a restarted web part keeps them."""
-
-    os.environ.setdefault("HUNDRED_PRINT_SECRET", secrets.token_hex(32))
-    if os.environ.get("HUNDRED_PRINT_PASSWORD") or os.environ.get("HUNDRED_PRINT_PASSWORD_HASH"):
-        return "password from HUNDRED_PRINT_PASSWORD"
-    password = secrets.token_urlsafe(9)
-    os.environ["HUNDRED_PRINT_PASSWORD"] = password
-    return f"password for this run: {password}; set HUNDRED_PRINT_PASSWORD to choose one"
-
-
-def main(
-    *,
-    demo: bool = False,
-    day_seconds: float | None = None,
-    port: int = 8000,
-    prefect_port: int = 4200,
-    send_compressed: bool = False,
-) -> int:
-    """Run until Ctrl-C / SIGTERM; the exit status."""
-
-    if day_seconds is not None:
-        os.environ["HUNDRED_DAY_SECONDS"] = repr(float(day_seconds))
-    settings = Settings()
-    if settings.day_seconds and settings.smtp_url and not send_compressed:
-        _say(
-            f"--day-seconds {settings.day_seconds:g} with HUNDRED_SMTP_URL set would mail real customers 100 days of "
-            "touches in minutes; unset HUNDRED_SMTP_URL (emails then go to the outbox), or add --send-compressed "
-            "if that SMTP server is a test one",
-            sys.stderr,
-        )
-        return 1
-    home = settings.home
-    home.mkdir(parents=True, exist_ok=True)
-    os.environ["HUNDRED_HOME"] = str(home)
-    try:
-        lock_fd = _lock(home)
-        for wanted, what, flag in ((prefect_port, "Prefect server", "--prefect-port"), (port, "web app", "--port")):
-            if not _port_free(wanted):
-                raise AlreadyUp(f"port {wanted} ({what}) is already in use; choose another with {flag}")
-        if port == prefect_port:
-            raise AlreadyUp(f"--port and --prefect-port are both {port}")
-    except AlreadyUp as exc:
-        _say(str(exc), sys.stderr)
-        return 1
-    supervisor = Supervisor(home, port, prefect_port, day_seconds, demo)
-    supervisor.print_login = print_room_login()
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        supervisor.stopping = True
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    try:
-        supervisor.run()
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abandon the children
-        _say("stopping …")
-        supervisor.stop()
-        up_file(home).unlink(missing_ok=True)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        os.close(lock_fd)
-        _say("stopped")
-    return 0
-
-
-__all__ = ["main", "Supervisor", "read_up"]
+__all__ = ["Supervisor", "say_to_terminal"]

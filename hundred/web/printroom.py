@@ -30,7 +30,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from hundred import bootstrap
 from hundred.adapters.ledger import Ledger as SqlLedger
-from hundred.adapters.prefect.scheduler import PrefectAPIError, PrefectScheduler
+from hundred.adapters.prefect.api import PrefectAPIError
+from hundred.adapters.prefect.scheduler import PrefectScheduler
 from hundred.rendering.i18n import Words
 from hundred.service.no_prefect import NoPrefect
 from hundred.service.outcomes import TouchOutcome

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -33,12 +33,13 @@ from hundred.adapters.ledger.db import changed_rows, one_row
 from hundred.adapters.ledger.intake import IntakeLog
 from hundred.adapters.ledger.models import Base, DealRecord, EventRecord, JourneyRecord, TouchRecord
 from hundred.adapters.ledger.queue import DeliveriesAndLetters
+from hundred.adapters.ledger.touches import Touches
 from hundred.adapters.ledger.upgrades import Upgrades
 from hundred.deals.model import Deal
 from hundred.journeys.model import Journey
 from hundred.planning.days import JourneyDays
 from hundred.planning.identity import shard_key
-from hundred.planning.states import COMPLETE, NOT_STARTED, Move, TouchState
+from hundred.planning.states import NOT_STARTED, TouchState
 from hundred.service.ports import utcnow
 from hundred.service.records import (
     JOURNEY_STATES,
@@ -55,9 +56,6 @@ from hundred.service.records import (
 Clock = Callable[[], datetime]
 _EVENTS = "hundred.events"  # Session.info key: the events a write transaction will insert (`_event`)
 _EVENT_TABLE = cast(Table, EventRecord.__table__)
-TOUCH_FIELDS = frozenset(
-    {"due", "flow_run_id", "error", "outcome", "completed_at", "attempts", "moment", "claimed_by", "lease_until"}
-)
 
 
 def default_url(environ: Mapping[str, str] = os.environ) -> str:
@@ -71,7 +69,7 @@ def default_url(environ: Mapping[str, str] = os.environ) -> str:
     return f"sqlite:///{home / 'ledger.db'}"
 
 
-class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
+class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades, Touches):
     """One ledger database. Cheap to keep for a process's lifetime; `close()` releases connections.
 
     `clock` stamps every row and event: `hundred simulate` passes its virtual clock, so the event
@@ -324,128 +322,6 @@ class Ledger(DeliveriesAndLetters, Batches, IntakeLog, Calendar, Upgrades):
                 return False
             self._event(session, deal_id, "gate.opened")
             return True
-
-    # -- touches -------------------------------------------------------------------------------
-
-    def touch_counts(self) -> dict[str, dict[str, int]]:
-        stmt = select(TouchRecord.deal_id, TouchRecord.state, func.count()).group_by(
-            TouchRecord.deal_id, TouchRecord.state
-        )
-        counts: dict[str, dict[str, int]] = {}
-        with self._read() as session:
-            for deal_id, state, n in session.execute(stmt):
-                counts.setdefault(deal_id, {})[state] = n
-        return counts
-
-    def touches(
-        self,
-        deal_id: str | None = None,
-        *,
-        states: Collection[str] | None = None,
-        due_before: datetime | None = None,
-        moment: datetime | None = None,
-    ) -> list[TouchRow]:
-        """One deal's touches in plan order, or (deal_id None) every deal's, filtered by state, due
-        time and moment: `touches(states=["scheduled"], moment=m)` is what one moment's run holds."""
-        stmt = select(TouchRecord).order_by(TouchRecord.deal_id, TouchRecord.planned_due, TouchRecord.id)
-        if deal_id is not None:
-            stmt = stmt.where(TouchRecord.deal_id == deal_id)
-        if moment is not None:
-            stmt = stmt.where(TouchRecord.moment == moment)
-        if states is not None:
-            stmt = stmt.where(TouchRecord.state.in_(list(states)))
-        if due_before is not None:
-            stmt = stmt.where(TouchRecord.due < due_before)
-        with self._read() as session:
-            return [_from_record(TouchRow, r) for r in session.scalars(stmt)]
-
-    def touch(self, deal_id: str, touch_id: str) -> TouchRow | None:
-        return one_row(
-            self._read,
-            TouchRow,
-            select(TouchRecord).where(TouchRecord.deal_id == deal_id, TouchRecord.touch_id == touch_id),
-        )
-
-    def _touch_values(self, fields: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(fields) - TOUCH_FIELDS
-        if unknown:
-            raise TypeError(
-                f"not a touch field: {', '.join(sorted(unknown))} (one of {', '.join(sorted(TOUCH_FIELDS))})"
-            )
-        return {**fields, "updated_at": self.clock()}
-
-    def _touch_cas(
-        self,
-        session: Session,
-        deal_id: str,
-        touch_id: str,
-        to_state: str | None,
-        from_states: Collection[str] | None,
-        values: dict[str, Any],
-    ) -> bool:
-        stmt = update(TouchRecord).where(TouchRecord.deal_id == deal_id, TouchRecord.touch_id == touch_id)
-        if to_state is not None:
-            stmt = stmt.where(TouchRecord.state != to_state)
-            values = {**values, "state": to_state}
-        if from_states is not None:
-            stmt = stmt.where(TouchRecord.state.in_(list(from_states)))
-        values.setdefault("updated_at", self.clock())
-        stmt = stmt.values(**values).execution_options(synchronize_session=False)
-        return changed_rows(session, stmt) == 1
-
-    def move(
-        self,
-        deal_id: str,
-        touch_id: str,
-        move: Move,
-        *,
-        count_attempt: bool = False,
-        event: str | None = None,
-        detail: str | None = None,
-        **fields: Any,
-    ) -> bool:
-        """Make the named move (planning/states.py: from which states, to which one) if the touch
-        is in one of its source states; set `fields` (due, moment, flow_run_id, error, outcome,
-        completed_at, attempts, claimed_by, lease_until) in the same UPDATE. True only for the
-        caller whose UPDATE changed the row; that caller's change is logged as `event` (default:
-        the new state) with `detail` (default: the error or outcome). `count_attempt` adds one to
-        attempts; entering a complete state stamps completed_at unless given, and ends any claim
-        (a lease only means something while the touch is being delivered)."""
-        values = self._touch_values(fields)
-        if count_attempt:
-            values["attempts"] = TouchRecord.attempts + 1
-        if move.target in COMPLETE or move.target in (TouchState.CANCELLED, TouchState.FAILED):
-            values.setdefault("lease_until", None)
-        if move.target in COMPLETE:
-            values.setdefault("completed_at", self.clock())
-        with self._write() as session:
-            if not self._touch_cas(session, deal_id, touch_id, move.target, move.sources, values):
-                return False
-            self._event(
-                session,
-                deal_id,
-                event or move.target.value,
-                touch_id,
-                detail if detail is not None else fields.get("error") or fields.get("outcome"),
-            )
-            return True
-
-    def update_touch(
-        self,
-        deal_id: str,
-        touch_id: str,
-        *,
-        in_states: Collection[str] | None = None,
-        count_attempt: bool = False,
-        **fields: Any,
-    ) -> bool:
-        """Set fields without a state change (e.g. the flow run id once Prefect has created the
-        run), optionally only while the touch is in `in_states`. No event is written."""
-        values = self._touch_values(fields)
-        if count_attempt:
-            values["attempts"] = TouchRecord.attempts + 1
-        with self._write() as session:
-            return self._touch_cas(session, deal_id, touch_id, None, in_states, values)
 
     # -- events --------------------------------------------------------------------------------
 

@@ -1,9 +1,7 @@
 """Prefect as hundred's `Scheduler`: the one implementation, over Prefect's REST API with httpx.
 
 The flows, the CLI, `hundred up` and the web app all schedule through this class (built by
-`hundred.bootstrap`). It speaks HTTP rather than importing Prefect's client, so the web app never
-pays for importing Prefect; the API version it announces is the one the server reports
-(`GET /api/version`), never a constant that can drift from the installed Prefect.
+`hundred.bootstrap`).
 
 - `ensure_moment` makes the `deliver` runs of a moment (one per shard), keyed `deliver:<moment>:<k>`:
   Prefect dedupes idempotency keys per flow, so however many deals share a moment, it has one run
@@ -14,26 +12,21 @@ pays for importing Prefect; the API version it announces is the one the server r
   RUNNING) are set SCHEDULED again, so a live runner runs them; claims make that safe.
 - `retire_touch_runs` cancels the per-touch runs an older hundred scheduled.
 
-Transient answers (502/503/504, SQLite's "database is locked", a restarting server) are retried
-with jittered backoff. Auth as Prefect's client: PREFECT_API_AUTH_STRING (Basic) wins over
-PREFECT_API_KEY (Bearer).
+How it speaks HTTP to the API (auth, the API version the server reports, retrying transient
+answers) is api.py's.
 """
 
 from __future__ import annotations
 
-import base64
-import logging
-import os
-import random
-import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import httpx
 
+from hundred.adapters.prefect.api import PrefectAPI, PrefectAPIError, auth_headers
 from hundred.adapters.prefect.known_runs import KnownRuns
 from hundred.reports.counting import plural
 from hundred.service import deployments
@@ -43,22 +36,6 @@ BULK_LIMIT = 50  # the server's maximum per bulk call
 PAGE = 200  # the server's default page limit
 WAITING = ("SCHEDULED", "PENDING")  # a run that has not started: it will look at the ledger
 AFTER_CHAIN = 8  # runs after a started one looked for in turn, before the newest is taken as it is
-log = logging.getLogger("hundred.scheduler")
-T = TypeVar("T")
-
-
-class PrefectAPIError(RuntimeError):
-    """The Prefect API refused a call (the status and the server's words are in the message)."""
-
-    def __init__(self, what: str, response: httpx.Response):
-        self.status_code = response.status_code
-        super().__init__(f"{what}: Prefect API answered {response.status_code}: {response.text[:300]}")
-
-
-def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, PrefectAPIError):
-        return exc.status_code in (502, 503, 504) or (exc.status_code == 500 and "database is locked" in str(exc))
-    return isinstance(exc, (httpx.TransportError, httpx.TimeoutException))
 
 
 def _utc(moment: datetime) -> str:
@@ -77,23 +54,13 @@ def _scheduled(at: datetime, message: str | None = None) -> dict[str, Any]:
     }
 
 
-def _auth_headers() -> dict[str, str]:
-    headers = {}
-    auth_string, api_key = os.environ.get("PREFECT_API_AUTH_STRING"), os.environ.get("PREFECT_API_KEY")
-    if auth_string:
-        headers["Authorization"] = "Basic " + base64.b64encode(auth_string.encode()).decode()
-    elif api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    return headers
-
-
 def deliver_run_name(moment: datetime, touches: int, shard: int = 0, shards: int = 1) -> str:
     """What the Prefect UI shows for a moment's run: when, and how many touches it holds."""
     name = f"deliver · {moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC · {plural(touches, 'touch')}"
     return name + (f" · shard {shard + 1} of {shards}" if shards > 1 else "")
 
 
-class PrefectScheduler:
+class PrefectScheduler(PrefectAPI):
     """hundred's `Scheduler` port on the Prefect server at `api_url` (…/api)."""
 
     def __init__(
@@ -109,7 +76,7 @@ class PrefectScheduler:
         self.api_url = api_url.rstrip("/")
         self.attempts = attempts
         self._http = httpx.Client(
-            base_url=self.api_url + "/", headers=_auth_headers(), timeout=timeout, transport=transport
+            base_url=self.api_url + "/", headers=auth_headers(), timeout=timeout, transport=transport
         )
         self._deployment_ids: dict[str, str | None] = {}
         self._versioned = False
@@ -369,32 +336,6 @@ class PrefectScheduler:
             self._deployment_ids[name] = str(found["id"]) if found else None
         return self._deployment_ids[name]
 
-    def _announce_version(self) -> None:
-        """Send the X-PREFECT-API-VERSION the server itself reports, as Prefect's client does."""
-        if self._versioned:
-            return
-        response = retrying(lambda: self._http.get("version"), "read the Prefect API version", self.attempts)
-        if response.status_code == 200:
-            self._http.headers["X-PREFECT-API-VERSION"] = str(response.json())
-        self._versioned = True
-
-    def _call(
-        self, method: str, path: str, what: str, *, json: Any = None, missing_ok: bool = False, raw: bool = False
-    ) -> Any:
-        self._announce_version()
-
-        def once() -> Any:
-            response = self._http.request(method, path, json=json)
-            if missing_ok and response.status_code == 404:
-                return None
-            if response.status_code >= 400:
-                raise PrefectAPIError(what, response)
-            if raw:
-                return response
-            return response.json() if response.content else None
-
-        return retrying(once, what, self.attempts)
-
     def close(self) -> None:
         self._http.close()
 
@@ -428,25 +369,3 @@ def _same_schedule(have: dict[str, Any], want: dict[str, Any]) -> bool:
 def _run_path(run_id: str) -> str:
     """A run id is a UUID; anything else is refused before it reaches a URL."""
     return str(uuid.UUID(str(run_id)))
-
-
-def retrying(
-    call: Callable[[], T],
-    what: str,
-    attempts: int = 4,
-    *,
-    transient: Callable[[BaseException], bool] = _transient,
-    base_delay: float = 0.5,
-) -> T:
-    """`call()`, retried with jittered backoff while `transient(error)` says another try may work
-    (SQLite busy, a restarting server)."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return call()
-        except Exception as exc:
-            if attempt == attempts or not transient(exc):
-                raise
-            delay = base_delay * 2 ** (attempt - 1) * (1 + random.random() / 2)
-            log.warning("%s: %s; retrying in %.1fs (%d/%d)", what, exc, delay, attempt, attempts - 1)
-            time.sleep(delay)
-    raise AssertionError("unreachable")

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from hundred.rendering.i18n import Words
 from hundred.reports.figures.model import Histogram, PhaseFigure, TouchFigure
-from hundred.reports.timeline.page import OTHER_COLOUR, PHASE_COLOURS
+from hundred.reports.timeline.legend import OTHER_COLOUR, PHASE_COLOURS
 
 INK, MUTED, GRID, LIMIT = "#1d2733", "#4f5b68", "#d3d8de", "#a3001b"
 WIDTH = 640

@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from hundred.rendering.content import EmailContent, LetterContent, TaskContent, WebhookContent
 from hundred.rendering.i18n import Words, words
-from hundred.reports.timeline.page import CHANNELS, OTHER_CHANNEL, PHASE_COLOURS
+from hundred.reports.timeline.legend import CHANNELS, OTHER_CHANNEL, PHASE_COLOURS
 from hundred.reports.timeline.words import note_text
 
 if TYPE_CHECKING:

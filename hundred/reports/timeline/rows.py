@@ -1,6 +1,6 @@
 """The rows the timeline page's template draws: one shape per kind of thing on the page.
 
-page.py builds them in steps (a touch gets its lane row and position once the lanes are laid out),
+layout.py builds them in steps (a touch gets its lane row and position once the lanes are laid out),
 so the keys filled in later are NotRequired; marks.py reads touches and lanes and adds warnings.
 """
 

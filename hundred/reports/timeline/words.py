@@ -18,6 +18,7 @@ from hundred.planning.notes import Note
 from hundred.rendering.i18n import Words
 
 SHORT = "EEE d MMM"  # the notes' day format: "Mon 23 Nov" / "ma 23 nov"
+LONG = SHORT + " y"  # "Fri 20 Nov 2026" / "vr 20 nov 2026"
 
 
 def transit_text(w: Words, kind: str, n: int) -> str:

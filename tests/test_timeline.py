@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from browser import assert_not_blank, dump_dom, screenshot
+from browser import assert_not_blank, browser, dump_dom, screenshot  # noqa: F401 (browser: a fixture)
 
 from hundred.reports.timeline.page import render_timeline_html
 
@@ -370,36 +370,40 @@ def test_script_runs_under_csp_in_chromium(tmp_path, page):
     assert re.search(r'class="pop pinned"[^>]*>', dom) and "Thu 19 Nov" not in dom
 
 
-_KEYBOARD_PROBE = """<script>
-(function () {
-  var out = [], marks = document.querySelectorAll(".mk"), pop = document.getElementById("tl-pop");
-  function key(el, k) { el.dispatchEvent(new KeyboardEvent("keydown", {key: k, bubbles: true})); }
-  function note(label) {
-    var a = document.activeElement;
-    out.push(label + ":" + (pop.hidden ? "hidden" : "shown") + ":" +
-             (a.getAttribute("data-touch") || a.className) + ":" + (a.getAttribute("aria-expanded") || "-"));
-  }
-  marks[0].focus(); note("focus");
-  key(marks[0], "ArrowRight"); note("right");
-  document.activeElement.click(); note("enter");
-  key(document.activeElement, "Escape"); note("escape");
-  key(document.activeElement, "End"); note("end");
-  key(document.activeElement, "Escape"); note("escape2");
-  document.body.setAttribute("data-probe", out.join("|"));
-})();
-</script></body>"""
-
-
 @pytest.mark.browser
 @pytest.mark.slow
-def test_keyboard_details_in_chromium(tmp_path, page):
-    """Markers are reachable and the details open, pin, close and move with the keyboard."""
-    probe_page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
-    probe_page = probe_page.replace("</body>", _KEYBOARD_PROBE)
-    html_file = tmp_path / "probe.html"
-    html_file.write_text(probe_page, encoding="utf-8")
-    dom = dump_dom(html_file.resolve().as_uri())
-    probe = re.search(r'data-probe="([^"]*)"', dom).group(1).split("|")
+def test_keyboard_details_in_chromium(tmp_path, page, browser):
+    """Markers are reachable and the details open, pin, close and move with the keyboard: real key
+    presses under Playwright, whose page has focus (a page without it gets no focus events)."""
+    html_file = tmp_path / "plan.html"
+    html_file.write_text(page, encoding="utf-8")
+    tab = browser.new_page()
+    try:
+        tab.goto(html_file.resolve().as_uri())
+        tab.wait_for_selector('[data-js="ready"]', state="attached")
+
+        def note(label: str) -> str:
+            return (
+                label
+                + ":"
+                + tab.evaluate(
+                    """() => {
+                  const a = document.activeElement, pop = document.getElementById("tl-pop");
+                  return (pop.hidden ? "hidden" : "shown") + ":" + (a.getAttribute("data-touch") || a.className)
+                    + ":" + (a.getAttribute("aria-expanded") || "-");
+                }"""
+                )
+            )
+
+        tab.focus(".mk")
+        probe = [note("focus")]
+        for label, key in (("right", "ArrowRight"), ("enter", "Enter"), ("escape", "Escape"), ("end", "End")):
+            tab.keyboard.press(key)
+            probe.append(note(label))
+        tab.keyboard.press("Escape")
+        probe.append(note("escape2"))
+    finally:
+        tab.close()
     assert probe == [
         "focus:shown:kickoff-brief:false",
         "right:shown:welcome-call:false",

@@ -28,7 +28,8 @@ from hundred.journeys.touch_rules import capped, touch_problems, zone_hint
 from hundred.planning.workdays import UnknownHolidays, check_region, country_code_for
 from hundred.templating import sandbox as templating
 from hundred.templating.loader import TemplateRefused, resolve_template
-from hundred.validation.templates import TemplateChecker, field_hint, includes, over_budget, private_names
+from hundred.validation.template_scan import includes, over_budget, private_names
+from hundred.validation.templates import TemplateChecker, field_hint
 
 INLINE_TEMPLATES = ("title", "subject")
 

@@ -2,8 +2,8 @@
 
 The models check shape and single values (the value types are fields.py's, the four kinds of
 touch touches.py's); rules that look across the journey (phase order, unique
-ids, the affirm gate, templates on disk) live in `validate.py`, which also turns errors into
-`file:line:col` messages. The JSON Schema that editors use is generated from these models.
+ids, the affirm gate, templates on disk) live in `validation/journey_rules.py`, and `validate.py`
+turns errors into `file:line:col` messages. The JSON Schema that editors use is generated from these models.
 """
 
 from __future__ import annotations

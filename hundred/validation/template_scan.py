@@ -2,7 +2,7 @@
 `_`-names, what the render budgets refuse whatever the deal, and values printed without `| json`.
 
 Apart from the template-file checker because one-line templates and `when:` conditions in the
-journey (validate.py) are scanned for the same things, with no file around them.
+journey (journey_rules.py) are scanned for the same things, with no file around them.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A deal arrives from a CRM and ends up in letters, email headers, `.ics` files, P
 keys and file names. Everything here refuses, with the field's path, what could break one of those:
 control characters (a `\\r\\n` in a name would add a header line), blank names ("Beste ,"), values
 too long to print, unknown codes, absurd amounts and dates, and JSON that costs more than it says.
-`deal.py` applies these rules in its models; `deal_json.py` reads raw payloads.
+`model.py` applies these rules in its models, with the ISO codes (`codes.py`) and the rules for
+CRM custom fields (`free_form.py`); `reading.py` reads raw payloads.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pydantic_core import ErrorDetails
@@ -242,68 +242,7 @@ def check_locale(value: str) -> str:
         raise ValueError(f"unknown locale {show(value)} (use a language tag such as nl_NL or en_US)") from None
 
 
-# ---- codes -------------------------------------------------------------------------------------
-
-# In babel's territory list but not countries a letter can be addressed to: macro-regions, the
-# user-assigned/private codes CLDR uses (QO, XA, XB, ZZ) and ISO's exceptionally reserved codes.
-_NOT_COUNTRIES = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
-_COUNTRY_HINTS = {"UK": "GB", "EL": "GR"}
-
-
-@lru_cache(maxsize=1)
-def countries() -> dict[str, str]:
-    """ISO 3166-1 alpha-2 code → English name. XK (Kosovo, user-assigned) is kept: CRMs and
-    postal services use it."""
-    from babel import Locale  # lazy: babel costs a tenth of `hundred validate`; only formatting needs it
-
-    names = Locale("en").territories
-    return {
-        code: name
-        for code, name in names.items()
-        if len(code) == 2 and code.isalpha() and code.isupper() and code not in _NOT_COUNTRIES
-    }
-
-
-def check_country(value: str) -> str:
-    code = value.upper()
-    if code in countries():
-        return code
-    hint = _COUNTRY_HINTS.get(code)
-    if not hint:
-        by_name = {name.casefold(): c for c, name in countries().items()}
-        hint = by_name.get(value.casefold())
-    tail = f"; did you mean {hint}?" if hint else " such as NL, DE or US"
-    raise ValueError(f"unknown country {show(value)}: use an ISO 3166 alpha-2 code{tail}")
-
-
-@lru_cache(maxsize=4)
-def currencies(on: date) -> frozenset[str]:
-    """ISO 4217 codes that are legal tender somewhere on `on` (not gold, test codes or guilders)."""
-    from babel.numbers import (
-        get_territory_currencies,  # lazy: babel costs a tenth of `hundred validate`; only formatting needs it
-    )
-
-    used: set[str] = set()
-    for code in countries():
-        used.update(get_territory_currencies(code, on, tender=True))
-    return frozenset(used)
-
-
-def check_currency(value: str, on: date) -> str:
-    code = value.upper()
-    if code in currencies(on):
-        return code
-    from babel.numbers import (  # lazy: babel costs a tenth of `hundred validate`; only formatting needs it
-        get_currency_name,
-        list_currencies,
-    )
-
-    if len(code) == 3 and code.isalpha() and code in list_currencies():
-        raise ValueError(
-            f"{show(value)} ({get_currency_name(code, locale='en')}) is not a currency in use "
-            "today; use an ISO 4217 code such as EUR or USD"
-        )
-    raise ValueError(f"unknown currency {show(value)}: use an ISO 4217 code such as EUR or USD")
+# ---- amounts and dates -------------------------------------------------------------------------
 
 
 def check_amount(value: Decimal, currency: str | None) -> Decimal:
@@ -344,72 +283,6 @@ def check_closed_at(value: datetime, now: datetime) -> datetime:
 
 class HugeInt(float):
     """An integer literal too long to convert: kept as infinity, so no check mistakes it for a value."""
-
-
-# ---- free-form values (`fields` and unknown top-level keys) -------------------------------------
-
-
-def check_free_form(items: dict[str, Any], loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
-    """Problems in CRM custom fields, as (loc, message): plain text (a note may have line breaks and
-    tabs; no other control or invisible characters), the keys one line, bounded lengths, counts and
-    depth, only JSON types, finite numbers. A multi-line value printed into a header (a subject)
-    is refused when that touch is rendered."""
-    problems: list[tuple[tuple[Any, ...], str]] = []
-    budget = [FIELD_VALUES_MAX]
-
-    def walk(value: Any, where: tuple[Any, ...], depth: int) -> None:
-        budget[0] -= 1
-        if budget[0] == 0:
-            problems.append((loc, f"holds more than {FIELD_VALUES_MAX} values in all"))
-        if budget[0] < 0:
-            return
-        if isinstance(value, str):
-            why = bad_character(value, multiline=True)
-            if why:
-                problems.append((where, why))
-            elif len(value) > FIELD_TEXT_MAX:
-                problems.append((where, f"is {len(value)} characters long; at most {FIELD_TEXT_MAX} allowed"))
-        elif isinstance(value, HugeInt):
-            problems.append((where, f"is a number with more than {MAX_INT_DIGITS} digits"))
-        elif isinstance(value, float):
-            if value != value or value in (float("inf"), float("-inf")):
-                problems.append((where, "must be a finite number"))
-        elif value is None or isinstance(value, (bool, int)):
-            pass
-        elif isinstance(value, (dict, list)):
-            if depth >= FIELD_DEPTH_MAX:
-                problems.append((where, f"is nested too deeply (at most {FIELD_DEPTH_MAX} levels)"))
-                return
-            if len(value) > FIELD_KEYS_MAX:
-                what = "keys" if isinstance(value, dict) else "items"
-                problems.append((where, f"has {len(value)} {what}; at most {FIELD_KEYS_MAX} allowed"))
-                return
-            if isinstance(value, dict):
-                walk_keys(value, where, depth + 1)
-            else:
-                for i, item in enumerate(value):
-                    walk(item, (*where, i), depth + 1)
-        else:
-            problems.append((where, f"must be a JSON value, not {json_type(value)}"))
-
-    def walk_keys(obj: dict[Any, Any], where: tuple[Any, ...], depth: int) -> None:
-        for key, item in obj.items():
-            if not isinstance(key, str):
-                problems.append((where, f"key {show(key)} is not text"))
-                continue
-            why = bad_character(key) or ("is blank" if not key.strip() else None)
-            if why:
-                problems.append(((*where, key), f"key {why}"))
-            elif len(key) > FIELD_KEY_MAX:
-                problems.append(((*where, key), f"key is {len(key)} characters long; at most {FIELD_KEY_MAX} allowed"))
-            else:
-                walk(item, (*where, key), depth)
-
-    if len(items) > FIELD_KEYS_MAX:
-        problems.append((loc, f"has {len(items)} custom fields; at most {FIELD_KEYS_MAX} allowed"))
-    else:
-        walk_keys(items, loc, 1)
-    return problems
 
 
 # ---- pydantic's messages, said plainly ----------------------------------------------------------

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from hundred.deals.checks import countries
+from hundred.deals.codes import countries
 
 # Everyday names that CLDR's territory lists do not carry, in the languages CRMs are used in.
 ALIASES = {

@@ -6,7 +6,7 @@ template at once.
 
 A deal is hostile input: it ends up in letters, email and `.ics` headers, idempotency keys and file
 names. Every string is one line of plain text, stripped, bounded; codes, amounts and dates are
-checked; every problem is reported at once, by its field path (rules and limits: deal_checks.py).
+checked; every problem is reported at once, by its field path (rules and limits: checks.py).
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
-from hundred.deals import checks, reading as deal_json
+from hundred.deals import checks, codes, reading as deal_json
 from hundred.deals.checks import DealProblem
+from hundred.deals.free_form import check_free_form
 
 __all__ = [
     "Address",
@@ -52,7 +53,7 @@ __all__ = [
 def _line(
     max_len: int, *more: Callable[[str], str], required: bool = False, letters: bool = False, optional: bool = False
 ) -> AfterValidator:
-    """The check of a single-line text field: see deal_checks.clean_line; `more` checks run on non-empty values.
+    """The check of a single-line text field: see checks.clean_line; `more` checks run on non-empty values.
     `optional`: blank means absent (None), as CRMs send "" for an empty field."""
 
     def validate(value: str) -> str | None:
@@ -128,7 +129,7 @@ class Address(_Part):
     postcode: Annotated[str, _line(checks.POSTCODE_MAX, checks.check_postcode)] = ""
     city: Name
     state: OptionalName | None = None
-    country: Annotated[str, _line(2 * checks.NAME_MAX, checks.check_country, required=True)] = "NL"
+    country: Annotated[str, _line(2 * checks.NAME_MAX, codes.check_country, required=True)] = "NL"
 
 
 class Deal(BaseModel):
@@ -170,7 +171,7 @@ class Deal(BaseModel):
     @field_validator("currency")
     @classmethod
     def _known_currency(cls, value: str, info: ValidationInfo) -> str:
-        return checks.check_currency(value, _now(info).date())
+        return codes.check_currency(value, _now(info).date())
 
     @field_validator("amount")
     @classmethod
@@ -189,9 +190,9 @@ class Deal(BaseModel):
         custom: list[tuple[tuple[Any, ...], str]] = []
         if isinstance(data, dict):
             extras = {k: v for k, v in data.items() if k not in cls.model_fields}
-            custom = checks.check_free_form(extras, ())
+            custom = check_free_form(extras, ())
             if isinstance(data.get("fields"), dict):
-                custom += checks.check_free_form(data["fields"], ("fields",))
+                custom += check_free_form(data["fields"], ("fields",))
                 if len(extras) + len(data["fields"]) > checks.FIELD_KEYS_MAX and not custom:
                     custom.append(
                         (

@@ -2,8 +2,8 @@
 
 The models check shape and single values (the value types are fields.py's, the four kinds of
 touch touches.py's); rules that look across the journey (phase order, unique
-ids, the affirm gate, templates on disk) live in `validate.py`, which also turns errors into
-`file:line:col` messages. The JSON Schema that editors use is generated from these models.
+ids, the affirm gate, templates on disk) live in `validation/journey_rules.py`, and `validate.py`
+turns errors into `file:line:col` messages. The JSON Schema that editors use is generated from these models.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from hundred.deals.checks import _COUNTRY_HINTS, countries
+from hundred.deals.codes import COUNTRY_HINTS, countries
 from hundred.journeys.fields import CONTROL, Day, OneLine, Slug, StrictModel, parse_clock
 from hundred.journeys.touches import Touch
 
@@ -74,7 +74,7 @@ def _country_key(value: str) -> str:
     known = countries()
     if value in known:
         return value
-    guess = value.upper() if value.upper() in known else _COUNTRY_HINTS.get(value.upper())
+    guess = value.upper() if value.upper() in known else COUNTRY_HINTS.get(value.upper())
     if not guess:
         guess = {name.casefold(): code for code, name in known.items()}.get(value.strip().casefold())
     hint = f"did you mean '{guess}'?" if guess else "use an ISO 3166 alpha-2 code in capitals, such as BE, DE or US"

@@ -1,6 +1,7 @@
-"""Rules on single touch values that need the journey around them, kept out of validate.py.
+"""Rules on single touch values that need the journey around them, kept out of the validator's
+cross-journey rules (validation/journey_rules.py).
 
-Each returns `(key, message, hint)` for the touch key at fault; `validate._Rules.touch` locates it.
+Each returns `(key, message, hint)` for the touch key at fault; `journey_rules.Rules.touch` locates it.
 Pure: the webhook check reads the setting from the environment and does no DNS (see urlsafety).
 """
 

@@ -1,6 +1,6 @@
 """The four kinds of touch a phase holds (letter, email, task, webhook), told apart by `channel`;
 what they share (day, time, condition, expiry) is `_TouchBase`. Rules that need the journey around a
-touch live in touch_rules.py and validate.py.
+touch live in touch_rules.py and validation/journey_rules.py.
 """
 
 from __future__ import annotations

@@ -146,7 +146,7 @@ def field_uses(tree: nodes.Template, known_roots: set[str], inherited: frozenset
         if path[0] in bound and path[0] not in known_roots:
             continue
         if any(part.startswith("_") for part in path):
-            continue  # `x.__class__` is refused as a `_`-name (template_checks.private_names), not a typo
+            continue  # `x.__class__` is refused as a `_`-name (validation/template_scan.private_names), not a typo
         uses.append(FieldUse(path, node.lineno))
     return uses
 

@@ -9,31 +9,22 @@ quotes, backslashes and line breaks: that is what `| json` is for.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from jinja2 import TemplateNotFound, nodes
 
 from hundred.journeys.schema_errors import did_you_mean
 from hundred.templating import limits, sandbox as templating
-from hundred.templating.filters import GUARDED_FILTERS
-from hundred.templating.limits import MAX_SOURCE, LimitExceeded, PrivateName
+from hundred.templating.limits import MAX_SOURCE
 from hundred.templating.loader import TemplateRefused, display_root, resolve_template
-
-INCLUDES: dict[type[nodes.Node], str] = {
-    nodes.Include: "include",
-    nodes.Extends: "extends",
-    nodes.Import: "import",
-    nodes.FromImport: "from … import",
-}
+from hundred.validation.sample_deal import sample_context
+from hundred.validation.template_scan import bare_outputs, includes, over_budget, private_names
 
 
 @dataclass(frozen=True)
@@ -62,126 +53,6 @@ def _column(lines: list[str], line: int, word: str) -> int:
 def _guess(word: str, options: list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
-
-
-def _dotted(node: nodes.Node) -> str:
-    """`deal.__class__` for the node of that expression, or '…' where it is not a plain field path."""
-    parts: list[str] = []
-    while True:
-        if isinstance(node, nodes.Getattr):
-            parts.append(node.attr)
-            node = node.node
-        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            parts.append(str(node.arg.value))
-            node = node.node
-        elif isinstance(node, nodes.Name):
-            parts.append(node.name)
-            return ".".join(reversed(parts))
-        else:
-            parts.append("…")
-            return ".".join(reversed(parts))
-
-
-def private_names(tree: nodes.Template) -> list[tuple[str, str, int]]:
-    """`x.__class__`, `x._foo`, `x['_foo']`, `x | attr('_foo')`: (the name, the expression, its line)."""
-    found = []
-    for node in templating._nodes(tree):
-        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
-            found.append((node.attr, _dotted(node), node.lineno))
-        elif (
-            isinstance(node, nodes.Getitem)
-            and isinstance(node.arg, nodes.Const)
-            and isinstance(node.arg.value, str)
-            and node.arg.value.startswith("_")
-        ):
-            found.append((node.arg.value, _dotted(node), node.lineno))
-        elif isinstance(node, (nodes.Filter, nodes.Test)) and node.name in ATTRIBUTE_FILTERS:
-            named = (
-                [node.args[0]]
-                if node.args
-                and node.name in ("attr", "selectattr", "rejectattr", "groupby", "sum", "sort", "unique", "min", "max")
-                else []
-            )
-            named += [k.value for k in node.kwargs if k.key == "attribute"]
-            for arg in named:
-                if isinstance(arg, nodes.Const) and any(part.startswith("_") for part in str(arg.value).split(".")):
-                    bad = next(part for part in str(arg.value).split(".") if part.startswith("_"))
-                    found.append((bad, f"{node.name}('{arg.value}')", node.lineno))
-    return found
-
-
-# filters that read an attribute named by a string: `map(attribute='__class__')` walks like `.__class__`
-ATTRIBUTE_FILTERS = {"attr", "map", "selectattr", "rejectattr", "groupby", "sum", "sort", "unique", "min", "max"}
-
-
-def includes(tree: nodes.Template) -> list[tuple[str, str | None, nodes.Node]]:
-    """Every include/extends/import: (keyword, the template name or None when not written out, node)."""
-    out: list[tuple[str, str | None, nodes.Node]] = []
-    for node in templating._nodes(tree):
-        kind = INCLUDES.get(type(node))
-        if kind and isinstance(node, (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
-            target = node.template
-            name = target.value if isinstance(target, nodes.Const) and isinstance(target.value, str) else None
-            out.append((kind, name, node))
-    return out
-
-
-def _const(node: Any) -> Any:
-    try:
-        return node.as_const()
-    except Exception:
-        return _NOT_CONST
-
-
-_NOT_CONST = object()
-_OPERATOR_WORDS: dict[type[nodes.Node], str] = {nodes.Pow: "**", nodes.Mul: "*", nodes.Mod: "%"}
-
-
-def _known(value: Any) -> Any:
-    """Only what is written out is checked: a value not known before the render reads as None."""
-    return None if value is _NOT_CONST else value
-
-
-def over_budget(tree: nodes.Template) -> list[tuple[str, str, int]]:
-    """What the render budgets would refuse whatever the deal: `**`, text repeated with `*`, and
-    widths written out too large (`center(1000000000)`, `'%0999999999d' % 1`, `'x'.zfill(...)`).
-    As (message, the word to point at, line)."""
-    found: list[tuple[str, str, int]] = []
-    for node in templating._nodes(tree):
-        try:
-            if isinstance(node, nodes.Pow):
-                raise LimitExceeded("the ** operator is not allowed in templates")
-            if isinstance(node, nodes.Mul) and _NOT_CONST not in (_const(node.left), _const(node.right)):
-                left, right = _const(node.left), _const(node.right)
-                if isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple)):
-                    limits.check_repeat(left, right)
-            if isinstance(node, nodes.Mod) and isinstance(_const(node.left), str):
-                limits.check_printf(_const(node.left))
-            if isinstance(node, nodes.Filter) and node.name in GUARDED_FILTERS:
-                args = [_known(_const(a)) for a in node.args]
-                written = cast("list[nodes.Keyword]", node.kwargs)  # jinja2 types them Pair; its parser makes Keyword
-                kwargs = {k.key: _known(_const(k.value)) for k in written}
-                value = _known(_const(node.node)) if node.node is not None else None
-                if not node.dyn_args and not node.dyn_kwargs:
-                    GUARDED_FILTERS[node.name]("" if value is None else value, *args, **kwargs)
-            if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
-                method, args = node.node.attr, [_const(a) for a in node.args]
-                if method in limits.REFUSED_METHODS:
-                    raise LimitExceeded(f".{method}() is not available in templates")
-                if method in limits.GROWING_METHODS and args:
-                    limits.check_width(args[0], f".{method}() width")
-                if method in ("format", "format_map") and isinstance(_const(node.node.node), str):
-                    limits.check_format_spec(_const(node.node.node))
-        except (LimitExceeded, PrivateName) as exc:
-            word = (
-                _OPERATOR_WORDS.get(type(node))
-                or getattr(node, "name", None)
-                or getattr(getattr(node, "node", None), "attr", "")
-            )
-            found.append((str(exc), str(word), node.lineno))
-        except (TypeError, ValueError):
-            pass  # wrong arguments: the render reports them with its own words
-    return found
 
 
 def field_hint(fields: dict[str, Any], bad: str) -> str:
@@ -382,99 +253,3 @@ class TemplateChecker:
                     )
                 ]
         return []
-
-
-def bare_outputs(tree: nodes.Template) -> list[tuple[str, int]]:
-    """What a template prints without `| json`: (the field or 'an expression', line)."""
-    out = []
-    for output in templating._nodes(tree):
-        if not isinstance(output, nodes.Output):
-            continue
-        for child in output.nodes:
-            if isinstance(child, nodes.TemplateData):
-                continue
-            if isinstance(child, nodes.Filter) and child.name in ("json", "tojson"):
-                continue
-            path = templating.field_uses(nodes.Template([nodes.Output([child])]), set())
-            out.append((".".join(path[0].path) if path else "an expression", child.lineno))
-    return out
-
-
-class AnyFields(dict[str, Any]):
-    """Sample custom fields: every key the template asks for has a value."""
-
-    def __init__(self, any_field: str):
-        super().__init__()
-        self.any_field = any_field
-
-
-_HOSTILE = 'Ann "Annie" O\'Neil \\ Jansen\n\t</script><b>&amp;</b> {{ 7*7 }}'
-_KEEP = {"currency", "country", "locale", "timezone", "channel", "phase"}  # codes a real deal has valid
-
-
-def sample_context(field_tree: dict[str, Any], hostile: bool = False) -> dict[str, Any]:
-    """A merge context with every field filled in, modelled on examples/deal-nl.json; `hostile`:
-    every text holds quotes, a backslash, a line break, a tab and markup."""
-    cet = timezone(timedelta(hours=1))
-    ctx: dict[str, Any] = {
-        "deal": {
-            "id": "D-1042",
-            "closed_at": datetime(2026, 11, 20, 14, 3, tzinfo=cet),
-            "journey": "first-100-days",
-            "amount": Decimal("12500.00"),
-            "currency": "EUR",
-            "product": "Jaarabonnement",
-            "segment": "A",
-        },
-        "owner": {
-            "name": "Sanne de Vries",
-            "email": "sanne@example.nl",
-            "title": "Accountmanager",
-            "phone": "+31 6 8765 4321",
-        },
-        "contact": {
-            "first_name": "Ilse",
-            "last_name": "Jansen",
-            "email": "ilse@example.nl",
-            "phone": "+31 6 1234 5678",
-            "locale": "nl_NL",
-            "timezone": "Europe/Amsterdam",
-        },
-        "company": {"name": "Bakkerij Jansen B.V."},
-        "address": {
-            "street": "Dorpsstraat 12",
-            "postcode": "8011 AB",
-            "city": "Zwolle",
-            "state": "Overijssel",
-            "country": "NL",
-        },
-        "journey": {"id": "first-100-days", "name": "De eerste 100 dagen", "locale": "nl_NL"},
-        "touch": {"id": "crm-update", "phase": "affirm", "channel": "webhook", "day": 3, "date": date(2026, 11, 23)},
-        "sender": {"name": "Sanne de Vries", "title": "Accountmanager"},
-    }
-    _fill(ctx, field_tree, "")
-    if hostile:
-        ctx = _hostile(copy.deepcopy(ctx))
-    ctx["deal"].update({part: ctx[part] for part in ("owner", "contact", "company", "address")})
-    ctx["deal"]["fields"] = AnyFields(_HOSTILE if hostile else "voorbeeld")
-    return ctx
-
-
-def _fill(sample: dict[str, Any], tree: dict[str, Any], path: str) -> None:
-    for key, sub in tree.items():  # a field added to the deal model gets a sample value too
-        if key == "fields" or sub == "*":
-            continue
-        if isinstance(sub, dict):
-            if key in ("owner", "contact", "company", "address") and path == "deal.":
-                continue  # the deal's parts are the top-level ones
-            _fill(sample.setdefault(key, {}), sub, f"{path}{key}.")
-        else:
-            sample.setdefault(key, f"sample {path}{key}")
-
-
-def _hostile(value: Any, key: str = "") -> Any:
-    if isinstance(value, dict):
-        return {k: _hostile(v, k) for k, v in value.items()}
-    if isinstance(value, str) and key not in _KEEP:
-        return _HOSTILE
-    return value

@@ -7,7 +7,8 @@ journeys in the ledger. The customers are counted in two halves side by side, on
 connections that see one snapshot (paired_reads.py), and the halves' counts added. Each half
 reads its touches once, into a temporary table that its queries share (figures_rows.py), and
 the covering indexes of migration 0008_figspeed answer the reads without visiting the tables.
-One customer's story is deal_facts.py's."""
+What is counted per customer first (funnel, silences) is figures_customers.py's; one customer's
+story is deal_facts.py's."""
 
 from __future__ import annotations
 
@@ -15,36 +16,19 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Integer,
-    String,
-    Table,
-    and_,
-    case,
-    cast,
-    func,
-    literal,
-    literal_column,
-    not_,
-    null,
-    or_,
-    select,
-    union_all,
-)
+from sqlalchemy import Integer, String, Table, and_, case, cast, func, literal, not_, null, or_, select, union_all
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.selectable import Select
 
 from hundred.adapters.ledger.deal_facts import deal_facts
+from hundred.adapters.ledger.figures_customers import customer_days
 from hundred.adapters.ledger.figures_rows import (
     COHORT,
-    CUSTOMER_FACING,
     REACHED,
     TOUCHES,
     UNPOSTED,
     Share,
     Versions,
     cohort_rows,
-    greatest,
     journey_day,
     moment,
     temporary,
@@ -63,7 +47,6 @@ from hundred.adapters.ledger.paired_reads import side_by_side
 from hundred.adapters.ledger.sqldays import days, floor
 from hundred.adapters.ledger.store import Ledger
 from hundred.reports.figures.facts import (
-    AffirmLate,
     Attention,
     DayCount,
     DealFacts,
@@ -74,7 +57,6 @@ from hundred.reports.figures.facts import (
     LetterCount,
     Period,
     ReferralCount,
-    SilenceCount,
     TaskCount,
     TouchCount,
     VersionInfo,
@@ -114,7 +96,7 @@ class LedgerFigures:
                 return facts
             with temporary(conn, TOUCHES, touch_rows(cohort)) as touches:
                 facts.touches, facts.days, facts.tasks = self._touch_buckets(conn, touches, versions)
-                phases, facts.silences, facts.affirm_late = self._customer_days(conn, cohort, touches, versions)
+                phases, facts.silences, facts.affirm_late = customer_days(conn, cohort, touches, versions)
                 facts.days += phases
             facts.errors = self._errors(conn, cohort)
             facts.letters = self._letters(conn, cohort)
@@ -243,79 +225,6 @@ class LedgerFigures:
             DeliveryCount(jid, ver, touch, channel, state, bool(sm), bool(bo), n)
             for jid, ver, touch, channel, state, sm, bo, n in conn.execute(stmt)
         ]
-
-    def _customer_days(
-        self, conn: Connection, cohort: Table, touches: Table, versions: Versions
-    ) -> tuple[list[DayCount], list[SilenceCount], list[AffirmLate]]:
-        """What is counted per customer before it is counted per journey, in one statement: the
-        day each phase's first touch reached them (the funnel), their longest silence
-        (`_silences`), and, when a journey has an affirm phase, those it has not reached yet with
-        their journey day."""
-        f, c = touches.c, cohort.c
-        silent = self._silences(touches).subquery("silent")
-        s = silent.c
-        # a customer no customer-facing touch reached: silent from day 0 to the story's end
-        longest = case((s.gap.is_(None), c.end_day), else_=greatest(s.gap, c.end_day - s.last))
-        firsts = (
-            select(f.deal, f.v, f.phase, func.min(f.day).label("day"))
-            .where(f.day.is_not(None))
-            .group_by(f.deal, f.v, f.phase)
-            .subquery("firsts")
-        )
-        arms: list[Select[Any]] = [
-            select(literal("silence", String), c.v, cast(null(), String), longest, func.count())
-            .select_from(cohort.outerjoin(silent, s.deal == c.deal))
-            .group_by(c.v, longest),
-            select(literal("phase", String), firsts.c.v, firsts.c.phase, firsts.c.day, func.count()).group_by(
-                firsts.c.v, firsts.c.phase, firsts.c.day
-            ),
-        ]
-        if versions.affirm_touches():
-            affirmed = select(f.deal).where(f.phase == "affirm", f.day.is_not(None))
-            arms.append(
-                select(literal("affirm", String), c.v, cast(null(), String), c.end_day, func.count())
-                .where(c.deal.not_in(affirmed))
-                .group_by(c.v, c.end_day)
-            )
-        phases: list[DayCount] = []
-        silences: list[SilenceCount] = []
-        late: list[AffirmLate] = []
-        for kind, v, what, day, n in conn.execute(union_all(*arms)):
-            key = versions.key(v)
-            if key is None:
-                continue
-            if kind == "phase":
-                phases.append(DayCount(*key, "phase", what, int(day), n))
-            elif kind == "silence":
-                silences.append(SilenceCount(*key, int(day), n))
-            else:
-                late.append(AffirmLate(*key, int(day), n))
-        return phases, silences, late
-
-    @staticmethod
-    def _silences(touches: Table) -> Select[Any]:
-        """Per customer reached by a customer-facing touch, what their longest silence is made of,
-        as the linter measures a plan: the longest gap between the sorted days 0, each
-        customer-facing touch that reached them, and the end of their story `E` (today for one in
-        flight, the exit for one that left, else the journey's last day).
-
-        One window over those touches in day order gives each the day of the one before it
-        (`prev`, 0 for the first; of two on one day either may come first: the gaps are that
-        day's, then 0). Its gap is `day - prev`, or, where `E` falls between the two, the larger
-        of the two parts `E` cuts it into. `gap` is the largest of these and `last` the last
-        day; with the gap after the last touch (`E - last`, negative and so ignored when `E` came
-        earlier) that is every gap of the sorted days, counted without sorting `E` in."""
-        f = touches.c
-        before = func.lag(f.day, literal_column("1"), literal_column("0")).over(partition_by=f.deal, order_by=f.day)
-        ordered = (
-            select(f.deal, f.day, f.end_day, before.label("prev"))
-            .where(f.day.is_not(None), f.channel.in_(CUSTOMER_FACING))
-            .subquery("ordered")
-        )
-        o = ordered.c
-        cut = and_(o.end_day > o.prev, o.end_day < o.day)
-        gap = case((cut, greatest(o.end_day - o.prev, o.day - o.end_day)), else_=o.day - o.prev)
-        return select(o.deal, func.max(gap).label("gap"), func.max(o.day).label("last")).group_by(o.deal)
 
     def _referrals(self, conn: Connection, cohort: Table, referral_touches: list[str]) -> list[ReferralCount]:
         """New deals naming a customer of the cohort in `referred_by`, by the referral touch that

@@ -20,6 +20,9 @@ times per letter.
 
 With ``rng=None`` the same flow produces plain, straight lines of text runs in the same font:
 the benchmark's baseline and a preview mode.
+
+Over 400 lines on purpose: the levels above all read and update one pen's running state (place,
+drift, pressure, fatigue, the forms last used) in one hot loop, which split up would pass around.
 """
 
 from __future__ import annotations

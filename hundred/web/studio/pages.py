@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from hundred.deals.model import merge_field_tree
 from hundred.journeys.source import YamlProblem, load_yaml
 from hundred.templating import sandbox as templating
-from hundred.validation.templates import includes
+from hundred.validation.template_scan import includes
 from hundred.web.studio.door import Door, StudioRefused
 from hundred.web.studio.html import page, static_file, studio_words
 from hundred.web.studio.live import journey_on_disk, template_users

@@ -3,8 +3,8 @@ journey's length, the affirm gate for referrals, valid locale, time zone and hol
 templates each touch names (they must exist, parse, and use only fields a deal has).
 
 They run on the raw YAML data, tolerant of pieces that failed the schema, so a typo in one touch
-does not hide a problem in another; apart from validate.py, which reads the file and gathers every
-problem, because they are the bulk of what `hundred validate` knows.
+does not hide a problem in another. They live apart from validate.py (which reads the file and
+gathers every problem) because they are the bulk of what `hundred validate` knows.
 """
 
 from __future__ import annotations

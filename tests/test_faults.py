@@ -313,7 +313,8 @@ def test_the_ledger_going_down_between_the_servers_250_and_sent_never_sends_twic
     site, served, faults_pg, hundred_deployments, inbox
 ):
     """The one window the README documents: the server accepted, the run could not record `sent`.
-    Its retries send nothing more and fail the touch naming the Message-ID to look up."""
+    Its retry sends nothing more and fails the touch naming the Message-ID to look up; in doubt,
+    it is not retried again (only the operator's look at the mail server's log settles it)."""
     api = hundred_deployments.api_url
     address = "window1@example.nl"
     held = inbox.hold_for(address, at="DATA")
@@ -325,11 +326,12 @@ def test_the_ledger_going_down_between_the_servers_250_and_sent_never_sends_twic
     wait_until(
         lambda: prefect_runs(api, "F-WINDOW-1").get("F-WINDOW-1 · hello", ("",))[0] == "FAILED",
         120,
-        "the task's retries to end",
+        "the task's retry to end",
         log=served.log,
     )
     figures = report(site, api, "F-WINDOW-1", inbox, address)
     assert figures["smtp"] == {"Hallo Ilse": 1}
     assert figures["touches"]["hello"] == "failed" and figures["deliveries"]["hello"] == "sending"
     assert "<F-WINDOW-1.faults.hello@example.nl>" in site.ledger.touch("F-WINDOW-1", "hello").error
-    assert figures["runs"]["F-WINDOW-1 · hello"] == ("FAILED", 3)
+    # two attempts: the first failed with the ledger down (retried), the second found it in doubt
+    assert figures["runs"]["F-WINDOW-1 · hello"] == ("FAILED", 2)

@@ -578,31 +578,3 @@ def test_the_ledger_imports_only_the_core_and_sqlalchemy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"  # Alembic too: it loads only when a ledger file needs migrating
-
-
-# -- PostgreSQL connections -----------------------------------------------------------------------
-
-
-@pytest.mark.postgres
-@pytest.mark.slow
-def test_a_connection_the_database_ended_while_it_rested_is_replaced_unseen(request: pytest.FixtureRequest) -> None:
-    """A database restart (or an administrator) ends the pool's connections between two uses: the
-    next use finds out first and takes a new one, so no caller sees the dead connection. (A
-    connection that answered a moment ago is used as it is: db.TRUSTED_FOR_S.)"""
-    import psycopg
-
-    url = pg_url(request)
-    led = Ledger.open(url)
-    try:
-        assert start(led)
-        time.sleep(db.TRUSTED_FOR_S + 0.2)
-        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as admin:
-            ended = admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            ).fetchone()
-        assert ended is not None and ended[0] >= 1  # the ledger's pooled connection, ended
-        journey = led.journey("D-1")
-        assert journey is not None and journey.state == "active"
-    finally:
-        led.close()

@@ -7,11 +7,6 @@ SQLite, so that two worker processes can write the same file:
   when another process wrote in between (SQLite cannot upgrade a stale read snapshot),
 - read transactions use a second engine with a plain (deferred) `BEGIN`.
 
-On PostgreSQL a pooled connection is pinged before use only when it has rested (`_ping_when_rested`):
-a connection that answered a moment ago is trusted, so a burst of deliveries does not pay a round
-trip per transaction, while one that sat idle (an outage, a restart of the database in between)
-is tested and, if dead, replaced with the whole pool, as SQLAlchemy's `pool_pre_ping` does.
-
 Migrations run on open, only when the ledger is behind `HEAD` (checked with one query, so an
 up-to-date ledger does not even import Alembic), under a lock: an OS file lock beside the SQLite
 file, or a transaction-scoped advisory lock on PostgreSQL. Two processes opening an old ledger at
@@ -21,14 +16,13 @@ once therefore migrate it once.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Executable, Select, create_engine, event, text
 from sqlalchemy.engine import CursorResult, make_url
-from sqlalchemy.exc import DBAPIError, InvalidatePoolError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -90,36 +84,6 @@ def _sqlite_pragmas(engine: Engine, begin: str, wal: bool) -> None:
         connection.exec_driver_sql(begin)
 
 
-TRUSTED_FOR_S = 0.25
-"""How long after it was last handed back a connection is used unpinged: far less than a
-PostgreSQL restart takes, far more than the gap between a busy run's transactions."""
-
-
-def _ping_when_rested(engine: Engine) -> None:
-    """`pool_pre_ping`, for connections that rested longer than `TRUSTED_FOR_S` only. Measured on
-    `Runtime.run_touch` on PostgreSQL: the ping on every checkout (~7 a touch) cost ~3 ms of the
-    client's CPU a touch (16.6 → 13.8 and 19.5 → 15.4 ms), besides the server's."""
-    dialect = engine.dialect
-
-    @event.listens_for(engine.pool, "checkin")
-    def _rested_from(_dbapi_connection: Any, record: Any) -> None:
-        record.info["checked_in"] = time.monotonic()
-
-    @event.listens_for(engine.pool, "checkout")
-    def _ping_if_rested(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        checked_in = record.info.get("checked_in")
-        if checked_in is None or time.monotonic() - checked_in < TRUSTED_FOR_S:
-            return  # just opened, or answered a moment ago
-        try:
-            alive = dialect.do_ping(dbapi_connection)
-        except dialect.loaded_dbapi.Error as exc:
-            if not dialect.is_disconnect(exc, dbapi_connection, None):
-                raise
-            alive = False
-        if not alive:  # the pool replaces it, and every connection opened before it
-            raise InvalidatePoolError()
-
-
 def make_engines(url: str) -> tuple[Engine, Engine]:
     """(writer, reader) for a URL; the same engine twice where one suffices."""
     url = normalise_url(url)
@@ -128,8 +92,7 @@ def make_engines(url: str) -> tuple[Engine, Engine]:
     except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends
         raise LedgerError(f"not a database URL: {url!r} ({exc})") from None
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(parsed, future=True)
-        _ping_when_rested(engine)
+        engine = create_engine(parsed, pool_pre_ping=True, future=True)
         return engine, engine
     database = parsed.database or ""
     if database in ("", ":memory:"):

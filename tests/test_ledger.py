@@ -578,3 +578,30 @@ def test_the_ledger_imports_only_the_core_and_sqlalchemy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"  # Alembic too: it loads only when a ledger file needs migrating
+
+
+# -- PostgreSQL connections -----------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_connection_the_database_ended_is_replaced_unseen(request: pytest.FixtureRequest) -> None:
+    """A database restart (or an administrator) ends the pool's connections, even a moment after
+    their last use: the next use finds out first and takes a new one, so no caller (a webhook
+    being stored) sees the dead connection. SQLAlchemy's pool_pre_ping, on every checkout: a
+    rested-only ping answered such a webhook 503 (bench/intake.py)."""
+    import psycopg
+
+    led = Ledger.open(url := pg_url(request))
+    try:
+        assert start(led)
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+        assert ended is not None and ended[0] >= 1  # the ledger's pooled connection, ended
+        journey = led.journey("D-1")
+        assert journey is not None and journey.state == "active"
+    finally:
+        led.close()

@@ -102,6 +102,10 @@ def hundred_env(root: Path, ledger_url: str, smtp_port: int) -> dict[str, str]:
         "HUNDRED_DATABASE_URL": ledger_url,
         "HUNDRED_WEBHOOK_SECRET": SECRET,
         "HUNDRED_DAY_SECONDS": str(DAY),
+        # a moment's touches in deliver runs of 25 (shards by deal; 500 by default), so a moment
+        # is more runs than one worker's limit: a process worker takes every due run it sees, up to
+        # its limit, in one poll, and with few runs the worker that polls first can take them all
+        "HUNDRED_SHARD_SIZE": "25",
     }
 
 

@@ -241,9 +241,17 @@ def test_served_flows_start_a_journey_deliver_its_first_touch_and_cancel_it(pref
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"journey-{deal.lower()}"]))
             )
             assert artifacts and artifacts[0].type == "markdown"
-            tasks = client.read_task_runs(
-                task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=[f"{deal} · next-steps-email"]))
+            by_name = TaskRunFilter(name=TaskRunFilterName(any_=[f"{deal} · next-steps-email"]))
+            # Prefect records a task run from its events a moment after it ran (a batch a second)
+            wait_for(
+                lambda: client.read_task_runs(task_run_filter=by_name),
+                30,
+                "the task run recorded",
+                served.proc,
+                served.log,
+                0.5,
             )
+            tasks = client.read_task_runs(task_run_filter=by_name)
             assert tasks and not tasks[0].tags  # a tag costs a concurrency-slot call per task (flows/journey.py)
             everyone = client.read_task_runs(task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_=f"{deal} · ")))
             names = [t.name for t in everyone]  # the deal's start and its touches, each named for it

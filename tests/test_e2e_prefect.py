@@ -234,8 +234,7 @@ def test_reconcile_makes_again_a_moments_run_that_was_deleted(hundred_deployment
     runtime.deal_closed(deal_payload(closed_at=datetime.now(UTC).isoformat(), id="E2E-4", journey="e2e"))
     hello = runtime.ledger.touch("E2E-4", "hello")
     httpx.delete(f"{api}/flow_runs/{hello.flow_run_id}", timeout=30).raise_for_status()  # deleted in the UI
-    report = reconcile(runtime)
-    assert report.counts["recreated"] >= 1
+    reconcile(runtime)  # it makes the run again, unless the reconcile `serve` runs on Prefect's schedule just did
     again = runtime.ledger.touch("E2E-4", "hello")
     assert again.state == "scheduled" and again.flow_run_id != hello.flow_run_id
     run = httpx.get(f"{api}/flow_runs/{again.flow_run_id}", timeout=30).json()

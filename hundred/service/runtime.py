@@ -27,7 +27,6 @@ from hundred.deals.model import Deal, DealError, parse_deal
 from hundred.journeys.catalog import JourneyNotFound, find_journey
 from hundred.journeys.model import Journey
 from hundred.journeys.problems import Invalid
-from hundred.journeys.schema_errors import did_you_mean
 from hundred.planning import engine
 from hundred.planning.conditions import judge
 from hundred.planning.engine import Clock, moment_of
@@ -35,10 +34,9 @@ from hundred.planning.planner import Facts, Plan, PlannedTouch, plan
 from hundred.planning.states import COMPLETE, Moves, TouchState
 from hundred.rendering.content import Rendered
 from hundred.rendering.touch import render_touch
-from hundred.service import in_doubt
 from hundred.service.guard import UnlessCancelled, Withdrawn
-from hundred.service.in_doubt import Checked
-from hundred.service.outcomes import ClosedResult, Report, TouchOutcome
+from hundred.service.operator_actions import OperatorActions
+from hundred.service.outcomes import ClosedResult, TouchOutcome
 from hundred.service.ports import Deliver, DeliveryResult, Ledger, Scheduler, utcnow
 from hundred.service.records import JourneyRow, NewTouch, TouchRow
 from hundred.service.settings import Settings
@@ -64,7 +62,10 @@ class _Context:
     touches: list[TouchRow]  # read with the journey: its touches as they were then
 
 
-class Runtime:
+class Runtime(OperatorActions):
+    """Runs touches; what people do to a journey in flight (a task done, a letter posted, a retry,
+    a cancel) is mixed in from operator_actions.py."""
+
     def __init__(
         self,
         ledger: Ledger,
@@ -196,6 +197,10 @@ class Runtime:
             self._deals[deal_id] = cached
         return cached[1]
 
+    def _clock(self, deal_id: str) -> Clock | None:
+        ctx = self._context(deal_id)
+        return ctx.clock if ctx else None
+
     def _plan(self, ctx: _Context) -> Plan:
         """The plan with what has happened so far: real affirm completions and gate-open time."""
         done = {
@@ -315,64 +320,15 @@ class Runtime:
         state = row.state if row else "failed"
         return TouchOutcome(deal_id, touch_id, state, detail, in_doubt=in_doubt and state == "failed")
 
-    # -- completions and the gate --------------------------------------------------------------
-
-    def task_done(self, deal_id: str, touch_id: str) -> TouchOutcome:
-        """The owner did the task (before or after its reminder went out)."""
-        row = self.ledger.touch(deal_id, touch_id)
-        if row is None:
-            journey = self.ledger.journey(deal_id)
-            known = [t.touch_id for t in self.ledger.touches(deal_id)] if journey else []
-            raise LookupError(_no_touch(deal_id, touch_id, known, journey is not None))
-        if row.channel != "task":
-            article = "an" if row.channel[:1] in ("a", "e", "i", "o", "u") else "a"
-            raise ValueError(f"'{touch_id}' is {article} {row.channel} touch, not a task")
-        if self.ledger.move(deal_id, touch_id, Moves.DONE_BY_OWNER, outcome="marked done by its owner"):
-            self.after_complete(deal_id)
-        return self._outcome(deal_id, touch_id, "done")
-
-    def retry(self, deal_id: str, touch_id: str, checked: Checked | None = None) -> TouchOutcome:
-        """Run a failed touch again now (after its template or the mail server was fixed); the
-        delivery rules still hold, so an email that may have gone is not sent twice. An email in
-        doubt runs again only with `checked`, the operator's reading of the mail server's log."""
-        row = self.ledger.touch(deal_id, touch_id)
-        if row is None:
-            journey = self.ledger.journey(deal_id)
-            known = [t.touch_id for t in self.ledger.touches(deal_id)] if journey else []
-            raise LookupError(_no_touch(deal_id, touch_id, known, journey is not None))
-        if row.state != T.FAILED:
-            raise ValueError(f"'{touch_id}' is {row.state}; only a failed touch is run again")
-        for line in in_doubt.settle(self.ledger, deal_id, touch_id, checked):
-            log.info("%s · %s: %s", deal_id, touch_id, line)
-        ctx = self._context(deal_id)
-        now = self.now()
-        moment = self.moment(now, ctx.clock if ctx else Clock(now, now))
-        self.ledger.move(
-            deal_id,
-            touch_id,
-            Moves.RETRY,
-            due=now,
-            moment=moment,
-            event="run.retried",
-            detail="run again by an operator",
-        )
-        self.ensure_moment(moment, self.ledger.moment_counts([moment]).get(moment, 1))
-        return self._outcome(deal_id, touch_id, "run again")
-
-    def letter_posted(self, letter_id: str) -> TouchOutcome:
-        """Print staff posted the letter: its touch is delivered, which may open the gate."""
-        letter = self.ledger.letter(letter_id)
-        if letter is None:
-            raise LookupError(f"no letter {letter_id} in the print queue")
-        self.ledger.set_letter_state(letter_id, "posted", ["queued", "batched", "printed"])
-        if self.ledger.move(letter.deal_id, letter.touch_id, Moves.POSTED, outcome="posted"):
-            self.after_complete(letter.deal_id)
-        return self._outcome(letter.deal_id, letter.touch_id, "posted")
+    # -- completions and the gate (people's completions: operator_actions.py) ------------------
 
     def after_complete(self, deal_id: str) -> list[str]:
         """Open the gate once every affirm touch is complete (exactly once, however many
         completions race: the ledger's compare-and-set picks one opener), schedule what waited on
-        it, and close the journey when nothing is left to happen."""
+        it, and close the journey when nothing is left to happen. It reads the touches after the
+        completing move has committed, not inside that move's transaction: of two completions
+        that race, the later reader then sees both, where two reads inside the two transactions
+        could each miss the other's and leave the journey open for ever."""
         view = self.ledger.deal_view(deal_id, payload=False)  # the deal plays no part in the gate
         if view is None or view.journey.state != "active":
             return []
@@ -410,30 +366,3 @@ class Runtime:
                 released.append(item.touch)
         self.schedule(deal_id)
         return released
-
-    # -- cancel --------------------------------------------------------------------------------
-
-    def cancel(self, deal_id: str, reason: str) -> Report:
-        """Exit the journey: nothing more is sent; queued letters are taken out of the print queue.
-        A ledger change only: a run that later finds the touch cancelled sends nothing."""
-        report = Report(f"cancel {deal_id}")
-        if self.ledger.journey(deal_id) is None:
-            raise LookupError(f"no journey for deal {deal_id}")
-        if self.ledger.exit_journey(deal_id, reason):
-            report.add("exited", f"journey exited: {reason}")
-        for t in self.ledger.touches(deal_id, states=[T.RUNNING, T.FAILED]):
-            if self.ledger.move(deal_id, t.touch_id, Moves.CANCEL, detail=reason):
-                report.add("cancelled", f"{t.touch_id}: cancelled")
-        for letter in self.ledger.letters(deal_id=deal_id):
-            if self.ledger.set_letter_state(letter.letter_id, "withdrawn", ["queued"]):
-                report.add("letters", f"letter {letter.letter_id} taken out of the print queue")
-        return report
-
-
-def _no_touch(deal_id: str, touch_id: str, known: list[str], has_journey: bool) -> str:
-    """'no touch …' with the ids it does have, and the nearest one when it looks like a typo."""
-    if not has_journey:
-        return f"no journey for deal {deal_id}; `hundred status` lists them"
-    guess = did_you_mean(touch_id, known)
-    hint = f"; {guess}" if guess else (f"; its touches: {', '.join(known)}" if known else "")
-    return f"deal {deal_id} has no touch '{touch_id}'{hint}"

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from lanes import require_lane
 from ports import free_port
@@ -65,16 +66,29 @@ def wait_for(
     log: Path | None = None,
     interval: float = 0.25,
 ):
-    """Poll `predicate()` until truthy; fail with the log's tail on timeout or an early exit."""
+    """Poll `predicate()` until truthy; fail with the log's tail on timeout or an early exit.
+
+    A predicate whose HTTP call times out or finds no server is asked again until the deadline:
+    a Prefect server on SQLite can hold its write lock for its whole busy timeout (60 s; a
+    fresh-clone CI saw it), and the product rides that out with retries, so the test waits too."""
     deadline = time.monotonic() + timeout
+    last_error: BaseException | None = None
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except (httpx.TransportError, TimeoutError, ConnectionError, urllib.error.URLError) as exc:
+            value, last_error = None, exc
+        except httpx.HTTPStatusError as exc:  # Prefect's "database is locked" is a 503
+            if exc.response.status_code not in (429, 503):
+                raise
+            value, last_error = None, exc
         if value:
             return value
         if proc is not None and proc.poll() is not None:
             pytest.fail(f"{what}: process exited with {proc.returncode}\n{tail(log)}")
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{tail(log)}")
+    error = f" (the last call: {type(last_error).__name__}: {last_error})" if last_error else ""
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{error}\n{tail(log)}")
 
 
 def tail(log: Path | None, lines: int = 40) -> str:
@@ -320,7 +334,8 @@ def start_prefect_server(
 
 
 def _call(api_url: str, method: str, path: str, body: dict | None = None, attempts: int = 8) -> Any:
-    """One REST call; a busy server's 503 (SQLite locked) or 429 is retried, as Prefect's client does."""
+    """One REST call; a busy server's 503 (SQLite locked) or 429 is retried, as Prefect's client
+    does, and so is a call that timed out (a server on SQLite can stall for its 60 s busy timeout)."""
     request = urllib.request.Request(
         f"{api_url}{path}",
         data=None if body is None else json.dumps(body).encode(),
@@ -336,6 +351,9 @@ def _call(api_url: str, method: str, path: str, body: dict | None = None, attemp
             if exc.code not in (429, 503) or attempt == attempts - 1:
                 raise
             time.sleep(0.25 * 2**attempt)
+        except TimeoutError:
+            if attempt >= 2:
+                raise
 
 
 # what else a module may leave: (what, filter path, delete path of one, the key that names one)

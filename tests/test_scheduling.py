@@ -4,8 +4,10 @@ runs taken over; the retired per-touch runs cancelled; schedules kept; the serve
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -136,6 +138,33 @@ def test_a_burst_of_deals_in_one_moment_asks_prefect_once_until_the_moment_is_ne
         asked = len(calls)
         assert s.ensure_deal_closed(near) == ran and len(calls) > asked  # near its moment: Prefect is asked
         _set_state(prefect_server.api_url, ran, "CANCELLED")
+
+
+def test_webhooks_at_once_for_one_moment_ask_prefect_once(prefect_server):
+    """A CRM posting a burst: the threads that ask for the same moment's run at the same instant
+    take turns, so Prefect gets one creation, not one per webhook (on SQLite, concurrent
+    creations of one idempotency key are answered 503 "database is locked")."""
+    creations: list[str] = []  # answered ones: a 503 that `_call` retries is not a second ask
+
+    def answered(response: httpx.Response) -> None:
+        if response.request.url.path.endswith("/create_flow_run") and response.status_code < 500:
+            creations.append(response.request.url.path)
+
+    with PrefectScheduler(prefect_server.api_url) as s:
+        s._http.event_hooks["response"].append(answered)
+        moment, deliver_moment = _moment(37), _moment(38)
+        start = threading.Barrier(12)
+
+        def ask(i: int) -> str:
+            start.wait(timeout=30)
+            return s.ensure_deal_closed(moment) if i % 2 else s.ensure_moment(deliver_moment, touches=i)[0]
+
+        with ThreadPoolExecutor(12) as pool:
+            runs = list(pool.map(ask, range(12)))
+    assert len(set(runs[1::2])) == 1 and len(set(runs[0::2])) == 1
+    assert len(creations) == 2, creations  # one for each moment
+    for run in set(runs):
+        _set_state(prefect_server.api_url, run, "CANCELLED")
 
 
 def test_a_run_a_dead_process_held_is_taken_over(scheduler, prefect_server):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -24,10 +25,23 @@ class KnownRuns:
     started only when due, so while its moment is more than `SURE_AHEAD` away it has not started
     and will see what was just stored; the answer is also dropped after `KNOWN_SECONDS`, so a run
     someone deleted in the UI is not trusted for long. One rule for the deliver and deal-closed
-    runs; `forget` (reconcile) drops everything."""
+    runs; `forget` (reconcile) drops everything.
+
+    Threads that ask the same question at once (a CRM posting a burst of webhooks, the tasks of
+    a deal-closed run) take turns (`asking`): the first asks Prefect, the others find its answer.
+    Concurrent creations of one idempotency key gain nothing, and a Prefect server on SQLite
+    answers all but one of them 503 "database is locked" and can then stall its other callers."""
 
     def __init__(self) -> None:
         self._runs: dict[tuple[Any, ...], Known] = {}
+        self._asking: dict[tuple[Any, ...], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def asking(self, key: tuple[Any, ...]) -> threading.Lock:
+        """Hold it while asking Prefect about `key`, then `get` again inside: one thread asks at a
+        time per key; other keys are not held up."""
+        with self._guard:
+            return self._asking.setdefault(key, threading.Lock())
 
     def get(self, key: tuple[Any, ...], moment: datetime) -> Known | None:
         """The run as known, while it is still to be trusted; None when Prefect must be asked."""
@@ -49,6 +63,10 @@ class KnownRuns:
         for key, known in list(self._runs.items()):  # a copy: a deal-closed run's threads share this
             if key[0] <= now or known.learned < fresh:
                 self._runs.pop(key, None)
+        with self._guard:
+            for key, lock in list(self._asking.items()):
+                if key[0] <= now and not lock.locked():
+                    del self._asking[key]
 
     def forget(self) -> None:
         self._runs.clear()

@@ -95,16 +95,17 @@ class PrefectScheduler(PrefectAPI):
         for k in range(shards):
             name = deliver_run_name(moment, touches, k, shards)
             key = (moment, deployments.DELIVER, k, shards)
-            known = self._known.get(key, moment)
-            if known is None:
-                params = {"moment": iso, "shard": k, "shards": shards}
-                run = self._ensure(deployments.DELIVER, f"deliver:{iso}:{k}", moment, name, params, ["deliver"])
-                self._known.put(key, run, name, touches=touches)
-            else:
-                run = known.run
-                if _worth_renaming(known.touches, touches):
-                    self._call("PATCH", f"flow_runs/{_run_path(run)}", "rename run", json={"name": name})
-                    self._known.put(key, run, name, touches=touches, learned=False)
+            with self._known.asking(key):
+                known = self._known.get(key, moment)
+                if known is None:
+                    params = {"moment": iso, "shard": k, "shards": shards}
+                    run = self._ensure(deployments.DELIVER, f"deliver:{iso}:{k}", moment, name, params, ["deliver"])
+                    self._known.put(key, run, name, touches=touches)
+                else:
+                    run = known.run
+                    if _worth_renaming(known.touches, touches):
+                        self._call("PATCH", f"flow_runs/{_run_path(run)}", "rename run", json={"name": name})
+                        self._known.put(key, run, name, touches=touches, learned=False)
             ids.append(run)
         self._known.prune()
         return ids
@@ -115,15 +116,16 @@ class PrefectScheduler(PrefectAPI):
         Every webhook asks for it; a run this process already knows (`KnownRuns`) is not asked
         for again. Closer to its moment Prefect is asked, and a started run gets a successor."""
         key = (moment, deployments.DEAL_CLOSED, 0, 1)
-        known = self._known.get(key, moment)
-        if known is not None:
-            return known.run
-        iso = _utc(moment)
-        name = f"deal-closed · {moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-        run = self._ensure(
-            deployments.DEAL_CLOSED, f"deal-closed:{iso}", moment, name, {"moment": iso}, ["deal-closed"]
-        )
-        self._known.put(key, run, name)
+        with self._known.asking(key):  # a burst of webhooks: one asks, the others find its answer
+            known = self._known.get(key, moment)
+            if known is not None:
+                return known.run
+            iso = _utc(moment)
+            name = f"deal-closed · {moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+            run = self._ensure(
+                deployments.DEAL_CLOSED, f"deal-closed:{iso}", moment, name, {"moment": iso}, ["deal-closed"]
+            )
+            self._known.put(key, run, name)
         self._known.prune()
         return run
 
